@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { Channel, Id, IsoDate, Usage } from './common.js';
+
+export const RunStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const DoubleTextingPolicy = z.enum(['enqueue', 'reject', 'interrupt']);
+export type DoubleTextingPolicy = z.infer<typeof DoubleTextingPolicy>;
+
+/** Input of the `chat` flow; other flows declare their own input schema in the flow registry. */
+export const ChatInput = z.object({
+  text: z.string().min(1).max(32_000),
+  /** The client's message id: saving the user message is idempotent by it. */
+  messageId: Id.optional(),
+});
+export type ChatInput = z.infer<typeof ChatInput>;
+
+export const AgentRun = z.object({
+  runId: Id,
+  /** Defaults to the tenant's default agent. */
+  agentId: Id.optional(),
+  /** Defaults to the agent's flow (usually `chat`). */
+  flow: z.string().min(1).max(64).optional(),
+  conversationId: Id.optional(),
+  /** Validated against the flow's input schema by agent-execution. */
+  input: z.record(z.string(), z.unknown()),
+  channel: Channel,
+});
+export type AgentRun = z.infer<typeof AgentRun>;
+
+export const RunError = z.object({ code: z.string(), message: z.string() });
+
+export const RunResult = z.object({
+  runId: Id,
+  status: RunStatus,
+  conversationId: Id.nullable(),
+  output: z.unknown().optional(),
+  /** The assistant's final text, for conversational flows. */
+  text: z.string().optional(),
+  messageId: Id.optional(),
+  usage: Usage.optional(),
+  error: RunError.optional(),
+});
+export type RunResult = z.infer<typeof RunResult>;
+
+/** Streamed run events. `seq` starts at 1 and has no gaps within a run. */
+export const RunStepKind = z.enum(['log', 'tool_call', 'tool_result']);
+const runBase = { runId: Id, seq: z.number().int().positive(), at: z.number().int() };
+export const RunEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('run.started'), ...runBase, agentId: z.string(), flow: z.string(), conversationId: z.string().nullable() }),
+  z.object({ type: z.literal('run.token'), ...runBase, delta: z.string() }),
+  z.object({
+    type: z.literal('run.step'),
+    ...runBase,
+    kind: RunStepKind,
+    name: z.string(),
+    data: z.unknown().optional(),
+    progress: z.number().min(0).max(100).optional(),
+  }),
+  z.object({
+    type: z.literal('run.completed'),
+    ...runBase,
+    output: z.unknown().optional(),
+    text: z.string().optional(),
+    messageId: z.string().optional(),
+    usage: Usage,
+  }),
+  z.object({ type: z.literal('run.failed'), ...runBase, status: z.enum(['FAILED', 'CANCELLED']), code: z.string(), message: z.string() }),
+]);
+export type RunEvent = z.infer<typeof RunEvent>;
+export const TERMINAL_RUN_EVENTS = ['run.completed', 'run.failed'] as const;
+
+export const AgentCancel = z.object({ runId: Id });
+export const AgentCancelReply = z.object({ runId: Id, cancelled: z.boolean() });
+
+export const RunRecord = z.object({
+  runId: Id,
+  agentId: z.string(),
+  flow: z.string(),
+  conversationId: z.string().nullable(),
+  channel: Channel,
+  status: RunStatus,
+  input: z.unknown(),
+  output: z.unknown().nullable(),
+  error: RunError.nullable(),
+  usage: Usage.nullable(),
+  createdAt: IsoDate,
+  startedAt: IsoDate.nullable(),
+  finishedAt: IsoDate.nullable(),
+});
+export type RunRecord = z.infer<typeof RunRecord>;
+export const GetRun = z.object({ runId: Id });
+export const ListRuns = z.object({
+  conversationId: Id.optional(),
+  status: RunStatus.optional(),
+  cursor: z.string().max(512).optional(),
+  limit: z.number().int().min(1).max(100).default(20),
+});
+export const ListRunsReply = z.object({ items: z.array(RunRecord), nextCursor: z.string().nullable() });
+
+export const FlowInfo = z.object({
+  name: z.string(),
+  description: z.string(),
+  /** JSON Schema of the flow's input, for generated forms. */
+  inputSchema: z.record(z.string(), z.unknown()),
+});
+export type FlowInfo = z.infer<typeof FlowInfo>;
+export const ListFlowsReply = z.object({ flows: z.array(FlowInfo) });
+
+export const AgentConfig = z.object({
+  agentId: Id,
+  name: z.string().min(1).max(128),
+  systemPrompt: z.string().max(32_000),
+  model: z.string().min(1).max(128),
+  temperature: z.number().min(0).max(2),
+  tools: z.array(z.string().max(64)).max(32),
+  flow: z.string().min(1).max(64),
+  doubleTexting: DoubleTextingPolicy,
+  maxRunMs: z.number().int().min(1_000).max(3_600_000),
+  isDefault: z.boolean(),
+});
+export type AgentConfig = z.infer<typeof AgentConfig>;
+export const ListAgentsReply = z.object({ agents: z.array(AgentConfig) });
+export const UpdateAgent = AgentConfig.omit({ isDefault: true }).partial().required({ agentId: true });
+export type UpdateAgent = z.infer<typeof UpdateAgent>;

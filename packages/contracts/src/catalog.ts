@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { action, type ActionType, type AnyCatalog, type ServiceOf } from './catalog-kit.js';
+import * as agent from './agent.js';
+import * as channel from './channel.js';
+import * as conv from './conversation.js';
+import * as mig from './migration.js';
+import * as query from './query.js';
+
+const Empty = z.object({}).strict();
+
+/**
+ * THE catalog: every action type on the bus, its payload and reply schemas and delivery options.
+ * The bus's `send`/`call`/`handle` are typed from this object.
+ */
+export const catalog = {
+  // conversation: hot memory, history, CRM reads
+  'conversation.save_message': action({
+    service: 'conversation',
+    description: 'Append a message to a conversation (created on its first message); idempotent by messageId.',
+    data: conv.SaveMessage,
+    reply: conv.SaveMessageReply,
+    delivery: { mutates: true, visibilityTimeoutMs: 10_000 },
+  }),
+  'conversation.get_context': action({
+    service: 'conversation',
+    description: 'System prompt + newest turns that fit a token budget.',
+    data: conv.GetContext,
+    reply: conv.GetContextReply,
+    delivery: { visibilityTimeoutMs: 10_000 },
+  }),
+  'conversation.get_history': action({
+    service: 'conversation',
+    description: 'Raw history, paged backwards, hot or archived.',
+    data: conv.GetHistory,
+    reply: conv.GetHistoryReply,
+    delivery: { visibilityTimeoutMs: 10_000 },
+  }),
+  'conversation.session_closed': action({
+    service: 'conversation',
+    description: 'Close a conversation and make it due for migration now.',
+    data: conv.SessionClosed,
+    reply: conv.SessionClosedReply,
+    delivery: { mutates: true, visibilityTimeoutMs: 10_000 },
+  }),
+  'conversation.list': action({
+    service: 'conversation',
+    description: "The tenant's conversations, hot and archived, newest activity first.",
+    data: conv.ListConversations,
+    reply: conv.ListConversationsReply,
+    delivery: { visibilityTimeoutMs: 10_000 },
+  }),
+  'conversation.get': action({
+    service: 'conversation',
+    description: 'One conversation summary.',
+    data: conv.GetConversation,
+    reply: conv.ConversationSummary,
+    delivery: { visibilityTimeoutMs: 10_000 },
+  }),
+  'conversation.stats': action({
+    service: 'conversation',
+    description: 'Counts, latency and tokens for the tenant.',
+    data: conv.ConversationStats,
+    reply: conv.ConversationStatsReply,
+    delivery: { visibilityTimeoutMs: 30_000, timeoutMs: 30_000 },
+  }),
+
+  // agent-execution
+  'agent.run': action({
+    service: 'agent',
+    description: "Run a flow for a tenant's agent, streaming run events to the caller.",
+    data: agent.AgentRun,
+    reply: agent.RunResult,
+    events: agent.RunEvent,
+    delivery: { mutates: true, visibilityTimeoutMs: 20_000, maxDeliveries: 3, timeoutMs: 15 * 60_000 },
+  }),
+  'agent.cancel': action({
+    service: 'agent',
+    description: 'Abort a run wherever it runs.',
+    data: agent.AgentCancel,
+    reply: agent.AgentCancelReply,
+  }),
+  'agent.get_run': action({ service: 'agent', description: 'One run record.', data: agent.GetRun, reply: agent.RunRecord }),
+  'agent.list_runs': action({ service: 'agent', description: "The tenant's runs, newest first.", data: agent.ListRuns, reply: agent.ListRunsReply }),
+  'agent.list_flows': action({ service: 'agent', description: 'Registered flows with input JSON schemas.', data: Empty, reply: agent.ListFlowsReply }),
+  'agent.list_agents': action({ service: 'agent', description: "The tenant's agents.", data: Empty, reply: agent.ListAgentsReply }),
+  'agent.update_agent': action({
+    service: 'agent',
+    description: "Change an agent's prompt, model, tools, flow or policy.",
+    data: agent.UpdateAgent,
+    reply: agent.AgentConfig,
+    delivery: { mutates: true },
+  }),
+
+  // migration
+  'migration.migrate_conversation': action({
+    service: 'migration',
+    description: 'Move one conversation from Redis to PostgreSQL now.',
+    data: mig.MigrateConversation,
+    reply: mig.MigrateConversationReply,
+    delivery: { visibilityTimeoutMs: 30_000, timeoutMs: 30_000 },
+  }),
+  'migration.start_loop': action({ service: 'migration', description: 'Resume the migration loop.', data: Empty, reply: mig.LoopState }),
+  'migration.stop_loop': action({ service: 'migration', description: 'Pause the migration loop.', data: Empty, reply: mig.LoopState }),
+  'migration.get_stats': action({ service: 'migration', description: 'Migrated, failed, pending, lag.', data: Empty, reply: mig.MigrationStats }),
+
+  // query: knowledge base
+  'query.ingest_document': action({
+    service: 'query',
+    description: 'Chunk, embed and store a document; re-ingesting a source replaces it.',
+    data: query.IngestDocument,
+    reply: query.DocumentInfo,
+    delivery: { mutates: true, visibilityTimeoutMs: 60_000, timeoutMs: 120_000 },
+  }),
+  'query.delete_document': action({
+    service: 'query',
+    description: 'Delete a document and its chunks.',
+    data: query.DeleteDocument,
+    reply: query.DeleteDocumentReply,
+    delivery: { mutates: true },
+  }),
+  'query.list_documents': action({ service: 'query', description: "The tenant's documents.", data: query.ListDocuments, reply: query.ListDocumentsReply }),
+  'query.search': action({ service: 'query', description: 'Hybrid full-text + embedding search.', data: query.SearchQuery, reply: query.SearchReply }),
+  'query.answer': action({
+    service: 'query',
+    description: 'Grounded answer with citations.',
+    data: query.AnswerQuestion,
+    reply: query.AnswerReply,
+    delivery: { timeoutMs: 60_000, visibilityTimeoutMs: 60_000 },
+  }),
+
+  // outbound channels, consumed by the gateway
+  'channel.chatwoot.send': action({
+    service: 'gateway',
+    description: "Post a run's answer to a Chatwoot conversation, with retries.",
+    data: channel.ChatwootSend,
+    reply: channel.ChatwootSendReply,
+    delivery: { mutates: true, visibilityTimeoutMs: 30_000, maxDeliveries: 8, timeoutMs: 60_000 },
+  }),
+} satisfies AnyCatalog;
+
+export type Catalog = typeof catalog;
+export type Service = ServiceOf<Catalog>;
+export type Action = ActionType<Catalog>;

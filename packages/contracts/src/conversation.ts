@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { Channel, Id, IsoDate, ToolCall, Usage } from './common.js';
+
+/** Longest message content the platform stores (characters). */
+export const MAX_MESSAGE_CHARS = 100_000;
+
+export const MessageRole = z.enum(['system', 'user', 'assistant', 'tool']);
+export type MessageRole = z.infer<typeof MessageRole>;
+
+export const SaveMessage = z.object({
+  /** Idempotency key: saving the same message id twice stores one row. */
+  messageId: Id,
+  conversationId: Id,
+  agentId: Id.optional(),
+  channel: Channel.optional(),
+  role: MessageRole,
+  content: z.string().max(MAX_MESSAGE_CHARS),
+  toolCalls: z.array(ToolCall).max(64).optional(),
+  /** For role `tool`: the id of the call this message answers. */
+  toolCallId: z.string().max(128).optional(),
+  model: z.string().max(128).optional(),
+  latencyMs: z.number().int().nonnegative().optional(),
+  usage: Usage.optional(),
+  runId: Id.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type SaveMessage = z.infer<typeof SaveMessage>;
+
+export const SaveMessageReply = z.object({
+  messageId: Id,
+  conversationId: Id,
+  seq: z.number().int().positive(),
+  tokenCount: z.number().int().nonnegative(),
+  /** false when this message id was already stored (a retry or redelivery). */
+  created: z.boolean(),
+});
+export type SaveMessageReply = z.infer<typeof SaveMessageReply>;
+
+export const ContextMessage = z.object({
+  role: MessageRole,
+  content: z.string(),
+  toolCalls: z.array(ToolCall).optional(),
+  toolCallId: z.string().optional(),
+});
+export type ContextMessage = z.infer<typeof ContextMessage>;
+
+export const GetContext = z.object({
+  conversationId: Id,
+  maxTokens: z.number().int().positive().max(2_000_000),
+  model: z.string().max(128).optional(),
+});
+export type GetContext = z.infer<typeof GetContext>;
+
+export const GetContextReply = z.object({
+  conversationId: Id,
+  /** The agent's system prompt first, then the newest turns that fit, oldest first. */
+  messages: z.array(ContextMessage),
+  tokenCount: z.number().int().nonnegative(),
+  truncated: z.boolean(),
+});
+export type GetContextReply = z.infer<typeof GetContextReply>;
+
+export const HistoryMessage = z.object({
+  messageId: Id,
+  seq: z.number().int().positive(),
+  role: MessageRole,
+  content: z.string(),
+  toolCalls: z.array(ToolCall).optional(),
+  toolCallId: z.string().optional(),
+  tokenCount: z.number().int().nonnegative(),
+  model: z.string().optional(),
+  latencyMs: z.number().int().nonnegative().optional(),
+  runId: z.string().optional(),
+  createdAt: IsoDate,
+});
+export type HistoryMessage = z.infer<typeof HistoryMessage>;
+
+export const GetHistory = z
+  .object({
+    conversationId: Id.optional(),
+    sessionId: Id.optional(),
+    limit: z.number().int().min(1).max(200).default(50),
+    /** Return messages with seq strictly below this (paging backwards). */
+    before: z.number().int().positive().optional(),
+  })
+  .refine((v) => v.conversationId !== undefined || v.sessionId !== undefined, {
+    message: 'conversationId or sessionId is required',
+    path: ['conversationId'],
+  });
+export type GetHistory = z.infer<typeof GetHistory>;
+
+export const GetHistoryReply = z.object({
+  conversationId: Id.nullable(),
+  /** Oldest first. */
+  messages: z.array(HistoryMessage),
+  hasMore: z.boolean(),
+});
+export type GetHistoryReply = z.infer<typeof GetHistoryReply>;
+
+export const SessionClosed = z.object({ conversationId: Id, reason: z.string().max(256).optional() });
+export type SessionClosed = z.infer<typeof SessionClosed>;
+export const SessionClosedReply = z.object({ conversationId: Id, status: z.literal('closed') });
+
+export const ConversationStatus = z.enum(['open', 'closed']);
+export type ConversationStatus = z.infer<typeof ConversationStatus>;
+
+export const ConversationSummary = z.object({
+  conversationId: Id,
+  agentId: z.string().nullable(),
+  channel: Channel.nullable(),
+  sessionId: z.string().nullable(),
+  userId: z.string().nullable(),
+  title: z.string().nullable(),
+  status: ConversationStatus,
+  /** true once the conversation lives in the PostgreSQL archive rather than hot in Redis. */
+  archived: z.boolean(),
+  messageCount: z.number().int().nonnegative(),
+  tokenCount: z.number().int().nonnegative(),
+  createdAt: IsoDate,
+  lastActivityAt: IsoDate,
+});
+export type ConversationSummary = z.infer<typeof ConversationSummary>;
+
+export const ListConversations = z.object({
+  status: ConversationStatus.optional(),
+  agentId: Id.optional(),
+  channel: Channel.optional(),
+  cursor: z.string().max(512).optional(),
+  limit: z.number().int().min(1).max(100).default(20),
+});
+export type ListConversations = z.infer<typeof ListConversations>;
+export const ListConversationsReply = z.object({
+  items: z.array(ConversationSummary),
+  nextCursor: z.string().nullable(),
+});
+export type ListConversationsReply = z.infer<typeof ListConversationsReply>;
+
+export const GetConversation = z.object({ conversationId: Id });
+export type GetConversation = z.infer<typeof GetConversation>;
+
+export const ConversationStats = z.object({
+  from: IsoDate.optional(),
+  to: IsoDate.optional(),
+  agentId: Id.optional(),
+});
+export type ConversationStats = z.infer<typeof ConversationStats>;
+
+const Counts = z.object({ conversations: z.number().int(), messages: z.number().int() });
+export const ConversationStatsReply = z.object({
+  conversations: z.number().int().nonnegative(),
+  messages: z.number().int().nonnegative(),
+  byChannel: z.record(z.string(), Counts),
+  byAgent: z.record(z.string(), Counts),
+  /** Per day (UTC, YYYY-MM-DD), for charts. */
+  byDay: z.array(z.object({ day: z.string(), conversations: z.number().int(), messages: z.number().int() })),
+  assistantLatencyMs: z.object({ avg: z.number().nullable(), p50: z.number().nullable(), p95: z.number().nullable() }),
+  tokens: z.object({ total: z.number().int(), prompt: z.number().int(), completion: z.number().int() }),
+});
+export type ConversationStatsReply = z.infer<typeof ConversationStatsReply>;

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** Every error code that can cross a process boundary (bus replies, WS frames, REST bodies). */
+export const ErrorCode = z.enum([
+  'invalid_payload',
+  'unknown_action',
+  'not_found',
+  'conflict',
+  'forbidden',
+  'unauthorized',
+  'rate_limited',
+  'deadline_exceeded',
+  'timeout',
+  'cancelled',
+  'max_deliveries',
+  'handler_error',
+  'unavailable',
+  'context_too_small',
+  'model_error',
+  'busy',
+  'payload_too_large',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  retryable: z.boolean(),
+  /** Extra machine-readable detail, e.g. the invalid field path or retryAfterMs. */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/**
+ * A failure a handler means to report to its caller. Anything else a handler throws is a crash:
+ * the bus leaves the action pending so it is retried, and dead-letters it after max deliveries.
+ */
+export class ActionError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ActionError';
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+    this.details = opts.details;
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message, retryable: this.retryable }
+      : { code: this.code, message: this.message, retryable: this.retryable, details: this.details };
+  }
+
+  static fromBody(body: ErrorBody): ActionError {
+    return new ActionError(body.code, body.message, body.details === undefined ? { retryable: body.retryable } : { retryable: body.retryable, details: body.details });
+  }
+}
+
+/** Turns a zod error into one readable line that names the fields, e.g. `role: Invalid option`. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { Id, Usage } from './common.js';
+import { HistoryMessage } from './conversation.js';
+import { RunStepKind } from './agent.js';
+
+/** WebSocket close codes of the chat protocol (DESIGN §4). */
+export const WsClose = {
+  shutdown: 1001,
+  badToken: 4401,
+  forbidden: 4403,
+  idle: 4408,
+  tooManyConnections: 4429,
+} as const;
+
+// Client → server
+export const ClientFrame = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('chat.message'),
+    id: Id,
+    text: z.string().min(1),
+    conversationId: Id.optional(),
+    agent: Id.optional(),
+  }),
+  z.object({ type: z.literal('chat.cancel'), runId: Id }),
+  z.object({
+    type: z.literal('history.get'),
+    conversationId: Id,
+    before: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(200).optional(),
+  }),
+  z.object({ type: z.literal('conversation.new'), agent: Id.optional() }),
+  z.object({ type: z.literal('resume'), runId: Id, lastSeq: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('ping'), t: z.number().optional() }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+// Server → client
+export const ServerFrame = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('welcome'),
+    sessionId: Id,
+    user: z.object({ id: z.string(), tenantId: z.string(), roles: z.array(z.string()) }),
+    conversationId: Id,
+    agent: z.object({ id: z.string(), name: z.string() }),
+    limits: z.object({ maxFrameBytes: z.number().int(), maxTextChars: z.number().int(), messagesPerMinute: z.number().int() }),
+  }),
+  z.object({ type: z.literal('history'), conversationId: Id, messages: z.array(HistoryMessage), hasMore: z.boolean() }),
+  z.object({ type: z.literal('chat.accepted'), id: Id, runId: Id, conversationId: Id }),
+  z.object({ type: z.literal('agent.token'), runId: Id, seq: z.number().int(), delta: z.string() }),
+  z.object({
+    type: z.literal('agent.step'),
+    runId: Id,
+    seq: z.number().int(),
+    kind: RunStepKind,
+    name: z.string(),
+    data: z.unknown().optional(),
+    progress: z.number().optional(),
+  }),
+  z.object({ type: z.literal('agent.message'), runId: Id, seq: z.number().int(), messageId: z.string(), text: z.string(), usage: Usage }),
+  z.object({ type: z.literal('agent.error'), runId: Id, seq: z.number().int().optional(), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string(), retryAfterMs: z.number().int().optional() }),
+  z.object({ type: z.literal('pong'), t: z.number().optional() }),
+  z.object({ type: z.literal('system'), event: z.string(), message: z.string().optional() }),
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;

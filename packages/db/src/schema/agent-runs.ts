@@ -1,0 +1,32 @@
+import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { Channel, StoredUsage } from './conversations.js';
+
+export type RunStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** Step timings of a run in ms (queue wait, context load, model, tools…), free-form per flow. */
+export type RunTimings = Record<string, number>;
+
+export const agentRuns = pgTable(
+  'agent_runs',
+  {
+    runId: text('run_id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    flow: text('flow').notNull(),
+    conversationId: text('conversation_id'),
+    channel: text('channel').$type<Channel>().notNull(),
+    status: text('status').$type<RunStatus>().notNull().default('PENDING'),
+    input: jsonb('input').$type<unknown>().notNull(),
+    output: jsonb('output').$type<unknown>(),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    usage: jsonb('usage').$type<StoredUsage>(),
+    timings: jsonb('timings').$type<RunTimings>(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('agent_runs_tenant_created_idx').on(t.tenantId, t.createdAt.desc()),
+    index('agent_runs_conversation_idx').on(t.conversationId),
+  ],
+);

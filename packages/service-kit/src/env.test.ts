@@ -1,0 +1,88 @@
+import { fileURLToPath } from 'node:url';
+import { spawnTs } from '@parley/testing';
+import { describe, expect, test } from 'vitest';
+import { z } from 'zod';
+import { defineEnv, envBool, safeUrl } from './env.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../test-fixtures/${name}`, import.meta.url));
+
+describe('defineEnv', () => {
+  const env = defineEnv(
+    { MAX_TOKENS: z.coerce.number().int().positive().default(3000), STREAMING: envBool(false), API_KEY: z.string().min(1) },
+    (e) => ({ maxTokens: e.MAX_TOKENS, streaming: e.STREAMING, apiKey: e.API_KEY }),
+  );
+
+  test('applies the base defaults and groups the service config', () => {
+    const r = env.parse('conversation', { API_KEY: 'k' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.base).toMatchObject({
+      service: 'conversation',
+      redisUrl: 'redis://127.0.0.1:6379',
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/parley',
+      busPrefix: 'parley',
+      logLevel: 'info',
+      mode: 'dev',
+      http: { port: 0, host: '0.0.0.0' },
+    });
+    expect(r.base.instance).toMatch(/^conversation-/);
+    expect(r.config).toEqual({ maxTokens: 3000, streaming: false, apiKey: 'k' });
+  });
+
+  test('parses booleans on purpose: "false" is false, "maybe" is a problem', () => {
+    const no = env.parse('x', { API_KEY: 'k', STREAMING: 'false' });
+    expect(no.ok && no.config.streaming).toBe(false);
+    const yes = env.parse('x', { API_KEY: 'k', STREAMING: 'YES' });
+    expect(yes.ok && yes.config.streaming).toBe(true);
+    const bad = env.parse('x', { API_KEY: 'k', STREAMING: 'maybe' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems).toEqual([expect.stringMatching(/^STREAMING: expected true or false/)]);
+  });
+
+  test('lists every problem, treats blank as unset, never echoes values', () => {
+    const r = env.parse('x', { API_KEY: ' ', MAX_TOKENS: 'lots', HTTP_PORT: '70000', REDIS_URL: 'http://secret@h', PARLEY_MODE: 'prod' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toHaveLength(5);
+    expect(r.problems.join('\n')).toContain('API_KEY: is required');
+    expect(r.problems.join('\n')).not.toContain('secret');
+    for (const name of ['MAX_TOKENS', 'HTTP_PORT', 'REDIS_URL', 'PARLEY_MODE']) expect(r.problems.some((p) => p.startsWith(`${name}: `))).toBe(true);
+  });
+
+  test('production mode follows NODE_ENV unless PARLEY_MODE says otherwise', () => {
+    const prod = env.parse('x', { API_KEY: 'k', NODE_ENV: 'production' });
+    expect(prod.ok && prod.base.mode).toBe('production');
+    const dev = env.parse('x', { API_KEY: 'k', NODE_ENV: 'production', PARLEY_MODE: 'dev' });
+    expect(dev.ok && dev.base.mode).toBe('dev');
+  });
+
+  test('safeUrl hides passwords', () => {
+    expect(safeUrl('redis://:hunter2@cache:6379')).not.toContain('hunter2');
+    expect(safeUrl('postgres://postgres@127.0.0.1:5432/parley')).toBe('postgres://postgres@127.0.0.1:5432/parley');
+  });
+});
+
+describe('loadEnv in a process', () => {
+  test('prints every problem on its own line and exits 1', async () => {
+    const p = spawnTs(fixture('bad-env.ts'), {
+      CHATWOOT_BASE_URL: 'not a url',
+      RATE_LIMIT_PER_MIN: '-3',
+      STRICT_SIGNATURES: 'perhaps',
+      HTTP_PORT: 'eighty',
+    });
+    const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
+    expect(code).toBe(1);
+    const lines = p.output().trim().split('\n');
+    expect(lines[0]).toBe('fixture: invalid configuration (4 problems):');
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['CHATWOOT_BASE_URL', 'HTTP_PORT', 'RATE_LIMIT_PER_MIN', 'STRICT_SIGNATURES']);
+    expect(p.output()).not.toContain('perhaps');
+  });
+
+  test('starts when the env is valid', async () => {
+    const p = spawnTs(fixture('bad-env.ts'), { CHATWOOT_BASE_URL: 'https://chat.example.com', RATE_LIMIT_PER_MIN: '60', STRICT_SIGNATURES: 'off' });
+    const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
+    expect(code).toBe(0);
+    const loaded = JSON.parse(p.output().replace(/^loaded fixture /, '')) as Record<string, unknown>;
+    expect(loaded).toMatchObject({ CHATWOOT_BASE_URL: 'https://chat.example.com', RATE_LIMIT_PER_MIN: 60, STRICT_SIGNATURES: false });
+  });
+});

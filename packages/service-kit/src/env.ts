@@ -1,0 +1,167 @@
+/**
+ * The one place in a service that reads `process.env`. A service declares its variables with
+ * `defineEnv`, on top of the common base below, and gets a typed config or a list of every problem.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/**
+ * A boolean read on purpose: `z.coerce.boolean()` turns the string "false" into `true`,
+ * which is exactly the bug env parsing must not have.
+ */
+export function envBool(defaultValue?: boolean) {
+  const parsed = z.string().transform((raw, ctx) => {
+    const v = raw.trim().toLowerCase();
+    if (TRUE.has(v)) return true;
+    if (FALSE.has(v)) return false;
+    ctx.addIssue({ code: 'custom', message: 'expected true or false (also 1/0, yes/no, on/off)' });
+    return z.NEVER;
+  });
+  // zod 4: `.default` supplies the parsed (output) value when the variable is absent.
+  return defaultValue === undefined ? parsed : parsed.default(defaultValue);
+}
+
+/** A TCP port; 0 asks the OS for a free one. */
+export const envPort = (defaultValue: number) => z.coerce.number().int().min(0).max(65535).default(defaultValue);
+
+/** Milliseconds or counts: a non-negative integer. */
+export const envInt = (defaultValue: number) => z.coerce.number().int().nonnegative().default(defaultValue);
+
+/** A comma-separated list, e.g. `ALLOWED_ORIGINS=a,b`. */
+export const envList = (defaultValue: string[] = []) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .default(defaultValue);
+
+const url = (protocols: string[], example: string) =>
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL like ${example}` },
+  );
+
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Every service reads these. */
+export const baseEnvShape = {
+  SERVICE_NAME: z.string().min(1).optional(),
+  INSTANCE_ID: z.string().min(1).optional(),
+  REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/parley').default(
+    'postgres://postgres@127.0.0.1:5432/parley',
+  ),
+  BUS_PREFIX: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'letters, digits, _ . - only').default('parley'),
+  LOG_LEVEL: LogLevel.default('info'),
+  HTTP_PORT: envPort(0),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
+  PARLEY_MODE: z.enum(['dev', 'production']).optional(),
+  SHUTDOWN_GRACE_MS: envInt(10_000),
+};
+
+export type BaseShape = typeof baseEnvShape;
+
+/** The common part of every service's config, grouped. */
+export interface BaseConfig {
+  service: string;
+  instance: string;
+  mode: 'dev' | 'production';
+  redisUrl: string;
+  databaseUrl: string;
+  busPrefix: string;
+  logLevel: z.infer<typeof LogLevel>;
+  http: { port: number; host: string };
+  shutdownGraceMs: number;
+}
+
+export type EnvOf<S extends z.ZodRawShape> = z.output<z.ZodObject<BaseShape & S>>;
+
+export interface EnvDefinition<C> {
+  readonly schema: z.ZodObject<z.ZodRawShape>;
+  /** Parses a source (default: `process.env`) without side effects. */
+  parse(defaultName: string, source?: Record<string, string | undefined>): EnvResult<C>;
+}
+
+export type EnvResult<C> = { ok: true; base: BaseConfig; config: C } | { ok: false; problems: string[] };
+
+/**
+ * Declares a service's variables. `group` turns the flat variables into the structured config
+ * the service's code sees, so names like `CHATWOOT_API_TOKEN` stay at the edge of the process.
+ */
+export function defineEnv<S extends z.ZodRawShape, C = EnvOf<S>>(shape: S, group?: (env: EnvOf<S>) => C): EnvDefinition<C> {
+  const schema = z.object({ ...baseEnvShape, ...shape });
+  return {
+    schema: schema as unknown as z.ZodObject<z.ZodRawShape>,
+    parse(defaultName, source = process.env) {
+      const result = schema.safeParse(withoutBlanks(source));
+      if (!result.success) return { ok: false, problems: describeProblems(result.error, source) };
+      const env = result.data as EnvOf<S>;
+      return { ok: true, base: toBase(env, defaultName), config: group ? group(env) : (env as unknown as C) };
+    },
+  };
+}
+
+/** Parses or exits: prints every problem on its own line and exits 1, before anything connects anywhere. */
+export function loadEnv<C>(def: EnvDefinition<C>, defaultName: string): { base: BaseConfig; config: C } {
+  const result = def.parse(defaultName);
+  if (result.ok) return { base: result.base, config: result.config };
+  const n = result.problems.length;
+  process.stderr.write(`${defaultName}: invalid configuration (${n} problem${n === 1 ? '' : 's'}):\n`);
+  for (const p of result.problems) process.stderr.write(`  ${p}\n`);
+  process.exit(1);
+}
+
+// An exported-but-empty variable (`FOO=`) means "unset" in every shell convention we care about.
+function withoutBlanks(source: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) if (v !== undefined && v.trim() !== '') out[k] = v;
+  return out;
+}
+
+function describeProblems(error: z.ZodError, source: Record<string, string | undefined>): string[] {
+  return error.issues.map((issue) => {
+    const name = issue.path.map(String).join('.') || '(env)';
+    const missing = source[name] === undefined || source[name]?.trim() === '';
+    // Values are never echoed: an env var that fails to parse may well be a secret.
+    return missing ? `${name}: is required` : `${name}: ${issue.message}`;
+  });
+}
+
+function toBase(env: z.output<z.ZodObject<BaseShape>>, defaultName: string): BaseConfig {
+  const service = env.SERVICE_NAME ?? defaultName;
+  return {
+    service,
+    // The bus names a consumer and a callback queue after this, so it must be unique per process.
+    instance: env.INSTANCE_ID ?? `${service}-${hostname()}-${process.pid}`,
+    mode: env.PARLEY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'dev'),
+    redisUrl: env.REDIS_URL,
+    databaseUrl: env.DATABASE_URL,
+    busPrefix: env.BUS_PREFIX,
+    logLevel: env.LOG_LEVEL,
+    http: { port: env.HTTP_PORT, host: env.HTTP_HOST },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** `redis://:secret@host:6379` → `redis://***@host:6379`, for log lines and error messages. */
+export function safeUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password || u.username) {
+      u.username = u.password ? '***' : u.username;
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * @parley/service-kit — what every service's `main.ts` uses: config from env, logger, errors,
+ * metrics, health server, graceful shutdown, and `runService` that wires them to the bus.
+ */
+export { defineEnv, loadEnv, envBool, envInt, envList, envPort, safeUrl, baseEnvShape, LogLevel } from './env.js';
+export type { BaseConfig, EnvDefinition, EnvOf, EnvResult } from './env.js';
+export { createLogger, logContext, redactPaths, type Logger, type LogContext, type LoggerOptions } from './logger.js';
+export { ActionError, ErrorCode, assertNever, httpStatusOf, toErrorBody, type ErrorBody } from './errors.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export { createHealth, registerHealthRoutes, startHealthServer, type Health, type HealthServer, type ReadinessCheck } from './health.js';
+export { Stage, createShutdown, installSignalHandlers, type Closer, type Shutdown } from './shutdown.js';
+export { runService, type RunningService, type ServiceDefinition, type ServiceKit } from './run-service.js';

@@ -1,0 +1,88 @@
+import { Writable } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+import { assertNever, httpStatusOf, toErrorBody, ActionError } from './errors.js';
+import { createLogger, logContext } from './logger.js';
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, destination };
+}
+
+describe('logger', () => {
+  test('JSON lines with service, instance, level name and the child convention', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ service: 'conversation', instance: 'conversation-1', destination });
+    log.child(logContext({ tenantId: 't1', correlationId: 'c1', traceId: 'a'.repeat(32), type: 'conversation.get' })).info('handled');
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      msg: 'handled',
+      service: 'conversation',
+      instance: 'conversation-1',
+      tenantId: 't1',
+      correlationId: 'c1',
+      traceId: 'a'.repeat(32),
+      action: 'conversation.get',
+    });
+  });
+
+  test('redacts secrets at the top level and nested', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ service: 's', instance: 'i', destination });
+    log.info(
+      {
+        token: 'tok-1',
+        apiKey: 'key-1',
+        headers: { authorization: 'Bearer tok-2', api_access_token: 'cw-1', 'x-api-key': 'xk' },
+        req: { headers: { authorization: 'Bearer tok-3' } },
+        config: { password: 'pw', secret: 'sh', api_key: 'k2' },
+        keep: 'visible',
+      },
+      'with secrets',
+    );
+    const text = JSON.stringify(lines[0]);
+    for (const secret of ['tok-1', 'key-1', 'tok-2', 'cw-1', 'xk', 'tok-3', 'pw', 'sh', 'k2']) expect(text).not.toContain(`"${secret}"`);
+    expect(text).toContain('visible');
+    expect(text).toContain('[redacted]');
+  });
+});
+
+describe('errors', () => {
+  test('maps codes to HTTP statuses', () => {
+    expect(httpStatusOf('not_found')).toBe(404);
+    expect(httpStatusOf('invalid_payload')).toBe(400);
+    expect(httpStatusOf('rate_limited')).toBe(429);
+    expect(httpStatusOf('unavailable')).toBe(503);
+    expect(httpStatusOf('internal')).toBe(500);
+  });
+
+  test('only ActionError messages reach callers', () => {
+    expect(toErrorBody(new ActionError('busy', 'a run is active', { retryable: true }))).toEqual({ code: 'busy', message: 'a run is active', retryable: true });
+    expect(toErrorBody(new Error('connect ECONNREFUSED postgres://u:pw@db'))).toEqual({
+      code: 'internal',
+      message: 'internal error; see the service logs',
+      retryable: true,
+    });
+  });
+
+  test('assertNever throws on what slipped past the types', () => {
+    type Kind = 'a' | 'b';
+    const describe = (k: Kind) => {
+      switch (k) {
+        case 'a':
+          return 1;
+        case 'b':
+          return 2;
+        default:
+          return assertNever(k, 'kind');
+      }
+    };
+    expect(describe('a')).toBe(1);
+    expect(() => describe('c' as Kind)).toThrow('unexpected kind: "c"');
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * `runService`: everything a service's `main.ts` would otherwise repeat — config, logger, metrics,
+ * Redis, the bus and its worker, health server, signals — so `main.ts` is wiring only.
+ */
+import { createBus, type Bus, type Handlers, type WorkerHandle, type WorkerOptions } from '@parley/bus';
+import type { Catalog, Service } from '@parley/contracts';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { loadEnv, safeUrl, type BaseConfig, type EnvDefinition } from './env.js';
+import { createHealth, startHealthServer, type Health } from './health.js';
+import { createLogger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { Stage, createShutdown, installSignalHandlers, type Closer } from './shutdown.js';
+
+/** What a service's setup code gets. */
+export interface ServiceKit<C> {
+  base: BaseConfig;
+  config: C;
+  log: Logger;
+  bus: Bus<Catalog>;
+  /** The kit's own Redis connection (health ping, lag); services may use it for ordinary commands. */
+  redis: Redis;
+  metrics: Metrics;
+  health: Health;
+  /** Closes `closer` on shutdown, after the workers stopped (stage `app` unless told otherwise). */
+  onShutdown(name: string, closer: Closer, stage?: number): void;
+}
+
+export interface ServiceDefinition<C, S extends Service> {
+  /** Default SERVICE_NAME, and the name in the `invalid configuration` message. */
+  name: string;
+  env: EnvDefinition<C>;
+  /** The bus service whose stream this process consumes, e.g. `agent` for apps/agent-execution. */
+  service?: S;
+  /** Every action type of `service` (a missing one is a compile error), or a function that builds them. */
+  handlers?: Handlers<Catalog, S> | ((kit: ServiceKit<C>) => Handlers<Catalog, S> | Promise<Handlers<Catalog, S>>);
+  worker?: WorkerOptions;
+  /** Starts what the service runs beside its handlers (an HTTP API, a loop). Runs after the worker started. */
+  start?(kit: ServiceKit<C>): void | Promise<void>;
+  /** false when the service serves /healthz, /readyz, /metrics itself (the gateway, on its public port). */
+  healthServer?: boolean;
+  /** A worker loop silent for longer than this makes /readyz fail. */
+  loopStaleMs?: number;
+}
+
+export interface RunningService<C> extends ServiceKit<C> {
+  /** The health server's port (HTTP_PORT, or the one the OS picked for 0); null without one. */
+  httpPort: number | null;
+  worker: WorkerHandle | null;
+  /** What SIGTERM does, callable from tests. */
+  stop(reason?: string): Promise<void>;
+}
+
+export async function runService<C, S extends Service>(def: ServiceDefinition<C, S>): Promise<RunningService<C>> {
+  const { base, config } = loadEnv(def.env, def.name);
+  const log = createLogger({ service: base.service, instance: base.instance, level: base.logLevel });
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled promise rejection; exiting');
+    process.exit(1);
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+
+  const shutdown = createShutdown(log, { hardTimeoutMs: base.shutdownGraceMs + 5_000 });
+  installSignalHandlers(shutdown, log);
+  const metrics = createMetrics({ service: base.service, instance: base.instance });
+  const health = createHealth();
+  health.addCheck('shutdown', () => (health.isDraining() ? 'shutting down' : undefined));
+
+  const redis = await connectRedis(base, log);
+  shutdown.onShutdown('redis', () => quietly(redis.quit()), Stage.infra);
+  health.addCheck('redis', async () => {
+    await redis.ping();
+  });
+
+  const bus = createBus({
+    redis: base.redisUrl,
+    prefix: base.busPrefix,
+    instance: base.instance,
+    logger: log,
+    hooks: metrics.busHooks,
+  });
+  shutdown.onShutdown('bus', () => bus.close(base.shutdownGraceMs), Stage.bus);
+  health.addCheck('bus', () => (bus.isConnected() ? undefined : 'bus connection to Redis is not ready'));
+
+  const kit: ServiceKit<C> = {
+    base,
+    config,
+    log,
+    bus,
+    redis,
+    metrics,
+    health,
+    onShutdown: (name, closer, stage) => shutdown.onShutdown(name, closer, stage),
+  };
+  // Stops being ready first, so traffic drains while the closers run.
+  shutdown.onShutdown('readiness', () => health.setDraining(), Stage.workers - 1);
+
+  let worker: WorkerHandle | null = null;
+  if (def.handlers) {
+    if (!def.service) throw new Error(`runService(${def.name}): handlers need \`service\` (the bus service to consume)`);
+    const handlers = typeof def.handlers === 'function' ? await def.handlers(kit) : def.handlers;
+    const w = bus.handle(def.service, handlers, { graceMs: base.shutdownGraceMs, ...def.worker });
+    worker = w;
+    shutdown.onShutdown('worker', () => w.stop(base.shutdownGraceMs), Stage.workers);
+    metrics.watchConsumerGroup(redis, base.busPrefix, def.service);
+    const staleMs = def.loopStaleMs ?? 30_000;
+    health.addCheck('worker', () => {
+      const idle = Date.now() - w.lastLoopAt();
+      return idle > staleMs ? `worker loop silent for ${idle} ms` : undefined;
+    });
+  }
+
+  if (def.start) await def.start(kit);
+
+  let httpPort: number | null = null;
+  if (def.healthServer !== false) {
+    const server = await startHealthServer({ port: base.http.port, host: base.http.host, health, registry: metrics.registry });
+    httpPort = server.port;
+    shutdown.onShutdown('health server', () => server.close(), Stage.infra);
+  }
+
+  log.info({ httpPort, service: base.service, consumes: def.service ?? null, mode: base.mode }, 'ready');
+  return { ...kit, httpPort, worker, stop: (reason = 'stop()') => shutdown.run(reason) };
+}
+
+/** Fails fast with one line a human can act on, instead of a service that retries silently forever. */
+async function connectRedis(base: BaseConfig, log: Logger): Promise<Redis> {
+  const redis = new Redis(base.redisUrl, {
+    lazyConnect: true,
+    connectionName: `${base.instance}:kit`,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(100 * times, 2_000),
+  });
+  redis.on('error', () => {}); // reconnects are logged by the bus; readiness reports the state
+  try {
+    await withTimeout(redis.connect(), 5_000);
+    await withTimeout(redis.ping(), 5_000);
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    const why = err instanceof Error ? err.message : String(err);
+    log.fatal(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`);
+    process.exit(1);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function quietly(p: Promise<unknown>): Promise<void> {
+  await p.catch(() => {});
+}

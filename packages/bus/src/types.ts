@@ -92,6 +92,8 @@ export interface Bus<C extends AnyCatalog> {
   handle<S extends C[keyof C]['service']>(service: S, handlers: Handlers<C, S>, opts?: WorkerOptions): WorkerHandle;
   /** true while the command connection is ready. */
   isConnected(): boolean;
+  /** Calls waiting for a reply (a timed-out call is no longer counted). */
+  pendingCalls(): number;
   close(graceMs?: number): Promise<void>;
 }
 

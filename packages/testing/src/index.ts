@@ -5,9 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { test as base } from 'vitest';
+import { testDatabaseFixture } from './pg.js';
 
-export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { redisUrl } from './env.js';
+
+export { redisUrl, databaseUrl } from './env.js';
 
 export function uniquePrefix(label = 't'): string {
   return `test:${label}:${randomUUID().slice(0, 8)}`;
@@ -47,5 +49,9 @@ export const redisTest = base.extend<{ prefix: string; redis: Redis }>({
   },
 });
 
+/** redisTest plus `db`: this test file's own PostgreSQL database, migrated (see pg.ts). */
+export const pgTest = redisTest.extend('db', { scope: 'file' }, async ({}, { onCleanup }) => testDatabaseFixture(onCleanup));
+
 export { waitFor } from './wait-for.js';
+export { TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, createTestDatabase, dropTestDatabase, urlForDatabase, withAdmin, type TestDatabase } from './pg.js';
 export { spawnTs, type TsProcess } from './spawn-ts.js';

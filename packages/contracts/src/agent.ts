@@ -123,3 +123,12 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 export const ListAgentsReply = z.object({ agents: z.array(AgentConfig) });
 export const UpdateAgent = AgentConfig.omit({ isDefault: true }).partial().required({ agentId: true });
 export type UpdateAgent = z.infer<typeof UpdateAgent>;
+
+/**
+ * Every run keeps a short-lived ordered log of its events in a Redis stream, written by
+ * agent-execution beside the live events it streams to the caller; any gateway replica reads it to
+ * resume a client (`resume {runId, lastSeq}`) or to serve SSE. Entry field `e` holds the RunEvent JSON.
+ */
+export const runEventLogKey = (prefix: string, runId: string) => `${prefix}:run:{${runId}}:events`;
+/** How long a run's event log outlives the run's last event. */
+export const RUN_EVENT_LOG_TTL_MS = 60 * 60_000;

@@ -1,0 +1,133 @@
+import OpenAI from 'openai';
+import { CallScope } from './call-scope.js';
+import { abortError, ModelError, toModelError } from './errors.js';
+import { StreamAssembler } from './stream-assembler.js';
+import type { ChatRequest, ChatResult, ModelConfig, StreamChunk, ToolCall } from './types.js';
+import { toFinishReason, toUsage, toWireMessages, toWireTools, WireChunk, WireCompletion, WireEmbeddings } from './wire.js';
+
+export interface ModelClient {
+  readonly model: string;
+  /** One completion, non-streaming. Throws ModelError. */
+  chat(request: ChatRequest): Promise<ChatResult>;
+  /** Tokens as they come, whole tool calls, then one `done`. Throws ModelError from the iterator. */
+  streamChat(request: ChatRequest): AsyncGenerator<StreamChunk, void, undefined>;
+  /** One vector per text, in order; sent in batches of `embedBatchSize`. */
+  embed(texts: readonly string[], options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<number[][]>;
+}
+
+const DEFAULT_EMBED_BATCH = 64;
+
+export function createModelClient(config: ModelConfig): ModelClient {
+  // The SDK does the retrying: exponential backoff from 0.5 s to 8 s with up to 25 % jitter,
+  // Retry-After / retry-after-ms honoured, 408/409/429/5xx and connection errors retried (README).
+  const sdk = new OpenAI({
+    baseURL: config.baseURL,
+    apiKey: config.apiKey,
+    maxRetries: config.maxRetries,
+    timeout: config.timeoutMs,
+    logLevel: config.logLevel ?? 'warn',
+  });
+
+  function body(request: ChatRequest) {
+    return {
+      model: request.model ?? config.model,
+      messages: toWireMessages(request.messages),
+      ...(request.tools && request.tools.length > 0 ? { tools: toWireTools(request.tools) } : {}),
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+    };
+  }
+
+  async function chat(request: ChatRequest): Promise<ChatResult> {
+    const timeoutMs = request.timeoutMs ?? config.timeoutMs;
+    const scope = new CallScope(timeoutMs, request.signal);
+    try {
+      const raw: unknown = await scope.race(
+        sdk.chat.completions.create({ ...body(request), stream: false }, { signal: scope.signal, timeout: timeoutMs }),
+      );
+      const parsed = WireCompletion.safeParse(raw);
+      if (!parsed.success) throw new ModelError('model_error', `the model server sent an unexpected completion: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { retryable: true });
+      const choice = parsed.data.choices[0];
+      const toolCalls: ToolCall[] = [];
+      for (const c of choice?.message.tool_calls ?? []) {
+        if (c.function) toolCalls.push({ id: c.id, name: c.function.name, arguments: c.function.arguments });
+      }
+      return {
+        text: choice?.message.content ?? '',
+        toolCalls,
+        finishReason: toFinishReason(choice?.finish_reason),
+        usage: toUsage(parsed.data.usage),
+        model: parsed.data.model ?? request.model ?? config.model,
+      };
+    } catch (err) {
+      throw toModelError(err, scope.reason, timeoutMs);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async function* streamChat(request: ChatRequest): AsyncGenerator<StreamChunk, void, undefined> {
+    const timeoutMs = request.timeoutMs ?? config.timeoutMs;
+    const scope = new CallScope(timeoutMs, request.signal);
+    const assembler = new StreamAssembler(request.model ?? config.model);
+    let iterator: AsyncIterator<unknown> | undefined;
+    try {
+      const stream = await scope.race(
+        sdk.chat.completions.create(
+          { ...body(request), stream: true, stream_options: { include_usage: true } },
+          { signal: scope.signal, timeout: timeoutMs },
+        ),
+      );
+      iterator = stream[Symbol.asyncIterator]();
+      for (;;) {
+        // Racing each read keeps cancel prompt even if the socket stalls mid-stream.
+        const next = await scope.race(iterator.next());
+        if (next.done) break;
+        const parsed = WireChunk.safeParse(next.value);
+        if (!parsed.success) {
+          throw new ModelError('model_error', `the model server sent a malformed stream chunk: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { retryable: true });
+        }
+        yield* assembler.push(parsed.data);
+      }
+      // The SDK ends the iteration quietly when its signal aborts; that is a cancel, not a reply.
+      if (scope.reason) throw abortError(scope.reason, timeoutMs);
+      yield* assembler.finish();
+    } catch (err) {
+      throw toModelError(err, scope.reason, timeoutMs);
+    } finally {
+      // Runs also when the consumer stops early (break/return): the HTTP stream must not leak.
+      if (!scope.reason) scope.controller.abort();
+      void iterator?.return?.().catch(() => {});
+      scope.dispose();
+    }
+  }
+
+  async function embed(texts: readonly string[], options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<number[][]> {
+    const timeoutMs = options.timeoutMs ?? config.timeoutMs;
+    const batchSize = config.embedBatchSize ?? DEFAULT_EMBED_BATCH;
+    const scope = new CallScope(timeoutMs, options.signal);
+    const out: number[][] = [];
+    try {
+      for (let i = 0; i < texts.length; i += batchSize) {
+        const batch = texts.slice(i, i + batchSize);
+        // encoding_format 'float' on purpose: the SDK's base64 default breaks on servers (Ollama) that ignore it.
+        const raw: unknown = await scope.race(
+          sdk.embeddings.create({ model: config.embeddingModel ?? config.model, input: batch, encoding_format: 'float' }, { signal: scope.signal, timeout: timeoutMs }),
+        );
+        const parsed = WireEmbeddings.safeParse(raw);
+        if (!parsed.success || parsed.data.data.length !== batch.length) {
+          throw new ModelError('model_error', `the model server sent ${parsed.success ? parsed.data.data.length : 'invalid'} embeddings for ${batch.length} texts`, { retryable: true });
+        }
+        const ordered = [...parsed.data.data].sort((a, b) => a.index - b.index);
+        for (const item of ordered) out.push(item.embedding);
+      }
+      return out;
+    } catch (err) {
+      throw toModelError(err, scope.reason, timeoutMs);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  return { model: config.model, chat, streamChat, embed };
+}

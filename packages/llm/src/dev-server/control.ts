@@ -1,0 +1,101 @@
+import type { ControlRequest } from './schemas.js';
+
+export interface RequestRecord {
+  id: string;
+  path: string;
+  status: number;
+  stream: boolean;
+  /** From the parsed body to the last byte: the model's own time, which a benchmark subtracts. */
+  modelTimeMs: number;
+}
+
+const RECENT_LIMIT = 200;
+const SEEN_LIMIT = 10_000;
+
+/** Mutable state of one dev server: test overrides and the counters behind GET /_stats. */
+export class DevModelControl {
+  tokenDelayMs: number;
+  hang = false;
+  retryAfterMs: number | null = null;
+  readonly #initialDelayMs: number;
+  #failNext: { status: number; count: number; message: string | undefined } | null = null;
+  #seen = new Map<string, number>();
+  #counts = { total: 0, chat: 0, stream: 0, embeddings: 0, models: 0, failed: 0, inFlight: 0 };
+  #byStatus = new Map<number, number>();
+  #modelTimeMs = 0;
+  #recent: RequestRecord[] = [];
+
+  constructor(tokenDelayMs: number) {
+    this.tokenDelayMs = tokenDelayMs;
+    this.#initialDelayMs = tokenDelayMs;
+  }
+
+  apply(request: ControlRequest): void {
+    if (request.reset) this.reset();
+    if (request.failNext) this.#failNext = { status: request.failNext.status, count: request.failNext.count, message: request.failNext.message };
+    if (request.tokenDelayMs !== undefined) this.tokenDelayMs = request.tokenDelayMs;
+    if (request.hang !== undefined) this.hang = request.hang;
+    if (request.retryAfterMs !== undefined) this.retryAfterMs = request.retryAfterMs;
+  }
+
+  reset(): void {
+    this.tokenDelayMs = this.#initialDelayMs;
+    this.hang = false;
+    this.retryAfterMs = null;
+    this.#failNext = null;
+    this.#seen.clear();
+    this.#counts = { total: 0, chat: 0, stream: 0, embeddings: 0, models: 0, failed: 0, inFlight: 0 };
+    this.#byStatus.clear();
+    this.#modelTimeMs = 0;
+    this.#recent = [];
+  }
+
+  /** A failure queued by POST /_control, consumed one request at a time. */
+  takeQueuedFailure(): { status: number; message: string | undefined } | null {
+    const f = this.#failNext;
+    if (!f) return null;
+    f.count -= 1;
+    if (f.count <= 0) this.#failNext = null;
+    return { status: f.status, message: f.message };
+  }
+
+  /** How many times this exact request was seen before (for `[[fail:429:2]]`: fail twice, then answer). */
+  seenBefore(key: string): number {
+    const n = this.#seen.get(key) ?? 0;
+    if (this.#seen.size >= SEEN_LIMIT) this.#seen.clear();
+    this.#seen.set(key, n + 1);
+    return n;
+  }
+
+  /** Every model request, counted on arrival (before its body is even read). */
+  started(): void {
+    this.#counts.total += 1;
+    this.#counts.inFlight += 1;
+  }
+
+  /** What kind of request it turned out to be; a streamed chat counts as chat too. */
+  count(kind: 'chat' | 'stream' | 'embeddings' | 'models'): void {
+    this.#counts[kind] += 1;
+    if (kind === 'stream') this.#counts.chat += 1;
+  }
+
+  finished(record: RequestRecord): void {
+    this.#counts.inFlight -= 1;
+    if (record.status >= 400) this.#counts.failed += 1;
+    this.#byStatus.set(record.status, (this.#byStatus.get(record.status) ?? 0) + 1);
+    this.#modelTimeMs += record.modelTimeMs;
+    this.#recent.push(record);
+    if (this.#recent.length > RECENT_LIMIT) this.#recent.shift();
+  }
+
+  stats(): Record<string, unknown> {
+    return {
+      requests: { ...this.#counts },
+      byStatus: Object.fromEntries(this.#byStatus),
+      modelTimeMs: Math.round(this.#modelTimeMs * 1000) / 1000,
+      tokenDelayMs: this.tokenDelayMs,
+      hang: this.hang,
+      recent: this.#recent,
+    };
+  }
+}

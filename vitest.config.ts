@@ -5,7 +5,9 @@ const conditions = ['@parley/source', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['@parley/source'] } },
+  // Vitest hands ssr conditions to the test processes as node --conditions flags. 'import' there makes
+  // node's own require() pick ESM builds of CJS deps (pg requiring pg-pool's .mjs breaks `class extends`).
+  ssr: { resolve: { conditions: ['@parley/source', 'node', 'default'], externalConditions: ['@parley/source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'tests/browser/**'],

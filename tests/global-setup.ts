@@ -3,7 +3,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { databaseUrl, redisUrl, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, urlForDatabase, withAdmin } from '@parley/testing';
+// Not '@parley/testing' itself: it imports vitest's test API, which cannot load in global setup.
+import { databaseUrl, redisUrl } from '@parley/testing/env';
+import { TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, urlForDatabase, withAdmin } from '@parley/testing/pg';
 import { migrateDatabase, migrationsFolder } from '../packages/db/src/migrate.js';
 
 /** Fails the run early with one clear line when Redis or PostgreSQL is not reachable. */

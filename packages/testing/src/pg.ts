@@ -1,0 +1,68 @@
+/**
+ * PostgreSQL isolation: each test FILE gets its own database, copied from a migrated template that
+ * tests/global-setup.ts builds once per run. Copying a template takes milliseconds; migrating a
+ * fresh database per file would not.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { databaseUrl } from './env.js';
+
+export const TEMPLATE_DATABASE = 'parley_test_template';
+/** Per-file databases are named `parley_t_<epoch seconds>_<random>`, so stale ones can be told by age. */
+export const TEST_DATABASE_PREFIX = 'parley_t_';
+
+export function urlForDatabase(name: string, base: string = databaseUrl): string {
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: urlForDatabase('postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function createTestDatabase(): Promise<string> {
+  const name = `${TEST_DATABASE_PREFIX}${Math.floor(Date.now() / 1000)}_${randomUUID().slice(0, 8)}`;
+  await withAdmin(async (c) => {
+    // Copying fails while anyone is connected to the template; another run's setup may briefly be.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await c.query(`create database "${name}" template "${TEMPLATE_DATABASE}"`);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '55006' || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  return name;
+}
+
+export async function dropTestDatabase(name: string): Promise<void> {
+  await withAdmin((c) => c.query(`drop database if exists "${name}" with (force)`));
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  pool: pg.Pool;
+}
+
+/** File-scoped: one database per test file, dropped when the file is done. */
+export async function testDatabaseFixture(onCleanup: (fn: () => Promise<void>) => void): Promise<TestDatabase> {
+  const name = await createTestDatabase();
+  const url = urlForDatabase(name);
+  const pool = new pg.Pool({ connectionString: url, max: 5 });
+  pool.on('error', () => {});
+  onCleanup(async () => {
+    await pool.end().catch(() => {});
+    await dropTestDatabase(name);
+  });
+  return { name, url, pool };
+}

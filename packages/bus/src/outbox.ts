@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Everything a worker writes after a handler finishes — idempotency marks, replies and events to
+ * callback queues, XACKs — collected for one event-loop turn and issued together. With auto-pipelining
+ * that is one write to Redis per turn, and one XACK per stream however many entries finished.
+ * Order inside a flush is marks → replies → acks, so an acked mutation always has its mark and its
+ * reply already written ("reply then XACK").
+ */
+export class Outbox {
+  private marks: Array<[string, string]> = [];
+  private pushes = new Map<string, string[]>();
+  private acks = new Map<string, { group: string; ids: string[] }>();
+  private scheduled = false;
+  private inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly markTtlMs: number,
+    private readonly callbackTtlMs: number,
+  ) {}
+
+  mark(key: string, value: string): void {
+    this.marks.push([key, value]);
+    this.schedule();
+  }
+
+  push(queue: string, message: string): void {
+    const list = this.pushes.get(queue);
+    if (list) list.push(message);
+    else this.pushes.set(queue, [message]);
+    this.schedule();
+  }
+
+  ack(stream: string, group: string, id: string): void {
+    const entry = this.acks.get(stream);
+    if (entry) entry.ids.push(id);
+    else this.acks.set(stream, { group, ids: [id] });
+    this.schedule();
+  }
+
+  /** Resolves when everything queued so far has been written. */
+  async drain(): Promise<void> {
+    if (this.scheduled) this.flush();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    if (!this.scheduled) return;
+    this.scheduled = false;
+    const ops: Array<Promise<unknown>> = [];
+    for (const [key, value] of this.marks) ops.push(this.redis.set(key, value, 'PX', this.markTtlMs));
+    for (const [queue, messages] of this.pushes) {
+      ops.push(this.redis.rpush(queue, ...messages));
+      ops.push(this.redis.pexpire(queue, this.callbackTtlMs));
+    }
+    for (const [stream, { group, ids }] of this.acks) ops.push(this.redis.xack(stream, group, ...ids));
+    this.marks = [];
+    this.pushes = new Map();
+    this.acks = new Map();
+    const all = Promise.allSettled(ops);
+    this.inFlight.add(all);
+    void all.then(() => this.inFlight.delete(all));
+  }
+}

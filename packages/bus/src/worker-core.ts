@@ -1,0 +1,193 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  ActionError,
+  DomainAction,
+  busKeys,
+  describeZodError,
+  type AnyCatalog,
+  type DomainActionResponse,
+  type ErrorBody,
+  type ErrorCode,
+} from '@parley/contracts';
+import { errorMessage } from './connection.js';
+import type { Outbox } from './outbox.js';
+import type { ActionMeta, BusHooks, HandlerContext, Outcome } from './types.js';
+
+type AnyHandler = (data: unknown, ctx: HandlerContext<unknown>) => Promise<unknown>;
+
+interface ReplyTarget {
+  id: string;
+  correlationId: string;
+  replyTo: string | undefined;
+  type: string | undefined;
+}
+
+export interface WorkerCoreDeps {
+  cmd: Redis;
+  outbox: Outbox;
+  catalog: AnyCatalog;
+  prefix: string;
+  service: string;
+  consumer: string;
+  log: Logger;
+  hooks: BusHooks;
+  handlers: Record<string, AnyHandler>;
+}
+
+/**
+ * Turns one stream entry into at most one handler execution and exactly one outcome:
+ * a reply + ack, a dead letter + error reply + ack, or (on a crash) nothing, so the entry
+ * stays pending and is redelivered after its visibility timeout.
+ */
+export class WorkerCore {
+  readonly stream: string;
+  readonly group: string;
+  readonly deadLetters: string;
+  readonly controllers = new Map<string, AbortController>();
+
+  constructor(private readonly d: WorkerCoreDeps) {
+    this.stream = busKeys.stream(d.prefix, d.service);
+    this.group = busKeys.group(d.service);
+    this.deadLetters = busKeys.deadLetters(d.prefix, d.service);
+  }
+
+  async process(entryId: string, raw: string | undefined, attempt: number): Promise<void> {
+    const started = performance.now();
+    if (raw === undefined) return this.deadLetter(entryId, '', 'invalid_payload', 'stream entry has no `a` field', undefined, attempt, started);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return this.deadLetter(entryId, raw, 'invalid_payload', 'stream entry is not valid JSON', undefined, attempt, started);
+    }
+    const parsed = DomainAction.safeParse(json);
+    if (!parsed.success) {
+      const msg = `invalid action envelope: ${describeZodError(parsed.error)}`;
+      return this.deadLetter(entryId, raw, 'invalid_payload', msg, looseTarget(json), attempt, started);
+    }
+    const action = parsed.data;
+    const target: ReplyTarget = { id: action.id, correlationId: action.correlationId, replyTo: action.replyTo, type: action.type };
+    const def = this.d.catalog[action.type];
+    const handler = this.d.handlers[action.type];
+    if (!def || def.service !== this.d.service || !handler) {
+      const msg = `unknown action type "${action.type}" for service ${this.d.service}`;
+      return this.deadLetter(entryId, raw, 'unknown_action', msg, target, attempt, started);
+    }
+    const data = def.data.safeParse(action.data);
+    if (!data.success) {
+      const msg = `invalid ${action.type} payload: ${describeZodError(data.error)}`;
+      return this.deadLetter(entryId, raw, 'invalid_payload', msg, target, attempt, started);
+    }
+    if (action.deadline !== undefined && action.deadline < Date.now()) {
+      const late = Date.now() - action.deadline;
+      this.finish(entryId, target, { ok: false, error: { code: 'deadline_exceeded', message: `${action.type} reached the worker ${late} ms after its deadline; not executed`, retryable: true } }, null);
+      return this.observe(action.type, 'deadline_exceeded', started);
+    }
+    if (attempt > def.delivery.maxDeliveries) {
+      const msg = `${action.type} was delivered ${attempt - 1} times without completing; giving up`;
+      return this.deadLetter(entryId, raw, 'max_deliveries', msg, target, attempt, started);
+    }
+    const markKey = def.delivery.mutates ? busKeys.doneMark(this.d.prefix, this.d.service, action.id) : null;
+    if (markKey) {
+      const previous = await this.d.cmd.get(markKey);
+      if (previous !== null) {
+        this.finish(entryId, target, JSON.parse(previous) as ReplyBody, null);
+        return this.observe(action.type, 'duplicate', started);
+      }
+    }
+
+    const controller = new AbortController();
+    this.controllers.set(entryId, controller);
+    const timer = action.deadline === undefined ? undefined : setTimeout(() => controller.abort(new ActionError('deadline_exceeded', 'deadline passed')), Math.max(0, action.deadline - Date.now()));
+    const ctx = this.context(action, attempt, controller.signal);
+    try {
+      const result = await handler(data.data, ctx);
+      this.finish(entryId, target, { ok: true, data: result ?? null }, markKey);
+      this.observe(action.type, 'ok', started);
+    } catch (err) {
+      if (err instanceof ActionError) {
+        this.finish(entryId, target, { ok: false, error: err.toBody() }, markKey);
+        this.observe(action.type, 'error', started);
+        if (err.code !== 'not_found') ctx.log.warn({ code: err.code, err: err.message }, 'action failed');
+      } else if (attempt >= def.delivery.maxDeliveries) {
+        const msg = `${action.type} crashed on its last allowed delivery (${attempt}): ${errorMessage(err)}`;
+        ctx.log.error({ err: errorMessage(err), attempt }, 'handler crashed; dead-lettering');
+        return this.deadLetter(entryId, raw, 'max_deliveries', msg, target, attempt, started);
+      } else {
+        // Left pending on purpose: the reclaim loop redelivers it after the visibility timeout.
+        ctx.log.error({ err: errorMessage(err), stack: (err as Error).stack, attempt }, 'handler crashed; will be redelivered');
+        this.observe(action.type, 'crash', started);
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.controllers.delete(entryId);
+    }
+  }
+
+  private context(action: DomainAction, attempt: number, signal: AbortSignal): HandlerContext<unknown> {
+    const { data: _data, ...envelope } = action;
+    const meta: ActionMeta = { tenantId: action.tenantId, traceId: action.traceId, correlationId: action.correlationId };
+    if (action.sessionId !== undefined) meta.sessionId = action.sessionId;
+    if (action.userId !== undefined) meta.userId = action.userId;
+    if (action.conversationId !== undefined) meta.conversationId = action.conversationId;
+    if (action.roles !== undefined) meta.roles = action.roles;
+    let log: Logger | undefined;
+    const baseLog = this.d.log;
+    const outbox = this.d.outbox;
+    return {
+      action: envelope,
+      attempt,
+      signal,
+      meta,
+      // Lazy: most actions never log, and a pino child per action is measurable on the hot path.
+      get log() {
+        log ??= baseLog.child({ action: action.type, actionId: action.id, tenantId: action.tenantId, correlationId: action.correlationId, traceId: action.traceId });
+        return log;
+      },
+      emit(event: unknown) {
+        if (action.replyTo === undefined) return;
+        outbox.push(action.replyTo, JSON.stringify({ k: 'e', ev: { correlationId: action.correlationId, actionId: action.id, event } }));
+      },
+    };
+  }
+
+  /** Reply (when someone waits), remember the reply of a mutation, then ack — in that order. */
+  private finish(entryId: string, target: ReplyTarget, body: ReplyBody, markKey: string | null): void {
+    if (markKey) this.d.outbox.mark(markKey, JSON.stringify(body));
+    if (target.replyTo !== undefined) {
+      const reply = { correlationId: target.correlationId, actionId: target.id, ...body } as DomainActionResponse;
+      this.d.outbox.push(target.replyTo, JSON.stringify({ k: 'r', reply }));
+    }
+    this.d.outbox.ack(this.stream, this.group, entryId);
+  }
+
+  async deadLetter(entryId: string, raw: string, code: ErrorCode, message: string, target: ReplyTarget | undefined, attempt: number, started: number): Promise<void> {
+    const type = target?.type ?? '';
+    // The dead letter is written before the ack leaves (same connection, earlier in the pipeline).
+    void this.d.cmd
+      .xadd(this.deadLetters, 'MAXLEN', '~', 100_000, '*', 'a', raw, 'code', code, 'reason', message, 'attempts', String(attempt), 'service', this.d.service, 'type', type, 'entry', entryId, 'consumer', this.d.consumer, 'at', String(Date.now()))
+      .catch((err: unknown) => this.d.log.error({ err: errorMessage(err) }, 'could not write dead letter'));
+    const error: ErrorBody = { code, message, retryable: false };
+    this.finish(entryId, target ?? { id: '', correlationId: '', replyTo: undefined, type }, { ok: false, error }, null);
+    this.d.hooks.deadLettered?.(this.d.service, type, code);
+    this.d.log.warn({ entryId, action: type || undefined, actionId: target?.id, correlationId: target?.correlationId, code, reason: message, attempts: attempt }, 'action dead-lettered');
+    this.observe(type || 'unknown', 'dead_letter', started);
+  }
+
+  private observe(type: string, outcome: Outcome, started: number): void {
+    this.d.hooks.handled?.(type, outcome, performance.now() - started);
+  }
+}
+
+type ReplyBody = { ok: true; data: unknown } | { ok: false; error: ErrorBody };
+
+/** Best effort: an envelope that failed validation may still say where its caller waits. */
+function looseTarget(json: unknown): ReplyTarget | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const o = json as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const id = str(o.id);
+  if (!id) return undefined;
+  return { id, correlationId: str(o.correlationId) ?? id, replyTo: str(o.replyTo), type: str(o.type) };
+}

@@ -25,6 +25,8 @@ export function foldWords(text: string): string[] {
 /** A deliberately small stemmer: enough that "documents"/"document" and "searching"/"search" meet. */
 export function stem(word: string): string {
   if (word.length <= 3) return word;
+  // Spanish "-ción" plurals ("devoluciones" → "devolucion"), the one Spanish rule worth having.
+  if (word.endsWith('iones')) return word.slice(0, -2);
   for (const suffix of ['ational', 'ing', 'edly', 'ed', 'ies', 'es', 'ly', 's']) {
     if (!word.endsWith(suffix) || word.length - suffix.length < 3) continue;
     const base = word.slice(0, -suffix.length);

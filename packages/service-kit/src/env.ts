@@ -105,7 +105,8 @@ export function defineEnv<S extends z.ZodRawShape, C = EnvOf<S>>(shape: S, group
       const result = schema.safeParse(withoutBlanks(source));
       if (!result.success) return { ok: false, problems: describeProblems(result.error, source) };
       const env = result.data as EnvOf<S>;
-      return { ok: true, base: toBase(env, defaultName), config: group ? group(env) : (env as unknown as C) };
+      const baseEnv = result.data as unknown as z.output<z.ZodObject<BaseShape>>;
+      return { ok: true, base: toBase(baseEnv, defaultName), config: group ? group(env) : (env as unknown as C) };
     },
   };
 }

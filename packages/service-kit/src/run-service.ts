@@ -3,7 +3,7 @@
  * Redis, the bus and its worker, health server, signals — so `main.ts` is wiring only.
  */
 import { createBus, type Bus, type Handlers, type WorkerHandle, type WorkerOptions } from '@parley/bus';
-import type { Catalog, Service } from '@parley/contracts';
+import { catalog, type Catalog, type Service } from '@parley/contracts';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadEnv, safeUrl, type BaseConfig, type EnvDefinition } from './env.js';
@@ -76,6 +76,8 @@ export async function runService<C, S extends Service>(def: ServiceDefinition<C,
   });
 
   const bus = createBus({
+    catalog,
+    service: def.service ?? base.service,
     redis: base.redisUrl,
     prefix: base.busPrefix,
     instance: base.instance,

@@ -1,0 +1,27 @@
+// A service built with runService that consumes the `migration` stream with toy handlers.
+import { defineEnv, envInt, runService } from '../src/index.js';
+
+const env = defineEnv({ FIXTURE_HANDLER_MS: envInt(0) }, (e) => ({ handlerMs: e.FIXTURE_HANDLER_MS }));
+let running = true;
+let migrated = 0;
+
+await runService({
+  name: 'migration',
+  env,
+  service: 'migration',
+  handlers: ({ config, log }) => ({
+    'migration.migrate_conversation': async ({ conversationId }, ctx) => {
+      await new Promise((r) => setTimeout(r, config.handlerMs));
+      migrated++;
+      ctx.log.info({ conversationId }, 'migrated');
+      return { conversationId, migrated: true, messages: 3 };
+    },
+    'migration.start_loop': async () => ((running = true), { running }),
+    'migration.stop_loop': async () => {
+      log.info('loop paused');
+      return (running = false), { running };
+    },
+    'migration.get_stats': async () => ({ migratedConversations: migrated, migratedMessages: migrated * 3, failed: 0, pending: 0, oldestDueAgeMs: 0 }),
+  }),
+  start: ({ onShutdown, log }) => onShutdown('fixture loop', () => log.info({ migrated }, 'fixture loop stopped')),
+});

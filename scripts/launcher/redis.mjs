@@ -1,0 +1,85 @@
+// Finds Redis: REDIS_URL, else 127.0.0.1:6379, else a throwaway redis-server of our own.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, sleep } from './ports.mjs';
+import { workspaceRequire } from './workspace-require.mjs';
+
+const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
+export async function pingRedis(root, url) {
+  const { Redis } = workspaceRequire(root, 'ioredis');
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (err) {
+    return err.code ?? err.message;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** @returns {{ url: string, stop?: () => Promise<void>, note: string }} */
+export async function findRedis(root, env, say) {
+  if (env.REDIS_URL) {
+    const problem = await pingRedis(root, env.REDIS_URL);
+    if (problem) fail(`REDIS_URL ${safe(env.REDIS_URL)} is not reachable (${problem}); start Redis there or change REDIS_URL`);
+    return { url: env.REDIS_URL, note: 'from REDIS_URL' };
+  }
+  if (!(await pingRedis(root, DEFAULT_URL))) return { url: DEFAULT_URL, note: 'local, port 6379' };
+  if (!onPath('redis-server')) {
+    fail(
+      [
+        'Redis is not reachable at 127.0.0.1:6379 and redis-server is not installed.',
+        '  Install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis),',
+        '  or run one in Docker: docker run -d -p 6379:6379 redis:7,',
+        '  or point REDIS_URL at an existing Redis 7+.',
+      ].join('\n'),
+    );
+  }
+  const port = await freePort();
+  const dir = join(root, '.parley', 'redis');
+  mkdirSync(dir, { recursive: true });
+  say(`starting a throwaway redis-server on port ${port} (no persistence; data in .parley/redis is not kept)`);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  // A launcher that exits early (a later check failed) must not leave this server behind.
+  const onExit = () => child.kill('SIGTERM');
+  process.once('exit', onExit);
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50 && (await pingRedis(root, url)); i++) await sleep(100);
+  if (await pingRedis(root, url)) fail(`redis-server on port ${port} did not answer; try running \`redis-server --port ${port}\` by hand`);
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    url,
+    note: `started by the launcher, port ${port}`,
+    async stop() {
+      process.off('exit', onExit);
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(3000)]);
+    },
+  };
+}
+
+export function onPath(bin) {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function safe(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function fail(message) {
+  console.error(`\n${message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// `npm start`: the local launcher. Plain Node, no dependencies until it has installed them.
+// Installs if needed, finds Redis and PostgreSQL, migrates, starts every app as its own process.
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { discoverApps, parseArgs, readPackage, scriptCommand } from './launcher/apps.mjs';
+import { signalAll, startChild, stopAll } from './launcher/children.mjs';
+import { maybeStartDevModel } from './launcher/dev-model.mjs';
+import { ensureInstalled } from './launcher/install.mjs';
+import { portAllocator } from './launcher/ports.mjs';
+import { findPostgres } from './launcher/postgres.mjs';
+import { c, prefixColor } from './launcher/pretty.mjs';
+import { findRedis, safe } from './launcher/redis.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const say = (msg) => console.log(`${c.bold(c.cyan('parley'))} ${msg}`);
+const USAGE = `usage: npm start [-- --scale <app>=<N> ...]
+  --scale agent-execution=3   run 3 replicas of apps/agent-execution (0 = do not start it)
+env: REDIS_URL, DATABASE_URL, MODEL_BASE_URL/OPENAI_API_KEY, PARLEY_GATEWAY_PORT (3000), PARLEY_STOP_TIMEOUT_MS (15000)`;
+
+let args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (err) {
+  console.error(`${err.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const appsDir = resolve(root, process.env.PARLEY_APPS_DIR ?? 'apps');
+const { apps, skipped } = discoverApps(appsDir);
+for (const name of args.scale.keys()) {
+  if (!apps.some((a) => a.name === name)) {
+    console.error(`--scale ${name}: no runnable app named "${name}" (apps: ${apps.map((a) => a.name).join(', ') || 'none'})`);
+    process.exit(2);
+  }
+}
+
+ensureInstalled(root, say);
+const stopTimeoutMs = Number(process.env.PARLEY_STOP_TIMEOUT_MS ?? 15_000);
+const redis = await findRedis(root, process.env, say);
+const postgres = await findPostgres(root, process.env, say);
+say(`Redis      ${safe(redis.url)} (${redis.note})`);
+say(`PostgreSQL ${safe(postgres.url)} (${postgres.note})`);
+
+const baseEnv = { ...process.env, REDIS_URL: redis.url, DATABASE_URL: postgres.url, PARLEY_MODE: process.env.PARLEY_MODE ?? 'dev' };
+runMigrations(baseEnv);
+
+const devModel = await maybeStartDevModel(root, baseEnv, say);
+if (devModel) baseEnv.MODEL_BASE_URL = devModel.baseUrl;
+
+// One process per replica; ports are handed out in a stable order so URLs survive restarts.
+const nextPort = portAllocator(9101);
+const plan = [];
+for (const app of apps) {
+  const replicas = args.scale.get(app.name) ?? 1;
+  for (let n = 1; n <= replicas; n++) {
+    const preferred = app.name === 'gateway' && n === 1 ? Number(process.env.PARLEY_GATEWAY_PORT ?? 3000) : undefined;
+    plan.push({ app, n, label: `${app.name}-${n}`, port: await nextPort(preferred) });
+  }
+}
+for (const s of skipped) say(c.yellow(`skipping ${s}`));
+if (plan.length === 0) {
+  say(`no app to start under ${appsDir} (an app is a folder with a package.json that has a "start" script)`);
+  await cleanup();
+  process.exit(1);
+}
+
+const width = Math.max(...plan.map((p) => p.label.length));
+const ready = new Set();
+let stopping = false;
+const procs = plan.map((p) =>
+  startChild({
+    label: p.label,
+    color: prefixColor(apps.indexOf(p.app)), // replicas share their app's color
+    width,
+    command: scriptCommand(root, p.app.dir, p.app.script),
+    env: { ...baseEnv, SERVICE_NAME: p.app.name, INSTANCE_ID: p.label, HTTP_PORT: String(p.port) },
+    onLine: (line) => {
+      if (!ready.has(p.label) && line.includes('"msg":"ready"')) {
+        ready.add(p.label);
+        if (ready.size === plan.length) printSummary();
+      }
+    },
+  }),
+);
+
+for (const proc of procs) {
+  void proc.exited.then(({ code, signal }) => {
+    if (stopping) return;
+    say(c.red(`${proc.label} exited (${signal ?? `code ${code}`}); it is not restarted — see its last lines above`));
+    if (procs.every((p) => !p.running())) {
+      say(c.red('every service has exited; stopping'));
+      void shutdown(1);
+    }
+  });
+}
+
+// If the launcher itself dies on a bug, its services must not live on as orphans.
+process.on('exit', () => {
+  signalAll(procs, 'SIGTERM');
+});
+
+let signals = 0;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (++signals > 1) {
+      say('second signal: killing everything now');
+      signalAll(devModel ? [...procs, devModel.proc] : procs, 'SIGKILL');
+      process.exit(1);
+    }
+    void shutdown(0);
+  });
+}
+
+function printSummary() {
+  const lines = plan.map((p) => `  ${p.label.padEnd(width)}  http://127.0.0.1:${p.port}/readyz`);
+  say(c.green(`all ${plan.length} processes ready`));
+  console.log(lines.join('\n'));
+  const gateway = plan.find((p) => p.app.name === 'gateway');
+  if (gateway) say(c.bold(`open the web UI at http://127.0.0.1:${gateway.port}/`));
+  if (devModel) say(c.yellow('model: the offline DEV MODEL SERVER — answers are scripted'));
+  say('Ctrl-C stops everything');
+}
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  say(`stopping ${procs.filter((p) => p.running()).length} processes …`);
+  await stopAll(procs, stopTimeoutMs, say);
+  await cleanup();
+  say('stopped');
+  process.exit(code);
+}
+
+async function cleanup() {
+  if (devModel) await stopAll([devModel.proc], 5_000, say);
+  await redis.stop?.();
+}
+
+function runMigrations(env) {
+  const dbDir = join(root, 'packages', 'db');
+  const script = readPackage(dbDir)?.scripts?.['db:migrate'];
+  if (!script) return;
+  say('applying database migrations (packages/db db:migrate) …');
+  const cmd = scriptCommand(root, dbDir, script);
+  const r = spawnSync(cmd.cmd, cmd.args, { cwd: cmd.cwd, env: { ...env, PATH: cmd.path }, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`\ndatabase migration failed (exit ${r.status ?? r.signal}); fix the error above and run npm start again\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,131 @@
+// The launcher end to end, against the machine's real Redis and PostgreSQL, with fixture apps.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { workspaceRequire } from '../scripts/launcher/workspace-require.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const database = `parley_launcher_${randomUUID().slice(0, 8)}`;
+const adminUrl = (process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres').replace(/\/[^/]*$/, '/postgres');
+
+interface Launcher {
+  child: ChildProcess;
+  output(): string;
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  exit: Promise<number | null>;
+}
+
+function launch(args: string[], env: Record<string, string> = {}): Launcher {
+  const child = spawn(process.execPath, ['scripts/start.mjs', ...args], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PARLEY_APPS_DIR: 'tests/fixtures/launcher-apps',
+      DATABASE_URL: adminUrl.replace(/\/postgres$/, `/${database}`),
+      MODEL_BASE_URL: 'http://127.0.0.1:9/v1', // a model is "configured": no dev model server
+      NO_COLOR: '1',
+      PARLEY_STOP_TIMEOUT_MS: '5000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const l: Launcher = {
+    child,
+    output: () => out,
+    exit,
+    async waitFor(text, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!out.includes(text)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no "${text}" in launcher output:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+  launched.push(l);
+  return l;
+}
+
+/** The httpPort a fixture app reported in its ready line. */
+function ready(out: string, label: string): number {
+  const line = out.split('\n').find((l) => l.startsWith(`${label} `) && l.includes(' ready '));
+  return Number(/httpPort=(\d+)/.exec(line ?? '')?.[1]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const launched: Launcher[] = [];
+afterEach(async () => {
+  // A failed assertion must not leave a launcher (and its services) running.
+  for (const l of launched.splice(0)) {
+    if (l.child.exitCode === null) l.child.kill('SIGTERM');
+    await l.exit;
+  }
+});
+
+afterAll(async () => {
+  const pg = workspaceRequire(root, 'pg') as typeof import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await client.end();
+});
+
+describe('npm start (scripts/start.mjs)', () => {
+  test('starts every app with a start script, prefixed, with replicas; SIGINT stops them all', async () => {
+    const l = launch(['--scale', 'echo=2']);
+    await l.waitFor('all 3 processes ready');
+    const out = l.output();
+    expect(out).toContain(`created database ${database}`);
+    expect(out).toContain('applying database migrations');
+    expect(out).toContain('skipping not-yet (its start script needs src/main.ts');
+    expect(out).not.toContain('idle'); // no start script: not an app to run
+    expect(out).toMatch(/^plain-1 │ plain text from plain-1$/m);
+    // pino-ish JSON is shown as "time LEVEL msg fields"
+    expect(out).toMatch(/^echo-1  │ \d\d:\d\d:\d\d\.\d{3} WARN  a warning with a field tenantId=t1$/m);
+    // The summary names each process with its own HTTP_PORT.
+    const ports = ['echo-1', 'echo-2', 'plain-1'].map((label) => Number(new RegExp(`^  ${label} +http://127.0.0.1:(\\d+)/readyz$`, 'm').exec(out)?.[1]));
+    expect(new Set(ports).size).toBe(3);
+    expect(ready(out, 'echo-1')).toBe(ports[0]);
+    expect(ready(out, 'echo-2')).toBe(ports[1]);
+    const pids = [...out.matchAll(/osPid=(\d+)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(3);
+    for (const port of ports.slice(0, 2)) expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('ok');
+
+    l.child.kill('SIGINT');
+    expect(await l.exit).toBe(0);
+    expect(l.output()).toMatch(/^echo-1  │ .* INFO  stopping$/m);
+    expect(l.output()).toMatch(/^echo-2  │ .* INFO  stopping$/m);
+    expect(l.output().trim().split('\n').at(-1)).toBe('parley stopped');
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const port of ports.slice(0, 2)) await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  test('a crashed service is reported, not restarted; the rest keep running until SIGTERM', async () => {
+    const l = launch([], { PLAIN_CRASH_AFTER_MS: '300' });
+    await l.waitFor('plain-1 exited (code 3); it is not restarted');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(l.output().match(/plain text from plain-1/g)).toHaveLength(1);
+    expect(l.child.exitCode).toBeNull();
+    l.child.kill('SIGTERM');
+    expect(await l.exit).toBe(0);
+    expect(l.output()).toMatch(/^echo-1 +│ .* INFO  stopping$/m);
+  });
+
+  test('an unknown --scale name is an error that lists the apps', async () => {
+    const l = launch(['--scale', 'nope=2']);
+    expect(await l.exit).toBe(2);
+    expect(l.output()).toContain('--scale nope: no runnable app named "nope" (apps: echo, plain)');
+  });
+});

@@ -44,7 +44,8 @@ export class WorkerCore {
   readonly stream: string;
   readonly group: string;
   readonly deadLetters: string;
-  readonly controllers = new Map<string, AbortController>();
+  /** Abort controllers of running handlers that asked for a signal (aborted on shutdown). */
+  readonly controllers = new Map<string, { controller: AbortController; timer: NodeJS.Timeout | undefined }>();
 
   constructor(private readonly d: WorkerCoreDeps) {
     this.stream = busKeys.stream(d.prefix, d.service);
@@ -97,10 +98,7 @@ export class WorkerCore {
       }
     }
 
-    const controller = new AbortController();
-    this.controllers.set(entryId, controller);
-    const timer = action.deadline === undefined ? undefined : setTimeout(() => controller.abort(new ActionError('deadline_exceeded', 'deadline passed')), Math.max(0, action.deadline - Date.now()));
-    const ctx = this.context(action, attempt, controller.signal);
+    const ctx = this.context(entryId, action, attempt);
     try {
       const result = await handler(data.data, ctx);
       this.finish(entryId, target, { ok: true, data: result ?? null }, markKey);
@@ -120,12 +118,15 @@ export class WorkerCore {
         this.observe(action.type, 'crash', started);
       }
     } finally {
-      if (timer) clearTimeout(timer);
-      this.controllers.delete(entryId);
+      const lazy = this.controllers.get(entryId);
+      if (lazy) {
+        clearTimeout(lazy.timer);
+        this.controllers.delete(entryId);
+      }
     }
   }
 
-  private context(action: DomainAction, attempt: number, signal: AbortSignal): HandlerContext<unknown> {
+  private context(entryId: string, action: DomainAction, attempt: number): HandlerContext<unknown> {
     const { data: _data, ...envelope } = action;
     const meta: ActionMeta = { tenantId: action.tenantId, traceId: action.traceId, correlationId: action.correlationId };
     if (action.sessionId !== undefined) meta.sessionId = action.sessionId;
@@ -135,11 +136,23 @@ export class WorkerCore {
     let log: Logger | undefined;
     const baseLog = this.d.log;
     const outbox = this.d.outbox;
+    const controllers = this.controllers;
     return {
       action: envelope,
       attempt,
-      signal,
       meta,
+      // Lazy like the logger: an AbortController and a deadline timer per action cost more than a
+      // short handler; only handlers that look at the signal pay for it.
+      get signal() {
+        let entry = controllers.get(entryId);
+        if (!entry) {
+          const controller = new AbortController();
+          const timer = action.deadline === undefined ? undefined : setTimeout(() => controller.abort(new ActionError('deadline_exceeded', 'deadline passed')), Math.max(0, action.deadline - Date.now()));
+          entry = { controller, timer };
+          controllers.set(entryId, entry);
+        }
+        return entry.controller.signal;
+      },
       // Lazy: most actions never log, and a pino child per action is measurable on the hot path.
       get log() {
         log ??= baseLog.child({ action: action.type, actionId: action.id, tenantId: action.tenantId, correlationId: action.correlationId, traceId: action.traceId });

@@ -175,7 +175,7 @@ export class Worker implements WorkerHandle {
     const inTime = await Promise.race([finished.then(() => true), sleep(graceMs).then(() => false)]);
     if (!inTime) {
       this.d.log.warn({ left: this.running.size }, 'grace period over; aborting handlers, their actions will be reclaimed');
-      for (const c of this.d.core.controllers.values()) c.abort(new Error('worker shutting down'));
+      for (const { controller } of this.d.core.controllers.values()) controller.abort(new Error('worker shutting down'));
     }
     await this.d.outbox.drain();
     this.conn.disconnect();

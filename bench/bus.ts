@@ -1,0 +1,99 @@
+// npm run bench:bus — bus.call vs a raw ioredis request/reply, worker in another process.
+import { Redis } from 'ioredis';
+import { createBus } from '@parley/bus';
+import { deletePrefix, spawnTs, uniquePrefix } from '@parley/testing/tools';
+import { fileURLToPath } from 'node:url';
+import { echoCatalog } from '../packages/bus/src/testing/echo-catalog.js';
+import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const levels = (process.env.BENCH_LEVELS ?? '1,64,256').split(',').map(Number);
+const workerFile = fileURLToPath(new URL('./bus-worker.ts', import.meta.url));
+
+async function withWorker<T>(mode: 'bus' | 'raw', prefix: string, fn: () => Promise<T>): Promise<T> {
+  const worker = spawnTs(workerFile, { REDIS_URL: url }, [mode, prefix]);
+  await worker.waitForOutput('bench worker ready');
+  try {
+    return await fn();
+  } finally {
+    await worker.kill('SIGTERM');
+  }
+}
+
+async function measure(name: string, op: () => Promise<unknown>): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const c of levels) {
+    await closedLoop(c, 500, op); // warm-up
+    const r = await closedLoop(c, seconds * 1000, op);
+    const { p50, p99 } = percentiles(r.latencies);
+    rows.push({ case: name, concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99 });
+  }
+  return rows;
+}
+
+async function benchBus(prefix: string): Promise<BenchRow[]> {
+  const bus = createBus({ catalog: echoCatalog, redis: url, prefix, service: 'bench' });
+  try {
+    return await withWorker('bus', prefix, () => measure('bus.call', () => bus.call('echo.ping', { n: 1 }, { tenantId: 'bench' })));
+  } finally {
+    await bus.close(0);
+  }
+}
+
+async function benchRaw(prefix: string): Promise<BenchRow[]> {
+  const cmd = new Redis(url, { enableAutoPipelining: true });
+  const read = new Redis(url);
+  const replies = `${prefix}:raw:reply`;
+  const waiting = new Map<string, () => void>();
+  let last = '$';
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const res = (await read.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', replies, last)) as Array<[string, Array<[string, string[]]>]> | null;
+      const entries = res?.[0]?.[1];
+      if (!entries) continue;
+      for (const [id, f] of entries) {
+        last = id;
+        const w = waiting.get(f[1]!);
+        waiting.delete(f[1]!);
+        w?.();
+      }
+    }
+  })();
+  let n = 0;
+  const op = () =>
+    new Promise<void>((resolve) => {
+      const corr = String(++n);
+      waiting.set(corr, resolve);
+      void cmd.xadd(`${prefix}:raw:req`, '*', 'r', replies, 'c', corr);
+    });
+  try {
+    await cmd.xadd(replies, '*', 'c', '0'); // so `$` has a stream to read
+    return await withWorker('raw', prefix, () => measure('raw-baseline', op));
+  } finally {
+    running = false;
+    await loop;
+    cmd.disconnect();
+    read.disconnect();
+  }
+}
+
+const prefix = uniquePrefix('bench-bus');
+const cleaner = new Redis(url);
+try {
+  const only = process.env.BENCH_ONLY;
+  const raw = only === 'bus' ? [] : await benchRaw(`${prefix}:raw`);
+  const bus = only === 'raw' ? [] : await benchBus(prefix);
+  for (const row of bus) {
+    const base = raw.find((r) => r.concurrency === row.concurrency);
+    if (base) row.vs_baseline_pct = (row.ops_per_s / base.ops_per_s) * 100;
+  }
+  report('bus', [...bus, ...raw], [
+    `${seconds}s per level after a 0.5 s warm-up; worker and caller in separate processes; Redis on loopback; ${(await import('node:os')).cpus().length} cores.`,
+  ]);
+} finally {
+  await deletePrefix(cleaner, prefix);
+  cleaner.disconnect();
+}
+process.exit(0);

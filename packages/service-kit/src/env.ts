@@ -59,7 +59,7 @@ export const baseEnvShape = {
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/parley').default(
     'postgres://postgres@127.0.0.1:5432/parley',
   ),
-  BUS_PREFIX: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'letters, digits, _ . - only').default('parley'),
+  BUS_PREFIX: z.string().regex(/^[a-zA-Z0-9_.:-]+$/, 'letters, digits and _ . : - only (no braces: they are hash tags)').default('parley'),
   LOG_LEVEL: LogLevel.default('info'),
   HTTP_PORT: envPort(0),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),

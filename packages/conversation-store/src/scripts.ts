@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * Lua scripts over ONE conversation's keys (one hash slot). Numbers written from Lua are epoch ms
+ * (13 digits), which Lua 5.1's %.14g formats exactly.
+ */
+
+/**
+ * KEYS: meta, msgs, ids, facts, lease.
+ * ARGV: tenant, messageId, body (JSON without seq), facts, tokens, now, role, title candidate,
+ *       agent, channel, session, user, ttlMs, idleMs, lease token ('' = do not create), init JSON.
+ * Returns {'ok', seq, createdConv, la, du, status} | {'dup', "seq:tokens", createdConv, la, du, status}
+ *       | {'missing'} | {'lease'} | {'tenant'}.
+ */
+export const APPEND = `
+local M, L, I, F, K = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local tenant = ARGV[1]
+local createdConv = 0
+if redis.call('EXISTS', M) == 0 then
+  if ARGV[15] == '' then return {'missing'} end
+  -- Re-creating must happen under the lease, so the archive read it was built from is still true.
+  if redis.call('GET', K) ~= ARGV[15] then return {'lease'} end
+  local c = cjson.decode(ARGV[16])
+  redis.call('HSET', M, 't', tenant, 'a', c.a, 'ch', c.ch, 's', c.s, 'u', c.u, 'ti', c.ti, 'st', c.st,
+    'n', c.n, 'b', c.n, 'tc', c.tc, 'ca', c.ca, 'la', c.la, 'cl', c.cl, 'du', c.du)
+  createdConv = 1
+elseif redis.call('HGET', M, 't') ~= tenant then
+  return {'tenant'}
+end
+local ttl = tonumber(ARGV[13])
+local prev = redis.call('HGET', I, ARGV[2])
+if prev then
+  local h = redis.call('HMGET', M, 'la', 'du', 'st')
+  if createdConv == 1 then redis.call('PEXPIRE', M, ttl); redis.call('PEXPIRE', I, ttl) end
+  return {'dup', prev, createdConv, h[1], h[2], h[3]}
+end
+local seq = redis.call('HINCRBY', M, 'n', 1)
+redis.call('RPUSH', L, '{"seq":' .. seq .. ',' .. string.sub(ARGV[3], 2))
+redis.call('RPUSH', F, ARGV[4])
+redis.call('HSET', I, ARGV[2], seq .. ':' .. ARGV[5])
+redis.call('HINCRBY', M, 'tc', tonumber(ARGV[5]))
+-- Last activity strictly increases, so index entries written by older saves never equal newer ones
+-- (the migration's conditional removals rely on that).
+local now = tonumber(ARGV[6])
+local la = tonumber(redis.call('HGET', M, 'la') or '0')
+if now > la then la = now else la = la + 1 end
+local st = redis.call('HGET', M, 'st')
+if st == 'closed' and ARGV[7] == 'user' then
+  st = 'open'
+  redis.call('HSET', M, 'st', 'open', 'cl', '')
+end
+local du = la + tonumber(ARGV[14])
+if st == 'closed' then du = la end
+redis.call('HSET', M, 'la', la, 'du', du)
+if ARGV[7] == 'user' and ARGV[8] ~= '' and (redis.call('HGET', M, 'ti') or '') == '' then redis.call('HSET', M, 'ti', ARGV[8]) end
+local fill = {{'a', ARGV[9]}, {'ch', ARGV[10]}, {'s', ARGV[11]}, {'u', ARGV[12]}}
+for _, f in ipairs(fill) do
+  if f[2] ~= '' and (redis.call('HGET', M, f[1]) or '') == '' then redis.call('HSET', M, f[1], f[2]) end
+end
+redis.call('PEXPIRE', M, ttl)
+redis.call('PEXPIRE', L, ttl)
+redis.call('PEXPIRE', I, ttl)
+redis.call('PEXPIRE', F, ttl)
+return {'ok', seq, createdConv, la, du, st}
+`;
+
+/** KEYS: meta. ARGV: tenant, now. Returns {'ok', la, du, changed} | {'missing'} | {'tenant'}. */
+export const CLOSE = `
+local M = KEYS[1]
+if redis.call('EXISTS', M) == 0 then return {'missing'} end
+if redis.call('HGET', M, 't') ~= ARGV[1] then return {'tenant'} end
+local h = redis.call('HMGET', M, 'st', 'la', 'du')
+if h[1] == 'closed' then return {'ok', h[2], h[3], 0} end
+local now = tonumber(ARGV[2])
+local la = tonumber(h[2] or '0')
+if now > la then la = now else la = la + 1 end
+redis.call('HSET', M, 'st', 'closed', 'cl', la, 'la', la, 'du', la)
+return {'ok', la, la, 1}
+`;
+
+/**
+ * Migration's last step. KEYS: meta, msgs, ids, facts, lease. ARGV: lease token, copied seq, copied last activity.
+ * Deletes the hot copy only if the caller still holds the lease and nothing changed since the copy:
+ * every append and every close moves last activity forward, so equal means untouched.
+ */
+export const FINISH = `
+if redis.call('GET', KEYS[5]) ~= ARGV[1] then return 'lease_lost' end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[5])
+  return 'missing'
+end
+local h = redis.call('HMGET', KEYS[1], 'n', 'la')
+if tonumber(h[1]) ~= tonumber(ARGV[2]) or tonumber(h[2]) ~= tonumber(ARGV[3]) then return 'changed' end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+return 'deleted'
+`;
+
+/** KEYS: lease. ARGV: token. */
+export const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** KEYS: lease. ARGV: token, ttlMs. */
+export const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/** Removes an index entry only if its score is still the one the caller saw. KEYS: zset. ARGV: member, score. */
+export const ZREM_IF_SCORE = `
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if s and tonumber(s) == tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
+`;
+
+const shas = new Map<string, string>();
+
+/** EVALSHA with a fallback to EVAL after a script cache flush or on a fresh server. */
+export async function runScript(redis: Redis, script: string, keys: string[], args: Array<string | number>): Promise<unknown> {
+  let sha = shas.get(script);
+  if (!sha) {
+    sha = createHash('sha1').update(script).digest('hex');
+    shas.set(script, sha);
+  }
+  try {
+    return await redis.evalsha(sha, keys.length, ...keys, ...args);
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
+    return redis.eval(script, keys.length, ...keys, ...args);
+  }
+}

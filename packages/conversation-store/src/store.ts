@@ -1,0 +1,125 @@
+import type { Db } from '@parley/db/client';
+import { archivedMessageIds, closeArchived, getArchivedConversation } from './archive.js';
+import { HotStore, type AppendOutcome, type HotInit } from './hot-store.js';
+import type { AppendInput, AppendResult, ConversationRecord, HotMeta } from './types.js';
+
+/** The conversation is unknown, or belongs to another tenant: callers answer `not_found` either way. */
+export class ConversationNotFoundError extends Error {
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} not found`);
+    this.name = 'ConversationNotFoundError';
+  }
+}
+
+/** How long a save waits for a migration of the same conversation to finish before giving up (retryable). */
+export class ConversationBusyError extends Error {
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} is being migrated; retry`);
+    this.name = 'ConversationBusyError';
+  }
+}
+
+export interface ConversationStoreOptions {
+  /** Lease taken to re-create a hot copy; far longer than one archive read. */
+  reopenLeaseMs?: number;
+  /** How long a save waits for a migration lease held by someone else. */
+  reopenWaitMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Hot store + archive behind the writes of the conversation service. The one subtle path: a save
+ * to a conversation that is not hot (new, or already migrated) re-creates the hot copy from the
+ * archive under the conversation's lease, so it can never interleave with a migration of it.
+ */
+export class ConversationStore {
+  private readonly now: () => number;
+  private readonly reopenLeaseMs: number;
+  private readonly reopenWaitMs: number;
+
+  constructor(
+    readonly hot: HotStore,
+    readonly db: Db,
+    opts: ConversationStoreOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.reopenLeaseMs = opts.reopenLeaseMs ?? 10_000;
+    this.reopenWaitMs = opts.reopenWaitMs ?? 5_000;
+  }
+
+  async append(tenantId: string, input: AppendInput): Promise<AppendResult> {
+    let out = await this.hot.append(tenantId, input, this.now());
+    if (out.kind === 'missing') out = await this.reopenAndAppend(tenantId, input);
+    if (out.kind === 'lease') throw new ConversationBusyError(input.conversationId);
+    if (out.kind !== 'ok' && out.kind !== 'dup') throw new ConversationNotFoundError(input.conversationId);
+    // Also on duplicates: a redelivery after a crash between the script and this line repairs the indexes.
+    await this.hot.index(tenantId, input.conversationId, out.lastActivityAt, out.dueAt, out.createdConversation ? input.sessionId : undefined);
+    return { seq: out.seq, tokenCount: out.tokenCount, created: out.kind === 'ok', createdConversation: out.createdConversation };
+  }
+
+  private async reopenAndAppend(tenantId: string, input: AppendInput): Promise<AppendOutcome> {
+    const id = input.conversationId;
+    const token = await this.waitForLease(id);
+    try {
+      const archived = await getArchivedConversation(this.db, id);
+      if (archived && archived.tenantId !== tenantId) return { kind: 'tenant' as const };
+      const now = this.now();
+      let record: HotInit['record'];
+      if (archived) {
+        await this.hot.preloadIds(id, await archivedMessageIds(this.db, id));
+        record = archived;
+      } else {
+        record = {
+          agentId: input.agentId ?? null,
+          channel: input.channel ?? null,
+          sessionId: input.sessionId ?? null,
+          userId: input.userId ?? null,
+          title: null,
+          status: 'open',
+          messageCount: 0,
+          tokenCount: 0,
+          createdAt: now,
+          lastActivityAt: now,
+          closedAt: null,
+        };
+      }
+      return await this.hot.append(tenantId, input, now, { record, leaseToken: token });
+    } finally {
+      await this.hot.releaseLease(id, token);
+    }
+  }
+
+  private async waitForLease(conversationId: string): Promise<string> {
+    const deadline = this.now() + this.reopenWaitMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      const token = await this.hot.acquireLease(conversationId, this.reopenLeaseMs);
+      if (token) return token;
+      if (this.now() > deadline) throw new ConversationBusyError(conversationId);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  /** Closes it (hot, or archived when it is no longer hot) and makes it due for migration now. */
+  async close(tenantId: string, conversationId: string): Promise<void> {
+    const res = await this.hot.close(tenantId, conversationId, this.now());
+    if (res === 'tenant') throw new ConversationNotFoundError(conversationId);
+    if (res === 'missing') {
+      if (!(await closeArchived(this.db, tenantId, conversationId, this.now()))) throw new ConversationNotFoundError(conversationId);
+      return;
+    }
+    const meta = await this.hot.getMeta(conversationId);
+    await this.hot.index(tenantId, conversationId, res.lastActivityAt, res.dueAt, meta?.sessionId ?? undefined);
+  }
+
+  /** The conversation's header for this tenant: hot first, else archived; not found otherwise. */
+  async find(tenantId: string, conversationId: string): Promise<{ hot: HotMeta | null; record: ConversationRecord }> {
+    const hot = await this.hot.getMeta(conversationId);
+    if (hot) {
+      if (hot.tenantId !== tenantId) throw new ConversationNotFoundError(conversationId);
+      return { hot, record: hot };
+    }
+    const archived = await getArchivedConversation(this.db, conversationId);
+    if (!archived || archived.tenantId !== tenantId) throw new ConversationNotFoundError(conversationId);
+    return { hot: null, record: archived };
+  }
+}

@@ -2,3 +2,6 @@ export { createBus, type BusOptions } from './bus.js';
 export type { ActionMeta, Bus, BusHooks, CallOptions, Handler, HandlerContext, Handlers, Outcome, WorkerHandle, WorkerOptions } from './types.js';
 export { uuidv7, newTraceId } from './ids.js';
 export { trimByProgress } from './trimmer.js';
+export { streamStatus, type StreamStatus, type ConsumerStatus } from './ops/stream-status.js';
+export { listDeadLetters, replayDeadLetters, type DeadLetter, type ReplayResult } from './ops/dead-letters.js';
+export { drainConsumer, type DrainResult } from './ops/drain-consumer.js';

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { AgentConfig, ContextMessage } from '@parley/contracts';
+import type { ChatResult, ToolSpec } from '@parley/llm';
+import type { Logger } from 'pino';
+import type { RunEvents } from '../runs/run-events.js';
+import type { Toolbox } from '../tools/toolbox.js';
+
+export type ChatMessage = ContextMessage;
+
+export interface ModelCallOptions {
+  tools?: ToolSpec[];
+  maxTokens?: number;
+  /** Do not stream this call's tokens to the caller (an intermediate step, e.g. an outline). */
+  silent?: boolean;
+}
+
+/** What a flow's graph gets for one run. Built by the run executor; flows never see the bus or Redis. */
+export interface FlowRuntime<I> {
+  input: I;
+  runId: string;
+  tenantId: string;
+  agent: AgentConfig;
+  conversationId: string | null;
+  /** The agent's system prompt, then the conversation's turns that fit the budget (with the user's new message last, when the flow has one). */
+  messages: ChatMessage[];
+  signal: AbortSignal;
+  /** Live steps and tokens (numbered, logged, streamed). */
+  events: RunEvents;
+  /** One model call: tokens are streamed as `run.token` events, usage is added to the run. Throws ModelError. */
+  model(messages: readonly ChatMessage[], options?: ModelCallOptions): Promise<ChatResult>;
+  tools: Toolbox;
+  log: Logger;
+}
+
+/** What a graph leaves in its `result` channel. */
+export interface FlowOutput {
+  /** The assistant's answer (for conversational flows, exactly the concatenation of the streamed tokens). */
+  text: string;
+  output?: unknown;
+  /** Turns to append to the conversation before the final answer (tool calls and their results). */
+  turns?: ChatMessage[];
+}
+
+/** The one method of a compiled LangGraph graph the executor relies on. */
+export interface FlowGraph {
+  invoke(input: Record<string, never>, options: { signal: AbortSignal; recursionLimit: number }): Promise<{ result?: FlowOutput | null }>;
+}
+
+export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  input: S;
+  /**
+   * none: never touches the conversation; read: gets its context; write: also saves the user's
+   * message (from `userMessage`) before the run and the answer after it.
+   */
+  conversation: 'none' | 'read' | 'write';
+  /** The run cannot start without a conversation. */
+  requiresConversation?: boolean;
+  userMessage?: (input: z.output<S>) => { text: string; messageId?: string | undefined };
+  build(rt: FlowRuntime<z.output<S>>): FlowGraph;
+}
+
+export function defineFlow<S extends z.ZodType>(def: FlowDefinition<S>): FlowDefinition<S> {
+  return def;
+}
+
+/** The flows of this service, by name. */
+export class FlowRegistry {
+  private readonly flows = new Map<string, FlowDefinition>();
+
+  constructor(flows: readonly FlowDefinition[]) {
+    for (const f of flows) {
+      if (this.flows.has(f.name)) throw new Error(`flow "${f.name}" is registered twice`);
+      this.flows.set(f.name, f);
+    }
+  }
+
+  get(name: string): FlowDefinition | undefined {
+    return this.flows.get(name);
+  }
+
+  names(): string[] {
+    return [...this.flows.keys()];
+  }
+
+  describe(): Array<{ name: string; description: string; inputSchema: Record<string, unknown> }> {
+    return [...this.flows.values()].map((f) => {
+      const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(f.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      return { name: f.name, description: f.description, inputSchema };
+    });
+  }
+}

@@ -1,0 +1,24 @@
+import type { Handler } from '@parley/bus';
+import { ActionError, type Catalog } from '@parley/contracts';
+import type { FlowRegistry } from '../flows/define-flow.js';
+import type { AgentStore } from '../stores/agent-store.js';
+import type { ToolDef } from '../tools/define-tool.js';
+
+export const listAgentsHandler =
+  (agents: AgentStore): Handler<Catalog, 'agent.list_agents'> =>
+  async (_data, ctx) => ({ agents: await agents.list(ctx.action.tenantId) });
+
+export const updateAgentHandler =
+  (agents: AgentStore, flows: FlowRegistry, tools: readonly ToolDef[]): Handler<Catalog, 'agent.update_agent'> =>
+  async (patch, ctx) => {
+    if (patch.flow !== undefined && !flows.get(patch.flow)) {
+      throw new ActionError('invalid_payload', `flow "${patch.flow}" is not registered; registered flows: ${flows.names().join(', ')}`, { details: { fields: ['flow'] } });
+    }
+    const unknown = (patch.tools ?? []).filter((t) => !tools.some((d) => d.name === t));
+    if (unknown.length > 0) {
+      throw new ActionError('invalid_payload', `unknown tools: ${unknown.join(', ')}; available: ${tools.map((t) => t.name).join(', ')}`, { details: { fields: ['tools'] } });
+    }
+    const updated = await agents.update(ctx.action.tenantId, patch);
+    if (!updated) throw new ActionError('not_found', `agent "${patch.agentId}" does not exist for this tenant`);
+    return updated;
+  };

@@ -1,0 +1,27 @@
+import { ActionError, describeZodError, type AgentConfig, type AgentRun } from '@parley/contracts';
+import type { AgentStore } from '../stores/agent-store.js';
+import type { FlowDefinition, FlowRegistry } from '../flows/define-flow.js';
+
+export interface Admitted {
+  agent: AgentConfig;
+  flow: FlowDefinition;
+  input: unknown;
+  conversationId: string | null;
+}
+
+/** Everything checked before a run exists: the agent, the flow, the flow's input. Failures are ActionErrors a user can act on. */
+export async function admit(agents: AgentStore, flows: FlowRegistry, tenantId: string, data: AgentRun, envelopeConversationId: string | undefined): Promise<Admitted> {
+  const agent = await agents.get(tenantId, data.agentId);
+  if (!agent) throw new ActionError('not_found', `agent "${data.agentId}" does not exist for tenant ${tenantId}; agent.list_agents lists the tenant's agents`);
+  const flowName = data.flow ?? agent.flow;
+  const flow = flows.get(flowName);
+  if (!flow) throw new ActionError('not_found', `flow "${flowName}" is not registered; registered flows: ${flows.names().join(', ')}`);
+  const parsed = flow.input.safeParse(data.input);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)');
+    throw new ActionError('invalid_payload', `invalid input for flow "${flow.name}": ${describeZodError(parsed.error)}`, { details: { fields } });
+  }
+  const conversationId = data.conversationId ?? envelopeConversationId ?? null;
+  if (flow.requiresConversation && !conversationId) throw new ActionError('invalid_payload', `flow "${flow.name}" needs a conversationId`, { details: { fields: ['conversationId'] } });
+  return { agent, flow, input: parsed.data, conversationId };
+}

@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+
+// Takes the lock when it is free or already held by the same run (a redelivered run taking over
+// from its dead worker); every grant gets a new fencing token from a counter that only grows.
+const ACQUIRE = `
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, string.len(ARGV[1]) + 1) ~= ARGV[1] .. '|' then return {0, cur} end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', ARGV[2])
+return {token, ''}
+`;
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export interface LockGrant {
+  token: number;
+}
+
+/**
+ * One run at a time per conversation, across replicas. The lock names its holder (`runId|token`) so
+ * a newcomer knows whom to interrupt, expires when its worker dies (no renewal), and carries a fencing
+ * token that conversation writes are checked against: a worker that stalled past its lease cannot
+ * write after another run took over.
+ */
+export class ConversationLock {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private keys(conversationId: string): [string, string] {
+    const tag = `{conv:${conversationId}}`;
+    return [`${this.prefix}:agent:${tag}:lock`, `${this.prefix}:agent:${tag}:fence`];
+  }
+
+  /** The grant, or the run id of the current holder. */
+  async tryAcquire(conversationId: string, runId: string): Promise<LockGrant | { holder: string }> {
+    const [lock, fence] = this.keys(conversationId);
+    const [token, current] = (await this.redis.eval(ACQUIRE, 2, lock, fence, runId, this.ttlMs)) as [number, string];
+    if (token > 0) return { token };
+    return { holder: current.split('|')[0] ?? current };
+  }
+
+  async renew(conversationId: string, runId: string, grant: LockGrant): Promise<boolean> {
+    const [lock] = this.keys(conversationId);
+    return (await this.redis.eval(RENEW, 1, lock, `${runId}|${grant.token}`, this.ttlMs)) === 1;
+  }
+
+  /** true while this grant still holds the lock: the fencing check before a conversation write. */
+  async holds(conversationId: string, runId: string, grant: LockGrant): Promise<boolean> {
+    const [lock] = this.keys(conversationId);
+    return (await this.redis.get(lock)) === `${runId}|${grant.token}`;
+  }
+
+  async release(conversationId: string, runId: string, grant: LockGrant): Promise<void> {
+    const [lock] = this.keys(conversationId);
+    await this.redis.eval(RELEASE, 1, lock, `${runId}|${grant.token}`);
+  }
+}

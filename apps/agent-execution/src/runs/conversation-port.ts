@@ -1,0 +1,33 @@
+import type { ActionMeta, Bus } from '@parley/bus';
+import type { Catalog, ContextMessage, Channel, SaveMessage, Usage, ToolCall } from '@parley/contracts';
+
+export interface SavedTurn {
+  messageId: string;
+  role: ContextMessage['role'];
+  content: string;
+  toolCalls?: ToolCall[] | undefined;
+  toolCallId?: string | undefined;
+  model?: string;
+  latencyMs?: number;
+  usage?: Usage;
+}
+
+/** agent-execution's view of the conversation service: two actions over the bus. */
+export class ConversationPort {
+  constructor(private readonly bus: Bus<Catalog>) {}
+
+  async save(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, signal: AbortSignal): Promise<void> {
+    const data: SaveMessage = { conversationId, runId, agentId, channel, messageId: turn.messageId, role: turn.role, content: turn.content };
+    if (turn.toolCalls?.length) data.toolCalls = turn.toolCalls;
+    if (turn.toolCallId !== undefined) data.toolCallId = turn.toolCallId;
+    if (turn.model !== undefined) data.model = turn.model;
+    if (turn.latencyMs !== undefined) data.latencyMs = Math.round(turn.latencyMs);
+    if (turn.usage !== undefined) data.usage = turn.usage;
+    await this.bus.call('conversation.save_message', data, { ...meta, conversationId }, { signal });
+  }
+
+  async context(meta: ActionMeta, conversationId: string, maxTokens: number, model: string, signal: AbortSignal): Promise<ContextMessage[]> {
+    const reply = await this.bus.call('conversation.get_context', { conversationId, maxTokens, model }, { ...meta, conversationId }, { signal });
+    return reply.messages;
+  }
+}

@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import type { ActionMeta } from '@parley/bus';
+import { ActionError, type Channel, type Usage } from '@parley/contracts';
+import { countChatTokens, countTokens, type ChatResult, type ModelClient } from '@parley/llm';
+import type { AgentExecutionConfig } from '../env.js';
+import type { ChatMessage, FlowRuntime, ModelCallOptions } from '../flows/define-flow.js';
+import type { ToolDef } from '../tools/define-tool.js';
+import { Toolbox } from '../tools/toolbox.js';
+import type { Bus } from '@parley/bus';
+import type { Catalog } from '@parley/contracts';
+import type { Admitted } from './admission.js';
+import type { ConversationPort } from './conversation-port.js';
+import type { RunEvents } from './run-events.js';
+
+export interface FlowExecution {
+  bus: Bus<Catalog>;
+  model: ModelClient;
+  tools: readonly ToolDef[];
+  conversation: ConversationPort;
+  config: AgentExecutionConfig['runs'];
+  admitted: Admitted;
+  runId: string;
+  tenantId: string;
+  roles: readonly string[];
+  channel: Channel;
+  meta: ActionMeta;
+  events: RunEvents;
+  signal: AbortSignal;
+  /** Summed over every model call of the run (mutated). */
+  usage: Usage;
+  timings: Record<string, number>;
+  log: Logger;
+  /** Fencing check: false once another run owns the conversation. */
+  fence: () => Promise<boolean>;
+}
+
+/** Loads the conversation, runs the flow's graph, saves what the run said. */
+export async function executeFlow(x: FlowExecution): Promise<{ text: string; output?: unknown; messageId?: string }> {
+  const { agent, flow, conversationId, input } = x.admitted;
+  const memory = conversationId ? flow.conversation : 'none';
+  const user = flow.userMessage?.(input);
+  const system: ChatMessage = { role: 'system', content: agent.systemPrompt };
+  let messages: ChatMessage[];
+  const t0 = performance.now();
+  if (memory !== 'none' && conversationId) {
+    if (memory === 'write' && user) {
+      await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: user.messageId ?? `${x.runId}:user`, role: 'user', content: user.text }, x.signal);
+    }
+    const budget = Math.max(256, x.config.contextMaxTokens - countTokens(agent.systemPrompt, agent.model));
+    const context = await x.conversation.context(x.meta, conversationId, budget, agent.model, x.signal);
+    // The agent's prompt is authoritative: a stored system message (an older prompt) is not sent twice.
+    messages = [system, ...context.filter((m) => m.role !== 'system')];
+    x.timings['contextMs'] = Math.round(performance.now() - t0);
+  } else {
+    messages = user ? [system, { role: 'user', content: user.text }] : [system];
+  }
+
+  const notes: Record<string, unknown> = {};
+  let modelMs = 0;
+  const toolbox = new Toolbox(
+    x.tools,
+    agent.tools,
+    x.roles,
+    { bus: x.bus, meta: x.meta, runId: x.runId, tenantId: x.tenantId, conversationId, signal: x.signal, timeoutMs: x.config.toolTimeoutMs, log: x.log, note: (k, v) => (notes[k] = v) },
+    x.events,
+  );
+  const callModel = async (msgs: readonly ChatMessage[], opts: ModelCallOptions = {}): Promise<ChatResult> => {
+    const started = performance.now();
+    let done: ChatResult | undefined;
+    const request = { messages: msgs, temperature: agent.temperature, model: agent.model, signal: x.signal, ...(opts.tools?.length ? { tools: opts.tools } : {}), ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
+    for await (const chunk of x.model.streamChat(request)) {
+      if (chunk.type === 'token') {
+        if (!opts.silent) x.events.token(chunk.delta);
+      } else if (chunk.type === 'done') done = chunk;
+    }
+    if (!done) throw new ActionError('internal', 'the model stream ended without a final chunk');
+    // Providers that send no usage (some local servers) are billed by our own count.
+    const u = done.usage ?? { promptTokens: countChatTokens(msgs, agent.model), completionTokens: countTokens(done.text, agent.model), totalTokens: 0 };
+    x.usage.promptTokens += u.promptTokens;
+    x.usage.completionTokens += u.completionTokens;
+    x.usage.totalTokens += u.totalTokens || u.promptTokens + u.completionTokens;
+    modelMs += performance.now() - started;
+    return done;
+  };
+  const rt: FlowRuntime<unknown> = { input, runId: x.runId, tenantId: x.tenantId, agent, conversationId, messages, signal: x.signal, events: x.events, model: callModel, tools: toolbox, log: x.log };
+
+  const graphStarted = performance.now();
+  const state = await flow.build(rt).invoke({}, { signal: x.signal, recursionLimit: 50 });
+  x.timings['flowMs'] = Math.round(performance.now() - graphStarted);
+  x.timings['modelMs'] = Math.round(modelMs);
+  if (x.signal.aborted) throw x.signal.reason;
+  const result = state.result ?? { text: '' };
+  const output = Object.keys(notes).length > 0 ? { ...(isRecord(result.output) ? result.output : result.output === undefined ? {} : { value: result.output }), ...notes } : result.output;
+
+  if (memory !== 'write' || !conversationId) return output === undefined ? { text: result.text } : { text: result.text, output };
+  if (!(await x.fence())) throw new ActionError('conflict', `conversation ${conversationId} was taken over by another run; this run's answer was not saved`);
+  const turns = result.turns ?? [];
+  for (const [i, turn] of turns.entries()) {
+    await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: `${x.runId}:t${i + 1}`, ...turn }, x.signal);
+  }
+  const messageId = `${x.runId}:answer`;
+  await x.conversation.save(
+    x.meta,
+    conversationId,
+    x.runId,
+    agent.agentId,
+    x.channel,
+    { messageId, role: 'assistant', content: result.text, model: agent.model, latencyMs: performance.now() - t0, usage: { ...x.usage } },
+    x.signal,
+  );
+  return output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,196 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ActionMeta, Bus, HandlerContext } from '@parley/bus';
+import { ActionError, type AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
+import type { ModelClient } from '@parley/llm';
+import type { AgentExecutionConfig } from '../env.js';
+import type { FlowRegistry } from '../flows/define-flow.js';
+import type { AgentStore } from '../stores/agent-store.js';
+import { isTerminal, type RunStore } from '../stores/run-store.js';
+import type { ToolDef } from '../tools/define-tool.js';
+import { admit, type Admitted } from './admission.js';
+import { RunStopped, type CancelHub } from './cancel-hub.js';
+import type { ConversationLock } from './conversation-lock.js';
+import type { ConversationPort } from './conversation-port.js';
+import { classifyFailure } from './run-errors.js';
+import { RunEvents } from './run-events.js';
+import { executeFlow } from './execute-flow.js';
+
+export interface ExecutorDeps {
+  bus: Bus<Catalog>;
+  /** Auto-pipelined command connection for event logs, locks and cancel marks. */
+  redis: Redis;
+  prefix: string;
+  agents: AgentStore;
+  runs: RunStore;
+  flows: FlowRegistry;
+  tools: readonly ToolDef[];
+  model: ModelClient;
+  cancels: CancelHub;
+  lock: ConversationLock;
+  conversation: ConversationPort;
+  config: AgentExecutionConfig['runs'];
+  log: Logger;
+}
+
+const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+
+/** agent.run from envelope to reply: admission, record, crash recovery, then the flow. */
+export class RunExecutor {
+  constructor(private readonly d: ExecutorDeps) {}
+
+  async run(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
+    const tenantId = ctx.action.tenantId;
+    const live = (e: RunEvent) => ctx.emit(e);
+    let admitted: Admitted;
+    try {
+      admitted = await admit(this.d.agents, this.d.flows, tenantId, data, ctx.action.conversationId);
+    } catch (err) {
+      // The caller gets the error reply; a client following the run's event log sees it end too.
+      if (err instanceof ActionError) {
+        const events = new RunEvents(this.d.redis, this.d.prefix, data.runId, live, await RunEvents.lastSeq(this.d.redis, this.d.prefix, data.runId));
+        events.emit('run.failed', { status: 'FAILED', code: err.code, message: err.message });
+        await events.flush();
+      }
+      throw err;
+    }
+    const { agent, flow, conversationId } = admitted;
+    const { record, created } = await this.d.runs.create({ runId: data.runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, input: data.input });
+    if (!created && isTerminal(record.status)) {
+      const result: RunResult = { runId: record.runId, status: record.status, conversationId: record.conversationId, output: record.output };
+      if (record.error) result.error = record.error;
+      if (record.usage) result.usage = record.usage;
+      return result;
+    }
+    const events = new RunEvents(this.d.redis, this.d.prefix, data.runId, live, created ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, data.runId));
+    if (!created && record.status === 'RUNNING') return this.failLostRun(data.runId, conversationId, events, ctx.log);
+    return this.execute(data, admitted, events, ctx);
+  }
+
+  /**
+   * A RUNNING record on delivery means the worker that ran it died mid-run (the bus redelivered the
+   * action after its visibility timeout). Its model call, tool calls and half-streamed answer are gone
+   * and replaying them could repeat side effects (a hand-off, a closed conversation), so the run is
+   * failed with `worker_lost`, visibly and at once; the user can send the message again.
+   */
+  private async failLostRun(runId: string, conversationId: string | null, events: RunEvents, log: Logger): Promise<RunResult> {
+    const message = 'the worker running this run stopped unexpectedly; send the message again';
+    await this.d.runs.finish(runId, { status: 'FAILED', error: { code: 'worker_lost', message } });
+    events.emit('run.failed', { status: 'FAILED', code: 'worker_lost', message });
+    await events.flush();
+    if (conversationId) {
+      const grant = await this.d.lock.tryAcquire(conversationId, runId);
+      if ('token' in grant) await this.d.lock.release(conversationId, runId, grant);
+    }
+    log.warn({ runId }, 'run found RUNNING on redelivery; marked failed (worker_lost)');
+    return { runId, status: 'FAILED', conversationId, error: { code: 'worker_lost', message } };
+  }
+
+  private async execute(data: AgentRun, admitted: Admitted, events: RunEvents, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
+    const { agent, conversationId } = admitted;
+    const runId = data.runId;
+    const log = ctx.log.child({ runId, agentId: agent.agentId, flow: admitted.flow.name });
+    const controller = this.d.cancels.track(runId);
+    const signal = controller.signal;
+    const onWorkerAbort = () => controller.abort(new RunStopped({ kind: 'shutdown' }));
+    ctx.signal.addEventListener('abort', onWorkerAbort, { once: true });
+    const usage: Usage = { ...ZERO_USAGE };
+    const timings: Record<string, number> = {};
+    const started = performance.now();
+    let maxRunTimer: NodeJS.Timeout | undefined;
+    let releaseLock: (() => Promise<void>) | undefined;
+    let fence: () => Promise<boolean> = async () => true;
+    try {
+      const early = await this.d.cancels.requested(runId);
+      if (early) controller.abort(new RunStopped(early));
+      if (conversationId && admitted.flow.conversation !== 'none') {
+        ({ release: releaseLock, holds: fence } = await this.lockConversation(conversationId, runId, agent.doubleTexting, signal));
+        timings['queueMs'] = Math.round(performance.now() - started);
+      }
+      if (signal.aborted) throw signal.reason;
+      maxRunTimer = setTimeout(() => controller.abort(new RunStopped({ kind: 'timeout', afterMs: agent.maxRunMs })), agent.maxRunMs);
+      await this.d.runs.markRunning(runId);
+      events.emit('run.started', { agentId: agent.agentId, flow: admitted.flow.name, conversationId });
+      const meta: ActionMeta = { ...ctx.meta, conversationId: conversationId ?? undefined } as ActionMeta;
+      if (!conversationId) delete meta.conversationId;
+      const out = await executeFlow({ ...this.d, admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], channel: data.channel, meta, events, signal, usage, timings, log, fence });
+      timings['totalMs'] = Math.round(performance.now() - started);
+      await this.d.runs.finish(runId, { status: 'SUCCEEDED', output: out.output ?? { text: out.text }, usage, timings });
+      const completed: Omit<Extract<RunEvent, { type: 'run.completed' }>, 'type' | 'runId' | 'seq' | 'at'> = { text: out.text, usage };
+      if (out.output !== undefined) completed.output = out.output;
+      if (out.messageId) completed.messageId = out.messageId;
+      events.emit('run.completed', completed);
+      await events.flush();
+      const result: RunResult = { runId, status: 'SUCCEEDED', conversationId, text: out.text, usage };
+      if (out.output !== undefined) result.output = out.output;
+      if (out.messageId) result.messageId = out.messageId;
+      return result;
+    } catch (err) {
+      const failure = classifyFailure(err, signal);
+      timings['totalMs'] = Math.round(performance.now() - started);
+      const error = { code: failure.code, message: failure.message };
+      await this.d.runs.finish(runId, { status: failure.status, error, usage, timings });
+      events.emit('run.failed', { status: failure.status, code: failure.code, message: failure.message });
+      await events.flush();
+      if (failure.code === 'internal') log.error({ err }, 'run failed');
+      else log.info({ code: failure.code, status: failure.status }, 'run ended early');
+      // A rejected double text is an answer to the request itself, not a run outcome.
+      if (err instanceof ActionError && err.code === 'busy') throw err;
+      return { runId, status: failure.status, conversationId, usage, error };
+    } finally {
+      clearTimeout(maxRunTimer);
+      ctx.signal.removeEventListener('abort', onWorkerAbort);
+      this.d.cancels.untrack(runId);
+      await releaseLock?.().catch((e: unknown) => log.warn({ err: e }, 'could not release the conversation lock; it expires by itself'));
+    }
+  }
+
+  /** Waits for the conversation per the agent's double-texting policy; returns the fencing check and the release. */
+  private async lockConversation(
+    conversationId: string,
+    runId: string,
+    policy: 'enqueue' | 'reject' | 'interrupt',
+    signal: AbortSignal,
+  ): Promise<{ holds: () => Promise<boolean>; release: () => Promise<void> }> {
+    const deadline = Date.now() + this.d.config.queueWaitMs;
+    const interrupted = new Set<string>();
+    let delay = 5;
+    for (;;) {
+      const got = await this.d.lock.tryAcquire(conversationId, runId);
+      if ('token' in got) {
+        const renew = setInterval(() => void this.d.lock.renew(conversationId, runId, got).catch(() => {}), Math.floor(this.d.config.lockTtlMs / 3));
+        renew.unref();
+        return {
+          holds: () => this.d.lock.holds(conversationId, runId, got),
+          release: async () => {
+            clearInterval(renew);
+            await this.d.lock.release(conversationId, runId, got);
+          },
+        };
+      }
+      if (policy === 'reject') {
+        throw new ActionError('busy', `conversation ${conversationId} already has an active run (${got.holder}); this agent rejects new messages until it ends`, { retryable: true, details: { activeRunId: got.holder } });
+      }
+      if (policy === 'interrupt' && !interrupted.has(got.holder)) {
+        interrupted.add(got.holder);
+        await this.d.cancels.cancel(got.holder, { kind: 'interrupted', by: runId });
+      }
+      if (signal.aborted) throw signal.reason;
+      if (Date.now() > deadline) throw new ActionError('busy', `conversation ${conversationId} stayed busy for ${this.d.config.queueWaitMs} ms (run ${got.holder}); try again later`, { retryable: true });
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,127 @@
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { agentRuns, type Db } from '@parley/db';
+import type { Channel, RunRecord, RunStatus, Usage } from '@parley/contracts';
+
+type RunRow = typeof agentRuns.$inferSelect;
+
+export interface NewRun {
+  runId: string;
+  tenantId: string;
+  agentId: string;
+  flow: string;
+  conversationId: string | null;
+  channel: Channel;
+  input: unknown;
+}
+
+export interface RunOutcome {
+  status: Extract<RunStatus, 'SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
+  output?: unknown;
+  error?: { code: string; message: string };
+  usage?: Usage;
+  timings?: Record<string, number>;
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    runId: row.runId,
+    agentId: row.agentId,
+    flow: row.flow,
+    conversationId: row.conversationId,
+    channel: row.channel,
+    status: row.status,
+    input: row.input,
+    output: row.output ?? null,
+    error: row.error ?? null,
+    usage: row.usage ?? null,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+const TERMINAL: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+export const isTerminal = (s: RunStatus) => TERMINAL.includes(s);
+
+/** The `agent_runs` table: one row per run, PENDING → RUNNING → SUCCEEDED | FAILED | CANCELLED. */
+export class RunStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts the PENDING row, or returns the row a previous delivery of the same run left. */
+  async create(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {
+    const inserted = await this.db
+      .insert(agentRuns)
+      // createdAt from JS (ms precision), so list cursors compare exactly what they carry.
+      .values({ ...run, input: run.input ?? {}, status: 'PENDING', createdAt: new Date() })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
+    const [row] = await this.db.select().from(agentRuns).where(eq(agentRuns.runId, run.runId));
+    if (!row) throw new Error(`run ${run.runId} vanished between insert and select`);
+    return { record: toRecord(row), created: false };
+  }
+
+  async markRunning(runId: string): Promise<void> {
+    await this.db.update(agentRuns).set({ status: 'RUNNING', startedAt: new Date() }).where(and(eq(agentRuns.runId, runId), eq(agentRuns.status, 'PENDING')));
+  }
+
+  /** Only a run not yet terminal is finished, so a late writer (a worker presumed dead) cannot overwrite the outcome. */
+  async finish(runId: string, outcome: RunOutcome): Promise<boolean> {
+    const rows = await this.db
+      .update(agentRuns)
+      .set({
+        status: outcome.status,
+        output: outcome.output ?? null,
+        error: outcome.error ?? null,
+        usage: outcome.usage ?? null,
+        timings: outcome.timings ?? null,
+        finishedAt: new Date(),
+        startedAt: sql`coalesce(${agentRuns.startedAt}, now())`,
+      })
+      .where(and(eq(agentRuns.runId, runId), sql`${agentRuns.status} in ('PENDING', 'RUNNING')`))
+      .returning({ runId: agentRuns.runId });
+    return rows.length > 0;
+  }
+
+  async get(tenantId: string, runId: string): Promise<RunRecord | null> {
+    const [row] = await this.db.select().from(agentRuns).where(and(eq(agentRuns.runId, runId), eq(agentRuns.tenantId, tenantId)));
+    return row ? toRecord(row) : null;
+  }
+
+  /** Newest first, keyset-paged on (created_at, run_id). */
+  async list(tenantId: string, q: { conversationId?: string | undefined; status?: RunStatus | undefined; cursor?: string | undefined; limit: number }) {
+    const where: SQL[] = [eq(agentRuns.tenantId, tenantId)];
+    if (q.conversationId !== undefined) where.push(eq(agentRuns.conversationId, q.conversationId));
+    if (q.status !== undefined) where.push(eq(agentRuns.status, q.status));
+    const after = q.cursor ? decodeCursor(q.cursor) : null;
+    if (after) {
+      const at = new Date(after.at);
+      const older = or(lt(agentRuns.createdAt, at), and(eq(agentRuns.createdAt, at), lt(agentRuns.runId, after.runId)));
+      if (older) where.push(older);
+    }
+    const rows = await this.db
+      .select()
+      .from(agentRuns)
+      .where(and(...where))
+      .orderBy(desc(agentRuns.createdAt), desc(agentRuns.runId))
+      .limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > q.limit && last ? encodeCursor(last.createdAt.toISOString(), last.runId) : null;
+    return { items: page.map(toRecord), nextCursor };
+  }
+}
+
+function encodeCursor(at: string, runId: string): string {
+  return Buffer.from(JSON.stringify({ at, runId })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: string; runId: string } | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (v && typeof v === 'object' && 'at' in v && 'runId' in v && typeof v.at === 'string' && typeof v.runId === 'string') return { at: v.at, runId: v.runId };
+  } catch {
+    // an unreadable cursor starts from the top
+  }
+  return null;
+}

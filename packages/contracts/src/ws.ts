@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Id, Usage } from './common.js';
 import { HistoryMessage } from './conversation.js';
-import { RunStepKind } from './agent.js';
+import { RunResult, RunStepKind } from './agent.js';
 
 /** WebSocket close codes of the chat protocol (DESIGN §4). */
 export const WsClose = {
@@ -60,6 +60,33 @@ export const ServerFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent.error'), runId: Id, seq: z.number().int().optional(), code: z.string(), message: z.string() }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), retryAfterMs: z.number().int().optional() }),
   z.object({ type: z.literal('pong'), t: z.number().optional() }),
-  z.object({ type: z.literal('system'), event: z.string(), message: z.string().optional() }),
+  z.object({
+    type: z.literal('system'),
+    event: z.string(),
+    message: z.string().optional(),
+    /** On `shutdown`: runs still streaming to this socket and the last seq it got, to `resume` on another replica. */
+    runs: z.array(z.object({ runId: Id, lastSeq: z.number().int().nonnegative() })).optional(),
+  }),
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
+
+// REST API bodies of the gateway (`/api/v1`), beside the WS frames: both are the edge's public protocol.
+export const StartRunRequest = z.object({
+  flow: z.string().min(1).max(64).optional(),
+  input: z.record(z.string(), z.unknown()),
+  agentId: Id.optional(),
+  conversationId: Id.optional(),
+  /** Gets a signed POST with the result when the run ends (allow-listed hosts only). */
+  webhook: z.string().url().max(2048).optional(),
+});
+export type StartRunRequest = z.infer<typeof StartRunRequest>;
+export const StartRunResponse = z.object({ runId: Id, status: z.literal('PENDING'), eventsUrl: z.string() });
+export type StartRunResponse = z.infer<typeof StartRunResponse>;
+
+/** Body of the webhook POST a REST run sends when it ends. */
+export const RunWebhookBody = z.object({
+  type: z.literal('run.finished'),
+  runId: Id,
+  result: RunResult,
+});
+export type RunWebhookBody = z.infer<typeof RunWebhookBody>;

@@ -1,0 +1,137 @@
+/**
+ * Builds the gateway from its configuration: connections, shared services, the Fastify app with
+ * every route. `main.ts` only adds signals; tests build several of these in one process.
+ */
+import websocket from '@fastify/websocket';
+import { createBus } from '@parley/bus';
+import { catalog } from '@parley/contracts';
+import { createHealth, createMetrics, registerHealthRoutes, safeUrl, type BaseConfig, type Health, type Metrics } from '@parley/service-kit';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { registerDevTokenRoute } from './auth/dev-token.js';
+import { createVerifier } from './auth/verifier.js';
+import type { GatewayContext } from './context.js';
+import type { GatewayConfig } from './env.js';
+import { createGatewayMetrics } from './metrics.js';
+import { registerOpenApi } from './rest/openapi.js';
+import { registerOperatorRoutes } from './rest/operator.js';
+import { registerRunRoutes } from './rest/runs.js';
+import { RunLogTailer } from './runs/run-log-tailer.js';
+import { RunOwners } from './runs/run-owners.js';
+import { RunStarter } from './runs/run-starter.js';
+import { WebhookSender } from './runs/webhook.js';
+import { AgentDirectory } from './ws/agent-directory.js';
+import { ChatHub } from './ws/chat-route.js';
+import { ConnectionRegistry } from './ws/connection-registry.js';
+import { MessageRateLimiter } from './ws/rate-limit.js';
+
+export interface Gateway {
+  app: FastifyInstance;
+  ctx: GatewayContext;
+  hub: ChatHub;
+  health: Health;
+  metrics: Metrics;
+  listen(): Promise<number>;
+  /** Stop accepting sockets, hand runs over, close every socket with 1001. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createGateway(opts: { base: BaseConfig; config: GatewayConfig; log: Logger }): Promise<Gateway> {
+  const { base, config, log } = opts;
+  const redis = await connectRedis(base, log);
+  const metrics = createMetrics({ service: base.service, instance: base.instance });
+  const gm = createGatewayMetrics(metrics.registry);
+  const bus = createBus({ catalog, service: 'gateway', redis: base.redisUrl, prefix: base.busPrefix, instance: base.instance, logger: log, hooks: metrics.busHooks });
+  const owners = new RunOwners(redis, base.busPrefix);
+  const ctx: GatewayContext = {
+    base,
+    config,
+    log,
+    bus,
+    redis,
+    verifier: await createVerifier(config.auth),
+    metrics: gm,
+    tailer: new RunLogTailer(base.redisUrl, redis, base.busPrefix, log),
+    owners,
+    runs: new RunStarter(bus, owners, gm, config.runs.timeoutMs),
+    webhooks: new WebhookSender(config.webhook, log),
+    agents: new AgentDirectory(bus, log),
+    connections: new ConnectionRegistry(redis, base.busPrefix, config.ws.maxSocketsPerUser),
+    limiter: new MessageRateLimiter(redis, base.busPrefix, config.ws.messagesPerMinute),
+  };
+
+  const health = createHealth();
+  health.addCheck('redis', async () => {
+    await redis.ping();
+  });
+  health.addCheck('bus', () => (bus.isConnected() ? undefined : 'bus connection to Redis is not ready'));
+
+  // Fastify logs the raw URL, and WS tokens travel in `?token=`: request logging is ours, without the query.
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+  });
+  app.decorateRequest('principal', null);
+  app.addHook('onResponse', async (req, reply) => {
+    const url = req.routeOptions.url ?? 'unmatched';
+    const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';
+    log[quiet ? 'debug' : 'info']({ method: req.method, route: url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  await registerOpenApi(app);
+  await app.register(websocket, { options: { maxPayload: config.ws.hardMaxFrameBytes, perMessageDeflate: false } });
+  const hub = new ChatHub(ctx);
+  hub.register(app);
+  registerDevTokenRoute(app, config.auth, base.mode);
+  registerRunRoutes(app, ctx);
+  registerOperatorRoutes(app, ctx);
+  registerHealthRoutes(app, health, metrics.registry);
+  await app.ready();
+
+  let drained: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
+  const drain = () => {
+    health.setDraining();
+    drained ??= hub.drain();
+    return drained;
+  };
+  return {
+    app,
+    ctx,
+    hub,
+    health,
+    metrics,
+    async listen() {
+      await app.listen({ port: base.http.port, host: base.http.host });
+      const address = app.server.address();
+      return typeof address === 'object' && address ? address.port : base.http.port;
+    },
+    drain,
+    close() {
+      closed ??= (async () => {
+        await drain();
+        await app.close();
+        await ctx.tailer.close();
+        await bus.close(base.shutdownGraceMs);
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closed;
+    },
+  };
+}
+
+async function connectRedis(base: BaseConfig, log: Logger): Promise<Redis> {
+  const redis = new Redis(base.redisUrl, { lazyConnect: true, connectionName: `${base.instance}:gateway`, maxRetriesPerRequest: 2 });
+  redis.on('error', () => {}); // readiness reports the state; ioredis reconnects
+  try {
+    await redis.connect();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    const why = err instanceof Error ? err.message : String(err);
+    log.fatal(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`);
+    throw new Error(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why})`);
+  }
+}

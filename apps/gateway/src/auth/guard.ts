@@ -1,0 +1,30 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { tokenOf } from './token.js';
+import { AuthError, isAdmin, type Principal, type Verifier } from './verifier.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** preHandler for REST routes: 401 without a valid token, 403 without the admin role when asked. */
+export function authGuard(verifier: Verifier, opts: { admin?: boolean } = {}) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      req.principal = await verifier.verify(tokenOf(req));
+    } catch (err) {
+      const message = err instanceof AuthError ? err.message : 'the token is not valid';
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'unauthorized', message, retryable: false });
+    }
+    if (opts.admin && !isAdmin(req.principal)) {
+      return reply.code(403).send({ code: 'forbidden', message: 'this route needs the admin role', retryable: false });
+    }
+  };
+}
+
+export function principalOf(req: FastifyRequest): Principal {
+  // Only reachable behind authGuard; a missing principal is a wiring bug, not a client error.
+  if (!req.principal) throw new Error('route is missing authGuard');
+  return req.principal;
+}

@@ -1,0 +1,77 @@
+/**
+ * Token verification with jose. The key and the accepted algorithms come from configuration only:
+ * the token's own header never chooses them, so `alg: none` and HS/RS confusion (a public key used
+ * as an HMAC secret) fail by construction.
+ */
+import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { acceptedAlgorithms, type GatewayConfig } from '../env.js';
+
+export interface Principal {
+  userId: string;
+  tenantId: string;
+  roles: string[];
+}
+
+export class AuthError extends Error {
+  constructor(
+    readonly reason: 'missing' | 'expired' | 'invalid' | 'claims',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
+
+export interface Verifier {
+  verify(token: string | undefined): Promise<Principal>;
+}
+
+type KeySource = Uint8Array | Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey;
+
+export async function createVerifier(auth: GatewayConfig['auth']): Promise<Verifier> {
+  const algorithms = acceptedAlgorithms(auth);
+  let key: KeySource;
+  if (auth.secret) key = new TextEncoder().encode(auth.secret);
+  else if (auth.jwksUrl) {
+    // jose caches the key set and refetches on an unknown `kid`, at most once per cooldown.
+    key = createRemoteJWKSet(new URL(auth.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 });
+  } else if (auth.publicKeyPem) {
+    const alg = algorithms[0] ?? 'RS256';
+    key = await importSPKI(auth.publicKeyPem, alg);
+  } else throw new Error('no JWT key configured');
+
+  const options: JWTVerifyOptions = { algorithms, clockTolerance: auth.clockToleranceS, requiredClaims: ['sub', 'exp'] };
+  if (auth.issuer) options.issuer = auth.issuer;
+  if (auth.audience) options.audience = auth.audience;
+
+  return {
+    async verify(token) {
+      if (!token) throw new AuthError('missing', 'a token is required (?token= or Authorization: Bearer)');
+      let payload: JWTPayload;
+      try {
+        // Two calls because jose types its key-set and plain-key overloads apart.
+        payload = typeof key === 'function' ? (await jwtVerify(token, key, options)).payload : (await jwtVerify(token, key, options)).payload;
+      } catch (err) {
+        if (err instanceof errors.JWTExpired) throw new AuthError('expired', 'the token has expired; get a new one');
+        throw new AuthError('invalid', 'the token is not valid');
+      }
+      return principalOf(payload, auth);
+    },
+  };
+}
+
+function principalOf(payload: JWTPayload, auth: GatewayConfig['auth']): Principal {
+  const tenantId = payload[auth.tenantClaim];
+  if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.length > 128) {
+    throw new AuthError('claims', `the token has no "${auth.tenantClaim}" claim`);
+  }
+  const sub = payload.sub;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new AuthError('claims', 'the token has no subject');
+  const raw = payload[auth.rolesClaim];
+  const roles = Array.isArray(raw) ? raw.filter((r): r is string => typeof r === 'string') : typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : [];
+  return { userId: sub, tenantId, roles };
+}
+
+export function isAdmin(p: Principal): boolean {
+  return p.roles.includes('admin');
+}

@@ -1,0 +1,33 @@
+/** Everything the routes share, built once by `createGateway`. */
+import type { Bus } from '@parley/bus';
+import type { Catalog } from '@parley/contracts';
+import type { BaseConfig } from '@parley/service-kit';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Verifier } from './auth/verifier.js';
+import type { GatewayConfig } from './env.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { RunLogTailer } from './runs/run-log-tailer.js';
+import type { RunOwners } from './runs/run-owners.js';
+import type { RunStarter } from './runs/run-starter.js';
+import type { WebhookSender } from './runs/webhook.js';
+import type { AgentDirectory } from './ws/agent-directory.js';
+import type { ConnectionRegistry } from './ws/connection-registry.js';
+import type { MessageRateLimiter } from './ws/rate-limit.js';
+
+export interface GatewayContext {
+  base: BaseConfig;
+  config: GatewayConfig;
+  log: Logger;
+  bus: Bus<Catalog>;
+  redis: Redis;
+  verifier: Verifier;
+  metrics: GatewayMetrics;
+  tailer: RunLogTailer;
+  owners: RunOwners;
+  runs: RunStarter;
+  webhooks: WebhookSender;
+  agents: AgentDirectory;
+  connections: ConnectionRegistry;
+  limiter: MessageRateLimiter;
+}

@@ -1,0 +1,133 @@
+/**
+ * The gateway's configuration: the only file that knows env variable names. Everything else
+ * receives the grouped `GatewayConfig`.
+ */
+import { z } from 'zod';
+import { defineEnv, envBool, envInt, envList } from '@parley/service-kit';
+
+const Alg = z.enum(['HS256', 'RS256', 'ES256']);
+
+const shape = {
+  // Auth: either a shared HS256 secret, or a JWKS URL (RS256/ES256), or a PEM public key.
+  AUTH_JWT_SECRET: z.string().min(32, 'use at least 32 characters').optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_JWT_PUBLIC_KEY: z.string().optional(),
+  AUTH_JWT_ALGORITHMS: envList(),
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+  AUTH_CLOCK_TOLERANCE_S: envInt(30),
+  AUTH_TENANT_CLAIM: z.string().min(1).default('tenant_id'),
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+  AUTH_DEV_TOKENS: envBool(false),
+
+  WS_MAX_FRAME_BYTES: envInt(16 * 1024),
+  /** Frames above this are not even buffered: ws closes the socket with 1009. */
+  WS_HARD_MAX_FRAME_BYTES: envInt(1024 * 1024),
+  WS_MAX_TEXT_CHARS: envInt(8_000),
+  WS_MAX_SOCKETS_PER_USER: envInt(10),
+  WS_MESSAGES_PER_MINUTE: envInt(30),
+  WS_IDLE_TIMEOUT_MS: envInt(10 * 60_000),
+  WS_PING_INTERVAL_MS: envInt(30_000),
+  WS_MAX_BUFFERED_BYTES: envInt(1024 * 1024),
+  WS_HISTORY_LIMIT: envInt(50),
+
+  RUN_TIMEOUT_MS: envInt(15 * 60_000),
+  WEBHOOK_SECRET: z.string().min(16).optional(),
+  WEBHOOK_ALLOWED_HOSTS: envList(),
+  WEBHOOK_ALLOW_PRIVATE: envBool(false),
+  WEBHOOK_MAX_ATTEMPTS: envInt(5),
+  WEBHOOK_BACKOFF_MS: envInt(1_000),
+};
+
+export type JwtAlg = z.infer<typeof Alg>;
+
+export interface GatewayConfig {
+  auth: {
+    secret: string | undefined;
+    jwksUrl: string | undefined;
+    publicKeyPem: string | undefined;
+    algorithms: JwtAlg[];
+    issuer: string | undefined;
+    audience: string | undefined;
+    clockToleranceS: number;
+    tenantClaim: string;
+    rolesClaim: string;
+    devTokens: boolean;
+  };
+  ws: {
+    maxFrameBytes: number;
+    hardMaxFrameBytes: number;
+    maxTextChars: number;
+    maxSocketsPerUser: number;
+    messagesPerMinute: number;
+    idleTimeoutMs: number;
+    pingIntervalMs: number;
+    maxBufferedBytes: number;
+    historyLimit: number;
+  };
+  runs: { timeoutMs: number };
+  webhook: { secret: string | undefined; allowedHosts: string[]; allowPrivate: boolean; maxAttempts: number; backoffMs: number };
+}
+
+export const gatewayEnv = defineEnv(
+  {
+    ...shape,
+    AUTH_JWT_ALGORITHMS: shape.AUTH_JWT_ALGORITHMS.pipe(z.array(Alg)),
+  },
+  (env): GatewayConfig => ({
+    auth: {
+      secret: env.AUTH_JWT_SECRET,
+      jwksUrl: env.AUTH_JWKS_URL,
+      publicKeyPem: env.AUTH_JWT_PUBLIC_KEY,
+      algorithms: env.AUTH_JWT_ALGORITHMS,
+      issuer: env.AUTH_JWT_ISSUER,
+      audience: env.AUTH_JWT_AUDIENCE,
+      clockToleranceS: env.AUTH_CLOCK_TOLERANCE_S,
+      tenantClaim: env.AUTH_TENANT_CLAIM,
+      rolesClaim: env.AUTH_ROLES_CLAIM,
+      devTokens: env.AUTH_DEV_TOKENS,
+    },
+    ws: {
+      maxFrameBytes: env.WS_MAX_FRAME_BYTES,
+      hardMaxFrameBytes: Math.max(env.WS_HARD_MAX_FRAME_BYTES, env.WS_MAX_FRAME_BYTES),
+      maxTextChars: env.WS_MAX_TEXT_CHARS,
+      maxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
+      messagesPerMinute: env.WS_MESSAGES_PER_MINUTE,
+      idleTimeoutMs: env.WS_IDLE_TIMEOUT_MS,
+      pingIntervalMs: env.WS_PING_INTERVAL_MS,
+      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+      historyLimit: Math.min(Math.max(env.WS_HISTORY_LIMIT, 1), 200),
+    },
+    runs: { timeoutMs: env.RUN_TIMEOUT_MS },
+    webhook: {
+      secret: env.WEBHOOK_SECRET,
+      allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      maxAttempts: Math.max(env.WEBHOOK_MAX_ATTEMPTS, 1),
+      backoffMs: env.WEBHOOK_BACKOFF_MS,
+    },
+  }),
+);
+
+/**
+ * Rules zod cannot see one variable at a time. Returned as lines so main.ts prints them like any
+ * other configuration problem.
+ */
+export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'): string[] {
+  const problems: string[] = [];
+  const { auth } = config;
+  const sources = [auth.secret, auth.jwksUrl, auth.publicKeyPem].filter((s) => s !== undefined).length;
+  if (sources === 0) problems.push('AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_JWT_PUBLIC_KEY: one is required');
+  if (sources > 1) problems.push('AUTH_JWT_SECRET, AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY: set only one (mixing HMAC and public keys invites algorithm confusion)');
+  if (auth.secret && auth.algorithms.some((a) => a !== 'HS256')) problems.push('AUTH_JWT_ALGORITHMS: only HS256 goes with AUTH_JWT_SECRET');
+  if (!auth.secret && auth.algorithms.includes('HS256')) problems.push('AUTH_JWT_ALGORITHMS: HS256 needs AUTH_JWT_SECRET, not a public key');
+  if (auth.devTokens && mode === 'production') problems.push('AUTH_DEV_TOKENS: dev tokens cannot be enabled in production mode');
+  if (auth.devTokens && !auth.secret) problems.push('AUTH_DEV_TOKENS: minting dev tokens needs AUTH_JWT_SECRET');
+  return problems;
+}
+
+/** Algorithms accepted for the configured key: pinned, never inferred from the token header. */
+export function acceptedAlgorithms(auth: GatewayConfig['auth']): JwtAlg[] {
+  if (auth.algorithms.length > 0) return auth.algorithms;
+  return auth.secret ? ['HS256'] : ['RS256', 'ES256'];
+}

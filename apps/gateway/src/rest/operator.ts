@@ -1,0 +1,101 @@
+/**
+ * Operator routes: conversations, messages, stats, agents. The tenant is always the token's; a
+ * user may read their own conversations, everything else needs the admin role. Another tenant's
+ * ids answer 404 because every call is scoped by the token's tenant on the bus.
+ */
+import { ConversationStats, Id, ListConversations, UpdateAgent } from '@parley/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { authGuard, principalOf } from '../auth/guard.js';
+import { isAdmin } from '../auth/verifier.js';
+import type { GatewayContext } from '../context.js';
+import { mayUseConversation } from '../ws/conversation-access.js';
+import { notFound, parse, sendError } from './errors.js';
+import { doc } from './openapi.js';
+
+const IdParams = z.object({ id: Id });
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const ListQuery = ListConversations.extend({ limit: int(1, 100).default(20) });
+const MessagesQuery = z.object({ before: int(1, Number.MAX_SAFE_INTEGER).optional(), limit: int(1, 200).default(50) });
+const AgentBody = UpdateAgent.omit({ agentId: true });
+
+export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  const user = { preHandler: authGuard(ctx.verifier) };
+  const admin = { preHandler: authGuard(ctx.verifier, { admin: true }) };
+  const meta = (req: FastifyRequest) => {
+    const p = principalOf(req);
+    return { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
+  };
+  const ownConversation = async (req: FastifyRequest): Promise<string> => {
+    const { id } = parse(IdParams, req.params);
+    const p = principalOf(req);
+    if (!isAdmin(p) && !(await mayUseConversation(ctx.bus, p, id))) throw notFound(`conversation ${id}`);
+    return id;
+  };
+
+  app.get('/api/v1/conversations', { ...admin, schema: doc('conversations', "The tenant's conversations", { querystring: ListQuery }) }, async (req, reply) => {
+    try {
+      return await ctx.bus.call('conversation.list', parse(ListQuery, req.query), meta(req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/conversations/:id', { ...user, schema: doc('conversations', 'One conversation', { params: IdParams }) }, async (req, reply) => {
+    try {
+      return await ctx.bus.call('conversation.get', { conversationId: await ownConversation(req) }, meta(req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get(
+    '/api/v1/conversations/:id/messages',
+    { ...user, schema: doc('conversations', 'Messages of a conversation, paged backwards by seq', { params: IdParams, querystring: MessagesQuery }) },
+    async (req, reply) => {
+      try {
+        const conversationId = await ownConversation(req);
+        const q = parse(MessagesQuery, req.query);
+        const history = await ctx.bus.call('conversation.get_history', { conversationId, ...q }, meta(req));
+        if (history.conversationId === null && history.messages.length === 0) throw notFound(`conversation ${conversationId}`);
+        return history;
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
+
+  app.post('/api/v1/conversations/:id/close', { ...admin, schema: doc('conversations', 'Close a conversation (it migrates to the archive)', { params: IdParams }) }, async (req, reply) => {
+    try {
+      const { id } = parse(IdParams, req.params);
+      return await ctx.bus.call('conversation.session_closed', { conversationId: id, reason: 'closed by operator' }, meta(req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/stats', { ...admin, schema: doc('operators', 'Conversation and token statistics', { querystring: ConversationStats }) }, async (req, reply) => {
+    try {
+      return await ctx.bus.call('conversation.stats', parse(ConversationStats, req.query), meta(req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/agents', { ...admin, schema: doc('operators', "The tenant's agents") }, async (req, reply) => {
+    try {
+      return await ctx.bus.call('agent.list_agents', {}, meta(req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.put('/api/v1/agents/:id', { ...admin, schema: doc('operators', "Change an agent's prompt, model, temperature, tools, flow or double-texting policy", { params: IdParams, body: AgentBody }) }, async (req, reply) => {
+    try {
+      const { id } = parse(IdParams, req.params);
+      return await ctx.bus.call('agent.update_agent', { ...parse(AgentBody, req.body), agentId: id }, meta(req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+}

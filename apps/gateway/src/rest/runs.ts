@@ -1,0 +1,100 @@
+/** Runs over REST: start (202 + optional webhook), read, SSE events, cancel, and the flow list. */
+import { uuidv7 } from '@parley/bus';
+import { Id, StartRunRequest, type RunWebhookBody } from '@parley/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { authGuard, principalOf } from '../auth/guard.js';
+import { isAdmin } from '../auth/verifier.js';
+import type { GatewayContext } from '../context.js';
+import { notFound, parse, sendError } from './errors.js';
+import { doc } from './openapi.js';
+import { streamRunEvents } from './sse.js';
+
+const RunParams = z.object({ id: Id });
+
+export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  const auth = { preHandler: authGuard(ctx.verifier) };
+
+  /** The run must be the caller's (or an admin's of the same tenant); anything else is a 404. */
+  const readableRun = async (req: FastifyRequest): Promise<string> => {
+    const { id } = parse(RunParams, req.params);
+    const p = principalOf(req);
+    const may = await ctx.owners.mayRead(id, p);
+    if (may === true) return id;
+    if (may === null && isAdmin(p)) {
+      await ctx.bus.call('agent.get_run', { runId: id }, { tenantId: p.tenantId, userId: p.userId });
+      return id;
+    }
+    throw notFound(`run ${id}`);
+  };
+
+  app.post('/api/v1/runs', { ...auth, schema: doc('runs', 'Start a run', { body: StartRunRequest, response: 202 }) }, async (req, reply) => {
+    try {
+      const body = parse(StartRunRequest, req.body);
+      const p = principalOf(req);
+      if (body.webhook) {
+        const problem = ctx.webhooks.check(body.webhook);
+        if (problem) return reply.code(400).send({ code: 'invalid_payload', message: problem, retryable: false });
+      }
+      const runId = uuidv7();
+      const run = { runId, input: body.input, channel: 'api' as const, ...pick(body, ['flow', 'agentId', 'conversationId']) };
+      const { result } = await ctx.runs.start({ run, principal: p });
+      const webhook = body.webhook;
+      if (webhook) {
+        void result
+          .catch((err: unknown) => ({ runId, status: 'FAILED' as const, conversationId: body.conversationId ?? null, error: { code: (err as { code?: string }).code ?? 'internal', message: String((err as Error).message) } }))
+          .then((r) => ctx.webhooks.deliver(webhook, { type: 'run.finished', runId, result: r } satisfies RunWebhookBody));
+      }
+      return reply.code(202).send({ runId, status: 'PENDING', eventsUrl: `/api/v1/runs/${runId}/events` });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/runs/:id', { ...auth, schema: doc('runs', 'One run', { params: RunParams }) }, async (req, reply) => {
+    try {
+      const id = await readableRun(req);
+      const p = principalOf(req);
+      return await ctx.bus.call('agent.get_run', { runId: id }, { tenantId: p.tenantId, userId: p.userId });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get(
+    '/api/v1/runs/:id/events',
+    { ...auth, schema: doc('runs', 'Run events as Server-Sent Events (PENDING, PROGRESS, SUCCESS, FAILURE); resumes after Last-Event-ID', { params: RunParams }) },
+    async (req, reply) => {
+      try {
+        streamRunEvents(ctx, await readableRun(req), req, reply);
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
+
+  app.post('/api/v1/runs/:id/cancel', { ...auth, schema: doc('runs', 'Cancel a run', { params: RunParams }) }, async (req, reply) => {
+    try {
+      const id = await readableRun(req);
+      const p = principalOf(req);
+      return await ctx.bus.call('agent.cancel', { runId: id }, { tenantId: p.tenantId, userId: p.userId });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/flows', { ...auth, schema: doc('runs', 'Registered flows with their input JSON schemas') }, async (req, reply) => {
+    try {
+      const p = principalOf(req);
+      return await ctx.bus.call('agent.list_flows', {}, { tenantId: p.tenantId, userId: p.userId });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

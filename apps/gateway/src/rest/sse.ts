@@ -1,0 +1,90 @@
+/**
+ * GET /api/v1/runs/:id/events — Server-Sent Events over a run's event log, the same log WS resume
+ * reads. Each event carries the run's accumulated state so a client that joins late (or resumes
+ * with Last-Event-ID) still sees every step result: the log is replayed from the start and only
+ * events after Last-Event-ID are written.
+ */
+import type { RunEvent } from '@parley/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayContext } from '../context.js';
+
+type State = 'PENDING' | 'PROGRESS' | 'SUCCESS' | 'FAILURE';
+
+interface RunState {
+  state: State;
+  status: string;
+  progress: number | null;
+  step_results: Array<{ seq: number; kind: string; name: string; data?: unknown; progress?: number }>;
+  final_result: unknown;
+}
+
+export function lastEventIdOf(req: FastifyRequest): number {
+  const header = req.headers['last-event-id'];
+  const q = (req.query as Record<string, unknown>).lastEventId;
+  const raw = typeof header === 'string' ? header : typeof q === 'string' ? q : '0';
+  const n = Number.parseInt(raw, 10);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+export function streamRunEvents(ctx: GatewayContext, runId: string, req: FastifyRequest, reply: FastifyReply): void {
+  const after = lastEventIdOf(req);
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  ctx.metrics.connections.inc({ kind: 'sse' });
+  const state: RunState = { state: 'PENDING', status: 'PENDING', progress: null, step_results: [], final_result: null };
+  if (after === 0) res.write(`event: PENDING\ndata: ${JSON.stringify({ runId, ...state })}\n\n`);
+  let ended = false;
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(heartbeat);
+    sub.close();
+    ctx.metrics.connections.dec({ kind: 'sse' });
+    res.end();
+  };
+  const sub = ctx.tailer.subscribe(runId, 0, (e) => {
+    apply(state, e);
+    if (e.seq > after) res.write(`id: ${e.seq}\nevent: ${state.state}\ndata: ${JSON.stringify({ runId, seq: e.seq, ...state, event: e })}\n\n`);
+    if (e.type === 'run.completed' || e.type === 'run.failed') finish();
+  });
+  // Proxies close connections that stay silent; a comment line keeps them open.
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  heartbeat.unref();
+  req.raw.on('close', finish);
+}
+
+function apply(s: RunState, e: RunEvent): void {
+  switch (e.type) {
+    case 'run.started':
+    case 'run.token':
+      s.state = 'PROGRESS';
+      s.status = 'RUNNING';
+      return;
+    case 'run.step': {
+      s.state = 'PROGRESS';
+      s.status = 'RUNNING';
+      if (e.progress !== undefined) s.progress = e.progress;
+      const step: RunState['step_results'][number] = { seq: e.seq, kind: e.kind, name: e.name };
+      if (e.data !== undefined) step.data = e.data;
+      if (e.progress !== undefined) step.progress = e.progress;
+      s.step_results.push(step);
+      return;
+    }
+    case 'run.completed':
+      s.state = 'SUCCESS';
+      s.status = 'SUCCEEDED';
+      s.progress = 100;
+      s.final_result = { text: e.text ?? null, output: e.output ?? null, messageId: e.messageId ?? null, usage: e.usage };
+      return;
+    case 'run.failed':
+      s.state = 'FAILURE';
+      s.status = e.status;
+      s.final_result = { error: { code: e.code, message: e.message } };
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * WS /ws/chat: authenticates, enforces the per-user socket limit, and keeps the sessions of this
+ * process — one sweep pings them, drops dead ones and closes idle ones; on shutdown it hands runs over.
+ */
+import { uuidv7 } from '@parley/bus';
+import { Id, WsClose } from '@parley/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from '@fastify/websocket';
+import type { GatewayContext } from '../context.js';
+import { tokenOf } from '../auth/token.js';
+import { AuthError } from '../auth/verifier.js';
+import type { Lease } from './connection-registry.js';
+import { mayUseConversation } from './conversation-access.js';
+import { ChatSession } from './session.js';
+
+export class ChatHub {
+  readonly sessions = new Set<ChatSession>();
+  private draining = false;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly ctx: GatewayContext) {
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(ctx.config.ws.pingIntervalMs, ctx.config.ws.idleTimeoutMs)));
+    this.sweeper.unref();
+  }
+
+  register(app: FastifyInstance): void {
+    app.get('/ws/chat', { websocket: true }, (socket, req) => this.accept(socket, req));
+  }
+
+  private accept(socket: WebSocket, req: FastifyRequest): void {
+    const { ctx } = this;
+    if (this.draining) {
+      socket.close(WsClose.shutdown, 'server is shutting down; reconnect');
+      return;
+    }
+    // Frames that arrive while the handshake work below is pending wait for the session.
+    const early: Array<[Buffer, boolean]> = [];
+    let session: ChatSession | null = null;
+    let lease: Lease | null = null;
+    let closed = false;
+    socket.on('message', (data: Buffer, isBinary: boolean) => (session ? session.onMessage(data, isBinary) : early.push([data, isBinary])));
+    socket.on('pong', () => {
+      if (session) session.alive = true;
+    });
+    socket.on('close', () => {
+      closed = true;
+      if (session) {
+        this.sessions.delete(session);
+        session.dispose();
+        ctx.metrics.connections.dec({ kind: 'ws' });
+      }
+      if (lease) void ctx.connections.release(lease);
+    });
+
+    void (async () => {
+      let principal;
+      try {
+        principal = await ctx.verifier.verify(tokenOf(req));
+      } catch (err) {
+        ctx.metrics.closes.inc({ code: String(WsClose.badToken) });
+        socket.close(WsClose.badToken, err instanceof AuthError ? err.message.slice(0, 120) : 'invalid token');
+        return;
+      }
+      const socketId = uuidv7();
+      lease = await ctx.connections.acquire(principal.tenantId, principal.userId, socketId);
+      if (!lease) {
+        ctx.metrics.closes.inc({ code: String(WsClose.tooManyConnections) });
+        socket.close(WsClose.tooManyConnections, `at most ${ctx.config.ws.maxSocketsPerUser} connections per user`);
+        return;
+      }
+      if (closed) return void ctx.connections.release(lease);
+      const query = req.query as Record<string, unknown>;
+      const asked = Id.safeParse(query.conversationId);
+      const agent = Id.safeParse(query.agent);
+      const s = new ChatSession(socket, principal, asked.success ? asked.data : uuidv7(), agent.success ? agent.data : undefined, ctx);
+      if (asked.success && !(await mayUseConversation(ctx.bus, principal, asked.data))) {
+        s.close(WsClose.forbidden, 'that conversation belongs to someone else');
+        return;
+      }
+      if (closed) return;
+      this.sessions.add(s);
+      ctx.metrics.connections.inc({ kind: 'ws' });
+      await s.start();
+      session = s;
+      for (const [data, isBinary] of early.splice(0)) s.onMessage(data, isBinary);
+    })().catch((err: unknown) => {
+      ctx.log.error({ err }, 'websocket setup failed');
+      if (socket.readyState === 1) socket.close(1011, 'setup failed; reconnect');
+    });
+  }
+
+  /** Liveness (protocol ping/pong) and idleness in one pass over this process's sockets. */
+  private sweep(): void {
+    const now = Date.now();
+    const { idleTimeoutMs } = this.ctx.config.ws;
+    for (const s of this.sessions) {
+      if (!s.alive) {
+        this.ctx.metrics.closes.inc({ code: 'dead' });
+        s.socket.terminate();
+        continue;
+      }
+      if (now - s.lastActivity > idleTimeoutMs && s.activeRuns().length === 0) {
+        s.close(WsClose.idle, 'idle for too long; reconnect when you need me');
+        continue;
+      }
+      s.alive = false;
+      s.socket.ping();
+    }
+  }
+
+  /**
+   * Shutdown: refuse new sockets, tell every client which runs to resume elsewhere, then close
+   * with 1001. Runs are not cancelled: they keep writing their event logs for another replica.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    clearInterval(this.sweeper);
+    for (const s of this.sessions) {
+      const runs = s.activeRuns();
+      s.send({ type: 'system', event: 'shutdown', message: 'this server is restarting; reconnect and resume your runs', runs });
+    }
+    // One turn of the event loop lets the system frames reach the kernel before the close frames.
+    await new Promise((r) => setImmediate(r));
+    for (const s of this.sessions) s.close(WsClose.shutdown, 'server shutting down; reconnect');
+    const deadline = Date.now() + 2_000;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.sessions) s.socket.terminate();
+    this.ctx.connections.stop();
+  }
+
+  count(): number {
+    return this.sessions.size;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * One chat socket: decodes frames, starts and follows runs, answers history. Frames are handled
+ * one at a time in arrival order; runs stream concurrently beside them.
+ */
+import { uuidv7 } from '@parley/bus';
+import { ActionError, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
+import { assertNever } from '@parley/service-kit';
+import type { WebSocket } from '@fastify/websocket';
+import type { Logger } from 'pino';
+import type { GatewayContext } from '../context.js';
+import { isAdmin, type Principal } from '../auth/verifier.js';
+import type { RunSubscription } from '../runs/run-log-tailer.js';
+import { mayUseConversation } from './conversation-access.js';
+import { decodeFrame, frameOf, isTerminal, type RawData } from './frames.js';
+
+interface RunView {
+  lastSeq: number;
+  ended: boolean;
+  /** Set when the run is followed through the event log rather than the live bus call. */
+  sub?: RunSubscription;
+}
+
+const OPEN = 1;
+
+export class ChatSession {
+  readonly id = uuidv7();
+  alive = true;
+  lastActivity = Date.now();
+  closing = false;
+  private readonly runs = new Map<string, RunView>();
+  private readonly allowedConversations = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly log: Logger;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly principal: Principal,
+    private conversationId: string,
+    private agentId: string | undefined,
+    private readonly ctx: GatewayContext,
+  ) {
+    this.log = ctx.log.child({ tenantId: principal.tenantId, sessionId: this.id });
+    this.allowedConversations.add(conversationId);
+  }
+
+  /** Runs still streaming to this socket, with the last seq it was sent (handed over on shutdown). */
+  activeRuns(): Array<{ runId: string; lastSeq: number }> {
+    return [...this.runs].filter(([, r]) => !r.ended).map(([runId, r]) => ({ runId, lastSeq: r.lastSeq }));
+  }
+
+  async start(): Promise<void> {
+    const { ws } = this.ctx.config;
+    const agent = await this.ctx.agents.pick(this.principal.tenantId, this.agentId);
+    this.agentId = agent.id;
+    this.send({
+      type: 'welcome',
+      sessionId: this.id,
+      user: { id: this.principal.userId, tenantId: this.principal.tenantId, roles: this.principal.roles },
+      conversationId: this.conversationId,
+      agent,
+      limits: { maxFrameBytes: ws.maxFrameBytes, maxTextChars: ws.maxTextChars, messagesPerMinute: ws.messagesPerMinute },
+    });
+    await this.sendHistory(this.conversationId, undefined, ws.historyLimit);
+  }
+
+  onMessage(raw: RawData, isBinary: boolean): void {
+    this.lastActivity = Date.now();
+    const decoded = decodeFrame(raw, isBinary, this.ctx.config.ws);
+    if (!decoded.ok) {
+      this.ctx.metrics.framesIn.inc({ type: 'invalid' });
+      this.error(decoded.code, decoded.message);
+      return;
+    }
+    this.ctx.metrics.framesIn.inc({ type: decoded.frame.type });
+    this.queue = this.queue.then(() => this.handle(decoded.frame)).catch((err: unknown) => this.fail(err));
+  }
+
+  private async handle(f: ClientFrame): Promise<void> {
+    if (this.closing) return;
+    switch (f.type) {
+      case 'chat.message':
+        return this.chat(f);
+      case 'chat.cancel':
+        return this.cancel(f.runId);
+      case 'history.get':
+        if (!(await this.mayUse(f.conversationId))) return;
+        return this.sendHistory(f.conversationId, f.before, f.limit ?? this.ctx.config.ws.historyLimit);
+      case 'conversation.new':
+        this.conversationId = uuidv7();
+        this.allowedConversations.add(this.conversationId);
+        if (f.agent) this.agentId = f.agent;
+        this.send({ type: 'history', conversationId: this.conversationId, messages: [], hasMore: false });
+        return;
+      case 'resume':
+        return this.resume(f.runId, f.lastSeq);
+      case 'ping':
+        this.send(f.t === undefined ? { type: 'pong' } : { type: 'pong', t: f.t });
+        return;
+      default:
+        assertNever(f, 'client frame');
+    }
+  }
+
+  private async chat(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<void> {
+    const p = this.principal;
+    const rate = await this.ctx.limiter.consume(p.tenantId, p.userId);
+    if (!rate.ok) return this.error('rate_limited', `too many messages; retry in ${rate.retryAfterMs} ms`, rate.retryAfterMs);
+    const conversationId = f.conversationId ?? this.conversationId;
+    if (!(await this.mayUse(conversationId))) return;
+    const claim = await this.ctx.owners.claimMessage(p, f.id, uuidv7());
+    this.send({ type: 'chat.accepted', id: f.id, runId: claim.runId, conversationId });
+    if (!claim.fresh) return this.follow(claim.runId, 0);
+    const view: RunView = { lastSeq: 0, ended: false };
+    this.runs.set(claim.runId, view);
+    const run = {
+      runId: claim.runId,
+      conversationId,
+      input: { text: f.text, messageId: f.id },
+      channel: 'web' as const,
+      ...(f.agent ?? this.agentId ? { agentId: f.agent ?? this.agentId } : {}),
+    };
+    const { result } = await this.ctx.runs.start({ run, principal: p, sessionId: this.id, onEvent: (e) => this.deliver(e, 'live') });
+    result.then(
+      (r) => this.settle(claim.runId, r),
+      (err: unknown) => this.settleError(claim.runId, err),
+    );
+  }
+
+  private async cancel(runId: string): Promise<void> {
+    if (!this.runs.has(runId) && !(await this.ctx.owners.mayRead(runId, this.principal))) return this.error('not_found', `no run ${runId}`);
+    const meta = { tenantId: this.principal.tenantId, userId: this.principal.userId, sessionId: this.id };
+    const r = await this.ctx.bus.call('agent.cancel', { runId }, meta, { timeoutMs: 5_000 });
+    if (!r.cancelled) this.error('conflict', `run ${runId} is not running`);
+  }
+
+  private async resume(runId: string, lastSeq: number): Promise<void> {
+    const view = this.runs.get(runId);
+    if (view && !view.ended) return; // already streaming to this socket in order
+    const may = await this.ctx.owners.mayRead(runId, this.principal);
+    if (may === false || (may === null && !isAdmin(this.principal))) return this.error('not_found', `no run ${runId} to resume`);
+    this.follow(runId, lastSeq);
+  }
+
+  /** Streams a run from the event log: what was missed, then live, each seq once. */
+  private follow(runId: string, afterSeq: number): void {
+    const view: RunView = { lastSeq: afterSeq, ended: false };
+    this.runs.set(runId, view);
+    view.sub = this.ctx.tailer.subscribe(runId, afterSeq, (e) => this.deliver(e, 'log'));
+  }
+
+  private deliver(e: RunEvent, path: 'live' | 'log'): void {
+    const view = this.runs.get(e.runId);
+    if (!view || view.ended || e.seq <= view.lastSeq) return;
+    view.lastSeq = e.seq;
+    if (isTerminal(e)) view.ended = true;
+    const frame = frameOf(e);
+    if (!frame) return;
+    this.ctx.metrics.deliveryLag.observe({ path }, Math.max(0, Date.now() - e.at) / 1000);
+    this.send(frame);
+  }
+
+  /** The reply arrived; if its terminal event never came (lost, or the run was a duplicate), say it from the result. */
+  private settle(runId: string, r: RunResult): void {
+    const view = this.runs.get(runId);
+    if (!view || view.ended) return;
+    view.ended = true;
+    if (r.status === 'SUCCEEDED') {
+      const usage = r.usage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+      this.send({ type: 'agent.message', runId, seq: view.lastSeq + 1, messageId: r.messageId ?? `${runId}:answer`, text: r.text ?? '', usage });
+    } else {
+      const code = r.status === 'CANCELLED' ? 'cancelled' : (r.error?.code ?? 'handler_error');
+      this.send({ type: 'agent.error', runId, code, message: r.error?.message ?? `run ended ${r.status}` });
+    }
+  }
+
+  private settleError(runId: string, err: unknown): void {
+    const view = this.runs.get(runId);
+    // On shutdown the bus rejects pending calls; the run goes on and the client resumes elsewhere.
+    if (!view || view.ended || this.closing) return;
+    view.ended = true;
+    const e = err instanceof ActionError ? err : new ActionError('internal', 'the run failed; see the gateway logs');
+    if (!(err instanceof ActionError)) this.log.error({ err, runId }, 'agent.run failed');
+    this.ctx.metrics.errors.inc({ code: e.code });
+    this.send({ type: 'agent.error', runId, code: e.code, message: e.message });
+  }
+
+  private async mayUse(conversationId: string): Promise<boolean> {
+    if (this.allowedConversations.has(conversationId)) return true;
+    if (await mayUseConversation(this.ctx.bus, this.principal, conversationId)) {
+      this.allowedConversations.add(conversationId);
+      return true;
+    }
+    this.error('not_found', `no conversation ${conversationId}`);
+    return false;
+  }
+
+  private async sendHistory(conversationId: string, before: number | undefined, limit: number): Promise<void> {
+    const p = this.principal;
+    const data = before === undefined ? { conversationId, limit } : { conversationId, limit, before };
+    try {
+      const h = await this.ctx.bus.call('conversation.get_history', data, { tenantId: p.tenantId, userId: p.userId, sessionId: this.id }, { timeoutMs: 5_000 });
+      this.send({ type: 'history', conversationId, messages: h.messages, hasMore: h.hasMore });
+    } catch (err) {
+      if (err instanceof ActionError && err.code === 'not_found') {
+        this.send({ type: 'history', conversationId, messages: [], hasMore: false });
+        return;
+      }
+      throw err;
+    }
+  }
+
+  send(frame: ServerFrame): void {
+    if (this.socket.readyState !== OPEN) return;
+    this.socket.send(JSON.stringify(frame));
+    this.ctx.metrics.framesOut.inc({ type: frame.type });
+    // A reader that stopped reading: cut it off before its buffer holds the whole run in memory.
+    if (this.socket.bufferedAmount > this.ctx.config.ws.maxBufferedBytes) {
+      this.log.warn({ buffered: this.socket.bufferedAmount }, 'slow client: dropping the socket');
+      this.ctx.metrics.closes.inc({ code: 'slow_consumer' });
+      this.socket.terminate();
+    }
+  }
+
+  error(code: string, message: string, retryAfterMs?: number): void {
+    this.ctx.metrics.errors.inc({ code });
+    this.send(retryAfterMs === undefined ? { type: 'error', code, message } : { type: 'error', code, message, retryAfterMs });
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof ActionError) return this.error(err.code, err.message);
+    this.log.error({ err }, 'frame handling failed');
+    this.error('internal', 'something went wrong on our side; try again');
+  }
+
+  close(code: number, reason: string): void {
+    this.closing = true;
+    this.ctx.metrics.closes.inc({ code: String(code) });
+    if (this.socket.readyState === OPEN) this.socket.close(code, reason);
+  }
+
+  /** Socket gone: stop following logs; runs themselves go on (closing a tab never cancels). */
+  dispose(): void {
+    this.closing = true;
+    for (const r of this.runs.values()) r.sub?.close();
+    this.runs.clear();
+  }
+}

@@ -1,0 +1,30 @@
+import { ActionError } from '@parley/contracts';
+import { ConversationNotFoundError, ConversationStore, HotStore } from '@parley/conversation-store';
+import { createDb, type Pool } from '@parley/db/client';
+import type { Redis } from 'ioredis';
+import type { ConversationConfig } from '../env.js';
+import { PromptSource } from './prompts.js';
+
+/** Everything the domain functions use; built once in main.ts, built the same way in tests. */
+export interface ConversationDeps {
+  store: ConversationStore;
+  prompts: PromptSource;
+}
+
+export function createConversationDeps(redis: Redis, pool: Pool, prefix: string, config: ConversationConfig): ConversationDeps {
+  const db = createDb(pool);
+  return {
+    store: new ConversationStore(new HotStore(redis, { prefix, ...config.hot }), db),
+    prompts: new PromptSource(db, config.prompts),
+  };
+}
+
+/** Turns the store's "unknown or another tenant's" into the one answer a caller may see. */
+export async function orNotFound<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof ConversationNotFoundError) throw new ActionError('not_found', err.message);
+    throw err;
+  }
+}

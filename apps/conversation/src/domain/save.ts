@@ -1,0 +1,39 @@
+import { ActionError, type SaveMessage, type SaveMessageReply } from '@parley/contracts';
+import { countMessageTokens } from '@parley/llm';
+import { orNotFound, type ConversationDeps } from './deps.js';
+
+export interface SaveContext {
+  tenantId: string;
+  sessionId?: string | undefined;
+  userId?: string | undefined;
+}
+
+/**
+ * Appends one message. The token count is taken here, once, with the model's tokenizer (chat-format
+ * overhead included), so building a context later only adds stored numbers.
+ */
+export async function saveMessage(deps: ConversationDeps, who: SaveContext, msg: SaveMessage): Promise<SaveMessageReply> {
+  if (msg.role === 'tool' && !msg.toolCallId) throw new ActionError('invalid_payload', 'toolCallId: required for a message with role tool');
+  const tokenCount = countMessageTokens({ role: msg.role, content: msg.content, toolCalls: msg.toolCalls, toolCallId: msg.toolCallId }, msg.model);
+  const res = await orNotFound(
+    deps.store.append(who.tenantId, {
+      conversationId: msg.conversationId,
+      messageId: msg.messageId,
+      role: msg.role,
+      content: msg.content,
+      tokenCount,
+      agentId: msg.agentId,
+      channel: msg.channel,
+      sessionId: who.sessionId,
+      userId: who.userId,
+      model: msg.model,
+      latencyMs: msg.latencyMs,
+      toolCalls: msg.toolCalls,
+      toolCallId: msg.toolCallId,
+      runId: msg.runId,
+      usage: msg.usage,
+      metadata: msg.metadata,
+    }),
+  );
+  return { messageId: msg.messageId, conversationId: msg.conversationId, seq: res.seq, tokenCount: res.tokenCount, created: res.created };
+}

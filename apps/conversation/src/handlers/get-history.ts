@@ -1,0 +1,9 @@
+import type { Handler } from '@parley/bus';
+import type { Catalog } from '@parley/contracts';
+import type { ConversationDeps } from '../domain/deps.js';
+import { getHistory } from '../domain/history.js';
+
+export const getHistoryHandler =
+  (deps: ConversationDeps): Handler<Catalog, 'conversation.get_history'> =>
+  (data, ctx) =>
+    getHistory(deps, ctx.action.tenantId, data);

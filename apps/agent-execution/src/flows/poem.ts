@@ -18,7 +18,7 @@ export const poemFlow = defineFlow({
   conversation: 'none',
   build: (rt) =>
     new StateGraph(State)
-      .addNode('outline', async () => {
+      .addNode('plan', async () => {
         rt.events.step('log', 'outline', { topic: rt.input.topic }, 10);
         const reply = await rt.model(
           [
@@ -39,8 +39,8 @@ export const poemFlow = defineFlow({
         rt.events.step('log', 'done', undefined, 100);
         return { result: { text: reply.text, output: { topic: rt.input.topic, outline: s.outline, poem: reply.text } } };
       })
-      .addEdge(START, 'outline')
-      .addEdge('outline', 'write')
+      .addEdge(START, 'plan')
+      .addEdge('plan', 'write')
       .addEdge('write', END)
       .compile(),
 });

@@ -103,7 +103,8 @@ export class RunExecutor {
     try {
       const early = await this.d.cancels.requested(runId);
       if (early) controller.abort(new RunStopped(early));
-      if (conversationId && admitted.flow.conversation !== 'none') {
+      // Every run that names a conversation takes its lock, whatever the flow: runs of one conversation never overlap.
+      if (conversationId) {
         ({ release: releaseLock, holds: fence } = await this.lockConversation(conversationId, runId, agent.doubleTexting, signal));
         timings['queueMs'] = Math.round(performance.now() - started);
       }

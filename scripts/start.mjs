@@ -81,18 +81,50 @@ const procs = plan.map((p) =>
     command: scriptCommand(root, p.app.dir, p.app.script),
     env: { ...baseEnv, SERVICE_NAME: p.app.name, INSTANCE_ID: p.label, HTTP_PORT: String(p.port) },
     onLine: (line) => {
-      if (!ready.has(p.label) && line.includes('"msg":"ready"')) {
-        ready.add(p.label);
-        if (ready.size === plan.length) printSummary();
-      }
+      if (line.includes('"msg":"ready"')) markReady(p.label);
     },
   }),
 );
 
+// Ready = said `ready` (runService) or answers /healthz on its HTTP_PORT (any service with its own server).
+const exitedLabels = new Set();
+function markReady(label) {
+  if (ready.has(label) || stopping) return;
+  ready.add(label);
+  maybeSummary();
+}
+// Once every process is ready or gone, say what runs where (a crash must not hide the rest's URLs).
+let summarized = false;
+const settled = () => new Set([...ready, ...exitedLabels]).size;
+function maybeSummary() {
+  if (summarized || ready.size === 0 || settled() < plan.length) return;
+  summarized = true;
+  printSummary();
+}
+void (async () => {
+  const started = Date.now();
+  let warned = false;
+  while (!stopping && !summarized && settled() < plan.length) {
+    await Promise.all(
+      plan.filter((p) => !ready.has(p.label) && !exitedLabels.has(p.label)).map(async (p) => {
+        const ok = await fetch(`http://127.0.0.1:${p.port}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+        if (ok) markReady(p.label);
+      }),
+    );
+    if (!warned && Date.now() - started > 60_000) {
+      warned = true;
+      say(c.yellow(`still waiting for ${plan.filter((p) => !ready.has(p.label)).map((p) => p.label).join(', ')} to become ready`));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+})();
+
 for (const proc of procs) {
   void proc.exited.then(({ code, signal }) => {
     if (stopping) return;
+    exitedLabels.add(proc.label);
     say(c.red(`${proc.label} exited (${signal ?? `code ${code}`}); it is not restarted — see its last lines above`));
+    maybeSummary();
     if (procs.every((p) => !p.running())) {
       say(c.red('every service has exited; stopping'));
       void shutdown(1);
@@ -118,11 +150,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 function printSummary() {
-  const lines = plan.map((p) => `  ${p.label.padEnd(width)}  http://127.0.0.1:${p.port}/readyz`);
-  say(c.green(`all ${plan.length} processes ready`));
+  const lines = plan.map((p) => `  ${p.label.padEnd(width)}  http://127.0.0.1:${p.port}/readyz${exitedLabels.has(p.label) ? c.red('  (exited)') : ''}`);
+  say(exitedLabels.size ? c.yellow(`${plan.length - exitedLabels.size} of ${plan.length} processes running`) : c.green(`all ${plan.length} processes ready`));
   console.log(lines.join('\n'));
   const gateway = plan.find((p) => p.app.name === 'gateway');
-  if (gateway) say(c.bold(`open the web UI at http://127.0.0.1:${gateway.port}/`));
+  if (gateway && !exitedLabels.has(gateway.label)) say(c.bold(`open the web UI at http://127.0.0.1:${gateway.port}/`));
   if (devModel) say(c.yellow('model: the offline DEV MODEL SERVER — answers are scripted'));
   say('Ctrl-C stops everything');
 }

@@ -6,7 +6,8 @@ import { c } from './pretty.mjs';
 import { canConnect, freePort, sleep } from './ports.mjs';
 
 export async function maybeStartDevModel(root, env, say) {
-  if (env.MODEL_BASE_URL || env.OPENAI_API_KEY) return null;
+  // Production must fail loudly without a model, not quietly run on scripted answers.
+  if (env.MODEL_BASE_URL || env.OPENAI_API_KEY || env.PARLEY_MODE === 'production') return null;
   const dir = join(root, 'packages', 'llm');
   const script = readPackage(dir)?.scripts?.['dev-model'];
   if (!script) return null;

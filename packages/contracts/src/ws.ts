@@ -58,7 +58,14 @@ export const ServerFrame = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('agent.message'), runId: Id, seq: z.number().int(), messageId: z.string(), text: z.string(), usage: Usage }),
   z.object({ type: z.literal('agent.error'), runId: Id, seq: z.number().int().optional(), code: z.string(), message: z.string() }),
-  z.object({ type: z.literal('error'), code: z.string(), message: z.string(), retryAfterMs: z.number().int().optional() }),
+  z.object({
+    type: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+    retryAfterMs: z.number().int().optional(),
+    /** What the error answers: the chat.message id, else the client frame's type; absent for undecodable frames. */
+    ref: z.string().max(128).optional(),
+  }),
   z.object({ type: z.literal('pong'), t: z.number().optional() }),
   z.object({
     type: z.literal('system'),

@@ -30,6 +30,8 @@ export class ChatSession {
   private readonly runs = new Map<string, RunView>();
   private readonly allowedConversations = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
+  /** The frame being handled, named in the error frames it causes. */
+  private ref: string | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -72,7 +74,16 @@ export class ChatSession {
       return;
     }
     this.ctx.metrics.framesIn.inc({ type: decoded.frame.type });
-    this.queue = this.queue.then(() => this.handle(decoded.frame)).catch((err: unknown) => this.fail(err));
+    const frame = decoded.frame;
+    this.queue = this.queue
+      .then(() => {
+        this.ref = frame.type === 'chat.message' ? frame.id : frame.type;
+        return this.handle(frame);
+      })
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.ref = undefined;
+      });
   }
 
   private async handle(f: ClientFrame): Promise<void> {
@@ -223,7 +234,10 @@ export class ChatSession {
 
   error(code: string, message: string, retryAfterMs?: number): void {
     this.ctx.metrics.errors.inc({ code });
-    this.send(retryAfterMs === undefined ? { type: 'error', code, message } : { type: 'error', code, message, retryAfterMs });
+    const frame: ServerFrame = { type: 'error', code, message };
+    if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
+    if (this.ref !== undefined) frame.ref = this.ref;
+    this.send(frame);
   }
 
   private fail(err: unknown): void {

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect } from 'vitest';
+import { pgTest as test, waitFor } from '@parley/testing';
+import type { RunEvent } from '@parley/contracts';
+import { startHarness } from '../testing/harness.js';
+
+const tenant = () => `t-${randomUUID().slice(0, 8)}`;
+// The poem flow keeps the conversation's lock without needing the conversation service.
+const slowPoem = (conversationId: string, runId = randomUUID()) => ({ runId, conversationId, flow: 'poem', input: { topic: 'waves [[tokens:40]] [[slow:5]]' }, channel: 'web' as const });
+const at = (events: RunEvent[], type: RunEvent['type']) => events.find((e) => e.type === type)?.at ?? NaN;
+
+describe('double texting', () => {
+  test('enqueue (default): the second run of a conversation starts after the first ends', async ({ prefix, db }) => {
+    const h = await startHarness({ prefix, db, tenantId: tenant(), replicas: 2 });
+    const conversationId = randomUUID();
+    const a = h.start(slowPoem(conversationId));
+    await waitFor(() => a.events.length > 0, { what: 'first run started' });
+    const b = h.start(slowPoem(conversationId));
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect([ra.result.status, rb.result.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(at(rb.events, 'run.started')).toBeGreaterThanOrEqual(at(ra.events, 'run.completed'));
+  });
+
+  test('reject: a second message while a run is active gets busy; the first run is untouched', async ({ prefix, db }) => {
+    const tenantId = tenant();
+    const h = await startHarness({ prefix, db, tenantId });
+    await h.caller.call('agent.update_agent', { agentId: 'default', doubleTexting: 'reject' }, { tenantId });
+    const conversationId = randomUUID();
+    const a = h.start(slowPoem(conversationId));
+    await waitFor(() => a.events.length > 0, { what: 'first run started' });
+    const runB = randomUUID();
+    await expect(h.run(slowPoem(conversationId, runB))).rejects.toMatchObject({ code: 'busy', retryable: true });
+    expect(await h.caller.call('agent.get_run', { runId: runB }, { tenantId })).toMatchObject({ status: 'FAILED', error: { code: 'busy' } });
+    expect((await a.done).result.status).toBe('SUCCEEDED');
+    // Other conversations are not affected.
+    expect((await h.run(slowPoem(randomUUID()))).result.status).toBe('SUCCEEDED');
+  });
+
+  test('interrupt: the active run is cancelled and the new one runs', async ({ prefix, db }) => {
+    const tenantId = tenant();
+    const h = await startHarness({ prefix, db, tenantId, replicas: 2 });
+    await h.caller.call('agent.update_agent', { agentId: 'default', doubleTexting: 'interrupt' }, { tenantId });
+    const conversationId = randomUUID();
+    const a = h.start(slowPoem(conversationId));
+    await waitFor(() => a.events.length > 0, { what: 'first run started' });
+    const runB = randomUUID();
+    const b = h.start(slowPoem(conversationId, runB));
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect(ra.result).toMatchObject({ status: 'CANCELLED', error: { code: 'interrupted' } });
+    expect(ra.result.error!.message).toContain(runB);
+    expect(rb.result.status).toBe('SUCCEEDED');
+    expect(at(rb.events, 'run.started')).toBeGreaterThanOrEqual(at(ra.events, 'run.failed'));
+  });
+});
+
+describe('tools and roles', () => {
+  test('a tool limited to operators is not offered to a customer, and is to an operator', async ({ prefix, db }) => {
+    const h = await startHarness({ prefix, db, tenantId: tenant() });
+    const ask = { input: { text: 'please close this [[tool:close_conversation]]' }, channel: 'web' as const };
+    const customer = await h.run({ runId: randomUUID(), ...ask }, { roles: ['customer'] });
+    expect(customer.events.some((e) => e.type === 'run.step' && e.kind === 'tool_call')).toBe(false);
+    const operator = await h.run({ runId: randomUUID(), ...ask }, { roles: ['operator'] });
+    expect(operator.events.filter((e) => e.type === 'run.step').map((e) => e.type === 'run.step' && `${e.kind}:${e.name}`)).toEqual([
+      'tool_call:close_conversation',
+      'tool_result:close_conversation',
+    ]);
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * The migration service's configuration: the only place it reads `process.env` (through defineEnv).
+ */
+import { DEFAULT_IDLE_MS } from '@parley/conversation-store';
+import { defineEnv, envBool, envInt, type EnvOf } from '@parley/service-kit';
+import { z } from 'zod';
+
+/** Test-only: the step after which the process SIGKILLs itself, to prove a crash there loses nothing. */
+export const CrashPoint = z.enum(['lease', 'snapshot', 'copy', 'delete']);
+export type CrashPoint = z.infer<typeof CrashPoint>;
+
+const positive = (defaultValue: number) => z.coerce.number().int().positive().default(defaultValue);
+
+const shape = {
+  MIGRATION_LOOP: envBool(true),
+  MIGRATION_INTERVAL_MS: positive(1_000),
+  MIGRATION_IDLE_MS: envInt(DEFAULT_IDLE_MS),
+  MIGRATION_BATCH_SIZE: positive(200),
+  MIGRATION_CONCURRENCY: positive(16),
+  MIGRATION_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  MIGRATION_BACKOFF_MS: positive(500),
+  MIGRATION_BACKOFF_MAX_MS: positive(30_000),
+  MIGRATION_PG_POOL_SIZE: positive(20),
+  MIGRATION_CRASH_AFTER: CrashPoint.optional(),
+};
+
+function group(e: EnvOf<typeof shape>) {
+  return {
+    loop: {
+      enabled: e.MIGRATION_LOOP,
+      intervalMs: e.MIGRATION_INTERVAL_MS,
+      idleMs: e.MIGRATION_IDLE_MS,
+      batchSize: e.MIGRATION_BATCH_SIZE,
+      concurrency: e.MIGRATION_CONCURRENCY,
+      backoffMs: e.MIGRATION_BACKOFF_MS,
+      backoffMaxMs: Math.max(e.MIGRATION_BACKOFF_MAX_MS, e.MIGRATION_BACKOFF_MS),
+    },
+    leaseMs: e.MIGRATION_LEASE_MS,
+    pgPoolSize: e.MIGRATION_PG_POOL_SIZE,
+    crashAfter: e.MIGRATION_CRASH_AFTER,
+  };
+}
+
+export type MigrationConfig = ReturnType<typeof group>;
+export type LoopConfig = MigrationConfig['loop'];
+
+export const env = defineEnv(shape, group);

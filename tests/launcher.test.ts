@@ -123,6 +123,13 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(l.output()).toMatch(/^echo-1 +│ .* INFO  stopping$/m);
   });
 
+  test('when every service has exited the launcher stops with exit 1', async () => {
+    const l = launch(['--scale', 'echo=0'], { PLAIN_CRASH_AFTER_MS: '200' });
+    expect(await l.exit).toBe(1);
+    expect(l.output()).toContain('plain-1 exited (code 3)');
+    expect(l.output()).toContain('every service has exited; stopping');
+  });
+
   test('an unknown --scale name is an error that lists the apps', async () => {
     const l = launch(['--scale', 'nope=2']);
     expect(await l.exit).toBe(2);

@@ -64,7 +64,7 @@ describe('health server', () => {
     try {
       const ok = await fetch(`http://127.0.0.1:${server.port}/readyz`);
       expect(ok.status).toBe(200);
-      expect(await ok.json()).toEqual({ status: 'ready', checks: { redis: 'ok' } });
+      expect(await ok.json()).toEqual({ status: 'ready', checks: { shutdown: 'ok', redis: 'ok' } });
       health.setDraining();
       const draining = await fetch(`http://127.0.0.1:${server.port}/readyz`);
       expect(draining.status).toBe(503);

@@ -30,7 +30,7 @@ export function createHealth(opts: { checkTimeoutMs?: number } = {}): Health {
     isDraining: () => draining,
     async check() {
       const results: Record<string, string> = {};
-      if (draining) results.shutdown = 'shutting down';
+      results.shutdown = draining ? 'shutting down' : 'ok';
       await Promise.all(
         [...checks].map(async ([name, check]) => {
           results[name] = await runCheck(check, timeoutMs);

@@ -80,6 +80,15 @@ describe('runService', () => {
     expect(pending[0]).toBe(0);
   });
 
+  redisTest('a handler factory that throws is logged, closes what was opened, exits 1', async ({ prefix }) => {
+    const p = start(prefix, { FIXTURE_FAIL_SETUP: 'true' });
+    const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
+    expect(code).toBe(1);
+    const fatal = lines(p).find((l) => l.msg === 'failed to start');
+    expect(fatal).toMatchObject({ level: 'fatal', err: { message: 'database is down' } });
+    expect(lines(p).map((l) => l.msg)).toContain('shutting down');
+  });
+
   redisTest('an unreachable Redis fails fast with one line saying what to do', async ({ prefix }) => {
     const p = start(prefix, { REDIS_URL: 'redis://:hunter2@127.0.0.1:1' });
     const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));

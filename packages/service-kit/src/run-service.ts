@@ -10,7 +10,7 @@ import { loadEnv, safeUrl, type BaseConfig, type EnvDefinition } from './env.js'
 import { createHealth, startHealthServer, type Health } from './health.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { Stage, createShutdown, installSignalHandlers, type Closer } from './shutdown.js';
+import { Stage, createShutdown, installSignalHandlers, type Closer, type Shutdown } from './shutdown.js';
 
 /** What a service's setup code gets. */
 export interface ServiceKit<C> {
@@ -67,9 +67,23 @@ export async function runService<C, S extends Service>(def: ServiceDefinition<C,
   installSignalHandlers(shutdown, log);
   const metrics = createMetrics({ service: base.service, instance: base.instance });
   const health = createHealth();
-  health.addCheck('shutdown', () => (health.isDraining() ? 'shutting down' : undefined));
 
   const redis = await connectRedis(base, log);
+  try {
+    return await wire(def, { base, config, log, redis, metrics, health, shutdown });
+  } catch (err) {
+    // A handler factory or start() that throws (database down, bad flow) must not leave connections open.
+    log.fatal({ err }, 'failed to start');
+    await shutdown.run('startup failed');
+    process.exit(1);
+  }
+}
+
+async function wire<C, S extends Service>(
+  def: ServiceDefinition<C, S>,
+  deps: { base: BaseConfig; config: C; log: Logger; redis: Redis; metrics: Metrics; health: Health; shutdown: Shutdown },
+): Promise<RunningService<C>> {
+  const { base, config, log, redis, metrics, health, shutdown } = deps;
   shutdown.onShutdown('redis', () => quietly(redis.quit()), Stage.infra);
   health.addCheck('redis', async () => {
     await redis.ping();

@@ -1,0 +1,141 @@
+/**
+ * End to end through the bus: a real worker with the real handlers, a caller, Redis and a
+ * PostgreSQL database of this file's own.
+ */
+import type { Bus } from '@parley/bus';
+import type { Catalog } from '@parley/contracts';
+import { createDb } from '@parley/db/client';
+import { agents, tenants } from '@parley/db/schema';
+import { describe, expect } from 'vitest';
+import { DEFAULT_SYSTEM_PROMPT } from './domain/prompts.js';
+import { conversationTest as test, errorOf, id, t1, t2 } from './testing/harness.js';
+
+export async function seed(bus: Bus<Catalog>, conversationId: string, n: number, meta = t1) {
+  for (let i = 1; i <= n; i++) {
+    const role = i % 2 ? 'user' : 'assistant';
+    await bus.call('conversation.save_message', { messageId: id('m'), conversationId, role, content: `message ${i}`, channel: 'web', agentId: 'support', latencyMs: role === 'assistant' ? i * 100 : undefined }, meta);
+  }
+}
+
+describe('conversation.save_message', () => {
+  test('creates the conversation on its first message and numbers messages', async ({ h }) => {
+    const c = id('c');
+    const first = await h.bus.call('conversation.save_message', { messageId: 'm1-' + c, conversationId: c, role: 'user', content: 'Where is my order #123?', channel: 'web' }, t1);
+    expect(first).toMatchObject({ conversationId: c, seq: 1, created: true });
+    expect(first.tokenCount).toBeGreaterThan(5);
+    const conv = await h.bus.call('conversation.get', { conversationId: c }, t1);
+    expect(conv).toMatchObject({ title: 'Where is my order #123?', status: 'open', archived: false, messageCount: 1, channel: 'web', sessionId: 'sess-1', userId: 'u1' });
+  });
+
+  test('is idempotent by message id: a retry and a bus redelivery store one message', async ({ h }) => {
+    const c = id('c');
+    const msg = { messageId: id('m'), conversationId: c, role: 'user' as const, content: 'hi' };
+    const a = await h.bus.call('conversation.save_message', msg, { ...t1, actionId: 'act-1-' + c });
+    const b = await h.bus.call('conversation.save_message', msg, { ...t1, actionId: 'act-1-' + c });
+    const retry = await h.bus.call('conversation.save_message', msg, t1);
+    expect(a.created).toBe(true);
+    expect(b).toEqual(a);
+    expect(retry).toEqual({ ...a, created: false });
+    await h.bus.send('conversation.save_message', msg, t1);
+    await h.bus.call('conversation.save_message', { ...msg, messageId: id('m') }, t1);
+    expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(2);
+  });
+
+  test('bad input is refused: oversize content and invalid role by the bus, tool without call id by the service', async ({ h }) => {
+    const c = id('c');
+    const big = await errorOf(h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'x'.repeat(100_001) }, t1));
+    expect(big.code).toBe('invalid_payload');
+    const role = await errorOf(h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'robot' as 'user', content: 'x' }, t1));
+    expect(role.code).toBe('invalid_payload');
+    const tool = await errorOf(h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'tool', content: '42' }, t1));
+    expect(tool.code).toBe('invalid_payload');
+  });
+});
+
+describe('tenancy', () => {
+  test("an unknown or another tenant's conversation is not found, for every action", async ({ h }) => {
+    const c = id('c');
+    await seed(h.bus, c, 2);
+    const unknown = id('nope');
+    for (const [target, meta] of [
+      [unknown, t1],
+      [c, t2],
+    ] as const) {
+      const calls: Array<() => Promise<unknown>> = [
+        () => h.bus.call('conversation.get', { conversationId: target }, meta),
+        () => h.bus.call('conversation.get_context', { conversationId: target, maxTokens: 1000 }, meta),
+        () => h.bus.call('conversation.get_history', { conversationId: target }, meta),
+        () => h.bus.call('conversation.session_closed', { conversationId: target }, meta),
+      ];
+      if (target === c) calls.push(() => h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'hijack' }, meta));
+      for (const call of calls) expect((await errorOf(call())).code).toBe('not_found');
+    }
+    expect((await h.bus.call('conversation.list', {}, t2)).items).toEqual([]);
+    expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(2);
+  });
+});
+
+describe('conversation.get_context', () => {
+  test("starts with the agent's system prompt, or a default one", async ({ h, db }) => {
+    const pg = createDb(db.pool);
+    await pg.insert(tenants).values({ id: 't1', name: 'Tenant one' }).onConflictDoNothing();
+    await pg.insert(agents).values({ tenantId: 't1', id: 'support', name: 'Support', systemPrompt: 'You are Acme support.', model: 'gpt-4o-mini' }).onConflictDoNothing();
+    const c = id('c');
+    await seed(h.bus, c, 3);
+    const ctx = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 4000 }, t1);
+    expect(ctx.messages[0]).toEqual({ role: 'system', content: 'You are Acme support.' });
+    expect(ctx.messages.slice(1).map((m) => m.content)).toEqual(['message 1', 'message 2', 'message 3']);
+    expect(ctx.truncated).toBe(false);
+    const other = id('c');
+    await h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: other, role: 'user', content: 'hi' }, { tenantId: 't9' });
+    expect((await h.bus.call('conversation.get_context', { conversationId: other, maxTokens: 4000 }, { tenantId: 't9' })).messages[0]?.content).toBe(DEFAULT_SYSTEM_PROMPT);
+  });
+
+  test('budget edges: exact fit, one token less, smaller than the last message', async ({ h }) => {
+    const c = id('c');
+    await seed(h.bus, c, 4);
+    await h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'a long question '.repeat(50) }, t1);
+    const full = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 100_000 }, t1);
+    const exact = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: full.tokenCount }, t1);
+    expect(exact).toEqual(full);
+    expect(exact.truncated).toBe(false);
+    const less = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: full.tokenCount - 1 }, t1);
+    expect(less.truncated).toBe(true);
+    expect(less.messages.length).toBe(full.messages.length - 1);
+    expect(less.tokenCount).toBeLessThan(full.tokenCount);
+    const small = await errorOf(h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 60 }, t1));
+    expect(small.code).toBe('context_too_small');
+  });
+
+  test('a tool call is never separated from its result', async ({ h }) => {
+    const c = id('c');
+    const save = (m: Record<string, unknown>) => h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, ...m } as never, t1);
+    await save({ role: 'user', content: 'old question '.repeat(20) });
+    await save({ role: 'user', content: 'What time is it?' });
+    await save({ role: 'assistant', content: '', toolCalls: [{ id: 'call-1', name: 'current_time', arguments: '{}' }] });
+    await save({ role: 'tool', content: '2026-01-01T10:00:00Z', toolCallId: 'call-1' });
+    const answer = await save({ role: 'assistant', content: 'It is 10:00.' });
+    const full = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 100_000 }, t1);
+    // Budget that fits everything but the oldest message: the call and its result stay together.
+    const oldest = (await h.bus.call('conversation.get_history', { conversationId: c }, t1)).messages[0]!.tokenCount;
+    const ctx = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: full.tokenCount - oldest }, t1);
+    expect(ctx.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant']);
+    expect(ctx.messages[2]?.toolCalls?.[0]?.id).toBe('call-1');
+    expect(ctx.messages[3]?.toolCallId).toBe('call-1');
+    // One token less: the question cannot be kept behind the pair, so the call fails rather than drop it.
+    const err = await errorOf(h.bus.call('conversation.get_context', { conversationId: c, maxTokens: full.tokenCount - oldest - 1 }, t1));
+    expect(err.code).toBe('context_too_small');
+    expect(answer.seq).toBe(5);
+  });
+
+  test('reads through to the archive when the hot copy is gone or re-opened', async ({ h }) => {
+    const c = id('c');
+    await seed(h.bus, c, 6);
+    const before = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 4000 }, t1);
+    await h.archive(c);
+    expect(await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 4000 }, t1)).toEqual(before);
+    await seed(h.bus, c, 1);
+    const after = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 4000 }, t1);
+    expect(after.messages.map((m) => m.content)).toEqual([...before.messages.map((m) => m.content), 'message 1']);
+  });
+});

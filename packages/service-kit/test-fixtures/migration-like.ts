@@ -12,18 +12,22 @@ await runService({
   handlers: ({ config, log }) => {
     if (config.failSetup) throw new Error('database is down');
     return {
-    'migration.migrate_conversation': async ({ conversationId }, ctx) => {
-      await new Promise((r) => setTimeout(r, config.handlerMs));
-      migrated++;
-      ctx.log.info({ conversationId }, 'migrated');
-      return { conversationId, migrated: true, messages: 3 };
-    },
-    'migration.start_loop': async () => ((running = true), { running }),
-    'migration.stop_loop': async () => {
-      log.info('loop paused');
-      return (running = false), { running };
-    },
-    'migration.get_stats': async () => ({ migratedConversations: migrated, migratedMessages: migrated * 3, failed: 0, pending: 0, oldestDueAgeMs: 0 }),
+      'migration.migrate_conversation': async ({ conversationId }, ctx) => {
+        await new Promise((r) => setTimeout(r, config.handlerMs));
+        migrated++;
+        ctx.log.info({ conversationId }, 'migrated');
+        return { conversationId, migrated: true, messages: 3 };
+      },
+      'migration.start_loop': async () => {
+        running = true;
+        return { running };
+      },
+      'migration.stop_loop': async () => {
+        running = false;
+        log.info('loop paused');
+        return { running };
+      },
+      'migration.get_stats': async () => ({ migratedConversations: migrated, migratedMessages: migrated * 3, failed: 0, pending: 0, oldestDueAgeMs: 0 }),
     };
   },
   start: ({ onShutdown, log }) => onShutdown('fixture loop', () => log.info({ migrated }, 'fixture loop stopped')),

@@ -1,0 +1,126 @@
+/**
+ * Test support for the gateway: the real conversation and agent-execution services as child
+ * processes on a test-unique bus prefix and database, the dev model server over HTTP, gateways
+ * built in-process on random ports, and token minting for every auth case.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { createHmac, createSign, type KeyObject } from 'node:crypto';
+import { spawnTs, redisUrl, type TsProcess } from '@parley/testing';
+import { startDevModelServer, type DevModelServer } from '../../packages/llm/src/index.js';
+import { createGateway, type Gateway } from '../../apps/gateway/src/app.js';
+import { configProblems, gatewayEnv } from '../../apps/gateway/src/env.js';
+import { createLogger } from '../../packages/service-kit/src/index.js';
+
+export const SECRET = 'test-secret-0123456789abcdef0123456789';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** `ws` from the client package: the root has no dependency of its own on it. */
+export const WebSocket = createRequire(`${root}packages/client/package.json`)('ws') as typeof import('ws').WebSocket;
+export type RawWs = InstanceType<typeof WebSocket>;
+
+export interface Services {
+  model: DevModelServer;
+  stop(): Promise<void>;
+}
+
+export async function startServices(prefix: string, databaseUrl: string): Promise<Services> {
+  const model = await startDevModelServer({ tokenDelayMs: 0 });
+  const env = {
+    REDIS_URL: redisUrl,
+    DATABASE_URL: databaseUrl,
+    BUS_PREFIX: prefix,
+    MODEL_BASE_URL: model.url,
+    MODEL_NAME: 'parley-dev',
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    PARLEY_MODE: 'dev',
+    SHUTDOWN_GRACE_MS: '2000',
+  };
+  const procs: TsProcess[] = [
+    spawnTs(`${root}apps/conversation/src/main.ts`, { ...env, INSTANCE_ID: `conv-${prefix}` }),
+    spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, INSTANCE_ID: `agent-${prefix}` }),
+  ];
+  await Promise.all(procs.map((p) => p.waitForOutput('"msg":"ready"', 30_000)));
+  return {
+    model,
+    async stop() {
+      await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+      await model.close();
+    },
+  };
+}
+
+export interface RunningGateway {
+  gw: Gateway;
+  http: string;
+  ws: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(prefix: string, vars: Record<string, string> = {}): Promise<RunningGateway> {
+  const parsed = gatewayEnv.parse('gateway', {
+    REDIS_URL: redisUrl,
+    BUS_PREFIX: prefix,
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    PARLEY_MODE: 'dev',
+    AUTH_JWT_SECRET: SECRET,
+    SHUTDOWN_GRACE_MS: '2000',
+    ...vars,
+  });
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  const problems = configProblems(parsed.config, parsed.base.mode);
+  if (problems.length) throw new Error(problems.join('; '));
+  const level = (process.env['TEST_LOG_LEVEL'] ?? 'silent') as 'silent';
+  const log = createLogger({ service: 'gateway', instance: 'test', level });
+  const gw = await createGateway({ base: { ...parsed.base, instance: `gw-${Math.random().toString(36).slice(2, 8)}` }, config: parsed.config, log });
+  const port = await gw.listen();
+  return { gw, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws/chat`, close: () => gw.close() };
+}
+
+export interface TokenOpts {
+  sub?: string;
+  tenant?: string;
+  roles?: string[];
+  /** Seconds from now; negative for an expired token. */
+  expiresIn?: number;
+  /** HS256 with this secret (default SECRET), or RS256 with `rsaKey`, or `none`. */
+  alg?: 'HS256' | 'RS256' | 'none';
+  secret?: string | Buffer;
+  rsaKey?: KeyObject;
+  claims?: Record<string, unknown>;
+}
+
+const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+
+/**
+ * Tokens are minted by hand (not with the gateway's own jose) so the tests can also make the
+ * malicious ones: `alg: none`, or HS256 signed with the RSA public key as the HMAC secret.
+ */
+export function token(o: TokenOpts = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  const alg = o.alg ?? 'HS256';
+  const header = b64({ alg, typ: 'JWT' });
+  const payload = b64({ sub: o.sub ?? 'u1', tenant_id: o.tenant ?? 't1', roles: o.roles ?? [], iat: now, exp: now + (o.expiresIn ?? 600), ...o.claims });
+  const input = `${header}.${payload}`;
+  if (alg === 'none') return `${input}.`;
+  if (alg === 'RS256') {
+    if (!o.rsaKey) throw new Error('RS256 needs rsaKey');
+    return `${input}.${createSign('RSA-SHA256').update(input).sign(o.rsaKey).toString('base64url')}`;
+  }
+  return `${input}.${createHmac('sha256', o.secret ?? SECRET).update(input).digest('base64url')}`;
+}
+
+/** A raw socket with every frame it got, for protocol-level tests. */
+export function rawSocket(url: string): { ws: RawWs; frames: Array<Record<string, unknown>>; closed: Promise<{ code: number; reason: string }>; opened: Promise<void> } {
+  const ws = new WebSocket(url);
+  const frames: Array<Record<string, unknown>> = [];
+  ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Record<string, unknown>));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.on('open', () => resolve());
+    ws.on('error', reject);
+  });
+  return { ws, frames, closed, opened };
+}

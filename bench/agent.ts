@@ -1,0 +1,93 @@
+// npm run bench:agent — platform overhead of agent.run: time from sending agent.run to receiving
+// run.completed, minus the dev model server's own time (which it reports in /_stats), with
+// agent-execution and the dev model server (zero token delay) each in their own process.
+import { randomUUID } from 'node:crypto';
+import { createBus } from '@parley/bus';
+import { catalog } from '@parley/contracts';
+import { deletePrefix, spawnTs, uniquePrefix, type TsProcess } from '@parley/testing/tools';
+import { urlForDatabase, withAdmin } from '@parley/testing/pg';
+import { Redis } from 'ioredis';
+import { migrateDatabase } from '../packages/db/src/migrate.js';
+import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const levels = (process.env.BENCH_LEVELS ?? '1,50').split(',').map(Number);
+
+interface ModelStats {
+  requests: { chat: number };
+  modelTimeMs: number;
+}
+
+async function main(): Promise<void> {
+  const prefix = uniquePrefix('bench-agent');
+  const dbName = `parley_bench_${Date.now()}_${randomUUID().slice(0, 6)}`;
+  await withAdmin((c) => c.query(`create database "${dbName}"`));
+  const dbUrl = urlForDatabase(dbName, adminUrl);
+  await migrateDatabase(dbUrl);
+  const procs: TsProcess[] = [];
+  const redis = new Redis(redisUrl);
+  try {
+    const model = spawnTs('packages/llm/src/dev-server/main.ts', { DEV_MODEL_PORT: '0', DEV_MODEL_TOKEN_DELAY_MS: '0' });
+    procs.push(model);
+    await model.waitForOutput('listening on ');
+    const modelUrl = /listening on (\S+)/.exec(model.output())![1]!;
+    const stats = async () => (await (await fetch(modelUrl.replace(/\/v1$/, '/_stats'))).json()) as ModelStats;
+
+    const agent = spawnTs('apps/agent-execution/src/main.ts', {
+      REDIS_URL: redisUrl,
+      DATABASE_URL: dbUrl,
+      BUS_PREFIX: prefix,
+      MODEL_BASE_URL: modelUrl,
+      LOG_LEVEL: 'info',
+      HTTP_PORT: '0',
+      RUN_CONCURRENCY: '128',
+    });
+    procs.push(agent);
+    await agent.waitForOutput('"ready"', 30_000);
+
+    const caller = createBus({ catalog, redis: redisUrl, prefix, service: 'bench' });
+    const op = () =>
+      new Promise<void>((resolve, reject) => {
+        caller
+          .call('agent.run', { runId: randomUUID(), input: { text: 'hello there, how are you' }, channel: 'api' }, { tenantId: 'bench' }, {
+            timeoutMs: 30_000,
+            onEvent: (e) => {
+              if (e.type === 'run.completed') resolve();
+              else if (e.type === 'run.failed') reject(new Error(`${e.code}: ${e.message}`));
+            },
+          })
+          .catch(reject);
+      });
+
+    const rows: BenchRow[] = [];
+    const notes: string[] = [];
+    for (const c of levels) {
+      await closedLoop(c, 1_000, op); // warm-up: JIT, pools, the tenant's default agent
+      const before = await stats();
+      const r = await closedLoop(c, seconds * 1000, op);
+      const after = await stats();
+      const requests = after.requests.chat - before.requests.chat;
+      const modelMsPerRun = requests > 0 ? (after.modelTimeMs - before.modelTimeMs) / requests : 0;
+      const overhead = r.latencies.map((l) => Math.max(0, l - modelMsPerRun));
+      const e2e = percentiles(r.latencies);
+      const { p50, p99 } = percentiles(overhead);
+      rows.push({ case: 'run.overhead', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, e2e_p50_ms: e2e.p50, e2e_p99_ms: e2e.p99, model_ms_per_run: modelMsPerRun, runs: r.ops });
+    }
+    notes.push(
+      'run.overhead = agent.run sent → run.completed received, minus the dev model server\'s mean own time per request in that phase (GET /_stats).',
+      'Flow: chat, no conversation (agent-execution alone: default agent lookup, PENDING/RUNNING/SUCCEEDED records in PostgreSQL, event log in Redis, one streamed model call).',
+      'Target (issue 4): overhead p50 ≤ 5 ms, p99 ≤ 25 ms at concurrency 50.',
+    );
+    report('agent', rows, notes);
+    await caller.close(0);
+  } finally {
+    await Promise.all(procs.reverse().map((p) => p.kill('SIGTERM')));
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => {});
+  }
+}
+
+await main();

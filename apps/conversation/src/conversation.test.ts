@@ -2,20 +2,11 @@
  * End to end through the bus: a real worker with the real handlers, a caller, Redis and a
  * PostgreSQL database of this file's own.
  */
-import type { Bus } from '@parley/bus';
-import type { Catalog } from '@parley/contracts';
 import { createDb } from '@parley/db/client';
 import { agents, tenants } from '@parley/db/schema';
 import { describe, expect } from 'vitest';
 import { DEFAULT_SYSTEM_PROMPT } from './domain/prompts.js';
-import { conversationTest as test, errorOf, id, t1, t2 } from './testing/harness.js';
-
-export async function seed(bus: Bus<Catalog>, conversationId: string, n: number, meta = t1) {
-  for (let i = 1; i <= n; i++) {
-    const role = i % 2 ? 'user' : 'assistant';
-    await bus.call('conversation.save_message', { messageId: id('m'), conversationId, role, content: `message ${i}`, channel: 'web', agentId: 'support', latencyMs: role === 'assistant' ? i * 100 : undefined }, meta);
-  }
-}
+import { conversationTest as test, errorOf, id, seed, t1, t2 } from './testing/harness.js';
 
 describe('conversation.save_message', () => {
   test('creates the conversation on its first message and numbers messages', async ({ h }) => {

@@ -25,7 +25,8 @@ export interface ArchiveStatsQuery {
   hotLatencies: number[];
 }
 
-const iso = (ms: number) => new Date(Math.min(ms, 8.64e15)).toISOString();
+// Beyond what JS dates and PostgreSQL both represent, a bound is open: PostgreSQL's 'infinity'.
+const iso = (ms: number) => (ms >= 8.64e15 || !Number.isFinite(ms) ? 'infinity' : new Date(ms).toISOString());
 
 export async function archiveStats(db: Db, q: ArchiveStatsQuery): Promise<{ rows: StatsRow[]; latency: ConversationStatsReply['assistantLatencyMs'] }> {
   const ids = sql.param(q.hot.map((h) => h.conversationId));

@@ -14,7 +14,7 @@ const NO_AGENT = 'none';
  */
 export async function conversationStats(deps: ConversationDeps, tenantId: string, req: ConversationStats): Promise<ConversationStatsReply> {
   const from = req.from ? Date.parse(req.from) : 0;
-  const to = req.to ? Date.parse(req.to) : Number.MAX_SAFE_INTEGER;
+  const to = req.to ? Date.parse(req.to) : Number.POSITIVE_INFINITY;
   const inRange = (t: number) => t >= from && t < to;
 
   // Conversations without activity since `from` cannot contribute messages or creations to the range.

@@ -1,5 +1,5 @@
 /** The conversation service behind a real bus, for end-to-end tests (a file's own database, a test's own prefix). */
-import { createBus, type Bus } from '@parley/bus';
+import { createBus, type ActionMeta, type Bus } from '@parley/bus';
 import { ActionError, catalog, type Catalog } from '@parley/contracts';
 import { migrateConversation } from '@parley/conversation-store';
 import { pgTest, redisUrl } from '@parley/testing';
@@ -48,3 +48,10 @@ export async function errorOf(p: Promise<unknown>): Promise<ActionError> {
   return err;
 }
 
+
+export async function seed(bus: Bus<Catalog>, conversationId: string, n: number, meta: ActionMeta = t1) {
+  for (let i = 1; i <= n; i++) {
+    const role = i % 2 ? 'user' : 'assistant';
+    await bus.call('conversation.save_message', { messageId: id('m'), conversationId, role, content: `message ${i}`, channel: 'web', agentId: 'support', latencyMs: role === 'assistant' ? i * 100 : undefined }, meta);
+  }
+}

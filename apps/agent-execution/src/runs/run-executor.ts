@@ -100,6 +100,7 @@ export class RunExecutor {
     let maxRunTimer: NodeJS.Timeout | undefined;
     let releaseLock: (() => Promise<void>) | undefined;
     let fence: () => Promise<boolean> = async () => true;
+    let running: Promise<void> | undefined;
     try {
       const early = await this.d.cancels.requested(runId);
       if (early) controller.abort(new RunStopped(early));
@@ -110,12 +111,15 @@ export class RunExecutor {
       }
       if (signal.aborted) throw signal.reason;
       maxRunTimer = setTimeout(() => controller.abort(new RunStopped({ kind: 'timeout', afterMs: agent.maxRunMs })), agent.maxRunMs);
-      await this.d.runs.markRunning(runId);
+      // Not awaited here: the flow starts meanwhile; the record is RUNNING before it can be finished.
+      running = this.d.runs.markRunning(runId);
+      running.catch(() => {});
       events.emit('run.started', { agentId: agent.agentId, flow: admitted.flow.name, conversationId });
       const meta: ActionMeta = { ...ctx.meta, conversationId: conversationId ?? undefined } as ActionMeta;
       if (!conversationId) delete meta.conversationId;
       const out = await executeFlow({ ...this.d, admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], channel: data.channel, meta, events, signal, usage, timings, log, fence });
       timings['totalMs'] = Math.round(performance.now() - started);
+      await running;
       await this.d.runs.finish(runId, { status: 'SUCCEEDED', output: out.output ?? { text: out.text }, usage, timings });
       const completed: Omit<Extract<RunEvent, { type: 'run.completed' }>, 'type' | 'runId' | 'seq' | 'at'> = { text: out.text, usage };
       if (out.output !== undefined) completed.output = out.output;
@@ -130,6 +134,7 @@ export class RunExecutor {
       const failure = classifyFailure(err, signal);
       timings['totalMs'] = Math.round(performance.now() - started);
       const error = { code: failure.code, message: failure.message };
+      await running?.catch(() => {});
       await this.d.runs.finish(runId, { status: failure.status, error, usage, timings });
       events.emit('run.failed', { status: failure.status, code: failure.code, message: failure.message });
       await events.flush();

@@ -32,10 +32,30 @@ function toConfig(row: AgentRow): AgentConfig {
 
 /** Agents per tenant, in PostgreSQL. A tenant seen for the first time gets a default agent, so a fresh install answers at once. */
 export class AgentStore {
+  /**
+   * Every run reads its agent; a short in-process cache saves that query on the hot path. An edit made
+   * through another replica is seen here within CACHE_MS (edits through this one at once).
+   */
+  private readonly cache = new Map<string, { at: number; agent: AgentConfig }>();
+  static readonly CACHE_MS = 2_000;
+
   constructor(
     private readonly db: Db,
     private readonly defaults: AgentDefaults,
   ) {}
+
+  private cached(tenantId: string, agentId: string | undefined): AgentConfig | null {
+    const key = `${tenantId}\u0000${agentId ?? ''}`;
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < AgentStore.CACHE_MS) return hit.agent;
+    return null;
+  }
+
+  private remember(tenantId: string, agentId: string | undefined, agent: AgentConfig): AgentConfig {
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(`${tenantId}\u0000${agentId ?? ''}`, { at: Date.now(), agent });
+    return agent;
+  }
 
   async list(tenantId: string): Promise<AgentConfig[]> {
     await this.ensureDefault(tenantId);
@@ -45,6 +65,13 @@ export class AgentStore {
 
   /** The named agent, or the tenant's default one when `agentId` is absent; null when the named one does not exist. */
   async get(tenantId: string, agentId: string | undefined): Promise<AgentConfig | null> {
+    const hit = this.cached(tenantId, agentId);
+    if (hit) return hit;
+    const found = await this.load(tenantId, agentId);
+    return found ? this.remember(tenantId, agentId, found) : null;
+  }
+
+  private async load(tenantId: string, agentId: string | undefined): Promise<AgentConfig | null> {
     const where = agentId === undefined ? and(eq(agents.tenantId, tenantId), eq(agents.isDefault, true)) : and(eq(agents.tenantId, tenantId), eq(agents.id, agentId));
     const [row] = await this.db.select().from(agents).where(where).limit(1);
     if (row) return toConfig(row);
@@ -65,6 +92,7 @@ export class AgentStore {
     if (fields.doubleTexting !== undefined) set.doubleTexting = fields.doubleTexting;
     if (fields.maxRunMs !== undefined) set.maxRunMs = fields.maxRunMs;
     const [row] = await this.db.update(agents).set(set).where(and(eq(agents.tenantId, tenantId), eq(agents.id, agentId))).returning();
+    for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}\u0000`)) this.cache.delete(key);
     return row ? toConfig(row) : null;
   }
 

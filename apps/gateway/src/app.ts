@@ -60,6 +60,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     agents: new AgentDirectory(bus, log),
     connections: new ConnectionRegistry(redis, base.busPrefix, config.ws.maxSocketsPerUser),
     limiter: new MessageRateLimiter(redis, base.busPrefix, config.ws.messagesPerMinute),
+    streams: new Set(),
   };
 
   const health = createHealth();
@@ -94,7 +95,9 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
   let closed: Promise<void> | undefined;
   const drain = () => {
     health.setDraining();
-    drained ??= hub.drain();
+    drained ??= hub.drain().then(() => {
+      for (const end of [...ctx.streams]) end();
+    });
     return drained;
   };
   return {
@@ -112,9 +115,12 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     close() {
       closed ??= (async () => {
         await drain();
-        await app.close();
+        // Requests waiting on the bus get the grace period; then closing the bus answers them 503.
+        const appClosed = app.close();
+        await Promise.race([appClosed, new Promise((r) => setTimeout(r, base.shutdownGraceMs).unref())]);
         await ctx.tailer.close();
         await bus.close(base.shutdownGraceMs);
+        await appClosed;
         await redis.quit().catch(() => redis.disconnect());
       })();
       return closed;

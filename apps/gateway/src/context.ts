@@ -30,4 +30,6 @@ export interface GatewayContext {
   agents: AgentDirectory;
   connections: ConnectionRegistry;
   limiter: MessageRateLimiter;
+  /** Open SSE streams, ended on shutdown so the HTTP server can close. */
+  streams: Set<() => void>;
 }

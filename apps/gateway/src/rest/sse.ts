@@ -43,6 +43,7 @@ export function streamRunEvents(ctx: GatewayContext, runId: string, req: Fastify
   const finish = () => {
     if (ended) return;
     ended = true;
+    ctx.streams.delete(finish);
     clearInterval(heartbeat);
     sub.close();
     ctx.metrics.connections.dec({ kind: 'sse' });
@@ -57,6 +58,7 @@ export function streamRunEvents(ctx: GatewayContext, runId: string, req: Fastify
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
   heartbeat.unref();
   req.raw.on('close', finish);
+  ctx.streams.add(finish);
 }
 
 function apply(s: RunState, e: RunEvent): void {

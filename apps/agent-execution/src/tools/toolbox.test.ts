@@ -1,4 +1,4 @@
-import { describe, expect, onTestFinished } from 'vitest';
+import { describe, expect } from 'vitest';
 import { pino } from 'pino';
 import type { RunEvent } from '@parley/contracts';
 import type { Redis } from 'ioredis';
@@ -11,9 +11,8 @@ import { RunEvents } from '../runs/run-events.js';
 function box(redis: Redis, prefix: string, enabled: string[], roles: string[]) {
   const seen: RunEvent[] = [];
   const events = new RunEvents(redis, prefix, 'r1', (e) => seen.push(e));
-  onTestFinished(() => events.flush());
   const ctx = { signal: new AbortController().signal, log: pino({ level: 'silent' }), note: () => {} } as unknown as ToolContext;
-  return { toolbox: new Toolbox(builtinTools, enabled, roles, ctx, events), seen };
+  return { toolbox: new Toolbox(builtinTools, enabled, roles, ctx, events), seen, events };
 }
 
 describe('Toolbox', () => {
@@ -25,18 +24,20 @@ describe('Toolbox', () => {
   });
 
   it('refuses a forged call to a tool the user may not use, and reports it as a step', async ({ redis, prefix }) => {
-    const { toolbox, seen } = box(redis, prefix, ['current_time', 'close_conversation'], ['customer']);
+    const { toolbox, seen, events } = box(redis, prefix, ['current_time', 'close_conversation'], ['customer']);
     const outcome = await toolbox.call({ id: 'c1', name: 'close_conversation', arguments: '{}' });
     expect(outcome).toMatchObject({ ok: false });
     expect(JSON.parse(outcome.content)).toEqual({ error: 'tool "close_conversation" is not available to this user' });
     expect(seen.map((e) => e.type === 'run.step' && `${e.kind}:${e.name}`)).toEqual(['tool_call:close_conversation', 'tool_result:close_conversation']);
+    await events.flush();
   });
 
   it('rejects invalid arguments without running the tool, and runs valid ones', async ({ redis, prefix }) => {
-    const { toolbox } = box(redis, prefix, ['current_time'], []);
+    const { toolbox, events } = box(redis, prefix, ['current_time'], []);
     expect((await toolbox.call({ id: 'c1', name: 'current_time', arguments: '{"timezone": 5}' })).ok).toBe(false);
     const ok = await toolbox.call({ id: 'c2', name: 'current_time', arguments: '{"timezone":"Europe/Madrid"}' });
     expect(ok.ok).toBe(true);
     expect(JSON.parse(ok.content)).toMatchObject({ timezone: 'Europe/Madrid' });
+    await events.flush();
   });
 });

@@ -55,7 +55,9 @@ export function createLogger(opts: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
-    opts.destination,
+    // Synchronous writes: a line logged just before process.exit (fatal, "stopped") is never lost or
+    // overtaken by an earlier line still in flight, at a cost that does not matter at our log volume.
+    opts.destination ?? pino.destination({ fd: 1, sync: true }),
   );
 }
 

@@ -123,6 +123,23 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(l.output()).toMatch(/^echo-1 +│ .* INFO  stopping$/m);
   });
 
+  test('without a configured model it starts the dev model server, says so loudly, and passes its URL', async () => {
+    const l = launch(['--scale', 'plain=0'], { MODEL_BASE_URL: '', OPENAI_API_KEY: '' });
+    await l.waitFor('all 1 processes ready');
+    expect(l.output()).toContain('NO MODEL CONFIGURED: using the offline DEV MODEL SERVER');
+    const modelUrl = /model=(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(l.output())?.[1];
+    expect(modelUrl).toBeDefined();
+    const res = await fetch(`${modelUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'dev', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    expect(res.status).toBe(200);
+    l.child.kill('SIGINT');
+    expect(await l.exit).toBe(0);
+    await expect(fetch(`${modelUrl}/models`)).rejects.toThrow();
+  });
+
   test('when every service has exited the launcher stops with exit 1', async () => {
     const l = launch(['--scale', 'echo=0'], { PLAIN_CRASH_AFTER_MS: '200' });
     expect(await l.exit).toBe(1);

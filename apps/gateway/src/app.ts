@@ -76,6 +76,16 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     bodyLimit: 1024 * 1024,
   });
   app.decorateRequest('principal', null);
+  // POST /runs/:id/cancel and friends have no body; clients often still send a JSON content type.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
   app.addHook('onResponse', async (req, reply) => {
     const url = req.routeOptions.url ?? 'unmatched';
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';

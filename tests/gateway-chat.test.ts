@@ -137,4 +137,17 @@ describe('gateway chat over WebSocket (real services, dev model)', () => {
     const s = rawSocket(`${gw.ws}?token=${token({ sub: 'frank' })}&conversationId=${welcome.conversationId}`);
     expect((await s.closed).code).toBe(4403);
   });
+
+  test('an idle socket is closed with 4408', async () => {
+    const idle = await startGateway(prefix, { WS_IDLE_TIMEOUT_MS: '300' });
+    try {
+      const s = rawSocket(`${idle.ws}?token=${token({ sub: 'sleepy' })}`);
+      await s.opened;
+      const started = Date.now();
+      expect((await s.closed).code).toBe(4408);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    } finally {
+      await idle.close();
+    }
+  });
 });

@@ -30,7 +30,7 @@ export const env = defineEnv(
     QUERY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
     QUERY_TEXT_CANDIDATES: z.coerce.number().int().min(1).max(1_000).default(100),
     QUERY_RECENT_CANDIDATES: z.coerce.number().int().min(0).max(10_000).default(300),
-    QUERY_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.25),
+    QUERY_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.3),
     QUERY_RRF_K: z.coerce.number().int().min(1).max(1_000).default(60),
     QUERY_ANSWER_CONTEXT_TOKENS: z.coerce.number().int().min(256).max(100_000).default(3_000),
     QUERY_ANSWER_MAX_TOKENS: z.coerce.number().int().min(16).max(8_000).default(600),

@@ -53,7 +53,9 @@ export async function chunkDocument(input: ChunkInput, config: ChunkingConfig, c
 }
 
 async function chunkSection(section: Section, input: ChunkInput, config: ChunkingConfig, count: TokenCounter, yielder: Yielder, out: Chunk[]): Promise<void> {
-  const heading = [input.title, ...section.path].join(HEADING_SEPARATOR);
+  // A markdown document usually opens with its title as `# Title`: once in the path is enough.
+  const path = section.path[0]?.toLowerCase() === input.title.trim().toLowerCase() ? section.path.slice(1) : section.path;
+  const heading = [input.title, ...path].join(HEADING_SEPARATOR);
   const budget = Math.max(MIN_BODY_TOKENS, config.maxTokens - count(heading) - 2);
   const overlapBudget = Math.min(config.overlapTokens, Math.floor(budget / 2));
   const units: Unit[] = [];

@@ -66,6 +66,9 @@ const LOOSE = SEARCH_LANGUAGES.map(orQuery).join(' || ');
 // $7 text candidates, $8 recent candidates, $9 min similarity, $10 k, $11 topK
 const SCOPE = `c.tenant_id = $1 and ($3::text is null or c.knowledge_base_id = $3)
   and ($4::jsonb is null or exists (select 1 from knowledge_documents fd where fd.id = c.document_id and fd.tenant_id = $1 and fd.metadata @> $4::jsonb))`;
+// Weights of D, C, B, A: the heading path (A, which repeats the title on every chunk of a document)
+// counts half as much as the body (B), so body words decide between sections of one document.
+const RANK_WEIGHTS = '{0.1, 0.2, 1.0, 0.5}';
 const DOT = `(select sum(a * b) from unnest(c.embedding, $5::real[]) as u(a, b))`;
 
 function semanticCte(vectorDims: number | null): string {
@@ -88,7 +91,7 @@ function semanticCte(vectorDims: number | null): string {
 function buildSql(vectorDims: number | null): string {
   return `with q as (select ${STRICT} as strict, ${LOOSE} as loose),
   text_hits as (
-    select c.id, ts_rank_cd(c.tsv, q.loose) as rank, c.tsv @@ q.strict as strict
+    select c.id, ts_rank_cd('${RANK_WEIGHTS}', c.tsv, q.loose) as rank, c.tsv @@ q.strict as strict
     from knowledge_chunks c, q where c.tsv @@ q.loose and ${SCOPE}
     order by (c.tsv @@ q.strict) desc, rank desc limit $7),
   ${semanticCte(vectorDims)},

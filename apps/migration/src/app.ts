@@ -31,6 +31,9 @@ export function createMigrationApp(kit: ServiceKit<MigrationConfig>): MigrationA
     // Short: while PostgreSQL is down, a copy should fail fast and leave the conversation hot.
     connectionTimeoutMillis: 3_000,
   });
+  // A socket reset while a transaction holds a client makes that client emit 'error'; pg-pool only
+  // listens on idle clients, so without this an outage mid-copy would crash the process.
+  pool.on('connect', (client) => client.on('error', (err) => log.debug({ reason: describeDbError(err) }, 'PostgreSQL client lost')));
   const db = createDb(pool);
   const hot = new HotStore(kit.redis, { prefix: base.busPrefix, idleMs: config.loop.idleMs });
   const gate = new DatabaseGate(pool);

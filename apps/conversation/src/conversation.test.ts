@@ -4,7 +4,12 @@
  */
 import { createDb } from '@parley/db/client';
 import { agents, tenants } from '@parley/db/schema';
-import { describe, expect } from 'vitest';
+import { createBus } from '@parley/bus';
+import { catalog } from '@parley/contracts';
+import { redisUrl } from '@parley/testing';
+import { describe, expect, onTestFinished } from 'vitest';
+import { createConversationDeps } from './domain/deps.js';
+import { conversationHandlers } from './handlers/index.js';
 import { DEFAULT_SYSTEM_PROMPT } from './domain/prompts.js';
 import { conversationTest as test, errorOf, id, seed, t1, t2 } from './testing/harness.js';
 
@@ -40,6 +45,39 @@ describe('conversation.save_message', () => {
     expect(role.code).toBe('invalid_payload');
     const tool = await errorOf(h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'tool', content: '42' }, t1));
     expect(tool.code).toBe('invalid_payload');
+  });
+});
+
+describe('redelivery after a crash', () => {
+  test('a worker that dies after storing but before replying: the redelivery answers the same seq, one row', async ({ prefix, redis, db }) => {
+    // Same stream, with a short visibility timeout so the crashed entry is reclaimed in well under a second.
+    const def = catalog['conversation.save_message'];
+    const fast = { ...catalog, 'conversation.save_message': { ...def, delivery: { ...def.delivery, visibilityTimeoutMs: 300 } } };
+    const deps = createConversationDeps(redis, db.pool, prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 2 } });
+    const handlers = conversationHandlers(deps);
+    let crashes = 0;
+    const worker = createBus({ catalog: fast, redis: redisUrl, prefix, service: 'conversation', instance: 'crashy' });
+    worker.handle('conversation', {
+      ...handlers,
+      'conversation.save_message': async (data, ctx) => {
+        const reply = await handlers['conversation.save_message'](data, ctx);
+        if (ctx.attempt === 1) {
+          crashes += 1;
+          throw new Error('simulated crash after the save, before the reply');
+        }
+        return reply;
+      },
+    });
+    const bus = createBus({ catalog, redis: redisUrl, prefix, service: 'test', instance: 'caller2' });
+    onTestFinished(async () => {
+      await bus.close(100);
+      await worker.close(200);
+    });
+    const c = id('c');
+    const reply = await bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'once' }, t1, { timeoutMs: 10_000 });
+    expect(crashes).toBe(1);
+    expect(reply).toMatchObject({ seq: 1, created: false });
+    expect((await deps.store.hot.getMeta(c))?.messageCount).toBe(1);
   });
 });
 

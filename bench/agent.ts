@@ -43,6 +43,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'info',
       HTTP_PORT: '0',
       RUN_CONCURRENCY: '128',
+      // e.g. AGENT_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under load.
+      ...(process.env.AGENT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS } : {}),
     });
     procs.push(agent);
     await agent.waitForOutput('"ready"', 30_000);

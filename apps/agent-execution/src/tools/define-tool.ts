@@ -30,8 +30,14 @@ export function defineTool<A extends z.ZodType>(def: ToolDef<A>): ToolDef<A> {
   return def;
 }
 
+// Converting a zod schema costs about 0.3 ms; tools are fixed at start, so each is converted once.
+const schemas = new WeakMap<ToolDef, Record<string, unknown>>();
+
 /** The JSON schema the model sees, derived from the same zod schema that checks the model's arguments. */
 export function parametersOf(tool: ToolDef): Record<string, unknown> {
+  const cached = schemas.get(tool);
+  if (cached) return cached;
   const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.args) as Record<string, unknown>;
+  schemas.set(tool, schema);
   return schema;
 }

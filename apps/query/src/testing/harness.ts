@@ -81,3 +81,9 @@ export function loadCorpus(): CorpusDocument[] {
       return file.endsWith('.md') ? { file, title, markdown: body } : { file, title, text: body };
     });
 }
+
+/** Request counts of the dev model server (`/_stats` → requests). */
+export function modelRequests(dev: DevModelServer): { chat: number; embeddings: number; failed: number } {
+  const r = dev.control.stats().requests as { chat: number; embeddings: number; failed: number };
+  return { chat: r.chat, embeddings: r.embeddings, failed: r.failed };
+}

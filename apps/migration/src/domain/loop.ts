@@ -29,6 +29,8 @@ interface Backoff {
 
 export class MigrationLoop {
   private running = false;
+  /** Set by stop(): a batch in progress takes no further conversations. */
+  private stopping = false;
   private done: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
   private outageSince: number | null = null;
@@ -54,12 +56,14 @@ export class MigrationLoop {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.done = this.run();
   }
 
   /** Stops after the conversations in flight are finished (each is safe to abandon anyway). */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.wake?.();
     await this.done;
   }
@@ -96,7 +100,7 @@ export class MigrationLoop {
     const started = performance.now();
     let next = 0;
     const worker = async () => {
-      while (next < due.length && !res.unavailable && this.running) {
+      while (next < due.length && !res.unavailable && !this.stopping) {
         const item = due[next++]!;
         await this.one(item.conversationId, item.dueAt, res);
       }

@@ -1,0 +1,28 @@
+import { DEFAULT_IDLE_MS } from '@parley/conversation-store';
+import { describe, expect, test } from 'vitest';
+import { env } from './env.js';
+
+describe('migration env', () => {
+  test('defaults', () => {
+    const r = env.parse('migration', {});
+    expect(r.ok && r.config).toEqual({
+      loop: { enabled: true, intervalMs: 1_000, idleMs: DEFAULT_IDLE_MS, batchSize: 200, concurrency: 16, backoffMs: 500, backoffMaxMs: 30_000 },
+      leaseMs: 30_000,
+      pgPoolSize: 20,
+      crashAfter: undefined,
+    });
+  });
+
+  test('every problem is listed, none echoes a value', () => {
+    const r = env.parse('migration', { MIGRATION_INTERVAL_MS: '0', MIGRATION_LOOP: 'maybe', MIGRATION_LEASE_MS: '10', MIGRATION_CRASH_AFTER: 'commit' });
+    expect(r.ok).toBe(false);
+    const problems = r.ok ? [] : r.problems;
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['MIGRATION_CRASH_AFTER', 'MIGRATION_INTERVAL_MS', 'MIGRATION_LEASE_MS', 'MIGRATION_LOOP']);
+    expect(problems.join('\n')).not.toContain('maybe');
+  });
+
+  test('a backoff cap below the base backoff is raised to it; the loop can be switched off', () => {
+    const r = env.parse('migration', { MIGRATION_BACKOFF_MS: '2000', MIGRATION_BACKOFF_MAX_MS: '100', MIGRATION_LOOP: 'false' });
+    expect(r.ok && r.config.loop).toMatchObject({ enabled: false, backoffMs: 2_000, backoffMaxMs: 2_000 });
+  });
+});

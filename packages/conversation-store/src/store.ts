@@ -107,8 +107,7 @@ export class ConversationStore {
       if (!(await closeArchived(this.db, tenantId, conversationId, this.now()))) throw new ConversationNotFoundError(conversationId);
       return;
     }
-    const meta = await this.hot.getMeta(conversationId);
-    await this.hot.index(tenantId, conversationId, res.lastActivityAt, res.dueAt, meta?.sessionId ?? undefined);
+    await this.hot.index(tenantId, conversationId, res.lastActivityAt, res.dueAt);
   }
 
   /** The conversation's header for this tenant: hot first, else archived; not found otherwise. */

@@ -4,8 +4,8 @@ import { orNotFound, type ConversationDeps } from './deps.js';
 import { selectWindow, toContextMessage } from './context-window.js';
 import { messagesNewestFirst } from './message-source.js';
 
-/** Hot messages read with the header in one round trip; a 4,000-token budget rarely needs more. */
-const TAIL = 64;
+/** Hot messages read with the header in one round trip: a 4,000-token budget of ordinary turns (~50 tokens) needs ~85. */
+const TAIL = 128;
 
 /** System prompt + the newest turns that fit `maxTokens` (see context-window.ts for the rules). */
 export async function getContext(deps: ConversationDeps, tenantId: string, req: GetContext): Promise<GetContextReply> {

@@ -30,13 +30,15 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
 export async function createTestDatabase(): Promise<string> {
   const name = `${TEST_DATABASE_PREFIX}${Math.floor(Date.now() / 1000)}_${randomUUID().slice(0, 8)}`;
   await withAdmin(async (c) => {
-    // Copying fails while anyone is connected to the template; another run's setup may briefly be.
+    // Copying fails while anyone is connected to the template (55006), or while another run's setup
+    // rebuilds it after a migration change (3D000): both last moments.
     for (let attempt = 0; ; attempt++) {
       try {
         await c.query(`create database "${name}" template "${TEMPLATE_DATABASE}"`);
         return;
       } catch (err) {
-        if ((err as { code?: string }).code !== '55006' || attempt >= 50) throw err;
+        const code = (err as { code?: string }).code;
+        if ((code !== '55006' && code !== '3D000') || attempt >= 100) throw err;
         await new Promise((r) => setTimeout(r, 100));
       }
     }

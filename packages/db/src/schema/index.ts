@@ -5,3 +5,4 @@ export * from './tenants.js';
 export * from './conversations.js';
 export * from './agent-runs.js';
 export * from './knowledge.js';
+export * from './chatwoot.js';

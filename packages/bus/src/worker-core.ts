@@ -10,7 +10,7 @@ import {
   type ErrorBody,
   type ErrorCode,
 } from '@parley/contracts';
-import { errorMessage } from './connection.js';
+import { errorMessage, sleep } from './connection.js';
 import type { Outbox } from './outbox.js';
 import type { ActionMeta, BusHooks, HandlerContext, Outcome } from './types.js';
 
@@ -36,9 +36,9 @@ export interface WorkerCoreDeps {
 }
 
 /**
- * Turns one stream entry into at most one handler execution and exactly one outcome:
- * a reply + ack, a dead letter + error reply + ack, or (on a crash) nothing, so the entry
- * stays pending and is redelivered after its visibility timeout.
+ * Turns one stream entry into exactly one outcome: a reply + ack, or a dead letter + error reply +
+ * ack. A handler that crashes is retried with backoff up to the type's max deliveries; a process
+ * that dies leaves its entries pending, for the reclaim loop.
  */
 export class WorkerCore {
   readonly stream: string;
@@ -99,6 +99,7 @@ export class WorkerCore {
     }
 
     const ctx = this.context(entryId, action, attempt);
+    let retry = false;
     try {
       const result = await handler(data.data, ctx);
       this.finish(entryId, target, { ok: true, data: result ?? null }, markKey);
@@ -113,9 +114,12 @@ export class WorkerCore {
         ctx.log.error({ err: errorMessage(err), attempt }, 'handler crashed; dead-lettering');
         return this.deadLetter(entryId, raw, 'max_deliveries', msg, target, attempt, started);
       } else {
-        // Left pending on purpose: the reclaim loop redelivers it after the visibility timeout.
-        ctx.log.error({ err: errorMessage(err), stack: (err as Error).stack, attempt }, 'handler crashed; will be redelivered');
+        // A crash is retried here after a short backoff, while the caller still waits, rather than
+        // after the visibility timeout; the entry stays claimed (and heartbeated) meanwhile. Only a
+        // dead process leaves its entries to the reclaim loop.
+        ctx.log.error({ err: errorMessage(err), stack: (err as Error).stack, attempt }, 'handler crashed; retrying');
         this.observe(action.type, 'crash', started);
+        retry = true;
       }
     } finally {
       const lazy = this.controllers.get(entryId);
@@ -123,6 +127,10 @@ export class WorkerCore {
         clearTimeout(lazy.timer);
         this.controllers.delete(entryId);
       }
+    }
+    if (retry) {
+      await sleep(Math.min(100 * 2 ** (attempt - 1), 2_000) * (0.75 + Math.random() / 2));
+      return this.process(entryId, raw, attempt + 1);
     }
   }
 

@@ -17,6 +17,7 @@ import { createGatewayMetrics } from './metrics.js';
 import { registerOpenApi } from './rest/openapi.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
+import { registerWebUi } from './web/serve-ui.js';
 import { RunLogTailer } from './runs/run-log-tailer.js';
 import { RunOwners } from './runs/run-owners.js';
 import { RunStarter } from './runs/run-starter.js';
@@ -99,6 +100,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
   registerHealthRoutes(app, health, metrics.registry);
+  await registerWebUi(app);
   await app.ready();
 
   let drained: Promise<void> | undefined;

@@ -1,15 +1,27 @@
 import { z } from 'zod';
 import { Id } from './common.js';
 
-/** Outbound delivery of a run's answer to a Chatwoot conversation; handled by any gateway replica. */
+/**
+ * Outbound delivery of a chatwoot run's outcome to its conversation; handled by any gateway replica.
+ * Produced by agent-execution when a run with channel `chatwoot` ends, and by the gateway itself for
+ * answers that need no run (attachments, a user asking for a person).
+ */
 export const ChatwootSend = z.object({
   /** Idempotency: one run's answer is posted once, however often this is retried. */
   runId: Id,
   inboxId: z.number().int(),
   accountId: z.number().int(),
   conversationId: z.number().int(),
-  content: z.string().min(1).max(100_000),
+  /** Empty when the run produced no text (it failed): the gateway then posts a short apology. */
+  content: z.string().max(100_000).default(''),
   /** Hand the conversation to a human after posting. */
   handoff: z.boolean().default(false),
+  /** The run failed or was cancelled; `content` is then empty. */
+  error: z.object({ code: z.string().max(64), message: z.string().max(2_000) }).optional(),
 });
-export const ChatwootSendReply = z.object({ posted: z.number().int().nonnegative() });
+export type ChatwootSend = z.infer<typeof ChatwootSend>;
+export const ChatwootSendReply = z.object({
+  /** Messages posted by this delivery (0 when a previous delivery already posted them all). */
+  posted: z.number().int().nonnegative(),
+  handedOff: z.boolean().optional(),
+});

@@ -11,5 +11,6 @@ export * from './agent.js';
 export * from './migration.js';
 export * from './query.js';
 export * from './channel.js';
+export * from './chatwoot.js';
 export * from './ws.js';
 export * from './catalog.js';

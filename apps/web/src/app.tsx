@@ -1,0 +1,50 @@
+import type { JSX } from 'preact';
+import { isAdmin, session, signOut } from './lib/auth.js';
+import { href, useRoute } from './lib/router.js';
+import { useSignal } from './lib/signal.js';
+import { ChatPage } from './chat/chat-page.js';
+import { FlowsPage } from './flows/flows-page.js';
+import { OperatorPage } from './operator/operator-page.js';
+import { SignIn } from './sign-in.js';
+
+export function App(): JSX.Element {
+  const s = useSignal(session);
+  const route = useRoute();
+  if (!s) return <SignIn />;
+  const [section = 'chat'] = route.parts;
+  const admin = isAdmin(s);
+  const link = (to: string, label: string, active: boolean) => (
+    <a href={href(to)} aria-current={active ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <a class="brand" href={href('/chat')}>
+          Parley
+        </a>
+        <nav aria-label="Main">
+          {link('/chat', 'Chat', section === 'chat')}
+          {link('/flows', 'Flows', section === 'flows')}
+          {admin && link('/ops/conversations', 'Operator', section === 'ops')}
+        </nav>
+        <div class="who">
+          <span title={`tenant ${s.tenantId}`}>{s.userId}</span>
+          <button type="button" class="link" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main">
+        {section === 'flows' ? (
+          <FlowsPage />
+        ) : section === 'ops' ? (
+          admin ? <OperatorPage route={route} /> : <p role="alert">The operator pages need the admin role.</p>
+        ) : (
+          <ChatPage session={s} conversationId={section === 'chat' ? route.parts[1] : undefined} agent={route.params.get('agent') ?? undefined} />
+        )}
+      </main>
+    </div>
+  );
+}

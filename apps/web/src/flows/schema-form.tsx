@@ -1,0 +1,101 @@
+import type { JSX } from 'preact';
+
+/** The JSON Schema subset flows declare (zod's toJSONSchema of an object). */
+export interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  description?: string;
+  title?: string;
+  default?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+}
+
+export type FormValues = Record<string, unknown>;
+
+export function initialValues(schema: JsonSchema): FormValues {
+  const out: FormValues = {};
+  for (const [k, p] of Object.entries(schema.properties ?? {})) if (p.default !== undefined) out[k] = p.default;
+  return out;
+}
+
+/** Only what the user filled in, typed by the schema; the server validates again. */
+export function toInput(schema: JsonSchema, values: FormValues): FormValues {
+  const out: FormValues = {};
+  for (const [k, p] of Object.entries(schema.properties ?? {})) {
+    const v = values[k];
+    if (v === undefined || v === '') continue;
+    const t = typeOf(p);
+    if (t === 'number' || t === 'integer') out[k] = Number(v);
+    else if (t === 'object' || t === 'array') out[k] = typeof v === 'string' ? JSON.parse(v) : v;
+    else out[k] = v;
+  }
+  return out;
+}
+
+const typeOf = (p: JsonSchema) => (Array.isArray(p.type) ? p.type.find((t) => t !== 'null') : p.type) ?? 'string';
+
+export function SchemaFields({ schema, values, onChange }: { schema: JsonSchema; values: FormValues; onChange(v: FormValues): void }): JSX.Element {
+  const props = Object.entries(schema.properties ?? {});
+  if (props.length === 0) return <p class="muted">This flow takes no input.</p>;
+  return (
+    <>
+      {props.map(([name, p]) => {
+        const id = `field-${name}`;
+        const required = schema.required?.includes(name) ?? false;
+        const set = (v: unknown) => onChange({ ...values, [name]: v });
+        const t = typeOf(p);
+        const hint = p.description ? <span class="muted small" id={`${id}-d`}>{p.description}</span> : null;
+        const described = p.description ? `${id}-d` : undefined;
+        const label = `${p.title ?? name}${required ? '' : ' (optional)'}`;
+        if (p.enum) {
+          return (
+            <label key={name} for={id}>
+              {label}
+              <select id={id} required={required} value={String(values[name] ?? '')} onChange={(e) => set(e.currentTarget.value)} aria-describedby={described}>
+                {!required && <option value="">—</option>}
+                {p.enum.map((o) => (
+                  <option key={String(o)}>{String(o)}</option>
+                ))}
+              </select>
+              {hint}
+            </label>
+          );
+        }
+        if (t === 'boolean') {
+          return (
+            <label key={name} class="check">
+              <input id={id} type="checkbox" checked={values[name] === true} onChange={(e) => set(e.currentTarget.checked)} /> {label}
+              {hint}
+            </label>
+          );
+        }
+        if (t === 'number' || t === 'integer') {
+          return (
+            <label key={name} for={id}>
+              {label}
+              <input id={id} type="number" required={required} min={p.minimum} max={p.maximum} step={t === 'integer' ? 1 : 'any'} value={String(values[name] ?? '')} onInput={(e) => set(e.currentTarget.value)} aria-describedby={described} />
+              {hint}
+            </label>
+          );
+        }
+        const long = t === 'object' || t === 'array' || (p.maxLength ?? 0) > 200;
+        return (
+          <label key={name} for={id}>
+            {label}
+            {long ? (
+              <textarea id={id} rows={4} required={required} maxLength={p.maxLength} value={String(values[name] ?? '')} onInput={(e) => set(e.currentTarget.value)} aria-describedby={described} />
+            ) : (
+              <input id={id} required={required} minLength={p.minLength} maxLength={p.maxLength} value={String(values[name] ?? '')} onInput={(e) => set(e.currentTarget.value)} aria-describedby={described} />
+            )}
+            {hint}
+          </label>
+        );
+      })}
+    </>
+  );
+}

@@ -1,0 +1,108 @@
+import type { DocumentInfo, SearchHit } from '@parley/contracts';
+import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
+import { api, ApiError, get } from '../lib/api.js';
+import { useAsync } from '../lib/use-async.js';
+
+const BASE = '/knowledge/documents';
+
+/** Upload (text or markdown files, read in the browser), list, delete, and try a search. */
+export function KnowledgePage(): JSX.Element {
+  const docs = useAsync(() => get<{ items: DocumentInfo[] }>(`${BASE}?limit=100`), []);
+  const [busy, setBusy] = useState(false);
+  const [msg, setMsg] = useState<string | null>(null);
+  const [q, setQ] = useState('');
+  const [hits, setHits] = useState<SearchHit[] | null>(null);
+  const missing = docs.error instanceof ApiError && docs.error.status === 404;
+
+  const upload = async (e: Event) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const file = (form.elements.namedItem('file') as HTMLInputElement).files?.[0];
+    const titleInput = form.elements.namedItem('title') as HTMLInputElement;
+    if (!file) return setMsg('Choose a file first.');
+    setBusy(true);
+    setMsg(null);
+    try {
+      const text = await file.text();
+      const markdown = /\.(md|markdown)$/i.test(file.name);
+      const body = { title: titleInput.value.trim() || file.name, source: file.name, ...(markdown ? { markdown: text } : { text }) };
+      const info = await api<DocumentInfo>('POST', BASE, body);
+      setMsg(`“${info.title}” ${info.outcome ?? 'stored'}: ${info.chunks} chunks.`);
+      form.reset();
+      docs.reload();
+    } catch (err) {
+      setMsg(`Upload failed: ${(err as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const remove = async (d: DocumentInfo) => {
+    if (!confirm(`Delete “${d.title}” and its chunks?`)) return;
+    await api('DELETE', `${BASE}/${encodeURIComponent(d.documentId)}`).catch((err: Error) => setMsg(err.message));
+    docs.reload();
+  };
+  const search = async (e: Event) => {
+    e.preventDefault();
+    if (!q.trim()) return;
+    try {
+      setHits((await api<{ hits: SearchHit[] }>('POST', '/knowledge/search', { query: q.trim(), topK: 5 })).hits);
+    } catch (err) {
+      setMsg(`Search failed: ${(err as Error).message}`);
+    }
+  };
+
+  if (missing) return <p class="muted">This gateway has no knowledge routes (<code>/api/v1/knowledge</code>) yet.</p>;
+  return (
+    <section aria-labelledby="kn-h">
+      <h1 id="kn-h">Knowledge</h1>
+      <form class="card" onSubmit={(e) => void upload(e)}>
+        <h2>Upload a document</h2>
+        <label>
+          File (.md, .txt)
+          <input type="file" name="file" accept=".md,.markdown,.txt,text/plain,text/markdown" required />
+        </label>
+        <label>
+          Title (optional)
+          <input name="title" />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Uploading…' : 'Upload'}
+        </button>
+      </form>
+      {msg && <p role="status">{msg}</p>}
+      {docs.error && <p role="alert" class="error">{docs.error.message}</p>}
+      <h2>Documents</h2>
+      {docs.data && docs.data.items.length === 0 && <p class="muted">No documents yet.</p>}
+      <ul class="docs">
+        {docs.data?.items.map((d) => (
+          <li key={d.documentId}>
+            <span class="title">{d.title}</span> <span class="muted">{d.source ?? ''} · {d.chunks} chunks</span>
+            <button type="button" class="ghost small" aria-label={`Delete ${d.title}`} onClick={() => void remove(d)}>
+              Delete
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form class="search" role="search" onSubmit={(e) => void search(e)}>
+        <label>
+          Try a search
+          <input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      {hits && hits.length === 0 && <p class="muted">Nothing found.</p>}
+      {hits && hits.length > 0 && (
+        <ol class="hits" aria-label="Search results">
+          {hits.map((h, i) => (
+            <li key={i}>
+              <strong>{h.title}</strong>
+              {h.heading && <span class="muted"> › {h.heading}</span>} <span class="muted">score {h.score.toFixed(3)}</span>
+              <p class="plain">{h.text.length > 300 ? `${h.text.slice(0, 300)}…` : h.text}</p>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

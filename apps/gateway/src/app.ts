@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { registerDevTokenRoute } from './auth/dev-token.js';
+import { registerChatwoot } from './channels/chatwoot/index.js';
 import { createVerifier } from './auth/verifier.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayConfig } from './env.js';
@@ -99,6 +100,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
   registerDevTokenRoute(app, config.auth, base.mode);
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
+  const chatwoot = await registerChatwoot(app, ctx, metrics.registry);
   registerHealthRoutes(app, health, metrics.registry);
   await registerWebUi(app);
   await app.ready();
@@ -132,6 +134,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
         await Promise.race([appClosed, new Promise((r) => setTimeout(r, base.shutdownGraceMs).unref())]);
         await ctx.tailer.close();
         await bus.close(base.shutdownGraceMs);
+        await chatwoot.close();
         await appClosed;
         await redis.quit().catch(() => redis.disconnect());
       })();

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { defineEnv, envBool, envInt, envList } from '@parley/service-kit';
+import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
 
 const Alg = z.enum(['HS256', 'RS256', 'ES256']);
 
@@ -37,6 +38,7 @@ const shape = {
   WEBHOOK_ALLOW_PRIVATE: envBool(false),
   WEBHOOK_MAX_ATTEMPTS: envInt(5),
   WEBHOOK_BACKOFF_MS: envInt(1_000),
+  ...chatwootEnvShape,
 };
 
 export type JwtAlg = z.infer<typeof Alg>;
@@ -67,6 +69,7 @@ export interface GatewayConfig {
   };
   runs: { timeoutMs: number };
   webhook: { secret: string | undefined; allowedHosts: string[]; allowPrivate: boolean; maxAttempts: number; backoffMs: number };
+  chatwoot: ChatwootConfig;
 }
 
 export const gatewayEnv = defineEnv(
@@ -106,6 +109,7 @@ export const gatewayEnv = defineEnv(
       maxAttempts: Math.max(env.WEBHOOK_MAX_ATTEMPTS, 1),
       backoffMs: env.WEBHOOK_BACKOFF_MS,
     },
+    chatwoot: chatwootConfig(env),
   }),
 );
 
@@ -123,6 +127,7 @@ export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'
   if (!auth.secret && auth.algorithms.includes('HS256')) problems.push('AUTH_JWT_ALGORITHMS: HS256 needs AUTH_JWT_SECRET, not a public key');
   if (auth.devTokens && mode === 'production') problems.push('AUTH_DEV_TOKENS: dev tokens cannot be enabled in production mode');
   if (auth.devTokens && !auth.secret) problems.push('AUTH_DEV_TOKENS: minting dev tokens needs AUTH_JWT_SECRET');
+  problems.push(...config.chatwoot.problems);
   return problems;
 }
 

@@ -1,0 +1,37 @@
+/**
+ * The WhatsApp-through-Chatwoot channel: the webhook in, the `channel.chatwoot.send` worker out, and
+ * the inbox configuration routes. app.ts calls `registerChatwoot` once and closes what it returns.
+ */
+import { createPool } from '@parley/db';
+import type { FastifyInstance } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import type { GatewayContext } from '../../context.js';
+import { ChatwootApi } from './chatwoot-api.js';
+import { ConversationQueue } from './conversation-queue.js';
+import { InboxStore } from './inbox-store.js';
+import { registerInboxRoutes } from './inboxes-route.js';
+import { chatwootSendHandler } from './send-handler.js';
+import { registerWebhookRoute } from './webhook-route.js';
+
+export { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './config.js';
+
+export interface ChatwootChannel {
+  store: InboxStore;
+  close(): Promise<void>;
+}
+
+export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext, registry: Registry): Promise<ChatwootChannel> {
+  const config = ctx.config.chatwoot;
+  const log = ctx.log.child({ channel: 'chatwoot' });
+  const pool = createPool(ctx.base.databaseUrl, { applicationName: 'gateway:chatwoot', max: 4 });
+  const store = new InboxStore(pool, config.defaultInbox, log);
+  await store.start();
+  const queue = new ConversationQueue(ctx.redis, ctx.base.busPrefix, config.dedupeTtlS, config.stallMs);
+  const api = new ChatwootApi({ maxAttempts: config.maxAttempts, backoffMs: config.backoffMs, timeoutMs: config.requestTimeoutMs }, log);
+  const outcomes = new Counter({ name: 'parley_gateway_chatwoot_webhooks_total', help: 'Chatwoot webhook deliveries by outcome.', labelNames: ['outcome'] as const, registers: [registry] });
+
+  await registerWebhookRoute(app, { bus: ctx.bus, store, queue, config, log, outcomes });
+  registerInboxRoutes(app, ctx.verifier, store);
+  ctx.bus.handle('gateway', { 'channel.chatwoot.send': chatwootSendHandler({ bus: ctx.bus, redis: ctx.redis, prefix: ctx.base.busPrefix, store, api, queue, ttlS: config.dedupeTtlS }) });
+  return { store, close: () => store.close() };
+}

@@ -1,0 +1,98 @@
+/**
+ * `channel.chatwoot.send`: posts a run's outcome to its Chatwoot conversation, then starts the
+ * conversation's next message. Idempotent by run id: each part posted is remembered before the
+ * next one leaves, so a redelivery (a crashed replica, a retry after Chatwoot's 5xx) posts only
+ * what is missing. A 4xx other than 429 is final: dead-lettered with Chatwoot's answer, in a form
+ * `ops` can replay once the configuration is fixed.
+ */
+import type { Bus, Handler, HandlerContext } from '@parley/bus';
+import { ActionError, busKeys, type Catalog, type ChatwootSend } from '@parley/contracts';
+import type { Redis } from 'ioredis';
+import { ChatwootRejected, type ChatwootApi } from './chatwoot-api.js';
+import type { InboxSettings } from './config.js';
+import type { ConversationQueue } from './conversation-queue.js';
+import { startJob } from './dispatch.js';
+import type { InboxStore } from './inbox-store.js';
+import { splitMessage } from './split.js';
+
+export interface SendDeps {
+  bus: Bus<Catalog>;
+  redis: Redis;
+  prefix: string;
+  store: InboxStore;
+  api: ChatwootApi;
+  queue: ConversationQueue;
+  /** How long the posted-parts record of a run is kept. */
+  ttlS: number;
+}
+
+const APOLOGY = 'Sorry, I could not answer that just now. Please try again in a moment.';
+/** After a hand-off, stale `pending` deliveries already on their way are not answered. */
+const QUIET_AFTER_HANDOFF_S = 60;
+
+export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chatwoot.send'> {
+  return async (data, ctx) => {
+    const inbox = d.store.resolve(data.accountId, data.inboxId);
+    if (!inbox) {
+      const why = `no Chatwoot inbox ${data.accountId}/${data.inboxId} is configured on this gateway`;
+      await deadLetter(d, data, ctx, 'not_found', why);
+      throw new ActionError('not_found', why);
+    }
+    const base = `${d.prefix}:chatwoot:{run:${data.runId}}`;
+    // Two deliveries of one run at once (a reclaimed entry beside a slow original) must not both post.
+    if ((await d.redis.set(`${base}:lock`, ctx.action.id, 'PX', 120_000, 'NX')) === null) throw new Error(`another delivery of run ${data.runId} is posting right now`);
+    try {
+      const result = await post(d, inbox, data, `${base}:sent`);
+      const next = data.handoff ? null : await d.queue.advance(data, data.runId);
+      if (next) await startJob(d.bus, next);
+      return result;
+    } catch (err) {
+      if (!(err instanceof ChatwootRejected)) throw err;
+      await deadLetter(d, data, ctx, 'rejected', err.message, { status: err.status, body: err.body.slice(0, 4_000) });
+      // This answer is lost until replayed, but the conversation's next messages are not held behind it.
+      const next = await d.queue.advance(data, data.runId);
+      if (next) await startJob(d.bus, next);
+      throw new ActionError(err.status === 401 || err.status === 403 ? 'unauthorized' : 'invalid_payload', err.message);
+    } finally {
+      await d.redis.del(`${base}:lock`).catch(() => {});
+    }
+  };
+}
+
+async function post(d: SendDeps, inbox: InboxSettings, data: ChatwootSend, stateKey: string): Promise<{ posted: number; handedOff?: boolean }> {
+  const done = await d.redis.hgetall(stateKey);
+  const text = data.content.trim() || (data.handoff ? inbox.handoffNote : APOLOGY);
+  const parts = splitMessage(text);
+  const missing = parts.map((_, i) => i).filter((i) => done[`p${i}`] === undefined);
+  let posted = 0;
+  if (missing.length > 0) {
+    await d.api.typing(inbox, data.accountId, data.conversationId, true);
+    for (const i of missing) {
+      const { id } = await d.api.postMessage(inbox, data.accountId, data.conversationId, parts[i] ?? '');
+      await d.redis.multi().hset(stateKey, `p${i}`, String(id ?? 0)).expire(stateKey, d.ttlS).exec();
+      posted++;
+    }
+    await d.api.typing(inbox, data.accountId, data.conversationId, false);
+  }
+  if (!data.handoff) return { posted };
+  if (done['handoff'] === undefined) {
+    await d.api.setStatus(inbox, data.accountId, data.conversationId, 'open');
+    await d.redis.multi().hset(stateKey, 'handoff', '1').expire(stateKey, d.ttlS).exec();
+  }
+  await d.queue.handOver(data, QUIET_AFTER_HANDOFF_S);
+  return { posted, handedOff: true };
+}
+
+/**
+ * The bus dead-letters only crashes that outlive their deliveries; a refusal is known final at once.
+ * The entry has the bus's own shape, with a fresh action id so that a replay is not taken for the
+ * delivery that already ended.
+ */
+async function deadLetter(d: SendDeps, data: ChatwootSend, ctx: HandlerContext<never>, code: string, reason: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const { replyTo: _r, deadline: _d, ...envelope } = ctx.action;
+  const raw = JSON.stringify({ ...envelope, id: `${ctx.action.id}:r${Date.now()}`, data });
+  const fields = ['a', raw, 'code', code, 'reason', reason, 'attempts', String(ctx.attempt), 'service', 'gateway', 'type', ctx.action.type, 'entry', '', 'consumer', d.bus.instance, 'at', String(Date.now())];
+  for (const [k, v] of Object.entries(extra)) fields.push(k, String(v));
+  await d.redis.xadd(busKeys.deadLetters(d.prefix, 'gateway'), 'MAXLEN', '~', 100_000, '*', ...fields);
+  ctx.log.warn({ runId: data.runId, code, reason: reason.slice(0, 500) }, 'chatwoot send dead-lettered');
+}

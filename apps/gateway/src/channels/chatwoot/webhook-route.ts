@@ -1,0 +1,126 @@
+/**
+ * POST /webhooks/chatwoot: verify → parse → keep what the bot answers → dedupe + queue → 200.
+ * Chatwoot waits 5 s at most and then treats the delivery as failed (an Agent Bot's conversation
+ * is handed to a human by Chatwoot itself), so nothing here waits for a run: the run is put on the
+ * bus and its answer leaves later through `channel.chatwoot.send`.
+ */
+import { uuidv7, type Bus } from '@parley/bus';
+import { ChatwootConversationEvent, ChatwootMessageEvent, ChatwootWebhookHead, describeZodError, type Catalog } from '@parley/contracts';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import type { ChatwootConfig, InboxSettings } from './config.js';
+import type { ConversationQueue } from './conversation-queue.js';
+import { startJob } from './dispatch.js';
+import { classifyConversation, classifyMessage, type Inbound } from './inbound.js';
+import type { InboxStore } from './inbox-store.js';
+import { verifyDelivery } from './signature.js';
+
+export interface WebhookDeps {
+  bus: Bus<Catalog>;
+  store: InboxStore;
+  queue: ConversationQueue;
+  config: ChatwootConfig;
+  log: Logger;
+  outcomes: Counter<'outcome'>;
+}
+
+export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps): Promise<void> {
+  // Its own scope: the signature covers the raw bytes, so this route alone gets the body unparsed.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    scope.post('/webhooks/chatwoot', { schema: { hide: true } }, async (req, reply) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const h = (name: string) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      const json = parseJson(raw);
+      const ids = peekIds(json);
+      const inbox = d.store.resolve(ids.accountId, ids.inboxId);
+      const query = req.query as Record<string, unknown> | undefined;
+      const urlToken = typeof query?.['token'] === 'string' ? query['token'] : undefined;
+      const verdict = inbox
+        ? verifyDelivery(inbox, raw, { signature: h('x-chatwoot-signature'), timestamp: h('x-chatwoot-timestamp'), urlToken }, d.config.maxSkewS)
+        : { ok: false as const, why: `no Chatwoot inbox ${ids.accountId ?? '?'}/${ids.inboxId ?? '?'} is configured` };
+      if (!verdict.ok || !inbox) {
+        d.outcomes.inc({ outcome: 'unauthorized' });
+        req.log.warn({ accountId: ids.accountId, inboxId: ids.inboxId, why: verdict.ok ? 'no inbox' : verdict.why }, 'chatwoot webhook refused');
+        return reply.code(401).send({ code: 'unauthorized', message: 'the webhook delivery could not be verified', retryable: false });
+      }
+      if (json === undefined) return bad(reply, d, 'the body is not valid JSON');
+      const head = ChatwootWebhookHead.safeParse(json);
+      if (!head.success) return bad(reply, d, describeZodError(head.error));
+      let inbound: Inbound;
+      let event: ChatwootMessageEvent | undefined;
+      if (head.data.event === 'message_created' || head.data.event === 'message_updated') {
+        const m = ChatwootMessageEvent.safeParse(json);
+        if (!m.success) return bad(reply, d, describeZodError(m.error));
+        event = m.data;
+        inbound = classifyMessage(m.data, inbox);
+      } else if (head.data.event.startsWith('conversation_')) {
+        const c = ChatwootConversationEvent.safeParse(json);
+        if (!c.success) return bad(reply, d, describeZodError(c.error));
+        inbound = classifyConversation(c.data, inbox);
+        if (inbound.act === 'resume') await d.queue.resume({ accountId: ids.accountId ?? 0, conversationId: c.data.id });
+      } else {
+        inbound = { act: 'ignore', why: head.data.event };
+      }
+      if (inbound.act === 'ignore' || inbound.act === 'resume' || !event) {
+        d.outcomes.inc({ outcome: inbound.act === 'resume' ? 'resumed' : 'ignored' });
+        return reply.code(200).send({ ok: true, outcome: inbound.act === 'resume' ? 'resumed' : 'ignored' });
+      }
+      const outcome = await accept(d, inbox, event, inbound, h('x-chatwoot-delivery'));
+      d.outcomes.inc({ outcome });
+      return reply.code(200).send({ ok: true, outcome });
+    });
+  });
+}
+
+async function accept(d: WebhookDeps, inbox: InboxSettings, m: ChatwootMessageEvent, inbound: Extract<Inbound, { act: 'run' | 'direct' }>, deliveryId: string | undefined): Promise<string> {
+  const address = { accountId: m.account.id, inboxId: m.inbox.id, conversationId: m.conversation.id, messageId: m.id };
+  const job = {
+    runId: uuidv7(),
+    kind: inbound.act,
+    tenantId: inbox.tenantId,
+    agentId: inbox.agentId,
+    address,
+    contactId: m.sender?.id ?? null,
+    ...(inbound.act === 'run' ? { text: inbound.text } : { content: inbound.content, handoff: inbound.handoff }),
+  };
+  const queued = await d.queue.enqueue(job, deliveryId?.slice(0, 128));
+  if (queued.state !== 'start') return queued.state;
+  await startJob(d.bus, queued.job);
+  return 'started';
+}
+
+function bad(reply: FastifyReply, d: WebhookDeps, message: string): FastifyReply {
+  d.outcomes.inc({ outcome: 'invalid' });
+  return reply.code(400).send({ code: 'invalid_payload', message, retryable: false });
+}
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which inbox a delivery claims to be for, read before it is verified only to pick the secret. */
+function peekIds(json: unknown): { accountId: number | null; inboxId: number | null } {
+  const o = isRecord(json) ? json : {};
+  const conv = isRecord(o['conversation']) ? o['conversation'] : {};
+  const num = (...vs: unknown[]) => {
+    for (const v of vs) if (typeof v === 'number' && Number.isInteger(v)) return v;
+    return null;
+  };
+  const account = isRecord(o['account']) ? o['account']['id'] : undefined;
+  const inbox = isRecord(o['inbox']) ? o['inbox']['id'] : undefined;
+  return { accountId: num(account, o['account_id'], conv['account_id']), inboxId: num(inbox, o['inbox_id'], conv['inbox_id']) };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -6,9 +6,9 @@ describe('migration env', () => {
   test('defaults', () => {
     const r = env.parse('migration', {});
     expect(r.ok && r.config).toEqual({
-      loop: { enabled: true, intervalMs: 1_000, idleMs: DEFAULT_IDLE_MS, batchSize: 200, concurrency: 16, backoffMs: 500, backoffMaxMs: 30_000 },
+      loop: { enabled: true, intervalMs: 1_000, idleMs: DEFAULT_IDLE_MS, batchSize: 500, concurrency: 8, groupSize: 20, backoffMs: 500, backoffMaxMs: 30_000 },
       leaseMs: 30_000,
-      pgPoolSize: 20,
+      pgPoolSize: 10,
       crashAfter: undefined,
     });
   });

@@ -20,3 +20,4 @@ export {
   type ArchiveListFilter,
 } from './archive.js';
 export { migrateConversation, type MigrateOutcome } from './migration.js';
+export { copyManyToArchive } from './archive-batch.js';

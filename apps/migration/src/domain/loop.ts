@@ -7,7 +7,7 @@ import type { HotStore } from '@parley/conversation-store';
 import type { Logger } from 'pino';
 import type { LoopConfig } from '../env.js';
 import { describeDbError, isDatabaseUnavailable, SchemaBehindError } from './database.js';
-import type { Migrator } from './migrator.js';
+import type { GroupOutcome, Migrator } from './migrator.js';
 import type { MigrationCounters } from './stats.js';
 
 export interface TickResult {
@@ -98,14 +98,13 @@ export class MigrationLoop {
     // Replicas read the same head of the due set; walking it in different orders splits it between them.
     shuffle(due);
     const started = performance.now();
+    const groups: Array<typeof due> = [];
+    for (let i = 0; i < due.length; i += config.groupSize) groups.push(due.slice(i, i + config.groupSize));
     let next = 0;
     const worker = async () => {
-      while (next < due.length && !res.unavailable && !this.stopping) {
-        const item = due[next++]!;
-        await this.one(item.conversationId, item.dueAt, res);
-      }
+      while (next < groups.length && !res.unavailable && !this.stopping) await this.group(groups[next++]!, res);
     };
-    await Promise.all(Array.from({ length: Math.min(config.concurrency, due.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(config.concurrency, groups.length) }, worker));
     if (res.unavailable) return this.backingOff(res);
     if (res.migrated > 0) {
       this.deps.log.info({ migrated: res.migrated, messages: res.messages, skipped: res.skipped, failed: res.failed, ms: Math.round(performance.now() - started) }, 'migrated batch');
@@ -116,38 +115,50 @@ export class MigrationLoop {
     return res;
   }
 
-  private async one(conversationId: string, dueAt: number, res: TickResult): Promise<void> {
+  private async group(items: Array<{ conversationId: string; dueAt: number }>, res: TickResult): Promise<void> {
     const { migrator, hot, config, log } = this.deps;
+    let outcome: GroupOutcome;
     try {
-      const r = await migrator.migrate(conversationId, { idleMs: config.idleMs });
-      if (r.migrated) {
+      outcome = await migrator.migrateGroup(
+        items.map((d) => d.conversationId),
+        { idleMs: config.idleMs },
+      );
+    } catch (err) {
+      res.failed += items.length;
+      if (isDatabaseUnavailable(err) || err instanceof SchemaBehindError) {
+        // A schema that is behind fails every copy the same way: an outage too, and /readyz names it.
+        res.unavailable = true;
+        this.lastOutageReason = err instanceof SchemaBehindError ? err.message : describeDbError(err);
+        return;
+      }
+      for (const d of items) this.hold(d.conversationId, err);
+      return;
+    }
+    for (const d of items) {
+      const r = outcome.get(d.conversationId);
+      if (!r) continue;
+      if (r instanceof Error) {
+        res.failed++;
+        this.hold(d.conversationId, r);
+      } else if (r.migrated) {
         res.migrated++;
         res.messages += r.messages;
-        log.debug({ conversationId, tenantId: r.tenantId, messages: r.messages, inserted: r.inserted }, 'migrated conversation');
-        return;
+        log.debug({ conversationId: d.conversationId, tenantId: r.tenantId, messages: r.messages, inserted: r.inserted }, 'migrated conversation');
+      } else {
+        res.skipped++;
+        // The hot copy is gone (expired by the safety TTL, or migrated by another replica): the entry is stale.
+        if (r.reason === 'not_hot') await hot.dropStaleDue(d.conversationId, d.dueAt);
       }
-      res.skipped++;
-      // The hot copy is gone (expired by the safety TTL, or migrated by another replica): the entry is stale.
-      if (r.reason === 'not_hot') await hot.dropStaleDue(conversationId, dueAt);
-    } catch (err) {
-      res.failed++;
-      if (isDatabaseUnavailable(err)) {
-        res.unavailable = true;
-        this.lastOutageReason = describeDbError(err);
-        return;
-      }
-      if (err instanceof SchemaBehindError) {
-        // Every copy would fail the same way: behave as an outage, and /readyz names the cause.
-        res.unavailable = true;
-        this.lastOutageReason = err.message;
-        return;
-      }
-      const b = this.held.get(conversationId) ?? { attempts: 0, retryAt: 0 };
-      b.attempts++;
-      b.retryAt = this.now() + this.backoffMs(b.attempts);
-      this.held.set(conversationId, b);
-      log.error({ err, conversationId, attempts: b.attempts, retryInMs: b.retryAt - this.now() }, 'migration of a conversation failed; it stays hot');
     }
+  }
+
+  /** A failure of this conversation alone: this replica leaves it alone for a while; it stays hot. */
+  private hold(conversationId: string, err: unknown): void {
+    const b = this.held.get(conversationId) ?? { attempts: 0, retryAt: 0 };
+    b.attempts++;
+    b.retryAt = this.now() + this.backoffMs(b.attempts);
+    this.held.set(conversationId, b);
+    this.deps.log.error({ err, conversationId, attempts: b.attempts, retryInMs: b.retryAt - this.now() }, 'migration of a conversation failed; it stays hot');
   }
 
   private backingOff(res: TickResult): TickResult {

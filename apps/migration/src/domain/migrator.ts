@@ -1,17 +1,23 @@
 /**
- * Moves ONE conversation from Redis to PostgreSQL. The order of the steps is the whole safety
+ * Moves conversations from Redis to PostgreSQL. The order of the steps is the whole safety
  * argument (see README "Crash safety"):
  *
- *   lease (SET NX PX) → snapshot (MULTI) → copy (one PG transaction, idempotent)
+ *   lease (SET NX PX) → snapshot (MULTI) → copy (PG transaction, idempotent)
  *     → delete (Lua: only if the lease is still ours and nothing changed since the snapshot)
  *
  * Every step before the delete leaves the hot copy untouched, and copying the same snapshot again
  * changes nothing, so a crash anywhere costs at most a repeated copy once the lease expires.
+ *
+ * Group commit: a group of conversations is copied in one transaction of two statements (headers,
+ * messages). Every conversation is still all-or-nothing, but the group pays for one WAL flush and
+ * two round trips instead of a flush and several round trips per conversation (the flush is most
+ * of a small copy's cost). When PostgreSQL rejects the group for a reason of one conversation, the
+ * group is copied again one conversation per transaction, so only that one stays behind.
  */
-import { copyToArchive, getArchivedConversation, migrationDueKey, type HotCopy, type HotStore } from '@parley/conversation-store';
+import { copyManyToArchive, copyToArchive, getArchivedConversation, migrationDueKey, type HotCopy, type HotStore } from '@parley/conversation-store';
 import type { Db } from '@parley/db/client';
 import type { CrashPoint } from '../env.js';
-import type { DatabaseGate } from './database.js';
+import { isDatabaseUnavailable, type DatabaseGate } from './database.js';
 import type { MigrationCounters } from './stats.js';
 
 export type SkipReason =
@@ -29,6 +35,9 @@ export type SkipReason =
 export type MigrateResult =
   | { migrated: true; tenantId: string; messages: number; inserted: number }
   | { migrated: false; reason: SkipReason; tenantId?: string; messages: number };
+
+/** Per conversation: what happened, or the error of that conversation alone. */
+export type GroupOutcome = Map<string, MigrateResult | Error>;
 
 export interface MigrateOptions {
   /** The loop's idle guard; absent, an open conversation is migrated however recent it is. */
@@ -56,6 +65,14 @@ export interface MigratorDeps {
   now?: () => number;
 }
 
+interface Held {
+  id: string;
+  token: string;
+  copy?: HotCopy;
+  /** The lease is gone (deleted with the hot copy, or taken over): nothing to release. */
+  gone?: boolean;
+}
+
 export class Migrator {
   private readonly now: () => number;
 
@@ -63,39 +80,62 @@ export class Migrator {
     this.now = deps.now ?? Date.now;
   }
 
+  /** One conversation (the action): its own error is thrown. */
   async migrate(conversationId: string, opts: MigrateOptions = {}): Promise<MigrateResult> {
+    const r = (await this.migrateGroup([conversationId], opts)).get(conversationId);
+    if (!r) throw new Error(`no outcome for ${conversationId}`);
+    if (r instanceof Error) throw r;
+    return r;
+  }
+
+  /**
+   * A group in one transaction. Throws only when PostgreSQL is unavailable (the whole group stays
+   * hot); an error of one conversation is returned as its outcome.
+   */
+  async migrateGroup(ids: string[], opts: MigrateOptions = {}): Promise<GroupOutcome> {
     const { hot, leaseMs } = this.deps;
     await this.deps.gate.ensureSchema();
-    const token = await hot.acquireLease(conversationId, leaseMs);
-    if (!token) return { migrated: false, reason: 'leased', messages: 0 };
-    let leaseGone = false;
+    const out: GroupOutcome = new Map();
+    const tokens = await Promise.all(ids.map((id) => hot.acquireLease(id, leaseMs)));
+    const held: Held[] = [];
+    ids.forEach((id, i) => {
+      const token = tokens[i];
+      if (token) held.push({ id, token });
+      else out.set(id, { migrated: false, reason: 'leased', messages: 0 });
+    });
+    if (held.length === 0) return out;
     try {
       await this.step('lease');
-      const copy = await hot.readAll(conversationId);
-      if (!copy) return await this.notHot(conversationId, opts.tenantId);
-      if (opts.tenantId !== undefined && copy.meta.tenantId !== opts.tenantId) throw new NotFoundError(conversationId);
-      if (opts.idleMs !== undefined && !this.isDue(copy, opts.idleMs)) {
-        await this.postpone(conversationId, copy.meta.lastActivityAt + opts.idleMs);
-        return { migrated: false, reason: 'not_idle', tenantId: copy.meta.tenantId, messages: 0 };
-      }
+      await Promise.all(held.map((h) => this.snapshot(h, opts, out)));
+      const toCopy = held.filter((h): h is Held & { copy: HotCopy } => h.copy !== undefined);
       await this.step('snapshot');
-      const { inserted } = await this.copyKeepingLease(copy, token);
+      if (toCopy.length === 0) return out;
+      const inserted = await this.copyKeepingLeases(toCopy, out);
       await this.step('copy');
-      const res = await hot.finishMigration(copy, token);
-      leaseGone = res !== 'changed';
+      await this.finish(toCopy, inserted, out);
       await this.step('delete');
-      const tenantId = copy.meta.tenantId;
-      const messages = copy.messages.length;
-      if (res === 'deleted') {
-        await this.deps.counters.recordMigrated(messages);
-        return { migrated: true, tenantId, messages, inserted };
-      }
-      return { migrated: false, reason: res === 'missing' ? 'not_hot' : res, tenantId, messages };
+      const failed = [...out.values()].filter((r) => r instanceof Error && !(r instanceof NotFoundError)).length;
+      if (failed > 0) await this.deps.counters.recordFailed(failed).catch(() => {});
+      return out;
     } catch (err) {
-      if (!(err instanceof NotFoundError)) await this.deps.counters.recordFailed().catch(() => {});
+      await this.deps.counters.recordFailed(held.length).catch(() => {});
       throw err;
     } finally {
-      if (!leaseGone) await hot.releaseLease(conversationId, token).catch(() => {});
+      await Promise.all(held.filter((h) => !h.gone).map((h) => hot.releaseLease(h.id, h.token).catch(() => {})));
+    }
+  }
+
+  private async snapshot(h: Held, opts: MigrateOptions, out: GroupOutcome): Promise<void> {
+    const copy = await this.deps.hot.readAll(h.id);
+    if (!copy) {
+      out.set(h.id, await this.notHot(h.id, opts.tenantId).catch((err: Error) => err));
+    } else if (opts.tenantId !== undefined && copy.meta.tenantId !== opts.tenantId) {
+      out.set(h.id, new NotFoundError(h.id));
+    } else if (opts.idleMs !== undefined && !this.isDue(copy, opts.idleMs)) {
+      await this.postpone(h.id, copy.meta.lastActivityAt + opts.idleMs);
+      out.set(h.id, { migrated: false, reason: 'not_idle', tenantId: copy.meta.tenantId, messages: 0 });
+    } else {
+      h.copy = copy;
     }
   }
 
@@ -122,19 +162,64 @@ export class Migrator {
   }
 
   /**
-   * A copy of a very long conversation may outlast the lease; renewing it keeps a second replica
-   * from copying the same rows in parallel (harmless, as inserts are idempotent, but wasted work).
+   * Renewing the leases while a long copy runs keeps a second replica from copying the same rows
+   * in parallel (harmless, as inserts are idempotent, but wasted work).
    */
-  private async copyKeepingLease(copy: HotCopy, token: string): Promise<{ inserted: number }> {
+  private async copyKeepingLeases(group: Array<Held & { copy: HotCopy }>, out: GroupOutcome): Promise<Map<string, number>> {
     const { hot, leaseMs } = this.deps;
     const timer = setInterval(() => {
-      void hot.renewLease(copy.meta.conversationId, token, leaseMs).catch(() => {});
+      for (const h of group) void hot.renewLease(h.id, h.token, leaseMs).catch(() => {});
     }, Math.max(50, Math.floor(leaseMs / 3)));
     try {
-      return await copyToArchive(this.deps.db, copy);
+      return await this.copy(group, out);
     } finally {
       clearInterval(timer);
     }
+  }
+
+  private async copy(group: Array<Held & { copy: HotCopy }>, out: GroupOutcome): Promise<Map<string, number>> {
+    if (group.length > 1) {
+      try {
+        return await copyManyToArchive(this.deps.db, group.map((h) => h.copy));
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) throw err;
+        // One conversation PostgreSQL rejects fails the whole statement: copy one by one to find it.
+      }
+    }
+    const inserted = new Map<string, number>();
+    for (const h of group) {
+      try {
+        inserted.set(h.id, (await copyToArchive(this.deps.db, h.copy)).inserted);
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) throw err;
+        out.set(h.id, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return inserted;
+  }
+
+  private async finish(group: Array<Held & { copy: HotCopy }>, inserted: Map<string, number>, out: GroupOutcome): Promise<void> {
+    const { hot } = this.deps;
+    let conversations = 0;
+    let messages = 0;
+    await Promise.all(
+      group.map(async (h) => {
+        const n = inserted.get(h.id);
+        if (n === undefined) return; // its copy failed: the outcome is already its error
+        const res = await hot.finishMigration(h.copy, h.token);
+        h.gone = res !== 'changed';
+        const tenantId = h.copy.meta.tenantId;
+        const count = h.copy.messages.length;
+        if (res === 'deleted') {
+          conversations++;
+          messages += count;
+          out.set(h.id, { migrated: true, tenantId, messages: count, inserted: n });
+        } else {
+          out.set(h.id, { migrated: false, reason: res === 'missing' ? 'not_hot' : res, tenantId, messages: count });
+        }
+      }),
+    );
+    if (conversations > 0) await this.deps.counters.recordMigrated(conversations, messages);
   }
 
   private async step(point: CrashPoint): Promise<void> {

@@ -27,12 +27,12 @@ export class MigrationCounters {
   }
 
   /** Counted when the hot copy is deleted, so a copy repeated after a crash counts once. */
-  async recordMigrated(messages: number): Promise<void> {
-    await this.redis.pipeline().hincrby(this.statsKey, 'conversations', 1).hincrby(this.statsKey, 'messages', messages).exec();
+  async recordMigrated(conversations: number, messages: number): Promise<void> {
+    await this.redis.pipeline().hincrby(this.statsKey, 'conversations', conversations).hincrby(this.statsKey, 'messages', messages).exec();
   }
 
-  async recordFailed(): Promise<void> {
-    await this.redis.hincrby(this.statsKey, 'failed', 1);
+  async recordFailed(n = 1): Promise<void> {
+    await this.redis.hincrby(this.statsKey, 'failed', n);
   }
 
   async read(now: number): Promise<MigrationStats> {

@@ -104,6 +104,8 @@ describe('a 1 MB document', () => {
     latencies.sort((a, b) => a - b);
     const worst = latencies.at(-1)!;
     console.log(`1 MB: ${info.chunks} chunks in ${Math.round(ms)} ms; ${latencies.length} searches meanwhile, median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`);
-    expect(worst).toBeLessThan(1_000);
+    // A blocked event loop would hold one search for most of the ingest; a busy machine slows them all a little.
+    expect(worst).toBeLessThan(ms / 3);
+    expect(latencies[latencies.length >> 1]!).toBeLessThan(250);
   }, 120_000);
 });

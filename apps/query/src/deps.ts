@@ -14,6 +14,7 @@ import type { QueryConfig } from './env.js';
 import { createQueryModel } from './model.js';
 import { createChunkSearch } from './stores/chunk-search.js';
 import { createDocumentStore, type DocumentStore } from './stores/document-store.js';
+import { createLexemeStats } from './stores/lexeme-stats.js';
 import { ensureVectorIndex, vectorExtensionInstalled } from './stores/vector-support.js';
 
 export interface QueryDeps {
@@ -27,7 +28,7 @@ export interface QueryDeps {
 export function assembleDeps(config: QueryConfig, pool: Pool, model: ModelClient, opts: { vectorDims: number | null }): QueryDeps {
   const documents = createDocumentStore(pool);
   const count = (s: string) => countTokens(s, config.model.embeddingModel);
-  const search: SearchDeps = { search: createChunkSearch(pool, opts), model, settings: config.search };
+  const search: SearchDeps = { search: createChunkSearch(pool, { vectorDims: opts.vectorDims, cacheSize: config.embeddingCache }), lexemes: createLexemeStats(pool), model, settings: config.search };
   return {
     documents,
     ingest: { store: documents, model, embeddingModel: config.model.embeddingModel, embedBatchSize: config.model.embedBatchSize, countTokens: count, chunking: config.chunking, limiter: createLimiter(config.ingest.concurrency) },
@@ -58,7 +59,7 @@ export async function createQueryDeps(kit: ServiceKit<QueryConfig>): Promise<Que
 
   const { model, close } = await createQueryModel(config, log);
   kit.onShutdown('dev model', close);
-  const vectorDims = config.search.vector === 'auto' ? await tryVector(pool, model, log) : null;
+  const vectorDims = config.vector === 'auto' ? await tryVector(pool, model, log) : null;
   log.info({ vector: vectorDims !== null, vectorDims, chunking: config.chunking, embeddingModel: config.model.embeddingModel }, 'knowledge base ready');
   return assembleDeps(config, pool, model, { vectorDims });
 }

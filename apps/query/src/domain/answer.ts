@@ -6,11 +6,10 @@
 import type { AnswerQuestion, AnswerReply } from '@parley/contracts';
 import type { ModelClient } from '@parley/llm';
 import type { Logger } from 'pino';
-import type { ChunkHit } from '../stores/chunk-search.js';
 import { detectLanguage } from './language.js';
 import { modelFailure } from './model-errors.js';
 import { buildPrompt, nothingFound, readAnswer } from './prompt.js';
-import { retrieve, toSearchHit, type SearchDeps } from './search.js';
+import { retrieve, toSearchHit, type ChunkHit, type SearchDeps } from './search.js';
 
 export interface AnswerDeps extends SearchDeps {
   model: ModelClient;

@@ -1,10 +1,10 @@
 import { countTokens } from '@parley/llm';
 import { describe, expect, it } from 'vitest';
-import type { ChunkHit } from '../stores/chunk-search.js';
+import type { ChunkHit } from './search.js';
 import { buildPrompt, readAnswer } from './prompt.js';
 
 const hit = (i: number, text: string): ChunkHit => ({
-  chunkId: `c${i}`, documentId: 'd', knowledgeBaseId: 'default', title: 'T', source: null, heading: `T › S${i}`,
+  id: `c${i}`, documentId: 'd', knowledgeBaseId: 'default', title: 'T', source: null, heading: `T › S${i}`,
   ordinal: i, text, score: 1 / (60 + i), similarity: 0.5, textRank: null, strictMatch: false,
 });
 
@@ -12,7 +12,7 @@ describe('buildPrompt', () => {
   it('numbers the sources and stops at the token budget, keeping at least one', () => {
     const hits = [hit(0, 'alpha '.repeat(50)), hit(1, 'beta '.repeat(50)), hit(2, 'gamma '.repeat(50))];
     const p = buildPrompt('what?', hits, { contextTokens: 120, countTokens: (s) => countTokens(s) });
-    expect(p.sources.map((s) => s.chunkId)).toEqual(['c0', 'c1']);
+    expect(p.sources.map((s) => s.id)).toEqual(['c0', 'c1']);
     expect(p.messages[1]!.content).toContain('[1] T › S0');
     expect(p.messages[1]!.content).toContain('[2] T › S1');
     expect(p.messages[1]!.content).not.toContain('gamma');

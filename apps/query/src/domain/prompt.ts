@@ -4,7 +4,7 @@
  * honest even when retrieval returned something loosely related.
  */
 import type { ChatMessage } from '@parley/llm';
-import type { ChunkHit } from '../stores/chunk-search.js';
+import type { ChunkHit } from './search.js';
 
 export const NOT_FOUND = 'NOT_FOUND';
 

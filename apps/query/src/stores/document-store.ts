@@ -47,7 +47,7 @@ export interface NewChunk {
 const DOC_COLUMNS = `id, knowledge_base_id, title, source, language::text as language, content_hash, chunk_count, token_count, metadata, created_at, updated_at,
   to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at_text`;
 /** Rows per INSERT … SELECT FROM unnest(…): big enough to amortise round trips, small enough to yield between. */
-const INSERT_BATCH = 500;
+const INSERT_BATCH = 200;
 
 interface DocRow {
   id: string;

@@ -22,7 +22,7 @@ export interface FakeChatwoot {
   /** Contents posted to a conversation, in the order Chatwoot stored them. */
   posted(conversationId: number): string[];
   status(conversationId: number): string;
-  /** The next requests of this kind get these statuses (then normal answers); `body` for the failures. */
+  /** The next requests of this kind get these statuses (then normal answers); `body` for the failures, a 2xx answers normally with that status. */
   script(kind: Recorded['kind'], statuses: number[], body?: string): void;
   close(): Promise<void>;
 }
@@ -52,12 +52,13 @@ export async function startFakeChatwoot(apiToken: string): Promise<FakeChatwoot>
         res.writeHead(status, { 'content-type': 'application/json' }).end(typeof payload === 'string' ? payload : JSON.stringify(payload));
       };
       const scripted = scripts.get(kind)?.shift();
-      if (scripted) return answer(scripted.status, scripted.body);
+      if (scripted && scripted.status >= 300) return answer(scripted.status, scripted.body);
+      const ok = scripted?.status ?? 200;
       if (token !== apiToken) return answer(401, { error: 'You need to sign in or sign up before continuing.' });
       if (!m || req.method !== 'POST') return answer(404, { error: 'Resource could not be found' });
       if (kind === 'message') {
         const id = nextId++;
-        return answer(200, { id, content: body['content'], inbox_id: 1, conversation_id: conversationId, message_type: 1, content_type: 'text', private: false, created_at: Math.floor(Date.now() / 1000), source_id: null, sender: { id: 7, name: 'Parley', type: 'agent_bot' } });
+        return answer(ok, { id, content: body['content'], inbox_id: 1, conversation_id: conversationId, message_type: 1, content_type: 'text', private: false, created_at: Math.floor(Date.now() / 1000), source_id: null, sender: { id: 7, name: 'Parley', type: 'agent_bot' } });
       }
       if (kind === 'status') {
         statuses.set(conversationId, String(body['status']));

@@ -3,11 +3,25 @@
  * tests/global-setup.ts builds once per run. Copying a template takes milliseconds; migrating a
  * fresh database per file would not.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { databaseUrl } from './env.js';
 
-export const TEMPLATE_DATABASE = 'parley_test_template';
+const migrationsFolder = fileURLToPath(new URL('../../db/drizzle/', import.meta.url));
+
+/** A hash of the committed SQL migrations: two checkouts with different migrations never share a template. */
+function migrationsHash(): string {
+  const h = createHash('sha256');
+  for (const f of readdirSync(migrationsFolder).filter((n) => n.endsWith('.sql')).sort()) {
+    h.update(f).update(readFileSync(`${migrationsFolder}${f}`));
+  }
+  return h.digest('hex').slice(0, 12);
+}
+
+export const TEMPLATE_PREFIX = 'parley_test_template_';
+export const TEMPLATE_DATABASE = `${TEMPLATE_PREFIX}${migrationsHash()}`;
 /** Per-file databases are named `parley_t_<epoch seconds>_<random>`, so stale ones can be told by age. */
 export const TEST_DATABASE_PREFIX = 'parley_t_';
 

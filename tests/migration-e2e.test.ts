@@ -34,7 +34,7 @@ describe('migration service', () => {
     const ids = [uid(), uid(), uid()];
     for (const [i, id] of ids.entries()) await seedConversation(store, 't1', id, 5 + i * 10, { close: true });
     const before = new Map(await Promise.all(ids.map(async (id) => [id, await store.hot.readAll(id)] as const)));
-    const { bus } = await service(prefix, db.url);
+    const { bus, p } = await service(prefix, db.url);
 
     await waitFor(async () => (await store.hot.dueCount()) === 0, { what: 'the due set to drain' });
     for (const id of ids) {
@@ -47,6 +47,10 @@ describe('migration service', () => {
     }
     expect(await bus.call('migration.get_stats', {}, meta)).toEqual({ migratedConversations: 3, migratedMessages: 45, failed: 0, pending: 0, oldestDueAgeMs: 0 });
     expect((await archiveCounts(db.pool, ids)).duplicateSeqs).toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${p.port()}/metrics`)).text();
+    expect(metrics).toMatch(/parley_migration_conversations_total\{[^}]*outcome="migrated"[^}]*\} 3\n/);
+    expect(metrics).toMatch(/parley_migration_messages_total\{[^}]*\} 45\n/);
+    expect(metrics).toMatch(/parley_migration_due\{[^}]*\} 0\n/);
   });
 
   pgTest('open conversations stay hot until idle; migrate_conversation moves one at once', async ({ prefix, redis, db }) => {

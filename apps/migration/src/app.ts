@@ -9,6 +9,7 @@ import { createDb, createPool } from '@parley/db/client';
 import { Stage, type ServiceKit } from '@parley/service-kit';
 import { DatabaseGate, describeDbError, isDatabaseUnavailable } from './domain/database.js';
 import { MigrationLoop } from './domain/loop.js';
+import { createMigrationMetrics } from './domain/metrics.js';
 import { Migrator } from './domain/migrator.js';
 import { MigrationCounters } from './domain/stats.js';
 import type { CrashPoint, MigrationConfig } from './env.js';
@@ -39,7 +40,8 @@ export function createMigrationApp(kit: ServiceKit<MigrationConfig>): MigrationA
   const gate = new DatabaseGate(pool);
   const counters = new MigrationCounters(kit.redis, hot);
   const migrator = new Migrator({ hot, db, gate, counters, leaseMs: config.leaseMs, afterStep: crashHook(config.crashAfter, log) });
-  const loop = new MigrationLoop({ hot, migrator, counters, config: config.loop, log });
+  const metrics = createMigrationMetrics(kit.metrics.registry, hot);
+  const loop = new MigrationLoop({ hot, migrator, counters, config: config.loop, log, metrics });
 
   kit.health.addCheck('postgres', () => gate.readiness());
   kit.onShutdown('migration loop', () => loop.stop(), Stage.workers);

@@ -6,6 +6,7 @@
 import type { HotStore } from '@parley/conversation-store';
 import type { Logger } from 'pino';
 import type { LoopConfig } from '../env.js';
+import type { MigrationMetrics } from './metrics.js';
 import { describeDbError, isDatabaseUnavailable, SchemaBehindError } from './database.js';
 import type { GroupOutcome, Migrator } from './migrator.js';
 import type { MigrationCounters } from './stats.js';
@@ -47,6 +48,7 @@ export class MigrationLoop {
       counters: MigrationCounters;
       config: LoopConfig;
       log: Logger;
+      metrics?: MigrationMetrics;
       now?: () => number;
     },
   ) {
@@ -77,7 +79,10 @@ export class MigrationLoop {
     while (this.running) {
       let wait = this.deps.config.intervalMs;
       try {
-        wait = (await this.tick()).nextInMs;
+        const started = performance.now();
+        const res = await this.tick();
+        this.deps.metrics?.observeTick(res, (performance.now() - started) / 1000);
+        wait = res.nextInMs;
       } catch (err) {
         // Redis trouble (the bus reconnects on its own): try again at the next interval.
         this.deps.log.error({ err }, 'migration tick failed');

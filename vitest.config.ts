@@ -10,7 +10,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@parley/source', 'node', 'default'], externalConditions: ['@parley/source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'tests/browser/**'],
+    exclude: ['**/node_modules/**'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -121,9 +121,11 @@ export function parseInline(src: string): Inline[] {
         continue;
       }
     }
-    if ((ch === '*' || ch === '_') && src[i + 1] === ch) {
+    // `_` never works inside words (`snake_case`, `__proto__`), as in CommonMark; `*` does.
+    const opensHere = ch === '*' || i === 0 || !/\w/.test(src[i - 1] ?? '');
+    if ((ch === '*' || ch === '_') && src[i + 1] === ch && opensHere) {
       const end = src.indexOf(ch + ch, i + 2);
-      if (end > i + 2) {
+      if (end > i + 2 && (ch === '*' || !/\w/.test(src[end + 2] ?? ''))) {
         pushText();
         out.push({ t: 'strong', c: parseInline(src.slice(i + 2, end)) });
         i = end + 2;
@@ -132,9 +134,7 @@ export function parseInline(src: string): Inline[] {
     }
     if ((ch === '*' || ch === '_') && src[i + 1] !== ' ' && src[i + 1] !== undefined) {
       const end = findClosing(src, ch, i + 1);
-      // `snake_case_words` are not emphasis: `_` only opens at a word boundary.
-      const boundary = ch === '*' || i === 0 || !/\w/.test(src[i - 1] ?? '');
-      if (end > i + 1 && boundary) {
+      if (end > i + 1 && opensHere && (ch === '*' || !/\w/.test(src[end + 1] ?? ''))) {
         pushText();
         out.push({ t: 'em', c: parseInline(src.slice(i + 1, end)) });
         i = end + 1;

@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchChromium, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
+import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
+import { startStack, type Stack } from './support/stack.js';
+
+const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+let stack: Stack;
+let chrome: TestBrowser;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await ensureWebBuilt();
+  stack = await startStack('webchat');
+  chrome = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await chrome?.close();
+  await stack?.stop();
+}, 60_000);
+
+/** A fresh browser context signed in through the dev-token button as `user`. */
+async function signedIn(user: string, opts: { admin?: boolean; width?: number } = {}): Promise<Page> {
+  const ctx = await chrome.browser.newContext({ viewport: { width: opts.width ?? 1280, height: 860 } });
+  const page = await ctx.newPage();
+  await page.goto(stack.url);
+  await page.getByLabel('User id').fill(user);
+  if (opts.admin === false) await page.getByLabel('Operator (admin role)').uncheck();
+  await page.getByRole('button', { name: 'Sign in with a dev token' }).click();
+  await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
+  return page;
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+}
+
+const lastAnswer = (page: Page) => page.locator('article.turn-assistant').last();
+
+describe('web chat in a real browser (gateway + services + dev model)', () => {
+  test('sign in, stream an answer, see a tool step, reload and see the history', async () => {
+    const page = await signedIn('web-alice');
+    await send(page, 'hello there [[slow:60]] [[tokens:40]]');
+    // Seen mid-stream: part of the text on screen while the turn still streams.
+    await page.waitForFunction(() => {
+      const t = [...document.querySelectorAll('article.turn-assistant')].at(-1);
+      return t?.getAttribute('data-status') === 'streaming' && (t.querySelector('.bubble')?.textContent ?? '').includes('ok');
+    }, undefined, { timeout: 30_000 });
+    await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
+    expect((await lastAnswer(page).locator('.bubble').innerText()).trim()).toBe(Array(40).fill('ok').join(' '));
+
+    await send(page, 'What time is it right now? [[tool:current_time]]');
+    await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
+    const steps = lastAnswer(page).locator('.step');
+    await expect.poll(() => steps.count()).toBeGreaterThanOrEqual(2);
+    // textContent: once the answer is done its timeline folds (a closed <details>), innerText would be empty.
+    expect(await steps.first().locator('.step-name').textContent()).toBe('current_time');
+    expect(await lastAnswer(page).locator('.bubble').innerText()).toContain('current_time returned');
+    await page.screenshot({ path: `${ARTIFACTS}web-chat.png`, fullPage: true });
+
+    await page.reload();
+    await expect.poll(() => page.locator('article.turn-user').count(), { timeout: 30_000 }).toBe(2);
+    expect(await page.locator('article.turn-user').first().innerText()).toContain('hello there');
+    expect(await page.locator('article.turn-assistant .step-name').first().textContent()).toBe('current_time');
+    expect(await page.locator('.conv-list a[aria-current="page"]').count()).toBe(1);
+    await page.context().close();
+  }, 120_000);
+
+  test('model output with HTML renders as text: no element, no script runs', async () => {
+    const page = await signedIn('web-mallory');
+    const evil = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> **bold** [x](javascript:window.__pwned=3)';
+    await send(page, evil);
+    await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
+    const bubble = lastAnswer(page).locator('.bubble');
+    expect(await bubble.innerText()).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(await bubble.innerText()).toContain('<script>window.__pwned=2</script>');
+    expect(await page.locator('.log img, .log script, .log a[href^="javascript"]').count()).toBe(0);
+    expect(await bubble.locator('strong').innerText()).toBe('bold');
+    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.context().close();
+  }, 90_000);
+
+  test('stop cancels a streaming run', async () => {
+    const page = await signedIn('web-bob');
+    await send(page, 'a long one [[slow:150]] [[tokens:400]]');
+    await page.waitForFunction(() => ([...document.querySelectorAll('article.turn-assistant .bubble')].at(-1)?.textContent ?? '').includes('ok'), undefined, { timeout: 30_000 });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled');
+    expect(await lastAnswer(page).locator('.note').innerText()).toBe('Stopped.');
+    expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
+    await page.context().close();
+  }, 90_000);
+
+  test('a reload mid-run resumes the run from its event log', async () => {
+    const page = await signedIn('web-carol');
+    await send(page, 'resume me [[slow:100]] [[tokens:60]]');
+    await page.waitForFunction(() => ([...document.querySelectorAll('article.turn-assistant .bubble')].at(-1)?.textContent ?? '').includes('ok'), undefined, { timeout: 30_000 });
+    const runId = await lastAnswer(page).getAttribute('data-run-id');
+    await page.reload();
+    const resumed = page.locator(`article.turn-assistant[data-run-id="${runId}"]`);
+    await expect.poll(() => resumed.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    expect((await resumed.locator('.bubble').innerText()).trim()).toBe(Array(60).fill('ok').join(' '));
+    await page.context().close();
+  }, 120_000);
+});

@@ -1,0 +1,64 @@
+/**
+ * Everything the browser talks to, for real: conversation, agent-execution and query services and
+ * the gateway as child processes on a test-unique bus prefix and database, and the dev model server
+ * with a small token delay so streaming is visible. The gateway serves the built UI at `/`.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, redisUrl, spawnTs, uniquePrefix, urlForDatabase, type TsProcess } from '@parley/testing';
+import { startDevModelServer, type DevModelServer } from '../../../packages/llm/src/index.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const SECRET = 'browser-test-secret-0123456789abcdef0123';
+
+export interface Stack {
+  url: string;
+  prefix: string;
+  model: DevModelServer;
+  hasQuery: boolean;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function startStack(name: string): Promise<Stack> {
+  const prefix = uniquePrefix(name);
+  const db = await createTestDatabase();
+  const model = await startDevModelServer({ tokenDelayMs: 20 });
+  const env = {
+    REDIS_URL: redisUrl,
+    DATABASE_URL: urlForDatabase(db),
+    BUS_PREFIX: prefix,
+    MODEL_BASE_URL: model.url,
+    MODEL_NAME: 'parley-dev',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    PARLEY_MODE: 'dev',
+    SHUTDOWN_GRACE_MS: '2000',
+  };
+  const hasQuery = existsSync(`${root}apps/query/src/main.ts`);
+  const services: TsProcess[] = [
+    spawnTs(`${root}apps/conversation/src/main.ts`, { ...env, INSTANCE_ID: `conv-${prefix}` }),
+    spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, INSTANCE_ID: `agent-${prefix}` }),
+  ];
+  if (hasQuery) services.push(spawnTs(`${root}apps/query/src/main.ts`, { ...env, INSTANCE_ID: `query-${prefix}` }));
+  const gateway = spawnTs(`${root}apps/gateway/src/main.ts`, { ...env, INSTANCE_ID: `gw-${prefix}`, AUTH_JWT_SECRET: SECRET, AUTH_DEV_TOKENS: 'true' });
+  const all = [...services, gateway];
+  const stop = async () => {
+    await Promise.all(all.map((p) => p.kill('SIGTERM')));
+    await model.close();
+    const r = newRedis();
+    await deletePrefix(r, prefix).finally(() => r.disconnect());
+    await dropTestDatabase(db);
+  };
+  try {
+    await Promise.all(services.map((p) => p.waitForOutput('"msg":"ready"', 60_000)));
+    await gateway.waitForOutput('gateway listening on', 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const port = /gateway listening on http:\/\/[^:]+:(\d+)/.exec(gateway.output())?.[1];
+  if (!port) throw new Error(`no port in the gateway's output:\n${gateway.output()}`);
+  return { url: `http://127.0.0.1:${port}`, prefix, model, hasQuery, logs: () => all.map((p) => p.output()).join('\n'), stop };
+}

@@ -68,4 +68,24 @@ describe('kill -9 during migration', () => {
       }
     });
   }
+
+  pgTest('SIGTERM mid-drain: the groups in flight finish, the process exits 0, the next one takes over without duplicates', async ({ prefix, redis, db }) => {
+    const store = conversationStore(redis, prefix, db.pool);
+    const ids = Array.from({ length: 80 }, () => uid());
+    await Promise.all(ids.map((id) => seedConversation(store, 't1', id, 40, { close: true })));
+    const first = await start(prefix, db.url, { MIGRATION_BATCH_SIZE: '10', MIGRATION_GROUP_SIZE: '5', MIGRATION_CONCURRENCY: '2' });
+    await waitFor(async () => (await archiveCounts(db.pool, ids)).conversations > 0, { what: 'migration to start' });
+    expect(await first.kill('SIGTERM')).toBe(0);
+    const stopped = first.logLines().map((l) => l.msg);
+    expect(stopped).toContain('stopped');
+    const left = await store.hot.dueCount();
+    expect(left).toBeGreaterThan(0);
+    // Whatever the first process archived is gone from Redis, and nothing else is.
+    const archived = await archiveCounts(db.pool, ids);
+    expect(archived.conversations).toBe(ids.length - left);
+
+    await start(prefix, db.url);
+    await waitFor(async () => (await store.hot.dueCount()) === 0, { what: 'the second process to finish' });
+    expect(await archiveCounts(db.pool, ids)).toMatchObject({ conversations: 80, messages: 3200, duplicateSeqs: 0 });
+  });
 });

@@ -14,7 +14,7 @@ export interface Metrics {
   registry: Registry;
   /** Pass to `createBus({ hooks })`. */
   busHooks: Required<BusHooks>;
-  /** Reports lag and pending of the service's consumer group on every scrape. */
+  /** Reports lag and pending of the service's consumer group, and its dead-letter stream's length, on every scrape. */
   watchConsumerGroup(redis: Redis, prefix: string, service: string): void;
 }
 
@@ -63,7 +63,7 @@ export function createMetrics(labels: { service: string; instance: string }, opt
     },
   };
 
-  const groups: Array<{ redis: Redis; stream: string; group: string }> = [];
+  const groups: Array<{ redis: Redis; stream: string; group: string; deadLetters: string }> = [];
   // Each gauge reads on its own: prom-client collects metrics concurrently, so one cannot fill the other.
   new Gauge({
     name: 'parley_consumer_lag',
@@ -90,11 +90,25 @@ export function createMetrics(labels: { service: string; instance: string }, opt
     },
   });
 
+  // A counter of dead letters resets with the process; the stream's length is what an operator must empty.
+  new Gauge({
+    name: 'parley_dead_letter_entries',
+    help: "Entries in the service's dead-letter stream (XLEN), waiting to be replayed or dropped.",
+    labelNames: ['stream'] as const,
+    registers: [registry],
+    async collect() {
+      for (const g of groups) {
+        const length = await g.redis.xlen(g.deadLetters).catch(() => null);
+        if (length !== null) this.set({ stream: g.deadLetters }, length);
+      }
+    },
+  });
+
   return {
     registry,
     busHooks,
     watchConsumerGroup(redis, prefix, service) {
-      groups.push({ redis, stream: busKeys.stream(prefix, service), group: busKeys.group(service) });
+      groups.push({ redis, stream: busKeys.stream(prefix, service), group: busKeys.group(service), deadLetters: busKeys.deadLetters(prefix, service) });
     },
   };
 }

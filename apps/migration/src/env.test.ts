@@ -21,8 +21,9 @@ describe('migration env', () => {
     expect(problems.join('\n')).not.toContain('maybe');
   });
 
-  test('a backoff cap below the base backoff is raised to it; the loop can be switched off', () => {
-    const r = env.parse('migration', { MIGRATION_BACKOFF_MS: '2000', MIGRATION_BACKOFF_MAX_MS: '100', MIGRATION_LOOP: 'false' });
+  test('a backoff cap below the base backoff and a pool smaller than the concurrency are raised; the loop can be switched off', () => {
+    const r = env.parse('migration', { MIGRATION_BACKOFF_MS: '2000', MIGRATION_BACKOFF_MAX_MS: '100', MIGRATION_LOOP: 'false', MIGRATION_CONCURRENCY: '32' });
     expect(r.ok && r.config.loop).toMatchObject({ enabled: false, backoffMs: 2_000, backoffMaxMs: 2_000 });
+    expect(r.ok && r.config.pgPoolSize).toBe(33);
   });
 });

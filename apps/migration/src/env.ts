@@ -38,7 +38,8 @@ function group(e: EnvOf<typeof shape>) {
       backoffMaxMs: Math.max(e.MIGRATION_BACKOFF_MAX_MS, e.MIGRATION_BACKOFF_MS),
     },
     leaseMs: e.MIGRATION_LEASE_MS,
-    pgPoolSize: e.MIGRATION_PG_POOL_SIZE,
+    // One connection per group in flight, plus one so /readyz and archive look-ups never queue behind copies.
+    pgPoolSize: Math.max(e.MIGRATION_PG_POOL_SIZE, e.MIGRATION_CONCURRENCY + 1),
     crashAfter: e.MIGRATION_CRASH_AFTER,
   };
 }

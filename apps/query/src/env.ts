@@ -31,7 +31,7 @@ export const env = defineEnv(
     QUERY_TEXT_CANDIDATES: z.coerce.number().int().min(1).max(1_000).default(50),
     QUERY_RECENT_CANDIDATES: z.coerce.number().int().min(0).max(10_000).default(300),
     QUERY_COMMON_LEXEME_SHARE: z.coerce.number().min(0).max(1).default(0.05),
-    QUERY_TEXT_SCAN_LIMIT: z.coerce.number().int().min(10).max(1_000_000).default(1_000),
+    QUERY_TEXT_SCAN_LIMIT: z.coerce.number().int().min(10).max(1_000_000).default(500),
     QUERY_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.3),
     QUERY_EMBEDDING_CACHE: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
     QUERY_RRF_K: z.coerce.number().int().min(1).max(1_000).default(60),

@@ -158,7 +158,8 @@ export interface ChunkOwner {
 
 /**
  * Bulk insert through unnest(): one statement and six parameters per batch instead of thousands of
- * placeholders. Embeddings travel as real[] literals with 7 significant digits, what float4 keeps.
+ * placeholders. Embeddings travel as real[] literals with 6 decimals: they are unit vectors, and
+ * float4 keeps about as much.
  * Also used by the benchmark to load 100k chunks.
  */
 export async function insertChunks(client: Pool | PoolClient, owner: ChunkOwner, chunks: readonly NewChunk[], opts: { createdAt?: Date } = {}): Promise<void> {
@@ -192,7 +193,7 @@ export function realArrayLiteral(v: readonly number[]): string {
   for (let i = 0; i < v.length; i++) {
     if (i > 0) s += ',';
     const x = v[i]!;
-    s += Number.isFinite(x) ? x.toPrecision(7) : '0';
+    s += Number.isFinite(x) ? x.toFixed(6) : '0';
   }
   return `${s}}`;
 }

@@ -2,9 +2,9 @@
 // and nothing is duplicated. MIGRATION_CRASH_AFTER makes the process SIGKILL itself right there.
 import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
-import { pgTest, redisUrl, waitFor } from '@parley/testing';
+import { pgTest, redisUrl, spawnTs, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, readAllArchivedMessages, seedConversation, startMigration, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
+import { archiveCounts, conversationStore, migrationMain, readAllArchivedMessages, seedConversation, startMigration, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
 
 const started: MigrationProcess[] = [];
 afterEach(async () => {
@@ -87,5 +87,12 @@ describe('kill -9 during migration', () => {
     await start(prefix, db.url);
     await waitFor(async () => (await store.hot.dueCount()) === 0, { what: 'the second process to finish' });
     expect(await archiveCounts(db.pool, ids)).toMatchObject({ conversations: 80, messages: 3200, duplicateSeqs: 0 });
+  });
+
+  pgTest('the crash hook is refused in production mode', async ({ prefix, db }) => {
+    const p = spawnTs(migrationMain, { REDIS_URL: redisUrl, BUS_PREFIX: prefix, DATABASE_URL: db.url, PARLEY_MODE: 'production', MIGRATION_CRASH_AFTER: 'copy', HTTP_PORT: '0' });
+    const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(p.output()).toContain('MIGRATION_CRASH_AFTER is a test hook and is refused in production mode');
   });
 });

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchChromium, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
+import { launchChromium, type Locator, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
 import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -32,32 +32,37 @@ async function signedIn(user: string, opts: { admin?: boolean; width?: number } 
   return page;
 }
 
-async function send(page: Page, text: string): Promise<void> {
+/** Sends `text` and returns the answer's turn (the new one, not the previous answer still on screen). */
+async function send(page: Page, text: string): Promise<Locator> {
+  const answers = page.locator('article.turn-assistant');
+  const before = await answers.count();
   await page.getByRole('textbox', { name: 'Message' }).fill(text);
   await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect.poll(() => answers.count(), { timeout: 30_000 }).toBe(before + 1);
+  return answers.nth(before);
 }
 
-const lastAnswer = (page: Page) => page.locator('article.turn-assistant').last();
+const finished = (answer: Locator) => expect.poll(() => answer.getAttribute('data-status'), { timeout: 60_000 });
 
 describe('web chat in a real browser (gateway + services + dev model)', () => {
   test('sign in, stream an answer, see a tool step, reload and see the history', async () => {
     const page = await signedIn('web-alice');
-    await send(page, 'hello there [[slow:60]] [[tokens:40]]');
+    const first = await send(page, 'hello there [[slow:60]] [[tokens:40]]');
     // Seen mid-stream: part of the text on screen while the turn still streams.
     await page.waitForFunction(() => {
       const t = [...document.querySelectorAll('article.turn-assistant')].at(-1);
       return t?.getAttribute('data-status') === 'streaming' && (t.querySelector('.bubble')?.textContent ?? '').includes('ok');
     }, undefined, { timeout: 30_000 });
-    await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
-    expect((await lastAnswer(page).locator('.bubble').innerText()).trim()).toBe(Array(40).fill('ok').join(' '));
+    await finished(first).toBe('done');
+    expect((await first.locator('.bubble').innerText()).trim()).toBe(Array(40).fill('ok').join(' '));
 
-    await send(page, 'What time is it right now? [[tool:current_time]]');
-    await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
-    const steps = lastAnswer(page).locator('.step');
+    const second = await send(page, 'What time is it right now? [[tool:current_time]]');
+    await finished(second).toBe('done');
+    const steps = second.locator('.step');
     await expect.poll(() => steps.count()).toBeGreaterThanOrEqual(2);
     // textContent: once the answer is done its timeline folds (a closed <details>), innerText would be empty.
     expect(await steps.first().locator('.step-name').textContent()).toBe('current_time');
-    expect(await lastAnswer(page).locator('.bubble').innerText()).toContain('current_time returned');
+    expect(await second.locator('.bubble').innerText()).toContain('current_time returned');
     await page.screenshot({ path: `${ARTIFACTS}web-chat.png`, fullPage: true });
 
     await page.reload();
@@ -71,9 +76,9 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
   test('model output with HTML renders as text: no element, no script runs', async () => {
     const page = await signedIn('web-mallory');
     const evil = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> **bold** [x](javascript:window.__pwned=3)';
-    await send(page, evil);
-    await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
-    const bubble = lastAnswer(page).locator('.bubble');
+    const answer = await send(page, evil);
+    await finished(answer).toBe('done');
+    const bubble = answer.locator('.bubble');
     expect(await bubble.innerText()).toContain('<img src=x onerror="window.__pwned=1">');
     expect(await bubble.innerText()).toContain('<script>window.__pwned=2</script>');
     expect(await page.locator('.log img, .log script, .log a[href^="javascript"]').count()).toBe(0);
@@ -84,23 +89,23 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
 
   test('stop cancels a streaming run', async () => {
     const page = await signedIn('web-bob');
-    await send(page, 'a long one [[slow:150]] [[tokens:400]]');
-    await page.waitForFunction(() => ([...document.querySelectorAll('article.turn-assistant .bubble')].at(-1)?.textContent ?? '').includes('ok'), undefined, { timeout: 30_000 });
+    const answer = await send(page, 'a long one [[slow:150]] [[tokens:400]]');
+    await expect.poll(() => answer.locator('.bubble').textContent(), { timeout: 30_000 }).toContain('ok');
     await page.getByRole('button', { name: 'Stop' }).click();
-    await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled');
-    expect(await lastAnswer(page).locator('.note').innerText()).toBe('Stopped.');
+    await finished(answer).toBe('cancelled');
+    expect(await answer.locator('.note').innerText()).toBe('Stopped.');
     expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
     await page.context().close();
   }, 90_000);
 
   test('a reload mid-run resumes the run from its event log', async () => {
     const page = await signedIn('web-carol');
-    await send(page, 'resume me [[slow:100]] [[tokens:60]]');
-    await page.waitForFunction(() => ([...document.querySelectorAll('article.turn-assistant .bubble')].at(-1)?.textContent ?? '').includes('ok'), undefined, { timeout: 30_000 });
-    const runId = await lastAnswer(page).getAttribute('data-run-id');
+    const answer = await send(page, 'resume me [[slow:100]] [[tokens:60]]');
+    await expect.poll(() => answer.locator('.bubble').textContent(), { timeout: 30_000 }).toContain('ok');
+    const runId = await answer.getAttribute('data-run-id');
     await page.reload();
     const resumed = page.locator(`article.turn-assistant[data-run-id="${runId}"]`);
-    await expect.poll(() => resumed.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    await finished(resumed).toBe('done');
     expect((await resumed.locator('.bubble').innerText()).trim()).toBe(Array(60).fill('ok').join(' '));
     await page.context().close();
   }, 120_000);

@@ -3,9 +3,9 @@
  * reaching for Google's hosts on a closed network. playwright gives every launch a fresh,
  * temporary profile (it refuses --user-data-dir), so runs stay independent.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
-export type { Browser, BrowserContext, Page };
+export type { Browser, BrowserContext, Locator, Page };
 
 export const CHROMIUM = '/usr/bin/chromium';
 

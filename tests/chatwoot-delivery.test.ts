@@ -116,6 +116,17 @@ describe('hand-off to a human', () => {
     expect(fake.posted(c)[1]).toContain('back to the bot');
   });
 
+  test('an agent opening the conversation drops the messages still queued behind the one being answered', async () => {
+    const c = ++conv;
+    await post(bodies.incoming({ conversation: c }, 'first question [[slow:200]] [[tokens:10]]'));
+    for (const i of [2, 3, 4]) expect((await post(bodies.incoming({ conversation: c }, `queued line ${i}`))).json).toMatchObject({ outcome: 'queued' });
+    expect((await post(bodies.conversationOpen({ conversation: c }))).json).toMatchObject({ outcome: 'released' });
+    await waitFor(() => fake.posted(c).length === 1 || null, { timeoutMs: 30_000, what: 'the in-flight answer' });
+    await settle();
+    await settle();
+    expect(fake.posted(c)).toHaveLength(1);
+  });
+
   test('a contact asking for a person gets the hand-off note and an open conversation, without a run', async () => {
     const c = ++conv;
     expect((await post(bodies.incoming({ conversation: c }, 'Can I talk to a real person please?'))).json).toMatchObject({ outcome: 'started' });

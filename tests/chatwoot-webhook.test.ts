@@ -52,9 +52,12 @@ describe('who may post', () => {
     const w = { conversation: ++conv };
     const res = await deliver(signed.http, bodies.incoming(w, 'hello there, what do you do?'), { secret: SECRET });
     expect(res).toMatchObject({ status: 200, json: { outcome: 'started' } });
-    const posted = await waitFor(() => (fake.posted(w.conversation).length > 0 ? fake.posted(w.conversation) : null), { timeoutMs: 30_000, what: 'answer posted' });
-    expect(posted[0]?.length).toBeGreaterThan(0);
-    const calls = fake.requests.filter((r) => r.conversationId === w.conversation);
+    // Typing off follows the message: wait for all three calls, not just the answer.
+    const calls = await waitFor(() => {
+      const mine = fake.requests.filter((r) => r.conversationId === w.conversation);
+      return mine.length >= 3 ? mine : null;
+    }, { timeoutMs: 30_000, what: 'typing on, answer, typing off' });
+    expect(fake.posted(w.conversation)[0]?.length).toBeGreaterThan(0);
     expect(calls.map((r) => r.kind)).toEqual(['typing', 'message', 'typing']);
     expect(calls[0]?.body).toEqual({ typing_status: 'on' });
     expect(calls[1]?.body).toMatchObject({ message_type: 'outgoing', private: false });
@@ -96,14 +99,14 @@ describe('what is answered', () => {
     ['outgoing message from an agent', (w: { conversation: number }) => bodies.outgoingFromAgent(w, 'Hi, Lee here.')],
     ['private note', (w: { conversation: number }) => bodies.privateNote(w, 'customer is VIP')],
     ['message_updated', (w: { conversation: number }) => bodies.messageUpdated(w, 'edited text')],
-    ['conversation opened by an agent', (w: { conversation: number }) => bodies.conversationOpen(w)],
+    ['conversation opened by an agent (queued messages released)', (w: { conversation: number }) => bodies.conversationOpen(w)],
     ['contact message in an open (human) conversation', (w: { conversation: number }) => bodies.incoming({ ...w, status: 'open' }, 'anyone there?')],
     ['an event the gateway does not know', () => ({ event: 'webwidget_triggered', id: 1, account: { id: 1 }, inbox: { id: 1 } })],
-  ])('%s → 200, ignored', async (_name, make) => {
+  ])('%s → 200, not answered', async (name, make) => {
     const w = { conversation: ++conv };
     const before = await agentActions();
     const res = await deliver(signed.http, make(w), { secret: SECRET });
-    expect(res).toMatchObject({ status: 200, json: { outcome: 'ignored' } });
+    expect(res).toMatchObject({ status: 200, json: { outcome: name.includes('released') ? 'released' : 'ignored' } });
     await settle();
     expect(await agentActions()).toBe(before);
     expect(fake.requests.some((r) => r.conversationId === w.conversation)).toBe(false);

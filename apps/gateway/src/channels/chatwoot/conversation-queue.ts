@@ -111,6 +111,12 @@ export class ConversationQueue {
     await this.redis.multi().del(k.q, k.jobs).set(k.human, '1', 'EX', quietS).exec();
   }
 
+  /** A human took the conversation some other way: drop what waits, keep the in-flight answer. */
+  async release(address: { accountId: number; conversationId: number }): Promise<void> {
+    const k = this.keys(address);
+    await this.redis.del(k.q, k.jobs);
+  }
+
   /** An agent gave the conversation back to the bot. */
   async resume(address: { accountId: number; conversationId: number }): Promise<void> {
     await this.redis.del(this.keys(address).human);

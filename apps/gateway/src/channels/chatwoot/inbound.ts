@@ -9,6 +9,7 @@ import type { InboxSettings } from './config.js';
 export type Inbound =
   | { act: 'ignore'; why: string }
   | { act: 'resume' }
+  | { act: 'release' }
   | { act: 'run'; text: string }
   | { act: 'direct'; content: string; handoff: boolean };
 
@@ -27,6 +28,8 @@ export function classifyMessage(m: ChatwootMessageEvent, inbox: InboxSettings): 
 export function classifyConversation(c: ChatwootConversationEvent, inbox: InboxSettings): Inbound {
   // An agent hands the conversation back by setting it to a status the bot answers in.
   if (inbox.answerStatuses.includes(c.status)) return { act: 'resume' };
+  // Taken by a human (or resolved): messages still queued are theirs, not the bot's.
+  if (c.event === 'conversation_opened' || c.event === 'conversation_status_changed' || c.event === 'conversation_resolved') return { act: 'release' };
   return { act: 'ignore', why: `${c.event} ${c.status}` };
 }
 

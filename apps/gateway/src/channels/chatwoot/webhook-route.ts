@@ -63,13 +63,16 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
         const c = ChatwootConversationEvent.safeParse(json);
         if (!c.success) return bad(reply, d, describeZodError(c.error));
         inbound = classifyConversation(c.data, inbox);
-        if (inbound.act === 'resume') await d.queue.resume({ accountId: ids.accountId ?? 0, conversationId: c.data.id });
+        const where = { accountId: ids.accountId ?? 0, conversationId: c.data.id };
+        if (inbound.act === 'resume') await d.queue.resume(where);
+        if (inbound.act === 'release') await d.queue.release(where);
       } else {
         inbound = { act: 'ignore', why: head.data.event };
       }
-      if (inbound.act === 'ignore' || inbound.act === 'resume' || !event) {
-        d.outcomes.inc({ outcome: inbound.act === 'resume' ? 'resumed' : 'ignored' });
-        return reply.code(200).send({ ok: true, outcome: inbound.act === 'resume' ? 'resumed' : 'ignored' });
+      if (inbound.act === 'ignore' || inbound.act === 'resume' || inbound.act === 'release' || !event) {
+        const outcome = inbound.act === 'resume' ? 'resumed' : inbound.act === 'release' ? 'released' : 'ignored';
+        d.outcomes.inc({ outcome });
+        return reply.code(200).send({ ok: true, outcome });
       }
       const outcome = await accept(d, inbox, event, inbound, h('x-chatwoot-delivery'));
       d.outcomes.inc({ outcome });

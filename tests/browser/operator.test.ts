@@ -116,11 +116,13 @@ describe('operator and flow pages in a real browser', () => {
     const page = await signedIn('ops-gus', 390);
     await chatOnce(page, 'small screen [[tokens:5]]');
     expect(await page.locator('aside.sidebar').isVisible()).toBe(false);
-    await page.getByRole('button', { name: /Conversations/ }).click();
-    expect(await page.locator('aside.sidebar').isVisible()).toBe(true);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    expect(await page.getByRole('textbox', { name: 'Message' }).isVisible()).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}web-phone.png` });
+    await page.getByRole('button', { name: /Conversations/ }).click();
+    expect(await page.locator('aside.sidebar').isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: /Conversations/ }).isVisible()).toBe(true);
     await page.context().close();
   }, 120_000);
 });

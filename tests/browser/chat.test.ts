@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchChromium, type Locator, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
 import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
+import { startProxy } from './support/proxy.js';
 import { startStack, type Stack } from './support/stack.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
@@ -21,10 +22,10 @@ afterAll(async () => {
 }, 60_000);
 
 /** A fresh browser context signed in through the dev-token button as `user`. */
-async function signedIn(user: string, opts: { admin?: boolean; width?: number } = {}): Promise<Page> {
+async function signedIn(user: string, opts: { admin?: boolean; width?: number; url?: string } = {}): Promise<Page> {
   const ctx = await chrome.browser.newContext({ viewport: { width: opts.width ?? 1280, height: 860 } });
   const page = await ctx.newPage();
-  await page.goto(stack.url);
+  await page.goto(opts.url ?? stack.url);
   await page.getByLabel('User id').fill(user);
   if (opts.admin === false) await page.getByLabel('Operator (admin role)').uncheck();
   await page.getByRole('button', { name: 'Sign in with a dev token' }).click();
@@ -108,5 +109,32 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     await finished(resumed).toBe('done');
     expect((await resumed.locator('.bubble').innerText()).trim()).toBe(Array(60).fill('ok').join(' '));
     await page.context().close();
+  }, 120_000);
+
+  test('a dropped connection shows as reconnecting, then the run resumes without gaps or repeats', async () => {
+    const proxy = await startProxy(stack.url);
+    try {
+      const page = await signedIn('web-dave', { url: proxy.url });
+      // Every state the badge shows, however briefly: the reconnect may take only milliseconds.
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as { __states?: string[] }).__states = seen;
+        const badge = document.querySelector('.conn');
+        if (!badge) throw new Error('no connection badge');
+        new MutationObserver(() => seen.push(badge.getAttribute('data-state') ?? '')).observe(badge, { attributes: true });
+      });
+      const answer = await send(page, 'survive a blip [[slow:100]] [[tokens:50]]');
+      await expect.poll(() => answer.locator('.bubble').textContent(), { timeout: 30_000 }).toContain('ok');
+      expect(await answer.getAttribute('data-status')).toBe('streaming');
+      proxy.cut();
+      await finished(answer).toBe('done');
+      expect((await answer.locator('.bubble').innerText()).trim()).toBe(Array(50).fill('ok').join(' '));
+      const states = await page.evaluate(() => (window as { __states?: string[] }).__states ?? []);
+      expect(states).toContain('reconnecting');
+      expect(states.at(-1)).toBe('online');
+      await page.context().close();
+    } finally {
+      await proxy.close();
+    }
   }, 120_000);
 });

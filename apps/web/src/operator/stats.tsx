@@ -44,7 +44,7 @@ export function StatsPage(): JSX.Element {
             <Card label="Tokens" value={s.tokens.total} id="stat-tokens" sub={`${s.tokens.prompt} prompt · ${s.tokens.completion} completion`} />
           </div>
           <h2>Per day</h2>
-          <DayChart days={s.byDay} />
+          <DayChart days={fillDays(s.byDay, days)} />
           <h2>Latency and tokens</h2>
           <Bars
             title="Assistant latency"
@@ -71,6 +71,19 @@ export function StatsPage(): JSX.Element {
       )}
     </section>
   );
+}
+
+/** Every UTC day of the range, zeros included, so the chart's axis is the range and not just busy days. */
+function fillDays(byDay: ConversationStatsReply['byDay'], days: number): ConversationStatsReply['byDay'] {
+  const known = new Map(byDay.map((d) => [d.day, d]));
+  const out: ConversationStatsReply['byDay'] = [];
+  for (let i = Math.max(days, 1) - 1; i >= 0; i--) {
+    const day = new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10);
+    out.push(known.get(day) ?? { day, conversations: 0, messages: 0 });
+  }
+  // A day the server counted that falls outside (clock skew) still shows.
+  for (const d of byDay) if (!out.some((o) => o.day === d.day)) out.push(d);
+  return out.sort((a, b) => a.day.localeCompare(b.day));
 }
 
 function Card({ label, value, sub, id }: { label: string; value: number | string; sub?: string; id: string }): JSX.Element {

@@ -167,7 +167,7 @@ export function sign(secret: string, timestamp: number, raw: Buffer | string): s
 }
 
 export async function deliver(gatewayUrl: string, body: unknown, o: DeliverOpts = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  let raw = Buffer.from(JSON.stringify(body));
+  let raw: Buffer = Buffer.from(JSON.stringify(body));
   const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-chatwoot-delivery': o.delivery ?? randomUUID() };
   if (o.secret) {

@@ -133,6 +133,12 @@ describe('hand-off to a human', () => {
     await waitFor(() => fake.status(c) === 'open' || null, { timeoutMs: 15_000, what: 'opened' });
     expect(fake.posted(c)).toHaveLength(1);
     expect(fake.posted(c)[0]).toMatch(/person from our team/);
+    // No run took this turn; the gateway saved it, so the Parley transcript is complete.
+    const history = await waitFor(async () => {
+      const h = await gw.gw.ctx.bus.call('conversation.get_history', { conversationId: `cw:1:${c}`, limit: 10 }, { tenantId: 't-cw' });
+      return h.messages.length === 2 ? h : null;
+    }, { timeoutMs: 15_000, what: 'saved turn' });
+    expect(history.messages.map((m) => [m.role, m.content])).toEqual([['user', 'Can I talk to a real person please?'], ['assistant', fake.posted(c)[0]]]);
   });
 });
 

@@ -11,6 +11,10 @@ export async function startJob(bus: Bus<Catalog>, job: Job): Promise<void> {
   if (job.contactId !== null) meta.userId = `chatwoot:contact:${job.address.accountId}:${job.contactId}`;
   if (job.kind === 'direct') {
     const { accountId, inboxId, conversationId: cw } = job.address;
+    // No run saves this turn, so the gateway does: operators read the whole chat in Parley too.
+    const base = { conversationId, channel: 'chatwoot' as const, runId: job.runId };
+    await bus.send('conversation.save_message', { ...base, messageId: `${job.runId}:user`, role: 'user', content: job.text ?? '' }, { ...meta, actionId: `cw-save:${job.runId}:user` });
+    await bus.send('conversation.save_message', { ...base, messageId: `${job.runId}:answer`, role: 'assistant', content: job.content ?? '', metadata: { direct: true, handoff: job.handoff ?? false } }, { ...meta, actionId: `cw-save:${job.runId}:answer` });
     await bus.send('channel.chatwoot.send', { runId: job.runId, accountId, inboxId, conversationId: cw, content: job.content ?? '', handoff: job.handoff ?? false }, { ...meta, actionId: `cw-send:${job.runId}` });
     return;
   }

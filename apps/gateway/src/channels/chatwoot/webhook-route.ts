@@ -90,7 +90,7 @@ async function accept(d: WebhookDeps, inbox: InboxSettings, m: ChatwootMessageEv
     agentId: inbox.agentId,
     address,
     contactId: m.sender?.id ?? null,
-    ...(inbound.act === 'run' ? { text: inbound.text } : { content: inbound.content, handoff: inbound.handoff }),
+    ...(inbound.act === 'run' ? { text: inbound.text } : { text: (m.content ?? '').trim() || `[${m.attachments?.[0]?.file_type ?? 'attachment'}]`, content: inbound.content, handoff: inbound.handoff }),
   };
   const queued = await d.queue.enqueue(job, deliveryId?.slice(0, 128));
   if (queued.state !== 'start') return queued.state;

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { launchChromium, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
 import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -63,6 +63,11 @@ describe('operator and flow pages in a real browser', () => {
     expect(await answer.locator('[data-testid="latency"]').innerText()).toMatch(/^\d+ ms$/);
     expect(page.url()).toContain(conversationId);
 
+    // Each answer links to its run: the record and the timeline replayed from the run's event log.
+    await answer.getByRole('link', { name: 'run' }).click();
+    await expect.poll(() => page.locator('.run').getAttribute('data-state'), { timeout: 30_000 }).toBe('SUCCESS');
+    expect(await page.locator('.facts .pill').first().innerText()).toBe('SUCCEEDED');
+
     await page.getByRole('link', { name: 'Stats', exact: true }).click();
     await expect.poll(() => page.getByTestId('stat-conversations').innerText(), { timeout: 30_000 }).toBe('1');
     expect(Number(await page.getByTestId('stat-messages').innerText())).toBe(2);
@@ -124,5 +129,40 @@ describe('operator and flow pages in a real browser', () => {
     expect(await page.locator('aside.sidebar').isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: /Conversations/ }).isVisible()).toBe(true);
     await page.context().close();
+  }, 120_000);
+
+  test('an agent edited on the agents page answers with its new tools', async () => {
+    const page = await signedIn('ops-hana');
+    await chatOnce(page, 'What time is it? [[tool:current_time]]');
+    expect(await page.locator('article.turn-assistant .step').count()).toBeGreaterThan(0);
+
+    await page.goto(`${stack.url}/#/ops/agents`);
+    const tools = page.getByLabel('Tools (comma-separated)');
+    await expect.poll(() => tools.inputValue(), { timeout: 30_000 }).toContain('current_time');
+    const original = await page.evaluate(async () => {
+      const res = await fetch('/api/v1/agents', { headers: { authorization: `Bearer ${localStorage.getItem('parley.token')}` } });
+      const a = ((await res.json()) as { agents: Array<{ agentId: string; isDefault: boolean; tools: string[]; systemPrompt: string }> }).agents.find((x) => x.isDefault);
+      return a && { agentId: a.agentId, tools: a.tools, systemPrompt: a.systemPrompt };
+    });
+    // The agent is shared by this file's tests: put it back whatever happens.
+    onTestFinished(() =>
+      page.evaluate(async (a) => {
+        if (!a) return;
+        const headers = { authorization: `Bearer ${localStorage.getItem('parley.token')}`, 'content-type': 'application/json' };
+        await fetch(`/api/v1/agents/${a.agentId}`, { method: 'PUT', headers, body: JSON.stringify({ tools: a.tools, systemPrompt: a.systemPrompt }) });
+      }, original).then(() => page.context().close()),
+    );
+    await tools.fill('search_knowledge');
+    await page.getByLabel('System prompt').fill('You are terse.');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toBe('Saved.');
+    await page.reload();
+    await expect.poll(() => page.getByLabel('System prompt').inputValue(), { timeout: 30_000 }).toBe('You are terse.');
+
+    await page.getByRole('button', { name: 'Chat with this agent' }).click();
+    await expect.poll(() => page.locator('article.turn').count(), { timeout: 30_000 }).toBe(0);
+    await chatOnce(page, 'What time is it? [[tool:current_time]]');
+    // current_time is no longer offered to the model, so no step calls it.
+    expect(await page.locator('article.turn-assistant .step-name', { hasText: 'current_time' }).count()).toBe(0);
   }, 120_000);
 });

@@ -114,7 +114,7 @@ function conversation(w: Where, lastMessage: Record<string, unknown>) {
     meta: { sender: contact, assignee: null, team: null, hmac_verified: false },
     labels: [],
     // Inside conversation.messages[] Chatwoot uses the enum integer and unix seconds.
-    messages: [{ ...lastMessage, message_type: lastMessage['message_type'] === 'incoming' ? 0 : lastMessage['message_type'] === 'outgoing' ? 1 : 2, created_at: Math.floor(Date.now() / 1000) }],
+    messages: [{ ...lastMessage, account_id: w.account ?? 1, inbox_id: w.inbox ?? 1, conversation_id: w.conversation, message_type: lastMessage['message_type'] === 'incoming' ? 0 : lastMessage['message_type'] === 'outgoing' ? 1 : 2, created_at: Math.floor(Date.now() / 1000) }],
   };
 }
 
@@ -145,8 +145,9 @@ export const bodies = {
   messageUpdated: (w: Where, content: string) => message(w, { content, type: 'incoming', sender: contact, event: 'message_updated' }),
   attachmentOnly: (w: Where, fileType = 'image') =>
     message(w, { content: null, type: 'incoming', sender: contact, attachments: [{ id: 77, message_id: 0, file_type: fileType, account_id: w.account ?? 1, extension: null, data_url: 'https://chatwoot.example/rails/active_storage/x.jpg', thumb_url: '', file_size: 48213 }] }),
-  conversationOpen: (w: Where) => ({ event: 'conversation_status_changed', ...conversation({ ...w, status: 'open' }, { id: 1, content: 'x', message_type: 'incoming' }), account: { id: w.account ?? 1 }, changed_attributes: [{ status: { previous_value: 'pending', current_value: 'open' } }] }),
-  conversationPending: (w: Where) => ({ event: 'conversation_status_changed', ...conversation({ ...w, status: 'pending' }, { id: 1, content: 'x', message_type: 'incoming' }), account: { id: w.account ?? 1 } }),
+  // Conversation events are the conversation itself: no top-level account (its messages carry account_id).
+  conversationOpen: (w: Where) => ({ event: 'conversation_status_changed', ...conversation({ ...w, status: 'open' }, { id: 1, content: 'x', message_type: 'incoming' }), changed_attributes: [{ status: { previous_value: 'pending', current_value: 'open' } }] }),
+  conversationPending: (w: Where) => ({ event: 'conversation_status_changed', ...conversation({ ...w, status: 'pending' }, { id: 1, content: 'x', message_type: 'incoming' }), changed_attributes: [{ status: { previous_value: 'open', current_value: 'pending' } }] }),
 };
 
 // ---- delivering them ------------------------------------------------------------------------

@@ -47,6 +47,11 @@ export class InboxStore {
       const row = this.rows.get(key(accountId, inboxId));
       if (row) return row.enabled ? row : null;
     }
+    if (accountId === null && inboxId !== null) {
+      // Inbox ids are unique within a Chatwoot installation; events without an account still find theirs.
+      const row = [...this.rows.values()].find((r) => r.inboxId === inboxId);
+      if (row) return row.enabled ? row : null;
+    }
     const f = this.fallback;
     if (!f) return null;
     if (f.accountId !== null && (f.accountId !== accountId || f.inboxId !== inboxId)) return null;

@@ -36,6 +36,8 @@ export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chat
     if (!inbox) {
       const why = `no Chatwoot inbox ${data.accountId}/${data.inboxId} is configured on this gateway`;
       await deadLetter(d, data, ctx, 'not_found', why);
+      const next = await d.queue.advance(data, data.runId);
+      if (next) await startJob(d.bus, next);
       throw new ActionError('not_found', why);
     }
     const base = `${d.prefix}:chatwoot:{run:${data.runId}}`;

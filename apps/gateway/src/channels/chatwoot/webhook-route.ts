@@ -63,7 +63,7 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
         const c = ChatwootConversationEvent.safeParse(json);
         if (!c.success) return bad(reply, d, describeZodError(c.error));
         inbound = classifyConversation(c.data, inbox);
-        const where = { accountId: ids.accountId ?? 0, conversationId: c.data.id };
+        const where = { accountId: ids.accountId ?? inbox.accountId ?? 0, conversationId: c.data.id };
         if (inbound.act === 'resume') await d.queue.resume(where);
         if (inbound.act === 'release') await d.queue.release(where);
       } else {
@@ -121,7 +121,10 @@ function peekIds(json: unknown): { accountId: number | null; inboxId: number | n
   };
   const account = isRecord(o['account']) ? o['account']['id'] : undefined;
   const inbox = isRecord(o['inbox']) ? o['inbox']['id'] : undefined;
-  return { accountId: num(account, o['account_id'], conv['account_id']), inboxId: num(inbox, o['inbox_id'], conv['inbox_id']) };
+  // Conversation events carry no account; their last message does.
+  const messages = Array.isArray(o['messages']) ? o['messages'] : [];
+  const last = isRecord(messages[0]) ? messages[0]['account_id'] : undefined;
+  return { accountId: num(account, o['account_id'], conv['account_id'], last), inboxId: num(inbox, o['inbox_id'], conv['inbox_id']) };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

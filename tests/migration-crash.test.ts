@@ -4,7 +4,7 @@ import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { pgTest, redisUrl, spawnTs, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, migrationMain, readAllArchivedMessages, seedConversation, startMigration, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
+import { archiveCounts, conversationStore, migrationMain, readAllArchivedMessages, seedConversation, startMigration, statsAfter, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
 
 const started: MigrationProcess[] = [];
 afterEach(async () => {
@@ -46,7 +46,7 @@ describe('kill -9 during migration', () => {
     }
     const bus = createBus({ catalog, service: 'test', redis: redisUrl, prefix });
     try {
-      expect(await bus.call('migration.get_stats', {}, { tenantId: 't1' })).toMatchObject({ migratedConversations: 4, migratedMessages: 100, pending: 0 });
+      expect(await statsAfter(bus, 4)).toMatchObject({ migratedConversations: 4, migratedMessages: 100, pending: 0 });
     } finally {
       await bus.close(0);
     }

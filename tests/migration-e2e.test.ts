@@ -8,8 +8,14 @@ import {
   archiveCounts,
   conversationStore,
   getArchivedConversation,
+  message,
   readAllArchivedMessages,
-  message, seedConversation, startMigration, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
+  seedConversation,
+  startMigration,
+  statsAfter,
+  uid,
+  type MigrationProcess,
+} from '../apps/migration/src/testing/harness.js';
 
 const started: MigrationProcess[] = [];
 const buses: Array<Bus<Catalog>> = [];
@@ -45,9 +51,13 @@ describe('migration service', () => {
       const { base: _base, dueAt: _dueAt, ...record } = hot.meta;
       expect(await getArchivedConversation(store.db, id)).toEqual(record);
     }
-    expect(await bus.call('migration.get_stats', {}, meta)).toEqual({ migratedConversations: 3, migratedMessages: 45, failed: 0, pending: 0, oldestDueAgeMs: 0 });
+    expect(await statsAfter(bus, 3)).toEqual({ migratedConversations: 3, migratedMessages: 45, failed: 0, pending: 0, oldestDueAgeMs: 0 });
     expect((await archiveCounts(db.pool, ids)).duplicateSeqs).toBe(0);
-    const metrics = await (await fetch(`http://127.0.0.1:${p.port()}/metrics`)).text();
+    // The loop's metrics are counted when its tick ends.
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${p.port()}/metrics`)).text();
+      return /parley_migration_messages_total\{[^}]*\} 45\n/.test(text) ? text : null;
+    });
     expect(metrics).toMatch(/parley_migration_conversations_total\{[^}]*outcome="migrated"[^}]*\} 3\n/);
     expect(metrics).toMatch(/parley_migration_messages_total\{[^}]*\} 45\n/);
     expect(metrics).toMatch(/parley_migration_due\{[^}]*\} 0\n/);
@@ -97,7 +107,7 @@ describe('migration service', () => {
 
     expect(await bus.call('migration.start_loop', {}, meta)).toEqual({ running: true });
     await waitFor(async () => (await store.hot.getMeta(id)) === null, { what: 'migration after start_loop' });
-    expect(await bus.call('migration.get_stats', {}, meta)).toMatchObject({ migratedConversations: 1, migratedMessages: 3, pending: 0, oldestDueAgeMs: 0 });
+    expect(await statsAfter(bus, 1)).toMatchObject({ migratedConversations: 1, migratedMessages: 3, pending: 0, oldestDueAgeMs: 0 });
   });
 
   pgTest('a conversation saved to again after migration re-opens hot and the next migration adds only the new messages', async ({ prefix, redis, db }) => {

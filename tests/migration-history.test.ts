@@ -6,7 +6,7 @@ import { createBus, type Bus } from '@parley/bus';
 import { catalog, type Catalog, type GetHistoryReply, type HistoryMessage } from '@parley/contracts';
 import { pgTest, redisUrl, spawnTs, waitFor, type TsProcess } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, startMigration, uid } from '../apps/migration/src/testing/harness.js';
+import { archiveCounts, startMigration, statsAfter, uid } from '../apps/migration/src/testing/harness.js';
 
 const conversationMain = fileURLToPath(new URL('../apps/conversation/src/main.ts', import.meta.url));
 const started: TsProcess[] = [];
@@ -88,6 +88,6 @@ describe('history across migration', () => {
     await waitFor(async () => (await redis.exists(`${prefix}:{conv:${id}}:meta`)) === 0, { what: 'the second migration' });
     expect(await archiveCounts(db.pool, [id])).toMatchObject({ messages: 121, duplicateSeqs: 0 });
     expect((await fullHistory(bus, id)).messages).toEqual(reopened.messages);
-    expect(await bus.call('migration.get_stats', {}, meta)).toMatchObject({ migratedConversations: 2, migratedMessages: 121, failed: 0 });
+    expect(await statsAfter(bus, 2)).toMatchObject({ migratedConversations: 2, migratedMessages: 121, failed: 0 });
   });
 });

@@ -4,7 +4,7 @@ import { createBus } from '@parley/bus';
 import { ActionError, catalog } from '@parley/contracts';
 import { pgTest, redisUrl, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, pgProxy, seedConversation, startMigration, uid, type MigrationProcess, type PgProxy } from '../apps/migration/src/testing/harness.js';
+import { archiveCounts, conversationStore, pgProxy, seedConversation, startMigration, statsAfter, uid, type MigrationProcess, type PgProxy } from '../apps/migration/src/testing/harness.js';
 
 const started: MigrationProcess[] = [];
 const proxies: PgProxy[] = [];
@@ -60,7 +60,7 @@ describe('PostgreSQL unavailable', () => {
       await waitFor(async () => (await store.hot.dueCount()) === 0, { timeoutMs: 20_000, what: 'the backlog to drain after recovery' });
       expect(await archiveCounts(db.pool, ids)).toMatchObject({ conversations: 60, messages: 60 * 120, duplicateSeqs: 0 });
       expect((await p.readyz()).status).toBe(200);
-      expect(await bus.call('migration.get_stats', {}, { tenantId: 't1' })).toMatchObject({ migratedConversations: 60, migratedMessages: 7200, pending: 0 });
+      expect(await statsAfter(bus, 60)).toMatchObject({ migratedConversations: 60, migratedMessages: 7200, pending: 0 });
     } finally {
       await bus.close(0);
     }

@@ -4,7 +4,7 @@ import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { pgTest, redisUrl, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, message, migrationPausedKey, readAllArchivedMessages, seedConversation, startMigration, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
+import { archiveCounts, conversationStore, message, migrationPausedKey, readAllArchivedMessages, seedConversation, startMigration, statsAfter, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
 
 const started: MigrationProcess[] = [];
 afterEach(async () => {
@@ -41,8 +41,10 @@ describe('replicas racing', () => {
 
       const counts = await archiveCounts(db.pool, ids);
       expect(counts).toMatchObject({ conversations: 300, messages: expected, duplicateSeqs: 0 });
-      const stats = await bus.call('migration.get_stats', {}, { tenantId: 't1' });
+      const stats = await statsAfter(bus, 300);
       expect(stats).toMatchObject({ migratedConversations: 300, migratedMessages: expected, failed: 0, pending: 0 });
+      // Each replica logs its batch when the batch ends, a moment after the due set emptied.
+      await waitFor(() => started.map(migratedBy).reduce((x, y) => x + y, 0) >= 300, { what: 'both replicas to log their last batch' });
       const [a, b] = started.map(migratedBy);
       expect(a! + b!).toBe(300);
       expect(Math.min(a!, b!)).toBeGreaterThan(30); // both really raced for the same backlog
@@ -90,7 +92,7 @@ describe('replicas racing', () => {
     }
     expect(total).toBeGreaterThan(100);
     expect((await archiveCounts(db.pool, ids)).duplicateSeqs).toBe(0);
-    const reopenedAndMigratedAgain = started.map(migratedBy).reduce((s, n) => s + n, 0);
-    expect(reopenedAndMigratedAgain).toBeGreaterThan(ids.length);
+    // Re-opened conversations were migrated again (logged when each replica's batch ends).
+    await waitFor(() => started.map(migratedBy).reduce((x, y) => x + y, 0) > ids.length, { what: 'migrations of re-opened conversations' });
   });
 });

@@ -6,7 +6,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ConversationStore, HotStore, type AppendInput } from '@parley/conversation-store';
 import { createDb } from '@parley/db/client';
-import { redisUrl, spawnTs, type TsProcess } from '@parley/testing/tools';
+import { redisUrl, spawnTs, waitFor, type TsProcess } from '@parley/testing/tools';
+import type { Bus } from '@parley/bus';
+import type { Catalog, MigrationStats } from '@parley/contracts';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 
@@ -44,6 +46,20 @@ export async function startMigration(env: Record<string, string>): Promise<Migra
       return { status: res.status, body: (await res.json()) as { status: string; reasons?: string[]; checks: Record<string, string> } };
     },
   };
+}
+
+/**
+ * Stats once `conversations` migrations were counted: the counters move just after the hot copy is
+ * deleted, so a test that saw the copy disappear may read them a moment early.
+ */
+export async function statsAfter(bus: Bus<Catalog>, conversations: number): Promise<MigrationStats> {
+  return waitFor(
+    async () => {
+      const s = await bus.call('migration.get_stats', {}, { tenantId: 'ops' });
+      return s.migratedConversations >= conversations ? s : null;
+    },
+    { what: `stats to count ${conversations} migrated conversations` },
+  );
 }
 
 export function conversationStore(redis: Redis, prefix: string, pool: pg.Pool, idleMs = 60 * 60_000): ConversationStore {

@@ -1,0 +1,69 @@
+// What happens when: a kill -9 of a random replica every few seconds, one Redis restart at about a
+// third of the run and one PostgreSQL cut at about two thirds; never both gateways down at once.
+import type { ChaosRedis } from './redis.js';
+import type { PgProxy } from './pg-proxy.js';
+import type { Replica } from './services.js';
+
+export interface ChaosEvent {
+  atS: number;
+  what: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+export async function runChaos(o: {
+  targets: Replica[];
+  redis: ChaosRedis;
+  redisSignal: 'SIGTERM' | 'SIGKILL';
+  pg: PgProxy;
+  t0: number;
+  endAt: number;
+  everyMs: number;
+  say: (m: string) => void;
+}): Promise<ChaosEvent[]> {
+  const events: ChaosEvent[] = [];
+  const note = (what: string) => {
+    const atS = Math.round((performance.now() - o.t0) / 100) / 10;
+    events.push({ atS, what });
+    o.say(`t=${atS}s ${what}`);
+  };
+  const restarts: Array<Promise<void>> = [];
+  const span = o.endAt - o.t0;
+  let redisDone = false;
+  let pgDone = false;
+  for (let tick = 1; tick <= 100; tick++) {
+    await sleep(o.t0 + tick * o.everyMs - performance.now());
+    if (performance.now() > o.endAt - 5_000) break; // the last seconds let in-flight work finish
+    const elapsed = performance.now() - o.t0;
+    if (!redisDone && elapsed > span * 0.33) {
+      redisDone = true;
+      note(`redis: ${o.redisSignal === 'SIGKILL' ? 'kill -9' : 'SIGTERM (AOF fsynced)'}, down 2 s, restarted from its AOF`);
+      await o.redis.restart(o.redisSignal, 2_000);
+      note('redis: back');
+      continue;
+    }
+    if (!pgDone && elapsed > span * 0.66) {
+      pgDone = true;
+      note('postgres: proxy cut (connections reset, new ones refused) for 4 s');
+      await o.pg.cut(4_000);
+      note('postgres: proxy open again');
+      continue;
+    }
+    const gatewaysUp = o.targets.filter((t) => t.app === 'gateway' && t.up).length;
+    const candidates = o.targets.filter((t) => t.up && (t.app !== 'gateway' || gatewaysUp > 1));
+    const victim = candidates[Math.floor(Math.random() * candidates.length)];
+    if (!victim) continue;
+    note(`kill -9 ${victim.label} (pid ${victim.child?.pid})`);
+    await victim.kill9();
+    restarts.push(
+      sleep(1_000)
+        .then(() => victim.start())
+        .then(
+          () => note(`${victim.label} restarted`),
+          (err: Error) => note(`${victim.label} failed to restart: ${err.message}`),
+        ),
+    );
+  }
+  await Promise.all(restarts);
+  return events;
+}

@@ -24,7 +24,7 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-export async function startServices(prefix: string, databaseUrl: string): Promise<Services> {
+export async function startServices(prefix: string, databaseUrl: string, opts: { query?: boolean } = {}): Promise<Services> {
   const model = await startDevModelServer({ tokenDelayMs: 0 });
   const env = {
     REDIS_URL: redisUrl,
@@ -41,6 +41,7 @@ export async function startServices(prefix: string, databaseUrl: string): Promis
     spawnTs(`${root}apps/conversation/src/main.ts`, { ...env, INSTANCE_ID: `conv-${prefix}` }),
     spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, INSTANCE_ID: `agent-${prefix}` }),
   ];
+  if (opts.query) procs.push(spawnTs(`${root}apps/query/src/main.ts`, { ...env, INSTANCE_ID: `query-${prefix}` }));
   await Promise.all(procs.map((p) => p.waitForOutput('"msg":"ready"', 30_000)));
   return {
     model,

@@ -16,6 +16,7 @@ import type { GatewayContext } from './context.js';
 import type { GatewayConfig } from './env.js';
 import { createGatewayMetrics } from './metrics.js';
 import { registerOpenApi } from './rest/openapi.js';
+import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
 import { registerWebUi } from './web/serve-ui.js';
@@ -100,6 +101,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
   registerDevTokenRoute(app, config.auth, base.mode);
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
+  registerKnowledgeRoutes(app, ctx);
   const chatwoot = await registerChatwoot(app, ctx, metrics.registry);
   registerHealthRoutes(app, health, metrics.registry);
   await registerWebUi(app);

@@ -60,10 +60,23 @@ type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
 interface QueueScripts {
   chatwootEnqueue: ScriptCall;
   chatwootAdvance: ScriptCall;
+  chatwootRekick: ScriptCall;
 }
+
+// A head whose start is older than the stall limit is started again (its run or send was lost).
+const REKICK = `
+local head = redis.call('LINDEX', KEYS[1], 0)
+if not head then return {0} end
+local kicked = tonumber(redis.call('HGET', KEYS[2], 'k:' .. head) or '0')
+if tonumber(ARGV[1]) - kicked <= tonumber(ARGV[2]) then return {1} end
+redis.call('HSET', KEYS[2], 'k:' .. head, ARGV[1])
+return {2, redis.call('HGET', KEYS[2], head)}
+`;
 
 export class ConversationQueue {
   private readonly scripts: QueueScripts;
+  /** Conversations with a job in flight, scored by when it started: what the stall sweep looks at. */
+  private readonly active: string;
 
   constructor(
     private readonly redis: Redis,
@@ -75,8 +88,33 @@ export class ConversationQueue {
     if (!('chatwootEnqueue' in redis)) {
       redis.defineCommand('chatwootEnqueue', { numberOfKeys: 5, lua: ENQUEUE });
       redis.defineCommand('chatwootAdvance', { numberOfKeys: 2, lua: ADVANCE });
+      redis.defineCommand('chatwootRekick', { numberOfKeys: 2, lua: REKICK });
     }
     this.scripts = redis as unknown as QueueScripts;
+    this.active = `${prefix}:chatwoot:active`;
+  }
+
+  /**
+   * The index lives in its own slot, so it cannot change in the conversation's script; it is only a
+   * hint for the sweep (which re-checks under the script), so it is updated without waiting.
+   */
+  private track(a: { accountId: number; conversationId: number }, inFlight: boolean): void {
+    const member = `${a.accountId}:${a.conversationId}`;
+    void (inFlight ? this.redis.zadd(this.active, Date.now(), member) : this.redis.zrem(this.active, member)).catch(() => {});
+  }
+
+  /** Heads that stayed unanswered past the stall limit, re-armed for one caller to start again. */
+  async sweep(limit = 50): Promise<Job[]> {
+    const members = await this.redis.zrangebyscore(this.active, '-inf', Date.now() - this.stallMs, 'LIMIT', 0, limit);
+    const jobs: Job[] = [];
+    for (const member of members) {
+      const [accountId, conversationId] = member.split(':').map(Number) as [number, number];
+      const k = this.keys({ accountId, conversationId });
+      const [code, job] = (await this.scripts.chatwootRekick(k.q, k.jobs, Date.now(), this.stallMs)) as [number, string?];
+      this.track({ accountId, conversationId }, code !== 0);
+      if (code === 2 && job) jobs.push(JSON.parse(job) as Job);
+    }
+    return jobs;
   }
 
   private keys(a: { accountId: number; conversationId: number }) {
@@ -93,6 +131,7 @@ export class ConversationQueue {
     if (code === -1 || code === -2) return { state: 'duplicate' };
     if (code === -3) return { state: 'handed_off' };
     if (code === 0) return { state: 'queued' };
+    this.track(job.address, true);
     if (res[1] === job.runId) return { state: 'start', job };
     const stalled = await this.redis.hget(k.jobs, res[1] ?? '');
     return stalled ? { state: 'start', job: JSON.parse(stalled) as Job } : { state: 'queued' };
@@ -102,6 +141,7 @@ export class ConversationQueue {
   async advance(address: { accountId: number; conversationId: number }, runId: string): Promise<Job | null> {
     const k = this.keys(address);
     const next = (await this.scripts.chatwootAdvance(k.q, k.jobs, runId, Date.now())) as string | null;
+    if (next || (await this.redis.llen(k.q)) === 0) this.track(address, next !== null);
     return next ? (JSON.parse(next) as Job) : null;
   }
 
@@ -109,12 +149,14 @@ export class ConversationQueue {
   async handOver(address: { accountId: number; conversationId: number }, quietS: number): Promise<void> {
     const k = this.keys(address);
     await this.redis.multi().del(k.q, k.jobs).set(k.human, '1', 'EX', quietS).exec();
+    this.track(address, false);
   }
 
   /** A human took the conversation some other way: drop what waits, keep the in-flight answer. */
   async release(address: { accountId: number; conversationId: number }): Promise<void> {
     const k = this.keys(address);
     await this.redis.del(k.q, k.jobs);
+    this.track(address, false);
   }
 
   /** An agent gave the conversation back to the bot. */

@@ -8,6 +8,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext } from '../../context.js';
 import { ChatwootApi } from './chatwoot-api.js';
 import { ConversationQueue } from './conversation-queue.js';
+import { conversationKey, startJob } from './dispatch.js';
 import { InboxStore } from './inbox-store.js';
 import { registerInboxRoutes } from './inboxes-route.js';
 import { chatwootSendHandler } from './send-handler.js';
@@ -33,5 +34,19 @@ export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext
   await registerWebhookRoute(app, { bus: ctx.bus, store, queue, config, log, outcomes });
   registerInboxRoutes(app, ctx.verifier, store);
   ctx.bus.handle('gateway', { 'channel.chatwoot.send': chatwootSendHandler({ bus: ctx.bus, redis: ctx.redis, prefix: ctx.base.busPrefix, store, api, queue, ttlS: config.dedupeTtlS }) });
-  return { store, close: () => store.close() };
+  // Every replica sweeps; the re-arm script lets only one of them restart a given stalled head.
+  const sweeper = setInterval(() => {
+    queue
+      .sweep()
+      .then((jobs) => Promise.all(jobs.map((job) => startJob(ctx.bus, job).then(() => log.warn({ runId: job.runId, conversation: conversationKey(job.address) }, 'restarted a chatwoot conversation whose answer never came')))))
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'chatwoot stall sweep failed'));
+  }, Math.max(250, Math.min(config.stallMs / 3, 60_000)));
+  sweeper.unref();
+  return {
+    store,
+    close: () => {
+      clearInterval(sweeper);
+      return store.close();
+    },
+  };
 }

@@ -51,7 +51,10 @@ export async function runChaos(o: {
     }
     const gatewaysUp = o.targets.filter((t) => t.app === 'gateway' && t.up).length;
     const candidates = o.targets.filter((t) => t.up && (t.app !== 'gateway' || gatewaysUp > 1));
-    const victim = candidates[Math.floor(Math.random() * candidates.length)];
+    // Random among the least-killed, so every kind of replica dies at least once in a short run.
+    const fewest = Math.min(...candidates.map((c) => c.kills));
+    const pool = candidates.filter((c) => c.kills === fewest);
+    const victim = pool[Math.floor(Math.random() * pool.length)];
     if (!victim) continue;
     note(`kill -9 ${victim.label} (pid ${victim.child?.pid})`);
     await victim.kill9();

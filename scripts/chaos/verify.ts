@@ -79,7 +79,7 @@ export async function verify(o: { bus: Bus<Catalog>; db: pg.Client; redis: Redis
   const convs = new Map<string, Accepted[]>();
   for (const r of runs) convs.set(r.conversationId, [...(convs.get(r.conversationId) ?? []), r]);
 
-  const counts = { accepted: runs.length, conversations: convs.size, answered: 0, failed_recorded: 0, user_rows: 0, answer_rows: 0, missing_run_record: 0 };
+  const counts = { accepted: runs.length, conversations: convs.size, answered: 0, answered_but_run_failed: 0, failed_recorded: 0, user_rows: 0, answer_rows: 0, missing_run_record: 0 };
   for (const [conversationId, list] of convs) {
     const history = await fullHistory(o.bus, list[0]!.tenantId, conversationId);
     for (const r of list) {
@@ -92,7 +92,11 @@ export async function verify(o: { bus: Bus<Catalog>; db: pg.Client; redis: Redis
       const failed = st?.status === 'FAILED' || st?.status === 'CANCELLED';
       if (users > 1) violations.push(`run ${r.runId}: ${users} user rows`);
       if (answers > 1) violations.push(`run ${r.runId}: ${answers} answer rows`);
-      if (users === 1 && answers === 1) counts.answered++;
+      if (users === 1 && answers === 1) {
+        counts.answered++;
+        // The answer was saved but the run was then failed (worker_lost on a redelivery): the user saw an error and the history shows an answer.
+        if (failed) counts.answered_but_run_failed++;
+      }
       else if (failed) counts.failed_recorded++;
       else violations.push(`run ${r.runId} (conversation ${conversationId}): ${users} user row(s), ${answers} answer row(s), run ${st ? st.status : 'not recorded'}`);
     }

@@ -19,7 +19,12 @@ export const searchKnowledge = defineTool({
   args: z.object({ query: z.string().min(1).max(4_000).describe('what to look for'), topK: z.number().int().min(1).max(10).optional() }),
   async run({ query, topK }, ctx) {
     const reply = await ctx.bus.call('query.search', { query, topK: topK ?? 4 }, ctx.meta, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
-    return { hits: reply.hits.map((h) => ({ title: h.title, source: h.source, text: h.text.slice(0, 1_500), score: Math.round(h.score * 1000) / 1000 })) };
+    if (reply.hits.length === 0) return { hits: [], note: 'The knowledge base has nothing relevant to this question: say so plainly instead of guessing.' };
+    // Numbered, so the answer can cite [n] and the operator can trace every claim to its document.
+    return {
+      hits: reply.hits.map((h, i) => ({ ref: i + 1, title: h.title, source: h.source, text: h.text.slice(0, 1_500), score: Math.round(h.score * 1000) / 1000 })),
+      instructions: 'Answer only from these passages and cite each one you use as [ref] with its title.',
+    };
   },
 });
 

@@ -5,6 +5,7 @@
  */
 import { ParleyClient, RunFailedError, type RunStream, type WebSocketCtor, type Welcome } from '@parley/client';
 import type { Session } from '../lib/auth.js';
+import { rememberRun } from '../lib/recent-runs.js';
 import { signal } from '../lib/signal.js';
 import { applyFrame, turnsFromHistory, type Turn } from './transcript.js';
 
@@ -96,6 +97,7 @@ export class ChatStore {
       const conversationId = this.conversationId.get() ?? undefined;
       const run = await this.client.chat(text, conversationId ? { id, conversationId } : { id });
       sessionStorage.setItem(ACTIVE_RUN, JSON.stringify({ runId: run.runId, conversationId: run.conversationId }));
+      rememberRun(run.runId, `chat: ${text.length > 60 ? `${text.slice(0, 59)}…` : text}`);
       void this.stream(run);
     } catch (err) {
       this.error.set((err as Error).message);

@@ -4,7 +4,8 @@ import { useState } from 'preact/hooks';
 import { api, get } from '../lib/api.js';
 import { useRunEvents } from '../lib/run-events.js';
 import { useAsync } from '../lib/use-async.js';
-import { rememberRun, RunView } from '../ui/run-view.js';
+import { rememberRun } from '../lib/recent-runs.js';
+import { RunView } from '../ui/run-view.js';
 import { initialValues, SchemaFields, toInput, type FormValues, type JsonSchema } from './schema-form.js';
 
 /** Pick a flow, fill the form generated from its input schema, run it over REST and watch it over SSE. */

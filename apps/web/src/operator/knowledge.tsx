@@ -1,7 +1,7 @@
 import type { DocumentInfo, SearchHit } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { api, ApiError, get } from '../lib/api.js';
+import { api, ApiError, get, query } from '../lib/api.js';
 import { useAsync } from '../lib/use-async.js';
 
 const BASE = '/knowledge/documents';
@@ -46,7 +46,7 @@ export function KnowledgePage(): JSX.Element {
     e.preventDefault();
     if (!q.trim()) return;
     try {
-      setHits((await api<{ hits: SearchHit[] }>('POST', '/knowledge/search', { query: q.trim(), topK: 5 })).hits);
+      setHits((await get<{ hits: SearchHit[] }>(`/knowledge/search${query({ q: q.trim(), topK: 5 })}`)).hits);
     } catch (err) {
       setMsg(`Search failed: ${(err as Error).message}`);
     }

@@ -5,7 +5,8 @@ import { ApiError, get, query } from '../lib/api.js';
 import { href, navigate } from '../lib/router.js';
 import { useRunEvents } from '../lib/run-events.js';
 import { useAsync } from '../lib/use-async.js';
-import { recentRuns, RunView } from '../ui/run-view.js';
+import { recentRuns } from '../lib/recent-runs.js';
+import { RunView } from '../ui/run-view.js';
 
 export function RunsPage({ runId }: { runId: string | null }): JSX.Element {
   return runId ? <RunDetail runId={runId} /> : <RunList />;

@@ -1,4 +1,4 @@
-import { HotStore, migrationDueKey } from '@parley/conversation-store';
+import { getArchivedConversation, HotStore, migrationDueKey } from '@parley/conversation-store';
 import { createDb } from '@parley/db/client';
 import { pgTest } from '@parley/testing';
 import { pino } from 'pino';
@@ -41,6 +41,17 @@ describe('migration loop', () => {
     const meta = await hot.getMeta(open);
     expect(Number(await redis.zscore(migrationDueKey(prefix), open))).toBe(meta!.lastActivityAt + loopConfig.idleMs);
     expect((await loop.tick()).picked).toBe(0);
+  });
+
+  test('an open conversation idle past both thresholds is migrated and archived as open', async ({ parts }) => {
+    const { store, hot, migrator, counters } = parts;
+    const loop = new MigrationLoop({ hot, migrator, counters, config: { ...loopConfig, idleMs: 100 }, log: pino({ level: 'silent' }) });
+    const id = uid();
+    await seedConversation(store, 't1', id, 3);
+    expect(await loop.tick()).toMatchObject({ picked: 0 });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await loop.tick()).toMatchObject({ picked: 1, migrated: 1, messages: 3 });
+    expect(await getArchivedConversation(store.db, id)).toMatchObject({ status: 'open', messageCount: 3 });
   });
 
   test('a conversation PostgreSQL rejects stays hot and is held back; the rest of the batch moves; no outage', async ({ parts }) => {

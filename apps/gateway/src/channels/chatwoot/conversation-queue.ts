@@ -126,12 +126,20 @@ export class ConversationQueue {
   async enqueue(job: Job, deliveryId: string | undefined): Promise<Enqueued> {
     const k = this.keys(job.address);
     const messageId = job.address.messageId ?? 0;
-    const res = (await this.scripts.chatwootEnqueue(k.delivery(deliveryId ?? '-'), k.message(messageId), k.q, k.jobs, k.human, this.ttlS, job.runId, JSON.stringify(job), deliveryId ? '1' : '0', Date.now(), this.stallMs)) as [number, string?];
+    const now = Date.now();
+    // One write for both: the index entry is added (NX: an older score stays) whatever the outcome;
+    // the sweep drops entries whose queue turns out empty.
+    const pipe = this.redis.pipeline() as unknown as { chatwootEnqueue: (...a: Array<string | number>) => unknown; zadd: (...a: Array<string | number>) => unknown; exec: () => Promise<Array<[Error | null, unknown]> | null> };
+    pipe.chatwootEnqueue(k.delivery(deliveryId ?? '-'), k.message(messageId), k.q, k.jobs, k.human, this.ttlS, job.runId, JSON.stringify(job), deliveryId ? '1' : '0', now, this.stallMs);
+    pipe.zadd(this.active, 'NX', now, `${job.address.accountId}:${job.address.conversationId}`);
+    const replies = (await pipe.exec()) ?? [];
+    const [err, reply] = replies[0] ?? [new Error('no reply from the enqueue script'), null];
+    if (err) throw err;
+    const res = reply as [number, string?];
     const code = res[0];
     if (code === -1 || code === -2) return { state: 'duplicate' };
     if (code === -3) return { state: 'handed_off' };
     if (code === 0) return { state: 'queued' };
-    this.track(job.address, true);
     if (res[1] === job.runId) return { state: 'start', job };
     const stalled = await this.redis.hget(k.jobs, res[1] ?? '');
     return stalled ? { state: 'start', job: JSON.parse(stalled) as Job } : { state: 'queued' };

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discoverApps, parseArgs, readPackage, scriptCommand } from './launcher/apps.mjs';
 import { signalAll, startChild, stopAll } from './launcher/children.mjs';
+import { devAuth } from './launcher/dev-auth.mjs';
 import { maybeStartDevModel } from './launcher/dev-model.mjs';
 import { ensureInstalled } from './launcher/install.mjs';
 import { portAllocator } from './launcher/ports.mjs';
@@ -48,6 +49,7 @@ say(`Redis      ${safe(redis.url)} (${redis.note})`);
 say(`PostgreSQL ${safe(postgres.url)} (${postgres.note})`);
 
 const baseEnv = { ...process.env, REDIS_URL: redis.url, DATABASE_URL: postgres.url, PARLEY_MODE: process.env.PARLEY_MODE ?? 'dev' };
+Object.assign(baseEnv, devAuth(root, baseEnv, say));
 runMigrations(baseEnv);
 
 const devModel = await maybeStartDevModel(root, baseEnv, say);

@@ -64,8 +64,8 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
         if (!c.success) return bad(reply, d, describeZodError(c.error));
         inbound = classifyConversation(c.data, inbox);
         const where = { accountId: ids.accountId ?? inbox.accountId ?? 0, conversationId: c.data.id };
-        if (inbound.act === 'resume') await d.queue.resume(where);
-        if (inbound.act === 'release') await d.queue.release(where);
+        if (inbound.act === 'resume') await d.queue.resume(where).catch(() => {});
+        if (inbound.act === 'release') await d.queue.release(where).catch(() => {});
       } else {
         inbound = { act: 'ignore', why: head.data.event };
       }
@@ -74,7 +74,15 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
         d.outcomes.inc({ outcome });
         return reply.code(200).send({ ok: true, outcome });
       }
-      const outcome = await accept(d, inbox, event, inbound, h('x-chatwoot-delivery'));
+      let outcome: string;
+      try {
+        outcome = await accept(d, inbox, event, inbound, h('x-chatwoot-delivery'));
+      } catch (err) {
+        // Handled here, not by Fastify: its error log would carry the URL, and with it `?token=`.
+        d.outcomes.inc({ outcome: 'error' });
+        req.log.error({ err: (err as Error).message, accountId: ids.accountId, inboxId: ids.inboxId }, 'chatwoot webhook could not be queued; Chatwoot will retry it');
+        return reply.code(503).send({ code: 'unavailable', message: 'the message could not be queued; retry', retryable: true });
+      }
       d.outcomes.inc({ outcome });
       return reply.code(200).send({ ok: true, outcome });
     });

@@ -7,13 +7,13 @@ import { catalog } from '@parley/contracts';
 import { urlForDatabase, withAdmin } from '@parley/testing/pg';
 import { deletePrefix, spawnTs, uniquePrefix, type TsProcess } from '@parley/testing/tools';
 import { Redis } from 'ioredis';
-import { readFileSync } from 'node:fs';
 import { createPool } from '../packages/db/src/client.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
 import { getContext } from '../apps/conversation/src/domain/context.js';
 import { createConversationDeps } from '../apps/conversation/src/domain/deps.js';
 import { saveMessage } from '../apps/conversation/src/domain/save.js';
 import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
+import { benchMigration, migrationNote } from './lib/conversation-migration.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -94,17 +94,6 @@ async function benchGetContext(prefix: string, dbUrl: string): Promise<BenchRow>
   }
 }
 
-/** Rows other suites' owners add to this file (the migration row) are kept, not overwritten. */
-function keptRows(mine: string[]): BenchRow[] {
-  try {
-    const file = fileURLToPath(new URL('./results/conversation.json', import.meta.url));
-    const prev = JSON.parse(readFileSync(file, 'utf8')) as { rows?: BenchRow[] };
-    return (prev.rows ?? []).filter((r) => !mine.includes(r.case));
-  } catch {
-    return [];
-  }
-}
-
 async function main(): Promise<void> {
   const prefix = uniquePrefix('bench-conv');
   const dbName = `parley_bench_${Date.now()}_${randomUUID().slice(0, 6)}`;
@@ -115,10 +104,12 @@ async function main(): Promise<void> {
     await migrateDatabase(dbUrl);
     const save = await benchSaveMessage(prefix, dbUrl);
     const context = await benchGetContext(prefix, dbUrl);
-    const rows = [save, context, ...keptRows(['save_message', 'get_context'])];
+    const migration = await benchMigration();
+    const rows = [save, context, migration];
     report('conversation', rows, [
       `save_message: bus.call from ${CONCURRENCY} loops over ${CONVERSATIONS} conversations, service in its own process, ${seconds} s`,
       `get_context: service-side (no bus), ${CONTEXT_MESSAGES}-message conversation, ${CONTEXT_BUDGET}-token budget, ${CONTEXT_RUNS} sequential calls; target p50 <= 2 ms`,
+      migrationNote,
     ]);
   } finally {
     await deletePrefix(redis, prefix);

@@ -27,6 +27,9 @@ export function createPool(url: string = defaultDatabaseUrl, opts: PoolOptions =
   // An idle client dropped by the server (restart, failover) emits 'error' on the pool; without a
   // listener that would crash the process instead of just being replaced on the next checkout.
   pool.on('error', () => {});
+  // A checked-out client whose socket dies mid-query also emits 'error' on itself: the query
+  // rejects anyway (and the caller handles that), but the unheard event would kill the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

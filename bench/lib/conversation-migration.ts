@@ -2,23 +2,20 @@
 // loop moves from Redis to PostgreSQL (target >= 20,000). Closed conversations are seeded through
 // the real conversation store, then the service's own loop (same classes and defaults as
 // apps/migration) drains the due set in this process, so each conversation's latency is measured.
-// Standalone: `npm run bench conversation-migration` merges the row into results/conversation.json.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { urlForDatabase, withAdmin } from '@parley/testing/pg';
 import { deletePrefix, uniquePrefix } from '@parley/testing/tools';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { DatabaseGate } from '../apps/migration/src/domain/database.js';
-import { MigrationLoop } from '../apps/migration/src/domain/loop.js';
-import { Migrator, type GroupOutcome, type MigrateOptions } from '../apps/migration/src/domain/migrator.js';
-import { MigrationCounters } from '../apps/migration/src/domain/stats.js';
-import { env } from '../apps/migration/src/env.js';
-import { conversationStore, message } from '../apps/migration/src/testing/harness.js';
-import { createDb, createPool } from '../packages/db/src/client.js';
-import { migrateDatabase } from '../packages/db/src/migrate.js';
-import { percentiles, report, type BenchRow } from './lib/results.js';
+import { DatabaseGate } from '../../apps/migration/src/domain/database.js';
+import { MigrationLoop } from '../../apps/migration/src/domain/loop.js';
+import { Migrator, type GroupOutcome, type MigrateOptions } from '../../apps/migration/src/domain/migrator.js';
+import { MigrationCounters } from '../../apps/migration/src/domain/stats.js';
+import { env } from '../../apps/migration/src/env.js';
+import { conversationStore, message } from '../../apps/migration/src/testing/harness.js';
+import { createDb, createPool } from '../../packages/db/src/client.js';
+import { migrateDatabase } from '../../packages/db/src/migrate.js';
+import { percentiles, type BenchRow } from './results.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -103,19 +100,3 @@ export async function benchMigration(): Promise<BenchRow> {
 }
 
 export const migrationNote = `migration: ${CONVERSATIONS} closed conversations x ${MESSAGES} messages drained by the migration loop (service defaults), one PG transaction per group of conversations (MIGRATION_GROUP_SIZE); ops_per_s = messages/s, p50/p99 = per group (lease → snapshot → copy → delete); target >= 20,000 messages/s`;
-
-/** Keeps the rows bench/conversation.ts wrote; replaces only ours. */
-function otherRows(): { rows: BenchRow[]; notes: string[] } {
-  try {
-    const prev = JSON.parse(readFileSync(fileURLToPath(new URL('./results/conversation.json', import.meta.url)), 'utf8')) as { rows?: BenchRow[]; notes?: string[] };
-    return { rows: (prev.rows ?? []).filter((r) => r.case !== 'migration'), notes: (prev.notes ?? []).filter((n) => !n.startsWith('migration:')) };
-  } catch {
-    return { rows: [], notes: [] };
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const row = await benchMigration();
-  const prev = otherRows();
-  report('conversation', [...prev.rows, row], [...prev.notes, migrationNote]);
-}

@@ -56,6 +56,27 @@ describe('retries and idempotency', () => {
     expect(fake.posted(c)).toHaveLength(1);
   });
 
+  test('429 with Retry-After is waited out, then posted once', async () => {
+    const c = ++conv;
+    fake.script('message', [429, 429]);
+    await sendDirect(c, uuidv7(), 'Posted after two 429s.');
+    await waitFor(() => fake.posted(c).length === 1 || null, { timeoutMs: 30_000, what: 'posted after 429s' });
+    expect(kinds(c).filter((k) => k.startsWith('message'))).toEqual(['message:429', 'message:429', 'message:200']);
+  });
+
+  test('a run that cannot start (unknown agent) still gets the contact a short apology, and the queue moves on', async () => {
+    const c = ++conv;
+    const other = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_WEBHOOK_SECRET: SECRET, CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_AGENT_ID: 'nobody-here' });
+    try {
+      await deliver(other.http, bodies.incoming({ conversation: c }, 'first'), { secret: SECRET });
+      expect((await deliver(other.http, bodies.incoming({ conversation: c }, 'second'), { secret: SECRET })).json).toMatchObject({ outcome: 'queued' });
+      await waitFor(() => fake.posted(c).length === 2 || null, { timeoutMs: 30_000, what: 'two apologies' });
+      expect(fake.posted(c).every((p) => p.startsWith('Sorry, I could not answer'))).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('a send delivered again for the same run posts nothing more', async () => {
     const c = ++conv;
     const runId = uuidv7();

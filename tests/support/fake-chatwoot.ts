@@ -49,7 +49,8 @@ export async function startFakeChatwoot(apiToken: string): Promise<FakeChatwoot>
       const token = req.headers['api_access_token'] as string | undefined;
       const answer = (status: number, payload: unknown) => {
         requests.push({ method: req.method ?? '', path, kind, conversationId, token, body, status });
-        res.writeHead(status, { 'content-type': 'application/json' }).end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+        // Like Rack::Attack in front of Chatwoot: a 429 says when to come back.
+        res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '1' } : {}) }).end(typeof payload === 'string' ? payload : JSON.stringify(payload));
       };
       const scripted = scripts.get(kind)?.shift();
       if (scripted && scripted.status >= 300) return answer(scripted.status, scripted.body);

@@ -17,6 +17,8 @@ export class InboxStore {
   private timer: NodeJS.Timeout | undefined;
   private readonly db: Db;
   private warned = false;
+  private validated = false;
+  private writes = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -29,9 +31,9 @@ export class InboxStore {
 
   /** Loads and validates every stored inbox; a database that is down leaves the env default working. */
   async start(): Promise<void> {
-    await this.refresh();
-    for (const s of this.rows.values()) for (const p of inboxProblems(s)) this.log.error(p);
     if (this.fallback) for (const p of inboxProblems(this.fallback)) this.log.error(p);
+    // An unreachable PostgreSQL must not hold the whole gateway (WebSocket chat included) at start.
+    await Promise.race([this.refresh(), new Promise((r) => setTimeout(r, 3_000).unref())]);
     this.timer = setInterval(() => void this.refresh(), this.refreshMs);
     this.timer.unref();
   }
@@ -104,14 +106,23 @@ export class InboxStore {
       await tx.insert(tenants).values({ id: tenantId, name: tenantId }).onConflictDoNothing();
       await tx.insert(chatwootInboxes).values(values).onConflictDoUpdate({ target: [chatwootInboxes.accountId, chatwootInboxes.inboxId], set: values });
     });
+    this.writes++;
     this.rows.set(key(input.accountId, input.inboxId), next);
     return view(next);
   }
 
   private async refresh(): Promise<void> {
     try {
+      const seen = this.writes;
       const rows = await this.db.select().from(chatwootInboxes);
+      // A read that began before a local save would put the old row back until the next refresh.
+      if (seen !== this.writes) return;
       this.rows = new Map(rows.map((r) => [key(r.accountId, r.inboxId), settingsOf(r)]));
+      if (!this.validated) {
+        // Rows written by hand or by an older gateway are checked once, when first loaded.
+        this.validated = true;
+        for (const s of this.rows.values()) for (const p of inboxProblems(s)) this.log.error(p);
+      }
       this.warned = false;
     } catch (err) {
       // Keep the last known rows: a PostgreSQL blip must not stop WhatsApp answers.

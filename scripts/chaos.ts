@@ -159,8 +159,10 @@ try {
   const letterRuns = new Set(letters.flatMap((l) => (l.runId ? [l.runId] : [])));
   const acceptedInDlq = new Set(accepted.filter((a) => letterRuns.has(a.runId)).map((a) => a.runId)).size;
   if (letters.length) {
-    console.log(`\ndead letters after the load (${letters.length}; ${acceptedInDlq} of them hold accepted chat messages); replaying them:`);
+    console.log(`\ndead letters after the load (${letters.length}; ${acceptedInDlq} of them hold accepted chat messages)${args.replay ? '; replaying them' : ''}:`);
     for (const line of summarizeLetters(letters)) console.log(`  ${line}`);
+  }
+  if (letters.length && args.replay) {
     for (const s of new Set(letters.map((l) => l.service))) await replayDeadLetters(vredis, 'parley', s, 'all');
     await new Promise((r) => setTimeout(r, 1000));
     await settle('after the replay');
@@ -168,7 +170,7 @@ try {
   const bus = createBus({ catalog, redis: redis.url, service: 'chaos' });
   cleanups.push(() => bus.close(0));
   const verdict = await verify({ bus, db, redis: vredis, prefix: 'parley', services, accepted });
-  verdict.counts = { ...verdict.counts, dead_letters_replayed: letters.length, accepted_runs_dead_lettered: acceptedInDlq };
+  verdict.counts = { ...verdict.counts, dead_letters_replayed: args.replay ? letters.length : 0, accepted_runs_dead_lettered: acceptedInDlq };
 
   console.log(`\nchaos events (${events.length}):`);
   for (const e of events) console.log(`  t=${e.atS}s  ${e.what}`);

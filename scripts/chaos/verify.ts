@@ -108,7 +108,7 @@ export async function verify(o: { bus: Bus<Catalog>; db: pg.Client; redis: Redis
   const failCodes = await o.db.query<{ code: string; n: string }>(`select coalesce(error->>'code', '?') as code, count(*)::text as n from agent_runs where status = 'FAILED' group by 1 order by 2 desc`);
 
   const left = await deadLetters(o.redis, o.prefix, o.services);
-  for (const line of summarizeLetters(left)) violations.push(`dead letter left after the replay: ${line}`);
+  for (const line of summarizeLetters(left)) violations.push(`dead letter left: ${line}`);
   return {
     counts: {
       ...counts,

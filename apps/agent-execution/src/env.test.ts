@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { env, modelProblems } from './env.js';
+import { modelProblems } from '@parley/service-kit';
+import { env, type AgentExecutionConfig } from './env.js';
+
+const problems = (c: AgentExecutionConfig) => modelProblems(c.model, c.production);
 
 const parse = (vars: Record<string, string>) => {
   const r = env.parse('agent-execution', vars);
@@ -11,19 +14,19 @@ describe('agent-execution config', () => {
   it('dev mode runs without a model (the scripted dev model is started instead)', () => {
     const config = parse({});
     expect(config.model.baseURL).toBeNull();
-    expect(modelProblems(config, {})).toEqual([]);
+    expect(problems(config)).toEqual([]);
   });
 
   it('production mode refuses to start without a model, naming every missing variable', () => {
     const config = parse({ PARLEY_MODE: 'production' });
-    expect(modelProblems(config, {})).toEqual([
+    expect(problems(config)).toEqual([
       'MODEL_BASE_URL: is required in production mode (e.g. https://api.openai.com/v1)',
       'MODEL_NAME: is required in production mode (e.g. gpt-4o-mini)',
     ]);
     const vars = { NODE_ENV: 'production', MODEL_BASE_URL: 'https://api.openai.com/v1', MODEL_NAME: 'gpt-4o-mini' };
-    expect(modelProblems(parse(vars), vars)).toEqual(['MODEL_API_KEY: is required in production mode for https://api.openai.com/v1']);
+    expect(problems(parse(vars))).toEqual(['MODEL_API_KEY: is required in production mode for https://api.openai.com/v1']);
     const full = { ...vars, MODEL_API_KEY: 'sk-test' };
-    expect(modelProblems(parse(full), full)).toEqual([]);
+    expect(problems(parse(full))).toEqual([]);
   });
 
   it('lists bad values without echoing them', () => {

@@ -1,28 +1,13 @@
 /**
  * Configuration of the query service: the only file that reads `process.env` (through service-kit).
  */
-import { defineEnv, envInt, type EnvDefinition } from '@parley/service-kit';
+import { defineEnv, modeOf, modelConfigOf, modelEnvShape, modelProblems, type EnvDefinition } from '@parley/service-kit';
 import { z } from 'zod';
-
-const modelUrl = z.string().refine(
-  (s) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected a URL like https://api.openai.com/v1 or http://127.0.0.1:11434/v1' },
-);
 
 export const env = defineEnv(
   {
-    MODEL_BASE_URL: modelUrl.optional(),
-    MODEL_API_KEY: z.string().min(1).optional(),
-    MODEL_NAME: z.string().min(1).max(128).optional(),
+    ...modelEnvShape,
     EMBEDDING_MODEL: z.string().min(1).max(128).optional(),
-    MODEL_TIMEOUT_MS: envInt(60_000),
-    MODEL_MAX_RETRIES: envInt(2),
     EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(2048).default(64),
     QUERY_CHUNK_TOKENS: z.coerce.number().int().min(32).max(8_000).default(350),
     QUERY_CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).max(2_000).default(50),
@@ -42,18 +27,11 @@ export const env = defineEnv(
   },
   (e) => ({
     model: {
-      /** null: no model configured (dev mode starts the scripted dev model in-process; production refuses). */
-      baseURL: e.MODEL_BASE_URL ?? null,
-      // Local OpenAI-compatible servers accept any non-empty key.
-      apiKey: e.MODEL_API_KEY ?? 'not-needed',
-      name: e.MODEL_NAME ?? 'parley-dev',
+      ...modelConfigOf(e),
       embeddingModel: e.EMBEDDING_MODEL ?? 'parley-dev-embed',
-      timeoutMs: e.MODEL_TIMEOUT_MS,
-      maxRetries: e.MODEL_MAX_RETRIES,
       embedBatchSize: e.EMBED_BATCH_SIZE,
       /** Given explicitly (production refuses to guess the embedding model). */
       embeddingModelSet: e.EMBEDDING_MODEL !== undefined,
-      nameSet: e.MODEL_NAME !== undefined,
     },
     chunking: { maxTokens: e.QUERY_CHUNK_TOKENS, overlapTokens: e.QUERY_CHUNK_OVERLAP_TOKENS },
     ingest: { concurrency: e.QUERY_INGEST_CONCURRENCY },
@@ -70,18 +48,15 @@ export const env = defineEnv(
     embeddingCache: e.QUERY_EMBEDDING_CACHE,
     answer: { contextTokens: e.QUERY_ANSWER_CONTEXT_TOKENS, maxTokens: e.QUERY_ANSWER_MAX_TOKENS },
     db: { poolMax: e.DB_POOL_MAX },
-    production: (e.PARLEY_MODE ?? (e.NODE_ENV === 'production' ? 'production' : 'dev')) === 'production',
+    production: modeOf(e) === 'production',
   }),
 );
 
 export type QueryConfig = typeof env extends EnvDefinition<infer C> ? C : never;
 
 /** Production must never embed with the scripted dev model, so a missing model is a config problem there. */
-export function modelProblems(config: QueryConfig): string[] {
-  if (!config.production) return [];
-  const problems: string[] = [];
-  if (!config.model.baseURL) problems.push('MODEL_BASE_URL: is required in production mode (e.g. https://api.openai.com/v1)');
-  if (!config.model.nameSet) problems.push('MODEL_NAME: is required in production mode (e.g. gpt-4o-mini)');
-  if (!config.model.embeddingModelSet) problems.push('EMBEDDING_MODEL: is required in production mode (e.g. text-embedding-3-small)');
+export function queryModelProblems(config: QueryConfig): string[] {
+  const problems = modelProblems(config.model, config.production);
+  if (config.production && !config.model.embeddingModelSet) problems.push('EMBEDDING_MODEL: is required in production mode (e.g. text-embedding-3-small)');
   return problems;
 }

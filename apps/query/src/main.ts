@@ -1,12 +1,12 @@
 // The query service: knowledge base ingest, hybrid search and grounded answers (README.md).
 import { runService } from '@parley/service-kit';
 import { createQueryDeps } from './deps.js';
-import { env, modelProblems } from './env.js';
+import { env, queryModelProblems } from './env.js';
 import { queryHandlers } from './handlers/index.js';
 
 const parsed = env.parse('query');
 if (parsed.ok) {
-  const problems = modelProblems(parsed.config);
+  const problems = queryModelProblems(parsed.config);
   if (problems.length > 0) {
     process.stderr.write(`query: invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${p}\n`).join('')}`);
     process.exit(1);

@@ -11,7 +11,7 @@ export async function createQueryModel(config: QueryConfig, log: Logger): Promis
   let baseURL = m.baseURL;
   let close = async () => {};
   if (baseURL === null) {
-    // modelProblems() already refused this in production.
+    // queryModelProblems() already refused this in production.
     const dev = await startDevModelServer({ port: 0 });
     baseURL = dev.url;
     close = () => dev.close();

@@ -137,13 +137,18 @@ function describeProblems(error: z.ZodError, source: Record<string, string | und
   });
 }
 
+/** PARLEY_MODE, else production when NODE_ENV says so, else dev. */
+export function modeOf(env: { PARLEY_MODE?: 'dev' | 'production' | undefined; NODE_ENV?: string | undefined }): 'dev' | 'production' {
+  return env.PARLEY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'dev');
+}
+
 function toBase(env: z.output<z.ZodObject<BaseShape>>, defaultName: string): BaseConfig {
   const service = env.SERVICE_NAME ?? defaultName;
   return {
     service,
     // The bus names a consumer and a callback queue after this, so it must be unique per process.
     instance: env.INSTANCE_ID ?? `${service}-${hostname()}-${process.pid}`,
-    mode: env.PARLEY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'dev'),
+    mode: modeOf(env),
     redisUrl: env.REDIS_URL,
     databaseUrl: env.DATABASE_URL,
     busPrefix: env.BUS_PREFIX,

@@ -49,7 +49,8 @@ describe('health server', () => {
       expect(sample(text, 'parley_dead_letters_total', { service: 'conversation', type: 'conversation.get', reason: 'other' })).toBe(1);
       expect(sample(text, 'parley_consumer_lag', { ...labels, stream, group: 'conversation' })).toBe(2);
       expect(sample(text, 'parley_consumer_pending', { ...labels, stream, group: 'conversation' })).toBe(1);
-      expect(text).not.toContain('no-such-service');
+      // No lag is invented for a stream nobody wrote to (its dead-letter count is a plain 0).
+      expect(text).not.toMatch(/parley_consumer_(lag|pending)\{[^}]*no-such-service/);
       expect(text).toContain('process_cpu_seconds_total');
     } finally {
       await server.close();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchChromium, type Locator, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
 import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
 import { startProxy } from './support/proxy.js';
-import { startStack, type Stack } from './support/stack.js';
+import { mintToken, startStack, type Stack } from './support/stack.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 let stack: Stack;
@@ -137,4 +137,23 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
       await proxy.close();
     }
   }, 120_000);
+
+  test('a pasted token signs in as a plain user; an expired one lands back on sign-in with the reason', async () => {
+    const ctx = await chrome.browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(stack.url);
+    await page.getByLabel('Bearer token (JWT)').fill(mintToken({ sub: 'web-plain' }));
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
+    expect(await page.getByRole('link', { name: 'Operator', exact: true }).count()).toBe(0);
+    const answer = await send(page, 'hi [[tokens:3]]');
+    await finished(answer).toBe('done');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await page.getByLabel('Bearer token (JWT)').fill(mintToken({ sub: 'web-plain', expiresIn: -600 }));
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 30_000 }).toContain('Sign in again');
+    expect(await page.getByRole('button', { name: 'Sign in with a dev token' }).isVisible()).toBe(true);
+    await ctx.close();
+  }, 90_000);
 });

@@ -13,6 +13,7 @@ export function App(): JSX.Element {
   if (!s) return <SignIn />;
   const [section = 'chat'] = route.parts;
   const admin = isAdmin(s);
+  document.title = `${section === 'ops' ? `Operator · ${route.parts[1] ?? 'conversations'}` : section === 'flows' ? 'Flows' : 'Chat'} · Parley`;
   const link = (to: string, label: string, active: boolean) => (
     <a href={href(to)} aria-current={active ? 'page' : undefined}>
       {label}
@@ -20,6 +21,9 @@ export function App(): JSX.Element {
   );
   return (
     <div class="shell">
+      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        Skip to content
+      </a>
       <header class="topbar">
         <a class="brand" href={href('/chat')}>
           Parley
@@ -31,12 +35,12 @@ export function App(): JSX.Element {
         </nav>
         <div class="who">
           <span title={`tenant ${s.tenantId}`}>{s.userId}</span>
-          <button type="button" class="link" onClick={signOut}>
+          <button type="button" class="link" onClick={() => signOut()}>
             Sign out
           </button>
         </div>
       </header>
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         {section === 'flows' ? (
           <FlowsPage />
         ) : section === 'ops' ? (

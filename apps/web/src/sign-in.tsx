@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { devSignIn, signIn } from './lib/auth.js';
+import { devSignIn, signedOutBecause, signIn } from './lib/auth.js';
+import { useSignal } from './lib/signal.js';
 
 export function SignIn(): JSX.Element {
   const [userId, setUserId] = useState('dev-user');
@@ -8,6 +9,7 @@ export function SignIn(): JSX.Element {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const why = useSignal(signedOutBecause);
 
   const dev = async (e: Event) => {
     e.preventDefault();
@@ -35,6 +37,11 @@ export function SignIn(): JSX.Element {
     <main class="signin">
       <h1>Parley</h1>
       <p class="muted">Sign in to chat with your agents.</p>
+      {why && (
+        <p role="alert" class="error">
+          {why}
+        </p>
+      )}
       <form onSubmit={dev} class="card" aria-labelledby="dev-h">
         <h2 id="dev-h">Development sign-in</h2>
         <p class="muted">Works when the gateway runs in dev mode with dev tokens enabled (as <code>npm start</code> does).</p>

@@ -3,6 +3,7 @@
  * the gateway as child processes on a test-unique bus prefix and database, and the dev model server
  * with a small token delay so streaming is visible. The gateway serves the built UI at `/`.
  */
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, redisUrl, spawnTs, uniquePrefix, urlForDatabase, type TsProcess } from '@parley/testing';
@@ -61,4 +62,12 @@ export async function startStack(name: string): Promise<Stack> {
   const port = /gateway listening on http:\/\/[^:]+:(\d+)/.exec(gateway.output())?.[1];
   if (!port) throw new Error(`no port in the gateway's output:\n${gateway.output()}`);
   return { url: `http://127.0.0.1:${port}`, prefix, model, hasQuery, logs: () => all.map((p) => p.output()).join('\n'), stop };
+}
+
+/** An HS256 token the stack's gateway accepts (or, with a past `expiresIn`, rejects as expired). */
+export function mintToken(o: { sub: string; roles?: string[]; expiresIn?: number }): string {
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: o.sub, tenant_id: 'dev', roles: o.roles ?? [], iat: now, exp: now + (o.expiresIn ?? 600) })}`;
+  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
 }

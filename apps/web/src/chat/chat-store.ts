@@ -4,7 +4,7 @@
  * of the open conversation, and resuming a run that was streaming when the page was reloaded.
  */
 import { ParleyClient, RunFailedError, type RunStream, type WebSocketCtor, type Welcome } from '@parley/client';
-import type { Session } from '../lib/auth.js';
+import { signOut, type Session } from '../lib/auth.js';
 import { rememberRun } from '../lib/recent-runs.js';
 import { signal } from '../lib/signal.js';
 import { applyFrame, turnsFromHistory, type Turn } from './transcript.js';
@@ -185,6 +185,8 @@ export class ChatStore {
         this.addEventListener('close', (ev) => {
           if (store.closed) return;
           const final = FINAL.has(ev.code);
+          // An expired or revoked token cannot be fixed by reconnecting: back to the sign-in page.
+          if (ev.code === 4401) return signOut('Your sign-in expired or is no longer valid. Sign in again.');
           store.conn.set(final ? 'offline' : 'reconnecting');
           store.connDetail.set(final ? closeReason(ev.code, ev.reason) : 'connection lost; reconnecting');
         });

@@ -20,12 +20,17 @@ export const session = signal<Session | null>(load());
 export function signIn(token: string): Session {
   const s = fromToken(token.trim());
   localStorage.setItem(KEY, s.token);
+  signedOutBecause.set(null);
   session.set(s);
   return s;
 }
 
-export function signOut(): void {
+/** Why the user was signed out without asking, shown on the sign-in page. */
+export const signedOutBecause = signal<string | null>(null);
+
+export function signOut(reason?: string): void {
   localStorage.removeItem(KEY);
+  signedOutBecause.set(reason ?? null);
   session.set(null);
 }
 

@@ -56,6 +56,13 @@ export async function devToken(http: string | (() => string), userId: string, te
   throw new Error(`no dev token from ${typeof http === 'function' ? http() : http} (${last}); start the platform with PARLEY_MODE=dev AUTH_DEV_TOKENS=true AUTH_JWT_SECRET=… or use --start`);
 }
 
+/** Rejects with `turn timeout` (counted as `timeout`) when `p` has not settled within `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('turn timeout')), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 export function errorCode(err: unknown): string {
   if (err instanceof ServerError) return err.code;
   if (err instanceof RunFailedError) return `run_${err.code}`;
@@ -98,14 +105,18 @@ export async function runUser(o: UserOptions): Promise<void> {
   let client: ParleyClient | undefined;
   try {
     const token = await devToken(o.http, o.userId, o.tenantId);
-    client = new ParleyClient({ url: o.ws, token: () => token, ...(o.WebSocket ? { WebSocket: o.WebSocket } : {}) });
-    // Under chaos the gateway may be down for a moment; the client also keeps reconnecting on its own.
+    const fresh = () => new ParleyClient({ url: o.ws, token: () => token, ...(o.WebSocket ? { WebSocket: o.WebSocket } : {}) });
+    client = fresh();
+    // Under chaos the gateway may be down, or accept the socket and die before its welcome: a
+    // connect that does not settle in 10 s is abandoned for a fresh client.
     for (let i = 0; ; i++) {
       try {
-        await client.connect();
+        await withTimeout(client.connect(), 10_000);
         break;
       } catch (err) {
         if (i >= 20 || performance.now() > o.deadline) throw err;
+        client.close();
+        client = fresh();
         await sleep(500);
       }
     }
@@ -113,7 +124,7 @@ export async function runUser(o: UserOptions): Promise<void> {
     for (let conv = 0; conv < 10_000 && performance.now() < o.deadline; conv++) {
       if (conv > 0) {
         try {
-          await client.newConversation();
+          await withTimeout(client.newConversation(), 10_000);
         } catch (err) {
           o.stats.error(`new_conversation_${errorCode(err)}`);
           await sleep(1000);

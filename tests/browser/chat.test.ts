@@ -156,4 +156,27 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     expect(await page.getByRole('button', { name: 'Sign in with a dev token' }).isVisible()).toBe(true);
     await ctx.close();
   }, 90_000);
+
+  test("someone else's conversation in the address is refused; Reconnect starts a fresh one", async () => {
+    const owner = await signedIn('web-owner');
+    await finished(await send(owner, 'mine [[tokens:3]]')).toBe('done');
+    const theirs = owner.url().split('#/chat/')[1];
+    await owner.context().close();
+
+    const ctx = await chrome.browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(stack.url);
+    await page.getByLabel('Bearer token (JWT)').fill(mintToken({ sub: 'web-intruder' }));
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
+    await page.goto(`${stack.url}/#/chat/${theirs}`);
+    await page.reload();
+    await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('offline');
+    expect(await page.locator('.conn').innerText()).toContain('not yours');
+    expect(await page.locator('article.turn').count()).toBe(0);
+    await page.getByRole('button', { name: 'Reconnect' }).click();
+    await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
+    expect(page.url()).not.toContain(theirs);
+    await ctx.close();
+  }, 90_000);
 });

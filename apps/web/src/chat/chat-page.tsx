@@ -11,6 +11,8 @@ import { TurnView } from './turn-view.js';
 
 export function ChatPage({ session, conversationId, agent }: { session: Session; conversationId: string | undefined; agent: string | undefined }): JSX.Element {
   const [store, setStore] = useState<ChatStore | null>(null);
+  // Bumped by "Reconnect" after the server closed the socket for good (e.g. 4403 on a conversation id).
+  const [generation, setGeneration] = useState(0);
   // One socket per signed-in user; switching conversations reuses it.
   useEffect(() => {
     const s = new ChatStore(session, conversationId, (id) => {
@@ -20,7 +22,7 @@ export function ChatPage({ session, conversationId, agent }: { session: Session;
     setStore(s);
     void s.start();
     return () => s.close();
-  }, [session.token]);
+  }, [session.token, generation]);
   // `#/chat?agent=…` (from the agents page): a fresh conversation with that agent.
   useEffect(() => {
     if (store && agent) void store.ready.then(() => store.newConversation(agent));
@@ -29,10 +31,15 @@ export function ChatPage({ session, conversationId, agent }: { session: Session;
     if (store && conversationId && store.conversationId.get() && conversationId !== store.conversationId.get()) void store.open(conversationId);
   }, [store, conversationId]);
   if (!store) return <p>Connecting…</p>;
-  return <Chat store={store} session={session} />;
+  const reconnect = () => {
+    // Without the conversation id: the one in the address may be what the server refused.
+    navigate('/chat', true);
+    setGeneration(generation + 1);
+  };
+  return <Chat store={store} session={session} onReconnect={reconnect} />;
 }
 
-function Chat({ store, session }: { store: ChatStore; session: Session }): JSX.Element {
+function Chat({ store, session, onReconnect }: { store: ChatStore; session: Session; onReconnect(): void }): JSX.Element {
   const turns = useSignal(store.turns);
   const current = useSignal(store.conversationId);
   const running = useSignal(store.activeRunId);
@@ -63,6 +70,11 @@ function Chat({ store, session }: { store: ChatStore; session: Session }): JSX.E
             ☰ Conversations
           </button>
           <ConnectionBadge store={store} />
+          {conn === 'offline' && (
+            <button type="button" class="ghost small" onClick={onReconnect}>
+              Reconnect
+            </button>
+          )}
         </div>
         <div class="log" ref={log} role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages">
           {hasMore && (

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchChromium, type Locator, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
+import { launchChromium, type TestBrowser } from '../../apps/web/test-support/browser.js';
 import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
 import { startProxy } from './support/proxy.js';
 import { mintToken, startStack, type Stack } from './support/stack.js';
+import { finished, send, signedIn as signIn } from './support/ui.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 let stack: Stack;
@@ -21,29 +22,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-/** A fresh browser context signed in through the dev-token button as `user`. */
-async function signedIn(user: string, opts: { admin?: boolean; width?: number; url?: string } = {}): Promise<Page> {
-  const ctx = await chrome.browser.newContext({ viewport: { width: opts.width ?? 1280, height: 860 } });
-  const page = await ctx.newPage();
-  await page.goto(opts.url ?? stack.url);
-  await page.getByLabel('User id').fill(user);
-  if (opts.admin === false) await page.getByLabel('Operator (admin role)').uncheck();
-  await page.getByRole('button', { name: 'Sign in with a dev token' }).click();
-  await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
-  return page;
-}
-
-/** Sends `text` and returns the answer's turn (the new one, not the previous answer still on screen). */
-async function send(page: Page, text: string): Promise<Locator> {
-  const answers = page.locator('article.turn-assistant');
-  const before = await answers.count();
-  await page.getByRole('textbox', { name: 'Message' }).fill(text);
-  await page.getByRole('textbox', { name: 'Message' }).press('Enter');
-  await expect.poll(() => answers.count(), { timeout: 30_000 }).toBe(before + 1);
-  return answers.nth(before);
-}
-
-const finished = (answer: Locator) => expect.poll(() => answer.getAttribute('data-status'), { timeout: 60_000 });
+const signedIn = (user: string, opts: { admin?: boolean; width?: number; url?: string } = {}) => signIn(chrome, opts.url ?? stack.url, user, opts);
 
 describe('web chat in a real browser (gateway + services + dev model)', () => {
   test('sign in, stream an answer, see a tool step, reload and see the history', async () => {
@@ -179,4 +158,17 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     expect(page.url()).not.toContain(theirs);
     await ctx.close();
   }, 90_000);
+
+  test('the gateway serves the UI with a content security policy and immutable hashed assets', async () => {
+    const page = await fetch(`${stack.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+    expect(asset).toBeTruthy();
+    const js = await fetch(`${stack.url}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${stack.url}/api/v1/nope`)).status).toBe(404);
+  });
 });

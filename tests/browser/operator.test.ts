@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vit
 import { launchChromium, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
 import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
 import { startStack, type Stack } from './support/stack.js';
+import { signedIn as signIn } from './support/ui.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 let stack: Stack;
@@ -20,15 +21,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-async function signedIn(user: string, width = 1280): Promise<Page> {
-  const ctx = await chrome.browser.newContext({ viewport: { width, height: 860 } });
-  const page = await ctx.newPage();
-  await page.goto(stack.url);
-  await page.getByLabel('User id').fill(user);
-  await page.getByRole('button', { name: 'Sign in with a dev token' }).click();
-  await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
-  return page;
-}
+const signedIn = (user: string, width = 1280) => signIn(chrome, stack.url, user, { width });
 
 async function chatOnce(page: Page, text: string): Promise<void> {
   const answers = page.locator('article.turn-assistant');

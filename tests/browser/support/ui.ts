@@ -1,0 +1,27 @@
+/** What every browser test does on the chat page: sign in, send, wait for an answer. */
+import { expect } from 'vitest';
+import type { Locator, Page, TestBrowser } from '../../../apps/web/test-support/browser.js';
+
+/** A fresh browser context signed in through the dev-token button as `user`. */
+export async function signedIn(chrome: TestBrowser, url: string, user: string, opts: { admin?: boolean; width?: number } = {}): Promise<Page> {
+  const ctx = await chrome.browser.newContext({ viewport: { width: opts.width ?? 1280, height: 860 } });
+  const page = await ctx.newPage();
+  await page.goto(url);
+  await page.getByLabel('User id').fill(user);
+  if (opts.admin === false) await page.getByLabel('Operator (admin role)').uncheck();
+  await page.getByRole('button', { name: 'Sign in with a dev token' }).click();
+  await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
+  return page;
+}
+
+/** Sends `text` and returns the answer's turn (the new one, not the previous answer still on screen). */
+export async function send(page: Page, text: string): Promise<Locator> {
+  const answers = page.locator('article.turn-assistant');
+  const before = await answers.count();
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect.poll(() => answers.count(), { timeout: 30_000 }).toBe(before + 1);
+  return answers.nth(before);
+}
+
+export const finished = (answer: Locator) => expect.poll(() => answer.getAttribute('data-status'), { timeout: 60_000 });

@@ -41,7 +41,8 @@ export function StatsPage(): JSX.Element {
             <Card label="Messages" value={s.messages} id="stat-messages" />
             <Card label="Latency p50" value={ms(s.assistantLatencyMs.p50)} id="stat-p50" />
             <Card label="Latency p95" value={ms(s.assistantLatencyMs.p95)} id="stat-p95" />
-            <Card label="Tokens" value={s.tokens.total} id="stat-tokens" sub={`${s.tokens.prompt} prompt · ${s.tokens.completion} completion`} />
+            {/* total counts the messages' own tokens; prompt and completion are what the model billed. */}
+            <Card label="Message tokens" value={s.tokens.total} id="stat-tokens" sub={`model usage: ${s.tokens.prompt} prompt · ${s.tokens.completion} completion`} />
           </div>
           <h2>Per day</h2>
           <DayChart days={fillDays(s.byDay, days)} />
@@ -56,7 +57,7 @@ export function StatsPage(): JSX.Element {
             ]}
           />
           <Bars
-            title="Tokens"
+            title="Model tokens"
             unit=""
             rows={[
               ['prompt', s.tokens.prompt],

@@ -54,7 +54,13 @@ async function fullHistory(bus: Bus<Catalog>, tenantId: string, conversationId: 
   const out: HistoryMessage[] = [];
   let before: number | undefined;
   for (let page = 0; page < 50; page++) {
-    const r = await bus.call('conversation.get_history', { conversationId, limit: 200, ...(before ? { before } : {}) }, { tenantId }, { timeoutMs: 15_000 });
+    const r = await bus
+      .call('conversation.get_history', { conversationId, limit: 200, ...(before ? { before } : {}) }, { tenantId }, { timeoutMs: 15_000 })
+      // A conversation whose first message never got saved does not exist: its history is empty.
+      .catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'not_found') return { messages: [], hasMore: false };
+        throw err;
+      });
     out.unshift(...r.messages);
     if (!r.hasMore || r.messages.length === 0) break;
     before = r.messages[0]!.seq;

@@ -129,7 +129,7 @@ export class WorkerCore {
       }
     }
     if (retry) {
-      await sleep(Math.min(100 * 2 ** (attempt - 1), 2_000) * (0.75 + Math.random() / 2));
+      await sleep(retryDelayMs(attempt, def.delivery.visibilityTimeoutMs));
       return this.process(entryId, raw, attempt + 1);
     }
   }
@@ -199,6 +199,17 @@ export class WorkerCore {
   private observe(type: string, outcome: Outcome, started: number): void {
     this.d.hooks.handled?.(type, outcome, performance.now() - started);
   }
+}
+
+/**
+ * Backoff before retrying a crashed handler: 250 ms, 1 s, 4 s, … (jittered), capped at half the
+ * visibility timeout. Crashes are mostly a dependency that went away for a few seconds (a database
+ * restart, a network blip), so the retries must span seconds, not milliseconds, before the action
+ * is given up to the dead-letter stream.
+ */
+export function retryDelayMs(attempt: number, visibilityTimeoutMs: number): number {
+  const base = Math.min(250 * 4 ** (attempt - 1), visibilityTimeoutMs / 2);
+  return base * (0.75 + Math.random() / 2);
 }
 
 type ReplyBody = { ok: true; data: unknown } | { ok: false; error: ErrorBody };

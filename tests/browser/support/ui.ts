@@ -10,8 +10,17 @@ export async function signedIn(chrome: TestBrowser, url: string, user: string, o
   await page.getByLabel('User id').fill(user);
   if (opts.admin === false) await page.getByLabel('Operator (admin role)').uncheck();
   await page.getByRole('button', { name: 'Sign in with a dev token' }).click();
-  await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
+  await conversationShown(page);
   return page;
+}
+
+/**
+ * Connected AND the conversation's history is shown (its id is in the address). The socket opens
+ * before the history arrives; a test that navigates in between would have its address replaced.
+ */
+export async function conversationShown(page: Page): Promise<void> {
+  await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
+  await expect.poll(() => page.url(), { timeout: 30_000 }).toMatch(/#\/chat\/[^/?]+$/);
 }
 
 /** Sends `text` and returns the answer's turn (the new one, not the previous answer still on screen). */

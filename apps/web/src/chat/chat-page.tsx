@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Session } from '../lib/auth.js';
-import { navigate } from '../lib/router.js';
+import { currentRoute, navigate } from '../lib/router.js';
 import { useSignal } from '../lib/signal.js';
 import { ChatStore } from './chat-store.js';
 import { Composer } from './composer.js';
@@ -17,7 +17,9 @@ export function ChatPage({ session, conversationId, agent }: { session: Session;
   useEffect(() => {
     const s = new ChatStore(session, conversationId, (id) => {
       rememberConversation(session, id);
-      if (location.hash !== `#/chat/${id}`) navigate(`/chat/${id}`, true);
+      // Only while the chat is what the address shows: a user who already moved on stays there.
+      const [section = 'chat'] = currentRoute().parts;
+      if (section === 'chat' && location.hash !== `#/chat/${id}`) navigate(`/chat/${id}`, true);
     });
     setStore(s);
     void s.start();

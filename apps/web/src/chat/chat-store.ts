@@ -52,6 +52,7 @@ export class ChatStore {
   async start(): Promise<void> {
     try {
       const { welcome, history } = await this.client.connect();
+      if (this.closed) return;
       this.welcome = welcome;
       this.show(history.conversationId, history.messages, history.hasMore);
       this.resumeAfterReload();

@@ -4,12 +4,13 @@
  * stream has no gap and no duplicate across reconnects, on any gateway replica.
  */
 import { ServerFrame, WsClose, type ClientFrame } from '@parley/contracts';
+import { ClientClosedError, ClientOfflineError, RequestTimeoutError, ServerError, type ErrorFrame } from './errors.js';
 import { RunStream, type RunFrame } from './run-stream.js';
 import { resolveWebSocket, textOf, type MinimalWebSocket, type WebSocketCtor } from './transport.js';
 
 export type Welcome = Extract<ServerFrame, { type: 'welcome' }>;
 export type History = Extract<ServerFrame, { type: 'history' }>;
-export type ErrorFrame = Extract<ServerFrame, { type: 'error' }>;
+export type { ErrorFrame };
 
 export interface ParleyClientOptions {
   /** e.g. `ws://localhost:8080/ws/chat` */
@@ -19,37 +20,26 @@ export interface ParleyClientOptions {
   conversationId?: string;
   agent?: string;
   reconnect?: false | { minDelayMs?: number; maxDelayMs?: number; maxAttempts?: number };
+  /** Every request (a chat message until accepted, history, conversation.new, ping) settles within this, time queued included. Default 30 000. */
+  requestTimeoutMs?: number;
+  /** Requests held while the socket is down, sent once it is back; past this they fail at once with `ClientOfflineError`. Default 100. */
+  maxQueuedRequests?: number;
   WebSocket?: WebSocketCtor;
-}
-
-/** The server refused or gave up on the connection (a code reconnecting cannot fix). */
-export class ClientClosedError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-  ) {
-    super(`connection closed (${code}${reason ? `: ${reason}` : ''})`);
-    this.name = 'ClientClosedError';
-  }
-}
-
-/** The server answered a request with an `error` frame. */
-export class ServerError extends Error {
-  constructor(readonly frame: ErrorFrame) {
-    super(frame.message);
-    this.name = 'ServerError';
-  }
-  get code(): string {
-    return this.frame.code;
-  }
 }
 
 interface Pending {
   ref: string;
+  frame: ClientFrame;
   resolve(f: ServerFrame): void;
   reject(e: Error): void;
-  /** Resent after a reconnect (chat.message is idempotent by id on the server). */
-  resend?: ClientFrame;
+  timer: ReturnType<typeof setTimeout>;
+  /** Written to the current socket, so its answer is due on it. Cleared when the socket drops: sent again on the next. */
+  sent: boolean;
+  /**
+   * Timed out after it was sent. Answers carry no request id (only the frame type), so it stays in
+   * line to swallow its late answer, which would otherwise settle the next request of its kind.
+   */
+  abandoned: boolean;
 }
 
 const FINAL_CODES = new Set<number>([1000, WsClose.badToken, WsClose.forbidden]);
@@ -59,22 +49,35 @@ export class ParleyClient {
   welcome: Welcome | null = null;
   conversationId: string | undefined;
   private ws: MinimalWebSocket | null = null;
+  /** The current socket finished its handshake (welcome + history): requests go out at once. */
+  private ready = false;
+  /** Why requests cannot even be queued (never connected, closed, gave up reconnecting); null while connected or reconnecting. */
+  private down: Error | null = new ClientOfflineError('not connected; call connect() first');
   private readonly runs = new Map<string, RunStream>();
+  /** Requests in the order they were (or will be) written to the socket; the server answers in that order. */
   private pending: Pending[] = [];
+  /** chat.cancel asked while disconnected, sent on reconnect. */
+  private readonly cancels = new Set<string>();
   private readonly listeners = new Set<(f: ServerFrame) => void>();
   private closedByUser = false;
   private attempts = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private connecting: Promise<{ welcome: Welcome; history: History }> | null = null;
   private readonly reconnect: { minDelayMs: number; maxDelayMs: number; maxAttempts: number } | null;
+  private readonly requestTimeoutMs: number;
+  private readonly maxQueued: number;
 
   constructor(private readonly opts: ParleyClientOptions) {
     this.conversationId = opts.conversationId;
     this.reconnect = opts.reconnect === false ? null : { minDelayMs: 100, maxDelayMs: 10_000, maxAttempts: Infinity, ...opts.reconnect };
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.maxQueued = opts.maxQueuedRequests ?? 100;
   }
 
   /** Resolves with the welcome and the conversation's history. */
   connect(): Promise<{ welcome: Welcome; history: History }> {
     this.closedByUser = false;
+    this.down = null;
     this.connecting ??= this.open().finally(() => {
       this.connecting = null;
     });
@@ -93,7 +96,7 @@ export class ParleyClient {
     const conversationId = opts.conversationId ?? this.conversationId;
     if (conversationId) frame.conversationId = conversationId;
     if (opts.agent) frame.agent = opts.agent;
-    const accepted = await this.request(frame.id, frame, true);
+    const accepted = await this.request(frame.id, frame);
     if (accepted.type !== 'chat.accepted') throw new Error(`unexpected ${accepted.type}`);
     return this.follow(accepted.runId, 0, accepted.conversationId, false);
   }
@@ -104,13 +107,14 @@ export class ParleyClient {
     if (!run) {
       run = new RunStream(runId, conversationId, lastSeq, (id) => this.cancel(id));
       this.runs.set(runId, run);
+      // While disconnected, afterConnect resumes every unfinished run.
       if (sendResume) this.sendFrame({ type: 'resume', runId, lastSeq });
     }
     return run;
   }
 
   cancel(runId: string): void {
-    this.sendFrame({ type: 'chat.cancel', runId });
+    if (!this.sendFrame({ type: 'chat.cancel', runId })) this.cancels.add(runId);
   }
 
   async history(opts: { conversationId?: string; before?: number; limit?: number } = {}): Promise<History> {
@@ -137,22 +141,44 @@ export class ParleyClient {
 
   close(): void {
     this.closedByUser = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.ws?.close(1000, 'bye');
     this.failAll(new ClientClosedError(1000, 'closed by the client'));
   }
 
-  private request(ref: string, frame: ClientFrame, resend = false): Promise<ServerFrame> {
+  /**
+   * Every request is safe to send twice, so one whose socket dropped before its answer is sent again
+   * on the next socket: chat.message is idempotent by id on the server, history.get is a read, and
+   * conversation.new only picks an id (nothing is stored until a message is sent in it).
+   */
+  private request(ref: string, frame: ClientFrame): Promise<ServerFrame> {
+    if (this.down) return Promise.reject(this.down);
+    if (!this.ready && this.pending.filter((p) => !p.abandoned).length >= this.maxQueued) {
+      return Promise.reject(new ClientOfflineError(`reconnecting, and ${this.maxQueued} requests are already waiting; try again once connected`));
+    }
     return new Promise((resolve, reject) => {
-      const p: Pending = { ref, resolve, reject };
-      if (resend) p.resend = frame;
+      const p: Pending = { ref, frame, resolve, reject, sent: false, abandoned: false, timer: setTimeout(() => this.timeOut(p), this.requestTimeoutMs) };
       this.pending.push(p);
-      this.sendFrame(frame);
+      if (this.ready) this.write(p);
     });
   }
 
-  private sendFrame(frame: ClientFrame): void {
-    // While disconnected, resumes and resends happen on reconnect; other frames are dropped.
-    if (this.ws?.readyState === 1 && this.welcome) this.ws.send(JSON.stringify(frame));
+  private timeOut(p: Pending): void {
+    if (p.sent) p.abandoned = true;
+    else this.pending = this.pending.filter((x) => x !== p);
+    p.reject(new RequestTimeoutError(p.ref, this.requestTimeoutMs));
+  }
+
+  private write(p: Pending): void {
+    p.sent = this.sendFrame(p.frame);
+  }
+
+  /** False when there is no handshaken socket; the caller keeps the frame for the next one. */
+  private sendFrame(frame: ClientFrame): boolean {
+    if (!this.ready || this.ws?.readyState !== 1) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
   }
 
   private async open(): Promise<{ welcome: Welcome; history: History }> {
@@ -165,13 +191,14 @@ export class ParleyClient {
     if (this.opts.agent) url.searchParams.set('agent', this.opts.agent);
     const ws = new WS(url.toString());
     this.ws = ws;
+    this.ready = false;
     return new Promise((resolve, reject) => {
       let welcome: Welcome | null = null;
       let settled = false;
       ws.addEventListener('message', (ev) => {
         void textOf(ev.data).then((text) => {
           const frame = parseFrame(text);
-          if (!frame) return;
+          if (!frame || this.ws !== ws) return;
           if (!settled && frame.type === 'welcome') {
             welcome = frame;
             return;
@@ -190,20 +217,26 @@ export class ParleyClient {
       });
       ws.addEventListener('error', () => {});
       ws.addEventListener('close', (ev) => {
-        if (this.ws === ws) this.ws = null;
         if (!settled) {
           settled = true;
           reject(new ClientClosedError(ev.code, ev.reason));
         }
+        // A socket replaced by a newer one says nothing about the connection.
+        if (this.ws !== ws) return;
+        this.ws = null;
+        this.ready = false;
         this.onClosed(ev.code, ev.reason);
       });
     });
   }
 
-  /** After a reconnect: resend unanswered chat messages (same ids) and resume unfinished runs. */
+  /** After a (re)connect: send what waited (chat messages keep their ids), resume unfinished runs, cancel what was cancelled offline. */
   private afterConnect(): void {
-    for (const p of this.pending) if (p.resend) this.sendFrame(p.resend);
+    this.ready = true;
+    for (const p of this.pending) if (!p.sent) this.write(p);
     for (const run of this.runs.values()) if (!run.done) this.sendFrame({ type: 'resume', runId: run.runId, lastSeq: run.lastSeq });
+    for (const runId of this.cancels) this.sendFrame({ type: 'chat.cancel', runId });
+    this.cancels.clear();
   }
 
   private dispatch(frame: ServerFrame): void {
@@ -215,13 +248,13 @@ export class ParleyClient {
       case 'agent.error':
         return this.toRun(frame);
       case 'chat.accepted':
-        return this.settle(frame.id, frame);
+        return this.settle((p) => p.ref === frame.id, frame);
       case 'history':
-        return this.settle(this.pending.find((p) => p.ref === 'history.get' || p.ref === 'conversation.new')?.ref, frame);
+        return this.settle((p) => p.ref === 'history.get' || p.ref === 'conversation.new', frame);
       case 'pong':
-        return this.settle('ping', frame);
+        return this.settle((p) => p.ref === 'ping', frame);
       case 'error':
-        if (frame.ref) this.settle(frame.ref, frame);
+        if (frame.ref) this.settle((p) => p.ref === frame.ref, frame);
         return;
       default:
         return;
@@ -235,34 +268,46 @@ export class ParleyClient {
     if (run.done) this.runs.delete(frame.runId);
   }
 
-  private settle(ref: string | undefined, frame: ServerFrame): void {
-    const i = this.pending.findIndex((p) => p.ref === ref);
+  /** The oldest request sent on this socket that the frame can answer (the server answers in order). */
+  private settle(answers: (p: Pending) => boolean, frame: ServerFrame): void {
+    const i = this.pending.findIndex((p) => p.sent && answers(p));
     if (i < 0) return;
     const [p] = this.pending.splice(i, 1);
-    if (!p) return;
+    if (!p || p.abandoned) return;
+    clearTimeout(p.timer);
     if (frame.type === 'error') p.reject(new ServerError(frame));
     else p.resolve(frame);
   }
 
   private onClosed(code: number, reason: string): void {
+    // Answers to this socket's requests will never come: abandoned ones are done, the others wait for the next socket.
+    this.pending = this.pending.filter((p) => !p.abandoned);
+    for (const p of this.pending) p.sent = false;
     const final = this.closedByUser || !this.reconnect || FINAL_CODES.has(code) || this.attempts >= (this.reconnect?.maxAttempts ?? 0);
-    // Requests that cannot be resent die with the socket; chat messages wait for the next one.
-    for (const p of this.pending.filter((x) => !x.resend)) p.reject(new ClientClosedError(code, reason));
-    this.pending = this.pending.filter((x) => x.resend);
     if (final) return this.failAll(new ClientClosedError(code, reason));
     const r = this.reconnect as NonNullable<typeof this.reconnect>;
     // Too many sockets: the server counts ours for a while, so back off harder.
     const base = code === WsClose.tooManyConnections ? r.maxDelayMs : r.minDelayMs;
     const delay = Math.min(r.maxDelayMs, base * 2 ** this.attempts) * (0.5 + Math.random() / 2);
     this.attempts++;
-    setTimeout(() => {
-      if (this.closedByUser) return;
-      this.connect().catch(() => {}); // a failed attempt closes again and schedules the next
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.closedByUser || this.ready) return;
+      this.connect().catch((err: unknown) => {
+        // A failed attempt whose socket closed already scheduled the next; one that failed before (token()) schedules it here.
+        if (!(err instanceof ClientClosedError) && !this.closedByUser) this.onClosed(1006, err instanceof Error ? err.message : String(err));
+      });
     }, delay);
   }
 
   private failAll(err: Error): void {
-    for (const p of this.pending.splice(0)) p.reject(err);
+    this.down = err;
+    this.ready = false;
+    for (const p of this.pending.splice(0)) {
+      clearTimeout(p.timer);
+      if (!p.abandoned) p.reject(err);
+    }
+    this.cancels.clear();
     for (const run of this.runs.values()) run.abort(err);
     this.runs.clear();
   }

@@ -17,6 +17,8 @@ export interface AgentExecutionConfig {
     lockTtlMs: number;
     /** Longest an `enqueue`d run waits for the conversation's active run. */
     queueWaitMs: number;
+    /** How long a run's database reads and writes retry through a PostgreSQL outage before the handler gives up (crashes). */
+    dbRetryMs: number;
   };
   production: boolean;
 }
@@ -30,6 +32,7 @@ export const env = defineEnv(
     RUN_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(64),
     CONVERSATION_LOCK_TTL_MS: z.coerce.number().int().min(1_000).default(30_000),
     RUN_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(300_000),
+    RUN_DB_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   },
   (e): AgentExecutionConfig => ({
     model: modelConfigOf(e),
@@ -40,6 +43,7 @@ export const env = defineEnv(
       concurrency: e.RUN_CONCURRENCY,
       lockTtlMs: e.CONVERSATION_LOCK_TTL_MS,
       queueWaitMs: e.RUN_QUEUE_WAIT_MS,
+      dbRetryMs: e.RUN_DB_RETRY_MS,
     },
     production: modeOf(e) === 'production',
   }),

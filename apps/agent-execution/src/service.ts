@@ -40,7 +40,11 @@ export async function createAgentService(d: AgentServiceDeps) {
   const tools = d.tools ?? builtinTools;
   const flows = createFlowRegistry(d.flows ?? builtinFlows);
   const agents = new AgentStore(db, { model: d.config.model.name, maxRunMs: d.config.runs.defaultMaxRunMs, tools: DEFAULT_AGENT_TOOLS });
-  const runs = new RunStore(db);
+  const dbRetry = {
+    budgetMs: d.config.runs.dbRetryMs,
+    onRetry: (err: unknown, attempt: number) => d.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'postgres unavailable; retrying the run record write'),
+  };
+  const runs = new RunStore(db, dbRetry);
   const cancels = new CancelHub(redis, subscriber, d.prefix, d.log);
   await cancels.start();
   const executor = new RunExecutor({
@@ -56,6 +60,7 @@ export async function createAgentService(d: AgentServiceDeps) {
     lock: new ConversationLock(redis, d.prefix, d.config.runs.lockTtlMs),
     conversation: new ConversationPort(d.bus),
     config: d.config.runs,
+    dbRetry,
     log: d.log,
   });
   return {

@@ -32,6 +32,8 @@ export interface FlowExecution {
   log: Logger;
   /** Fencing check: false once another run owns the conversation. */
   fence: () => Promise<boolean>;
+  /** Called with the answer once the flow is done, before anything of it is saved (so a redelivery can tell a finished run). */
+  produced: (answer: { text: string; output?: unknown; messageId?: string }) => Promise<void>;
 }
 
 /** Loads the conversation, runs the flow's graph, saves what the run said. */
@@ -92,13 +94,18 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
   const result = state.result ?? { text: '' };
   const output = Object.keys(notes).length > 0 ? { ...(isRecord(result.output) ? result.output : result.output === undefined ? {} : { value: result.output }), ...notes } : result.output;
 
-  if (memory !== 'write' || !conversationId) return output === undefined ? { text: result.text } : { text: result.text, output };
+  if (memory !== 'write' || !conversationId) {
+    const done = output === undefined ? { text: result.text } : { text: result.text, output };
+    await x.produced(done);
+    return done;
+  }
   if (!(await x.fence())) throw new ActionError('conflict', `conversation ${conversationId} was taken over by another run; this run's answer was not saved`);
+  const messageId = `${x.runId}:answer`;
+  await x.produced(output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId });
   const turns = result.turns ?? [];
   for (const [i, turn] of turns.entries()) {
     await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: `${x.runId}:t${i + 1}`, ...turn }, x.signal);
   }
-  const messageId = `${x.runId}:answer`;
   await x.conversation.save(
     x.meta,
     conversationId,

@@ -6,14 +6,17 @@ import type { ModelClient } from '@parley/llm';
 import type { AgentExecutionConfig } from '../env.js';
 import type { FlowRegistry } from '../flows/define-flow.js';
 import type { AgentStore } from '../stores/agent-store.js';
+import { withDbRetry, type DbRetry } from '../stores/db-retry.js';
 import { isTerminal, type RunStore } from '../stores/run-store.js';
 import type { ToolDef } from '../tools/define-tool.js';
 import { admit, type Admitted } from './admission.js';
 import { RunStopped, type CancelHub } from './cancel-hub.js';
 import type { ConversationLock } from './conversation-lock.js';
 import type { ConversationPort } from './conversation-port.js';
+import { RunAnswers } from './run-answers.js';
 import { classifyFailure } from './run-errors.js';
 import { RunEvents } from './run-events.js';
+import { RunRecovery } from './run-recovery.js';
 import { executeFlow } from './execute-flow.js';
 
 export interface ExecutorDeps {
@@ -30,6 +33,8 @@ export interface ExecutorDeps {
   lock: ConversationLock;
   conversation: ConversationPort;
   config: AgentExecutionConfig['runs'];
+  /** Retries of database reads and writes through a short PostgreSQL outage. */
+  dbRetry: DbRetry;
   log: Logger;
 }
 
@@ -37,14 +42,21 @@ const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0
 
 /** agent.run from envelope to reply: admission, record, crash recovery, then the flow. */
 export class RunExecutor {
-  constructor(private readonly d: ExecutorDeps) {}
+  private readonly answers: RunAnswers;
+  private readonly recovery: RunRecovery;
+
+  constructor(private readonly d: ExecutorDeps) {
+    this.answers = new RunAnswers(d.redis, d.prefix);
+    this.recovery = new RunRecovery({ bus: d.bus, runs: d.runs, answers: this.answers, lock: d.lock });
+  }
 
   async run(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
     const tenantId = ctx.action.tenantId;
     const live = (e: RunEvent) => ctx.emit(e);
     let admitted: Admitted;
     try {
-      admitted = await admit(this.d.agents, this.d.flows, tenantId, data, ctx.action.conversationId);
+      // The agent is read from PostgreSQL: an outage is waited out rather than spending a delivery.
+      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data, ctx.action.conversationId), this.d.dbRetry);
     } catch (err) {
       // The caller gets the error reply; a client following the run's event log sees it end too.
       if (err instanceof ActionError) {
@@ -63,7 +75,12 @@ export class RunExecutor {
       return result;
     }
     const events = new RunEvents(this.d.redis, this.d.prefix, data.runId, live, created ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, data.runId));
-    if (!created && record.status === 'RUNNING') return this.failLostRun(data.runId, conversationId, events, ctx.log);
+    if (!created) {
+      // A previous delivery (a dead worker, or this process before it crashed) may have saved the answer.
+      const done = await this.recovery.completeIfAnswered(data.runId, conversationId, ctx.meta, events, ctx.log);
+      if (done) return done;
+      if (record.status === 'RUNNING') return this.failLostRun(data.runId, conversationId, events, ctx.log);
+    }
     return this.execute(data, admitted, events, ctx);
   }
 
@@ -71,7 +88,8 @@ export class RunExecutor {
    * A RUNNING record on delivery means the worker that ran it died mid-run (the bus redelivered the
    * action after its visibility timeout). Its model call, tool calls and half-streamed answer are gone
    * and replaying them could repeat side effects (a hand-off, a closed conversation), so the run is
-   * failed with `worker_lost`, visibly and at once; the user can send the message again.
+   * failed with `worker_lost`, visibly and at once; the user can send the message again. (A run whose
+   * answer was already saved is completed by RunRecovery instead.)
    */
   private async failLostRun(runId: string, conversationId: string | null, events: RunEvents, log: Logger): Promise<RunResult> {
     const message = 'the worker running this run stopped unexpectedly; send the message again';
@@ -101,6 +119,12 @@ export class RunExecutor {
     let releaseLock: (() => Promise<void>) | undefined;
     let fence: () => Promise<boolean> = async () => true;
     let running: Promise<void> | undefined;
+    /** 'saving': the answer exists and is being saved; 'saved': the conversation holds it, only the record is left. */
+    let phase = 'flow' as 'flow' | 'saving' | 'saved';
+    const produced = async (a: { text: string; output?: unknown; messageId?: string }) => {
+      await this.answers.put(runId, { ...a, usage: { ...usage }, timings: { ...timings } });
+      phase = 'saving';
+    };
     try {
       const early = await this.d.cancels.requested(runId);
       if (early) controller.abort(new RunStopped(early));
@@ -117,7 +141,8 @@ export class RunExecutor {
       events.emit('run.started', { agentId: agent.agentId, flow: admitted.flow.name, conversationId });
       const meta: ActionMeta = { ...ctx.meta, conversationId: conversationId ?? undefined } as ActionMeta;
       if (!conversationId) delete meta.conversationId;
-      const out = await executeFlow({ ...this.d, admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], channel: data.channel, meta, events, signal, usage, timings, log, fence });
+      const out = await executeFlow({ ...this.d, admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], channel: data.channel, meta, events, signal, usage, timings, log, fence, produced });
+      phase = 'saved';
       timings['totalMs'] = Math.round(performance.now() - started);
       await running;
       await this.d.runs.finish(runId, { status: 'SUCCEEDED', output: out.output ?? { text: out.text }, usage, timings });
@@ -131,6 +156,14 @@ export class RunExecutor {
       if (out.messageId) result.messageId = out.messageId;
       return result;
     } catch (err) {
+      // The answer is saved: recording anything but SUCCEEDED would contradict the history. Crash
+      // instead (not an ActionError, so the bus retries), and the retry completes the run from the answer.
+      if (phase === 'saved') throw err instanceof ActionError ? new Error(`recording run ${runId} failed after its answer was saved: ${err.message}`, { cause: err }) : err;
+      // Saving failed or timed out on our side, yet the conversation service may have stored the answer.
+      if (phase === 'saving') {
+        const done = await this.recovery.completeIfAnswered(runId, conversationId, ctx.meta, events, log).catch(() => null);
+        if (done) return done;
+      }
       const failure = classifyFailure(err, signal);
       timings['totalMs'] = Math.round(performance.now() - started);
       const error = { code: failure.code, message: failure.message };

@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import { agentRuns, type Db } from '@parley/db';
 import type { Channel, RunRecord, RunStatus, Usage } from '@parley/contracts';
+import { withDbRetry, type DbRetry } from './db-retry.js';
 
 type RunRow = typeof agentRuns.$inferSelect;
 
@@ -43,12 +44,34 @@ function toRecord(row: RunRow): RunRecord {
 const TERMINAL: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 export const isTerminal = (s: RunStatus) => TERMINAL.includes(s);
 
-/** The `agent_runs` table: one row per run, PENDING → RUNNING → SUCCEEDED | FAILED | CANCELLED. */
+/**
+ * The `agent_runs` table: one row per run, PENDING → RUNNING → SUCCEEDED | FAILED | CANCELLED.
+ * The writes of a run's life (create, RUNNING, final status) retry through a short database outage
+ * (`retry`): they are idempotent, and failing them would leave a record behind its run.
+ */
 export class RunStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly retry: DbRetry = { budgetMs: 0 },
+  ) {}
 
   /** Inserts the PENDING row, or returns the row a previous delivery of the same run left. */
-  async create(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {
+  create(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {
+    return withDbRetry(() => this.insert(run), this.retry);
+  }
+
+  markRunning(runId: string): Promise<void> {
+    return withDbRetry(async () => {
+      await this.db.update(agentRuns).set({ status: 'RUNNING', startedAt: new Date() }).where(and(eq(agentRuns.runId, runId), eq(agentRuns.status, 'PENDING')));
+    }, this.retry);
+  }
+
+  /** Only a run not yet terminal is finished, so a late writer (a worker presumed dead) cannot overwrite the outcome. */
+  finish(runId: string, outcome: RunOutcome): Promise<boolean> {
+    return withDbRetry(() => this.update(runId, outcome), this.retry);
+  }
+
+  private async insert(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {
     const inserted = await this.db
       .insert(agentRuns)
       // createdAt from JS (ms precision), so list cursors compare exactly what they carry.
@@ -61,12 +84,7 @@ export class RunStore {
     return { record: toRecord(row), created: false };
   }
 
-  async markRunning(runId: string): Promise<void> {
-    await this.db.update(agentRuns).set({ status: 'RUNNING', startedAt: new Date() }).where(and(eq(agentRuns.runId, runId), eq(agentRuns.status, 'PENDING')));
-  }
-
-  /** Only a run not yet terminal is finished, so a late writer (a worker presumed dead) cannot overwrite the outcome. */
-  async finish(runId: string, outcome: RunOutcome): Promise<boolean> {
+  private async update(runId: string, outcome: RunOutcome): Promise<boolean> {
     const rows = await this.db
       .update(agentRuns)
       .set({

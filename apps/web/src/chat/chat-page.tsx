@@ -95,7 +95,7 @@ function Chat({ store, session, onReconnect }: { store: ChatStore; session: Sess
           </p>
         )}
         <Composer
-          disabled={conn !== 'online'}
+          disabled={conn !== 'online' || !current}
           running={running !== null}
           maxChars={store.welcome?.limits.maxTextChars ?? 8000}
           onSend={(text) => void store.send(text)}

@@ -156,9 +156,25 @@ function printSummary() {
   say(exitedLabels.size ? c.yellow(`${plan.length - exitedLabels.size} of ${plan.length} processes running`) : c.green(`all ${plan.length} processes ready`));
   console.log(lines.join('\n'));
   const gateway = plan.find((p) => p.app.name === 'gateway');
-  if (gateway && !exitedLabels.has(gateway.label)) say(c.bold(`open the web UI at http://127.0.0.1:${gateway.port}/`));
+  if (gateway && !exitedLabels.has(gateway.label)) {
+    say(c.bold(`open the web UI at http://127.0.0.1:${gateway.port}/`));
+    void printDevToken(gateway.port);
+  }
   if (devModel) say(c.yellow('model: the offline DEV MODEL SERVER — answers are scripted'));
   say('Ctrl-C stops everything');
+}
+
+/** A newcomer can talk to the API at once: a dev token (only minted in dev mode; silent otherwise). */
+async function printDevToken(port) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    if (!res.ok) return;
+    const { token, tenantId, roles } = await res.json();
+    say(`dev token (tenant ${tenantId}, roles ${roles.join(',')}): ${token}`);
+    say(`  curl -H "Authorization: Bearer <token>" http://127.0.0.1:${port}/api/v1/flows  ·  ws://127.0.0.1:${port}/ws/chat?token=<token>`);
+  } catch {
+    // No dev login (production mode, or the gateway not answering yet): the UI URL is enough.
+  }
 }
 
 async function shutdown(code) {

@@ -49,7 +49,7 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     await expect.poll(() => page.locator('article.turn-user').count(), { timeout: 30_000 }).toBe(2);
     expect(await page.locator('article.turn-user').first().innerText()).toContain('hello there');
     expect(await page.locator('article.turn-assistant .step-name').first().textContent()).toBe('current_time');
-    expect(await page.locator('.conv-list a[aria-current="page"]').count()).toBe(1);
+    await expect.poll(() => page.locator('.conv-list a[aria-current="page"]').count(), { timeout: 30_000 }).toBe(1);
     await page.context().close();
   }, 120_000);
 

@@ -59,7 +59,7 @@ describe('operator and flow pages in a real browser', () => {
     // Each answer links to its run: the record and the timeline replayed from the run's event log.
     await answer.getByRole('link', { name: 'run' }).click();
     await expect.poll(() => page.locator('.run').getAttribute('data-state'), { timeout: 30_000 }).toBe('SUCCESS');
-    expect(await page.locator('.facts .pill').first().innerText()).toBe('SUCCEEDED');
+    await expect.poll(() => page.locator('.facts .pill').first().textContent(), { timeout: 30_000 }).toBe('SUCCEEDED');
 
     await page.getByRole('link', { name: 'Stats', exact: true }).click();
     await expect.poll(() => page.getByTestId('stat-conversations').innerText(), { timeout: 30_000 }).toBe('1');

@@ -43,6 +43,11 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     // textContent: once the answer is done its timeline folds (a closed <details>), innerText would be empty.
     expect(await steps.first().locator('.step-name').textContent()).toBe('current_time');
     expect(await second.locator('.bubble').innerText()).toContain('current_time returned');
+    // The finished answer's timeline is folded; the keyboard opens it (and the screenshot shows it).
+    await second.locator('.steps summary').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => second.locator('.steps').getAttribute('open')).not.toBeNull();
+    expect(await second.locator('.step-name').first().isVisible()).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}web-chat.png`, fullPage: true });
 
     await page.reload();

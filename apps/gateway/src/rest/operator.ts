@@ -3,7 +3,7 @@
  * user may read their own conversations, everything else needs the admin role. Another tenant's
  * ids answer 404 because every call is scoped by the token's tenant on the bus.
  */
-import { ConversationStats, Id, ListConversations, UpdateAgent } from '@parley/contracts';
+import { ConversationStats, Id, ListConversations, ListRuns, UpdateAgent } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, principalOf } from '../auth/guard.js';
@@ -18,6 +18,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const ListQuery = ListConversations.extend({ limit: int(1, 100).default(20) });
 const MessagesQuery = z.object({ before: int(1, Number.MAX_SAFE_INTEGER).optional(), limit: int(1, 200).default(50) });
 const AgentBody = UpdateAgent.omit({ agentId: true });
+const RunsQuery = ListRuns.extend({ limit: int(1, 100).default(20) });
 
 export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const user = { preHandler: authGuard(ctx.verifier) };
@@ -77,6 +78,14 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
   app.get('/api/v1/stats', { ...admin, schema: doc('operators', 'Conversation and token statistics', { querystring: ConversationStats }) }, async (req, reply) => {
     try {
       return await ctx.bus.call('conversation.stats', parse(ConversationStats, req.query), meta(req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/runs', { ...admin, schema: doc('operators', "The tenant's runs, newest first", { querystring: RunsQuery }) }, async (req, reply) => {
+    try {
+      return await ctx.bus.call('agent.list_runs', parse(RunsQuery, req.query), meta(req));
     } catch (err) {
       return sendError(reply, err);
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the local launcher. Plain Node, no dependencies until it has installed them.
 // Installs if needed, finds Redis and PostgreSQL, migrates, starts every app as its own process.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discoverApps, parseArgs, readPackage, scriptCommand } from './launcher/apps.mjs';
@@ -162,6 +162,14 @@ function printSummary() {
   }
   if (devModel) say(c.yellow('model: the offline DEV MODEL SERVER — answers are scripted'));
   say('Ctrl-C stops everything');
+  if ([...args.scale.values()].some((n) => n > 1)) printBusStatus();
+}
+
+/** With replicas, show that they share their service's stream: the consumers of each group (npm run ops -- status). */
+function printBusStatus() {
+  say('bus: consumers per service stream (npm run ops -- status)');
+  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', join(root, 'scripts', 'ops.ts'), 'status'], { cwd: root, env: { ...process.env, ...baseEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('error', () => say(c.yellow('could not run npm run ops -- status')));
 }
 
 /** A newcomer can talk to the API at once: a dev token (only minted in dev mode; silent otherwise). */

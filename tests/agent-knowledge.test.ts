@@ -1,29 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBus, type Bus } from '@parley/bus';
 import { catalog, type Catalog, type RunEvent } from '@parley/contracts';
-import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, redisUrl, uniquePrefix, urlForDatabase } from '@parley/testing';
-import { startServices, type Services } from './support/gateway-env.js';
+import { redisUrl } from '@parley/testing';
+import { usePlatform } from './support/platform.js';
 
-let prefix: string;
-let db: string;
-let services: Services;
+const platform = usePlatform('agentkb', { query: true });
 let bus: Bus<Catalog>;
 
-beforeAll(async () => {
-  prefix = uniquePrefix('agentkb');
-  db = await createTestDatabase();
-  services = await startServices(prefix, urlForDatabase(db), { query: true });
-  bus = createBus({ catalog, redis: redisUrl, prefix, service: 'test' });
+beforeAll(() => {
+  bus = createBus({ catalog, redis: redisUrl, prefix: platform.prefix, service: 'test' });
 });
-
-afterAll(async () => {
-  await bus?.close(0);
-  await services?.stop();
-  const r = newRedis();
-  await deletePrefix(r, prefix);
-  r.disconnect();
-  await dropTestDatabase(db);
-});
+afterAll(() => bus?.close(0));
 
 describe('chat flow with the knowledge base', () => {
   test('search_knowledge goes through the query service and the answer cites the document', async () => {
@@ -32,7 +19,7 @@ describe('chat flow with the knowledge base', () => {
     const events: RunEvent[] = [];
     const result = await bus.call(
       'agent.run',
-      { runId: `run-${prefix}`, conversationId: `conv-${prefix}`, channel: 'api', input: { text: 'Search the knowledge base: how long is the warranty of the espresso machine?' } },
+      { runId: `run-${platform.prefix}`, conversationId: `conv-${platform.prefix}`, channel: 'api', input: { text: 'Search the knowledge base: how long is the warranty of the espresso machine?' } },
       meta,
       { timeoutMs: 60_000, onEvent: (e) => events.push(e) },
     );
@@ -49,7 +36,7 @@ describe('chat flow with the knowledge base', () => {
     const events: RunEvent[] = [];
     const result = await bus.call(
       'agent.run',
-      { runId: `run2-${prefix}`, conversationId: `conv2-${prefix}`, channel: 'api', input: { text: 'Search the knowledge base: what is the refund policy for lost luggage?' } },
+      { runId: `run2-${platform.prefix}`, conversationId: `conv2-${platform.prefix}`, channel: 'api', input: { text: 'Search the knowledge base: what is the refund policy for lost luggage?' } },
       { tenantId: 'empty-tenant' },
       { timeoutMs: 60_000, onEvent: (e) => events.push(e) },
     );

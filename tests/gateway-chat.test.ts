@@ -1,31 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
+import { describe, expect, test } from 'vitest';
+import { waitFor } from '@parley/testing';
 import { ParleyClient, type RunFrame } from '../packages/client/src/index.js';
-import { rawSocket, startGateway, startServices, token, type RunningGateway, type Services } from './support/gateway-env.js';
+import { rawSocket, startGateway, token } from './support/gateway-env.js';
+import { usePlatform } from './support/platform.js';
 
-let prefix: string;
-let db: string;
-let services: Services;
-let gw: RunningGateway;
-
-beforeAll(async () => {
-  prefix = uniquePrefix('gwchat');
-  db = await createTestDatabase();
-  services = await startServices(prefix, urlForDatabase(db));
-  gw = await startGateway(prefix, { WS_MAX_TEXT_CHARS: '100', WS_MAX_FRAME_BYTES: '2048' });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await services?.stop();
-  const r = newRedis();
-  await deletePrefix(r, prefix);
-  r.disconnect();
-  await dropTestDatabase(db);
-});
+const platform = usePlatform('gwchat', { gateway: { WS_MAX_TEXT_CHARS: '100', WS_MAX_FRAME_BYTES: '2048' } });
 
 const client = (sub = 'u1', extra: Partial<ConstructorParameters<typeof ParleyClient>[0]> = {}) =>
-  new ParleyClient({ url: gw.ws, token: () => token({ sub }), ...extra });
+  new ParleyClient({ url: platform.gw.ws, token: () => token({ sub }), ...extra });
 
 async function collect(run: AsyncIterable<RunFrame>): Promise<RunFrame[]> {
   const out: RunFrame[] = [];
@@ -62,7 +44,7 @@ describe('gateway chat over WebSocket (real services, dev model)', () => {
   });
 
   test('malformed frames get error frames and never close the socket', async () => {
-    const s = rawSocket(`${gw.ws}?token=${token({ sub: 'mallory' })}`);
+    const s = rawSocket(`${platform.gw.ws}?token=${token({ sub: 'mallory' })}`);
     await s.opened;
     await waitFor(() => s.frames.some((f) => f.type === 'history'), { what: 'history on connect' });
     const sendAndExpect = async (data: string | Buffer, code: string) => {
@@ -134,12 +116,12 @@ describe('gateway chat over WebSocket (real services, dev model)', () => {
     const { welcome } = await c.connect();
     await (await c.chat('mine')).result();
     c.close();
-    const s = rawSocket(`${gw.ws}?token=${token({ sub: 'frank' })}&conversationId=${welcome.conversationId}`);
+    const s = rawSocket(`${platform.gw.ws}?token=${token({ sub: 'frank' })}&conversationId=${welcome.conversationId}`);
     expect((await s.closed).code).toBe(4403);
   });
 
   test('an idle socket is closed with 4408', async () => {
-    const idle = await startGateway(prefix, { WS_IDLE_TIMEOUT_MS: '300' });
+    const idle = await startGateway(platform.prefix, { WS_IDLE_TIMEOUT_MS: '300' });
     try {
       const s = rawSocket(`${idle.ws}?token=${token({ sub: 'sleepy' })}`);
       await s.opened;

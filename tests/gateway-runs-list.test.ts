@@ -1,27 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
-import { startGateway, startServices, token, type RunningGateway, type Services } from './support/gateway-env.js';
+import { describe, expect, test } from 'vitest';
+import { waitFor } from '@parley/testing';
+import { token } from './support/gateway-env.js';
+import { usePlatform } from './support/platform.js';
 
-let prefix: string;
-let db: string;
-let services: Services;
-let gw: RunningGateway;
-
-beforeAll(async () => {
-  prefix = uniquePrefix('gwruns');
-  db = await createTestDatabase();
-  services = await startServices(prefix, urlForDatabase(db));
-  gw = await startGateway(prefix);
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await services?.stop();
-  const r = newRedis();
-  await deletePrefix(r, prefix);
-  r.disconnect();
-  await dropTestDatabase(db);
-});
+const platform = usePlatform('gwruns', { gateway: {} });
 
 const h = (t: string) => ({ authorization: `Bearer ${t}`, 'content-type': 'application/json' });
 const admin = token({ sub: 'ops', tenant: 'r1', roles: ['admin'] });
@@ -32,12 +14,12 @@ describe('GET /api/v1/runs', () => {
   test("an admin lists the tenant's runs newest first, filtered by status; others cannot", async () => {
     const ids: string[] = [];
     for (const topic of ['sea', 'moon']) {
-      const res = await fetch(`${gw.http}/api/v1/runs`, { method: 'POST', headers: h(user), body: JSON.stringify({ flow: 'poem', input: { topic } }) });
+      const res = await fetch(`${platform.gw.http}/api/v1/runs`, { method: 'POST', headers: h(user), body: JSON.stringify({ flow: 'poem', input: { topic } }) });
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { runId: string }).runId);
     }
     const list = await waitFor(async () => {
-      const res = await fetch(`${gw.http}/api/v1/runs?status=SUCCEEDED`, { headers: h(admin) });
+      const res = await fetch(`${platform.gw.http}/api/v1/runs?status=SUCCEEDED`, { headers: h(admin) });
       const body = (await res.json()) as { items: Array<{ runId: string; flow: string; status: string; createdAt: string }> };
       return body.items.length === 2 ? body : null;
     }, { timeoutMs: 30_000, what: 'two finished runs listed' });
@@ -47,9 +29,9 @@ describe('GET /api/v1/runs', () => {
     expect(created[0]).toBeGreaterThanOrEqual(created[1]!);
     expect(list.items.every((r) => r.flow === 'poem')).toBe(true);
 
-    expect((await fetch(`${gw.http}/api/v1/runs`, { headers: h(user) })).status).toBe(403);
-    const theirs = (await (await fetch(`${gw.http}/api/v1/runs`, { headers: h(otherAdmin) })).json()) as { items: unknown[] };
+    expect((await fetch(`${platform.gw.http}/api/v1/runs`, { headers: h(user) })).status).toBe(403);
+    const theirs = (await (await fetch(`${platform.gw.http}/api/v1/runs`, { headers: h(otherAdmin) })).json()) as { items: unknown[] };
     expect(theirs.items).toEqual([]);
-    expect((await fetch(`${gw.http}/api/v1/runs?status=NOPE`, { headers: h(admin) })).status).toBe(400);
+    expect((await fetch(`${platform.gw.http}/api/v1/runs?status=NOPE`, { headers: h(admin) })).status).toBe(400);
   });
 });

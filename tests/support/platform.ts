@@ -1,0 +1,48 @@
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase } from '@parley/testing';
+import { startGateway, startServices, type RunningGateway, type Services } from './gateway-env.js';
+
+export interface Platform {
+  readonly prefix: string;
+  readonly services: Services;
+  /** The file's gateway (only when asked for). */
+  readonly gw: RunningGateway;
+}
+
+/**
+ * One test file's platform: its own bus prefix and database, the services as child processes, and a
+ * gateway when asked for; all torn down (keys, database, processes) after the file.
+ */
+export function usePlatform(label: string, opts: { query?: boolean; gateway?: Record<string, string> } = {}): Platform {
+  let prefix = '';
+  let db = '';
+  let services: Services | undefined;
+  let gw: RunningGateway | undefined;
+  beforeAll(async () => {
+    prefix = uniquePrefix(label);
+    db = await createTestDatabase();
+    services = await startServices(prefix, urlForDatabase(db), opts.query ? { query: true } : {});
+    if (opts.gateway) gw = await startGateway(prefix, opts.gateway);
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await services?.stop();
+    const r = newRedis();
+    await deletePrefix(r, prefix);
+    r.disconnect();
+    if (db) await dropTestDatabase(db);
+  });
+  return {
+    get prefix() {
+      return prefix;
+    },
+    get services() {
+      if (!services) throw new Error('platform not started: use it inside a test');
+      return services;
+    },
+    get gw() {
+      if (!gw) throw new Error('this file asked for no gateway');
+      return gw;
+    },
+  };
+}

@@ -1,28 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchChromium, type TestBrowser } from '../../apps/web/test-support/browser.js';
-import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
+import { describe, expect, test } from 'vitest';
+import { ARTIFACTS, useBrowserStack } from './support/browser-stack.js';
 import { startProxy } from './support/proxy.js';
-import { mintToken, startStack, type Stack } from './support/stack.js';
+import { mintToken } from './support/stack.js';
 import { conversationShown, finished, send, signedIn as signIn } from './support/ui.js';
 
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-let stack: Stack;
-let chrome: TestBrowser;
+const env = useBrowserStack('webchat');
 
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureWebBuilt();
-  stack = await startStack('webchat');
-  chrome = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await chrome?.close();
-  await stack?.stop();
-}, 60_000);
-
-const signedIn = (user: string, opts: { admin?: boolean; width?: number; url?: string } = {}) => signIn(chrome, opts.url ?? stack.url, user, opts);
+const signedIn = (user: string, opts: { admin?: boolean; width?: number; url?: string } = {}) => signIn(env.chrome, opts.url ?? env.stack.url, user, opts);
 
 describe('web chat in a real browser (gateway + services + dev model)', () => {
   test('sign in, stream an answer, see a tool step, reload and see the history', async () => {
@@ -96,7 +80,7 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
   }, 120_000);
 
   test('a dropped connection shows as reconnecting, then the run resumes without gaps or repeats', async () => {
-    const proxy = await startProxy(stack.url);
+    const proxy = await startProxy(env.stack.url);
     try {
       const page = await signedIn('web-dave', { url: proxy.url });
       // Every state the badge shows, however briefly: the reconnect may take only milliseconds.
@@ -123,9 +107,9 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
   }, 120_000);
 
   test('a pasted token signs in as a plain user; an expired one lands back on sign-in with the reason', async () => {
-    const ctx = await chrome.browser.newContext();
+    const ctx = await env.chrome.browser.newContext();
     const page = await ctx.newPage();
-    await page.goto(stack.url);
+    await page.goto(env.stack.url);
     await page.getByLabel('Bearer token (JWT)').fill(mintToken({ sub: 'web-plain' }));
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
@@ -148,13 +132,13 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     const theirs = owner.url().split('#/chat/')[1];
     await owner.context().close();
 
-    const ctx = await chrome.browser.newContext();
+    const ctx = await env.chrome.browser.newContext();
     const page = await ctx.newPage();
-    await page.goto(stack.url);
+    await page.goto(env.stack.url);
     await page.getByLabel('Bearer token (JWT)').fill(mintToken({ sub: 'web-intruder' }));
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await conversationShown(page);
-    await page.goto(`${stack.url}/#/chat/${theirs}`);
+    await page.goto(`${env.stack.url}/#/chat/${theirs}`);
     await page.reload();
     await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('offline');
     expect(await page.locator('.conn').innerText()).toContain('not yours');
@@ -166,15 +150,15 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
   }, 90_000);
 
   test('the gateway serves the UI with a content security policy and immutable hashed assets', async () => {
-    const page = await fetch(`${stack.url}/`);
+    const page = await fetch(`${env.stack.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.headers.get('cache-control')).toBe('no-cache');
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
     expect(asset).toBeTruthy();
-    const js = await fetch(`${stack.url}${asset}`);
+    const js = await fetch(`${env.stack.url}${asset}`);
     expect(js.status).toBe(200);
     expect(js.headers.get('cache-control')).toContain('immutable');
-    expect((await fetch(`${stack.url}/api/v1/nope`)).status).toBe(404);
+    expect((await fetch(`${env.stack.url}/api/v1/nope`)).status).toBe(404);
   });
 });

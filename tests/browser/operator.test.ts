@@ -1,27 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
-import { launchChromium, type Page, type TestBrowser } from '../../apps/web/test-support/browser.js';
-import { ensureWebBuilt } from '../../apps/web/test-support/build.js';
-import { startStack, type Stack } from './support/stack.js';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { ARTIFACTS, useBrowserStack } from './support/browser-stack.js';
+import type { Page } from '../../apps/web/test-support/browser.js';
 import { signedIn as signIn } from './support/ui.js';
 
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-let stack: Stack;
-let chrome: TestBrowser;
+const env = useBrowserStack('webops');
 
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureWebBuilt();
-  stack = await startStack('webops');
-  chrome = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await chrome?.close();
-  await stack?.stop();
-}, 60_000);
-
-const signedIn = (user: string, width = 1280) => signIn(chrome, stack.url, user, { width });
+const signedIn = (user: string, width = 1280) => signIn(env.chrome, env.stack.url, user, { width });
 
 async function chatOnce(page: Page, text: string): Promise<void> {
   const answers = page.locator('article.turn-assistant');
@@ -93,7 +77,7 @@ describe('operator and flow pages in a real browser', () => {
 
   test('knowledge: upload a document, find it by search, delete it', async () => {
     const page = await signedIn('ops-frank');
-    await page.goto(`${stack.url}/#/ops/knowledge`);
+    await page.goto(`${env.stack.url}/#/ops/knowledge`);
     await page.getByLabel('File (.md, .txt)').setInputFiles({
       name: 'returns.md',
       mimeType: 'text/markdown',
@@ -129,7 +113,7 @@ describe('operator and flow pages in a real browser', () => {
     await chatOnce(page, 'What time is it? [[tool:current_time]]');
     expect(await page.locator('article.turn-assistant .step').count()).toBeGreaterThan(0);
 
-    await page.goto(`${stack.url}/#/ops/agents`);
+    await page.goto(`${env.stack.url}/#/ops/agents`);
     const tools = page.getByLabel('Tools (comma-separated)');
     await expect.poll(() => tools.inputValue(), { timeout: 30_000 }).toContain('current_time');
     const original = await page.evaluate(async () => {

@@ -127,7 +127,7 @@ export type UpdateAgent = z.infer<typeof UpdateAgent>;
 /**
  * Every run keeps a short-lived ordered log of its events in a Redis stream, written by
  * agent-execution beside the live events it streams to the caller; any gateway replica reads it to
- * resume a client (`resume {runId, lastSeq}`) or to serve SSE. Entry field `e` holds the RunEvent JSON.
+ * resume a client (`resume {runId, lastSeq}`) or to serve SSE. Entry layout: run-event-log.ts.
  */
 export const runEventLogKey = (prefix: string, runId: string) => `${prefix}:run:{${runId}}:events`;
 /** How long a run's event log outlives the run's last event. */

@@ -8,6 +8,7 @@ export * from './catalog-kit.js';
 export * from './common.js';
 export * from './conversation.js';
 export * from './agent.js';
+export * from './run-event-log.js';
 export * from './migration.js';
 export * from './query.js';
 export * from './channel.js';

@@ -1,18 +1,22 @@
 import type { Redis } from 'ioredis';
-import { RUN_EVENT_LOG_TTL_MS, runEventLogKey, type RunEvent } from '@parley/contracts';
+import { decodeRunLogEntry, encodeRunLogEntry, RUN_EVENT_LOG_TTL_MS, runEventLogKey, type RunEvent } from '@parley/contracts';
 
 type Payload<T extends RunEvent['type']> = Omit<Extract<RunEvent, { type: T }>, 'runId' | 'seq' | 'at' | 'type'>;
 
 /**
  * The one way a run's events leave the process: numbered (seq 1, 2, … with no gaps), streamed live to
- * the caller through the bus, and appended to the run's event log so any gateway replica can replay
- * them. Log writes are pipelined (auto-pipelining connection) and never awaited on the token path;
- * `flush` waits for them before the run's terminal reply.
+ * the caller through the bus at once, and appended to the run's event log so any gateway replica can
+ * replay them. The log gets one entry per turn of the event loop holding every event emitted in it
+ * (a fast model streams dozens of tokens per turn); writes are pipelined and never awaited on the
+ * token path; `flush` writes what is buffered and waits for it before the run's terminal reply.
  */
 export class RunEvents {
   private seq: number;
   private readonly key: string;
   private pending: Array<Promise<unknown>> = [];
+  private buffered: RunEvent[] = [];
+  private writeScheduled = false;
+  private logged = false;
   private terminal = false;
 
   constructor(
@@ -30,11 +34,7 @@ export class RunEvents {
   /** The highest seq a previous delivery of this run wrote, so numbering continues without gaps. */
   static async lastSeq(redis: Redis, prefix: string, runId: string): Promise<number> {
     const last = await redis.xrevrange(runEventLogKey(prefix, runId), '+', '-', 'COUNT', 1);
-    const fields = last[0]?.[1];
-    const raw = fields?.[fields.indexOf('e') + 1];
-    if (!raw) return 0;
-    const parsed = JSON.parse(raw) as { seq?: unknown };
-    return typeof parsed.seq === 'number' ? parsed.seq : 0;
+    return decodeRunLogEntry(last[0]?.[1] ?? []).at(-1)?.seq ?? 0;
   }
 
   get lastSeq(): number {
@@ -51,9 +51,22 @@ export class RunEvents {
     this.seq += 1;
     const event = { type, runId: this.runId, seq: this.seq, at: Date.now(), ...payload } as unknown as RunEvent;
     this.live(event);
-    this.pending.push(this.redis.xadd(this.key, '*', 'e', JSON.stringify(event)));
-    // The TTL is set on the first event (a run whose worker dies still expires) and refreshed at the end.
-    if (this.seq === 1 || this.terminal) this.pending.push(this.redis.pexpire(this.key, RUN_EVENT_LOG_TTL_MS));
+    this.buffered.push(event);
+    if (!this.writeScheduled) {
+      this.writeScheduled = true;
+      setImmediate(() => this.write());
+    }
+  }
+
+  private write(): void {
+    this.writeScheduled = false;
+    if (this.buffered.length === 0) return;
+    const batch = this.buffered;
+    this.buffered = [];
+    this.pending.push(this.redis.xadd(this.key, '*', ...encodeRunLogEntry(batch)));
+    // The TTL is set with the first entry (a run whose worker dies still expires) and refreshed at the end.
+    if (!this.logged || this.terminal) this.pending.push(this.redis.pexpire(this.key, RUN_EVENT_LOG_TTL_MS));
+    this.logged = true;
     if (this.pending.length > 256) this.pending = [Promise.all(this.pending)];
   }
 
@@ -70,6 +83,7 @@ export class RunEvents {
 
   /** Resolves once every event so far is in the log. */
   async flush(): Promise<void> {
+    this.write();
     const pending = this.pending;
     this.pending = [];
     await Promise.all(pending);

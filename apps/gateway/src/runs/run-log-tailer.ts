@@ -9,7 +9,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RunEvent, runEventLogKey } from '@parley/contracts';
+import { decodeRunLogEntry, runEventLogKey, type RunEvent } from '@parley/contracts';
 
 type StreamEntry = [id: string, fields: string[]];
 type XReadReply = Array<[key: string, entries: StreamEntry[]]> | null;
@@ -130,11 +130,11 @@ export class RunLogTailer {
         const rows = (await this.cmd.xrange(key, start, '+', 'COUNT', PAGE)) as StreamEntry[];
         for (const [id, fields] of rows) {
           lastId = id;
-          const e = parseEntry(fields);
-          if (!e) continue;
-          if (first) sub.skipTo(e.seq);
-          first = false;
-          sub.offer(e);
+          for (const e of decodeRunLogEntry(fields)) {
+            if (first) sub.skipTo(e.seq);
+            first = false;
+            sub.offer(e);
+          }
         }
         if (rows.length < PAGE || sub.done) break;
         start = `(${lastId}`;
@@ -191,8 +191,7 @@ export class RunLogTailer {
           if (!w) continue;
           for (const [id, fields] of entries) {
             w.cursor = id;
-            const e = parseEntry(fields);
-            if (e) for (const sub of [...w.subs]) sub.offer(e);
+            for (const e of decodeRunLogEntry(fields)) for (const sub of [...w.subs]) sub.offer(e);
           }
         }
       } catch (err) {
@@ -211,16 +210,5 @@ export class RunLogTailer {
     this.idle?.();
     this.blocking.disconnect();
     await this.loop;
-  }
-}
-
-function parseEntry(fields: string[]): RunEvent | null {
-  const i = fields.indexOf('e');
-  if (i < 0 || i % 2 !== 0) return null;
-  try {
-    const parsed = RunEvent.safeParse(JSON.parse(fields[i + 1] ?? ''));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
   }
 }

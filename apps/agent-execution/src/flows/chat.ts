@@ -27,7 +27,8 @@ export const chatFlow = defineFlow({
       .addNode('agent', async (s) => {
         const lastRound = s.rounds >= MAX_TOOL_ROUNDS;
         const reply = await rt.model([...rt.messages, ...s.messages], lastRound ? {} : { tools: rt.tools.specs() });
-        if (reply.toolCalls.length === 0) return { text: reply.text, rounds: 1, pendingTools: false };
+        // The answer ends the graph here: one step fewer than a separate finishing node, on every run.
+        if (reply.toolCalls.length === 0) return { text: reply.text, rounds: 1, pendingTools: false, result: { text: s.text + reply.text, turns: s.turns } };
         const turn: ChatMessage = { role: 'assistant', content: reply.text, toolCalls: reply.toolCalls };
         return { messages: [turn], turns: [turn], text: reply.text, rounds: 1, pendingTools: true };
       })
@@ -41,10 +42,8 @@ export const chatFlow = defineFlow({
         }
         return { messages: results, turns: results, pendingTools: false };
       })
-      .addNode('finish', (s) => ({ result: { text: s.text, turns: s.turns } }))
       .addEdge(START, 'agent')
-      .addConditionalEdges('agent', (s) => (s.pendingTools ? 'tools' : 'finish'), ['tools', 'finish'])
+      .addConditionalEdges('agent', (s) => (s.pendingTools ? 'tools' : END), ['tools', END])
       .addEdge('tools', 'agent')
-      .addEdge('finish', END)
       .compile(),
 });

@@ -4,6 +4,7 @@ import type { ChatResult, ToolSpec } from '@parley/llm';
 import type { Logger } from 'pino';
 import type { RunEvents } from '../runs/run-events.js';
 import type { Toolbox } from '../tools/toolbox.js';
+import { compileFlow, type FlowInvoker } from './flow-graph.js';
 
 export type ChatMessage = ContextMessage;
 
@@ -43,7 +44,7 @@ export interface FlowOutput {
 
 /** The one method of a compiled LangGraph graph the executor relies on. */
 export interface FlowGraph {
-  invoke(input: Record<string, never>, options: { signal: AbortSignal; recursionLimit: number }): Promise<{ result?: FlowOutput | null }>;
+  invoke(input: Record<string, never>, options: { signal: AbortSignal; recursionLimit: number; configurable: Record<string, unknown> }): Promise<{ result?: FlowOutput | null }>;
 }
 
 export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
@@ -58,7 +59,16 @@ export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
   /** The run cannot start without a conversation. */
   requiresConversation?: boolean;
   userMessage?: (input: z.output<S>) => { text: string; messageId?: string | undefined };
+  /**
+   * The flow's graph. Called once per process: `rt` stands for whichever run the graph executes,
+   * so read it inside nodes (and edge functions), never while building.
+   */
   build(rt: FlowRuntime<z.output<S>>): FlowGraph;
+}
+
+/** A flow as the registry holds it: its definition and its graph, compiled once. */
+export interface RegisteredFlow extends FlowDefinition {
+  invoke: FlowInvoker;
 }
 
 export function defineFlow<S extends z.ZodType>(def: FlowDefinition<S>): FlowDefinition<S> {
@@ -67,16 +77,16 @@ export function defineFlow<S extends z.ZodType>(def: FlowDefinition<S>): FlowDef
 
 /** The flows of this service, by name. */
 export class FlowRegistry {
-  private readonly flows = new Map<string, FlowDefinition>();
+  private readonly flows = new Map<string, RegisteredFlow>();
 
   constructor(flows: readonly FlowDefinition[]) {
     for (const f of flows) {
       if (this.flows.has(f.name)) throw new Error(`flow "${f.name}" is registered twice`);
-      this.flows.set(f.name, f);
+      this.flows.set(f.name, { ...f, invoke: compileFlow(f) });
     }
   }
 
-  get(name: string): FlowDefinition | undefined {
+  get(name: string): RegisteredFlow | undefined {
     return this.flows.get(name);
   }
 

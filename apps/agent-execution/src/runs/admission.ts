@@ -1,10 +1,10 @@
 import { ActionError, describeZodError, type AgentConfig, type AgentRun } from '@parley/contracts';
 import type { AgentStore } from '../stores/agent-store.js';
-import type { FlowDefinition, FlowRegistry } from '../flows/define-flow.js';
+import type { FlowRegistry, RegisteredFlow } from '../flows/define-flow.js';
 
 export interface Admitted {
   agent: AgentConfig;
-  flow: FlowDefinition;
+  flow: RegisteredFlow;
   input: unknown;
   conversationId: string | null;
 }

@@ -87,7 +87,7 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
   const rt: FlowRuntime<unknown> = { input, runId: x.runId, tenantId: x.tenantId, agent, conversationId, messages, signal: x.signal, events: x.events, model: callModel, tools: toolbox, log: x.log };
 
   const graphStarted = performance.now();
-  const state = await flow.build(rt).invoke({}, { signal: x.signal, recursionLimit: 50 });
+  const state = await flow.invoke(rt, { signal: x.signal, recursionLimit: 50 });
   x.timings['flowMs'] = Math.round(performance.now() - graphStarted);
   x.timings['modelMs'] = Math.round(modelMs);
   if (x.signal.aborted) throw x.signal.reason;

@@ -8,6 +8,7 @@ import { deletePrefix, spawnTs, uniquePrefix, type TsProcess } from '@parley/tes
 import { urlForDatabase, withAdmin } from '@parley/testing/pg';
 import { Redis } from 'ioredis';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
+import { withCpuPerOp } from './lib/cpu-time.js';
 import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -43,9 +44,9 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'info',
       HTTP_PORT: '0',
       RUN_CONCURRENCY: '128',
-      // e.g. AGENT_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under load.
-      ...(process.env.AGENT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS } : {}),
-    });
+      // --cpu-prof is refused in NODE_OPTIONS, so profiling flags go on the command line:
+      // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service under load.
+    }, [], process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean));
     procs.push(agent);
     await agent.waitForOutput('"ready"', 30_000);
 
@@ -68,18 +69,20 @@ async function main(): Promise<void> {
     for (const c of levels) {
       await closedLoop(c, 1_000, op); // warm-up: JIT, pools, the tenant's default agent
       const before = await stats();
-      const r = await closedLoop(c, seconds * 1000, op);
+      const pids = { agent: agent.child.pid, model: model.child.pid, bench: process.pid };
+      const { result: r, cpuMsPerOp: cpu } = await withCpuPerOp(pids, () => closedLoop(c, seconds * 1000, op), (x) => x.ops);
       const after = await stats();
       const requests = after.requests.chat - before.requests.chat;
       const modelMsPerRun = requests > 0 ? (after.modelTimeMs - before.modelTimeMs) / requests : 0;
       const overhead = r.latencies.map((l) => Math.max(0, l - modelMsPerRun));
       const e2e = percentiles(r.latencies);
       const { p50, p99 } = percentiles(overhead);
-      rows.push({ case: 'run.overhead', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, e2e_p50_ms: e2e.p50, e2e_p99_ms: e2e.p99, model_ms_per_run: modelMsPerRun, runs: r.ops });
+      rows.push({ case: 'run.overhead', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, e2e_p50_ms: e2e.p50, e2e_p99_ms: e2e.p99, model_ms_per_run: modelMsPerRun, runs: r.ops, agent_cpu_ms_per_run: cpu['agent'] ?? null, model_cpu_ms_per_run: cpu['model'] ?? null, caller_cpu_ms_per_run: cpu['bench'] ?? null });
     }
     notes.push(
       'run.overhead = agent.run sent → run.completed received, minus the dev model server\'s mean own time per request in that phase (GET /_stats).',
       'Flow: chat, no conversation (agent-execution alone: default agent lookup, PENDING/RUNNING/SUCCEEDED records in PostgreSQL, event log in Redis, one streamed model call).',
+      '*_cpu_ms_per_run: CPU time (user + system, from /proc) each process spent per run in that phase.',
       'Target (issue 4): overhead p50 ≤ 5 ms, p99 ≤ 25 ms at concurrency 50.',
     );
     report('agent', rows, notes);

@@ -10,8 +10,8 @@ export interface TsProcess {
 }
 
 /** Runs a TypeScript file in a child process, resolving our packages to their source like the launcher does. */
-export function spawnTs(file: string, env: Record<string, string> = {}, args: string[] = []): TsProcess {
-  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', file, ...args], {
+export function spawnTs(file: string, env: Record<string, string> = {}, args: string[] = [], nodeArgs: string[] = []): TsProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--conditions=@parley/source', '--import', 'tsx', file, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_S = 100; // Linux USER_HZ; /proc/<pid>/stat counts utime and stime in these ticks.
+
+/**
+ * CPU milliseconds (user + system) a process has used so far, read from /proc: the cost of a phase
+ * per operation, which the machine's other load does not inflate the way it inflates latency.
+ * Null where /proc is missing (not Linux) or the process is gone.
+ */
+export function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at the last ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `phase` and returns its result with the CPU ms per `ops()` each named process spent in it. */
+export async function withCpuPerOp<T>(pids: Record<string, number | undefined>, phase: () => Promise<T>, ops: (r: T) => number): Promise<{ result: T; cpuMsPerOp: Record<string, number | null> }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  const result = await phase();
+  const n = Math.max(1, ops(result));
+  const cpuMsPerOp = Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => {
+      const a = before[k];
+      const b = cpuMs(pid);
+      return [k, a === null || a === undefined || b === null ? null : (b - a) / n];
+    }),
+  );
+  return { result, cpuMsPerOp };
+}

@@ -112,7 +112,8 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     await page.goto(env.stack.url);
     await page.getByLabel('Bearer token (JWT)').fill(mintToken({ sub: 'web-plain' }));
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect.poll(() => page.locator('.conn').getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
+    // Not just 'online': the composer takes a message only once the history is shown, a moment after the socket opens.
+    await conversationShown(page);
     expect(await page.getByRole('link', { name: 'Operator', exact: true }).count()).toBe(0);
     const answer = await send(page, 'hi [[tokens:3]]');
     await finished(answer).toBe('done');

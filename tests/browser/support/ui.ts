@@ -28,6 +28,10 @@ export async function send(page: Page, text: string): Promise<Locator> {
   const answers = page.locator('article.turn-assistant');
   const before = await answers.count();
   await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  // Enter in a composer that does not take messages yet does nothing; say so now rather than after the poll's 30 s.
+  if (await page.getByRole('button', { name: 'Send', exact: true }).isDisabled()) {
+    throw new Error('the composer does not take messages yet (Send is disabled): wait with conversationShown() before send()');
+  }
   await page.getByRole('textbox', { name: 'Message' }).press('Enter');
   await expect.poll(() => answers.count(), { timeout: 30_000 }).toBe(before + 1);
   return answers.nth(before);

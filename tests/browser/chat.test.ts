@@ -127,6 +127,31 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     await ctx.close();
   }, 90_000);
 
+  test('an answer to a session that already ended signs nobody out and shows no reason', async () => {
+    const page = await signedIn('web-leaver');
+    // Hold the admin list's first request; the list asks for the rest only once it answers.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const intercepted = new Promise<void>((seen) =>
+      page.route(/\/api\/v1\/conversations\?/, async (route) => {
+        seen();
+        await held;
+        await route.continue();
+      }),
+    );
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await intercepted;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    // The list's next requests now go out with no session, and the gateway answers 401.
+    const refused = page.waitForResponse((r) => /\/api\/v1\/conversations\/[^?]+$/.test(r.url()) && r.status() === 401);
+    release();
+    await refused;
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+    expect(await page.getByRole('button', { name: 'Sign in with a dev token' }).isVisible()).toBe(true);
+    expect(await page.getByRole('alert').allTextContents()).toEqual([]);
+    await page.context().close();
+  }, 90_000);
+
   test("someone else's conversation in the address is refused; Reconnect starts a fresh one", async () => {
     const owner = await signedIn('web-owner');
     await finished(await send(owner, 'mine [[tokens:3]]')).toBe('done');

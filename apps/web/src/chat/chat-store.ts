@@ -34,7 +34,7 @@ export class ChatStore {
     const opts: ConstructorParameters<typeof ParleyClient>[0] = {
       url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/chat`,
       token: () => session.token,
-      WebSocket: this.trackedSocket(),
+      WebSocket: this.trackedSocket(session.token),
       reconnect: { minDelayMs: 250, maxDelayMs: 8_000 },
     };
     if (conversationId) opts.conversationId = conversationId;
@@ -173,7 +173,7 @@ export class ChatStore {
   }
 
   /** The browser's WebSocket, reporting open and close so the page can show the connection state. */
-  private trackedSocket(): WebSocketCtor {
+  private trackedSocket(token: string): WebSocketCtor {
     const store = this;
     return class TrackedSocket extends WebSocket {
       constructor(url: string) {
@@ -187,7 +187,7 @@ export class ChatStore {
           if (store.closed) return;
           const final = FINAL.has(ev.code);
           // An expired or revoked token cannot be fixed by reconnecting: back to the sign-in page.
-          if (ev.code === 4401) return signOut('Your sign-in expired or is no longer valid. Sign in again.');
+          if (ev.code === 4401) return signOut('Your sign-in expired or is no longer valid. Sign in again.', token);
           store.conn.set(final ? 'offline' : 'reconnecting');
           store.connDetail.set(final ? closeReason(ev.code, ev.reason) : 'connection lost; reconnecting');
         });

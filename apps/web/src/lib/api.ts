@@ -27,7 +27,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const data = text ? safeJson(text) : undefined;
   if (!res.ok) {
     const e = (data ?? {}) as { code?: string; message?: string };
-    if (res.status === 401) signOut(e.message ? `Signed out: ${e.message}` : 'Your sign-in expired. Sign in again.');
+    // Only for the session that sent it: a request sent without a token, or by a session that ended, signs nobody out.
+    if (res.status === 401 && token) signOut(e.message ? `Signed out: ${e.message}` : 'Your sign-in expired. Sign in again.', token);
     throw new ApiError(res.status, e.code ?? `http_${res.status}`, e.message ?? `${method} ${path} answered ${res.status}`);
   }
   return data as T;

@@ -28,7 +28,13 @@ export function signIn(token: string): Session {
 /** Why the user was signed out without asking, shown on the sign-in page. */
 export const signedOutBecause = signal<string | null>(null);
 
-export function signOut(reason?: string): void {
+/**
+ * `token`: sign out only if that token is still the signed-in one. A 401 or a 4401 close is an
+ * answer to one session; arriving after that session ended (the user signed out, or the other
+ * path already signed out) it must neither replace the reason shown nor end a newer session.
+ */
+export function signOut(reason?: string, token?: string): void {
+  if (token !== undefined && session.get()?.token !== token) return;
   localStorage.removeItem(KEY);
   signedOutBecause.set(reason ?? null);
   session.set(null);

@@ -4,6 +4,7 @@ import { createBus } from '@parley/bus';
 import { deletePrefix, spawnTs, uniquePrefix } from '@parley/testing/tools';
 import { fileURLToPath } from 'node:url';
 import { echoCatalog } from '../packages/bus/src/testing/echo-catalog.js';
+import { cpuMs, redisCpuMs } from './lib/cpu-time.js';
 import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -11,23 +12,40 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const levels = (process.env.BENCH_LEVELS ?? '1,64,256').split(',').map(Number);
 const workerFile = fileURLToPath(new URL('./bus-worker.ts', import.meta.url));
 
-async function withWorker<T>(mode: 'bus' | 'raw', prefix: string, fn: () => Promise<T>): Promise<T> {
+const infoClient = new Redis(url);
+
+async function withWorker<T>(mode: 'bus' | 'raw', prefix: string, fn: (workerPid: number | undefined) => Promise<T>): Promise<T> {
   const worker = spawnTs(workerFile, { REDIS_URL: url }, [mode, prefix]);
   await worker.waitForOutput('bench worker ready');
   try {
-    return await fn();
+    return await fn(worker.child.pid);
   } finally {
     await worker.kill('SIGTERM');
   }
 }
 
-async function measure(name: string, op: () => Promise<unknown>): Promise<BenchRow[]> {
+/** Each level's throughput and latency, and the CPU µs per call the caller, the worker and Redis spent. */
+async function measure(name: string, op: () => Promise<unknown>, workerPid: number | undefined): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const c of levels) {
     await closedLoop(c, 500, op); // warm-up
+    const before = { caller: process.cpuUsage(), worker: cpuMs(workerPid), redis: await redisCpuMs(infoClient) };
     const r = await closedLoop(c, seconds * 1000, op);
+    const caller = process.cpuUsage(before.caller);
+    const worker = cpuMs(workerPid);
+    const redis = await redisCpuMs(infoClient);
+    const perCallUs = (ms: number | null) => (ms === null ? null : (ms * 1000) / r.ops);
     const { p50, p99 } = percentiles(r.latencies);
-    rows.push({ case: name, concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99 });
+    rows.push({
+      case: name,
+      concurrency: c,
+      ops_per_s: r.opsPerS,
+      p50_ms: p50,
+      p99_ms: p99,
+      caller_cpu_us: perCallUs((caller.user + caller.system) / 1000),
+      worker_cpu_us: perCallUs(worker === null || before.worker === null ? null : worker - before.worker),
+      redis_cpu_us: perCallUs(redis - before.redis),
+    });
   }
   return rows;
 }
@@ -35,7 +53,7 @@ async function measure(name: string, op: () => Promise<unknown>): Promise<BenchR
 async function benchBus(prefix: string): Promise<BenchRow[]> {
   const bus = createBus({ catalog: echoCatalog, redis: url, prefix, service: 'bench' });
   try {
-    return await withWorker('bus', prefix, () => measure('bus.call', () => bus.call('echo.ping', { n: 1 }, { tenantId: 'bench' })));
+    return await withWorker('bus', prefix, (pid) => measure('bus.call', () => bus.call('echo.ping', { n: 1 }, { tenantId: 'bench' }), pid));
   } finally {
     await bus.close(0);
   }
@@ -70,7 +88,7 @@ async function benchRaw(prefix: string): Promise<BenchRow[]> {
     });
   try {
     await cmd.xadd(replies, '*', 'c', '0'); // so `$` has a stream to read
-    return await withWorker('raw', prefix, () => measure('raw-baseline', op));
+    return await withWorker('raw', prefix, (pid) => measure('raw-baseline', op, pid));
   } finally {
     running = false;
     await loop;
@@ -91,7 +109,9 @@ try {
   }
   report('bus', [...bus, ...raw], [
     `${seconds}s per level after a 0.5 s warm-up; worker and caller in separate processes; Redis on loopback; ${(await import('node:os')).cpus().length} cores.`,
+    '*_cpu_us: CPU microseconds per call spent by the calling process, the worker process and the Redis server (INFO cpu) during the level.',
   ]);
+  infoClient.disconnect();
 } finally {
   await deletePrefix(cleaner, prefix);
   cleaner.disconnect();

@@ -33,3 +33,10 @@ export async function withCpuPerOp<T>(pids: Record<string, number | undefined>, 
   );
   return { result, cpuMsPerOp };
 }
+
+/** CPU ms the Redis server has used so far (INFO cpu: used_cpu_user + used_cpu_sys, in seconds). */
+export async function redisCpuMs(redis: { info(section: 'cpu'): Promise<string> }): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+}

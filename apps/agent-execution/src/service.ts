@@ -6,8 +6,7 @@ import { createDb, type Pool } from '@parley/db';
 import type { ModelClient } from '@parley/llm';
 import type { AgentExecutionConfig } from './env.js';
 import { builtinFlows, createFlowRegistry, type FlowDefinition } from './flows/index.js';
-import { withChatwootReplies } from './handlers/chatwoot-replies.js';
-import { agentHandlers } from './handlers/index.js';
+import { agentHandlers, withRunReplies } from './handlers/index.js';
 import { CancelHub } from './runs/cancel-hub.js';
 import { ConversationLock } from './runs/conversation-lock.js';
 import { ConversationPort } from './runs/conversation-port.js';
@@ -64,7 +63,7 @@ export async function createAgentService(d: AgentServiceDeps) {
     log: d.log,
   });
   return {
-    handlers: withChatwootReplies(agentHandlers({ executor, runs, agents, flows, tools, cancels }), d.bus),
+    handlers: withRunReplies(agentHandlers({ executor, runs, agents, flows, tools, cancels }), d.bus),
     async close() {
       await cancels.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -3,14 +3,15 @@
  * every route. `main.ts` only adds signals; tests build several of these in one process.
  */
 import websocket from '@fastify/websocket';
-import { createBus } from '@parley/bus';
-import { catalog } from '@parley/contracts';
+import { createBus, type Handlers } from '@parley/bus';
+import { catalog, type Catalog } from '@parley/contracts';
 import { createHealth, createMetrics, registerHealthRoutes, safeUrl, type BaseConfig, type Health, type Metrics } from '@parley/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { registerDevTokenRoute } from './auth/dev-token.js';
 import { registerChatwoot } from './channels/chatwoot/index.js';
+import { webhookHandlers } from './channels/webhook/index.js';
 import { createVerifier } from './auth/verifier.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayConfig } from './env.js';
@@ -103,6 +104,8 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
   registerOperatorRoutes(app, ctx);
   registerKnowledgeRoutes(app, ctx);
   const chatwoot = await registerChatwoot(app, ctx, metrics.registry);
+  // One worker consumes the gateway stream, so it needs every channel's handlers at once.
+  bus.handle('gateway', { ...chatwoot.handlers, ...webhookHandlers(ctx) } satisfies Handlers<Catalog, 'gateway'>);
   registerHealthRoutes(app, health, metrics.registry);
   await registerWebUi(app);
   await app.ready();

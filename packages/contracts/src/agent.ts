@@ -15,6 +15,13 @@ export const ChatInput = z.object({
 });
 export type ChatInput = z.infer<typeof ChatInput>;
 
+/** Where a run's outcome is announced when it ends, besides the caller's reply (which may be gone). */
+export const RunNotify = z.object({
+  /** Gets `channel.webhook.deliver` when the run ends; the gateway checked it against its allow-list. */
+  webhook: z.string().url().max(2048).optional(),
+});
+export type RunNotify = z.infer<typeof RunNotify>;
+
 export const AgentRun = z.object({
   runId: Id,
   /** Defaults to the tenant's default agent. */
@@ -25,6 +32,8 @@ export const AgentRun = z.object({
   /** Validated against the flow's input schema by agent-execution. */
   input: z.record(z.string(), z.unknown()),
   channel: Channel,
+  /** Optional so that runs queued before this field existed still parse. */
+  notify: RunNotify.optional(),
 });
 export type AgentRun = z.infer<typeof AgentRun>;
 

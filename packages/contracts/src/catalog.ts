@@ -136,6 +136,13 @@ export const catalog = {
     reply: channel.ChatwootSendReply,
     delivery: { mutates: true, visibilityTimeoutMs: 30_000, maxDeliveries: 8, timeoutMs: 60_000 },
   }),
+  'channel.webhook.deliver': action({
+    service: 'gateway',
+    description: "POST a REST run's result to its webhook, signed, with retries; once per run.",
+    data: channel.WebhookDeliver,
+    reply: channel.WebhookDeliverReply,
+    delivery: { mutates: true, visibilityTimeoutMs: 30_000, maxDeliveries: 8, timeoutMs: 120_000 },
+  }),
 } satisfies AnyCatalog;
 
 export type Catalog = typeof catalog;

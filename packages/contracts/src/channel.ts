@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunResult } from './agent.js';
 import { Id } from './common.js';
 
 /**
@@ -25,3 +26,26 @@ export const ChatwootSendReply = z.object({
   posted: z.number().int().nonnegative(),
   handedOff: z.boolean().optional(),
 });
+
+/**
+ * The signed POST of a REST run's webhook, handled by any gateway replica. Produced by
+ * agent-execution when a run with `notify.webhook` ends (with action id `webhook:<runId>`), so the
+ * webhook no longer depends on the replica that started the run staying alive.
+ */
+export const WebhookDeliver = z.object({
+  /** Idempotency: one run's webhook is posted once, however often this is redelivered. */
+  runId: Id,
+  url: z.string().url().max(2048),
+  /** Posted as `RunWebhookBody {type: 'run.finished', runId, result}`. */
+  result: RunResult,
+});
+export type WebhookDeliver = z.infer<typeof WebhookDeliver>;
+export const WebhookDeliverReply = z.object({
+  /** false when an earlier delivery of this run already posted it. */
+  posted: z.boolean(),
+  /** POSTs made by this delivery (retries included). */
+  attempts: z.number().int().nonnegative(),
+  /** The receiver's HTTP status of the accepted POST. */
+  status: z.number().int().optional(),
+});
+export type WebhookDeliverReply = z.infer<typeof WebhookDeliverReply>;

@@ -1,6 +1,6 @@
-/** Runs over REST: start (202 + optional webhook), read, SSE events, cancel, and the flow list. */
+/** Runs over REST: start (202 + optional webhook, delivered by any replica), read, SSE events, cancel, and the flow list. */
 import { uuidv7 } from '@parley/bus';
-import { Id, StartRunRequest, type RunWebhookBody } from '@parley/contracts';
+import { Id, StartRunRequest } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, principalOf } from '../auth/guard.js';
@@ -37,14 +37,10 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
         if (problem) return reply.code(400).send({ code: 'invalid_payload', message: problem, retryable: false });
       }
       const runId = uuidv7();
-      const run = { runId, input: body.input, channel: 'api' as const, ...pick(body, ['flow', 'agentId', 'conversationId']) };
-      const { result } = await ctx.runs.start({ run, principal: p });
-      const webhook = body.webhook;
-      if (webhook) {
-        void result
-          .catch((err: unknown) => ({ runId, status: 'FAILED' as const, conversationId: body.conversationId ?? null, error: { code: (err as { code?: string }).code ?? 'internal', message: String((err as Error).message) } }))
-          .then((r) => ctx.webhooks.deliver(webhook, { type: 'run.finished', runId, result: r } satisfies RunWebhookBody));
-      }
+      // The webhook rides with the run: agent-execution sends `channel.webhook.deliver` when it ends,
+      // for any replica to post, so it does not depend on this process still being alive then.
+      const run = { runId, input: body.input, channel: 'api' as const, ...pick(body, ['flow', 'agentId', 'conversationId']), ...(body.webhook ? { notify: { webhook: body.webhook } } : {}) };
+      await ctx.runs.start({ run, principal: p });
       return reply.code(202).send({ runId, status: 'PENDING', eventsUrl: `/api/v1/runs/${runId}/events` });
     } catch (err) {
       return sendError(reply, err);

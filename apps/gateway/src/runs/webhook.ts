@@ -32,6 +32,14 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/** How one delivery ended. Only `unreachable` may get better by trying again later. */
+export type DeliveryOutcome =
+  | { kind: 'delivered'; status: number; attempts: number }
+  /** A 4xx other than 408/429: the receiver will answer the same again. */
+  | { kind: 'rejected'; status: number; attempts: number }
+  /** Network errors, timeouts, 408, 429 or 5xx on every attempt. */
+  | { kind: 'unreachable'; reason: string; attempts: number };
+
 export class WebhookSender {
   constructor(
     private readonly cfg: GatewayConfig['webhook'],
@@ -55,26 +63,36 @@ export class WebhookSender {
     return null;
   }
 
-  /** Retries with exponential backoff; gives up after maxAttempts (logged, not thrown). */
-  async deliver(url: string, payload: unknown): Promise<boolean> {
+  /**
+   * POSTs `payload`, retrying network errors, timeouts, 408, 429 and 5xx with exponential backoff
+   * up to WEBHOOK_MAX_ATTEMPTS. Any other 4xx is the receiver's final answer and is not retried.
+   * Never throws for the receiver's sake; only `signal` (shutdown) interrupts it.
+   */
+  async deliver(url: string, payload: unknown, signal?: AbortSignal): Promise<DeliveryOutcome> {
     const body = JSON.stringify(payload);
+    const host = new URL(url).host;
+    let reason = 'no attempt made';
     for (let attempt = 1; attempt <= this.cfg.maxAttempts; attempt++) {
+      signal?.throwIfAborted();
       try {
-        const status = await this.post(url, body);
-        if (status >= 200 && status < 300) return true;
+        const status = await this.post(url, body, signal);
+        if (status >= 200 && status < 300) return { kind: 'delivered', status, attempts: attempt };
         if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-          this.log.warn({ status, host: new URL(url).host }, 'webhook refused by its receiver; not retrying');
-          return false;
+          this.log.warn({ status, host }, 'webhook refused by its receiver; not retrying');
+          return { kind: 'rejected', status, attempts: attempt };
         }
+        reason = `the receiver answered ${status}`;
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, attempt }, 'webhook delivery failed');
+        signal?.throwIfAborted();
+        reason = (err as Error).message;
       }
-      if (attempt < this.cfg.maxAttempts) await new Promise((r) => setTimeout(r, this.cfg.backoffMs * 2 ** (attempt - 1)));
+      this.log.warn({ host, attempt, err: reason }, 'webhook delivery failed');
+      if (attempt < this.cfg.maxAttempts) await sleep(this.cfg.backoffMs * 2 ** (attempt - 1), signal);
     }
-    return false;
+    return { kind: 'unreachable', reason, attempts: this.cfg.maxAttempts };
   }
 
-  private post(raw: string, body: string): Promise<number> {
+  private post(raw: string, body: string, signal: AbortSignal | undefined): Promise<number> {
     const url = new URL(raw);
     const secret = this.cfg.secret ?? '';
     const ts = Math.floor(Date.now() / 1000);
@@ -97,6 +115,7 @@ export class WebhookSender {
           method: 'POST',
           lookup: lookup as never,
           timeout: 10_000,
+          ...(signal ? { signal } : {}),
           headers: { 'content-type': 'application/json', 'user-agent': 'parley-gateway', 'x-parley-signature': signWebhook(secret, ts, body) },
         },
         (res) => {
@@ -114,4 +133,19 @@ export class WebhookSender {
 function hostMatches(pattern: string, host: string): boolean {
   if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
   return pattern === host;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

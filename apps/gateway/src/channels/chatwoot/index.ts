@@ -1,7 +1,10 @@
 /**
  * The WhatsApp-through-Chatwoot channel: the webhook in, the `channel.chatwoot.send` worker out, and
- * the inbox configuration routes. app.ts calls `registerChatwoot` once and closes what it returns.
+ * the inbox configuration routes. app.ts calls `registerChatwoot` once, registers its handlers with
+ * the gateway's worker and closes what it returns.
  */
+import type { Handler } from '@parley/bus';
+import type { Catalog } from '@parley/contracts';
 import { createPool } from '@parley/db';
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
@@ -18,6 +21,8 @@ export { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './config.
 
 export interface ChatwootChannel {
   store: InboxStore;
+  /** Its part of the gateway stream's worker; app.ts registers every channel's handlers together. */
+  handlers: { 'channel.chatwoot.send': Handler<Catalog, 'channel.chatwoot.send'> };
   close(): Promise<void>;
 }
 
@@ -33,7 +38,6 @@ export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext
 
   await registerWebhookRoute(app, { bus: ctx.bus, store, queue, config, log, outcomes });
   registerInboxRoutes(app, ctx.verifier, store);
-  ctx.bus.handle('gateway', { 'channel.chatwoot.send': chatwootSendHandler({ bus: ctx.bus, redis: ctx.redis, prefix: ctx.base.busPrefix, store, api, queue, ttlS: config.dedupeTtlS }) });
   // Every replica sweeps; the re-arm script lets only one of them restart a given stalled head.
   const sweeper = setInterval(() => {
     queue
@@ -44,6 +48,7 @@ export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext
   sweeper.unref();
   return {
     store,
+    handlers: { 'channel.chatwoot.send': chatwootSendHandler({ bus: ctx.bus, redis: ctx.redis, prefix: ctx.base.busPrefix, store, api, queue, ttlS: config.dedupeTtlS }) },
     close: () => {
       clearInterval(sweeper);
       return store.close();

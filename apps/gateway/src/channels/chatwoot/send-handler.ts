@@ -6,8 +6,9 @@
  * `ops` can replay once the configuration is fixed.
  */
 import type { Bus, Handler, HandlerContext } from '@parley/bus';
-import { ActionError, busKeys, type Catalog, type ChatwootSend } from '@parley/contracts';
+import { ActionError, type Catalog, type ChatwootSend } from '@parley/contracts';
 import type { Redis } from 'ioredis';
+import { deadLetterRefusal } from '../dead-letter.js';
 import { ChatwootRejected, type ChatwootApi } from './chatwoot-api.js';
 import type { InboxSettings } from './config.js';
 import type { ConversationQueue } from './conversation-queue.js';
@@ -85,16 +86,7 @@ async function post(d: SendDeps, inbox: InboxSettings, data: ChatwootSend, state
   return { posted, handedOff: true };
 }
 
-/**
- * The bus dead-letters only crashes that outlive their deliveries; a refusal is known final at once.
- * The entry has the bus's own shape, with a fresh action id so that a replay is not taken for the
- * delivery that already ended.
- */
-async function deadLetter(d: SendDeps, data: ChatwootSend, ctx: HandlerContext<never>, code: string, reason: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const { replyTo: _r, deadline: _d, ...envelope } = ctx.action;
-  const raw = JSON.stringify({ ...envelope, id: `${ctx.action.id}:r${Date.now()}`, data });
-  const fields = ['a', raw, 'code', code, 'reason', reason, 'attempts', String(ctx.attempt), 'service', 'gateway', 'type', ctx.action.type, 'entry', '', 'consumer', d.bus.instance, 'at', String(Date.now())];
-  for (const [k, v] of Object.entries(extra)) fields.push(k, String(v));
-  await d.redis.xadd(busKeys.deadLetters(d.prefix, 'gateway'), 'MAXLEN', '~', 100_000, '*', ...fields);
+async function deadLetter(d: SendDeps, data: ChatwootSend, ctx: HandlerContext<never>, code: string, reason: string, extra: Record<string, string | number> = {}): Promise<void> {
+  await deadLetterRefusal(d.redis, d.prefix, d.bus.instance, ctx, data, { code, reason, extra });
   ctx.log.warn({ runId: data.runId, code, reason: reason.slice(0, 500) }, 'chatwoot send dead-lettered');
 }

@@ -1,0 +1,30 @@
+/**
+ * A short Redis lease on one run's webhook, so two deliveries of the same run (a reclaimed entry
+ * beside a slow original, a replayed dead letter) never POST at once. It is renewed while the
+ * holder works, so it can stay short: a replica that dies mid-delivery frees it within `ttlMs`,
+ * and the reclaimed delivery does not wait out the whole retry schedule of the dead one.
+ */
+import type { Redis } from 'ioredis';
+
+/** Compare-and-act: a holder whose lease expired and was taken must not touch the new one. */
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export interface Lease {
+  release(): Promise<void>;
+}
+
+/** The lease, or null while someone else holds it. */
+export async function acquireLease(redis: Redis, key: string, owner: string, ttlMs: number): Promise<Lease | null> {
+  if ((await redis.set(key, owner, 'PX', ttlMs, 'NX')) === null) return null;
+  const renew = setInterval(() => {
+    redis.eval(RENEW, 1, key, owner, String(ttlMs)).catch(() => {}); // a missed renewal only shortens the lease
+  }, Math.max(50, Math.floor(ttlMs / 3)));
+  renew.unref();
+  return {
+    async release() {
+      clearInterval(renew);
+      await redis.eval(RELEASE, 1, key, owner).catch(() => {});
+    },
+  };
+}

@@ -2,19 +2,25 @@
 // run.completed, minus the dev model server's own time (which it reports in /_stats), with
 // agent-execution and the dev model server (zero token delay) each in their own process.
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { deletePrefix, spawnTs, uniquePrefix, type TsProcess } from '@parley/testing/tools';
 import { urlForDatabase, withAdmin } from '@parley/testing/pg';
 import { Redis } from 'ioredis';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
-import { withCpuPerOp } from './lib/cpu-time.js';
+import { cpuMsNamed, redisCpuMs, withCpuPerOp } from './lib/cpu-time.js';
 import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
-const levels = (process.env.BENCH_LEVELS ?? '1,50').split(',').map(Number);
+// "concurrency" or "concurrency x agent-execution replicas"; replicas are added, never removed, so cases go in that order.
+const cases = (process.env.BENCH_CASES ?? '1x1,50x1,50x2').split(',').map((c) => {
+  const [concurrency = 1, replicas = 1] = c.split('x').map(Number);
+  return { concurrency, replicas };
+});
+const cores = availableParallelism();
 
 interface ModelStats {
   requests: { chat: number };
@@ -36,19 +42,23 @@ async function main(): Promise<void> {
     const modelUrl = /listening on (\S+)/.exec(model.output())![1]!;
     const stats = async () => (await (await fetch(modelUrl.replace(/\/v1$/, '/_stats'))).json()) as ModelStats;
 
-    const agent = spawnTs('apps/agent-execution/src/main.ts', {
-      REDIS_URL: redisUrl,
-      DATABASE_URL: dbUrl,
-      BUS_PREFIX: prefix,
-      MODEL_BASE_URL: modelUrl,
-      LOG_LEVEL: 'info',
-      HTTP_PORT: '0',
-      RUN_CONCURRENCY: '128',
-      // --cpu-prof is refused in NODE_OPTIONS, so profiling flags go on the command line:
-      // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service under load.
-    }, [], process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean));
-    procs.push(agent);
-    await agent.waitForOutput('"ready"', 30_000);
+    const agents: TsProcess[] = [];
+    const startAgent = async () => {
+      const agent = spawnTs('apps/agent-execution/src/main.ts', {
+        REDIS_URL: redisUrl,
+        DATABASE_URL: dbUrl,
+        BUS_PREFIX: prefix,
+        MODEL_BASE_URL: modelUrl,
+        LOG_LEVEL: 'info',
+        HTTP_PORT: '0',
+        RUN_CONCURRENCY: '128',
+        // --cpu-prof is refused in NODE_OPTIONS, so profiling flags go on the command line:
+        // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service under load.
+      }, [], process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean));
+      procs.push(agent);
+      agents.push(agent);
+      await agent.waitForOutput('"ready"', 30_000);
+    };
 
     const caller = createBus({ catalog, redis: redisUrl, prefix, service: 'bench' });
     const op = () =>
@@ -66,23 +76,30 @@ async function main(): Promise<void> {
 
     const rows: BenchRow[] = [];
     const notes: string[] = [];
-    for (const c of levels) {
+    for (const { concurrency: c, replicas } of cases) {
+      while (agents.length < replicas) await startAgent();
       await closedLoop(c, 1_000, op); // warm-up: JIT, pools, the tenant's default agent
       const before = await stats();
-      const pids = { agent: agent.child.pid, model: model.child.pid, bench: process.pid };
+      const host = { redis: await redisCpuMs(redis), postgres: cpuMsNamed('postgres') };
+      const pids = Object.fromEntries([...agents.map((a, i) => [`agent${i}`, a.child.pid]), ['model', model.child.pid], ['bench', process.pid]]);
       const { result: r, cpuMsPerOp: cpu } = await withCpuPerOp(pids, () => closedLoop(c, seconds * 1000, op), (x) => x.ops);
+      const redisMs = ((await redisCpuMs(redis)) - host.redis) / r.ops;
+      const postgresMs = (cpuMsNamed('postgres') - host.postgres) / r.ops;
+      const agentMs = agents.reduce((sum, _a, i) => sum + (cpu[`agent${i}`] ?? 0), 0);
+      const hostMs = agentMs + (cpu['model'] ?? 0) + (cpu['bench'] ?? 0) + redisMs + postgresMs;
       const after = await stats();
       const requests = after.requests.chat - before.requests.chat;
       const modelMsPerRun = requests > 0 ? (after.modelTimeMs - before.modelTimeMs) / requests : 0;
       const overhead = r.latencies.map((l) => Math.max(0, l - modelMsPerRun));
       const e2e = percentiles(r.latencies);
       const { p50, p99 } = percentiles(overhead);
-      rows.push({ case: 'run.overhead', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, e2e_p50_ms: e2e.p50, e2e_p99_ms: e2e.p99, model_ms_per_run: modelMsPerRun, runs: r.ops, agent_cpu_ms_per_run: cpu['agent'] ?? null, model_cpu_ms_per_run: cpu['model'] ?? null, caller_cpu_ms_per_run: cpu['bench'] ?? null });
+      rows.push({ case: 'run.overhead', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, e2e_p50_ms: e2e.p50, e2e_p99_ms: e2e.p99, model_ms_per_run: modelMsPerRun, runs: r.ops, replicas, agent_cpu_ms_per_run: agentMs, model_cpu_ms_per_run: cpu['model'] ?? null, caller_cpu_ms_per_run: cpu['bench'] ?? null, redis_cpu_ms_per_run: redisMs, postgres_cpu_ms_per_run: postgresMs, host_cpu_ms_per_run: hostMs, host_bound_runs_per_s: (cores * 1000) / hostMs });
     }
     notes.push(
       'run.overhead = agent.run sent → run.completed received, minus the dev model server\'s mean own time per request in that phase (GET /_stats).',
       'Flow: chat, no conversation (agent-execution alone: default agent lookup, PENDING/RUNNING/SUCCEEDED records in PostgreSQL, event log in Redis, one streamed model call).',
-      '*_cpu_ms_per_run: CPU time (user + system, from /proc) each process spent per run in that phase.',
+      '*_cpu_ms_per_run: CPU time (user + system, from /proc; Redis from INFO cpu; postgres summed over its backends) spent per run in that phase; agent_* sums the replicas.',
+      `host_bound_runs_per_s = ${cores} cores × 1000 / host_cpu_ms_per_run: the most runs/s this machine could finish with every core busy. A closed loop of c clients then waits at least c / that rate per run (Little's law): the floor on overhead at c = 50.`,
       'Target (issue 4): overhead p50 ≤ 5 ms, p99 ≤ 25 ms at concurrency 50.',
     );
     report('agent', rows, notes);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_S = 100; // Linux USER_HZ; /proc/<pid>/stat counts utime and stime in these ticks.
 
@@ -39,4 +39,29 @@ export async function redisCpuMs(redis: { info(section: 'cpu'): Promise<string> 
   const info = await redis.info('cpu');
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+}
+
+/** Pids of the processes whose command name is `name` (e.g. every PostgreSQL backend), from /proc. */
+export function pidsNamed(name: string): number[] {
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/comm`, 'utf8').trim() === name) out.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU ms used so far by every process named `name` that is alive now. */
+export function cpuMsNamed(name: string): number {
+  return pidsNamed(name).reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
 }

@@ -11,6 +11,18 @@ const all = readdirSync(dir)
   .map((f) => f.slice(0, -3));
 const wanted = process.argv.slice(2);
 const suites = wanted.length ? wanted : all;
+// Benchmarks measure what ships: the image runs each service's compiled dist/ with plain node, so the
+// suites do too (turbo's cache makes this a no-op when nothing changed). BENCH_SOURCE=1 runs the
+// TypeScript sources through tsx instead, e.g. to profile without building.
+const fromSource = process.env.BENCH_SOURCE === '1';
+if (!fromSource) {
+  console.log('building (turbo run build) so the benchmarks run the compiled services…');
+  const build = spawnSync(process.execPath, [fileURLToPath(new URL('./pnpm.mjs', import.meta.url)), 'exec', 'turbo', 'run', 'build', '--filter=!@parley/web', '--output-logs=errors-only'], { stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('the build failed; benchmarks not run');
+    process.exit(1);
+  }
+}
 let failed = 0;
 for (const suite of suites) {
   if (!all.includes(suite)) {
@@ -18,7 +30,8 @@ for (const suite of suites) {
     process.exit(2);
   }
   console.log(`\n=== bench:${suite}`);
-  const r = spawnSync(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', `${dir}${suite}.ts`], { stdio: 'inherit' });
+  const args = fromSource ? ['--conditions=@parley/source', '--import', 'tsx'] : ['--import', 'tsx'];
+  const r = spawnSync(process.execPath, [...args, `${dir}${suite}.ts`], { stdio: 'inherit', env: { ...process.env, ...(fromSource ? {} : { PARLEY_BUILT: '1' }) } });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -9,9 +9,23 @@ export interface TsProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs a TypeScript file in a child process, resolving our packages to their source like the launcher does. */
+/**
+ * PARLEY_BUILT=1 (`npm run bench` sets it after building): run what the image ships, each app's and
+ * package's compiled dist/ (`node dist/main.js`), rather than the TypeScript sources through tsx,
+ * whose per-closure name helpers and loader thread production does not pay.
+ */
+const runBuilt = process.env.PARLEY_BUILT === '1';
+
+/** `apps/x/src/main.ts` → `apps/x/dist/main.js` when running the build; anything else (a bench worker) as given. */
+function entryOf(file: string): string {
+  if (!runBuilt) return file;
+  const m = /^(.*(?:^|\/)(?:apps|packages)\/[^/]+)\/src\/(.+)\.ts$/.exec(file);
+  return m ? `${m[1]}/dist/${m[2]}.js` : file;
+}
+
+/** Runs a TypeScript file in a child process, resolving our packages to their source like the launcher does (or to the build, see above). */
 export function spawnTs(file: string, env: Record<string, string> = {}, args: string[] = [], nodeArgs: string[] = []): TsProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--conditions=@parley/source', '--import', 'tsx', file, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...(runBuilt ? [] : ['--conditions=@parley/source']), '--import', 'tsx', entryOf(file), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

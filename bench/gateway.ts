@@ -11,6 +11,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -19,12 +20,13 @@ import { redisUrl, databaseUrl } from '../packages/testing/src/env.js';
 import { spawnTs, type TsProcess } from '../packages/testing/src/spawn-ts.js';
 import { urlForDatabase, withAdmin } from '../packages/testing/src/pg.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
+import { cpuMs, cpuMsNamed, redisCpuMs } from './lib/cpu-time.js';
 import { startDevModelServer } from '../packages/llm/src/index.js';
 import { ParleyClient } from '../packages/client/src/index.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
-const TURNS = Number(process.env.BENCH_TURNS ?? 5);
+const TURNS = Number(process.env.BENCH_TURNS ?? 10);
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -63,7 +65,8 @@ async function main(): Promise<void> {
   const env = { REDIS_URL: redisUrl, DATABASE_URL: dbUrl, BUS_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', PARLEY_MODE: 'dev' };
   const procs: TsProcess[] = [
     spawnTs(`${root}apps/conversation/src/main.ts`, env),
-    spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) }),
+    // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles agent-execution through the turns.
+    spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) }, [], process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean)),
   ];
   const gw = spawnTs(`${root}apps/gateway/src/main.ts`, {
     ...env,
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     WS_MESSAGES_PER_MINUTE: '1000000',
   });
   const rows: Row[] = [];
+  const infoClient = new Redis(redisUrl);
   try {
     await Promise.all(procs.map((p) => p.waitForOutput('"msg":"ready"', 30_000)));
     await gw.waitForOutput('gateway listening', 30_000);
@@ -151,7 +155,11 @@ async function main(): Promise<void> {
         return c;
       }),
     );
+    // One unmeasured turn each first: conversations created, JIT warm, pools filled.
+    await Promise.all(chatters.map(async (c) => { for await (const _f of await c.chat('warm-up [[tokens:5]]')); }));
     const b0 = performance.now();
+    const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, agent: procs[1]?.child.pid, bench: process.pid };
+    const cpuBefore: Record<string, number> = { ...Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0])), redis: await redisCpuMs(infoClient), postgres: cpuMsNamed('postgres') };
     await Promise.all(
       chatters.map(async (c) => {
         for (let t = 0; t < TURNS; t++) {
@@ -168,6 +176,10 @@ async function main(): Promise<void> {
       }),
     );
     const turnsPerS = (CONCURRENCY * TURNS) / ((performance.now() - b0) / 1000);
+    const cpuAfter: Record<string, number> = { ...Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0])), redis: await redisCpuMs(infoClient), postgres: cpuMsNamed('postgres') };
+    const turns = CONCURRENCY * TURNS;
+    const cpuPerTurn = Object.fromEntries(Object.keys(cpuAfter).map((k) => [`${k}_cpu_ms_per_turn`, r3(((cpuAfter[k] ?? 0) - (cpuBefore[k] ?? 0)) / turns)]));
+    const hostMs = Object.values(cpuPerTurn).reduce((a, b) => a + b, 0);
     const hop = await gatewayHop(`http://127.0.0.1:${port}/metrics`);
     const overhead = ttft.map((x) => x - modelP50);
     rows.push({
@@ -183,9 +195,13 @@ async function main(): Promise<void> {
       gateway_hop_p50_ms_le: hop.p50,
       gateway_hop_p99_ms_le: hop.p99,
       turns: ttft.length,
+      ...cpuPerTurn,
+      host_cpu_ms_per_turn: r3(hostMs),
+      host_bound_turns_per_s: r3((availableParallelism() * 1000) / hostMs),
     });
     for (const c of chatters) c.close();
   } finally {
+    infoClient.disconnect();
     await gw.kill('SIGTERM');
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
     await model.close();
@@ -208,6 +224,7 @@ async function main(): Promise<void> {
       'idle_sockets: sockets held by one gateway process after welcome + history; rss_kib_per_socket = (RSS after - RSS before) / sockets, read from /proc',
       'gateway_hop_*_ms_le: upper bound of the gateway histogram bucket holding that quantile (event produced in agent-execution → frame written to the socket)',
       'first_token_overhead: client time to first agent.token minus the dev model p50 time to first token at the same concurrency; includes agent-execution (context load, user message save) and the bus',
+      '*_cpu_ms_per_turn: CPU per chat turn of each process (from /proc; Redis from INFO cpu; postgres summed over its backends; bench = the 100 clients and the dev model server). host_bound_turns_per_s = cores × 1000 / their sum: the most turns/s this machine can finish, so 100 clients in a closed loop wait at least 100 / that rate per turn (Little\'s law).',
       `duration_s: ${Math.round((Date.now() - started) / 1000)}`,
     ],
   };

@@ -47,7 +47,9 @@ describe('replicas racing', () => {
       await waitFor(() => started.map(migratedBy).reduce((x, y) => x + y, 0) >= 300, { what: 'both replicas to log their last batch' });
       const [a, b] = started.map(migratedBy);
       expect(a! + b!).toBe(300);
-      expect(Math.min(a!, b!)).toBeGreaterThan(30); // both really raced for the same backlog
+      // Both took part in draining the same backlog (how it splits depends on which replica the
+      // machine schedules first: 6 of 300 for one of them was seen under a loaded full suite).
+      expect(Math.min(a!, b!)).toBeGreaterThan(0);
       for (const id of ids) expect(await store.hot.getMeta(id)).toBeNull();
     } finally {
       await bus.close(0);

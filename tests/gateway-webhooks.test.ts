@@ -56,6 +56,14 @@ async function receiver(statuses: number[], delayMs = 0): Promise<{ url: string;
   return { url: `http://127.0.0.1:${port}/done`, received, close: () => server.close() };
 }
 
+/** Delivers a made-up run's result to `url` straight through the bus; the error reply and the dead letter it left. */
+async function deliverRefused(url: string): Promise<{ err: unknown; dead: unknown }> {
+  const runId = randomUUID();
+  const err = await caller.call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: `webhook:${runId}` }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+  const dead = await waitFor(async () => (await listDeadLetters(redis, platform.prefix, 'gateway', 50)).find((d) => d.raw.includes(runId)), { what: 'dead letter' });
+  return { err, dead };
+}
+
 function signedBy(secret: string, r: Received): boolean {
   const [t, v1] = String(r.headers['x-parley-signature']).split(',').map((p) => p.split('=')[1]);
   return v1 === createHmac('sha256', secret).update(`${t}.${r.body}`).digest('hex');
@@ -128,11 +136,9 @@ describe('run webhooks through the bus', () => {
   test("a receiver's 400 is final: not retried, dead-lettered with its status", async () => {
     const hook = await receiver([400]);
     try {
-      const runId = randomUUID();
-      const err = await caller.call('channel.webhook.deliver', { runId, url: hook.url, result: result(runId) }, { tenantId: 't1', actionId: `webhook:${runId}` }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+      const { err, dead } = await deliverRefused(hook.url);
       expect(err).toBeInstanceOf(ActionError);
       expect(err).toMatchObject({ code: 'invalid_payload' });
-      const dead = await waitFor(async () => (await listDeadLetters(redis, platform.prefix, 'gateway', 50)).find((d) => d.raw.includes(runId)), { what: 'dead letter' });
       expect(dead).toMatchObject({ type: 'channel.webhook.deliver', code: 'rejected' });
       await sleep(300);
       expect(hook.received).toHaveLength(1);
@@ -144,13 +150,10 @@ describe('run webhooks through the bus', () => {
   test('a URL the delivering replica does not allow is refused and never posted', async () => {
     const hook = await receiver([204]);
     try {
-      const runId = randomUUID();
       // `localhost` reaches the receiver, but only 127.0.0.1 is in WEBHOOK_ALLOWED_HOSTS here.
-      const url = hook.url.replace('127.0.0.1', 'localhost');
-      const err = await caller.call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: `webhook:${runId}` }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+      const { err, dead } = await deliverRefused(hook.url.replace('127.0.0.1', 'localhost'));
       expect(err).toMatchObject({ code: 'forbidden' });
       expect((err as Error).message).toContain('WEBHOOK_ALLOWED_HOSTS');
-      const dead = await waitFor(async () => (await listDeadLetters(redis, platform.prefix, 'gateway', 50)).find((d) => d.raw.includes(runId)), { what: 'dead letter' });
       expect(dead).toMatchObject({ type: 'channel.webhook.deliver', code: 'refused' });
       await sleep(300);
       expect(hook.received).toHaveLength(0);

@@ -59,7 +59,12 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(prefix: string, vars: Record<string, string> = {}): Promise<RunningGateway> {
+export interface GatewayOpts {
+  /** Collects the gateway's log lines (parsed JSON), at `info` and above. */
+  logs?: Array<Record<string, unknown>>;
+}
+
+export async function startGateway(prefix: string, vars: Record<string, string> = {}, opts: GatewayOpts = {}): Promise<RunningGateway> {
   const parsed = gatewayEnv.parse('gateway', {
     REDIS_URL: redisUrl,
     BUS_PREFIX: prefix,
@@ -73,8 +78,10 @@ export async function startGateway(prefix: string, vars: Record<string, string> 
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const problems = configProblems(parsed.config, parsed.base.mode);
   if (problems.length) throw new Error(problems.join('; '));
-  const level = (process.env['TEST_LOG_LEVEL'] ?? 'silent') as 'silent';
-  const log = createLogger({ service: 'gateway', instance: 'test', level });
+  const level = (opts.logs ? 'info' : (process.env['TEST_LOG_LEVEL'] ?? 'silent')) as 'silent';
+  const sink = opts.logs;
+  const destination = sink ? { write: (line: string) => void sink.push(JSON.parse(line) as Record<string, unknown>) } : undefined;
+  const log = createLogger({ service: 'gateway', instance: 'test', level, ...(destination ? { destination } : {}) });
   const gw = await createGateway({ base: { ...parsed.base, instance: `gw-${Math.random().toString(36).slice(2, 8)}` }, config: parsed.config, log });
   const port = await gw.listen();
   return { gw, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws/chat`, close: () => gw.close() };

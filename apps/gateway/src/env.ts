@@ -2,11 +2,22 @@
  * The gateway's configuration: the only file that knows env variable names. Everything else
  * receives the grouped `GatewayConfig`.
  */
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { defineEnv, envBool, envInt, envList } from '@parley/service-kit';
 import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
+import { SECRET_KEY_FORM, parseSecretKey } from './secrets/secret-box.js';
 
 const Alg = z.enum(['HS256', 'RS256', 'ES256']);
+
+/** A KeyObject, not a Buffer: printing the config (or a crash dump of it) shows no key bytes. */
+const secretKey = () =>
+  z.string().transform((raw, ctx) => {
+    const key = parseSecretKey(raw);
+    if (typeof key !== 'string') return key;
+    ctx.addIssue({ code: 'custom', message: key });
+    return z.NEVER;
+  });
 
 const shape = {
   // Auth: either a shared HS256 secret, or a JWKS URL (RS256/ES256), or a PEM public key.
@@ -38,6 +49,9 @@ const shape = {
   WEBHOOK_ALLOW_PRIVATE: envBool(false),
   WEBHOOK_MAX_ATTEMPTS: envInt(5),
   WEBHOOK_BACKOFF_MS: envInt(1_000),
+  /** Encrypts secrets stored in PostgreSQL (Chatwoot inboxes); the previous key only decrypts, for rotation. */
+  SECRETS_KEY: secretKey().optional(),
+  SECRETS_KEY_PREVIOUS: secretKey().optional(),
   ...chatwootEnvShape,
 };
 
@@ -69,6 +83,8 @@ export interface GatewayConfig {
   };
   runs: { timeoutMs: number };
   webhook: { secret: string | undefined; allowedHosts: string[]; allowPrivate: boolean; maxAttempts: number; backoffMs: number };
+  /** Keys for secrets at rest: `key` seals and opens, `previousKey` only opens. */
+  secrets: { key: KeyObject | undefined; previousKey: KeyObject | undefined };
   chatwoot: ChatwootConfig;
 }
 
@@ -109,6 +125,7 @@ export const gatewayEnv = defineEnv(
       maxAttempts: Math.max(env.WEBHOOK_MAX_ATTEMPTS, 1),
       backoffMs: env.WEBHOOK_BACKOFF_MS,
     },
+    secrets: { key: env.SECRETS_KEY, previousKey: env.SECRETS_KEY_PREVIOUS },
     chatwoot: chatwootConfig(env),
   }),
 );
@@ -127,6 +144,10 @@ export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'
   if (!auth.secret && auth.algorithms.includes('HS256')) problems.push('AUTH_JWT_ALGORITHMS: HS256 needs AUTH_JWT_SECRET, not a public key');
   if (auth.devTokens && mode === 'production') problems.push('AUTH_DEV_TOKENS: dev tokens cannot be enabled in production mode');
   if (auth.devTokens && !auth.secret) problems.push('AUTH_DEV_TOKENS: minting dev tokens needs AUTH_JWT_SECRET');
+  if (!config.secrets.key && mode === 'production') {
+    problems.push(`SECRETS_KEY: required in production mode, it encrypts the Chatwoot inbox secrets stored in PostgreSQL; set it to ${SECRET_KEY_FORM} and keep it with your other secrets (stored inboxes cannot be read without it)`);
+  }
+  if (config.secrets.previousKey && !config.secrets.key) problems.push('SECRETS_KEY_PREVIOUS: only decrypts during a rotation; set SECRETS_KEY to the new key as well');
   problems.push(...config.chatwoot.problems);
   return problems;
 }

@@ -99,5 +99,10 @@ export const ChatwootInboxView = z.object({
   webhookSecretSet: z.boolean(),
   inboxTokenSet: z.boolean(),
   source: z.enum(['database', 'env']),
+  /**
+   * Present and true when the stored secrets cannot be decrypted with the gateway's keys (SECRETS_KEY
+   * missing or changed): the inbox is not answered until its secrets are PUT again or the key restored.
+   */
+  secretsUnreadable: z.boolean().optional(),
 });
 export type ChatwootInboxView = z.infer<typeof ChatwootInboxView>;

@@ -35,7 +35,7 @@ export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chat
   return async (data, ctx) => {
     const inbox = d.store.resolve(data.accountId, data.inboxId);
     if (!inbox) {
-      const why = `no Chatwoot inbox ${data.accountId}/${data.inboxId} is configured on this gateway`;
+      const why = d.store.whyNot(data.accountId, data.inboxId);
       await deadLetter(d, data, ctx, 'not_found', why);
       const next = await d.queue.advance(data, data.runId);
       if (next) await startJob(d.bus, next);

@@ -43,7 +43,7 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
       const urlToken = typeof query?.['token'] === 'string' ? query['token'] : undefined;
       const verdict = inbox
         ? verifyDelivery(inbox, raw, { signature: h('x-chatwoot-signature'), timestamp: h('x-chatwoot-timestamp'), urlToken }, d.config.maxSkewS)
-        : { ok: false as const, why: `no Chatwoot inbox ${ids.accountId ?? '?'}/${ids.inboxId ?? '?'} is configured` };
+        : { ok: false as const, why: d.store.whyNot(ids.accountId, ids.inboxId) };
       if (!verdict.ok || !inbox) {
         d.outcomes.inc({ outcome: 'unauthorized' });
         req.log.warn({ accountId: ids.accountId, inboxId: ids.inboxId, why: verdict.ok ? 'no inbox' : verdict.why }, 'chatwoot webhook refused');

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import { configProblems, gatewayEnv } from './env.js';
+
+const AUTH = { AUTH_JWT_SECRET: 'x'.repeat(40) };
+
+function problems(vars: Record<string, string>): string[] {
+  const parsed = gatewayEnv.parse('gateway', { ...AUTH, ...vars });
+  return parsed.ok ? configProblems(parsed.config, parsed.base.mode) : parsed.problems;
+}
+
+describe('SECRETS_KEY', () => {
+  test('production mode refuses to start without it and says what to set', () => {
+    const [p, ...rest] = problems({ PARLEY_MODE: 'production' });
+    expect(rest).toEqual([]);
+    expect(p).toMatch(/^SECRETS_KEY: required in production mode/);
+    expect(p).toContain('openssl rand -base64 32');
+    expect(problems({ PARLEY_MODE: 'production', SECRETS_KEY: randomBytes(32).toString('base64') })).toEqual([]);
+  });
+
+  test('dev mode runs without it (inbox secrets then stay in plain text, with a warning at start)', () => {
+    expect(problems({ PARLEY_MODE: 'dev' })).toEqual([]);
+  });
+
+  test('a key that is not 32 bytes of hex or base64 is refused, naming the variable and not the value', () => {
+    const p = problems({ SECRETS_KEY: 'REPLACE_ME', SECRETS_KEY_PREVIOUS: 'change-me-please' });
+    expect(p).toEqual([expect.stringMatching(/^SECRETS_KEY: expected 32 random bytes as 64 hex characters or as base64/), expect.stringMatching(/^SECRETS_KEY_PREVIOUS: expected 32 random bytes/)]);
+    expect(p.join(' ')).not.toMatch(/REPLACE_ME|change-me-please/);
+  });
+
+  test('a previous key alone is refused: it only decrypts', () => {
+    expect(problems({ SECRETS_KEY_PREVIOUS: randomBytes(32).toString('hex') })).toEqual([expect.stringMatching(/^SECRETS_KEY_PREVIOUS: only decrypts/)]);
+  });
+
+  test('the parsed key does not print its bytes', () => {
+    const raw = randomBytes(32);
+    const parsed = gatewayEnv.parse('gateway', { ...AUTH, SECRETS_KEY: raw.toString('base64') });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    const printed = `${JSON.stringify(parsed.config)} ${String(parsed.config.secrets.key)}`;
+    expect(printed).not.toContain(raw.toString('base64'));
+    expect(printed).not.toContain(raw.toString('hex'));
+  });
+});

@@ -27,7 +27,9 @@ describe('gateway chat over WebSocket (real services, dev model)', () => {
     const frames = await collect(run);
     const tokens = frames.filter((f) => f.type === 'agent.token');
     const last = frames.at(-1);
-    expect(tokens.length).toBeGreaterThanOrEqual(12);
+    // Streamed: the first token at once, the rest in frames of at most one per token window
+    // (RUN_TOKEN_WINDOW_MS); together exactly the answer.
+    expect(tokens.length).toBeGreaterThan(1);
     expect(last?.type).toBe('agent.message');
     if (last?.type !== 'agent.message') return;
     expect(last.text).toBe(tokens.map((t) => (t.type === 'agent.token' ? t.delta : '')).join(''));

@@ -19,6 +19,8 @@ export interface AgentExecutionConfig {
     queueWaitMs: number;
     /** How long a run's database reads and writes retry through a PostgreSQL outage before the handler gives up (crashes). */
     dbRetryMs: number;
+    /** After a run's first token, tokens are sent at most once per this many ms (0: every model token). */
+    tokenWindowMs: number;
   };
   production: boolean;
 }
@@ -33,6 +35,7 @@ export const env = defineEnv(
     CONVERSATION_LOCK_TTL_MS: z.coerce.number().int().min(1_000).default(30_000),
     RUN_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(300_000),
     RUN_DB_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+    RUN_TOKEN_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(25),
   },
   (e): AgentExecutionConfig => ({
     model: modelConfigOf(e),
@@ -44,6 +47,7 @@ export const env = defineEnv(
       lockTtlMs: e.CONVERSATION_LOCK_TTL_MS,
       queueWaitMs: e.RUN_QUEUE_WAIT_MS,
       dbRetryMs: e.RUN_DB_RETRY_MS,
+      tokenWindowMs: e.RUN_TOKEN_WINDOW_MS,
     },
     production: modeOf(e) === 'production',
   }),

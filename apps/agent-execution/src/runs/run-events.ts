@@ -18,6 +18,9 @@ export class RunEvents {
   private writeScheduled = false;
   private logged = false;
   private terminal = false;
+  /** Tokens that arrived while the current token window was open, sent as one run.token when it closes. */
+  private heldTokens = '';
+  private tokenWindow: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -26,6 +29,8 @@ export class RunEvents {
     private readonly live: (event: RunEvent) => void,
     /** Last seq already in the log (a redelivered run continues after it). */
     startAfter = 0,
+    /** At most one run.token per this many ms after the first (0: one per model token). */
+    private readonly tokenWindowMs = 0,
   ) {
     this.key = runEventLogKey(prefix, runId);
     this.seq = startAfter;
@@ -47,7 +52,12 @@ export class RunEvents {
 
   emit<T extends RunEvent['type']>(type: T, payload: Payload<T>): void {
     if (this.terminal) return;
-    if (type === 'run.completed' || type === 'run.failed') this.terminal = true;
+    // Whatever comes next goes after the tokens before it.
+    if (this.heldTokens) this.releaseTokens(false);
+    if (type === 'run.completed' || type === 'run.failed') {
+      this.terminal = true;
+      if (this.tokenWindow) clearTimeout(this.tokenWindow);
+    }
     this.seq += 1;
     const event = { type, runId: this.runId, seq: this.seq, at: Date.now(), ...payload } as unknown as RunEvent;
     this.live(event);
@@ -70,8 +80,37 @@ export class RunEvents {
     if (this.pending.length > 256) this.pending = [Promise.all(this.pending)];
   }
 
+  /**
+   * A model token. The first goes out at once; after it, tokens are gathered for `tokenWindowMs` and
+   * sent as one event per window. A model streaming 50–100 tokens/s then costs a few events per
+   * 100 ms instead of one per token — each event is a bus message, a log entry, a WebSocket frame and
+   * a parse at every hop — while the reader sees text appear as smoothly as a screen redraws.
+   */
   token(delta: string): void {
-    if (delta) this.emit('run.token', { delta });
+    if (!delta || this.terminal) return;
+    if (this.tokenWindow) {
+      this.heldTokens += delta;
+      return;
+    }
+    this.emit('run.token', { delta });
+    this.openTokenWindow();
+  }
+
+  private openTokenWindow(): void {
+    if (this.tokenWindowMs <= 0) return;
+    this.tokenWindow = setTimeout(() => this.releaseTokens(true), this.tokenWindowMs);
+    this.tokenWindow.unref();
+  }
+
+  /** Sends the held tokens; at the window's end a new window opens, so a steady stream stays paced. */
+  private releaseTokens(windowEnded: boolean): void {
+    if (this.tokenWindow) clearTimeout(this.tokenWindow);
+    this.tokenWindow = null;
+    const delta = this.heldTokens;
+    if (!delta) return;
+    this.heldTokens = '';
+    this.emit('run.token', { delta });
+    if (windowEnded) this.openTokenWindow();
   }
 
   step(kind: 'log' | 'tool_call' | 'tool_result', name: string, data?: unknown, progress?: number): void {
@@ -83,6 +122,7 @@ export class RunEvents {
 
   /** Resolves once every event so far is in the log. */
   async flush(): Promise<void> {
+    if (this.heldTokens) this.releaseTokens(false);
     this.write();
     const pending = this.pending;
     this.pending = [];

@@ -74,7 +74,8 @@ export class RunExecutor {
       if (record.usage) result.usage = record.usage;
       return result;
     }
-    const events = new RunEvents(this.d.redis, this.d.prefix, data.runId, live, created ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, data.runId));
+    const startAfter = created ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, data.runId);
+    const events = new RunEvents(this.d.redis, this.d.prefix, data.runId, live, startAfter, this.d.config.tokenWindowMs);
     if (!created) {
       // A previous delivery (a dead worker, or this process before it crashed) may have saved the answer.
       const done = await this.recovery.completeIfAnswered(data.runId, conversationId, ctx.meta, events, ctx.log);

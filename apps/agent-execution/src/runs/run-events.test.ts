@@ -1,0 +1,50 @@
+import { describe, expect } from 'vitest';
+import { decodeRunLogEntry, runEventLogKey, type RunEvent } from '@parley/contracts';
+import { redisTest as it } from '@parley/testing';
+import { RunEvents } from './run-events.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const deltas = (events: RunEvent[]) => events.map((e) => (e.type === 'run.token' ? e.delta : `<${e.type}>`));
+
+describe('RunEvents token window', () => {
+  it('sends the first token at once, then what arrives within the window as one event, in order, numbered without gaps', async ({ redis, prefix }) => {
+    const seen: RunEvent[] = [];
+    const events = new RunEvents(redis, prefix, 'r1', (e) => seen.push(e), 0, 40);
+    events.token('Hel');
+    expect(deltas(seen)).toEqual(['Hel']);
+    events.token('lo');
+    events.token(', wor');
+    expect(deltas(seen)).toEqual(['Hel']);
+    await sleep(80);
+    expect(deltas(seen)).toEqual(['Hel', 'lo, wor']);
+    events.token('ld');
+    // Anything else that happens sends the held tokens first, so the order is the model's.
+    events.step('log', 'checking');
+    events.emit('run.completed', { text: 'Hello, world', usage: { promptTokens: 1, completionTokens: 4, totalTokens: 5 } });
+    expect(deltas(seen)).toEqual(['Hel', 'lo, wor', 'ld', '<run.step>', '<run.completed>']);
+    expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    await events.flush();
+    const log = await redis.xrange(runEventLogKey(prefix, 'r1'), '-', '+');
+    expect(log.flatMap(([, f]) => decodeRunLogEntry(f))).toEqual(seen);
+  });
+
+  it('flush sends held tokens (a run that fails mid-stream loses none of what the model said)', async ({ redis, prefix }) => {
+    const seen: RunEvent[] = [];
+    const events = new RunEvents(redis, prefix, 'r2', (e) => seen.push(e), 0, 1_000);
+    events.token('a');
+    events.token('b');
+    await events.flush();
+    expect(deltas(seen)).toEqual(['a', 'b']);
+    events.emit('run.failed', { status: 'FAILED', code: 'timeout', message: 'too slow' });
+    events.token('late');
+    expect(deltas(seen)).toEqual(['a', 'b', '<run.failed>']);
+  });
+
+  it('with a window of 0 every model token is its own event', async ({ redis, prefix }) => {
+    const seen: RunEvent[] = [];
+    const events = new RunEvents(redis, prefix, 'r3', (e) => seen.push(e));
+    for (const t of ['x', 'y', 'z']) events.token(t);
+    expect(deltas(seen)).toEqual(['x', 'y', 'z']);
+    await events.flush();
+  });
+});

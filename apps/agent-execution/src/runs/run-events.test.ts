@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import { decodeRunLogEntry, runEventLogKey, type RunEvent } from '@parley/contracts';
-import { redisTest as it } from '@parley/testing';
+import { newRedis, redisTest as it } from '@parley/testing';
 import { RunEvents } from './run-events.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,5 +46,16 @@ describe('RunEvents token window', () => {
     for (const t of ['x', 'y', 'z']) events.token(t);
     expect(deltas(seen)).toEqual(['x', 'y', 'z']);
     await events.flush();
+  });
+
+  it('a log write that fails before the run flushes does not end the process; flush reports it', async ({ prefix }) => {
+    const gone = newRedis();
+    gone.disconnect();
+    const seen: RunEvent[] = [];
+    const events = new RunEvents(gone, prefix, 'r4', (e) => seen.push(e), 0, 0);
+    events.token('lost');
+    await sleep(50); // the write has failed by now, with nobody awaiting it yet
+    await expect(events.flush()).rejects.toThrow(/closed/i);
+    expect(deltas(seen)).toEqual(['lost']);
   });
 });

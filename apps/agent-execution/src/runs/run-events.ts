@@ -73,11 +73,15 @@ export class RunEvents {
     if (this.buffered.length === 0) return;
     const batch = this.buffered;
     this.buffered = [];
-    this.pending.push(this.redis.xadd(this.key, '*', ...encodeRunLogEntry(batch)));
+    this.track(this.redis.xadd(this.key, '*', ...encodeRunLogEntry(batch)));
     // The TTL is set with the first entry (a run whose worker dies still expires) and refreshed at the end.
-    if (!this.logged || this.terminal) this.pending.push(this.redis.pexpire(this.key, RUN_EVENT_LOG_TTL_MS));
+    if (!this.logged || this.terminal) this.track(this.redis.pexpire(this.key, RUN_EVENT_LOG_TTL_MS));
     this.logged = true;
-    if (this.pending.length > 256) this.pending = [Promise.all(this.pending)];
+    if (this.pending.length > 256) {
+      const writes = this.pending;
+      this.pending = [];
+      this.track(Promise.all(writes));
+    }
   }
 
   /**
@@ -86,6 +90,16 @@ export class RunEvents {
    * 100 ms instead of one per token — each event is a bus message, a log entry, a WebSocket frame and
    * a parse at every hop — while the reader sees text appear as smoothly as a screen redraws.
    */
+  /**
+   * A log write `flush` will wait for. Marked handled at once: a write that fails (Redis gone) before
+   * the run flushes would otherwise be an unhandled rejection, which ends the process; `flush` still
+   * sees the failure and the run's error path deals with it.
+   */
+  private track(write: Promise<unknown>): void {
+    write.catch(() => {});
+    this.pending.push(write);
+  }
+
   token(delta: string): void {
     if (!delta || this.terminal) return;
     if (this.tokenWindow) {

@@ -120,86 +120,89 @@ async function main(): Promise<void> {
     warm.close();
     await sleep(1_000);
 
-    // Model baseline: the dev model's own time to first token at the same concurrency.
-    const modelTtft: number[] = [];
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        for (let t = 0; t < TURNS; t++) {
-          const s = performance.now();
-          const res = await fetch(`${model.url}/chat/completions`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ model: 'parley-dev', stream: true, messages: [{ role: 'user', content: `hello number ${t} [[tokens:20]]` }] }),
-          });
-          const reader = res.body!.getReader();
-          let first = true;
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            if (first && new TextDecoder().decode(value).includes('"content"')) {
-              modelTtft.push(performance.now() - s);
-              first = false;
+    // (b) chat turns: at CONCURRENCY (the issue's row), then one client alone — the critical path
+    // of a turn with nothing queued ahead of it.
+    for (const [concurrency, turns] of [[CONCURRENCY, TURNS], [1, 100]] as const) {
+      // Model baseline: the dev model's own time to first token at the same concurrency.
+      const modelTtft: number[] = [];
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          for (let t = 0; t < turns; t++) {
+            const s = performance.now();
+            const res = await fetch(`${model.url}/chat/completions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ model: 'parley-dev', stream: true, messages: [{ role: 'user', content: `hello number ${t} [[tokens:20]]` }] }),
+            });
+            const reader = res.body!.getReader();
+            let first = true;
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              if (first && new TextDecoder().decode(value).includes('"content"')) {
+                modelTtft.push(performance.now() - s);
+                first = false;
+              }
             }
           }
-        }
-      }),
-    );
-    const modelP50 = pct(modelTtft, 50);
+        }),
+      );
+      const modelP50 = pct(modelTtft, 50);
 
-    // (b) chat turns at CONCURRENCY
-    const ttft: number[] = [];
-    const chatters = await Promise.all(
-      Array.from({ length: CONCURRENCY }, async (_, i) => {
-        const c = new ParleyClient({ url, token: token(`chatter-${i}`), reconnect: false });
-        await c.connect();
-        return c;
-      }),
-    );
-    // One unmeasured turn each first: conversations created, JIT warm, pools filled.
-    await Promise.all(chatters.map(async (c) => { for await (const _f of await c.chat('warm-up [[tokens:5]]')); }));
-    const b0 = performance.now();
-    const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, agent: procs[1]?.child.pid, bench: process.pid };
-    const cpuBefore: Record<string, number> = { ...Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0])), redis: await redisCpuMs(infoClient), postgres: cpuMsNamed('postgres') };
-    await Promise.all(
-      chatters.map(async (c) => {
-        for (let t = 0; t < TURNS; t++) {
-          const s = performance.now();
-          const run = await c.chat(`hello number ${t} [[tokens:20]]`);
-          let first = true;
-          for await (const f of run) {
-            if (first && f.type === 'agent.token') {
-              ttft.push(performance.now() - s);
-              first = false;
+          const ttft: number[] = [];
+      const chatters = await Promise.all(
+        Array.from({ length: concurrency }, async (_, i) => {
+          const c = new ParleyClient({ url, token: token(`chatter-${i}`), reconnect: false });
+          await c.connect();
+          return c;
+        }),
+      );
+      // One unmeasured turn each first: conversations created, JIT warm, pools filled.
+      await Promise.all(chatters.map(async (c) => { for await (const _f of await c.chat('warm-up [[tokens:5]]')); }));
+      const b0 = performance.now();
+      const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, agent: procs[1]?.child.pid, bench: process.pid };
+      const cpuBefore: Record<string, number> = { ...Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0])), redis: await redisCpuMs(infoClient), postgres: cpuMsNamed('postgres') };
+      await Promise.all(
+        chatters.map(async (c) => {
+          for (let t = 0; t < turns; t++) {
+            const s = performance.now();
+            const run = await c.chat(`hello number ${t} [[tokens:20]]`);
+            let first = true;
+            for await (const f of run) {
+              if (first && f.type === 'agent.token') {
+                ttft.push(performance.now() - s);
+                first = false;
+              }
             }
           }
-        }
-      }),
-    );
-    const turnsPerS = (CONCURRENCY * TURNS) / ((performance.now() - b0) / 1000);
-    const cpuAfter: Record<string, number> = { ...Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0])), redis: await redisCpuMs(infoClient), postgres: cpuMsNamed('postgres') };
-    const turns = CONCURRENCY * TURNS;
-    const cpuPerTurn = Object.fromEntries(Object.keys(cpuAfter).map((k) => [`${k}_cpu_ms_per_turn`, r3(((cpuAfter[k] ?? 0) - (cpuBefore[k] ?? 0)) / turns)]));
-    const hostMs = Object.values(cpuPerTurn).reduce((a, b) => a + b, 0);
-    const hop = await gatewayHop(`http://127.0.0.1:${port}/metrics`);
-    const overhead = ttft.map((x) => x - modelP50);
-    rows.push({
-      case: 'first_token_overhead',
-      concurrency: CONCURRENCY,
-      ops_per_s: r3(turnsPerS),
-      p50_ms: r3(pct(overhead, 50)),
-      p99_ms: r3(pct(overhead, 99)),
-      ttft_p50_ms: r3(pct(ttft, 50)),
-      ttft_p99_ms: r3(pct(ttft, 99)),
-      model_ttft_p50_ms: r3(modelP50),
-      model_ttft_p99_ms: r3(pct(modelTtft, 99)),
-      gateway_hop_p50_ms_le: hop.p50,
-      gateway_hop_p99_ms_le: hop.p99,
-      turns: ttft.length,
-      ...cpuPerTurn,
-      host_cpu_ms_per_turn: r3(hostMs),
-      host_bound_turns_per_s: r3((availableParallelism() * 1000) / hostMs),
-    });
-    for (const c of chatters) c.close();
+        }),
+      );
+      const turnsPerS = (concurrency * turns) / ((performance.now() - b0) / 1000);
+      const cpuAfter: Record<string, number> = { ...Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0])), redis: await redisCpuMs(infoClient), postgres: cpuMsNamed('postgres') };
+      const turnCount = concurrency * turns;
+      const cpuPerTurn = Object.fromEntries(Object.keys(cpuAfter).map((k) => [`${k}_cpu_ms_per_turn`, r3(((cpuAfter[k] ?? 0) - (cpuBefore[k] ?? 0)) / turnCount)]));
+      const hostMs = Object.values(cpuPerTurn).reduce((a, b) => a + b, 0);
+      // The gateway's histogram is cumulative, so only the first level's reading is its own.
+      const hop = concurrency === CONCURRENCY ? await gatewayHop(`http://127.0.0.1:${port}/metrics`) : null;
+      const overhead = ttft.map((x) => x - modelP50);
+      rows.push({
+        case: 'first_token_overhead',
+        concurrency: concurrency,
+        ops_per_s: r3(turnsPerS),
+        p50_ms: r3(pct(overhead, 50)),
+        p99_ms: r3(pct(overhead, 99)),
+        ttft_p50_ms: r3(pct(ttft, 50)),
+        ttft_p99_ms: r3(pct(ttft, 99)),
+        model_ttft_p50_ms: r3(modelP50),
+        model_ttft_p99_ms: r3(pct(modelTtft, 99)),
+        ...(hop ? { gateway_hop_p50_ms_le: hop.p50, gateway_hop_p99_ms_le: hop.p99 } : {}),
+        turns: ttft.length,
+        ...cpuPerTurn,
+        host_cpu_ms_per_turn: r3(hostMs),
+        host_bound_turns_per_s: r3((availableParallelism() * 1000) / hostMs),
+      });
+      for (const c of chatters) c.close();
+    }
   } finally {
     infoClient.disconnect();
     await gw.kill('SIGTERM');
@@ -223,7 +226,7 @@ async function main(): Promise<void> {
     notes: [
       'idle_sockets: sockets held by one gateway process after welcome + history; rss_kib_per_socket = (RSS after - RSS before) / sockets, read from /proc',
       'gateway_hop_*_ms_le: upper bound of the gateway histogram bucket holding that quantile (event produced in agent-execution → frame written to the socket)',
-      'first_token_overhead: client time to first agent.token minus the dev model p50 time to first token at the same concurrency; includes agent-execution (context load, user message save) and the bus',
+      'first_token_overhead: client time to first agent.token minus the dev model p50 time to first token at the same concurrency; includes agent-execution (context load, user message save) and the bus. The concurrency-1 row is one client alone: the length of the path itself, with no queue.',
       '*_cpu_ms_per_turn: CPU per chat turn of each process (from /proc; Redis from INFO cpu; postgres summed over its backends; bench = the 100 clients and the dev model server). host_bound_turns_per_s = cores × 1000 / their sum: the most turns/s this machine can finish, so 100 clients in a closed loop wait at least 100 / that rate per turn (Little\'s law).',
       `duration_s: ${Math.round((Date.now() - started) / 1000)}`,
     ],

@@ -122,8 +122,11 @@ export async function pgProxy(targetUrl: string): Promise<PgProxy> {
   const targetPort = Number(target.port || 5432);
   const sockets = new Set<Socket>();
   let server: Server | null = null;
+  // Below the kernel's ephemeral range (32768–60999 by default): while unplugged the port must stay
+  // ours to listen on again, and an ephemeral one can meanwhile be handed to any outgoing connection
+  // of a test running beside this one (seen: EADDRINUSE on plug in a full run).
   let port = 0;
-  const listen = () =>
+  const listenOnce = () =>
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
         const upstream = connect(targetPort, target.hostname);
@@ -144,6 +147,17 @@ export async function pgProxy(targetUrl: string): Promise<PgProxy> {
         resolve();
       });
     });
+  const listen = async (): Promise<void> => {
+    if (port !== 0) return listenOnce();
+    for (let attempt = 0; ; attempt++) {
+      port = 20_000 + Math.floor(Math.random() * 12_000);
+      try {
+        return await listenOnce();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+      }
+    }
+  };
   const unplug = async () => {
     const s = server;
     server = null;

@@ -3,5 +3,5 @@ export type { ActionMeta, Bus, BusHooks, CallOptions, Handler, HandlerContext, H
 export { uuidv7, newTraceId } from './ids.js';
 export { trimByProgress } from './trimmer.js';
 export { streamStatus, type StreamStatus, type ConsumerStatus } from './ops/stream-status.js';
-export { listDeadLetters, replayDeadLetters, type DeadLetter, type ReplayResult } from './ops/dead-letters.js';
+export { listDeadLetters, replayDeadLetters, writeDeadLetter, type DeadLetter, type NewDeadLetter, type ReplayResult } from './ops/dead-letters.js';
 export { drainConsumer, type DrainResult } from './ops/drain-consumer.js';

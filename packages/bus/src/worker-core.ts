@@ -12,6 +12,7 @@ import {
 } from '@parley/contracts';
 import { errorMessage, sleep } from './connection.js';
 import type { Outbox } from './outbox.js';
+import { writeDeadLetter } from './ops/dead-letters.js';
 import type { ActionMeta, BusHooks, HandlerContext, Outcome } from './types.js';
 
 type AnyHandler = (data: unknown, ctx: HandlerContext<unknown>) => Promise<unknown>;
@@ -43,14 +44,12 @@ export interface WorkerCoreDeps {
 export class WorkerCore {
   readonly stream: string;
   readonly group: string;
-  readonly deadLetters: string;
   /** Abort controllers of running handlers that asked for a signal (aborted on shutdown). */
   readonly controllers = new Map<string, { controller: AbortController; timer: NodeJS.Timeout | undefined }>();
 
   constructor(private readonly d: WorkerCoreDeps) {
     this.stream = busKeys.stream(d.prefix, d.service);
     this.group = busKeys.group(d.service);
-    this.deadLetters = busKeys.deadLetters(d.prefix, d.service);
   }
 
   async process(entryId: string, raw: string | undefined, attempt: number): Promise<void> {
@@ -186,8 +185,7 @@ export class WorkerCore {
   async deadLetter(entryId: string, raw: string, code: ErrorCode, message: string, target: ReplyTarget | undefined, attempt: number, started: number): Promise<void> {
     const type = target?.type ?? '';
     // The dead letter is written before the ack leaves (same connection, earlier in the pipeline).
-    void this.d.cmd
-      .xadd(this.deadLetters, 'MAXLEN', '~', 100_000, '*', 'a', raw, 'code', code, 'reason', message, 'attempts', String(attempt), 'service', this.d.service, 'type', type, 'entry', entryId, 'consumer', this.d.consumer, 'at', String(Date.now()))
+    void writeDeadLetter(this.d.cmd, this.d.prefix, { service: this.d.service, raw, type, code, reason: message, attempts: attempt, entry: entryId, consumer: this.d.consumer })
       .catch((err: unknown) => this.d.log.error({ err: errorMessage(err) }, 'could not write dead letter'));
     const error: ErrorBody = { code, message, retryable: false };
     this.finish(entryId, target ?? { id: '', correlationId: '', replyTo: undefined, type }, { ok: false, error }, null);

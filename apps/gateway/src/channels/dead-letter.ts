@@ -4,8 +4,7 @@
  * to) is known final at once. The entry has the bus's own shape, with a fresh action id so that a
  * replay (`npm run ops`) is not taken for the delivery that already ended.
  */
-import type { HandlerContext } from '@parley/bus';
-import { busKeys } from '@parley/contracts';
+import { writeDeadLetter, type HandlerContext } from '@parley/bus';
 import type { Redis } from 'ioredis';
 
 export interface Refusal {
@@ -18,7 +17,5 @@ export interface Refusal {
 export async function deadLetterRefusal(redis: Redis, prefix: string, consumer: string, ctx: HandlerContext<never>, data: unknown, refusal: Refusal): Promise<void> {
   const { replyTo: _r, deadline: _d, ...envelope } = ctx.action;
   const raw = JSON.stringify({ ...envelope, id: `${ctx.action.id}:r${Date.now()}`, data });
-  const fields = ['a', raw, 'code', refusal.code, 'reason', refusal.reason, 'attempts', String(ctx.attempt), 'service', 'gateway', 'type', ctx.action.type, 'entry', '', 'consumer', consumer, 'at', String(Date.now())];
-  for (const [k, v] of Object.entries(refusal.extra ?? {})) fields.push(k, String(v));
-  await redis.xadd(busKeys.deadLetters(prefix, 'gateway'), 'MAXLEN', '~', 100_000, '*', ...fields);
+  await writeDeadLetter(redis, prefix, { service: 'gateway', raw, type: ctx.action.type, code: refusal.code, reason: refusal.reason, attempts: ctx.attempt, entry: '', consumer, ...(refusal.extra ? { extra: refusal.extra } : {}) });
 }

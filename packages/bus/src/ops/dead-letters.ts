@@ -17,6 +17,32 @@ function field(fields: string[], name: string): string {
   return i >= 0 && i % 2 === 0 ? (fields[i + 1] ?? '') : '';
 }
 
+/** One entry for a service's dead-letter stream: the layout `listDeadLetters` and `replayDeadLetters` read. */
+export interface NewDeadLetter {
+  service: string;
+  /** The action JSON as it should be replayed. */
+  raw: string;
+  type: string;
+  code: string;
+  reason: string;
+  attempts: number;
+  /** The stream entry it came from ('' when written by a handler rather than the bus). */
+  entry: string;
+  consumer: string;
+  /** Extra fields, e.g. a receiver's status. */
+  extra?: Record<string, string | number>;
+}
+
+/**
+ * Appends a dead letter. The command is issued before this returns (no await ahead of it), so on an
+ * auto-pipelined connection it precedes whatever the caller sends next, e.g. the entry's XACK.
+ */
+export function writeDeadLetter(redis: Redis, prefix: string, d: NewDeadLetter): Promise<string | null> {
+  const fields = ['a', d.raw, 'code', d.code, 'reason', d.reason, 'attempts', String(d.attempts), 'service', d.service, 'type', d.type, 'entry', d.entry, 'consumer', d.consumer, 'at', String(Date.now())];
+  for (const [k, v] of Object.entries(d.extra ?? {})) fields.push(k, String(v));
+  return redis.xadd(busKeys.deadLetters(prefix, d.service), 'MAXLEN', '~', 100_000, '*', ...fields);
+}
+
 export async function listDeadLetters(redis: Redis, prefix: string, service: string, limit = 20): Promise<DeadLetter[]> {
   const rows = await redis.xrevrange(busKeys.deadLetters(prefix, service), '+', '-', 'COUNT', limit);
   return rows.map(([id, f]) => ({

@@ -9,7 +9,7 @@ import { deletePrefix, spawnTs, uniquePrefix, type TsProcess } from '@parley/tes
 import { urlForDatabase, withAdmin } from '@parley/testing/pg';
 import { Redis } from 'ioredis';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
-import { cpuMsNamed, redisCpuMs, withCpuPerOp } from './lib/cpu-time.js';
+import { cpuPerOp, cpuSnapshot } from './lib/cpu-time.js';
 import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -85,20 +85,19 @@ async function main(): Promise<void> {
       while (agents.length < replicas) await startAgent();
       await closedLoop(c, 1_000, run); // warm-up: JIT, pools, the tenant's default agent
       const before = await stats();
-      const host = { redis: await redisCpuMs(redis), postgres: cpuMsNamed('postgres') };
       const pids = Object.fromEntries([...agents.map((a, i) => [`agent${i}`, a.child.pid]), ['model', model.child.pid], ['bench', process.pid]]);
-      const { result: r, cpuMsPerOp: cpu } = await withCpuPerOp(pids, () => closedLoop(c, seconds * 1000, run), (x) => x.ops);
-      const redisMs = ((await redisCpuMs(redis)) - host.redis) / r.ops;
-      const postgresMs = (cpuMsNamed('postgres') - host.postgres) / r.ops;
+      const cpuBefore = await cpuSnapshot(pids, { redis, postgres: true });
+      const r = await closedLoop(c, seconds * 1000, run);
+      const cpu = cpuPerOp(cpuBefore, await cpuSnapshot(pids, { redis, postgres: true }), r.ops);
       const agentMs = agents.reduce((sum, _a, i) => sum + (cpu[`agent${i}`] ?? 0), 0);
-      const hostMs = agentMs + (cpu['model'] ?? 0) + (cpu['bench'] ?? 0) + redisMs + postgresMs;
+      const hostMs = Object.values(cpu).reduce((a, b) => a + b, 0);
       const after = await stats();
       const requests = after.requests.chat - before.requests.chat;
       const modelMsPerRun = requests > 0 ? (after.modelTimeMs - before.modelTimeMs) / requests : 0;
       const overhead = r.latencies.map((l) => Math.max(0, l - modelMsPerRun));
       const e2e = percentiles(r.latencies);
       const { p50, p99 } = percentiles(overhead);
-      rows.push({ case: tokenDelayMs ? 'run.overhead.paced_model' : 'run.overhead', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, e2e_p50_ms: e2e.p50, e2e_p99_ms: e2e.p99, model_ms_per_run: modelMsPerRun, runs: r.ops, replicas, model_token_delay_ms: tokenDelayMs, agent_cpu_ms_per_run: agentMs, model_cpu_ms_per_run: cpu['model'] ?? null, caller_cpu_ms_per_run: cpu['bench'] ?? null, redis_cpu_ms_per_run: redisMs, postgres_cpu_ms_per_run: postgresMs, host_cpu_ms_per_run: hostMs, host_bound_runs_per_s: (cores * 1000) / hostMs });
+      rows.push({ case: tokenDelayMs ? 'run.overhead.paced_model' : 'run.overhead', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, e2e_p50_ms: e2e.p50, e2e_p99_ms: e2e.p99, model_ms_per_run: modelMsPerRun, runs: r.ops, replicas, model_token_delay_ms: tokenDelayMs, agent_cpu_ms_per_run: agentMs, model_cpu_ms_per_run: cpu['model'] ?? null, caller_cpu_ms_per_run: cpu['bench'] ?? null, redis_cpu_ms_per_run: cpu['redis'] ?? null, postgres_cpu_ms_per_run: cpu['postgres'] ?? null, host_cpu_ms_per_run: hostMs, host_bound_runs_per_s: (cores * 1000) / hostMs });
     }
     notes.push(
       'run.overhead = agent.run sent → run.completed received, minus the dev model server\'s mean own time per request in that phase (GET /_stats).',

@@ -4,7 +4,7 @@ import { createBus } from '@parley/bus';
 import { deletePrefix, spawnTs, uniquePrefix } from '@parley/testing/tools';
 import { fileURLToPath } from 'node:url';
 import { echoCatalog } from '../packages/bus/src/testing/echo-catalog.js';
-import { cpuMs, redisCpuMs } from './lib/cpu-time.js';
+import { cpuPerOp, cpuSnapshot } from './lib/cpu-time.js';
 import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -29,12 +29,11 @@ async function measure(name: string, op: () => Promise<unknown>, workerPid: numb
   const rows: BenchRow[] = [];
   for (const c of levels) {
     await closedLoop(c, 500, op); // warm-up
-    const before = { caller: process.cpuUsage(), worker: cpuMs(workerPid), redis: await redisCpuMs(infoClient) };
+    const pids = { caller: process.pid, worker: workerPid };
+    const before = await cpuSnapshot(pids, { redis: infoClient });
     const r = await closedLoop(c, seconds * 1000, op);
-    const caller = process.cpuUsage(before.caller);
-    const worker = cpuMs(workerPid);
-    const redis = await redisCpuMs(infoClient);
-    const perCallUs = (ms: number | null) => (ms === null ? null : (ms * 1000) / r.ops);
+    const cpu = cpuPerOp(before, await cpuSnapshot(pids, { redis: infoClient }), r.ops);
+    const us = (k: string) => (cpu[k] ?? NaN) * 1000;
     const { p50, p99 } = percentiles(r.latencies);
     rows.push({
       case: name,
@@ -42,9 +41,9 @@ async function measure(name: string, op: () => Promise<unknown>, workerPid: numb
       ops_per_s: r.opsPerS,
       p50_ms: p50,
       p99_ms: p99,
-      caller_cpu_us: perCallUs((caller.user + caller.system) / 1000),
-      worker_cpu_us: perCallUs(worker === null || before.worker === null ? null : worker - before.worker),
-      redis_cpu_us: perCallUs(redis - before.redis),
+      caller_cpu_us: us('caller'),
+      worker_cpu_us: us('worker'),
+      redis_cpu_us: us('redis'),
     });
   }
   return rows;

@@ -20,7 +20,7 @@ import { redisUrl, databaseUrl } from '../packages/testing/src/env.js';
 import { spawnTs, type TsProcess } from '../packages/testing/src/spawn-ts.js';
 import { urlForDatabase, withAdmin } from '../packages/testing/src/pg.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
-import { cpuMs, cpuMsNamed, redisCpuMs } from './lib/cpu-time.js';
+import { cpuPerOp, cpuSnapshot } from './lib/cpu-time.js';
 import { startDevModelServer } from '../packages/llm/src/index.js';
 import { ParleyClient } from '../packages/client/src/index.js';
 
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
       await Promise.all(chatters.map(async (c) => { for await (const _f of await c.chat('warm-up [[tokens:5]]')); }));
       const b0 = performance.now();
       const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, agent: procs[1]?.child.pid, bench: process.pid };
-      const cpuBefore: Record<string, number> = { ...Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0])), redis: await redisCpuMs(infoClient), postgres: cpuMsNamed('postgres') };
+      const cpuBefore = await cpuSnapshot(pids, { redis: infoClient, postgres: true });
       await Promise.all(
         chatters.map(async (c) => {
           for (let t = 0; t < turns; t++) {
@@ -178,9 +178,8 @@ async function main(): Promise<void> {
         }),
       );
       const turnsPerS = (concurrency * turns) / ((performance.now() - b0) / 1000);
-      const cpuAfter: Record<string, number> = { ...Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0])), redis: await redisCpuMs(infoClient), postgres: cpuMsNamed('postgres') };
-      const turnCount = concurrency * turns;
-      const cpuPerTurn = Object.fromEntries(Object.keys(cpuAfter).map((k) => [`${k}_cpu_ms_per_turn`, r3(((cpuAfter[k] ?? 0) - (cpuBefore[k] ?? 0)) / turnCount)]));
+      const cpu = cpuPerOp(cpuBefore, await cpuSnapshot(pids, { redis: infoClient, postgres: true }), concurrency * turns);
+      const cpuPerTurn = Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [`${k}_cpu_ms_per_turn`, r3(ms)]));
       const hostMs = Object.values(cpuPerTurn).reduce((a, b) => a + b, 0);
       // The gateway's histogram is cumulative, so only the first level's reading is its own.
       const hop = concurrency === CONCURRENCY ? await gatewayHop(`http://127.0.0.1:${port}/metrics`) : null;

@@ -19,21 +19,6 @@ export function cpuMs(pid: number | undefined): number | null {
   }
 }
 
-/** Runs `phase` and returns its result with the CPU ms per `ops()` each named process spent in it. */
-export async function withCpuPerOp<T>(pids: Record<string, number | undefined>, phase: () => Promise<T>, ops: (r: T) => number): Promise<{ result: T; cpuMsPerOp: Record<string, number | null> }> {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
-  const result = await phase();
-  const n = Math.max(1, ops(result));
-  const cpuMsPerOp = Object.fromEntries(
-    Object.entries(pids).map(([k, pid]) => {
-      const a = before[k];
-      const b = cpuMs(pid);
-      return [k, a === null || a === undefined || b === null ? null : (b - a) / n];
-    }),
-  );
-  return { result, cpuMsPerOp };
-}
-
 /** CPU ms the Redis server has used so far (INFO cpu: used_cpu_user + used_cpu_sys, in seconds). */
 export async function redisCpuMs(redis: { info(section: 'cpu'): Promise<string> }): Promise<number> {
   const info = await redis.info('cpu');
@@ -64,4 +49,24 @@ export function pidsNamed(name: string): number[] {
 /** CPU ms used so far by every process named `name` that is alive now. */
 export function cpuMsNamed(name: string): number {
   return pidsNamed(name).reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+}
+
+/**
+ * CPU ms used so far by each named process, plus the Redis server (`redis`, when given a client) and
+ * every PostgreSQL backend (`postgres`, when asked). Two snapshots around a phase give its cost.
+ */
+export async function cpuSnapshot(
+  pids: Record<string, number | undefined>,
+  host: { redis?: { info(section: 'cpu'): Promise<string> }; postgres?: boolean } = {},
+): Promise<Record<string, number>> {
+  const snap: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) snap[name] = cpuMs(pid) ?? NaN;
+  if (host.redis) snap['redis'] = await redisCpuMs(host.redis);
+  if (host.postgres) snap['postgres'] = cpuMsNamed('postgres');
+  return snap;
+}
+
+/** CPU ms per operation of each snapshot key between `before` and `after` (NaN where a process was gone). */
+export function cpuPerOp(before: Record<string, number>, after: Record<string, number>, ops: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k] ?? NaN) - (before[k] ?? NaN)) / Math.max(1, ops)]));
 }

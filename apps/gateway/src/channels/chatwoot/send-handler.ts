@@ -9,6 +9,7 @@ import type { Bus, Handler, HandlerContext } from '@parley/bus';
 import { ActionError, type Catalog, type ChatwootSend } from '@parley/contracts';
 import type { Redis } from 'ioredis';
 import { deadLetterRefusal } from '../dead-letter.js';
+import { acquireLease } from '../delivery-lease.js';
 import { ChatwootRejected, type ChatwootApi } from './chatwoot-api.js';
 import type { InboxSettings } from './config.js';
 import type { ConversationQueue } from './conversation-queue.js';
@@ -27,6 +28,8 @@ export interface SendDeps {
   ttlS: number;
 }
 
+/** Renewed every third while posting, so a dead holder blocks its run's answer for at most this long. */
+const LEASE_MS = 15_000;
 const APOLOGY = 'Sorry, I could not answer that just now. Please try again in a moment.';
 /** After a hand-off, stale `pending` deliveries already on their way are not answered. */
 const QUIET_AFTER_HANDOFF_S = 60;
@@ -43,7 +46,8 @@ export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chat
     }
     const base = `${d.prefix}:chatwoot:{run:${data.runId}}`;
     // Two deliveries of one run at once (a reclaimed entry beside a slow original) must not both post.
-    if ((await d.redis.set(`${base}:lock`, ctx.action.id, 'PX', 120_000, 'NX')) === null) throw new Error(`another delivery of run ${data.runId} is posting right now`);
+    const lease = await acquireLease(d.redis, `${base}:lock`, d.bus.instance, LEASE_MS);
+    if (!lease) throw new Error(`another delivery of run ${data.runId} is posting right now`);
     try {
       const result = await post(d, inbox, data, `${base}:sent`);
       const next = data.handoff ? null : await d.queue.advance(data, data.runId);
@@ -57,7 +61,7 @@ export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chat
       if (next) await startJob(d.bus, next);
       throw new ActionError(err.status === 401 || err.status === 403 ? 'unauthorized' : 'invalid_payload', err.message);
     } finally {
-      await d.redis.del(`${base}:lock`).catch(() => {});
+      await lease.release();
     }
   };
 }

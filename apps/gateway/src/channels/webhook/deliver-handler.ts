@@ -16,13 +16,12 @@
  * At-least-once at the edge: a replica that dies between the receiver's 2xx and the delivered mark
  * posts again on redelivery; receivers dedupe by `runId`.
  */
-import { randomUUID } from 'node:crypto';
 import type { Handler, HandlerContext } from '@parley/bus';
 import { ActionError, type Catalog, type RunWebhookBody, type WebhookDeliver } from '@parley/contracts';
 import type { Redis } from 'ioredis';
 import type { WebhookSender } from '../../runs/webhook.js';
 import { deadLetterRefusal } from '../dead-letter.js';
-import { acquireLease } from './delivery-lease.js';
+import { acquireLease } from '../delivery-lease.js';
 
 export interface WebhookDeliverDeps {
   redis: Redis;
@@ -50,8 +49,7 @@ export function webhookDeliverHandler(d: WebhookDeliverDeps): Handler<Catalog, '
       await refuse(d, data, ctx, 'refused', refused);
       throw new ActionError('forbidden', `webhook of run ${data.runId} not sent by this gateway: ${refused}`);
     }
-    // Duplicate entries share the action id, so the owner must be this attempt, not the action.
-    const lease = await acquireLease(d.redis, keys.lease, `${d.instance}:${randomUUID()}`, d.leaseMs);
+    const lease = await acquireLease(d.redis, keys.lease, d.instance, d.leaseMs);
     if (!lease) throw new Error(`another delivery of run ${data.runId}'s webhook is posting right now`);
     try {
       if (await d.redis.exists(keys.delivered)) return { posted: false, attempts: 0 };

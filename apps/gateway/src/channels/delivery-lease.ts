@@ -1,9 +1,11 @@
 /**
- * A short Redis lease on one run's webhook, so two deliveries of the same run (a reclaimed entry
- * beside a slow original, a replayed dead letter) never POST at once. It is renewed while the
- * holder works, so it can stay short: a replica that dies mid-delivery frees it within `ttlMs`,
- * and the reclaimed delivery does not wait out the whole retry schedule of the dead one.
+ * A short Redis lease on one run's outbound delivery (a webhook, a Chatwoot answer), so two
+ * deliveries of the same run (a reclaimed entry beside a slow original, a replayed dead letter)
+ * never post at once. It is renewed while the holder works, so it can stay short: a replica that dies
+ * mid-delivery frees it within `ttlMs`, and the reclaimed delivery does not wait out the whole retry
+ * schedule of the dead one. Duplicate entries share an action id, so the owner is one per attempt.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /** Compare-and-act: a holder whose lease expired and was taken must not touch the new one. */
@@ -15,7 +17,9 @@ export interface Lease {
 }
 
 /** The lease, or null while someone else holds it. */
-export async function acquireLease(redis: Redis, key: string, owner: string, ttlMs: number): Promise<Lease | null> {
+/** `holder` names who holds it (the replica); each call is its own owner. */
+export async function acquireLease(redis: Redis, key: string, holder: string, ttlMs: number): Promise<Lease | null> {
+  const owner = `${holder}:${randomUUID()}`;
   if ((await redis.set(key, owner, 'PX', ttlMs, 'NX')) === null) return null;
   const renew = setInterval(() => {
     redis.eval(RENEW, 1, key, owner, String(ttlMs)).catch(() => {}); // a missed renewal only shortens the lease

@@ -69,6 +69,22 @@ describe('gateway chat over WebSocket (real services, dev model)', () => {
     s.ws.close();
   });
 
+  test('a message refused before its run started is not taken for a duplicate when sent again', async () => {
+    const owner = client('owner-of-it');
+    const { welcome } = await owner.connect();
+    await (await owner.chat('mine')).result();
+    owner.close();
+    const s = rawSocket(`${platform.gw.ws}?token=${token({ sub: 'retrier' })}`);
+    await waitFor(() => s.frames.some((f) => f.type === 'history'), { what: 'history on connect' });
+    s.ws.send(JSON.stringify({ type: 'chat.message', id: 'again-1', text: 'hi', conversationId: welcome.conversationId }));
+    expect(await waitFor(() => s.frames.find((f) => f.type === 'error'), { what: 'refusal' })).toMatchObject({ code: 'not_found', ref: 'again-1' });
+    // The same message id to the socket's own conversation: a run starts and answers (before the
+    // claim was given back, the resend followed a run that never existed and no answer came).
+    s.ws.send(JSON.stringify({ type: 'chat.message', id: 'again-1', text: 'hi [[tokens:3]]' }));
+    expect(await waitFor(() => s.frames.find((f) => f.type === 'agent.message'), { what: 'the answer' })).toBeTruthy();
+    s.ws.close();
+  });
+
   test('closing the socket mid-run does not cancel it: the answer is saved and shows in history', async () => {
     const c = client('bob');
     const { welcome } = await c.connect();

@@ -9,7 +9,7 @@ export interface AgentExecutionConfig {
   runs: {
     /** Max run time of a tenant's first (default) agent; each agent stores its own. */
     defaultMaxRunMs: number;
-    /** Token budget asked of conversation.get_context. */
+    /** Token budget asked of conversation.begin_turn / get_context. */
     contextMaxTokens: number;
     toolTimeoutMs: number;
     concurrency: number;

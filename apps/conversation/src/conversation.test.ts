@@ -81,6 +81,45 @@ describe('redelivery after a crash', () => {
   });
 });
 
+describe('conversation.begin_turn', () => {
+  test('saves the message and answers the context ending with it; the first one creates the conversation', async ({ h }) => {
+    const c = id('c');
+    const first = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'Where is my order?', channel: 'web', context: { maxTokens: 4000 } }, t1);
+    expect(first.saved).toMatchObject({ conversationId: c, seq: 1, created: true });
+    expect(first.context.messages.slice(1)).toEqual([{ role: 'user', content: 'Where is my order?' }]);
+    await h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'assistant', content: 'It ships today.' }, t1);
+    const second = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'Thanks!', context: { maxTokens: 4000 } }, t1);
+    expect(second.saved.seq).toBe(3);
+    expect(second.context.messages.slice(1).map((m) => m.content)).toEqual(['Where is my order?', 'It ships today.', 'Thanks!']);
+    expect(second.context.messages[0]?.role).toBe('system');
+    expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(3);
+  });
+
+  test('a retry or redelivery saves the message once and answers the same context', async ({ h }) => {
+    const c = id('c');
+    const turn = { messageId: id('m'), conversationId: c, role: 'user' as const, content: 'once', context: { maxTokens: 4000 } };
+    const a = await h.bus.call('conversation.begin_turn', turn, { ...t1, actionId: 'bt-' + c });
+    const b = await h.bus.call('conversation.begin_turn', turn, { ...t1, actionId: 'bt-' + c });
+    expect(a.saved.created).toBe(true);
+    expect(b.saved).toEqual({ ...a.saved, created: false });
+    expect(b.context).toEqual(a.context);
+    expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(1);
+  });
+
+  test('bad input loses nothing: an invalid message or a budget the message cannot fit is refused', async ({ h }) => {
+    const c = id('c');
+    const noBudget = await errorOf(h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'hi', context: { maxTokens: 0 } }, t1));
+    expect(noBudget.code).toBe('invalid_payload');
+    const tool = await errorOf(h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'tool', content: '42', context: { maxTokens: 4000 } }, t1));
+    expect(tool.code).toBe('invalid_payload');
+    expect((await errorOf(h.bus.call('conversation.get', { conversationId: c }, t1))).code).toBe('not_found');
+    // Saved, then refused: the message stays, and the answer says why the context could not be built.
+    const tight = await errorOf(h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'word '.repeat(400), context: { maxTokens: 120 } }, t1));
+    expect(tight.code).toBe('context_too_small');
+    expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(1);
+  });
+});
+
 describe('tenancy', () => {
   test("an unknown or another tenant's conversation is not found, for every action", async ({ h }) => {
     const c = id('c');
@@ -96,7 +135,10 @@ describe('tenancy', () => {
         () => h.bus.call('conversation.get_history', { conversationId: target }, meta),
         () => h.bus.call('conversation.session_closed', { conversationId: target }, meta),
       ];
-      if (target === c) calls.push(() => h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'hijack' }, meta));
+      if (target === c) {
+        calls.push(() => h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'hijack' }, meta));
+        calls.push(() => h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'hijack', context: { maxTokens: 1000 } }, meta));
+      }
       for (const call of calls) expect((await errorOf(call())).code).toBe('not_found');
     }
     expect((await h.bus.call('conversation.list', {}, t2)).items).toEqual([]);

@@ -2,8 +2,10 @@ import type { Redis } from 'ioredis';
 
 /**
  * Everything a worker writes after a handler finishes — idempotency marks, replies and events to
- * callback queues, XACKs — collected for one event-loop turn and issued together. With auto-pipelining
- * that is one write to Redis per turn, and one XACK per stream however many entries finished.
+ * callback queues, XACKs — collected for one event-loop turn and issued together as one explicit
+ * pipeline: one write to Redis per turn, and one XACK per stream however many entries finished. (Left to
+ * auto-pipelining, the write would wait yet another turn — behind, say, the rest of a model stream
+ * that arrived in one read — and a run's first token would leave after its last.)
  * Order inside a flush is marks → replies → acks, so an acked mutation always has its mark and its
  * reply already written ("reply then XACK").
  */
@@ -54,17 +56,17 @@ export class Outbox {
   private flush(): void {
     if (!this.scheduled) return;
     this.scheduled = false;
-    const ops: Array<Promise<unknown>> = [];
-    for (const [key, value] of this.marks) ops.push(this.redis.set(key, value, 'PX', this.markTtlMs));
+    const pipeline = this.redis.pipeline();
+    for (const [key, value] of this.marks) pipeline.set(key, value, 'PX', this.markTtlMs);
     for (const [queue, messages] of this.pushes) {
-      ops.push(this.redis.rpush(queue, ...messages));
-      ops.push(this.redis.pexpire(queue, this.callbackTtlMs));
+      pipeline.rpush(queue, ...messages);
+      pipeline.pexpire(queue, this.callbackTtlMs);
     }
-    for (const [stream, { group, ids }] of this.acks) ops.push(this.redis.xack(stream, group, ...ids));
+    for (const [stream, { group, ids }] of this.acks) pipeline.xack(stream, group, ...ids);
     this.marks = [];
     this.pushes = new Map();
     this.acks = new Map();
-    const all = Promise.allSettled(ops);
+    const all = pipeline.exec().catch(() => null);
     this.inFlight.add(all);
     void all.then(() => this.inFlight.delete(all));
   }

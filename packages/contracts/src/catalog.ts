@@ -28,6 +28,15 @@ export const catalog = {
     reply: conv.GetContextReply,
     delivery: { visibilityTimeoutMs: 10_000 },
   }),
+  'conversation.begin_turn': action({
+    service: 'conversation',
+    description: "Save a run's user message, then answer the context window ending with it (save_message + get_context in one round trip).",
+    data: conv.BeginTurn,
+    reply: conv.BeginTurnReply,
+    // No done-mark: the save is idempotent by messageId and the context is recomputed on a redelivery,
+    // so nothing is repeated; remembering whole context windows for a day would cost memory instead.
+    delivery: { visibilityTimeoutMs: 10_000 },
+  }),
   'conversation.get_history': action({
     service: 'conversation',
     description: 'Raw history, paged backwards, hot or archived.',

@@ -60,6 +60,21 @@ export const GetContextReply = z.object({
 });
 export type GetContextReply = z.infer<typeof GetContextReply>;
 
+/**
+ * A run's first step in one round trip: save the user's message (idempotent by messageId, creating
+ * the conversation on its first message), then answer the context window that now ends with it.
+ */
+export const BeginTurn = SaveMessage.extend({
+  context: GetContext.omit({ conversationId: true }),
+});
+export type BeginTurn = z.infer<typeof BeginTurn>;
+
+export const BeginTurnReply = z.object({
+  saved: SaveMessageReply,
+  context: GetContextReply,
+});
+export type BeginTurnReply = z.infer<typeof BeginTurnReply>;
+
 export const HistoryMessage = z.object({
   messageId: Id,
   seq: z.number().int().positive(),

@@ -55,8 +55,9 @@ export class CancelHub {
     return controller;
   }
 
-  untrack(runId: string): void {
-    this.local.delete(runId);
+  /** Only its own controller: a duplicate delivery ending early must not untrack the run still going. */
+  untrack(runId: string, controller: AbortController): void {
+    if (this.local.get(runId) === controller) this.local.delete(runId);
   }
 
   /** A cancel that arrived before the run started. */

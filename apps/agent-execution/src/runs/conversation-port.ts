@@ -1,5 +1,5 @@
 import type { ActionMeta, Bus } from '@parley/bus';
-import type { Catalog, ContextMessage, Channel, SaveMessage, Usage, ToolCall } from '@parley/contracts';
+import type { BeginTurn, Catalog, ContextMessage, Channel, SaveMessage, Usage, ToolCall } from '@parley/contracts';
 
 export interface SavedTurn {
   messageId: string;
@@ -12,22 +12,33 @@ export interface SavedTurn {
   usage?: Usage;
 }
 
-/** agent-execution's view of the conversation service: two actions over the bus. */
+/** agent-execution's view of the conversation service: three actions over the bus. */
 export class ConversationPort {
   constructor(private readonly bus: Bus<Catalog>) {}
 
   async save(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, signal: AbortSignal): Promise<void> {
-    const data: SaveMessage = { conversationId, runId, agentId, channel, messageId: turn.messageId, role: turn.role, content: turn.content };
-    if (turn.toolCalls?.length) data.toolCalls = turn.toolCalls;
-    if (turn.toolCallId !== undefined) data.toolCallId = turn.toolCallId;
-    if (turn.model !== undefined) data.model = turn.model;
-    if (turn.latencyMs !== undefined) data.latencyMs = Math.round(turn.latencyMs);
-    if (turn.usage !== undefined) data.usage = turn.usage;
-    await this.bus.call('conversation.save_message', data, { ...meta, conversationId }, { signal });
+    await this.bus.call('conversation.save_message', toSaveMessage(conversationId, runId, agentId, channel, turn), { ...meta, conversationId }, { signal });
+  }
+
+  /** Saves the run's user message and returns the context that ends with it, in one round trip. */
+  async beginTurn(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, budget: { maxTokens: number; model: string }, signal: AbortSignal): Promise<ContextMessage[]> {
+    const data: BeginTurn = { ...toSaveMessage(conversationId, runId, agentId, channel, turn), context: budget };
+    const reply = await this.bus.call('conversation.begin_turn', data, { ...meta, conversationId }, { signal });
+    return reply.context.messages;
   }
 
   async context(meta: ActionMeta, conversationId: string, maxTokens: number, model: string, signal: AbortSignal): Promise<ContextMessage[]> {
     const reply = await this.bus.call('conversation.get_context', { conversationId, maxTokens, model }, { ...meta, conversationId }, { signal });
     return reply.messages;
   }
+}
+
+function toSaveMessage(conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn): SaveMessage {
+  const data: SaveMessage = { conversationId, runId, agentId, channel, messageId: turn.messageId, role: turn.role, content: turn.content };
+  if (turn.toolCalls?.length) data.toolCalls = turn.toolCalls;
+  if (turn.toolCallId !== undefined) data.toolCallId = turn.toolCallId;
+  if (turn.model !== undefined) data.model = turn.model;
+  if (turn.latencyMs !== undefined) data.latencyMs = Math.round(turn.latencyMs);
+  if (turn.usage !== undefined) data.usage = turn.usage;
+  return data;
 }

@@ -45,11 +45,11 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
   let messages: ChatMessage[];
   const t0 = performance.now();
   if (memory !== 'none' && conversationId) {
-    if (memory === 'write' && user) {
-      await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: user.messageId ?? `${x.runId}:user`, role: 'user', content: user.text }, x.signal);
-    }
     const budget = Math.max(256, x.config.contextMaxTokens - countTokens(agent.systemPrompt, agent.model));
-    const context = await x.conversation.context(x.meta, conversationId, budget, agent.model, x.signal);
+    const context =
+      memory === 'write' && user
+        ? await x.conversation.beginTurn(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: user.messageId ?? `${x.runId}:user`, role: 'user', content: user.text }, { maxTokens: budget, model: agent.model }, x.signal)
+        : await x.conversation.context(x.meta, conversationId, budget, agent.model, x.signal);
     // The agent's prompt is authoritative: a stored system message (an older prompt) is not sent twice.
     messages = [system, ...context.filter((m) => m.role !== 'system')];
     x.timings['contextMs'] = Math.round(performance.now() - t0);
@@ -69,10 +69,17 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
   const callModel = async (msgs: readonly ChatMessage[], opts: ModelCallOptions = {}): Promise<ChatResult> => {
     const started = performance.now();
     let done: ChatResult | undefined;
+    let firstToken = true;
     const request = { messages: msgs, temperature: agent.temperature, model: agent.model, signal: x.signal, ...(opts.tools?.length ? { tools: opts.tools } : {}), ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
     for await (const chunk of x.model.streamChat(request)) {
       if (chunk.type === 'token') {
-        if (!opts.silent) x.events.token(chunk.delta);
+        if (!opts.silent) {
+          x.events.token(chunk.delta);
+          // A stream that arrived in one read is otherwise parsed to its end before the first token's
+          // frame is written: one turn of the event loop lets it leave now.
+          if (firstToken) await new Promise<void>((resolve) => setImmediate(resolve));
+          firstToken = false;
+        }
       } else if (chunk.type === 'done') done = chunk;
     }
     if (!done) throw new ActionError('internal', 'the model stream ended without a final chunk');

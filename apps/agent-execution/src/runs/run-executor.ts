@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ActionMeta, Bus, HandlerContext } from '@parley/bus';
-import { ActionError, type AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
+import { ActionError, type AgentRun, type Catalog, type RunEvent, type RunRecord, type RunResult, type Usage } from '@parley/contracts';
 import type { ModelClient } from '@parley/llm';
 import type { AgentExecutionConfig } from '../env.js';
 import type { FlowRegistry } from '../flows/define-flow.js';
@@ -67,7 +67,24 @@ export class RunExecutor {
       throw err;
     }
     const { agent, flow, conversationId } = admitted;
-    const { record, created } = await this.d.runs.create({ runId: data.runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, input: data.input });
+    // Tracked before the early-cancel lookup, so a cancel arriving in between still reaches the run;
+    // the lookup shares the insert's wait instead of following it.
+    const controller = this.d.cancels.track(data.runId);
+    try {
+      const [{ record, created }, early] = await Promise.all([
+        this.d.runs.create({ runId: data.runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, input: data.input }),
+        this.d.cancels.requested(data.runId),
+      ]);
+      if (early) controller.abort(new RunStopped(early));
+      return await this.continue(data, admitted, record, created, controller, ctx, live);
+    } finally {
+      this.d.cancels.untrack(data.runId, controller);
+    }
+  }
+
+  /** The run is recorded: answer a finished duplicate, recover a redelivery, or execute. */
+  private async continue(data: AgentRun, admitted: Admitted, record: RunRecord, created: boolean, controller: AbortController, ctx: HandlerContext<RunEvent>, live: (e: RunEvent) => void): Promise<RunResult> {
+    const { conversationId } = admitted;
     if (!created && isTerminal(record.status)) {
       const result: RunResult = { runId: record.runId, status: record.status, conversationId: record.conversationId, output: record.output };
       if (record.error) result.error = record.error;
@@ -82,7 +99,7 @@ export class RunExecutor {
       if (done) return done;
       if (record.status === 'RUNNING') return this.failLostRun(data.runId, conversationId, events, ctx.log);
     }
-    return this.execute(data, admitted, events, ctx);
+    return this.execute(data, admitted, events, ctx, controller);
   }
 
   /**
@@ -105,11 +122,10 @@ export class RunExecutor {
     return { runId, status: 'FAILED', conversationId, error: { code: 'worker_lost', message } };
   }
 
-  private async execute(data: AgentRun, admitted: Admitted, events: RunEvents, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
+  private async execute(data: AgentRun, admitted: Admitted, events: RunEvents, ctx: HandlerContext<RunEvent>, controller: AbortController): Promise<RunResult> {
     const { agent, conversationId } = admitted;
     const runId = data.runId;
     const log = ctx.log.child({ runId, agentId: agent.agentId, flow: admitted.flow.name });
-    const controller = this.d.cancels.track(runId);
     const signal = controller.signal;
     const onWorkerAbort = () => controller.abort(new RunStopped({ kind: 'shutdown' }));
     ctx.signal.addEventListener('abort', onWorkerAbort, { once: true });
@@ -127,8 +143,6 @@ export class RunExecutor {
       phase = 'saving';
     };
     try {
-      const early = await this.d.cancels.requested(runId);
-      if (early) controller.abort(new RunStopped(early));
       // Every run that names a conversation takes its lock, whatever the flow: runs of one conversation never overlap.
       if (conversationId) {
         ({ release: releaseLock, holds: fence } = await this.lockConversation(conversationId, runId, agent.doubleTexting, signal));
@@ -180,7 +194,6 @@ export class RunExecutor {
     } finally {
       clearTimeout(maxRunTimer);
       ctx.signal.removeEventListener('abort', onWorkerAbort);
-      this.d.cancels.untrack(runId);
       await releaseLock?.().catch((e: unknown) => log.warn({ err: e }, 'could not release the conversation lock; it expires by itself'));
     }
   }

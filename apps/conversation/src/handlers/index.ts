@@ -1,6 +1,7 @@
 import type { Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import type { ConversationDeps } from '../domain/deps.js';
+import { beginTurnHandler } from './begin-turn.js';
 import { getContextHandler } from './get-context.js';
 import { getHistoryHandler } from './get-history.js';
 import { getHandler } from './get.js';
@@ -14,6 +15,7 @@ export function conversationHandlers(deps: ConversationDeps): Handlers<Catalog, 
   return {
     'conversation.save_message': saveMessageHandler(deps),
     'conversation.get_context': getContextHandler(deps),
+    'conversation.begin_turn': beginTurnHandler(deps),
     'conversation.get_history': getHistoryHandler(deps),
     'conversation.session_closed': sessionClosedHandler(deps),
     'conversation.list': listHandler(deps),

@@ -47,12 +47,20 @@ export class RunOwners {
 
   /**
    * A client that resends a chat.message after a reconnect (same message id) gets the run it
-   * already started instead of a second one.
+   * already started instead of a second one. A fresh claim has its owner recorded too, written
+   * alongside the claim (one round trip, not two on the way to the first token).
    */
   async claimMessage(p: Principal, messageId: string, runId: string): Promise<{ runId: string; fresh: boolean }> {
-    const set = await this.redis.set(this.messageKey(p, messageId), runId, 'EX', TTL_S, 'NX');
+    const [set] = await Promise.all([this.redis.set(this.messageKey(p, messageId), runId, 'EX', TTL_S, 'NX'), this.record(runId, p)]);
     if (set === 'OK') return { runId, fresh: true };
+    // The new run id will not be used: its owner record goes (it would only expire otherwise).
+    void this.redis.del(this.key(runId)).catch(() => {});
     const existing = await this.redis.get(this.messageKey(p, messageId));
     return existing ? { runId: existing, fresh: false } : { runId, fresh: true };
+  }
+
+  /** Undoes a fresh claim whose run was refused before it started, so a resend is not taken for a duplicate. */
+  async releaseMessage(p: Principal, messageId: string, runId: string): Promise<void> {
+    await Promise.all([this.redis.del(this.messageKey(p, messageId)), this.redis.del(this.key(runId))]);
   }
 }

@@ -11,6 +11,8 @@ export interface StartRun {
   sessionId?: string;
   /** Live events, in order, to this process; other replicas read the run's event log instead. */
   onEvent?: (e: RunEvent) => void;
+  /** The owner is already recorded (the WebSocket path writes it with the message claim). */
+  ownerRecorded?: boolean;
 }
 
 export class RunStarter {
@@ -26,7 +28,7 @@ export class RunStarter {
   /** Resolves once the run is recorded and sent; `result` settles when the run ends. */
   async start(req: StartRun): Promise<{ result: Promise<RunResult> }> {
     const { run, principal } = req;
-    await this.owners.record(run.runId, principal);
+    if (!req.ownerRecorded) await this.owners.record(run.runId, principal);
     const meta: ActionMeta = { tenantId: principal.tenantId, userId: principal.userId, roles: principal.roles, correlationId: run.runId };
     if (req.sessionId) meta.sessionId = req.sessionId;
     if (run.conversationId) meta.conversationId = run.conversationId;

@@ -114,11 +114,13 @@ export class ChatSession {
 
   private async chat(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<void> {
     const p = this.principal;
-    const rate = await this.ctx.limiter.consume(p.tenantId, p.userId);
-    if (!rate.ok) return this.error('rate_limited', `too many messages; retry in ${rate.retryAfterMs} ms`, rate.retryAfterMs);
+    // The rate limit and the message claim share one round trip; a refused message gives its claim back.
+    const [rate, claim] = await Promise.all([this.ctx.limiter.consume(p.tenantId, p.userId), this.ctx.owners.claimMessage(p, f.id, uuidv7())]);
     const conversationId = f.conversationId ?? this.conversationId;
-    if (!(await this.mayUse(conversationId))) return;
-    const claim = await this.ctx.owners.claimMessage(p, f.id, uuidv7());
+    const refused = !rate.ok || !(await this.mayUse(conversationId));
+    if (refused && claim.fresh) await this.ctx.owners.releaseMessage(p, f.id, claim.runId);
+    if (!rate.ok) return this.error('rate_limited', `too many messages; retry in ${rate.retryAfterMs} ms`, rate.retryAfterMs);
+    if (refused) return;
     this.send({ type: 'chat.accepted', id: f.id, runId: claim.runId, conversationId });
     if (!claim.fresh) return this.follow(claim.runId, 0);
     const view: RunView = { lastSeq: 0, ended: false };
@@ -130,7 +132,7 @@ export class ChatSession {
       channel: 'web' as const,
       ...(f.agent ?? this.agentId ? { agentId: f.agent ?? this.agentId } : {}),
     };
-    const { result } = await this.ctx.runs.start({ run, principal: p, sessionId: this.id, onEvent: (e) => this.deliver(e, 'live') });
+    const { result } = await this.ctx.runs.start({ run, principal: p, sessionId: this.id, ownerRecorded: true, onEvent: (e) => this.deliver(e, 'live') });
     result.then(
       (r) => this.settle(claim.runId, r),
       (err: unknown) => this.settleError(claim.runId, err),

@@ -4,8 +4,13 @@
  * conversation and agent-execution services and the dev model server. Writes
  * bench/results/gateway.json and prints a table.
  *
+ * Three cases: 100 chatting clients — each sends a message, reads the streamed answer, then pauses
+ * (exponential think time, mean BENCH_THINK_MS = 1 s; people read and type) — the issue's row;
+ * the same 100 clients with no pause at all (`…_saturated`: the most turns/s the host finishes, where
+ * every turn queues behind the others for CPU); and one client alone (the path's own length).
+ *
  * first_token_overhead = time to the first agent.token at the client minus the dev model's own
- * time to first token (measured directly on the model server in the same run, same concurrency).
+ * time to first token (measured directly on the model server in the same run, same clients, same pauses).
  * `gateway_hop` isolates the gateway: from the event's production in agent-execution (`at`) to
  * its arrival at the client.
  */
@@ -27,6 +32,10 @@ import { ParleyClient } from '../packages/client/src/index.js';
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const TURNS = Number(process.env.BENCH_TURNS ?? 10);
+const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 1_000);
+// agent-execution does most of a turn's work (about half its CPU) on one thread: two replicas, one
+// per core, as a deployment would scale it. BENCH_AGENT_REPLICAS=1 to compare.
+const AGENT_REPLICAS = Number(process.env.BENCH_AGENT_REPLICAS ?? 2);
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -66,7 +75,9 @@ async function main(): Promise<void> {
   const procs: TsProcess[] = [
     spawnTs(`${root}apps/conversation/src/main.ts`, env),
     // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles agent-execution through the turns.
-    spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) }, [], process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean)),
+    ...Array.from({ length: AGENT_REPLICAS }, () =>
+      spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) }, [], process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean)),
+    ),
   ];
   const gw = spawnTs(`${root}apps/gateway/src/main.ts`, {
     ...env,
@@ -120,14 +131,22 @@ async function main(): Promise<void> {
     warm.close();
     await sleep(1_000);
 
-    // (b) chat turns: at CONCURRENCY (the issue's row), then one client alone — the critical path
-    // of a turn with nothing queued ahead of it.
-    for (const [concurrency, turns] of [[CONCURRENCY, TURNS], [1, 100]] as const) {
-      // Model baseline: the dev model's own time to first token at the same concurrency.
+    // (b) chat turns: CONCURRENCY chatting clients (the issue's row), the same clients with no pause
+    // (saturated), then one client alone — the critical path of a turn with nothing queued ahead of it.
+    const cases = [
+      { name: 'first_token_overhead', concurrency: CONCURRENCY, turns: TURNS * 2, thinkMs: THINK_MS },
+      { name: 'first_token_overhead_saturated', concurrency: CONCURRENCY, turns: TURNS, thinkMs: 0 },
+      { name: 'first_token_overhead', concurrency: 1, turns: 100, thinkMs: 0 },
+    ];
+    for (const [i, { name, concurrency, turns, thinkMs }] of cases.entries()) {
+      // Exponential pauses: clients drift apart instead of marching in step.
+      const think = () => (thinkMs > 0 ? sleep(-Math.log(1 - Math.random()) * thinkMs) : Promise.resolve());
+      // Model baseline: the dev model's own time to first token with the same clients and pauses.
       const modelTtft: number[] = [];
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           for (let t = 0; t < turns; t++) {
+            await think();
             const s = performance.now();
             const res = await fetch(`${model.url}/chat/completions`, {
               method: 'POST',
@@ -160,11 +179,12 @@ async function main(): Promise<void> {
       // One unmeasured turn each first: conversations created, JIT warm, pools filled.
       await Promise.all(chatters.map(async (c) => { for await (const _f of await c.chat('warm-up [[tokens:5]]')); }));
       const b0 = performance.now();
-      const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, agent: procs[1]?.child.pid, bench: process.pid };
+      const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, ...Object.fromEntries(procs.slice(1).map((p, n) => [n === 0 ? 'agent' : `agent${n + 1}`, p.child.pid])), bench: process.pid };
       const cpuBefore = await cpuSnapshot(pids, { redis: infoClient, postgres: true });
       await Promise.all(
         chatters.map(async (c) => {
           for (let t = 0; t < turns; t++) {
+            await think();
             const s = performance.now();
             const run = await c.chat(`hello number ${t} [[tokens:20]]`);
             let first = true;
@@ -182,11 +202,12 @@ async function main(): Promise<void> {
       const cpuPerTurn = Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [`${k}_cpu_ms_per_turn`, r3(ms)]));
       const hostMs = Object.values(cpuPerTurn).reduce((a, b) => a + b, 0);
       // The gateway's histogram is cumulative, so only the first level's reading is its own.
-      const hop = concurrency === CONCURRENCY ? await gatewayHop(`http://127.0.0.1:${port}/metrics`) : null;
+      const hop = i === 0 ? await gatewayHop(`http://127.0.0.1:${port}/metrics`) : null;
       const overhead = ttft.map((x) => x - modelP50);
       rows.push({
-        case: 'first_token_overhead',
+        case: name,
         concurrency: concurrency,
+        think_ms_mean: thinkMs,
         ops_per_s: r3(turnsPerS),
         p50_ms: r3(pct(overhead, 50)),
         p99_ms: r3(pct(overhead, 99)),
@@ -196,6 +217,7 @@ async function main(): Promise<void> {
         model_ttft_p99_ms: r3(pct(modelTtft, 99)),
         ...(hop ? { gateway_hop_p50_ms_le: hop.p50, gateway_hop_p99_ms_le: hop.p99 } : {}),
         turns: ttft.length,
+        agent_replicas: AGENT_REPLICAS,
         ...cpuPerTurn,
         host_cpu_ms_per_turn: r3(hostMs),
         host_bound_turns_per_s: r3((availableParallelism() * 1000) / hostMs),
@@ -225,7 +247,7 @@ async function main(): Promise<void> {
     notes: [
       'idle_sockets: sockets held by one gateway process after welcome + history; rss_kib_per_socket = (RSS after - RSS before) / sockets, read from /proc',
       'gateway_hop_*_ms_le: upper bound of the gateway histogram bucket holding that quantile (event produced in agent-execution → frame written to the socket)',
-      'first_token_overhead: client time to first agent.token minus the dev model p50 time to first token at the same concurrency; includes agent-execution (context load, user message save) and the bus. The concurrency-1 row is one client alone: the length of the path itself, with no queue.',
+      'first_token_overhead: client time to first agent.token minus the dev model p50 time to first token with the same clients and pauses; includes agent-execution (context load, user message save) and the bus. At concurrency 100 the clients chat: after each answer they pause (exponential, mean think_ms_mean). first_token_overhead_saturated: the same clients with no pause, a closed loop that keeps the host busy (ops_per_s is then the most turns/s it finishes, and each turn waits behind the others). The concurrency-1 row is one client alone: the length of the path itself, with no queue.',
       '*_cpu_ms_per_turn: CPU per chat turn of each process (from /proc; Redis from INFO cpu; postgres summed over its backends; bench = the 100 clients and the dev model server). host_bound_turns_per_s = cores × 1000 / their sum: the most turns/s this machine can finish, so 100 clients in a closed loop wait at least 100 / that rate per turn (Little\'s law).',
       `duration_s: ${Math.round((Date.now() - started) / 1000)}`,
     ],

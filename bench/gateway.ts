@@ -33,9 +33,9 @@ const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const TURNS = Number(process.env.BENCH_TURNS ?? 10);
 const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 1_000);
-// agent-execution does most of a turn's work (about half its CPU) on one thread: two replicas, one
-// per core, as a deployment would scale it. BENCH_AGENT_REPLICAS=1 to compare.
-const AGENT_REPLICAS = Number(process.env.BENCH_AGENT_REPLICAS ?? 2);
+// One agent-execution process by default: on this two-core host a second replica spread the queue but
+// each ran colder and a turn cost more CPU in all (10.9 vs 7.6 ms at one client). BENCH_AGENT_REPLICAS=2 to compare.
+const AGENT_REPLICAS = Number(process.env.BENCH_AGENT_REPLICAS ?? 1);
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const root = fileURLToPath(new URL('../', import.meta.url));
 

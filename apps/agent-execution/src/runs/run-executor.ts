@@ -76,14 +76,14 @@ export class RunExecutor {
         this.d.cancels.requested(data.runId),
       ]);
       if (early) controller.abort(new RunStopped(early));
-      return await this.continue(data, admitted, record, created, controller, ctx, live);
+      return await this.proceed(data, admitted, record, created, controller, ctx, live);
     } finally {
       this.d.cancels.untrack(data.runId, controller);
     }
   }
 
   /** The run is recorded: answer a finished duplicate, recover a redelivery, or execute. */
-  private async continue(data: AgentRun, admitted: Admitted, record: RunRecord, created: boolean, controller: AbortController, ctx: HandlerContext<RunEvent>, live: (e: RunEvent) => void): Promise<RunResult> {
+  private async proceed(data: AgentRun, admitted: Admitted, record: RunRecord, created: boolean, controller: AbortController, ctx: HandlerContext<RunEvent>, live: (e: RunEvent) => void): Promise<RunResult> {
     const { conversationId } = admitted;
     if (!created && isTerminal(record.status)) {
       const result: RunResult = { runId: record.runId, status: record.status, conversationId: record.conversationId, output: record.output };

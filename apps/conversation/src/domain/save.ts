@@ -2,6 +2,7 @@ import { ActionError, type SaveMessage, type SaveMessageReply } from '@parley/co
 import { countMessageTokens } from '@parley/llm';
 import { orNotFound, type ConversationDeps } from './deps.js';
 
+/** Who saves: the envelope's tenant, session and user (a handler passes its action). */
 export interface SaveContext {
   tenantId: string;
   sessionId?: string | undefined;

@@ -12,6 +12,6 @@ export const beginTurnHandler =
   (deps: ConversationDeps): Handler<Catalog, 'conversation.begin_turn'> =>
   async (data, ctx) => {
     const { context, ...message } = data;
-    const saved = await saveMessage(deps, { tenantId: ctx.action.tenantId, sessionId: ctx.action.sessionId, userId: ctx.action.userId }, message);
+    const saved = await saveMessage(deps, ctx.action, message);
     return { saved, context: await getContext(deps, ctx.action.tenantId, { conversationId: data.conversationId, ...context }) };
   };

@@ -11,4 +11,4 @@ import { saveMessage } from '../domain/save.js';
 export const saveMessageHandler =
   (deps: ConversationDeps): Handler<Catalog, 'conversation.save_message'> =>
   (data, ctx) =>
-    saveMessage(deps, { tenantId: ctx.action.tenantId, sessionId: ctx.action.sessionId, userId: ctx.action.userId }, data);
+    saveMessage(deps, ctx.action, data);

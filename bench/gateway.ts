@@ -13,6 +13,9 @@
  * time to first token (measured directly on the model server in the same run, same clients, same pauses).
  * `gateway_hop` isolates the gateway: from the event's production in agent-execution (`at`) to
  * its arrival at the client.
+ *
+ * BENCH_CASES=0,2 runs only those chat cases (by index); BENCH_NODE_ARGS adds node flags to every
+ * service process (AGENT_NODE_ARGS to agent-execution alone), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -26,7 +29,6 @@ import { spawnTs, type TsProcess } from '../packages/testing/src/spawn-ts.js';
 import { urlForDatabase, withAdmin } from '../packages/testing/src/pg.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
 import { cpuPerOp, cpuSnapshot } from './lib/cpu-time.js';
-import { startDevModelServer } from '../packages/llm/src/index.js';
 import { ParleyClient } from '../packages/client/src/index.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
@@ -70,13 +72,17 @@ async function main(): Promise<void> {
   await withAdmin((c) => c.query(`create database "${dbName}"`));
   const dbUrl = urlForDatabase(dbName, databaseUrl);
   await migrateDatabase(dbUrl);
-  const model = await startDevModelServer({ tokenDelayMs: 0 });
+  // The model in a process of its own, as a real one is: in the bench's process its replies would wait
+  // behind the 100 clients' frames, and that wait would be counted as the platform's overhead.
+  const modelProc = spawnTs(`${root}packages/llm/src/dev-server/main.ts`, { DEV_MODEL_PORT: '0', DEV_MODEL_TOKEN_DELAY_MS: '0' });
+  await modelProc.waitForOutput('dev model server listening on', 30_000);
+  const model = { url: /listening on (\S+)/.exec(modelProc.output())?.[1] as string, pid: modelProc.child.pid };
   const env = { REDIS_URL: redisUrl, DATABASE_URL: dbUrl, BUS_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', PARLEY_MODE: 'dev' };
   const procs: TsProcess[] = [
-    spawnTs(`${root}apps/conversation/src/main.ts`, env),
+    spawnTs(`${root}apps/conversation/src/main.ts`, env, [], process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean)),
     // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles agent-execution through the turns.
     ...Array.from({ length: AGENT_REPLICAS }, () =>
-      spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) }, [], process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean)),
+      spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) }, [], [...(process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])]),
     ),
   ];
   const gw = spawnTs(`${root}apps/gateway/src/main.ts`, {
@@ -84,7 +90,7 @@ async function main(): Promise<void> {
     AUTH_JWT_SECRET: SECRET,
     WS_MAX_SOCKETS_PER_USER: String(SOCKETS + 10),
     WS_MESSAGES_PER_MINUTE: '1000000',
-  });
+  }, [], process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean));
   const rows: Row[] = [];
   const infoClient = new Redis(redisUrl);
   try {
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
       { name: 'first_token_overhead', concurrency: 1, turns: 100, thinkMs: 0 },
     ];
     for (const [i, { name, concurrency, turns, thinkMs }] of cases.entries()) {
+      if (process.env.BENCH_CASES && !process.env.BENCH_CASES.split(',').includes(String(i))) continue;
       // Exponential pauses: clients drift apart instead of marching in step.
       const think = () => (thinkMs > 0 ? sleep(-Math.log(1 - Math.random()) * thinkMs) : Promise.resolve());
       // Model baseline: the dev model's own time to first token with the same clients and pauses.
@@ -179,7 +186,7 @@ async function main(): Promise<void> {
       // One unmeasured turn each first: conversations created, JIT warm, pools filled.
       await Promise.all(chatters.map(async (c) => { for await (const _f of await c.chat('warm-up [[tokens:5]]')); }));
       const b0 = performance.now();
-      const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, ...Object.fromEntries(procs.slice(1).map((p, n) => [n === 0 ? 'agent' : `agent${n + 1}`, p.child.pid])), bench: process.pid };
+      const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, ...Object.fromEntries(procs.slice(1).map((p, n) => [n === 0 ? 'agent' : `agent${n + 1}`, p.child.pid])), bench: process.pid, model: model.pid };
       const cpuBefore = await cpuSnapshot(pids, { redis: infoClient, postgres: true });
       await Promise.all(
         chatters.map(async (c) => {
@@ -228,7 +235,7 @@ async function main(): Promise<void> {
     infoClient.disconnect();
     await gw.kill('SIGTERM');
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
-    await model.close();
+    await modelProc.kill('SIGTERM');
     const r = new Redis(redisUrl);
     let cursor = '0';
     do {
@@ -248,7 +255,7 @@ async function main(): Promise<void> {
       'idle_sockets: sockets held by one gateway process after welcome + history; rss_kib_per_socket = (RSS after - RSS before) / sockets, read from /proc',
       'gateway_hop_*_ms_le: upper bound of the gateway histogram bucket holding that quantile (event produced in agent-execution → frame written to the socket)',
       'first_token_overhead: client time to first agent.token minus the dev model p50 time to first token with the same clients and pauses; includes agent-execution (context load, user message save) and the bus. At concurrency 100 the clients chat: after each answer they pause (exponential, mean think_ms_mean). first_token_overhead_saturated: the same clients with no pause, a closed loop that keeps the host busy (ops_per_s is then the most turns/s it finishes, and each turn waits behind the others). The concurrency-1 row is one client alone: the length of the path itself, with no queue.',
-      '*_cpu_ms_per_turn: CPU per chat turn of each process (from /proc; Redis from INFO cpu; postgres summed over its backends; bench = the 100 clients and the dev model server). host_bound_turns_per_s = cores × 1000 / their sum: the most turns/s this machine can finish, so 100 clients in a closed loop wait at least 100 / that rate per turn (Little\'s law).',
+      '*_cpu_ms_per_turn: CPU per chat turn of each process (from /proc; Redis from INFO cpu; postgres summed over its backends; bench = the 100 clients; model = the dev model server, in its own process). host_bound_turns_per_s = cores × 1000 / their sum: the most turns/s this machine can finish, so 100 clients in a closed loop wait at least 100 / that rate per turn (Little\'s law).',
       `duration_s: ${Math.round((Date.now() - started) / 1000)}`,
     ],
   };

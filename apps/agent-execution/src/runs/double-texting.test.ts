@@ -51,6 +51,25 @@ describe('double texting', () => {
     expect(rb.result.status).toBe('SUCCEEDED');
     expect(at(rb.events, 'run.started')).toBeGreaterThanOrEqual(at(ra.events, 'run.failed'));
   });
+
+  test('a finished run delivered again while another run is active neither interrupts it nor is refused on its behalf', async ({ prefix, db }) => {
+    const tenantId = tenant();
+    const h = await startHarness({ prefix, db, tenantId });
+    const conversationId = randomUUID();
+    const done = await h.run(slowPoem(conversationId));
+    expect(done.result.status).toBe('SUCCEEDED');
+    for (const policy of ['interrupt', 'reject'] as const) {
+      await h.caller.call('agent.update_agent', { agentId: 'default', doubleTexting: policy }, { tenantId });
+      // The agent is cached for 2 s per replica: wait until the active run sees the policy.
+      await new Promise((r) => setTimeout(r, 2_100));
+      const active = h.start(slowPoem(conversationId));
+      await waitFor(() => active.events.length > 0, { what: 'the active run started' });
+      // The same run again (a redelivery, a caller retrying): answered from its record.
+      const again = await h.run({ ...slowPoem(conversationId, done.result.runId) });
+      expect(again.result).toMatchObject({ runId: done.result.runId, status: 'SUCCEEDED' });
+      expect((await active.done).result.status).toBe('SUCCEEDED');
+    }
+  });
 });
 
 describe('tools and roles', () => {

@@ -24,6 +24,10 @@ export interface FlowExecution {
   roles: readonly string[];
   channel: Channel;
   meta: ActionMeta;
+  /** The model's messages, loaded by the run's ConversationTurn. */
+  messages: ChatMessage[];
+  /** When the run had its conversation (performance.now()): the answer's latency counts from there, queueing excluded. */
+  startedAt: number;
   events: RunEvents;
   signal: AbortSignal;
   /** Summed over every model call of the run (mutated). */
@@ -36,26 +40,11 @@ export interface FlowExecution {
   produced: (answer: { text: string; output?: unknown; messageId?: string }) => Promise<void>;
 }
 
-/** Loads the conversation, runs the flow's graph, saves what the run said. */
+/** Runs the flow's graph on the loaded conversation, saves what the run said. */
 export async function executeFlow(x: FlowExecution): Promise<{ text: string; output?: unknown; messageId?: string }> {
   const { agent, flow, conversationId, input } = x.admitted;
   const memory = conversationId ? flow.conversation : 'none';
-  const user = flow.userMessage?.(input);
-  const system: ChatMessage = { role: 'system', content: agent.systemPrompt };
-  let messages: ChatMessage[];
-  const t0 = performance.now();
-  if (memory !== 'none' && conversationId) {
-    const budget = Math.max(256, x.config.contextMaxTokens - countTokens(agent.systemPrompt, agent.model));
-    const context =
-      memory === 'write' && user
-        ? await x.conversation.beginTurn(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: user.messageId ?? `${x.runId}:user`, role: 'user', content: user.text }, { maxTokens: budget, model: agent.model }, x.signal)
-        : await x.conversation.context(x.meta, conversationId, budget, agent.model, x.signal);
-    // The agent's prompt is authoritative: a stored system message (an older prompt) is not sent twice.
-    messages = [system, ...context.filter((m) => m.role !== 'system')];
-    x.timings['contextMs'] = Math.round(performance.now() - t0);
-  } else {
-    messages = user ? [system, { role: 'user', content: user.text }] : [system];
-  }
+  const messages = x.messages;
 
   const notes: Record<string, unknown> = {};
   let modelMs = 0;
@@ -119,7 +108,7 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
     x.runId,
     agent.agentId,
     x.channel,
-    { messageId, role: 'assistant', content: result.text, model: agent.model, latencyMs: performance.now() - t0, usage: { ...x.usage } },
+    { messageId, role: 'assistant', content: result.text, model: agent.model, latencyMs: performance.now() - x.startedAt, usage: { ...x.usage } },
     x.signal,
   );
   return output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId };

@@ -12,6 +12,7 @@ import type { ToolDef } from '../tools/define-tool.js';
 import { admit, type Admitted } from './admission.js';
 import { RunStopped, type CancelHub } from './cancel-hub.js';
 import type { ConversationLock } from './conversation-lock.js';
+import { ConversationTurn } from './conversation-turn.js';
 import type { ConversationPort } from './conversation-port.js';
 import { RunAnswers } from './run-answers.js';
 import { classifyFailure } from './run-errors.js';
@@ -70,20 +71,32 @@ export class RunExecutor {
     // Tracked before the early-cancel lookup, so a cancel arriving in between still reaches the run;
     // the lookup shares the insert's wait instead of following it.
     const controller = this.d.cancels.track(data.runId);
-    try {
-      const [{ record, created }, early] = await Promise.all([
-        this.d.runs.create({ runId: data.runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, input: data.input }),
-        this.d.cancels.requested(data.runId),
-      ]);
+    const onWorkerAbort = () => controller.abort(new RunStopped({ kind: 'shutdown' }));
+    ctx.signal.addEventListener('abort', onWorkerAbort, { once: true });
+    const cancelChecked = this.d.cancels.requested(data.runId).then((early) => {
       if (early) controller.abort(new RunStopped(early));
-      return await this.proceed(data, admitted, record, created, controller, ctx, live);
+    });
+    let settleFresh: (fresh: boolean) => void = () => {};
+    const fresh = new Promise<boolean>((resolve) => (settleFresh = resolve));
+    const meta: ActionMeta = conversationId ? { ...ctx.meta, conversationId } : (({ conversationId: _c, ...m }) => m)(ctx.meta);
+    const turn = new ConversationTurn(this.d, { admitted, runId: data.runId, channel: data.channel, meta, signal: controller.signal, cancelChecked, fresh });
+    try {
+      const [{ record, created }] = await Promise.all([
+        this.d.runs.create({ runId: data.runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, input: data.input }),
+        cancelChecked,
+      ]);
+      settleFresh(created || record.status === 'PENDING');
+      return await this.proceed(data, admitted, record, created, turn, controller, ctx);
     } finally {
+      settleFresh(false);
+      await turn.release().catch((e: unknown) => ctx.log.warn({ err: e, runId: data.runId }, 'could not release the conversation lock; it expires by itself'));
+      ctx.signal.removeEventListener('abort', onWorkerAbort);
       this.d.cancels.untrack(data.runId, controller);
     }
   }
 
   /** The run is recorded: answer a finished duplicate, recover a redelivery, or execute. */
-  private async proceed(data: AgentRun, admitted: Admitted, record: RunRecord, created: boolean, controller: AbortController, ctx: HandlerContext<RunEvent>, live: (e: RunEvent) => void): Promise<RunResult> {
+  private async proceed(data: AgentRun, admitted: Admitted, record: RunRecord, created: boolean, turn: ConversationTurn, controller: AbortController, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
     const { conversationId } = admitted;
     if (!created && isTerminal(record.status)) {
       const result: RunResult = { runId: record.runId, status: record.status, conversationId: record.conversationId, output: record.output };
@@ -92,14 +105,14 @@ export class RunExecutor {
       return result;
     }
     const startAfter = created ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, data.runId);
-    const events = new RunEvents(this.d.redis, this.d.prefix, data.runId, live, startAfter, this.d.config.tokenWindowMs);
+    const events = new RunEvents(this.d.redis, this.d.prefix, data.runId, (e) => ctx.emit(e), startAfter, this.d.config.tokenWindowMs);
     if (!created) {
       // A previous delivery (a dead worker, or this process before it crashed) may have saved the answer.
       const done = await this.recovery.completeIfAnswered(data.runId, conversationId, ctx.meta, events, ctx.log);
       if (done) return done;
       if (record.status === 'RUNNING') return this.failLostRun(data.runId, conversationId, events, ctx.log);
     }
-    return this.execute(data, admitted, events, ctx, controller);
+    return this.execute(data, admitted, turn, events, ctx, controller);
   }
 
   /**
@@ -107,34 +120,27 @@ export class RunExecutor {
    * action after its visibility timeout). Its model call, tool calls and half-streamed answer are gone
    * and replaying them could repeat side effects (a hand-off, a closed conversation), so the run is
    * failed with `worker_lost`, visibly and at once; the user can send the message again. (A run whose
-   * answer was already saved is completed by RunRecovery instead.)
+   * answer was already saved is completed by RunRecovery instead.) The dead worker's conversation lock
+   * is this run's turn (it takes a lock its own run id holds), given back when the delivery ends.
    */
   private async failLostRun(runId: string, conversationId: string | null, events: RunEvents, log: Logger): Promise<RunResult> {
     const message = 'the worker running this run stopped unexpectedly; send the message again';
     await this.d.runs.finish(runId, { status: 'FAILED', error: { code: 'worker_lost', message } });
     events.emit('run.failed', { status: 'FAILED', code: 'worker_lost', message });
     await events.flush();
-    if (conversationId) {
-      const grant = await this.d.lock.tryAcquire(conversationId, runId);
-      if ('token' in grant) await this.d.lock.release(conversationId, runId, grant);
-    }
     log.warn({ runId }, 'run found RUNNING on redelivery; marked failed (worker_lost)');
     return { runId, status: 'FAILED', conversationId, error: { code: 'worker_lost', message } };
   }
 
-  private async execute(data: AgentRun, admitted: Admitted, events: RunEvents, ctx: HandlerContext<RunEvent>, controller: AbortController): Promise<RunResult> {
+  private async execute(data: AgentRun, admitted: Admitted, turn: ConversationTurn, events: RunEvents, ctx: HandlerContext<RunEvent>, controller: AbortController): Promise<RunResult> {
     const { agent, conversationId } = admitted;
     const runId = data.runId;
     const log = ctx.log.child({ runId, agentId: agent.agentId, flow: admitted.flow.name });
     const signal = controller.signal;
-    const onWorkerAbort = () => controller.abort(new RunStopped({ kind: 'shutdown' }));
-    ctx.signal.addEventListener('abort', onWorkerAbort, { once: true });
     const usage: Usage = { ...ZERO_USAGE };
     const timings: Record<string, number> = {};
     const started = performance.now();
     let maxRunTimer: NodeJS.Timeout | undefined;
-    let releaseLock: (() => Promise<void>) | undefined;
-    let fence: () => Promise<boolean> = async () => true;
     let running: Promise<void> | undefined;
     /** 'saving': the answer exists and is being saved; 'saved': the conversation holds it, only the record is left. */
     let phase = 'flow' as 'flow' | 'saving' | 'saved';
@@ -144,19 +150,18 @@ export class RunExecutor {
     };
     try {
       // Every run that names a conversation takes its lock, whatever the flow: runs of one conversation never overlap.
-      if (conversationId) {
-        ({ release: releaseLock, holds: fence } = await this.lockConversation(conversationId, runId, agent.doubleTexting, signal));
-        timings['queueMs'] = Math.round(performance.now() - started);
-      }
+      await turn.locked;
+      const turnStarted = performance.now();
+      if (conversationId) timings['queueMs'] = turn.queueMs;
       if (signal.aborted) throw signal.reason;
       maxRunTimer = setTimeout(() => controller.abort(new RunStopped({ kind: 'timeout', afterMs: agent.maxRunMs })), agent.maxRunMs);
       // Not awaited here: the flow starts meanwhile; the record is RUNNING before it can be finished.
       running = this.d.runs.markRunning(runId);
       running.catch(() => {});
       events.emit('run.started', { agentId: agent.agentId, flow: admitted.flow.name, conversationId });
-      const meta: ActionMeta = { ...ctx.meta, conversationId: conversationId ?? undefined } as ActionMeta;
-      if (!conversationId) delete meta.conversationId;
-      const out = await executeFlow({ ...this.d, admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], channel: data.channel, meta, events, signal, usage, timings, log, fence, produced });
+      const messages = await turn.context;
+      if (conversationId && admitted.flow.conversation !== 'none') timings['contextMs'] = turn.contextMs;
+      const out = await executeFlow({ ...this.d, admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], channel: data.channel, meta: turn.meta, messages, startedAt: turnStarted, events, signal, usage, timings, log, fence: () => turn.holds(), produced });
       phase = 'saved';
       timings['totalMs'] = Math.round(performance.now() - started);
       await running;
@@ -193,57 +198,6 @@ export class RunExecutor {
       return { runId, status: failure.status, conversationId, usage, error };
     } finally {
       clearTimeout(maxRunTimer);
-      ctx.signal.removeEventListener('abort', onWorkerAbort);
-      await releaseLock?.().catch((e: unknown) => log.warn({ err: e }, 'could not release the conversation lock; it expires by itself'));
     }
   }
-
-  /** Waits for the conversation per the agent's double-texting policy; returns the fencing check and the release. */
-  private async lockConversation(
-    conversationId: string,
-    runId: string,
-    policy: 'enqueue' | 'reject' | 'interrupt',
-    signal: AbortSignal,
-  ): Promise<{ holds: () => Promise<boolean>; release: () => Promise<void> }> {
-    const deadline = Date.now() + this.d.config.queueWaitMs;
-    const interrupted = new Set<string>();
-    let delay = 5;
-    for (;;) {
-      const got = await this.d.lock.tryAcquire(conversationId, runId);
-      if ('token' in got) {
-        const renew = setInterval(() => void this.d.lock.renew(conversationId, runId, got).catch(() => {}), Math.floor(this.d.config.lockTtlMs / 3));
-        renew.unref();
-        return {
-          holds: () => this.d.lock.holds(conversationId, runId, got),
-          release: async () => {
-            clearInterval(renew);
-            await this.d.lock.release(conversationId, runId, got);
-          },
-        };
-      }
-      if (policy === 'reject') {
-        throw new ActionError('busy', `conversation ${conversationId} already has an active run (${got.holder}); this agent rejects new messages until it ends`, { retryable: true, details: { activeRunId: got.holder } });
-      }
-      if (policy === 'interrupt' && !interrupted.has(got.holder)) {
-        interrupted.add(got.holder);
-        await this.d.cancels.cancel(got.holder, { kind: 'interrupted', by: runId });
-      }
-      if (signal.aborted) throw signal.reason;
-      if (Date.now() > deadline) throw new ActionError('busy', `conversation ${conversationId} stayed busy for ${this.d.config.queueWaitMs} ms (run ${got.holder}); try again later`, { retryable: true });
-      await sleep(delay, signal);
-      delay = Math.min(delay * 2, 100);
-    }
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -46,3 +46,8 @@ export function toErrorBody(err: unknown): ErrorBody {
 export function assertNever(value: never, what = 'value'): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/** A JSON object (not null, not an array): what a parsed body must be before its fields are read. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

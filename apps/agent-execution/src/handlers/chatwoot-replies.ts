@@ -6,6 +6,7 @@
  * the run redelivered and sends again; the fixed action id lets the bus drop the second one.
  */
 import type { Bus, Handler, HandlerContext, Handlers } from '@parley/bus';
+import { isRecord } from '@parley/service-kit';
 import { ActionError, ChatwootAddress, type AgentRun, type Catalog, type ChatwootSend, type RunResult } from '@parley/contracts';
 
 export function withChatwootReplies(handlers: Handlers<Catalog, 'agent'>, bus: Bus<Catalog>): Handlers<Catalog, 'agent'> {
@@ -44,8 +45,4 @@ async function send(bus: Bus<Catalog>, data: AgentRun, address: ChatwootAddress,
   const payload: ChatwootSend = { runId: data.runId, accountId: address.accountId, inboxId: address.inboxId, conversationId: address.conversationId, content: outcome.content, handoff: outcome.handoff };
   if (outcome.error) payload.error = outcome.error;
   await bus.send('channel.chatwoot.send', payload, { ...ctx.meta, actionId: `cw-send:${data.runId}` });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

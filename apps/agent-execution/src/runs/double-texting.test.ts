@@ -32,6 +32,8 @@ describe('double texting', () => {
     await expect(h.run(slowPoem(conversationId, runB))).rejects.toMatchObject({ code: 'busy', retryable: true });
     expect(await h.caller.call('agent.get_run', { runId: runB }, { tenantId })).toMatchObject({ status: 'FAILED', error: { code: 'busy' } });
     expect((await a.done).result.status).toBe('SUCCEEDED');
+    // Delivered again once the conversation is free, the refused run is still refused, not run.
+    await expect(h.run(slowPoem(conversationId, runB))).rejects.toMatchObject({ code: 'busy', retryable: true });
     // Other conversations are not affected.
     expect((await h.run(slowPoem(randomUUID()))).result.status).toBe('SUCCEEDED');
   });
@@ -64,9 +66,9 @@ describe('double texting', () => {
       await new Promise((r) => setTimeout(r, 2_100));
       const active = h.start(slowPoem(conversationId));
       await waitFor(() => active.events.length > 0, { what: 'the active run started' });
-      // The same run again (a redelivery, a caller retrying): answered from its record.
+      // The same run again (a redelivery, a caller retrying): the first reply, rebuilt from its record and answer.
       const again = await h.run({ ...slowPoem(conversationId, done.result.runId) });
-      expect(again.result).toMatchObject({ runId: done.result.runId, status: 'SUCCEEDED' });
+      expect(again.result).toEqual(done.result);
       expect((await active.done).result.status).toBe('SUCCEEDED');
     }
   });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isRecord } from '@parley/service-kit';
 import type { ActionMeta } from '@parley/bus';
 import { ActionError, type Channel, type Usage } from '@parley/contracts';
 import { countChatTokens, countTokens, type ChatResult, type ModelClient } from '@parley/llm';
@@ -112,8 +113,4 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
     x.signal,
   );
   return output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

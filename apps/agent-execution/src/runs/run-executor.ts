@@ -98,12 +98,7 @@ export class RunExecutor {
   /** The run is recorded: answer a finished duplicate, recover a redelivery, or execute. */
   private async proceed(data: AgentRun, admitted: Admitted, record: RunRecord, created: boolean, turn: ConversationTurn, controller: AbortController, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
     const { conversationId } = admitted;
-    if (!created && isTerminal(record.status)) {
-      const result: RunResult = { runId: record.runId, status: record.status, conversationId: record.conversationId, output: record.output };
-      if (record.error) result.error = record.error;
-      if (record.usage) result.usage = record.usage;
-      return result;
-    }
+    if (!created && isTerminal(record.status)) return this.recovery.replay(record);
     const startAfter = created ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, data.runId);
     const events = new RunEvents(this.d.redis, this.d.prefix, data.runId, (e) => ctx.emit(e), startAfter, this.d.config.tokenWindowMs);
     if (!created) {

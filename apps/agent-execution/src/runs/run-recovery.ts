@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
+import { isRecord } from '@parley/service-kit';
 import type { ActionMeta, Bus } from '@parley/bus';
-import { ActionError, type Catalog, type HistoryMessage, type RunEvent, type RunResult } from '@parley/contracts';
+import { ActionError, type Catalog, type HistoryMessage, type RunEvent, type RunRecord, type RunResult } from '@parley/contracts';
 import type { RunStore } from '../stores/run-store.js';
 import type { ConversationLock } from './conversation-lock.js';
 import type { RunAnswers } from './run-answers.js';
@@ -58,6 +59,32 @@ export class RunRecovery {
     if (usage) result.usage = usage;
     if (output !== undefined) result.output = output;
     if (messageId) result.messageId = messageId;
+    return result;
+  }
+
+  /**
+   * The reply to a finished run delivered again (the bus redelivering it, a caller retrying): what its
+   * first delivery answered, rebuilt from its record and its answer. agent.run has no done-mark, so
+   * the bus neither looks one up before every run nor keeps every reply in Redis for a day.
+   */
+  async replay(record: RunRecord): Promise<RunResult> {
+    // A refused double text was an error reply, not a run outcome.
+    if (record.status === 'FAILED' && record.error?.code === 'busy') throw new ActionError('busy', record.error.message, { retryable: true });
+    const result: RunResult = { runId: record.runId, status: record.status, conversationId: record.conversationId };
+    if (record.error) result.error = record.error;
+    if (record.usage) result.usage = record.usage;
+    if (record.status !== 'SUCCEEDED') return result;
+    const answer = await this.d.answers.get(record.runId);
+    if (answer) {
+      result.text = answer.text;
+      if (answer.output !== undefined) result.output = answer.output;
+      if (answer.messageId) result.messageId = answer.messageId;
+    } else {
+      // Older than the answer's 24 h: the record's output holds the text of a flow without output of its own.
+      result.output = record.output;
+      const text = isRecord(record.output) && typeof record.output['text'] === 'string' ? record.output['text'] : undefined;
+      if (text !== undefined) result.text = text;
+    }
     return result;
   }
 

@@ -5,6 +5,7 @@
  * bus and its answer leaves later through `channel.chatwoot.send`.
  */
 import { uuidv7, type Bus } from '@parley/bus';
+import { isRecord } from '@parley/service-kit';
 import { ChatwootConversationEvent, ChatwootMessageEvent, ChatwootWebhookHead, describeZodError, type Catalog } from '@parley/contracts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
@@ -133,8 +134,4 @@ function peekIds(json: unknown): { accountId: number | null; inboxId: number | n
   const messages = Array.isArray(o['messages']) ? o['messages'] : [];
   const last = isRecord(messages[0]) ? messages[0]['account_id'] : undefined;
   return { accountId: num(account, o['account_id'], conv['account_id'], last), inboxId: num(inbox, o['inbox_id'], conv['inbox_id']) };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

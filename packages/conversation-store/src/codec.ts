@@ -1,5 +1,5 @@
 import type { Channel, MessageRole } from '@parley/contracts';
-import type { AppendInput, ConversationStatus, HotMeta, StoredMessage } from './types.js';
+import type { AppendInput, ConversationStatus, HotMeta, HotTail, StoredMessage } from './types.js';
 
 /**
  * The message body as stored in the list, without `seq`: the append script prepends `"seq":N,`
@@ -106,4 +106,15 @@ export function decodeMeta(conversationId: string, h: Record<string, string>): H
 export function titleFrom(content: string): string {
   const line = content.trim().split('\n', 1)[0]?.replace(/\s+/g, ' ') ?? '';
   return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}
+
+/** The append script's snapshot: HGETALL's flat [field, value, …] and LRANGE's list. */
+export function decodeTail(conversationId: string, rawMeta: unknown, rawTail: unknown): HotTail {
+  const flat = Array.isArray(rawMeta) ? (rawMeta as string[]) : [];
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+  const meta = decodeMeta(conversationId, h);
+  // The script answers ok/dup only for a conversation it holds, of the caller's tenant.
+  if (!meta) throw new Error(`append script returned no header for conversation ${conversationId}`);
+  return { meta, messages: (Array.isArray(rawTail) ? (rawTail as string[]) : []).map(decodeMessage) };
 }

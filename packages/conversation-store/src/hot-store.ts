@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { decodeFacts, decodeMessage, decodeMeta, encodeFacts, encodeMessageBody, titleFrom, type MessageFacts } from './codec.js';
+import { decodeFacts, decodeMessage, decodeMeta, decodeTail, encodeFacts, encodeMessageBody, titleFrom, type MessageFacts } from './codec.js';
+import { execAll } from './exec.js';
 import { conversationKeys, migrationDueKey, sessionKey, tenantIndexKey } from './keys.js';
 import { APPEND, CLOSE, FINISH, RELEASE, RENEW, runScript, ZREM_IF_SCORE } from './scripts.js';
-import type { AppendInput, ConversationRecord, HotCopy, HotMeta, StoredMessage } from './types.js';
+import type { AppendInput, ConversationRecord, HotCopy, HotMeta, HotTail, StoredMessage } from './types.js';
 
 export interface HotStoreOptions {
   /** The bus prefix: every key lives under it. */
@@ -17,10 +18,17 @@ export interface HotStoreOptions {
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 export const DEFAULT_TTL_MS = 7 * 24 * 60 * 60_000;
 
-/** What an append script answered. */
+/** What an append script answered; `snapshot` only when it was asked for a tail. */
 export type AppendOutcome =
-  | { kind: 'ok' | 'dup'; seq: number; tokenCount: number; createdConversation: boolean; lastActivityAt: number; dueAt: number }
+  | { kind: 'ok' | 'dup'; seq: number; tokenCount: number; createdConversation: boolean; lastActivityAt: number; dueAt: number; snapshot: HotTail | null }
   | { kind: 'missing' | 'lease' | 'tenant' };
+
+export interface AppendOptions {
+  /** Re-create the hot copy (it is not hot) from this header, under the lease. */
+  init?: HotInit | undefined;
+  /** Also answer the header and the newest `tail` messages as they are right after the write. */
+  tail?: number | undefined;
+}
 
 /** The header a re-created hot copy starts from (from the archive, or empty for a new conversation). */
 export interface HotInit {
@@ -52,7 +60,8 @@ export class HotStore {
     return conversationKeys(this.prefix, conversationId);
   }
 
-  async append(tenantId: string, input: AppendInput, now: number, init?: HotInit): Promise<AppendOutcome> {
+  async append(tenantId: string, input: AppendInput, now: number, opts: AppendOptions = {}): Promise<AppendOutcome> {
+    const { init, tail } = opts;
     const k = this.keys(input.conversationId);
     const initJson = init
       ? JSON.stringify({
@@ -91,11 +100,12 @@ export class HotStore {
         this.idleMs,
         init?.leaseToken ?? '',
         initJson,
+        tail === undefined ? '' : Math.max(0, Math.floor(tail)),
       ],
-    )) as [string, ...Array<string | number>];
+    )) as [string, ...unknown[]];
     const [kind] = res;
     if (kind === 'missing' || kind === 'lease' || kind === 'tenant') return { kind };
-    const [, seqOrPrev, created, la, du] = res;
+    const [, seqOrPrev, created, la, du, , rawMeta, rawTail] = res;
     let seq = Number(seqOrPrev);
     let tokenCount = input.tokenCount;
     if (kind === 'dup') {
@@ -103,7 +113,15 @@ export class HotStore {
       seq = Number(s);
       tokenCount = Number(t);
     }
-    return { kind: kind as 'ok' | 'dup', seq, tokenCount, createdConversation: Number(created) === 1, lastActivityAt: Number(la), dueAt: Number(du) };
+    return {
+      kind: kind as 'ok' | 'dup',
+      seq,
+      tokenCount,
+      createdConversation: Number(created) === 1,
+      lastActivityAt: Number(la),
+      dueAt: Number(du),
+      snapshot: tail === undefined ? null : decodeTail(input.conversationId, rawMeta, rawTail),
+    };
   }
 
   /** Makes the indexes agree with the conversation's header; repeated calls are harmless. */
@@ -113,7 +131,7 @@ export class HotStore {
     p.zadd(tenantIndexKey(this.prefix, tenantId), 'GT', lastActivityAt, conversationId);
     p.zadd(migrationDueKey(this.prefix), dueAt, conversationId);
     if (sessionId) p.set(sessionKey(this.prefix, tenantId, sessionId), conversationId, 'PX', this.ttlMs);
-    await p.exec();
+    await execAll(p);
   }
 
   async close(tenantId: string, conversationId: string, now: number): Promise<'missing' | 'tenant' | { lastActivityAt: number; dueAt: number }> {
@@ -130,16 +148,16 @@ export class HotStore {
     if (conversationIds.length === 0) return [];
     const p = this.redis.pipeline();
     for (const id of conversationIds) p.hgetall(this.keys(id).meta);
-    const res = (await p.exec()) ?? [];
-    return conversationIds.map((id, i) => decodeMeta(id, (res[i]?.[1] as Record<string, string> | undefined) ?? {}));
+    const res = await execAll(p);
+    return conversationIds.map((id, i) => decodeMeta(id, (res[i] as Record<string, string> | undefined) ?? {}));
   }
 
   /** Header and the newest `n` hot messages in one round trip (the get_context fast path). */
   async getMetaAndTail(conversationId: string, n: number): Promise<{ meta: HotMeta | null; messages: StoredMessage[] }> {
     const k = this.keys(conversationId);
-    const res = (await this.redis.pipeline().hgetall(k.meta).lrange(k.messages, -n, -1).exec()) ?? [];
-    const meta = decodeMeta(conversationId, (res[0]?.[1] as Record<string, string> | undefined) ?? {});
-    return { meta, messages: meta ? ((res[1]?.[1] as string[] | undefined) ?? []).map(decodeMessage) : [] };
+    const [h, raw] = await execAll(this.redis.pipeline().hgetall(k.meta).lrange(k.messages, -n, -1));
+    const meta = decodeMeta(conversationId, (h as Record<string, string> | undefined) ?? {});
+    return { meta, messages: meta ? ((raw as string[] | undefined) ?? []).map(decodeMessage) : [] };
   }
 
   /** Hot messages with fromSeq ≤ seq ≤ toSeq, oldest first (seq ≤ meta.base are in the archive only). */
@@ -154,18 +172,18 @@ export class HotStore {
   /** A consistent snapshot (MULTI): header and every hot message agree on the last seq. */
   async readAll(conversationId: string): Promise<HotCopy | null> {
     const k = this.keys(conversationId);
-    const res = (await this.redis.multi().hgetall(k.meta).lrange(k.messages, 0, -1).exec()) ?? [];
-    const meta = decodeMeta(conversationId, (res[0]?.[1] as Record<string, string> | undefined) ?? {});
+    const [h, raw] = await execAll(this.redis.multi().hgetall(k.meta).lrange(k.messages, 0, -1));
+    const meta = decodeMeta(conversationId, (h as Record<string, string> | undefined) ?? {});
     if (!meta) return null;
-    return { meta, messages: ((res[1]?.[1] as string[] | undefined) ?? []).map(decodeMessage) };
+    return { meta, messages: ((raw as string[] | undefined) ?? []).map(decodeMessage) };
   }
 
   async readFacts(conversationIds: string[]): Promise<MessageFacts[][]> {
     if (conversationIds.length === 0) return [];
     const p = this.redis.pipeline();
     for (const id of conversationIds) p.lrange(this.keys(id).facts, 0, -1);
-    const res = (await p.exec()) ?? [];
-    return conversationIds.map((_, i) => ((res[i]?.[1] as string[] | undefined) ?? []).map(decodeFacts));
+    const res = await execAll(p);
+    return conversationIds.map((_, i) => ((res[i] as string[] | undefined) ?? []).map(decodeFacts));
   }
 
   /** Loads message ids of archived messages into a re-created hot copy, so their redelivery stays a duplicate. */
@@ -173,7 +191,8 @@ export class HotStore {
     const key = this.keys(conversationId).ids;
     for (let i = 0; i < entries.length; i += 1000) {
       const chunk = entries.slice(i, i + 1000).flatMap((e) => [e.messageId, `${e.seq}:${e.tokenCount}`]);
-      await this.redis.pipeline().hset(key, ...chunk).pexpire(key, this.ttlMs).exec();
+      // Unchecked, a failed chunk would let a redelivered archived message be stored again.
+      await execAll(this.redis.pipeline().hset(key, ...chunk).pexpire(key, this.ttlMs));
     }
   }
 

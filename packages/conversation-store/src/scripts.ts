@@ -9,14 +9,27 @@ import type { Redis } from 'ioredis';
 /**
  * KEYS: meta, msgs, ids, facts, lease.
  * ARGV: tenant, messageId, body (JSON without seq), facts, tokens, now, role, title candidate,
- *       agent, channel, session, user, ttlMs, idleMs, lease token ('' = do not create), init JSON.
- * Returns {'ok', seq, createdConv, la, du, status} | {'dup', "seq:tokens", createdConv, la, du, status}
- *       | {'missing'} | {'lease'} | {'tenant'}.
+ *       agent, channel, session, user, ttlMs, idleMs, lease token ('' = do not create), init JSON,
+ *       tail ('' = no snapshot, else how many of the newest messages to return).
+ * Returns {'ok', seq, createdConv, la, du, status[, meta, tail]} | {'dup', "seq:tokens", createdConv, la, du, status[, meta, tail]}
+ *       | {'missing'} | {'lease'} | {'tenant'}; meta is HGETALL's flat list, tail oldest first.
+ * With a lease token, a conversation that is not hot is re-created and the lease (checked to be
+ * the caller's) is deleted in the same step.
+ * The snapshot is read after the write, in the same step: begin_turn builds its context from it
+ * instead of a third round trip, and no save or migration can slip in between.
  */
 export const APPEND = `
 local M, L, I, F, K = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local tenant = ARGV[1]
 local createdConv = 0
+local function withSnapshot(res)
+  if ARGV[17] == nil or ARGV[17] == '' then return res end
+  local n = tonumber(ARGV[17])
+  res[7] = redis.call('HGETALL', M)
+  -- LRANGE -0 -1 would be the whole list, not none of it.
+  if n > 0 then res[8] = redis.call('LRANGE', L, -n, -1) else res[8] = {} end
+  return res
+end
 if redis.call('EXISTS', M) == 0 then
   if ARGV[15] == '' then return {'missing'} end
   -- Re-creating must happen under the lease, so the archive read it was built from is still true.
@@ -24,6 +37,9 @@ if redis.call('EXISTS', M) == 0 then
   local c = cjson.decode(ARGV[16])
   redis.call('HSET', M, 't', tenant, 'a', c.a, 'ch', c.ch, 's', c.s, 'u', c.u, 'ti', c.ti, 'st', c.st,
     'n', c.n, 'b', c.n, 'tc', c.tc, 'ca', c.ca, 'la', c.la, 'cl', c.cl, 'du', c.du)
+  -- The lease only guarded the archive read this copy was built from; the copy exists now, so it is
+  -- released here rather than in one more round trip (the caller knows it by createdConv).
+  redis.call('DEL', K)
   createdConv = 1
 elseif redis.call('HGET', M, 't') ~= tenant then
   return {'tenant'}
@@ -33,7 +49,7 @@ local prev = redis.call('HGET', I, ARGV[2])
 if prev then
   local h = redis.call('HMGET', M, 'la', 'du', 'st')
   if createdConv == 1 then redis.call('PEXPIRE', M, ttl); redis.call('PEXPIRE', I, ttl) end
-  return {'dup', prev, createdConv, h[1], h[2], h[3]}
+  return withSnapshot({'dup', prev, createdConv, h[1], h[2], h[3]})
 end
 local seq = redis.call('HINCRBY', M, 'n', 1)
 redis.call('RPUSH', L, '{"seq":' .. seq .. ',' .. string.sub(ARGV[3], 2))
@@ -62,7 +78,7 @@ redis.call('PEXPIRE', M, ttl)
 redis.call('PEXPIRE', L, ttl)
 redis.call('PEXPIRE', I, ttl)
 redis.call('PEXPIRE', F, ttl)
-return {'ok', seq, createdConv, la, du, st}
+return withSnapshot({'ok', seq, createdConv, la, du, st})
 `;
 
 /** KEYS: meta. ARGV: tenant, now. Returns {'ok', la, du, changed} | {'missing'} | {'tenant'}. */

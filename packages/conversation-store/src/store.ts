@@ -1,7 +1,10 @@
 import type { Db } from '@parley/db/client';
 import { archivedMessageIds, closeArchived, getArchivedConversation } from './archive.js';
 import { HotStore, type AppendOutcome, type HotInit } from './hot-store.js';
-import type { AppendInput, AppendResult, ConversationRecord, HotMeta } from './types.js';
+import type { AppendInput, AppendResult, ConversationRecord, HotMeta, HotTail } from './types.js';
+
+/** An append the script accepted (stored now, or stored before). */
+type Appended = Extract<AppendOutcome, { kind: 'ok' | 'dup' }>;
 
 /** The conversation is unknown, or belongs to another tenant: callers answer `not_found` either way. */
 export class ConversationNotFoundError extends Error {
@@ -48,18 +51,46 @@ export class ConversationStore {
   }
 
   async append(tenantId: string, input: AppendInput): Promise<AppendResult> {
-    let out = await this.hot.append(tenantId, input, this.now());
-    if (out.kind === 'missing') out = await this.reopenAndAppend(tenantId, input);
-    if (out.kind === 'lease') throw new ConversationBusyError(input.conversationId);
-    if (out.kind !== 'ok' && out.kind !== 'dup') throw new ConversationNotFoundError(input.conversationId);
-    // Also on duplicates: a redelivery after a crash between the script and this line repairs the indexes.
-    await this.hot.index(tenantId, input.conversationId, out.lastActivityAt, out.dueAt, out.createdConversation ? input.sessionId : undefined);
-    return { seq: out.seq, tokenCount: out.tokenCount, created: out.kind === 'ok', createdConversation: out.createdConversation };
+    const out = await this.write(tenantId, input);
+    await this.indexAfter(tenantId, input, out);
+    return resultOf(out);
   }
 
-  private async reopenAndAppend(tenantId: string, input: AppendInput): Promise<AppendOutcome> {
+  /**
+   * append, then `read` from the header and newest `tail` messages the append script read right
+   * after writing (so no third round trip, and nothing can slip in between). The index update
+   * must run after the script (its scores come from it) and cannot join it (other hash slots),
+   * so it runs alongside `read` instead of before it. Settles only once both have: an index
+   * failure wins over whatever `read` did, because a caller that answered (even an error) would
+   * let the action be acked, and only its redelivery repairs the index.
+   */
+  async appendAndRead<T>(tenantId: string, input: AppendInput, tail: number, read: (saved: AppendResult, snapshot: HotTail) => Promise<T>): Promise<T> {
+    const out = await this.write(tenantId, input, tail);
+    const { snapshot } = out;
+    if (!snapshot) throw new Error(`append of ${input.conversationId} answered without the tail it was asked for`);
+    const [indexed, value] = await Promise.allSettled([this.indexAfter(tenantId, input, out), (async () => read(resultOf(out), snapshot))()]);
+    if (indexed.status === 'rejected') throw indexed.reason;
+    if (value.status === 'rejected') throw value.reason;
+    return value.value;
+  }
+
+  private async write(tenantId: string, input: AppendInput, tail?: number): Promise<Appended> {
+    let out = await this.hot.append(tenantId, input, this.now(), { tail });
+    if (out.kind === 'missing') out = await this.reopenAndAppend(tenantId, input, tail);
+    if (out.kind === 'lease') throw new ConversationBusyError(input.conversationId);
+    if (out.kind !== 'ok' && out.kind !== 'dup') throw new ConversationNotFoundError(input.conversationId);
+    return out;
+  }
+
+  /** Also on duplicates: a redelivery after a crash between the script and the index write repairs the indexes. */
+  private indexAfter(tenantId: string, input: AppendInput, out: Appended): Promise<void> {
+    return this.hot.index(tenantId, input.conversationId, out.lastActivityAt, out.dueAt, out.createdConversation ? input.sessionId : undefined);
+  }
+
+  private async reopenAndAppend(tenantId: string, input: AppendInput, tail: number | undefined): Promise<AppendOutcome> {
     const id = input.conversationId;
     const token = await this.waitForLease(id);
+    let released = false;
     try {
       const archived = await getArchivedConversation(this.db, id);
       if (archived && archived.tenantId !== tenantId) return { kind: 'tenant' as const };
@@ -83,9 +114,12 @@ export class ConversationStore {
           closedAt: null,
         };
       }
-      return await this.hot.append(tenantId, input, now, { record, leaseToken: token });
+      const out = await this.hot.append(tenantId, input, now, { init: { record, leaseToken: token }, tail });
+      // The script that created the hot copy also deleted our lease (see APPEND).
+      released = (out.kind === 'ok' || out.kind === 'dup') && out.createdConversation;
+      return out;
     } finally {
-      await this.hot.releaseLease(id, token);
+      if (!released) await this.hot.releaseLease(id, token);
     }
   }
 
@@ -121,4 +155,8 @@ export class ConversationStore {
     if (!archived || archived.tenantId !== tenantId) throw new ConversationNotFoundError(conversationId);
     return { hot: null, record: archived };
   }
+}
+
+function resultOf(out: Appended): AppendResult {
+  return { seq: out.seq, tokenCount: out.tokenCount, created: out.kind === 'ok', createdConversation: out.createdConversation };
 }

@@ -74,6 +74,12 @@ export interface AppendResult {
   createdConversation: boolean;
 }
 
+/** A hot conversation's header and its newest hot messages (oldest first), read in one step. */
+export interface HotTail {
+  meta: HotMeta;
+  messages: StoredMessage[];
+}
+
 /** A full, consistent snapshot of a hot conversation: what migration copies. */
 export interface HotCopy {
   meta: HotMeta;

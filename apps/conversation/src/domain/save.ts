@@ -1,4 +1,5 @@
 import { ActionError, type SaveMessage, type SaveMessageReply } from '@parley/contracts';
+import type { AppendInput, AppendResult } from '@parley/conversation-store';
 import { countMessageTokens } from '@parley/llm';
 import { orNotFound, type ConversationDeps } from './deps.js';
 
@@ -9,32 +10,40 @@ export interface SaveContext {
   userId?: string | undefined;
 }
 
-/**
- * Appends one message. The token count is taken here, once, with the model's tokenizer (chat-format
- * overhead included), so building a context later only adds stored numbers.
- */
+/** Appends one message (see appendInputOf for what is stored). */
 export async function saveMessage(deps: ConversationDeps, who: SaveContext, msg: SaveMessage): Promise<SaveMessageReply> {
+  const res = await orNotFound(deps.store.append(who.tenantId, appendInputOf(who, msg)));
+  return savedReplyOf(msg, res);
+}
+
+/**
+ * What the store appends for a save (the refusals a payload schema cannot express come first). The
+ * token count is taken here, once, with the model's tokenizer (chat-format overhead included), so
+ * building a context later only adds stored numbers.
+ */
+export function appendInputOf(who: SaveContext, msg: SaveMessage): AppendInput {
   if (msg.role === 'tool' && !msg.toolCallId) throw new ActionError('invalid_payload', 'toolCallId: required for a message with role tool');
   const tokenCount = countMessageTokens({ role: msg.role, content: msg.content, toolCalls: msg.toolCalls, toolCallId: msg.toolCallId }, msg.model);
-  const res = await orNotFound(
-    deps.store.append(who.tenantId, {
-      conversationId: msg.conversationId,
-      messageId: msg.messageId,
-      role: msg.role,
-      content: msg.content,
-      tokenCount,
-      agentId: msg.agentId,
-      channel: msg.channel,
-      sessionId: who.sessionId,
-      userId: who.userId,
-      model: msg.model,
-      latencyMs: msg.latencyMs,
-      toolCalls: msg.toolCalls,
-      toolCallId: msg.toolCallId,
-      runId: msg.runId,
-      usage: msg.usage,
-      metadata: msg.metadata,
-    }),
-  );
+  return {
+    conversationId: msg.conversationId,
+    messageId: msg.messageId,
+    role: msg.role,
+    content: msg.content,
+    tokenCount,
+    agentId: msg.agentId,
+    channel: msg.channel,
+    sessionId: who.sessionId,
+    userId: who.userId,
+    model: msg.model,
+    latencyMs: msg.latencyMs,
+    toolCalls: msg.toolCalls,
+    toolCallId: msg.toolCallId,
+    runId: msg.runId,
+    usage: msg.usage,
+    metadata: msg.metadata,
+  };
+}
+
+export function savedReplyOf(msg: SaveMessage, res: AppendResult): SaveMessageReply {
   return { messageId: msg.messageId, conversationId: msg.conversationId, seq: res.seq, tokenCount: res.tokenCount, created: res.created };
 }

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { CallScope } from './call-scope.js';
 import { abortError, ModelError, toModelError } from './errors.js';
+import { createHttpFetch } from './http-fetch.js';
 import { StreamAssembler } from './stream-assembler.js';
 import type { ChatRequest, ChatResult, ModelConfig, StreamChunk, ToolCall } from './types.js';
 import { toFinishReason, toUsage, toWireMessages, toWireTools, WireChunk, WireCompletion, WireEmbeddings } from './wire.js';
@@ -26,6 +27,8 @@ export function createModelClient(config: ModelConfig): ModelClient {
     maxRetries: config.maxRetries,
     timeout: config.timeoutMs,
     logLevel: config.logLevel ?? 'warn',
+    // node:http under the SDK instead of the global fetch: less time and CPU to the first token (README).
+    fetch: createHttpFetch(),
   });
 
   function body(request: ChatRequest) {
@@ -71,6 +74,7 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const scope = new CallScope(timeoutMs, request.signal);
     const assembler = new StreamAssembler(request.model ?? config.model);
     let iterator: AsyncIterator<unknown> | undefined;
+    let drained = false;
     try {
       const stream = await scope.race(
         sdk.chat.completions.create(
@@ -80,9 +84,13 @@ export function createModelClient(config: ModelConfig): ModelClient {
       );
       iterator = stream[Symbol.asyncIterator]();
       for (;;) {
-        // Racing each read keeps cancel prompt even if the socket stalls mid-stream.
+        // Racing each read keeps cancel prompt even if a transport ignored the signal mid-stream
+        // (http-fetch does not, but dropping the race saved nothing measurable).
         const next = await scope.race(iterator.next());
-        if (next.done) break;
+        if (next.done) {
+          drained = true;
+          break;
+        }
         const parsed = WireChunk.safeParse(next.value);
         if (!parsed.success) {
           throw new ModelError('model_error', `the model server sent a malformed stream chunk: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { retryable: true });
@@ -95,9 +103,13 @@ export function createModelClient(config: ModelConfig): ModelClient {
     } catch (err) {
       throw toModelError(err, scope.reason, timeoutMs);
     } finally {
-      // Runs also when the consumer stops early (break/return): the HTTP stream must not leak.
-      if (!scope.reason) scope.controller.abort();
-      void iterator?.return?.().catch(() => {});
+      // Runs also when the consumer stops early (break/return) or a chunk was bad: the HTTP stream must
+      // not leak. A drained stream has nothing left to close, and aborting it anyway cost two
+      // DOMExceptions and an event dispatch per call (measured).
+      if (!drained) {
+        if (!scope.reason) scope.controller.abort();
+        void iterator?.return?.().catch(() => {});
+      }
       scope.dispose();
     }
   }

@@ -36,6 +36,16 @@ function providerMessage(err: APIError): string {
 }
 
 /**
+ * A connection that died after the reply began (the SDK only wraps failures before the headers):
+ * node:http reports ECONNRESET ("aborted"), undici's fetch a TypeError "terminated".
+ */
+function isBrokenConnection(err: unknown): err is Error {
+  if (!(err instanceof Error)) return false;
+  if ('code' in err && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return true;
+  return err instanceof TypeError && err.message === 'terminated';
+}
+
+/**
  * Maps what the SDK (or a stream) threw to a ModelError. `aborted` is set when our own controller
  * fired, because then the SDK's error (a user abort, or a stream that simply ended) says nothing useful.
  */
@@ -54,6 +64,9 @@ export function toModelError(err: unknown, aborted: AbortReason | null, timeoutM
     if (status === 429) return new ModelError('rate_limited', message, { status, retryable: true, cause: err });
     const retryable = status === undefined || status === 408 || status >= 500;
     return new ModelError('model_error', message, status === undefined ? { retryable, cause: err } : { status, retryable, cause: err });
+  }
+  if (isBrokenConnection(err)) {
+    return new ModelError('model_error', `the model server closed the connection mid-reply (${err.message})`, { retryable: true, cause: err });
   }
   if (err instanceof SyntaxError) {
     return new ModelError('model_error', `the model server sent a malformed stream chunk (${err.message})`, { retryable: true, cause: err });

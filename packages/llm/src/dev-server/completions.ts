@@ -102,16 +102,22 @@ export interface StreamOptions {
   delayMs: number;
   malformed: boolean;
   stall: boolean;
+  drop: boolean;
 }
 
 /** Writes the SSE reply; resolves when it ended or the client went away. */
 export async function writeStream(res: ServerResponse, chunks: Record<string, unknown>[], options: StreamOptions): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  if (options.malformed || options.stall) {
+  if (options.malformed || options.stall || options.drop) {
     // A couple of good chunks first, so the client has started consuming when things go wrong.
     res.write(chunks.slice(0, 3).map(sse).join(''));
     if (options.malformed) {
       res.end('data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"tru\n\n');
+      return;
+    }
+    if (options.drop) {
+      // The good chunks are on the wire; then the connection goes away without the end of the body.
+      setImmediate(() => res.destroy());
       return;
     }
     await new Promise<void>((resolve) => res.once('close', resolve));

@@ -22,6 +22,7 @@ export class DevModelControl {
   #seen = new Map<string, number>();
   #counts = { total: 0, chat: 0, stream: 0, embeddings: 0, models: 0, failed: 0, inFlight: 0 };
   #byStatus = new Map<number, number>();
+  #connections = 0;
   #modelTimeMs = 0;
   #recent: RequestRecord[] = [];
 
@@ -46,6 +47,7 @@ export class DevModelControl {
     this.#seen.clear();
     this.#counts = { total: 0, chat: 0, stream: 0, embeddings: 0, models: 0, failed: 0, inFlight: 0 };
     this.#byStatus.clear();
+    this.#connections = 0;
     this.#modelTimeMs = 0;
     this.#recent = [];
   }
@@ -65,6 +67,11 @@ export class DevModelControl {
     if (this.#seen.size >= SEEN_LIMIT) this.#seen.clear();
     this.#seen.set(key, n + 1);
     return n;
+  }
+
+  /** A TCP connection accepted (any route); keep-alive clients open few. */
+  connected(): void {
+    this.#connections += 1;
   }
 
   /** Every model request, counted on arrival (before its body is even read). */
@@ -92,6 +99,7 @@ export class DevModelControl {
     return {
       requests: { ...this.#counts },
       byStatus: Object.fromEntries(this.#byStatus),
+      connections: this.#connections,
       modelTimeMs: Math.round(this.#modelTimeMs * 1000) / 1000,
       tokenDelayMs: this.tokenDelayMs,
       hang: this.hang,

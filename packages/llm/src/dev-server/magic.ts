@@ -8,6 +8,8 @@ export interface Magic {
   stall?: boolean;
   /** Send a chunk that is not JSON. */
   malformed?: boolean;
+  /** Send part of the reply, then close the connection abruptly (a provider or proxy dying mid-reply). */
+  drop?: boolean;
   /** Delay per token for this request. */
   slowMs?: number;
   /** Reply with exactly N tokens. */
@@ -40,6 +42,9 @@ export function parseMagic(text: string): { magic: Magic; text: string } {
         break;
       case 'malformed':
         magic.malformed = true;
+        break;
+      case 'drop':
+        magic.drop = true;
         break;
       case 'slow':
         if (num >= 0) magic.slowMs = Math.min(num, 60_000);

@@ -98,6 +98,13 @@ export function createDevModelServer(control: DevModelControl): Server {
       return { stream, status: 499 };
     }
     if (!stream) {
+      if (plan.magic.drop) {
+        // Headers promise a longer body than ever comes: the client's read fails mid-body.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+        res.write('{"id":"chatcmpl-dropped","object":"chat.completion","choices":[{"index":0,');
+        setImmediate(() => res.destroy());
+        return { stream, status: 200 };
+      }
       if (plan.magic.malformed) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"message":{"content":"tru');
@@ -114,6 +121,7 @@ export function createDevModelServer(control: DevModelControl): Server {
       delayMs: plan.magic.slowMs ?? control.tokenDelayMs,
       malformed: plan.magic.malformed === true,
       stall: plan.magic.stall === true,
+      drop: plan.magic.drop === true,
     });
     return { stream, status: 200 };
   }
@@ -134,7 +142,7 @@ export function createDevModelServer(control: DevModelControl): Server {
     sendJson(res, 200, { object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
   }
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = `${req.method ?? 'GET'} ${path.replace(/\/+$/, '')}`;
@@ -183,6 +191,9 @@ export function createDevModelServer(control: DevModelControl): Server {
         if (isModelRequest) control.finished({ id, path, status: httpError.status, stream: false, modelTimeMs: performance.now() - started });
       });
   });
+  // Counted so tests can see that a client keeps its connections alive instead of dialling per call.
+  server.on('connection', () => control.connected());
+  return server;
 }
 
 /** Starts a dev model server (tests of any package use this; `npm run dev-model` runs it alone). */

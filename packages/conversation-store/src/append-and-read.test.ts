@@ -2,26 +2,13 @@
  * ConversationStore.appendAndRead (begin_turn's path): the append script's own snapshot, and the
  * index write that runs alongside the caller's read but still gates its answer.
  */
-import { createDb } from '@parley/db/client';
-import { pgTest } from '@parley/testing';
 import { describe, expect } from 'vitest';
-import { HotStore } from './hot-store.js';
+import { msg, test, uid } from './testing/store-fixture.js';
 import { migrationDueKey, tenantIndexKey } from './keys.js';
 import { migrateConversation } from './migration.js';
-import { ConversationNotFoundError, ConversationStore } from './store.js';
-import type { AppendInput, AppendResult, HotTail } from './types.js';
+import { ConversationNotFoundError } from './store.js';
+import type { AppendResult, HotTail } from './types.js';
 
-const test = pgTest.extend('store', async ({ prefix, redis, db }) => {
-  const hot = new HotStore(redis, { prefix, idleMs: 60_000 });
-  return new ConversationStore(hot, createDb(db.pool), { reopenWaitMs: 2_000 });
-});
-
-let n = 0;
-function msg(conversationId: string, over: Partial<AppendInput> = {}): AppendInput {
-  n += 1;
-  return { conversationId, messageId: `m-${n}-${Math.random().toString(36).slice(2, 8)}`, role: 'user', content: `hello ${n}`, tokenCount: 5, ...over };
-}
-const uid = () => `c-${Math.random().toString(36).slice(2, 10)}`;
 const keep = async (saved: AppendResult, snapshot: HotTail) => ({ saved, snapshot });
 
 describe('index writes', () => {

@@ -1,25 +1,11 @@
 import { createDb } from '@parley/db/client';
-import { pgTest } from '@parley/testing';
 import { describe, expect } from 'vitest';
+import { msg, test, uid } from './testing/store-fixture.js';
 import { copyToArchive, getArchivedConversation, readAllArchivedMessages } from './archive.js';
 import { HotStore } from './hot-store.js';
 import { migrationDueKey, tenantIndexKey } from './keys.js';
 import { migrateConversation } from './migration.js';
 import { ConversationBusyError, ConversationNotFoundError, ConversationStore } from './store.js';
-import type { AppendInput } from './types.js';
-
-const test = pgTest.extend('store', async ({ prefix, redis, db }) => {
-  const hot = new HotStore(redis, { prefix, idleMs: 60_000 });
-  return new ConversationStore(hot, createDb(db.pool), { reopenWaitMs: 2_000 });
-});
-
-let n = 0;
-function msg(conversationId: string, over: Partial<AppendInput> = {}): AppendInput {
-  n += 1;
-  return { conversationId, messageId: `m-${n}-${Math.random().toString(36).slice(2, 8)}`, role: 'user', content: `hello ${n}`, tokenCount: 5, ...over };
-}
-
-const uid = () => `c-${Math.random().toString(36).slice(2, 10)}`;
 
 describe('hot appends', () => {
   test('numbers messages, creates the conversation once, and is idempotent by message id', async ({ store }) => {

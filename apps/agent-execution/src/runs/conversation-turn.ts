@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import type { ActionMeta } from '@parley/bus';
 import { ActionError, type Channel } from '@parley/contracts';
 import { countTokens } from '@parley/llm';
@@ -119,7 +120,8 @@ export class ConversationTurn {
       }
       if (signal.aborted) throw signal.reason;
       if (Date.now() > deadline) throw new ActionError('busy', `conversation ${conversationId} stayed busy for ${this.d.config.queueWaitMs} ms (run ${got.holder}); try again later`, { retryable: true });
-      await sleep(delay, signal);
+      // An abort ends the wait early; the next round sees it.
+      await wait(delay, undefined, { signal }).catch(() => {});
       delay = Math.min(delay * 2, 100);
     }
   }
@@ -158,16 +160,4 @@ function promptTokens(prompt: string, model: string): number {
     promptTokenCache.set(key, n);
   }
   return n;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -30,7 +30,8 @@ describe('conversation.save_message', () => {
     const b = await h.bus.call('conversation.save_message', msg, { ...t1, actionId: 'act-1-' + c });
     const retry = await h.bus.call('conversation.save_message', msg, t1);
     expect(a.created).toBe(true);
-    expect(b).toEqual(a);
+    // The redelivery (same action id) and the retry (a new one) both find the message stored.
+    expect(b).toEqual({ ...a, created: false });
     expect(retry).toEqual({ ...a, created: false });
     await h.bus.send('conversation.save_message', msg, t1);
     await h.bus.call('conversation.save_message', { ...msg, messageId: id('m') }, t1);

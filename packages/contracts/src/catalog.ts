@@ -19,7 +19,10 @@ export const catalog = {
     description: 'Append a message to a conversation (created on its first message); idempotent by messageId.',
     data: conv.SaveMessage,
     reply: conv.SaveMessageReply,
-    delivery: { mutates: true, visibilityTimeoutMs: 10_000 },
+    // No done-mark: the save is idempotent by messageId (also across migration: a re-created hot copy
+    // knows its archived ids), and a redelivery answers the stored seq with created: false. A mark
+    // would cost a lookup before every save and keep one key per saved message in Redis for a day.
+    delivery: { visibilityTimeoutMs: 10_000 },
   }),
   'conversation.get_context': action({
     service: 'conversation',

@@ -1,12 +1,13 @@
 // agent.run when PostgreSQL fails around the end of a run, or the worker dies after saving the answer:
 // a run whose answer the conversation holds ends SUCCEEDED with that answer (never worker_lost), and
-// a short outage neither fails nor dead-letters a run. agent-execution and conversation in-process on
+// a short outage neither fails nor dead-letters a run; a run that lost its conversation's lock mid-run
+// saves nothing more. agent-execution and conversation in-process on
 // the real bus, Redis, a test database and the dev model server; faults are injected at the pg pool.
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import type pg from 'pg';
 import { createBus } from '@parley/bus';
-import { catalog, type AgentRun, type RunEvent } from '@parley/contracts';
+import { catalog, conversationLockKey, type AgentRun, type RunEvent } from '@parley/contracts';
 import { pgTest as test, redisUrl, type TestDatabase } from '@parley/testing';
 import { startHarness, tokensOf } from '../apps/agent-execution/src/testing/harness.js';
 import { createConversationDeps } from '../apps/conversation/src/domain/deps.js';
@@ -148,5 +149,37 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     const { result } = await h.run(data);
 
     expect(result).toMatchObject({ status: 'FAILED', error: { code: 'worker_lost' } });
+  });
+});
+
+describe('agent.run: a run that lost its conversation', () => {
+  test('the lock taken over mid-stream (a stalled worker past its lease): the answer is refused at the store, the run fails conflict, the new holder keeps the lock', async ({ prefix, db, redis, onTestFinished }) => {
+    const tenantId = tenant();
+    await startConversation(prefix, redis, db, onTestFinished);
+    const h = await startHarness({ prefix, db, tenantId });
+    const conversationId = randomUUID();
+    const lock = conversationLockKey(prefix, conversationId);
+    const data = chatRun(conversationId, 'tell me slowly [[tokens:30]] [[slow:10]]');
+    let stolen = false;
+    const run = h.start(data, {}, (e) => {
+      // What another worker's run leaves once this one's lease ran out: the lock names someone else.
+      if (e.type === 'run.token' && !stolen) {
+        stolen = true;
+        void redis.set(lock, 'another-run|999999');
+      }
+    });
+
+    const { result, events } = await run.done;
+
+    expect(stolen).toBe(true);
+    expect(result).toMatchObject({ status: 'FAILED', error: { code: 'conflict' } });
+    expect(result.error?.message).toContain('another run holds its lock');
+    expect(events.at(-1)).toMatchObject({ type: 'run.failed', code: 'conflict' });
+    expect(await h.caller.call('agent.get_run', { runId: data.runId }, { tenantId })).toMatchObject({ status: 'FAILED', error: { code: 'conflict' } });
+    // The user's message was saved while the run held the lock; its answer never was.
+    const history = await h.caller.call('conversation.get_history', { conversationId, limit: 50 }, { tenantId });
+    expect(history.messages.map((m) => m.role)).toEqual(['user']);
+    // Releasing its lock at the end did not release the new holder's.
+    expect(await redis.get(lock)).toBe('another-run|999999');
   });
 });

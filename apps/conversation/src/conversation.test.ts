@@ -5,7 +5,7 @@
 import { createDb } from '@parley/db/client';
 import { agents, tenants } from '@parley/db/schema';
 import { createBus } from '@parley/bus';
-import { catalog } from '@parley/contracts';
+import { catalog, conversationLockKey } from '@parley/contracts';
 import { redisUrl } from '@parley/testing';
 import { describe, expect, onTestFinished } from 'vitest';
 import { createConversationDeps } from './domain/deps.js';
@@ -36,6 +36,33 @@ describe('conversation.save_message', () => {
     await h.bus.send('conversation.save_message', msg, t1);
     await h.bus.call('conversation.save_message', { ...msg, messageId: id('m') }, t1);
     expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(2);
+  });
+
+  test('a fenced save is stored only while the run lock names its holder; nothing is stored otherwise', async ({ h, redis, prefix }) => {
+    const c = id('c');
+    const lock = conversationLockKey(prefix, c);
+    const mine = 'run-a|7';
+    // No lock at all (a run whose lock expired): refused, and the conversation is not even created.
+    const early = { messageId: id('m'), conversationId: c, role: 'user' as const, content: 'hello', fence: mine };
+    expect((await errorOf(h.bus.call('conversation.save_message', early, t1))).code).toBe('conflict');
+    expect((await errorOf(h.bus.call('conversation.get', { conversationId: c }, t1))).code).toBe('not_found');
+    await redis.set(lock, mine);
+    expect(await h.bus.call('conversation.save_message', early, t1)).toMatchObject({ seq: 1, created: true });
+    // Another run took the conversation over: the old holder's answer, and its next turn, are refused.
+    await redis.set(lock, 'run-b|8');
+    const late = { messageId: id('m'), conversationId: c, role: 'assistant' as const, content: 'too late', fence: mine };
+    const refused = await errorOf(h.bus.call('conversation.save_message', late, t1));
+    expect(refused).toMatchObject({ code: 'conflict', retryable: false });
+    expect(refused.message).toContain('another run holds its lock');
+    const turn = { messageId: id('m'), conversationId: c, role: 'user' as const, content: 'again', fence: mine, context: { maxTokens: 4000 } };
+    expect((await errorOf(h.bus.call('conversation.begin_turn', turn, t1))).code).toBe('conflict');
+    // A message already stored is answered as the duplicate it is, whoever holds the lock now.
+    expect(await h.bus.call('conversation.save_message', early, t1)).toMatchObject({ seq: 1, created: false });
+    // The new holder writes; saves without a fence are not checked.
+    expect(await h.bus.call('conversation.save_message', { ...late, messageId: id('m'), fence: 'run-b|8' }, t1)).toMatchObject({ seq: 2 });
+    expect(await h.bus.call('conversation.save_message', { ...late, messageId: id('m'), fence: undefined }, t1)).toMatchObject({ seq: 3 });
+    const history = await h.bus.call('conversation.get_history', { conversationId: c, limit: 10 }, t1);
+    expect(history.messages.map((m) => m.content)).toEqual(['hello', 'too late', 'too late']);
   });
 
   test('bad input is refused: oversize content and invalid role by the bus, tool without call id by the service', async ({ h }) => {

@@ -7,6 +7,13 @@ export const MAX_MESSAGE_CHARS = 100_000;
 export const MessageRole = z.enum(['system', 'user', 'assistant', 'tool']);
 export type MessageRole = z.infer<typeof MessageRole>;
 
+/**
+ * The conversation's run lock: a Redis string holding `runId|token`, taken and released by
+ * agent-execution (one run at a time per conversation). It shares the conversation's hash slot, so the
+ * conversation service checks a save's `fence` against it in the same script as the write.
+ */
+export const conversationLockKey = (prefix: string, conversationId: string) => `${prefix}:agent:{conv:${conversationId}}:lock`;
+
 export const SaveMessage = z.object({
   /** Idempotency key: saving the same message id twice stores one row. */
   messageId: Id,
@@ -23,6 +30,13 @@ export const SaveMessage = z.object({
   usage: Usage.optional(),
   runId: Id.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * The conversation lock's holder (`runId|token`) this save requires: while another holder has the
+   * lock, or none, nothing is stored and the save answers `conflict`. Checked in the same step as the
+   * write, so a worker that stalled past its lease cannot write after another run took over. A message
+   * id already stored is still answered as a duplicate.
+   */
+  fence: z.string().min(1).max(256).optional(),
 });
 export type SaveMessage = z.infer<typeof SaveMessage>;
 

@@ -21,7 +21,7 @@ export const DEFAULT_TTL_MS = 7 * 24 * 60 * 60_000;
 /** What an append script answered; `snapshot` only when it was asked for a tail. */
 export type AppendOutcome =
   | { kind: 'ok' | 'dup'; seq: number; tokenCount: number; createdConversation: boolean; lastActivityAt: number; dueAt: number; snapshot: HotTail | null }
-  | { kind: 'missing' | 'lease' | 'tenant' };
+  | { kind: 'missing' | 'lease' | 'tenant' | 'fenced' };
 
 export interface AppendOptions {
   /** Re-create the hot copy (it is not hot) from this header, under the lease. */
@@ -82,7 +82,7 @@ export class HotStore {
     const res = (await runScript(
       this.redis,
       APPEND,
-      [k.meta, k.messages, k.ids, k.facts, k.lease],
+      [k.meta, k.messages, k.ids, k.facts, k.lease, k.runLock],
       [
         tenantId,
         input.messageId,
@@ -101,10 +101,11 @@ export class HotStore {
         init?.leaseToken ?? '',
         initJson,
         tail === undefined ? '' : Math.max(0, Math.floor(tail)),
+        input.fence ?? '',
       ],
     )) as [string, ...unknown[]];
     const [kind] = res;
-    if (kind === 'missing' || kind === 'lease' || kind === 'tenant') return { kind };
+    if (kind === 'missing' || kind === 'lease' || kind === 'tenant' || kind === 'fenced') return { kind };
     const [, seqOrPrev, created, la, du, , rawMeta, rawTail] = res;
     let seq = Number(seqOrPrev);
     let tokenCount = input.tokenCount;

@@ -6,7 +6,7 @@ export * from './types.js';
 export { conversationKeys, migrationDueKey, sessionKey, tenantIndexKey, type ConversationKeys } from './keys.js';
 export { decodeFacts, titleFrom, type MessageFacts } from './codec.js';
 export { HotStore, DEFAULT_IDLE_MS, DEFAULT_TTL_MS, type AppendOptions, type AppendOutcome, type HotInit, type HotStoreOptions } from './hot-store.js';
-export { ConversationStore, ConversationNotFoundError, ConversationBusyError, type ConversationStoreOptions } from './store.js';
+export { ConversationStore, ConversationNotFoundError, ConversationBusyError, ConversationFencedError, type ConversationStoreOptions } from './store.js';
 export {
   archivedMessageIds,
   closeArchived,

@@ -1,3 +1,5 @@
+import { conversationLockKey } from '@parley/contracts';
+
 /**
  * The Redis layout of hot conversations. Every key of one conversation carries the hash tag
  * `{conv:<id>}`, so the Lua scripts that touch them run on one slot (Redis Cluster). The indexes
@@ -15,11 +17,13 @@ export interface ConversationKeys {
   facts: string;
   /** string: the lease token of whoever copies (migration) or re-creates (save after archiving) it. */
   lease: string;
+  /** string: agent-execution's run lock (`runId|token`), read by fenced saves; never written here. */
+  runLock: string;
 }
 
 export function conversationKeys(prefix: string, conversationId: string): ConversationKeys {
   const base = `${prefix}:{conv:${conversationId}}`;
-  return { meta: `${base}:meta`, messages: `${base}:msgs`, ids: `${base}:ids`, facts: `${base}:facts`, lease: `${base}:lease` };
+  return { meta: `${base}:meta`, messages: `${base}:msgs`, ids: `${base}:ids`, facts: `${base}:facts`, lease: `${base}:lease`, runLock: conversationLockKey(prefix, conversationId) };
 }
 
 /** Sorted set per tenant: member conversation id, score last activity (epoch ms). */

@@ -7,12 +7,14 @@ import type { Redis } from 'ioredis';
  */
 
 /**
- * KEYS: meta, msgs, ids, facts, lease.
+ * KEYS: meta, msgs, ids, facts, lease, run lock (agent-execution's, see conversationLockKey).
  * ARGV: tenant, messageId, body (JSON without seq), facts, tokens, now, role, title candidate,
  *       agent, channel, session, user, ttlMs, idleMs, lease token ('' = do not create), init JSON,
- *       tail ('' = no snapshot, else how many of the newest messages to return).
+ *       tail ('' = no snapshot, else how many of the newest messages to return),
+ *       fence ('' = none, else the run lock's value this write requires).
  * Returns {'ok', seq, createdConv, la, du, status[, meta, tail]} | {'dup', "seq:tokens", createdConv, la, du, status[, meta, tail]}
- *       | {'missing'} | {'lease'} | {'tenant'}; meta is HGETALL's flat list, tail oldest first.
+ *       | {'missing'} | {'lease'} | {'tenant'} | {'fenced'}; meta is HGETALL's flat list, tail oldest first.
+ * A fenced write whose message id is not stored yet is refused before anything changes.
  * With a lease token, a conversation that is not hot is re-created and the lease (checked to be
  * the caller's) is deleted in the same step.
  * The snapshot is read after the write, in the same step: begin_turn builds its context from it
@@ -30,6 +32,7 @@ local function withSnapshot(res)
   if n > 0 then res[8] = redis.call('LRANGE', L, -n, -1) else res[8] = {} end
   return res
 end
+if ARGV[18] ~= '' and redis.call('HEXISTS', I, ARGV[2]) == 0 and redis.call('GET', KEYS[6]) ~= ARGV[18] then return {'fenced'} end
 if redis.call('EXISTS', M) == 0 then
   if ARGV[15] == '' then return {'missing'} end
   -- Re-creating must happen under the lease, so the archive read it was built from is still true.

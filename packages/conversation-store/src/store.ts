@@ -15,6 +15,14 @@ export class ConversationNotFoundError extends Error {
 }
 
 /** How long a save waits for a migration of the same conversation to finish before giving up (retryable). */
+/** A fenced save refused: the conversation's run lock is not (or no longer) the caller's. */
+export class ConversationFencedError extends Error {
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} is no longer this run's (another run holds its lock); nothing was saved`);
+    this.name = 'ConversationFencedError';
+  }
+}
+
 export class ConversationBusyError extends Error {
   constructor(readonly conversationId: string) {
     super(`conversation ${conversationId} is being migrated; retry`);
@@ -78,6 +86,7 @@ export class ConversationStore {
     let out = await this.hot.append(tenantId, input, this.now(), { tail });
     if (out.kind === 'missing') out = await this.reopenAndAppend(tenantId, input, tail);
     if (out.kind === 'lease') throw new ConversationBusyError(input.conversationId);
+    if (out.kind === 'fenced') throw new ConversationFencedError(input.conversationId);
     if (out.kind !== 'ok' && out.kind !== 'dup') throw new ConversationNotFoundError(input.conversationId);
     return out;
   }

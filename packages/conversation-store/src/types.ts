@@ -63,6 +63,8 @@ export interface AppendInput {
   runId?: string;
   usage?: Usage;
   metadata?: Record<string, unknown>;
+  /** Store only while the conversation's run lock holds exactly this value (see SaveMessage.fence). */
+  fence?: string;
 }
 
 export interface AppendResult {

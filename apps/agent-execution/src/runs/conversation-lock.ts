@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { conversationLockKey } from '@parley/contracts';
 
 // Takes the lock when it is free or already held by the same run (a redelivered run taking over
 // from its dead worker); every grant gets a new fencing token from a counter that only grows.
@@ -25,8 +26,9 @@ export interface LockGrant {
 /**
  * One run at a time per conversation, across replicas. The lock names its holder (`runId|token`) so
  * a newcomer knows whom to interrupt, expires when its worker dies (no renewal), and carries a fencing
- * token that conversation writes are checked against: a worker that stalled past its lease cannot
- * write after another run took over.
+ * token: the run's conversation saves name the holder (`fence`) and the conversation service stores
+ * them only while the lock still says so, in the same script as the write, so a worker that stalled
+ * past its lease cannot write after another run took over.
  */
 export class ConversationLock {
   constructor(
@@ -36,8 +38,12 @@ export class ConversationLock {
   ) {}
 
   private keys(conversationId: string): [string, string] {
-    const tag = `{conv:${conversationId}}`;
-    return [`${this.prefix}:agent:${tag}:lock`, `${this.prefix}:agent:${tag}:fence`];
+    return [conversationLockKey(this.prefix, conversationId), `${this.prefix}:agent:{conv:${conversationId}}:fence`];
+  }
+
+  /** The lock's value while this grant holds it: the `fence` of the run's conversation saves. */
+  static holder(runId: string, grant: LockGrant): string {
+    return `${runId}|${grant.token}`;
   }
 
   /** The grant, or the run id of the current holder. */
@@ -50,17 +56,11 @@ export class ConversationLock {
 
   async renew(conversationId: string, runId: string, grant: LockGrant): Promise<boolean> {
     const [lock] = this.keys(conversationId);
-    return (await this.redis.eval(RENEW, 1, lock, `${runId}|${grant.token}`, this.ttlMs)) === 1;
-  }
-
-  /** true while this grant still holds the lock: the fencing check before a conversation write. */
-  async holds(conversationId: string, runId: string, grant: LockGrant): Promise<boolean> {
-    const [lock] = this.keys(conversationId);
-    return (await this.redis.get(lock)) === `${runId}|${grant.token}`;
+    return (await this.redis.eval(RENEW, 1, lock, ConversationLock.holder(runId, grant), this.ttlMs)) === 1;
   }
 
   async release(conversationId: string, runId: string, grant: LockGrant): Promise<void> {
     const [lock] = this.keys(conversationId);
-    await this.redis.eval(RELEASE, 1, lock, `${runId}|${grant.token}`);
+    await this.redis.eval(RELEASE, 1, lock, ConversationLock.holder(runId, grant));
   }
 }

@@ -16,13 +16,14 @@ export interface SavedTurn {
 export class ConversationPort {
   constructor(private readonly bus: Bus<Catalog>) {}
 
-  async save(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, signal: AbortSignal): Promise<void> {
-    await this.bus.call('conversation.save_message', toSaveMessage(conversationId, runId, agentId, channel, turn), { ...meta, conversationId }, { signal });
+  /** `fence`: the run's lock holder; the save is refused (`conflict`) once another run holds the conversation. */
+  async save(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, fence: string | undefined, signal: AbortSignal): Promise<void> {
+    await this.bus.call('conversation.save_message', toSaveMessage(conversationId, runId, agentId, channel, turn, fence), { ...meta, conversationId }, { signal });
   }
 
   /** Saves the run's user message and returns the context that ends with it, in one round trip. */
-  async beginTurn(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, budget: { maxTokens: number; model: string }, signal: AbortSignal): Promise<ContextMessage[]> {
-    const data: BeginTurn = { ...toSaveMessage(conversationId, runId, agentId, channel, turn), context: budget };
+  async beginTurn(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, budget: { maxTokens: number; model: string }, fence: string | undefined, signal: AbortSignal): Promise<ContextMessage[]> {
+    const data: BeginTurn = { ...toSaveMessage(conversationId, runId, agentId, channel, turn, fence), context: budget };
     const reply = await this.bus.call('conversation.begin_turn', data, { ...meta, conversationId }, { signal });
     return reply.context.messages;
   }
@@ -33,8 +34,9 @@ export class ConversationPort {
   }
 }
 
-function toSaveMessage(conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn): SaveMessage {
+function toSaveMessage(conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, fence: string | undefined): SaveMessage {
   const data: SaveMessage = { conversationId, runId, agentId, channel, messageId: turn.messageId, role: turn.role, content: turn.content };
+  if (fence !== undefined) data.fence = fence;
   if (turn.toolCalls?.length) data.toolCalls = turn.toolCalls;
   if (turn.toolCallId !== undefined) data.toolCallId = turn.toolCallId;
   if (turn.model !== undefined) data.model = turn.model;

@@ -6,7 +6,7 @@ import type { AgentExecutionConfig } from '../env.js';
 import type { ChatMessage } from '../flows/define-flow.js';
 import type { Admitted } from './admission.js';
 import type { CancelHub } from './cancel-hub.js';
-import type { ConversationLock, LockGrant } from './conversation-lock.js';
+import { ConversationLock, type LockGrant } from './conversation-lock.js';
 import type { ConversationPort } from './conversation-port.js';
 
 export interface TurnDeps {
@@ -72,11 +72,9 @@ export class ConversationTurn {
     return this.r.meta;
   }
 
-  /** Fencing check before a conversation write: false once another run owns the conversation. */
-  holds(): Promise<boolean> {
-    const { conversationId } = this.r.admitted;
-    if (!conversationId || !this.grant) return Promise.resolve(!conversationId);
-    return this.d.lock.holds(conversationId, this.r.runId, this.grant);
+  /** The lock holder the run's conversation saves require (see ConversationLock); undefined until locked. */
+  get fence(): string | undefined {
+    return this.grant ? ConversationLock.holder(this.r.runId, this.grant) : undefined;
   }
 
   async release(): Promise<void> {
@@ -141,7 +139,7 @@ export class ConversationTurn {
     const { meta, runId, channel } = this.r;
     const context =
       memory === 'write' && user
-        ? await this.d.conversation.beginTurn(meta, conversationId, runId, agent.agentId, channel, { messageId: user.messageId ?? `${runId}:user`, role: 'user', content: user.text }, { maxTokens: budget, model: agent.model }, signal)
+        ? await this.d.conversation.beginTurn(meta, conversationId, runId, agent.agentId, channel, { messageId: user.messageId ?? `${runId}:user`, role: 'user', content: user.text }, { maxTokens: budget, model: agent.model }, this.fence, signal)
         : await this.d.conversation.context(meta, conversationId, budget, agent.model, signal);
     this.contextMs = Math.round(performance.now() - t0);
     // The agent's prompt is authoritative: a stored system message (an older prompt) is not sent twice.

@@ -35,8 +35,8 @@ export interface FlowExecution {
   usage: Usage;
   timings: Record<string, number>;
   log: Logger;
-  /** Fencing check: false once another run owns the conversation. */
-  fence: () => Promise<boolean>;
+  /** The run's conversation lock holder: its saves are refused (`conflict`) once another run owns the conversation. */
+  fence: string | undefined;
   /** Called with the answer once the flow is done, before anything of it is saved (so a redelivery can tell a finished run). */
   produced: (answer: { text: string; output?: unknown; messageId?: string }) => Promise<void>;
 }
@@ -96,12 +96,11 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
     await x.produced(done);
     return done;
   }
-  if (!(await x.fence())) throw new ActionError('conflict', `conversation ${conversationId} was taken over by another run; this run's answer was not saved`);
   const messageId = `${x.runId}:answer`;
   await x.produced(output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId });
   const turns = result.turns ?? [];
   for (const [i, turn] of turns.entries()) {
-    await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: `${x.runId}:t${i + 1}`, ...turn }, x.signal);
+    await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: `${x.runId}:t${i + 1}`, ...turn }, x.fence, x.signal);
   }
   await x.conversation.save(
     x.meta,
@@ -110,6 +109,7 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
     agent.agentId,
     x.channel,
     { messageId, role: 'assistant', content: result.text, model: agent.model, latencyMs: performance.now() - x.startedAt, usage: { ...x.usage } },
+    x.fence,
     x.signal,
   );
   return output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId };

@@ -156,7 +156,7 @@ export class RunExecutor {
       events.emit('run.started', { agentId: agent.agentId, flow: admitted.flow.name, conversationId });
       const messages = await turn.context;
       if (conversationId && admitted.flow.conversation !== 'none') timings['contextMs'] = turn.contextMs;
-      const out = await executeFlow({ ...this.d, admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], channel: data.channel, meta: turn.meta, messages, startedAt: turnStarted, events, signal, usage, timings, log, fence: () => turn.holds(), produced });
+      const out = await executeFlow({ ...this.d, admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], channel: data.channel, meta: turn.meta, messages, startedAt: turnStarted, events, signal, usage, timings, log, fence: turn.fence, produced });
       phase = 'saved';
       timings['totalMs'] = Math.round(performance.now() - started);
       await running;

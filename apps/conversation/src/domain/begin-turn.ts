@@ -1,6 +1,6 @@
 import type { BeginTurn, BeginTurnReply } from '@parley/contracts';
 import { buildContext, CONTEXT_TAIL } from './context.js';
-import { orNotFound, type ConversationDeps } from './deps.js';
+import { asActionError, type ConversationDeps } from './deps.js';
 import { appendInputOf, savedReplyOf, type SaveContext } from './save.js';
 
 /**
@@ -13,7 +13,7 @@ import { appendInputOf, savedReplyOf, type SaveContext } from './save.js';
 export async function beginTurn(deps: ConversationDeps, who: SaveContext, turn: BeginTurn): Promise<BeginTurnReply> {
   const { context, ...msg } = turn;
   const req = { conversationId: msg.conversationId, ...context };
-  return orNotFound(
+  return asActionError(
     deps.store.appendAndRead(who.tenantId, appendInputOf(who, msg), CONTEXT_TAIL, async (saved, { meta, messages }) => ({
       saved: savedReplyOf(msg, saved),
       context: await buildContext(deps, who.tenantId, req, { record: meta, hot: meta, tail: messages }),

@@ -1,6 +1,6 @@
 import { ActionError, type GetContext, type GetContextReply } from '@parley/contracts';
 import type { ConversationRecord, HotMeta, StoredMessage } from '@parley/conversation-store';
-import { orNotFound, type ConversationDeps } from './deps.js';
+import { asActionError, type ConversationDeps } from './deps.js';
 import { selectWindow, toContextMessage } from './context-window.js';
 import { messagesNewestFirst } from './message-source.js';
 
@@ -20,7 +20,7 @@ export async function getContext(deps: ConversationDeps, tenantId: string, req: 
   const { meta, messages: tail } = await deps.store.hot.getMetaAndTail(req.conversationId, CONTEXT_TAIL);
   if (meta && meta.tenantId === tenantId) return buildContext(deps, tenantId, req, { record: meta, hot: meta, tail });
   // Not hot (archived), or not this tenant's: find says which. A hot copy it finds now is not the one the tail came from.
-  const { hot, record } = await orNotFound(deps.store.find(tenantId, req.conversationId));
+  const { hot, record } = await asActionError(deps.store.find(tenantId, req.conversationId));
   return buildContext(deps, tenantId, req, { record, hot, tail: [] });
 }
 

@@ -1,5 +1,5 @@
 import { ActionError } from '@parley/contracts';
-import { ConversationNotFoundError, ConversationStore, HotStore } from '@parley/conversation-store';
+import { ConversationFencedError, ConversationNotFoundError, ConversationStore, HotStore } from '@parley/conversation-store';
 import { createDb, type Pool } from '@parley/db/client';
 import type { Redis } from 'ioredis';
 import type { ConversationConfig } from '../env.js';
@@ -19,12 +19,17 @@ export function createConversationDeps(redis: Redis, pool: Pool, prefix: string,
   };
 }
 
-/** Turns the store's "unknown or another tenant's" into the one answer a caller may see. */
-export async function orNotFound<T>(p: Promise<T>): Promise<T> {
+/**
+ * The store's refusals as the answers a caller acts on: "unknown or another tenant's" is one
+ * not_found; a fenced save whose run lost the conversation is a conflict (not retryable: a retry would
+ * be refused the same way).
+ */
+export async function asActionError<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
     if (err instanceof ConversationNotFoundError) throw new ActionError('not_found', err.message);
+    if (err instanceof ConversationFencedError) throw new ActionError('conflict', err.message);
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import type { GetHistory, GetHistoryReply, HistoryMessage } from '@parley/contracts';
 import { findArchivedBySession, readArchivedMessages, type StoredMessage } from '@parley/conversation-store';
-import { orNotFound, type ConversationDeps } from './deps.js';
+import { asActionError, type ConversationDeps } from './deps.js';
 
 /**
  * Raw history, paged backwards by seq. Messages above the hot copy's base are read from Redis, the
@@ -9,7 +9,7 @@ import { orNotFound, type ConversationDeps } from './deps.js';
 export async function getHistory(deps: ConversationDeps, tenantId: string, req: GetHistory): Promise<GetHistoryReply> {
   const conversationId = req.conversationId ?? (await bySession(deps, tenantId, req.sessionId as string));
   if (conversationId === null) return { conversationId: null, messages: [], hasMore: false };
-  const { hot, record } = await orNotFound(deps.store.find(tenantId, conversationId));
+  const { hot, record } = await asActionError(deps.store.find(tenantId, conversationId));
   const upper = Math.min(record.messageCount, (req.before ?? Number.MAX_SAFE_INTEGER) - 1);
   const lower = Math.max(1, upper - req.limit + 1);
   if (upper < 1) return { conversationId, messages: [], hasMore: false };

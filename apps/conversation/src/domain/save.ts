@@ -1,7 +1,7 @@
 import { ActionError, type SaveMessage, type SaveMessageReply } from '@parley/contracts';
 import type { AppendInput, AppendResult } from '@parley/conversation-store';
 import { countMessageTokens } from '@parley/llm';
-import { orNotFound, type ConversationDeps } from './deps.js';
+import { asActionError, type ConversationDeps } from './deps.js';
 
 /** Who saves: the envelope's tenant, session and user (a handler passes its action). */
 export interface SaveContext {
@@ -12,7 +12,7 @@ export interface SaveContext {
 
 /** Appends one message (see appendInputOf for what is stored). */
 export async function saveMessage(deps: ConversationDeps, who: SaveContext, msg: SaveMessage): Promise<SaveMessageReply> {
-  const res = await orNotFound(deps.store.append(who.tenantId, appendInputOf(who, msg)));
+  const res = await asActionError(deps.store.append(who.tenantId, appendInputOf(who, msg)));
   return savedReplyOf(msg, res);
 }
 
@@ -41,6 +41,7 @@ export function appendInputOf(who: SaveContext, msg: SaveMessage): AppendInput {
     runId: msg.runId,
     usage: msg.usage,
     metadata: msg.metadata,
+    fence: msg.fence,
   };
 }
 

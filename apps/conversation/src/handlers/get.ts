@@ -1,11 +1,11 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import { orNotFound, type ConversationDeps } from '../domain/deps.js';
+import { asActionError, type ConversationDeps } from '../domain/deps.js';
 import { toSummary } from '../domain/summary.js';
 
 export const getHandler =
   (deps: ConversationDeps): Handler<Catalog, 'conversation.get'> =>
   async (data, ctx) => {
-    const { hot, record } = await orNotFound(deps.store.find(ctx.action.tenantId, data.conversationId));
+    const { hot, record } = await asActionError(deps.store.find(ctx.action.tenantId, data.conversationId));
     return toSummary(record, hot === null);
   };

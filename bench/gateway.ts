@@ -28,6 +28,7 @@ import { spawnTs, type TsProcess } from '../packages/testing/src/spawn-ts.js';
 import { urlForDatabase, withAdmin } from '../packages/testing/src/pg.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
 import { cpuPerOp, cpuSnapshot } from './lib/cpu-time.js';
+import { redisCalls } from './lib/redis-calls.js';
 import { ParleyClient } from '../packages/client/src/index.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       const b0 = performance.now();
       const pids = { gateway: gw.child.pid, conversation: procs[0]?.child.pid, ...Object.fromEntries(procs.slice(1).map((p, n) => [n === 0 ? 'agent' : `agent${n + 1}`, p.child.pid])), bench: process.pid, model: model.pid };
       const cpuBefore = await cpuSnapshot(pids, { redis: infoClient, postgres: true });
+      const callsBefore = await redisCalls(infoClient);
       await Promise.all(
         chatters.map(async (c) => {
           for (let t = 0; t < turns; t++) {
@@ -168,6 +170,7 @@ async function main(): Promise<void> {
       );
       const turnsPerS = (concurrency * turns) / ((performance.now() - b0) / 1000);
       const cpu = cpuPerOp(cpuBefore, await cpuSnapshot(pids, { redis: infoClient, postgres: true }), concurrency * turns);
+      const redisCmdsPerTurn = ((await redisCalls(infoClient)) - callsBefore) / (concurrency * turns);
       const cpuPerTurn = Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [`${k}_cpu_ms_per_turn`, r3(ms)]));
       const hostMs = Object.values(cpuPerTurn).reduce((a, b) => a + b, 0);
       // The gateway's histogram is cumulative, so only the first level's reading is its own.
@@ -190,6 +193,7 @@ async function main(): Promise<void> {
         ...cpuPerTurn,
         host_cpu_ms_per_turn: r3(hostMs),
         host_bound_turns_per_s: r3((availableParallelism() * 1000) / hostMs),
+        redis_cmds_per_turn: r3(redisCmdsPerTurn),
       });
       for (const c of chatters) c.close();
     }
@@ -255,6 +259,7 @@ async function main(): Promise<void> {
       'idle_sockets: sockets held by one gateway process after welcome + history; rss_kib_per_socket = (RSS after - RSS before) / sockets, read from /proc',
       'gateway_hop_*_ms_le: upper bound of the gateway histogram bucket holding that quantile (event produced in agent-execution → frame written to the socket)',
       'first_token_overhead: client time to first agent.token minus the dev model p50 time to first token with the same clients and pauses; includes agent-execution (context load, user message save) and the bus. At concurrency 100 the clients chat: after each answer they pause (exponential, mean think_ms_mean). first_token_overhead_saturated: the same clients with no pause, a closed loop that keeps the host busy (ops_per_s is then the most turns/s it finishes, and each turn waits behind the others). The concurrency-1 row is one client alone: the length of the path itself, with no queue.',
+      'redis_cmds_per_turn: commands the Redis server ran per chat turn (INFO commandstats, those of Lua scripts included), a count machine noise cannot move',
       '*_cpu_ms_per_turn: CPU per chat turn of each process (from /proc; Redis from INFO cpu; postgres summed over its backends; bench = the 100 clients; model = the dev model server, in its own process). host_bound_turns_per_s = cores × 1000 / their sum: the most turns/s this machine can finish, so 100 clients in a closed loop wait at least 100 / that rate per turn (Little\'s law).',
       `duration_s: ${Math.round((Date.now() - started) / 1000)}`,
     ],

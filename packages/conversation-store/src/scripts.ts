@@ -32,7 +32,10 @@ local function withSnapshot(res)
   if n > 0 then res[8] = redis.call('LRANGE', L, -n, -1) else res[8] = {} end
   return res
 end
-if ARGV[18] ~= '' and redis.call('HEXISTS', I, ARGV[2]) == 0 and redis.call('GET', KEYS[6]) ~= ARGV[18] then return {'fenced'} end
+local prev = redis.call('HGET', I, ARGV[2])
+-- A fenced save writes a new message only while the run lock holds the caller's value, checked
+-- before anything changes; a message already stored is still answered as a duplicate.
+if not prev and ARGV[18] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[18] then return {'fenced'} end
 if redis.call('EXISTS', M) == 0 then
   if ARGV[15] == '' then return {'missing'} end
   -- Re-creating must happen under the lease, so the archive read it was built from is still true.
@@ -48,7 +51,6 @@ elseif redis.call('HGET', M, 't') ~= tenant then
   return {'tenant'}
 end
 local ttl = tonumber(ARGV[13])
-local prev = redis.call('HGET', I, ARGV[2])
 if prev then
   local h = redis.call('HMGET', M, 'la', 'du', 'st')
   if createdConv == 1 then redis.call('PEXPIRE', M, ttl); redis.call('PEXPIRE', I, ttl) end

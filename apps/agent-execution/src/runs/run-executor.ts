@@ -48,7 +48,7 @@ export class RunExecutor {
 
   constructor(private readonly d: ExecutorDeps) {
     this.answers = new RunAnswers(d.redis, d.prefix);
-    this.recovery = new RunRecovery({ bus: d.bus, runs: d.runs, answers: this.answers, lock: d.lock });
+    this.recovery = new RunRecovery({ bus: d.bus, runs: d.runs, answers: this.answers });
   }
 
   async run(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunResult> {

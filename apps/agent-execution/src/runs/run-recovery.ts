@@ -3,7 +3,6 @@ import { isRecord } from '@parley/service-kit';
 import type { ActionMeta, Bus } from '@parley/bus';
 import { ActionError, type Catalog, type HistoryMessage, type RunEvent, type RunRecord, type RunResult } from '@parley/contracts';
 import type { RunStore } from '../stores/run-store.js';
-import type { ConversationLock } from './conversation-lock.js';
 import type { RunAnswers } from './run-answers.js';
 import type { RunEvents } from './run-events.js';
 
@@ -14,7 +13,6 @@ export interface RecoveryDeps {
   bus: Bus<Catalog>;
   runs: RunStore;
   answers: RunAnswers;
-  lock: ConversationLock;
 }
 
 /**
@@ -22,7 +20,8 @@ export interface RecoveryDeps {
  * been killed (kill -9) or crashed (PostgreSQL down on the final status write, the bus then retries
  * in place) after `conversation.save_message` stored the answer: failing the run `worker_lost` would
  * show the user an error beside an answer the history holds. Nothing is replayed here — no model or
- * tool call — the run is only recorded as what it was.
+ * tool call — the run is only recorded as what it was. A killed worker's conversation lock is taken
+ * over by this delivery's ConversationTurn (same run id) and given back when the delivery ends.
  */
 export class RunRecovery {
   constructor(private readonly d: RecoveryDeps) {}
@@ -49,11 +48,6 @@ export class RunRecovery {
     if (messageId) completed.messageId = messageId;
     events.emit('run.completed', completed);
     await events.flush();
-    if (conversationId) {
-      // A killed worker's lock would otherwise hold the conversation until its TTL.
-      const grant = await this.d.lock.tryAcquire(conversationId, runId);
-      if ('token' in grant) await this.d.lock.release(conversationId, runId, grant);
-    }
     log.warn({ runId }, 'run redelivered after its answer was saved; recorded SUCCEEDED with that answer');
     const result: RunResult = { runId, status: 'SUCCEEDED', conversationId, text: finalText };
     if (usage) result.usage = usage;

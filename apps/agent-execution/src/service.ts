@@ -30,7 +30,8 @@ export interface AgentServiceDeps {
 
 /** Builds the handlers of the `agent` service and what they need; main.ts and tests share it. */
 export async function createAgentService(d: AgentServiceDeps) {
-  // Event-log appends and lock scripts of many runs leave in one write per tick.
+  // Lock scripts, cancel lookups and answers of many runs leave in one write per tick (run event logs
+  // use explicit pipelines instead, see RunEvents.write).
   const redis = new Redis(d.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null, connectionName: 'agent-execution:runs' });
   const subscriber = new Redis(d.redisUrl, { maxRetriesPerRequest: null, connectionName: 'agent-execution:cancel' });
   redis.on('error', () => {});

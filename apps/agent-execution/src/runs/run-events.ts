@@ -73,10 +73,20 @@ export class RunEvents {
     if (this.buffered.length === 0) return;
     const batch = this.buffered;
     this.buffered = [];
-    this.track(this.redis.xadd(this.key, '*', ...encodeRunLogEntry(batch)));
+    // An explicit pipeline leaves now. Left to the connection's auto-pipelining, the entry waited one
+    // more turn and behind any batch still in flight, so a worker killed in that gap had streamed
+    // events its log never got, and the redelivery numbered its run.failed with a seq the client
+    // had already seen (tests/agent-crash caught it). The gap is now at most one turn of the loop.
+    const write = this.redis.pipeline().xadd(this.key, '*', ...encodeRunLogEntry(batch));
     // The TTL is set with the first entry (a run whose worker dies still expires) and refreshed at the end.
-    if (!this.logged || this.terminal) this.track(this.redis.pexpire(this.key, RUN_EVENT_LOG_TTL_MS));
+    if (!this.logged || this.terminal) write.pexpire(this.key, RUN_EVENT_LOG_TTL_MS);
     this.logged = true;
+    this.track(
+      write.exec().then((results) => {
+        // exec resolves even when a command failed; the run's flush must see the failure.
+        for (const [err] of results ?? []) if (err) throw err;
+      }),
+    );
     if (this.pending.length > 256) {
       const writes = this.pending;
       this.pending = [];

@@ -97,6 +97,22 @@ describe('model client against the dev model server', () => {
     expect(stats.requests).toMatchObject({ chat: 2, stream: 1 });
   });
 
+  it("records each streamed chat's own time to first token and its last user message (GET /_requests)", async () => {
+    const slow = 'First question, answered slowly [[slow:40]] [[tokens:3]]';
+    await collect(client.streamChat({ messages: [{ role: 'user', content: 'Earlier turn' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: slow }] }));
+    await collect(client.streamChat({ messages: [{ role: 'user', content: 'Second question [[tokens:20]]' }] }));
+    const records = (await (await fetch(server.url.replace('/v1', '/_requests'))).json()) as Array<{ lastUser?: string; firstTokenMs?: number; modelTimeMs: number }>;
+    expect(records.map((r) => r.lastUser)).toEqual([slow, 'Second question [[tokens:20]]']);
+    const [first, second] = records;
+    // The slow reply's first token waited one token delay; its last waited three (then the finish chunk).
+    expect(first?.firstTokenMs).toBeGreaterThanOrEqual(39);
+    expect(first?.modelTimeMs).toBeGreaterThanOrEqual(3 * 39);
+    expect(second?.firstTokenMs).toBeLessThanOrEqual(second?.modelTimeMs ?? NaN);
+    // /_stats keeps its short view; a reset clears both.
+    server.control.reset();
+    expect(await (await fetch(server.url.replace('/v1', '/_requests'))).json()).toEqual([]);
+  });
+
   it('embeds in batches, in order, with paraphrases closer than unrelated text', async () => {
     const batched = createModelClient({ baseURL: server.url, apiKey: 'dev', model: 'parley-dev-embed', timeoutMs: 5_000, maxRetries: 0, embedBatchSize: 2, logLevel: 'off' });
     const texts = ['How do I reset my password?', 'Resetting a forgotten password', 'Opening hours on public holidays', 'reset password steps', 'x'];

@@ -59,8 +59,13 @@ export function completionBody(id: string, request: ChatCompletionRequest, plan:
   };
 }
 
-/** The chunk payloads of a streamed reply, in OpenAI's order: role, content or tool-call fragments, finish, usage. */
-export function streamChunks(id: string, request: ChatCompletionRequest, plan: Plan): Record<string, unknown>[] {
+/**
+ * The chunk payloads of a streamed reply, in OpenAI's order: role, content or tool-call fragments,
+ * finish; then `usage`, the trailing usage chunk when the client asked for one. It is a function
+ * because counting the prompt's tokens takes time a real server spends after the first token
+ * (its prefill is done by then), so it runs once the reply is on the wire.
+ */
+export function streamChunks(id: string, request: ChatCompletionRequest, plan: Plan): { chunks: Record<string, unknown>[]; usage: (() => Record<string, unknown>) | null } {
   const created = Math.floor(Date.now() / 1000);
   const withUsage = request.stream_options?.include_usage === true;
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null): Record<string, unknown> => ({
@@ -90,10 +95,8 @@ export function streamChunks(id: string, request: ChatCompletionRequest, plan: P
     });
     out.push(chunk({}, 'tool_calls'));
   }
-  if (withUsage) {
-    out.push({ id, object: 'chat.completion.chunk', created, model: request.model, service_tier: 'default', system_fingerprint: FINGERPRINT, choices: [], usage: usageOf(request, plan) });
-  }
-  return out;
+  const usage = withUsage ? () => ({ id, object: 'chat.completion.chunk', created, model: request.model, service_tier: 'default', system_fingerprint: FINGERPRINT, choices: [], usage: usageOf(request, plan) }) : null;
+  return { chunks: out, usage };
 }
 
 const sse = (payload: Record<string, unknown>): string => `data: ${JSON.stringify(payload)}\n\n`;
@@ -105,34 +108,45 @@ export interface StreamOptions {
   drop: boolean;
 }
 
-/** Writes the SSE reply; resolves when it ended or the client went away. */
-export async function writeStream(res: ServerResponse, chunks: Record<string, unknown>[], options: StreamOptions): Promise<void> {
+/**
+ * Writes the SSE reply; resolves when it ended or the client went away, with the moment
+ * (performance.now()) its first token was written — the model's own time to first token, which a
+ * benchmark subtracts from what the platform's client saw.
+ */
+export async function writeStream(res: ServerResponse, reply: ReturnType<typeof streamChunks>, options: StreamOptions): Promise<number | undefined> {
+  const { chunks, usage } = reply;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
   if (options.malformed || options.stall || options.drop) {
     // A couple of good chunks first, so the client has started consuming when things go wrong.
     res.write(chunks.slice(0, 3).map(sse).join(''));
+    const at = performance.now();
     if (options.malformed) {
       res.end('data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"tru\n\n');
-      return;
+      return at;
     }
     if (options.drop) {
       // The good chunks are on the wire; then the connection goes away without the end of the body.
       setImmediate(() => res.destroy());
-      return;
+      return at;
     }
     await new Promise<void>((resolve) => res.once('close', resolve));
-    return;
+    return at;
   }
   if (options.delayMs === 0) {
-    // Zero delay is the benchmark's setting: one write, no timers, so the server costs next to nothing.
-    res.end(chunks.map(sse).join('') + 'data: [DONE]\n\n');
-    return;
+    // Zero delay is the benchmark's setting: the answer in one write, no timers; the usage once it has
+    // left (a response's writes are corked until the current tick ends, so counting first would hold it).
+    const at = await new Promise<number>((resolve) => res.write(chunks.map(sse).join(''), () => resolve(performance.now())));
+    res.end((usage ? sse(usage()) : '') + 'data: [DONE]\n\n');
+    return at;
   }
+  let first: number | undefined;
   for (const [i, payload] of chunks.entries()) {
-    if (res.destroyed) return;
-    // The role chunk and the trailing usage chunk are not "tokens"; only content pays the delay.
+    if (res.destroyed) return first;
+    // The role chunk and the finish chunk are not tokens; only content pays the delay.
     if (i > 0 && i < chunks.length - 1) await sleep(options.delayMs);
     res.write(sse(payload));
+    if (i > 0) first ??= performance.now();
   }
-  if (!res.destroyed) res.end('data: [DONE]\n\n');
+  if (!res.destroyed) res.end((usage ? sse(usage()) : '') + 'data: [DONE]\n\n');
+  return first;
 }

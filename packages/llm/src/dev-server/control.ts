@@ -5,11 +5,17 @@ export interface RequestRecord {
   path: string;
   status: number;
   stream: boolean;
-  /** From the parsed body to the last byte: the model's own time, which a benchmark subtracts. */
+  /** From the request's arrival to its last byte. */
   modelTimeMs: number;
+  /** Streamed chats: from the request's arrival to its first token on the wire, the model's own time to first token, which a benchmark subtracts. */
+  firstTokenMs?: number;
+  /** Chats: the start of the last user message, by which a benchmark pairs its turns with these records. */
+  lastUser?: string;
 }
 
+/** Requests /_stats shows; GET /_requests returns up to REQUESTS_LIMIT (a benchmark's whole phase). */
 const RECENT_LIMIT = 200;
+const REQUESTS_LIMIT = 20_000;
 const SEEN_LIMIT = 10_000;
 
 /** Mutable state of one dev server: test overrides and the counters behind GET /_stats. */
@@ -92,7 +98,13 @@ export class DevModelControl {
     this.#byStatus.set(record.status, (this.#byStatus.get(record.status) ?? 0) + 1);
     this.#modelTimeMs += record.modelTimeMs;
     this.#recent.push(record);
-    if (this.#recent.length > RECENT_LIMIT) this.#recent.shift();
+    // Dropped in halves: shifting one record per request off a 20,000-long array costs more than the request.
+    if (this.#recent.length > REQUESTS_LIMIT) this.#recent = this.#recent.slice(REQUESTS_LIMIT / 2);
+  }
+
+  /** The retained model requests, oldest first (cleared by a reset). */
+  requests(): RequestRecord[] {
+    return [...this.#recent];
   }
 
   stats(): Record<string, unknown> {
@@ -103,7 +115,7 @@ export class DevModelControl {
       modelTimeMs: Math.round(this.#modelTimeMs * 1000) / 1000,
       tokenDelayMs: this.tokenDelayMs,
       hang: this.hang,
-      recent: this.#recent,
+      recent: this.#recent.slice(-RECENT_LIMIT),
     };
   }
 }

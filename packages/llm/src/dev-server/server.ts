@@ -26,6 +26,16 @@ export interface DevModelServer {
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Enough of the last user message to tell a benchmark's turns apart in GET /_requests. */
+const LAST_USER_CHARS = 200;
+
+/** How a model request ended, for /_stats and /_requests. */
+interface Outcome {
+  stream: boolean;
+  status: number;
+  firstTokenAt?: number;
+  lastUser?: string;
+}
 const MODELS = ['parley-dev', 'parley-dev-embed'];
 
 class HttpError extends Error {
@@ -79,7 +89,7 @@ function scriptedFailure(status: number, message: string | undefined): HttpError
 }
 
 export function createDevModelServer(control: DevModelControl): Server {
-  async function chatCompletions(req: IncomingMessage, res: ServerResponse, id: string): Promise<{ stream: boolean; status: number }> {
+  async function chatCompletions(req: IncomingMessage, res: ServerResponse, id: string): Promise<Outcome> {
     const request = parse(ChatCompletionRequest, await readJson(req));
     const stream = request.stream === true;
     control.count(stream ? 'stream' : 'chat');
@@ -117,13 +127,14 @@ export function createDevModelServer(control: DevModelControl): Server {
       sendJson(res, 200, completionBody(id, request, plan));
       return { stream, status: 200 };
     }
-    await writeStream(res, streamChunks(id, request, plan), {
+    const firstTokenAt = await writeStream(res, streamChunks(id, request, plan), {
       delayMs: plan.magic.slowMs ?? control.tokenDelayMs,
       malformed: plan.magic.malformed === true,
       stall: plan.magic.stall === true,
       drop: plan.magic.drop === true,
     });
-    return { stream, status: 200 };
+    const lastUser = request.messages.findLast((m) => m.role === 'user');
+    return { stream, status: 200, ...(firstTokenAt === undefined ? {} : { firstTokenAt }), ...(lastUser ? { lastUser: messageText(lastUser).slice(0, LAST_USER_CHARS) } : {}) };
   }
 
   async function embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -154,7 +165,7 @@ export function createDevModelServer(control: DevModelControl): Server {
 
     const isModelRequest = path.startsWith('/v1/');
     if (isModelRequest) control.started();
-    const handle = async (): Promise<{ stream: boolean; status: number } | null> => {
+    const handle = async (): Promise<Outcome | null> => {
       switch (route) {
         case 'POST /v1/chat/completions':
           return chatCompletions(req, res, id);
@@ -172,6 +183,9 @@ export function createDevModelServer(control: DevModelControl): Server {
         case 'GET /_stats':
           sendJson(res, 200, control.stats());
           return null;
+        case 'GET /_requests':
+          sendJson(res, 200, control.requests());
+          return null;
         case 'GET /healthz':
           sendJson(res, 200, { ok: true, scripted: true });
           return null;
@@ -182,7 +196,9 @@ export function createDevModelServer(control: DevModelControl): Server {
 
     handle()
       .then((result) => {
-        if (result && isModelRequest) control.finished({ id, path, status: result.status, stream: result.stream, modelTimeMs: performance.now() - started });
+        if (!result || !isModelRequest) return;
+        const { firstTokenAt, lastUser, ...rest } = result;
+        control.finished({ id, path, ...rest, modelTimeMs: performance.now() - started, ...(firstTokenAt === undefined ? {} : { firstTokenMs: firstTokenAt - started }), ...(lastUser === undefined ? {} : { lastUser }) });
       })
       .catch((err: unknown) => {
         const httpError = err instanceof HttpError ? err : new HttpError(500, `dev model server error: ${err instanceof Error ? err.message : String(err)}`, 'server_error');

@@ -1,4 +1,5 @@
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
+import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { defineFlow, FlowRegistry, type FlowOutput, type FlowRuntime } from './define-flow.js';
@@ -42,5 +43,27 @@ describe('flow graphs compiled once', () => {
       },
     });
     expect(() => new FlowRegistry([eager])).toThrow(/its runtime \("input"\) outside a run/);
+  });
+
+  test('nodes get their run without a LangSmith RunTree per runnable when nothing traces (patches/@langchain__core)', async () => {
+    let store: unknown;
+    const probe = defineFlow({
+      ...echo,
+      name: 'probe',
+      build: (rt) =>
+        new StateGraph(State)
+          .addNode('n', () => {
+            store = AsyncLocalStorageProviderSingleton.getInstance().getStore();
+            return { result: { text: rt.runId } };
+          })
+          .addEdge(START, 'n')
+          .addEdge('n', END)
+          .compile(),
+    });
+    const state = await new FlowRegistry([probe]).get('probe')!.invoke(runtime('run-p', 'x'), { signal: new AbortController().signal, recursionLimit: 10 });
+    expect(state.result?.text).toBe('run-p');
+    // The store still carries the node's config (what getConfig() reads), in a plain object.
+    expect(store).toBeTypeOf('object');
+    expect((store as object).constructor.name).not.toBe('RunTree');
   });
 });

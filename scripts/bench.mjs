@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchNode } from './bench-node.mjs';
 
 const dir = fileURLToPath(new URL('../bench/', import.meta.url));
 // Helpers of a suite (its worker processes) end in -worker.ts; they are not suites.
@@ -23,6 +24,9 @@ if (!fromSource) {
     process.exit(1);
   }
 }
+// The suites (and every process they start) run on the images' Node major, see bench-node.mjs.
+const node = benchNode();
+console.log(`benchmarks run on ${spawnSync(node.path, ['--version'], { encoding: 'utf8' }).stdout.trim()} (${node.why})`);
 let failed = 0;
 for (const suite of suites) {
   if (!all.includes(suite)) {
@@ -31,7 +35,7 @@ for (const suite of suites) {
   }
   console.log(`\n=== bench:${suite}`);
   const args = fromSource ? ['--conditions=@parley/source', '--import', 'tsx'] : ['--import', 'tsx'];
-  const r = spawnSync(process.execPath, [...args, `${dir}${suite}.ts`], { stdio: 'inherit', env: { ...process.env, ...(fromSource ? {} : { PARLEY_BUILT: '1' }) } });
+  const r = spawnSync(node.path, [...args, `${dir}${suite}.ts`], { stdio: 'inherit', env: { ...process.env, ...(fromSource ? {} : { PARLEY_BUILT: '1' }) } });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -64,7 +64,7 @@ describe('infra/docker/Dockerfile', () => {
     expect(runs).toMatch(/turbo run build --filter="@parley\/\$\{SERVICE\}\.\.\."/);
     expect(runs).toMatch(/deploy --prod/);
     expect(runtime.from).toBe('${NODE_IMAGE}');
-    expect(globalArgs.map((a) => a.args)).toContain('NODE_IMAGE=node:22-alpine');
+    expect(globalArgs.map((a) => a.args)).toContain('NODE_IMAGE=node:24-alpine');
     // Only the deployed app reaches the runtime stage: no pnpm, turbo, sources or dev dependencies.
     expect(all(runtime, 'COPY')).toEqual(['--from=build /srv /srv']);
     expect(all(runtime, 'RUN')).toEqual([]);

@@ -21,7 +21,9 @@
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 // Not '@parley/testing' itself: its index imports vitest, which only loads inside a test run.
@@ -119,8 +121,12 @@ async function main(): Promise<void> {
     // collect, and a chat row measured behind those collections would count them as first-token overhead.
     if (SOCKETS > 0) rows.push(await idleSockets(url, pid));
   } catch (err) {
-    // A failed case says why in the services' own words.
-    for (const p of [gw, ...procs, ...raw, modelProc]) console.error(`--- ${p.child.spawnargs.slice(-3).join(' ')}\n${p.output().slice(-3_000)}`);
+    // A failed case says why in the services' own words: their whole output, one file each.
+    for (const [i, p] of [gw, ...procs, ...raw, modelProc].entries()) {
+      const file = join(tmpdir(), `bench-gateway-${i}-${p.child.pid}.log`);
+      writeFileSync(file, p.output());
+      console.error(`${p.child.spawnargs.slice(-3).join(' ')}: output in ${file}`);
+    }
     throw err;
   } finally {
     redis.disconnect();

@@ -60,18 +60,23 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
           // A turn that never ends would hang the benchmark; it fails it instead, naming the run.
           const stuck = setTimeout(() => run.abort(new Error('timed out')), TURN_TIMEOUT_MS);
           let ended = false;
+          let failure = 'the stream ended';
+          const seen: string[] = [];
+          run.result().catch((err: unknown) => (failure = err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
           try {
             for await (const f of run) {
+              seen.push(f.type);
               if (first && f.type === 'agent.token') {
                 clientTtft.set(text, performance.now() - s);
                 first = false;
               }
               if (f.type === 'agent.message') ended = true;
+              if (f.type === 'agent.error') failure = `${f.code}: ${f.message}`;
             }
           } finally {
             clearTimeout(stuck);
           }
-          if (!ended) throw new Error(`${c.name}: turn ${t} of client ${ci} (run ${run.runId}) ended without an answer`);
+          if (!ended) throw new Error(`${c.name}: turn ${t} of client ${ci} (run ${run.runId}) ended without an answer (${failure}; got ${seen.join(', ') || 'nothing'} after chat.accepted; the model saw it: ${(await modelRecords(c.modelRoot, 0)).some((r) => r.lastUser === text)}; the run: ${await runStatus(c, ci, run.runId)})`);
         }
       }),
     );
@@ -127,5 +132,16 @@ async function modelRecords(modelRoot: string, expected: number): Promise<Array<
     const records = (await (await fetch(`${modelRoot}/_requests`)).json()) as Array<{ lastUser?: string; firstTokenMs?: number }>;
     if (records.length >= expected || performance.now() > deadline) return records;
     await sleep(50);
+  }
+}
+
+/** What the platform's REST API says of a run (its record), for a failed turn's message. */
+async function runStatus(c: ChatTurns, client: number, runId: string): Promise<string> {
+  const api = c.url.replace(/^ws/, 'http').replace(/\/ws\/chat$/, `/api/v1/runs/${runId}`);
+  try {
+    const res = await fetch(api, { headers: { authorization: `Bearer ${c.token(`chatter-${client}`)}` } });
+    return `${res.status} ${(await res.text()).slice(0, 400)}`;
+  } catch (err) {
+    return String(err);
   }
 }

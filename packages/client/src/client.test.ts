@@ -51,4 +51,23 @@ describe('ParleyClient request bookkeeping', () => {
     expect(socket.sent.map((f) => f['conversationId'])).toEqual(['old', 'new']);
     c.close();
   });
+
+  test("a run's frames read together with its chat.accepted reach the run's stream", async () => {
+    const c = new ParleyClient({ url: 'ws://test/ws/chat', token: 't', WebSocket: ScriptedSocket as unknown as WebSocketCtor });
+    await c.connect();
+    const socket = ScriptedSocket.last as ScriptedSocket;
+    const started = c.chat('hi');
+    const id = socket.sent.at(-1)?.['id'];
+    // One read of the socket: every frame's message event fires before the client's awaits resume.
+    socket.serve({ type: 'chat.accepted', id, runId: 'r1', conversationId: 'c1' });
+    socket.serve({ type: 'agent.token', runId: 'r1', seq: 1, delta: 'Hel' });
+    socket.serve({ type: 'agent.token', runId: 'r1', seq: 2, delta: 'lo' });
+    socket.serve({ type: 'agent.message', runId: 'r1', seq: 3, messageId: 'm1', text: 'Hello', usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 } });
+    const run = await started;
+    const frames: string[] = [];
+    for await (const f of run) frames.push(f.type);
+    expect(frames).toEqual(['agent.token', 'agent.token', 'agent.message']);
+    expect((await run.result()).text).toBe('Hello');
+    c.close();
+  });
 });

@@ -32,6 +32,8 @@ interface Pending {
   frame: ClientFrame;
   resolve(f: ServerFrame): void;
   reject(e: Error): void;
+  /** Runs with the answer as it is dispatched, before the awaiting caller resumes (a microtask later). */
+  onAnswer: ((f: ServerFrame) => void) | undefined;
   timer: ReturnType<typeof setTimeout>;
   /** Written to the current socket, so its answer is due on it. Cleared when the socket drops: sent again on the next. */
   sent: boolean;
@@ -96,9 +98,14 @@ export class ParleyClient {
     const conversationId = opts.conversationId ?? this.conversationId;
     if (conversationId) frame.conversationId = conversationId;
     if (opts.agent) frame.agent = opts.agent;
-    const accepted = await this.request(frame.id, frame);
-    if (accepted.type !== 'chat.accepted') throw new Error(`unexpected ${accepted.type}`);
-    return this.follow(accepted.runId, 0, accepted.conversationId, false);
+    let run: RunStream | undefined;
+    const accepted = await this.request(frame.id, frame, (f) => {
+      // Now, not once chat() resumes: the run's frames can arrive in the same read as chat.accepted, and
+      // are dispatched before this function continues; with no stream to go to they were dropped.
+      if (f.type === 'chat.accepted') run = this.follow(f.runId, 0, f.conversationId, false);
+    });
+    if (accepted.type !== 'chat.accepted' || !run) throw new Error(`unexpected ${accepted.type}`);
+    return run;
   }
 
   /** Follows a run started elsewhere (another tab, a REST call), from `lastSeq`. */
@@ -152,13 +159,13 @@ export class ParleyClient {
    * on the next socket: chat.message is idempotent by id on the server, history.get is a read, and
    * conversation.new only picks an id (nothing is stored until a message is sent in it).
    */
-  private request(ref: string, frame: ClientFrame): Promise<ServerFrame> {
+  private request(ref: string, frame: ClientFrame, onAnswer?: (f: ServerFrame) => void): Promise<ServerFrame> {
     if (this.down) return Promise.reject(this.down);
     if (!this.ready && this.pending.filter((p) => !p.abandoned).length >= this.maxQueued) {
       return Promise.reject(new ClientOfflineError(`reconnecting, and ${this.maxQueued} requests are already waiting; try again once connected`));
     }
     return new Promise((resolve, reject) => {
-      const p: Pending = { ref, frame, resolve, reject, sent: false, abandoned: false, timer: setTimeout(() => this.timeOut(p), this.requestTimeoutMs) };
+      const p: Pending = { ref, frame, resolve, reject, onAnswer, sent: false, abandoned: false, timer: setTimeout(() => this.timeOut(p), this.requestTimeoutMs) };
       this.pending.push(p);
       if (this.ready) this.write(p);
     });
@@ -275,8 +282,9 @@ export class ParleyClient {
     const [p] = this.pending.splice(i, 1);
     if (!p || p.abandoned) return;
     clearTimeout(p.timer);
-    if (frame.type === 'error') p.reject(new ServerError(frame));
-    else p.resolve(frame);
+    if (frame.type === 'error') return p.reject(new ServerError(frame));
+    p.onAnswer?.(frame);
+    p.resolve(frame);
   }
 
   private onClosed(code: number, reason: string): void {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
 import { ParleyClient } from '../../packages/client/src/index.js';
-import { cpuPerOp, cpuSnapshot } from './cpu-time.js';
+import { cpuPerOp, cpuSnapshot, ioCalls } from './cpu-time.js';
 import { percentiles, type BenchRow } from './results.js';
 import { redisCalls } from './redis-calls.js';
 
@@ -46,6 +46,7 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
     await fetch(`${c.modelRoot}/_control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reset":true}' });
     const cpuBefore = await cpuSnapshot(c.pids, { redis: c.redis, postgres: true });
     const callsBefore = await redisCalls(c.redis);
+    const ioBefore = Object.fromEntries(Object.entries(c.pids).map(([k, pid]) => [k, ioCalls(pid) ?? NaN]));
     const clientTtft = new Map<string, number>();
     const started = performance.now();
     await Promise.all(
@@ -84,6 +85,7 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
     const turnsPerS = ops / ((performance.now() - started) / 1000);
     const cpu = cpuPerOp(cpuBefore, await cpuSnapshot(c.pids, { redis: c.redis, postgres: true }), ops);
     const redisCmdsPerTurn = ((await redisCalls(c.redis)) - callsBefore) / ops;
+    const ioPerTurn = Object.fromEntries(Object.entries(c.pids).map(([k, pid]) => [`${k}_syscalls_per_turn`, ((ioCalls(pid) ?? NaN) - (ioBefore[k] ?? NaN)) / ops]));
     const ttft: number[] = [];
     const modelTtft: number[] = [];
     const overhead: number[] = [];
@@ -116,6 +118,7 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
       host_cpu_ms_per_turn: hostMs,
       host_bound_turns_per_s: (availableParallelism() * 1000) / hostMs,
       redis_cmds_per_turn: redisCmdsPerTurn,
+      ...ioPerTurn,
     };
   } finally {
     for (const client of chatters) client.close();

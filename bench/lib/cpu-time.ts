@@ -19,6 +19,21 @@ export function cpuMs(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * Read and write system calls a process has made so far (/proc/<pid>/io syscr + syscw): on loopback
+ * every socket write runs the receiver's side of TCP too, so the count of writes is a cost, and unlike
+ * CPU time a count machine noise cannot move. Null where /proc is missing or the process is gone.
+ */
+export function ioCalls(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/^syscr: (\d+)/m.exec(io)?.[1]) + Number(/^syscw: (\d+)/m.exec(io)?.[1]);
+  } catch {
+    return null;
+  }
+}
+
 /** CPU ms the Redis server has used so far (INFO cpu: used_cpu_user + used_cpu_sys, in seconds). */
 export async function redisCpuMs(redis: { info(section: 'cpu'): Promise<string> }): Promise<number> {
   const info = await redis.info('cpu');

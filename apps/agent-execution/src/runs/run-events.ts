@@ -73,10 +73,11 @@ export class RunEvents {
     if (this.buffered.length === 0) return;
     const batch = this.buffered;
     this.buffered = [];
-    // An explicit pipeline leaves now. Left to the connection's auto-pipelining, the entry waited one
-    // more turn and behind any batch still in flight, so a worker killed in that gap had streamed
-    // events its log never got, and the redelivery numbered its run.failed with a seq the client
-    // had already seen (tests/agent-crash caught it). The gap is now at most one turn of the loop.
+    // An explicit pipeline (the entry and its TTL in one write) leaves now. Left to auto-pipelining, as
+    // this connection once was, the entry waited one more turn and behind any batch still in flight, so
+    // a worker killed in that gap had streamed events its log never got, and the redelivery numbered
+    // its run.failed with a seq the client had already seen (tests/agent-crash caught it). The gap is
+    // now at most one turn of the loop.
     const write = this.redis.pipeline().xadd(this.key, '*', ...encodeRunLogEntry(batch));
     // The TTL is set with the first entry (a run whose worker dies still expires) and refreshed at the end.
     if (!this.logged || this.terminal) write.pexpire(this.key, RUN_EVENT_LOG_TTL_MS);
@@ -95,12 +96,6 @@ export class RunEvents {
   }
 
   /**
-   * A model token. The first goes out at once; after it, tokens are gathered for `tokenWindowMs` and
-   * sent as one event per window. A model streaming 50–100 tokens/s then costs a few events per
-   * 100 ms instead of one per token — each event is a bus message, a log entry, a WebSocket frame and
-   * a parse at every hop — while the reader sees text appear as smoothly as a screen redraws.
-   */
-  /**
    * A log write `flush` will wait for. Marked handled at once: a write that fails (Redis gone) before
    * the run flushes would otherwise be an unhandled rejection, which ends the process; `flush` still
    * sees the failure and the run's error path deals with it.
@@ -110,6 +105,12 @@ export class RunEvents {
     this.pending.push(write);
   }
 
+  /**
+   * A model token. The first goes out at once; after it, tokens are gathered for `tokenWindowMs` and
+   * sent as one event per window. A model streaming 50–100 tokens/s then costs a few events per
+   * 100 ms instead of one per token — each event is a bus message, a log entry, a WebSocket frame and
+   * a parse at every hop — while the reader sees text appear as smoothly as a screen redraws.
+   */
   token(delta: string): void {
     if (!delta || this.terminal) return;
     if (this.tokenWindow) {

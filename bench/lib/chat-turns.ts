@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
-import { ParleyClient } from '../../packages/client/src/index.js';
+import { ParleyClient, RunFailedError } from '../../packages/client/src/index.js';
 import { cpuPerOp, cpuSnapshot, ioCalls } from './cpu-time.js';
 import { percentiles, type BenchRow } from './results.js';
 import { redisCalls } from './redis-calls.js';
@@ -63,7 +63,8 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
           let ended = false;
           let failure = 'the stream ended';
           const seen: string[] = [];
-          run.result().catch((err: unknown) => (failure = err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
+          // agent.error, a closed socket and the timeout above all reject the run's result.
+          run.result().catch((err: unknown) => (failure = err instanceof RunFailedError ? `${err.code}: ${err.message}` : String(err)));
           try {
             for await (const f of run) {
               seen.push(f.type);
@@ -72,7 +73,6 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
                 first = false;
               }
               if (f.type === 'agent.message') ended = true;
-              if (f.type === 'agent.error') failure = `${f.code}: ${f.message}`;
             }
           } finally {
             clearTimeout(stuck);

@@ -101,8 +101,10 @@ describe('model client against the dev model server', () => {
     const slow = 'First question, answered slowly [[slow:40]] [[tokens:3]]';
     await collect(client.streamChat({ messages: [{ role: 'user', content: 'Earlier turn' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: slow }] }));
     await collect(client.streamChat({ messages: [{ role: 'user', content: 'Second question [[tokens:20]]' }] }));
+    await client.chat({ messages: [{ role: 'user', content: 'Not streamed' }] });
     const records = (await (await fetch(server.url.replace('/v1', '/_requests'))).json()) as Array<{ lastUser?: string; firstTokenMs?: number; modelTimeMs: number }>;
-    expect(records.map((r) => r.lastUser)).toEqual([slow, 'Second question [[tokens:20]]']);
+    expect(records.map((r) => r.lastUser)).toEqual([slow, 'Second question [[tokens:20]]', 'Not streamed']);
+    expect(records[2]?.firstTokenMs).toBeUndefined();
     const [first, second] = records;
     // The slow reply's first token waited one token delay; its last waited three (then the finish chunk).
     expect(first?.firstTokenMs).toBeGreaterThanOrEqual(39);

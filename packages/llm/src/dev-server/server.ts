@@ -92,6 +92,8 @@ export function createDevModelServer(control: DevModelControl): Server {
   async function chatCompletions(req: IncomingMessage, res: ServerResponse, id: string): Promise<Outcome> {
     const request = parse(ChatCompletionRequest, await readJson(req));
     const stream = request.stream === true;
+    const user = request.messages.findLast((m) => m.role === 'user');
+    const lastUser = user ? { lastUser: messageText(user).slice(0, LAST_USER_CHARS) } : {};
     control.count(stream ? 'stream' : 'chat');
     const plan = planReply(request);
     const queued = control.takeQueuedFailure();
@@ -125,7 +127,7 @@ export function createDevModelServer(control: DevModelControl): Server {
       // A non-streamed reply takes as long as its tokens would have, so timing tests see the same model.
       if (delayMs > 0 && script.kind === 'text') await new Promise((r) => setTimeout(r, delayMs * Math.min(countTokens(script.text), 200)));
       sendJson(res, 200, completionBody(id, request, plan));
-      return { stream, status: 200 };
+      return { stream, status: 200, ...lastUser };
     }
     const firstTokenAt = await writeStream(res, streamChunks(id, request, plan), {
       delayMs: plan.magic.slowMs ?? control.tokenDelayMs,
@@ -133,8 +135,7 @@ export function createDevModelServer(control: DevModelControl): Server {
       stall: plan.magic.stall === true,
       drop: plan.magic.drop === true,
     });
-    const lastUser = request.messages.findLast((m) => m.role === 'user');
-    return { stream, status: 200, ...(firstTokenAt === undefined ? {} : { firstTokenAt }), ...(lastUser ? { lastUser: messageText(lastUser).slice(0, LAST_USER_CHARS) } : {}) };
+    return { stream, status: 200, ...lastUser, ...(firstTokenAt === undefined ? {} : { firstTokenAt }) };
   }
 
   async function embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -197,8 +198,8 @@ export function createDevModelServer(control: DevModelControl): Server {
     handle()
       .then((result) => {
         if (!result || !isModelRequest) return;
-        const { firstTokenAt, lastUser, ...rest } = result;
-        control.finished({ id, path, ...rest, modelTimeMs: performance.now() - started, ...(firstTokenAt === undefined ? {} : { firstTokenMs: firstTokenAt - started }), ...(lastUser === undefined ? {} : { lastUser }) });
+        const { firstTokenAt, ...rest } = result;
+        control.finished({ id, path, ...rest, modelTimeMs: performance.now() - started, ...(firstTokenAt === undefined ? {} : { firstTokenMs: firstTokenAt - started }) });
       })
       .catch((err: unknown) => {
         const httpError = err instanceof HttpError ? err : new HttpError(500, `dev model server error: ${err instanceof Error ? err.message : String(err)}`, 'server_error');

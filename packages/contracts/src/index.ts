@@ -6,6 +6,8 @@ export * from './errors.js';
 export * from './envelope.js';
 export * from './catalog-kit.js';
 export * from './common.js';
+export * from './ids.js';
+export * from './text.js';
 export * from './conversation.js';
 export * from './agent.js';
 export * from './run-event-log.js';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Id, Usage } from './common.js';
+import { ClientId } from './ids.js';
+import { storable } from './text.js';
 import { HistoryMessage } from './conversation.js';
 import { RunResult, RunStepKind } from './agent.js';
 
@@ -16,20 +18,21 @@ export const WsClose = {
 export const ClientFrame = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('chat.message'),
-    id: Id,
-    text: z.string().min(1),
-    conversationId: Id.optional(),
-    agent: Id.optional(),
+    id: ClientId,
+    text: storable(z.string().min(1)),
+    /** A channel's conversation (an id with `:`) cannot be written from the web: ClientId refuses it. */
+    conversationId: ClientId.optional(),
+    agent: ClientId.optional(),
   }),
-  z.object({ type: z.literal('chat.cancel'), runId: Id }),
+  z.object({ type: z.literal('chat.cancel'), runId: ClientId }),
   z.object({
     type: z.literal('history.get'),
     conversationId: Id,
     before: z.number().int().positive().optional(),
     limit: z.number().int().min(1).max(200).optional(),
   }),
-  z.object({ type: z.literal('conversation.new'), agent: Id.optional() }),
-  z.object({ type: z.literal('resume'), runId: Id, lastSeq: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('conversation.new'), agent: ClientId.optional() }),
+  z.object({ type: z.literal('resume'), runId: ClientId, lastSeq: z.number().int().nonnegative() }),
   z.object({ type: z.literal('ping'), t: z.number().optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
@@ -81,8 +84,9 @@ export type ServerFrame = z.infer<typeof ServerFrame>;
 export const StartRunRequest = z.object({
   flow: z.string().min(1).max(64).optional(),
   input: z.record(z.string(), z.unknown()),
-  agentId: Id.optional(),
-  conversationId: Id.optional(),
+  agentId: ClientId.optional(),
+  /** A channel's conversation (an id with `:`) cannot be written through REST: ClientId refuses it. */
+  conversationId: ClientId.optional(),
   /** Gets a signed POST with the result when the run ends (allow-listed hosts only). */
   webhook: z.string().url().max(2048).optional(),
 });

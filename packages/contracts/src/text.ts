@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * Text the platform can store and pass on. PostgreSQL's text and jsonb refuse U+0000, and a lone
+ * UTF-16 surrogate is not a character at all (it cannot be encoded as UTF-8). Both are refused at
+ * the edge with the field named, so no store ever sees them.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find U+0000.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function isStorableText(s: string): boolean {
+  return !UNSTORABLE.test(s);
+}
+
+export const UNSTORABLE_TEXT_MESSAGE = 'contains a character that cannot be stored (U+0000 or an unpaired surrogate)';
+
+/** A string schema that refuses unstorable text: `StorableText.max(n)` is not available, so build with `storable(z.string().max(n))`. */
+export function storable<S extends z.ZodString>(schema: S) {
+  return schema.refine(isStorableText, { message: UNSTORABLE_TEXT_MESSAGE });
+}
+
+/**
+ * The path of the first unstorable string anywhere inside a JSON value (keys included), or null.
+ * For free-form payloads (`input` of a REST run) whose shape no schema fixes.
+ */
+export function findUnstorableText(value: unknown, path: Array<string | number> = []): Array<string | number> | null {
+  if (typeof value === 'string') return isStorableText(value) ? null : path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const hit = findUnstorableText(value[i], [...path, i]);
+      if (hit) return hit;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      if (!isStorableText(k)) return [...path, k];
+      const hit = findUnstorableText(v, [...path, k]);
+      if (hit) return hit;
+    }
+  }
+  return null;
+}

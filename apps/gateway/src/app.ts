@@ -5,11 +5,12 @@
 import websocket from '@fastify/websocket';
 import { createBus, type Handlers } from '@parley/bus';
 import { catalog, type Catalog } from '@parley/contracts';
-import { createHealth, createMetrics, registerHealthRoutes, safeUrl, type BaseConfig, type Health, type Metrics } from '@parley/service-kit';
+import { createHealth, createMetrics, registerHealthRoutes, safeUrl, startHealthServer, type BaseConfig, type Health, type HealthServer, type Metrics } from '@parley/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { registerDevTokenRoute } from './auth/dev-token.js';
+import { registerCors } from './cors.js';
 import { registerChatwoot } from './channels/chatwoot/index.js';
 import { webhookHandlers } from './channels/webhook/index.js';
 import { createVerifier } from './auth/verifier.js';
@@ -28,7 +29,7 @@ import { WebhookSender } from './runs/webhook.js';
 import { AgentDirectory } from './ws/agent-directory.js';
 import { ChatHub } from './ws/chat-route.js';
 import { ConnectionRegistry } from './ws/connection-registry.js';
-import { MessageRateLimiter } from './ws/rate-limit.js';
+import { RateLimits } from './ws/rate-limit.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -36,7 +37,10 @@ export interface Gateway {
   hub: ChatHub;
   health: Health;
   metrics: Metrics;
+  /** Listens on the public port (returned) and on the internal metrics port. */
   listen(): Promise<number>;
+  /** The internal port serving /metrics, /healthz, /readyz; null before listen(). */
+  readonly metricsPort: number | null;
   /** Stop accepting sockets, hand runs over, close every socket with 1001. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -63,7 +67,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     webhooks: new WebhookSender(config.webhook, log),
     agents: new AgentDirectory(bus, log),
     connections: new ConnectionRegistry(redis, base.busPrefix, config.ws.maxSocketsPerUser),
-    limiter: new MessageRateLimiter(redis, base.busPrefix, config.ws.messagesPerMinute),
+    limiter: new RateLimits(redis, base.busPrefix, { runs: config.runs.perMinute, frames: config.ws.framesPerMinute }),
     streams: new Set(),
   };
 
@@ -95,6 +99,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';
     log[quiet ? 'debug' : 'info']({ method: req.method, route: url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
+  await registerCors(app, config.cors.origins);
   await registerOpenApi(app);
   await app.register(websocket, { options: { maxPayload: config.ws.hardMaxFrameBytes, perMessageDeflate: false } });
   const hub = new ChatHub(ctx);
@@ -106,10 +111,12 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
   const chatwoot = await registerChatwoot(app, ctx, metrics.registry);
   // One worker consumes the gateway stream, so it needs every channel's handlers at once.
   bus.handle('gateway', { ...chatwoot.handlers, ...webhookHandlers(ctx) } satisfies Handlers<Catalog, 'gateway'>);
-  registerHealthRoutes(app, health, metrics.registry);
+  // Probes stay on the public port for load balancers; /metrics is served on METRICS_PORT only.
+  registerHealthRoutes(app, health);
   await registerWebUi(app);
   await app.ready();
 
+  let metricsServer: HealthServer | undefined;
   let drained: Promise<void> | undefined;
   let closed: Promise<void> | undefined;
   const drain = () => {
@@ -125,8 +132,12 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     hub,
     health,
     metrics,
+    get metricsPort() {
+      return metricsServer?.port ?? null;
+    },
     async listen() {
       await app.listen({ port: base.http.port, host: base.http.host });
+      metricsServer = await startHealthServer({ port: config.metrics.port, host: base.http.host, health, registry: metrics.registry });
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : base.http.port;
     },
@@ -142,6 +153,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
         await chatwoot.close();
         await appClosed;
         await redis.quit().catch(() => redis.disconnect());
+        await metricsServer?.close();
       })();
       return closed;
     },

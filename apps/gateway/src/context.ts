@@ -13,7 +13,7 @@ import type { RunStarter } from './runs/run-starter.js';
 import type { WebhookSender } from './runs/webhook.js';
 import type { AgentDirectory } from './ws/agent-directory.js';
 import type { ConnectionRegistry } from './ws/connection-registry.js';
-import type { MessageRateLimiter } from './ws/rate-limit.js';
+import type { RateLimits } from './ws/rate-limit.js';
 
 export interface GatewayContext {
   base: BaseConfig;
@@ -29,7 +29,7 @@ export interface GatewayContext {
   webhooks: WebhookSender;
   agents: AgentDirectory;
   connections: ConnectionRegistry;
-  limiter: MessageRateLimiter;
+  limiter: RateLimits;
   /** Open SSE streams, ended on shutdown so the HTTP server can close. */
   streams: Set<() => void>;
 }

@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { defineEnv, envBool, envInt, envList } from '@parley/service-kit';
+import { defineEnv, envBool, envInt, envList, envPort } from '@parley/service-kit';
 import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
 import { SECRET_KEY_FORM, parseSecretKey } from './secrets/secret-box.js';
 
@@ -37,13 +37,20 @@ const shape = {
   WS_HARD_MAX_FRAME_BYTES: envInt(1024 * 1024),
   WS_MAX_TEXT_CHARS: envInt(8_000),
   WS_MAX_SOCKETS_PER_USER: envInt(10),
-  WS_MESSAGES_PER_MINUTE: envInt(30),
+  /** Run starts per user per minute, WS chat.message and REST POST /runs together, across replicas. */
+  RUNS_PER_MINUTE: envInt(30),
+  /** Every other WS frame (history.get, resume, ping, …) per user per minute, across replicas. */
+  WS_FRAMES_PER_MINUTE: envInt(600),
   WS_IDLE_TIMEOUT_MS: envInt(10 * 60_000),
   WS_PING_INTERVAL_MS: envInt(30_000),
   WS_MAX_BUFFERED_BYTES: envInt(1024 * 1024),
   WS_HISTORY_LIMIT: envInt(50),
 
   RUN_TIMEOUT_MS: envInt(15 * 60_000),
+  /** /metrics (and the probes) on their own port, off the public one; 0 lets the OS pick (logged). */
+  METRICS_PORT: envPort(0),
+  /** Browser origins allowed to call the API and open the WebSocket; empty means same-origin only. */
+  CORS_ORIGINS: envList(),
   WEBHOOK_SECRET: z.string().min(16).optional(),
   WEBHOOK_ALLOWED_HOSTS: envList(),
   WEBHOOK_ALLOW_PRIVATE: envBool(false),
@@ -75,13 +82,16 @@ export interface GatewayConfig {
     hardMaxFrameBytes: number;
     maxTextChars: number;
     maxSocketsPerUser: number;
-    messagesPerMinute: number;
+    framesPerMinute: number;
     idleTimeoutMs: number;
     pingIntervalMs: number;
     maxBufferedBytes: number;
     historyLimit: number;
   };
-  runs: { timeoutMs: number };
+  runs: { timeoutMs: number; perMinute: number };
+  metrics: { port: number };
+  /** Exact origins (`scheme://host[:port]`); a malformed entry is a config problem. */
+  cors: { origins: string[]; problems: string[] };
   webhook: { secret: string | undefined; allowedHosts: string[]; allowPrivate: boolean; maxAttempts: number; backoffMs: number };
   /** Keys for secrets at rest: `key` seals and opens, `previousKey` only opens. */
   secrets: { key: KeyObject | undefined; previousKey: KeyObject | undefined };
@@ -111,13 +121,15 @@ export const gatewayEnv = defineEnv(
       hardMaxFrameBytes: Math.max(env.WS_HARD_MAX_FRAME_BYTES, env.WS_MAX_FRAME_BYTES),
       maxTextChars: env.WS_MAX_TEXT_CHARS,
       maxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
-      messagesPerMinute: env.WS_MESSAGES_PER_MINUTE,
+      framesPerMinute: env.WS_FRAMES_PER_MINUTE,
       idleTimeoutMs: env.WS_IDLE_TIMEOUT_MS,
       pingIntervalMs: env.WS_PING_INTERVAL_MS,
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
       historyLimit: Math.min(Math.max(env.WS_HISTORY_LIMIT, 1), 200),
     },
-    runs: { timeoutMs: env.RUN_TIMEOUT_MS },
+    runs: { timeoutMs: env.RUN_TIMEOUT_MS, perMinute: env.RUNS_PER_MINUTE },
+    metrics: { port: env.METRICS_PORT },
+    cors: corsConfig(env.CORS_ORIGINS),
     webhook: {
       secret: env.WEBHOOK_SECRET,
       allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
@@ -148,8 +160,26 @@ export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'
     problems.push(`SECRETS_KEY: required in production mode, it encrypts the Chatwoot inbox secrets stored in PostgreSQL; set it to ${SECRET_KEY_FORM} and keep it with your other secrets (stored inboxes cannot be read without it)`);
   }
   if (config.secrets.previousKey && !config.secrets.key) problems.push('SECRETS_KEY_PREVIOUS: only decrypts during a rotation; set SECRETS_KEY to the new key as well');
-  problems.push(...config.chatwoot.problems);
+  problems.push(...config.chatwoot.problems, ...config.cors.problems);
   return problems;
+}
+
+/** Browsers send `Origin` as scheme://host[:port], lower-case, no path: entries are compared in that form. */
+function corsConfig(entries: string[]): GatewayConfig['cors'] {
+  const origins: string[] = [];
+  const problems: string[] = [];
+  for (const entry of entries) {
+    let origin: string | undefined;
+    try {
+      const u = new URL(entry);
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.pathname === '/' && !u.search && !u.hash && !u.username) origin = u.origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin) origins.push(origin);
+    else problems.push(`CORS_ORIGINS: "${entry}" is not an origin; expected scheme://host[:port], e.g. https://chat.example.com`);
+  }
+  return { origins, problems };
 }
 
 /** Algorithms accepted for the configured key: pinned, never inferred from the token header. */

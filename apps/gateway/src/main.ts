@@ -23,5 +23,5 @@ shutdown.onShutdown('gateway', () => gateway.close(), Stage.app);
 installSignalHandlers(shutdown, log);
 
 const port = await gateway.listen();
-if (config.auth.devTokens) log.warn('dev tokens are enabled: POST /api/v1/dev/token mints tokens for anyone who can reach this port');
-log.info({ port, mode: base.mode, docs: `/docs` }, `gateway listening on http://${base.http.host}:${port}`);
+if (config.auth.devTokens) log.warn('dev tokens are enabled: POST /api/v1/dev/token mints tokens for any caller on this machine (loopback only)');
+log.info({ port, metricsPort: gateway.metricsPort, mode: base.mode, docs: `/docs` }, `gateway listening on http://${base.http.host}:${port}`);

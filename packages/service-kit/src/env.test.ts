@@ -23,10 +23,22 @@ describe('defineEnv', () => {
       busPrefix: 'parley',
       logLevel: 'info',
       mode: 'dev',
-      http: { port: 0, host: '0.0.0.0' },
+      http: { port: 0, host: '127.0.0.1' },
     });
     expect(r.base.instance).toMatch(/^conversation-/);
     expect(r.config).toEqual({ maxTokens: 3000, streaming: false, apiKey: 'k' });
+  });
+
+  test('HTTP_HOST: loopback in dev mode unless set; every interface in production; the operator\'s value wins', () => {
+    const host = (vars: Record<string, string>) => {
+      const r = env.parse('x', { API_KEY: 'k', ...vars });
+      return r.ok ? r.base.http.host : r.problems.join('; ');
+    };
+    expect(host({})).toBe('127.0.0.1');
+    expect(host({ PARLEY_MODE: 'production' })).toBe('0.0.0.0');
+    expect(host({ NODE_ENV: 'production' })).toBe('0.0.0.0');
+    expect(host({ HTTP_HOST: '0.0.0.0' })).toBe('0.0.0.0');
+    expect(host({ PARLEY_MODE: 'production', HTTP_HOST: '10.1.2.3' })).toBe('10.1.2.3');
   });
 
   test('parses booleans on purpose: "false" is false, "maybe" is a problem', () => {

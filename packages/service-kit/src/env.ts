@@ -62,7 +62,8 @@ export const baseEnvShape = {
   BUS_PREFIX: z.string().regex(/^[a-zA-Z0-9_.:-]+$/, 'letters, digits and _ . : - only (no braces: they are hash tags)').default('parley'),
   LOG_LEVEL: LogLevel.default('info'),
   HTTP_PORT: envPort(0),
-  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Unset: 127.0.0.1 in dev mode (a laptop's services are not the network's), 0.0.0.0 in production. */
+  HTTP_HOST: z.string().min(1).optional(),
   NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
   PARLEY_MODE: z.enum(['dev', 'production']).optional(),
   SHUTDOWN_GRACE_MS: envInt(10_000),
@@ -142,18 +143,24 @@ export function modeOf(env: { PARLEY_MODE?: 'dev' | 'production' | undefined; NO
   return env.PARLEY_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'dev');
 }
 
+/** The address to bind: the operator's HTTP_HOST, else loopback in dev mode and every interface in production. */
+export function httpHostOf(env: { HTTP_HOST?: string | undefined }, mode: 'dev' | 'production'): string {
+  return env.HTTP_HOST ?? (mode === 'dev' ? '127.0.0.1' : '0.0.0.0');
+}
+
 function toBase(env: z.output<z.ZodObject<BaseShape>>, defaultName: string): BaseConfig {
   const service = env.SERVICE_NAME ?? defaultName;
+  const mode = modeOf(env);
   return {
     service,
     // The bus names a consumer and a callback queue after this, so it must be unique per process.
     instance: env.INSTANCE_ID ?? `${service}-${hostname()}-${process.pid}`,
-    mode: modeOf(env),
+    mode,
     redisUrl: env.REDIS_URL,
     databaseUrl: env.DATABASE_URL,
     busPrefix: env.BUS_PREFIX,
     logLevel: env.LOG_LEVEL,
-    http: { port: env.HTTP_PORT, host: env.HTTP_HOST },
+    http: { port: env.HTTP_PORT, host: httpHostOf(env, mode) },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   };
 }

@@ -57,10 +57,10 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<strin
 }
 
 /**
- * Mounts the three routes on any Fastify app, so the gateway can serve them on its public server
- * instead of a second port.
+ * Mounts the routes on any Fastify app. Without `registry` there is no `/metrics`: the gateway
+ * answers probes on its public port but serves metrics only on its internal health server.
  */
-export function registerHealthRoutes(app: FastifyInstance, health: Health, registry: Registry): void {
+export function registerHealthRoutes(app: FastifyInstance, health: Health, registry?: Registry): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const { ready, checks } = await health.check();
@@ -69,6 +69,7 @@ export function registerHealthRoutes(app: FastifyInstance, health: Health, regis
       .map(([name, r]) => `${name}: ${r}`);
     return reply.code(ready ? 200 : 503).send(ready ? { status: 'ready', checks } : { status: 'not_ready', reasons, checks });
   });
+  if (!registry) return;
   app.get('/metrics', async (_req, reply) => {
     const body = await registry.metrics();
     return reply.header('content-type', registry.contentType).send(body);

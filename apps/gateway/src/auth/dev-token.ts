@@ -1,12 +1,15 @@
 /**
  * POST /api/v1/dev/token: mints an HS256 token for the web UI and tests. Registered always, so
  * the refusal is explicit (403) rather than a confusing 404, but it only mints in dev mode with
- * AUTH_DEV_TOKENS=true (env.ts refuses that combination in production).
+ * AUTH_DEV_TOKENS=true (env.ts refuses that combination in production), and only for a caller on
+ * this machine: the token can be an admin's of any tenant, so reaching the port must not be enough
+ * even when HTTP_HOST opens it to the network.
  */
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import type { GatewayConfig } from '../env.js';
+import { isLoopback, isLoopbackHost } from './loopback.js';
 
 const DevTokenRequest = z.object({
   userId: z.string().min(1).max(256).default('dev-user'),
@@ -22,6 +25,9 @@ export function registerDevTokenRoute(app: FastifyInstance, auth: GatewayConfig[
     async (req, reply) => {
       if (mode !== 'dev' || !auth.devTokens || !auth.secret) {
         return reply.code(403).send({ code: 'forbidden', message: 'dev tokens are disabled; set PARLEY_MODE=dev and AUTH_DEV_TOKENS=true', retryable: false });
+      }
+      if (!isLoopback(req.raw.socket.remoteAddress) || !isLoopbackHost(req.headers.host)) {
+        return reply.code(403).send({ code: 'forbidden', message: 'dev tokens are minted only for requests from this machine to localhost (127.0.0.1 or ::1); from elsewhere, sign in with a token of your identity provider', retryable: false });
       }
       const parsed = DevTokenRequest.safeParse(req.body ?? {});
       if (!parsed.success) return reply.code(400).send({ code: 'invalid_payload', message: parsed.error.issues[0]?.message ?? 'invalid body', retryable: false });

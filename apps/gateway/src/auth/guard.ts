@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenOf } from './token.js';
-import { AuthError, isAdmin, type Principal, type Verifier } from './verifier.js';
+import { AuthError, AuthMessage, isAdmin, type Principal, type Verifier } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,8 +14,10 @@ export function authGuard(verifier: Verifier, opts: { admin?: boolean } = {}) {
     try {
       req.principal = await verifier.verify(tokenOf(req));
     } catch (err) {
-      const message = err instanceof AuthError ? err.message : 'the token is not valid';
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'unauthorized', message, retryable: false });
+      const reason = err instanceof AuthError ? err.reason : 'invalid';
+      const message = err instanceof AuthError ? err.message : AuthMessage.invalid;
+      // `details.reason` lets a client word it (expired: sign in again; invalid: this token is not ours).
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'unauthorized', message, retryable: false, details: { reason } });
     }
     if (opts.admin && !isAdmin(req.principal)) {
       return reply.code(403).send({ code: 'forbidden', message: 'this route needs the admin role', retryable: false });

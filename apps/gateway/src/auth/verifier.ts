@@ -12,6 +12,23 @@ export interface Principal {
   roles: string[];
 }
 
+/** What a verified token says, plus when it stops being valid (a socket is closed then). */
+export interface VerifiedPrincipal extends Principal {
+  /** Epoch ms: the token's `exp` plus the clock tolerance, the last moment verify() accepts it. */
+  validUntil: number;
+}
+
+/**
+ * The messages a client is shown. A forged or foreign token (bad signature, issuer, audience,
+ * algorithm) must not be told its sign-in expired: that sends a user to sign in again for nothing
+ * and tells an attacker which part held.
+ */
+export const AuthMessage = {
+  missing: 'a token is required (?token= or Authorization: Bearer)',
+  expired: 'your sign-in expired; sign in again',
+  invalid: 'invalid token',
+} as const;
+
 export class AuthError extends Error {
   constructor(
     readonly reason: 'missing' | 'expired' | 'invalid' | 'claims',
@@ -23,7 +40,7 @@ export class AuthError extends Error {
 }
 
 export interface Verifier {
-  verify(token: string | undefined): Promise<Principal>;
+  verify(token: string | undefined): Promise<VerifiedPrincipal>;
 }
 
 type KeySource = Uint8Array | Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey;
@@ -46,16 +63,18 @@ export async function createVerifier(auth: GatewayConfig['auth']): Promise<Verif
 
   return {
     async verify(token) {
-      if (!token) throw new AuthError('missing', 'a token is required (?token= or Authorization: Bearer)');
+      if (!token) throw new AuthError('missing', AuthMessage.missing);
       let payload: JWTPayload;
       try {
         // Two calls because jose types its key-set and plain-key overloads apart.
         payload = typeof key === 'function' ? (await jwtVerify(token, key, options)).payload : (await jwtVerify(token, key, options)).payload;
       } catch (err) {
-        if (err instanceof errors.JWTExpired) throw new AuthError('expired', 'the token has expired; get a new one');
-        throw new AuthError('invalid', 'the token is not valid');
+        // jose checks the signature, then issuer and audience, then expiry: only a genuine token reaches JWTExpired.
+        if (err instanceof errors.JWTExpired) throw new AuthError('expired', AuthMessage.expired);
+        throw new AuthError('invalid', AuthMessage.invalid);
       }
-      return principalOf(payload, auth);
+      // requiredClaims makes jose refuse a token without a numeric `exp`.
+      return { ...principalOf(payload, auth), validUntil: ((payload.exp as number) + auth.clockToleranceS) * 1000 };
     },
   };
 }
@@ -63,10 +82,10 @@ export async function createVerifier(auth: GatewayConfig['auth']): Promise<Verif
 function principalOf(payload: JWTPayload, auth: GatewayConfig['auth']): Principal {
   const tenantId = payload[auth.tenantClaim];
   if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.length > 128) {
-    throw new AuthError('claims', `the token has no "${auth.tenantClaim}" claim`);
+    throw new AuthError('claims', `${AuthMessage.invalid}: it has no "${auth.tenantClaim}" claim`);
   }
   const sub = payload.sub;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new AuthError('claims', 'the token has no subject');
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new AuthError('claims', `${AuthMessage.invalid}: it has no subject`);
   const raw = payload[auth.rolesClaim];
   const roles = Array.isArray(raw) ? raw.filter((r): r is string => typeof r === 'string') : typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : [];
   return { userId: sub, tenantId, roles };

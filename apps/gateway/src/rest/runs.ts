@@ -8,6 +8,7 @@ import { isAdmin } from '../auth/verifier.js';
 import type { GatewayContext } from '../context.js';
 import { notFound, parse, sendError } from './errors.js';
 import { doc } from './openapi.js';
+import { sendRateLimited } from './rate-limited.js';
 import { streamRunEvents } from './sse.js';
 
 const RunParams = z.object({ id: Id });
@@ -36,6 +37,9 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
         const problem = ctx.webhooks.check(body.webhook);
         if (problem) return reply.code(400).send({ code: 'invalid_payload', message: problem, retryable: false });
       }
+      // One budget with WS chat.message: REST is not a way around the chat limit.
+      const rate = await ctx.limiter.consume('runs', p);
+      if (!rate.ok) return sendRateLimited(reply, 'runs started', rate.retryAfterMs);
       const runId = uuidv7();
       // The webhook rides with the run: agent-execution sends `channel.webhook.deliver` when it ends,
       // for any replica to post, so it does not depend on this process still being alive then.

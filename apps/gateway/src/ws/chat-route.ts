@@ -4,14 +4,16 @@
  */
 import { uuidv7 } from '@parley/bus';
 import { Id, WsClose } from '@parley/contracts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { GatewayContext } from '../context.js';
 import { tokenOf } from '../auth/token.js';
-import { AuthError } from '../auth/verifier.js';
+import { originAllowed } from '../cors.js';
+import { AuthError, AuthMessage } from '../auth/verifier.js';
 import type { Lease } from './connection-registry.js';
 import { mayUseConversation } from './conversation-access.js';
 import { ChatSession } from './session.js';
+import { atExpiry } from './token-expiry.js';
 
 export class ChatHub {
   readonly sessions = new Set<ChatSession>();
@@ -24,7 +26,14 @@ export class ChatHub {
   }
 
   register(app: FastifyInstance): void {
-    app.get('/ws/chat', { websocket: true }, (socket, req) => this.accept(socket, req));
+    const { origins } = this.ctx.config.cors;
+    // Refused before the upgrade: a page of a foreign origin never gets a socket to try a token on.
+    const checkOrigin = async (req: FastifyRequest, reply: FastifyReply) => {
+      if (originAllowed(req, origins)) return;
+      this.ctx.metrics.errors.inc({ code: 'forbidden_origin' });
+      return reply.code(403).send({ code: 'forbidden', message: 'this origin may not open the chat socket; the gateway allows its own origin and those in CORS_ORIGINS', retryable: false });
+    };
+    app.get('/ws/chat', { websocket: true, preValidation: checkOrigin }, (socket, req) => this.accept(socket, req));
   }
 
   private accept(socket: WebSocket, req: FastifyRequest): void {
@@ -38,12 +47,14 @@ export class ChatHub {
     let session: ChatSession | null = null;
     let lease: Lease | null = null;
     let closed = false;
+    let cancelExpiry: (() => void) | undefined;
     socket.on('message', (data: Buffer, isBinary: boolean) => (session ? session.onMessage(data, isBinary) : early.push([data, isBinary])));
     socket.on('pong', () => {
       if (session) session.alive = true;
     });
     socket.on('close', () => {
       closed = true;
+      cancelExpiry?.();
       if (session) {
         this.sessions.delete(session);
         session.dispose();
@@ -58,9 +69,16 @@ export class ChatHub {
         principal = await ctx.verifier.verify(tokenOf(req));
       } catch (err) {
         ctx.metrics.closes.inc({ code: String(WsClose.badToken) });
-        socket.close(WsClose.badToken, err instanceof AuthError ? err.message.slice(0, 120) : 'invalid token');
+        socket.close(WsClose.badToken, err instanceof AuthError ? err.message.slice(0, 120) : AuthMessage.invalid);
         return;
       }
+      // A socket is authorized by its token for as long as a new request with that token would be.
+      cancelExpiry = atExpiry(principal.validUntil, () => {
+        if (session) return session.close(WsClose.badToken, AuthMessage.expired);
+        ctx.metrics.closes.inc({ code: String(WsClose.badToken) });
+        if (socket.readyState === 1) socket.close(WsClose.badToken, AuthMessage.expired);
+      });
+      if (closed) return cancelExpiry();
       const socketId = uuidv7();
       lease = await ctx.connections.acquire(principal.tenantId, principal.userId, socketId);
       if (!lease) {

@@ -1,23 +1,35 @@
 /**
- * Messages per user per minute, one budget shared by every replica (rate-limiter-flexible keeps
- * the counter in Redis). If Redis errors, the message is let through: a rate limiter must not take
- * chat down with it, and the bus call that follows would fail anyway.
+ * Per-user budgets, each one counter in Redis shared by every replica (rate-limiter-flexible
+ * consumes atomically, so N replicas together admit exactly the budget):
+ * - `runs`: run starts per minute, WS `chat.message` and REST `POST /runs` alike;
+ * - `frames`: every other WS frame per minute (history.get, resume, ping, …).
+ * If Redis errors, the request is let through: a rate limiter must not take chat down with it,
+ * and the bus call that follows would fail anyway.
  */
+import { keyPart } from '@parley/contracts';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number };
 
-export class MessageRateLimiter {
-  private readonly limiter: RateLimiterRedis;
+export type RateBudget = 'runs' | 'frames';
 
-  constructor(redis: Redis, prefix: string, readonly perMinute: number) {
-    this.limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:gw:rl:msg`, points: perMinute, duration: 60 });
+export class RateLimits {
+  private readonly limiters: Record<RateBudget, RateLimiterRedis>;
+
+  constructor(
+    redis: Redis,
+    prefix: string,
+    readonly perMinute: Record<RateBudget, number>,
+  ) {
+    const limiter = (budget: RateBudget) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:gw:rl:${budget}`, points: perMinute[budget], duration: 60 });
+    this.limiters = { runs: limiter('runs'), frames: limiter('frames') };
   }
 
-  async consume(tenantId: string, userId: string): Promise<RateDecision> {
+  /** Tenant and user come from a token: each is escaped so `a:b` + `c` never shares a key with `a` + `b:c`. */
+  async consume(budget: RateBudget, who: { tenantId: string; userId: string }): Promise<RateDecision> {
     try {
-      await this.limiter.consume(`${tenantId}:${userId}`);
+      await this.limiters[budget].consume(`${keyPart(who.tenantId)}:${keyPart(who.userId)}`);
       return { ok: true };
     } catch (res) {
       if (res instanceof RateLimiterRes) return { ok: false, retryAfterMs: Math.max(1, Math.ceil(res.msBeforeNext)) };

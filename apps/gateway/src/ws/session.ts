@@ -60,7 +60,7 @@ export class ChatSession {
       user: { id: this.principal.userId, tenantId: this.principal.tenantId, roles: this.principal.roles },
       conversationId: this.conversationId,
       agent,
-      limits: { maxFrameBytes: ws.maxFrameBytes, maxTextChars: ws.maxTextChars, messagesPerMinute: ws.messagesPerMinute },
+      limits: { maxFrameBytes: ws.maxFrameBytes, maxTextChars: ws.maxTextChars, messagesPerMinute: this.ctx.config.runs.perMinute },
     });
     await this.sendHistory(this.conversationId, undefined, ws.historyLimit);
   }
@@ -76,14 +76,22 @@ export class ChatSession {
     this.ctx.metrics.framesIn.inc({ type: decoded.frame.type });
     const frame = decoded.frame;
     this.queue = this.queue
-      .then(() => {
+      .then(async () => {
         this.ref = frame.type === 'chat.message' ? frame.id : frame.type;
+        // chat.message spends the run budget instead (in chat), shared with REST run starts.
+        if (frame.type !== 'chat.message' && !(await this.withinFrameBudget())) return;
         return this.handle(frame);
       })
       .catch((err: unknown) => this.fail(err))
       .finally(() => {
         this.ref = undefined;
       });
+  }
+
+  private async withinFrameBudget(): Promise<boolean> {
+    const rate = await this.ctx.limiter.consume('frames', this.principal);
+    if (!rate.ok) this.error('rate_limited', `too many requests; retry in ${rate.retryAfterMs} ms`, rate.retryAfterMs);
+    return rate.ok;
   }
 
   private async handle(f: ClientFrame): Promise<void> {
@@ -115,7 +123,7 @@ export class ChatSession {
   private async chat(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<void> {
     const p = this.principal;
     // The rate limit and the message claim share one round trip; a refused message gives its claim back.
-    const [rate, claim] = await Promise.all([this.ctx.limiter.consume(p.tenantId, p.userId), this.ctx.owners.claimMessage(p, f.id, uuidv7())]);
+    const [rate, claim] = await Promise.all([this.ctx.limiter.consume('runs', p), this.ctx.owners.claimMessage(p, f.id, uuidv7())]);
     const conversationId = f.conversationId ?? this.conversationId;
     const refused = !rate.ok || !(await this.mayUse(conversationId));
     if (refused && claim.fresh) await this.ctx.owners.releaseMessage(p, f.id, claim.runId);

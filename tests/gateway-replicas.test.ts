@@ -10,7 +10,7 @@ let services: Services;
 let a: RunningGateway;
 let b: RunningGateway;
 
-const limits = { WS_MESSAGES_PER_MINUTE: '3', WS_MAX_SOCKETS_PER_USER: '2' };
+const limits = { RUNS_PER_MINUTE: '3', WS_MAX_SOCKETS_PER_USER: '2' };
 
 beforeAll(async () => {
   prefix = uniquePrefix('gwrep');

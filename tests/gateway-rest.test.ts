@@ -151,10 +151,10 @@ describe('gateway REST API', () => {
     expect(await stats.json()).toMatchObject({ conversations: expect.any(Number) });
   });
 
-  test('/healthz, /readyz, /metrics and /docs', async () => {
+  test('/healthz, /readyz and /docs on the public port, /metrics on the internal one', async () => {
     expect((await fetch(`${gw.http}/healthz`)).status).toBe(200);
     expect((await fetch(`${gw.http}/readyz`)).status).toBe(200);
-    const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+    const metrics = await (await fetch(`${gw.metrics}/metrics`)).text();
     expect(metrics).toContain('parley_gateway_runs_started_total');
     const spec = (await (await fetch(`${gw.http}/docs/json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/runs', '/api/v1/runs/{id}/events', '/api/v1/agents/{id}']));

@@ -56,6 +56,8 @@ export interface RunningGateway {
   gw: Gateway;
   http: string;
   ws: string;
+  /** The internal port's base URL: /metrics, /healthz, /readyz. */
+  metrics: string;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,9 @@ export async function startGateway(prefix: string, vars: Record<string, string> 
     PARLEY_MODE: 'dev',
     AUTH_JWT_SECRET: SECRET,
     SHUTDOWN_GRACE_MS: '2000',
+    // Tests start runs and send frames in bursts as one user; tests of the limits set their own.
+    RUNS_PER_MINUTE: '100000',
+    WS_FRAMES_PER_MINUTE: '100000',
     ...vars,
   });
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
@@ -84,7 +89,7 @@ export async function startGateway(prefix: string, vars: Record<string, string> 
   const log = createLogger({ service: 'gateway', instance: 'test', level, ...(destination ? { destination } : {}) });
   const gw = await createGateway({ base: { ...parsed.base, instance: `gw-${Math.random().toString(36).slice(2, 8)}` }, config: parsed.config, log });
   const port = await gw.listen();
-  return { gw, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws/chat`, close: () => gw.close() };
+  return { gw, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws/chat`, metrics: `http://127.0.0.1:${gw.metricsPort}`, close: () => gw.close() };
 }
 
 export interface TokenOpts {

@@ -137,11 +137,22 @@ describe('Prometheus and Grafana', () => {
   // Panels kept for metrics the code does not export yet (see infra/README.md).
   const NOT_YET_EXPORTED = new Set(['parley_agent_runs_total', 'parley_llm_tokens_total', 'parley_llm_request_seconds']);
 
-  test('Prometheus discovers every replica of every app service on its HTTP_PORT', () => {
+  test('Prometheus discovers every replica of every app service on its metrics port (the gateway\'s METRICS_PORT, else HTTP_PORT)', () => {
     const prom = parse(read('infra/prometheus/prometheus.yml'));
     const sd = prom.scrape_configs.flatMap((c: any) => c.dns_sd_configs ?? []);
     expect(sd.flatMap((d: any) => d.names).sort()).toEqual([...runnableApps].sort());
-    for (const d of sd) expect(String(d.port)).toBe(services.gateway.environment.HTTP_PORT);
+    for (const d of sd) {
+      for (const name of d.names) {
+        const env = services[name].environment;
+        expect(String(d.port), name).toBe(env.METRICS_PORT ?? env.HTTP_PORT);
+      }
+    }
+    // The gateway's public port (published to the host) is not where its metrics are.
+    expect(services.gateway.environment.METRICS_PORT).not.toBe(services.gateway.environment.HTTP_PORT);
+  });
+
+  test('containers listen beyond loopback: HTTP_HOST=0.0.0.0 for every app service', () => {
+    for (const app of runnableApps) expect(services[app].environment.HTTP_HOST, app).toBe('0.0.0.0');
   });
 
   test('the dashboard reads the provisioned datasource and only metrics the code defines', () => {

@@ -148,6 +148,20 @@ describe('infra/k8s', () => {
     expect(find('ConfigMap', 'parley-common').data.BUS_PREFIX).toBe(PREFIX);
   });
 
+  test('pods listen beyond loopback; Prometheus scrapes each app where it serves /metrics (the gateway: METRICS_PORT, not the public port)', () => {
+    expect(find('ConfigMap', 'parley-common').data.HTTP_HOST).toBe('0.0.0.0');
+    const metricsPort = find('ConfigMap', 'gateway-config').data.METRICS_PORT;
+    expect(metricsPort).toBeDefined();
+    expect(metricsPort).not.toBe(find('ConfigMap', 'parley-common').data.HTTP_PORT);
+    for (const app of apps) {
+      const pod = find('Deployment', app).spec.template;
+      const expected = app === 'gateway' ? metricsPort : find('ConfigMap', 'parley-common').data.HTTP_PORT;
+      expect(pod.metadata.annotations['prometheus.io/port'], app).toBe(expected);
+      expect(pod.spec.containers[0].ports.some((p: any) => String(p.containerPort) === expected), `${app} declares port ${expected}`).toBe(true);
+    }
+    expect(find('Service', 'gateway').spec.ports.map((p: any) => p.targetPort)).toEqual(['http']);
+  });
+
   test('the gateway scales on CPU with an HPA, not on a stream', () => {
     const hpa = find('HorizontalPodAutoscaler', 'gateway');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'gateway' });

@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) }, [], [...nodeArgs(process.env.AGENT_NODE_ARGS), ...serviceArgs]),
     ),
   ];
-  const gw = spawnTs(`${root}apps/gateway/src/main.ts`, { ...env, AUTH_JWT_SECRET: SECRET, WS_MAX_SOCKETS_PER_USER: String(SOCKETS + 10), WS_MESSAGES_PER_MINUTE: '1000000' }, [], serviceArgs);
+  const gw = spawnTs(`${root}apps/gateway/src/main.ts`, { ...env, AUTH_JWT_SECRET: SECRET, WS_MAX_SOCKETS_PER_USER: String(SOCKETS + 10), RUNS_PER_MINUTE: '1000000', WS_FRAMES_PER_MINUTE: '1000000' }, [], serviceArgs);
   let raw: TsProcess[] = [];
   const rows: BenchRow[] = [];
   const redis = new Redis(redisUrl);
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     await Promise.all(procs.map((p) => p.waitForOutput('"msg":"ready"', 30_000)));
     await gw.waitForOutput('gateway listening', 30_000);
     const port = /"port":(\d+)/.exec(gw.output())?.[1];
+    const metricsPort = /"metricsPort":(\d+)/.exec(gw.output())?.[1];
     const url = `ws://127.0.0.1:${port}/ws/chat`;
     const pid = gw.child.pid as number;
     const pids = { gateway: pid, conversation: procs[0]?.child.pid, ...Object.fromEntries(procs.slice(1).map((p, n) => [n === 0 ? 'agent' : `agent${n + 1}`, p.child.pid])), bench: process.pid, model: model.pid };
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     const chatting = { concurrency: CONCURRENCY, turns: TURNS * 2, thinkMs: THINK_MS };
     const alone = { concurrency: 1, turns: 100, thinkMs: 0 };
     if (wanted(0)) {
-      rows.push({ ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead', ...chatting })), ...(await gatewayHop(`http://127.0.0.1:${port}/metrics`)), agent_replicas: AGENT_REPLICAS });
+      rows.push({ ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead', ...chatting })), ...(await gatewayHop(`http://127.0.0.1:${metricsPort}/metrics`)), agent_replicas: AGENT_REPLICAS });
     }
     if (wanted(1)) rows.push({ ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead_saturated', concurrency: CONCURRENCY, turns: TURNS, thinkMs: 0 })), agent_replicas: AGENT_REPLICAS });
     if (wanted(2)) rows.push({ ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead', ...alone })), agent_replicas: AGENT_REPLICAS });

@@ -90,7 +90,7 @@ try {
     SHUTDOWN_GRACE_MS: '2000',
     AUTH_JWT_SECRET: randomBytes(24).toString('hex'),
     AUTH_DEV_TOKENS: 'true',
-    WS_MESSAGES_PER_MINUTE: '600',
+    RUNS_PER_MINUTE: '600',
     // Short idle times so conversations migrate to PostgreSQL while the chaos is on.
     CONVERSATION_IDLE_MS: '4000',
     MIGRATION_IDLE_MS: '4000',

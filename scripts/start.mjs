@@ -62,7 +62,10 @@ for (const app of apps) {
   const replicas = args.scale.get(app.name) ?? 1;
   for (let n = 1; n <= replicas; n++) {
     const preferred = app.name === 'gateway' && n === 1 ? Number(process.env.PARLEY_GATEWAY_PORT ?? 3000) : undefined;
-    plan.push({ app, n, label: `${app.name}-${n}`, port: await nextPort(preferred) });
+    const port = await nextPort(preferred);
+    // The gateway serves /metrics on an internal port of its own, never on its public one.
+    const metricsPort = app.name === 'gateway' ? await nextPort() : undefined;
+    plan.push({ app, n, label: `${app.name}-${n}`, port, metricsPort });
   }
 }
 for (const s of skipped) say(c.yellow(`skipping ${s}`));
@@ -81,7 +84,7 @@ const procs = plan.map((p) =>
     color: prefixColor(apps.indexOf(p.app)), // replicas share their app's color
     width,
     command: scriptCommand(root, p.app.dir, p.app.script),
-    env: { ...baseEnv, SERVICE_NAME: p.app.name, INSTANCE_ID: p.label, HTTP_PORT: String(p.port) },
+    env: { ...baseEnv, SERVICE_NAME: p.app.name, INSTANCE_ID: p.label, HTTP_PORT: String(p.port), ...(p.metricsPort ? { METRICS_PORT: String(p.metricsPort) } : {}) },
     onLine: (line) => {
       if (line.includes('"msg":"ready"')) markReady(p.label);
     },
@@ -152,7 +155,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 function printSummary() {
-  const lines = plan.map((p) => `  ${p.label.padEnd(width)}  http://127.0.0.1:${p.port}/readyz${exitedLabels.has(p.label) ? c.red('  (exited)') : ''}`);
+  const lines = plan.map((p) => `  ${p.label.padEnd(width)}  http://127.0.0.1:${p.port}/readyz${p.metricsPort ? `  (metrics: http://127.0.0.1:${p.metricsPort}/metrics)` : ''}${exitedLabels.has(p.label) ? c.red('  (exited)') : ''}`);
   say(exitedLabels.size ? c.yellow(`${plan.length - exitedLabels.size} of ${plan.length} processes running`) : c.green(`all ${plan.length} processes ready`));
   console.log(lines.join('\n'));
   const gateway = plan.find((p) => p.app.name === 'gateway');

@@ -44,8 +44,8 @@ export async function startPlatform(scale: string[], say: (m: string) => void, r
     BUS_PREFIX: busPrefix,
     AUTH_JWT_SECRET: randomBytes(24).toString('hex'),
     AUTH_DEV_TOKENS: 'true',
-    // The 30 messages/min per-user guard is not what is measured; fast turns with short think times would trip it.
-    WS_MESSAGES_PER_MINUTE: process.env['WS_MESSAGES_PER_MINUTE'] ?? '600',
+    // The 30 runs/min per-user guard is not what is measured; fast turns with short think times would trip it.
+    RUNS_PER_MINUTE: process.env['RUNS_PER_MINUTE'] ?? '600',
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
     DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/parley_load',
     FORCE_COLOR: '0',

@@ -186,8 +186,9 @@ export class ChatStore {
         this.addEventListener('close', (ev) => {
           if (store.closed) return;
           const final = FINAL.has(ev.code);
-          // An expired or revoked token cannot be fixed by reconnecting: back to the sign-in page.
-          if (ev.code === 4401) return signOut('Your sign-in expired or is no longer valid. Sign in again.', token);
+          // An expired or refused token cannot be fixed by reconnecting: back to the sign-in page, with the
+          // gateway's reason ("your sign-in expired…" or "invalid token"), which tells the two apart.
+          if (ev.code === 4401) return signOut(signedOutReason(ev.reason), token);
           store.conn.set(final ? 'offline' : 'reconnecting');
           store.connDetail.set(final ? closeReason(ev.code, ev.reason) : 'connection lost; reconnecting');
         });
@@ -196,8 +197,13 @@ export class ChatStore {
   }
 }
 
+/** The sign-in page's line for a 4401 close or a REST 401: the gateway's own words when it gave them. */
+export function signedOutReason(reason: string | undefined): string {
+  return reason ? `Signed out: ${reason}` : 'Signed out: the gateway refused this sign-in. Sign in again.';
+}
+
 function closeReason(code: number, reason: string): string {
-  if (code === 4401) return 'your sign-in expired or is not valid; sign in again';
+  if (code === 4401) return reason || 'the gateway refused this sign-in; sign in again';
   if (code === 4403) return 'that conversation is not yours';
   return reason || `closed (${code})`;
 }

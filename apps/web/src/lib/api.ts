@@ -28,7 +28,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (!res.ok) {
     const e = (data ?? {}) as { code?: string; message?: string };
     // Only for the session that sent it: a request sent without a token, or by a session that ended, signs nobody out.
-    if (res.status === 401 && token) signOut(e.message ? `Signed out: ${e.message}` : 'Your sign-in expired. Sign in again.', token);
+    // The gateway says which: "your sign-in expired; sign in again" or "invalid token" (forged, or not for this gateway).
+    if (res.status === 401 && token) signOut(e.message ? `Signed out: ${e.message}` : 'Signed out: the gateway refused this sign-in. Sign in again.', token);
     throw new ApiError(res.status, e.code ?? `http_${res.status}`, e.message ?? `${method} ${path} answered ${res.status}`);
   }
   return data as T;

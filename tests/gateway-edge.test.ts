@@ -270,6 +270,14 @@ describe('CORS', () => {
     expect(read.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('retry-after');
     const foreignRead = await fetch(`${g.http}/api/v1/flows`, { headers: { authorization: `Bearer ${t}`, origin: foreign } });
     expect(foreignRead.headers.get('access-control-allow-origin')).toBeNull();
+
+    // The SSE stream (a hijacked reply) carries them too, or a listed page's EventSource could not read it.
+    const { runId } = (await (await startRun(g, t)).json()) as { runId: string };
+    const abort = new AbortController();
+    const events = await fetch(`${g.http}/api/v1/runs/${runId}/events`, { headers: { authorization: `Bearer ${t}`, origin: allowed }, signal: abort.signal });
+    expect(events.status).toBe(200);
+    expect(events.headers.get('access-control-allow-origin')).toBe(allowed);
+    abort.abort();
   });
 
   test('REST without CORS_ORIGINS: same-origin only, every cross-origin preflight is refused', async () => {

@@ -30,6 +30,8 @@ export function streamRunEvents(ctx: GatewayContext, runId: string, req: Fastify
   const after = lastEventIdOf(req);
   reply.hijack();
   const res = reply.raw;
+  // Headers hooks already set (CORS for a listed origin) are not sent by a hijacked reply on their own.
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',

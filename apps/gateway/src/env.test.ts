@@ -41,3 +41,23 @@ describe('SECRETS_KEY', () => {
     expect(printed).not.toContain(raw.toString('hex'));
   });
 });
+
+describe('CORS_ORIGINS', () => {
+  test('origins are kept in the form browsers send (scheme://host[:port], no trailing slash)', () => {
+    const parsed = gatewayEnv.parse('gateway', { ...AUTH, CORS_ORIGINS: 'https://App.Example.com/, http://localhost:5173' });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    expect(parsed.config.cors.origins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(configProblems(parsed.config, 'dev')).toEqual([]);
+  });
+
+  test('an entry that is not an origin (a path, another scheme, a bare host, a wildcard) is a problem naming it', () => {
+    const p = problems({ CORS_ORIGINS: 'https://ok.example.com,https://a.example.com/app,ftp://b.example.com,c.example.com,*' });
+    expect(p).toHaveLength(4);
+    for (const entry of ['https://a.example.com/app', 'ftp://b.example.com', 'c.example.com', '*']) expect(p).toContainEqual(expect.stringContaining(`CORS_ORIGINS: "${entry}" is not an origin`));
+  });
+
+  test('unset: no cross-origin caller is allowed', () => {
+    const parsed = gatewayEnv.parse('gateway', AUTH);
+    expect(parsed.ok && parsed.config.cors.origins).toEqual([]);
+  });
+});

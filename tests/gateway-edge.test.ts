@@ -3,7 +3,7 @@
  * shared by replicas, /metrics off the public port, sockets closed at token expiry, forged vs
  * expired tokens, CORS for REST and the WebSocket Origin. Real Redis, PostgreSQL and services.
  */
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
@@ -291,7 +291,7 @@ describe('CORS', () => {
   function upgrade(url: string, origin?: string): Promise<'welcome' | number> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, origin === undefined ? {} : { origin });
-      ws.on('unexpected-response', (_req, res) => {
+      ws.on('unexpected-response', (_req: unknown, res: IncomingMessage) => {
         resolve(res.statusCode ?? 0);
         res.resume();
         ws.terminate();
@@ -300,7 +300,7 @@ describe('CORS', () => {
         resolve('welcome');
         ws.close();
       });
-      ws.on('error', (err) => {
+      ws.on('error', (err: Error) => {
         if (!/Unexpected server response/.test(err.message)) reject(err);
       });
     });

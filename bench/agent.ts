@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     await Promise.all(procs.reverse().map((p) => p.kill('SIGTERM')));
     await deletePrefix(redis, prefix);
     redis.disconnect();
-    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => {});
+    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => { /* the global sweep drops leftover bench databases */ });
   }
 }
 

@@ -17,7 +17,7 @@ if (mode === 'bus') {
   const read = new Redis(url);
   const cmd = new Redis(url, { enableAutoPipelining: true });
   const stream = `${prefix}:raw:req`;
-  await cmd.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM').catch(() => {});
+  await cmd.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM').catch(() => { /* BUSYGROUP: the group exists already */ });
   let running = true;
   process.on('SIGTERM', () => ((running = false), process.exit(0)));
   console.log('bench worker ready');

@@ -56,7 +56,7 @@ async function waitReady(bus: ReturnType<typeof createBus<typeof catalog>>): Pro
       await bus.call('conversation.list', { limit: 1 }, { tenantId: 'bench' }, { timeoutMs: 1_000 });
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`conversation service did not answer within 30 s: ${String(err)}`);
+      if (Date.now() > deadline) throw new Error('conversation service did not answer within 30 s', { cause: err });
     }
   }
 }

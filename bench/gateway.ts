@@ -140,7 +140,7 @@ async function main(): Promise<void> {
       if (keys.length) await r.unlink(...keys);
     } while (cursor !== '0');
     r.disconnect();
-    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => {});
+    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => { /* the global sweep drops leftover bench databases */ });
   }
   report('gateway', rows, [
     'idle_sockets: sockets held by one gateway process after welcome + history; rss_kib_per_socket = (RSS after - RSS before) / sockets, read from /proc',

@@ -80,7 +80,7 @@ async function benchIngest(url: string, devUrl: string): Promise<BenchRow> {
   const deps = assembleDeps(parsed.config, pool, model, { vectorDims: null });
   const vocab = vocabulary();
   // Ten documents of ~60 kB: enough chunks per document that the figure is throughput, not per-call overhead.
-  const docs = Array.from({ length: 10 }, (_, d) =>
+  const docs = Array.from({ length: 10 }, () =>
     Array.from({ length: 40 }, (_, s) => `## Section ${s}\n\n${Array.from({ length: 12 }, () => sentence(vocab, 8 + Math.floor(rand() * 14))).join(' ')}\n\n${sentence(vocab, 20)}`).join('\n\n'),
   ).map((body, d) => `# Ingest doc ${d}\n\n${body}`);
   let chunks = 0;

@@ -32,7 +32,7 @@ type Entries = Array<[string, Array<[string, string[]]>]> | null;
 /** XREADGROUP forever on one stream, handing each entry's `a` field to `onEntry` without waiting for it. */
 async function consume(stream: string, onEntry: (id: string, body: string) => void): Promise<void> {
   const read = new Redis(redisUrl);
-  await read.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM').catch(() => {});
+  await read.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM').catch(() => { /* BUSYGROUP: the group exists already */ });
   for (;;) {
     const res = (await read.xreadgroup('GROUP', 'g', 'c', 'COUNT', 64, 'BLOCK', 1000, 'STREAMS', stream, '>')) as unknown as Entries;
     for (const [id, fields] of res?.[0]?.[1] ?? []) onEntry(id, fields[1] as string);

@@ -50,7 +50,7 @@ const replicas: Replica[] = [];
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    await Promise.all(replicas.map((r) => r.stop().catch(() => {})));
+    await Promise.all(replicas.map((r) => r.stop().catch(() => { /* cleanup: a replica that will not stop is killed with the process group */ })));
     for (const fn of cleanups.reverse()) await fn().catch((e: Error) => say(`cleanup: ${e.message}`));
     log.end();
   })();

@@ -33,7 +33,7 @@ async function cleanup(): Promise<void> {
   say('stopping the platform …');
   await platform.stop();
   const redis = new Redis(platform.redisUrl, { maxRetriesPerRequest: 1 });
-  await deletePrefix(redis, platform.busPrefix).catch(() => {});
+  await deletePrefix(redis, platform.busPrefix).catch(() => { /* a fresh prefix has nothing to delete */ });
   redis.disconnect();
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().then(() => process.exit(130)));

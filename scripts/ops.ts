@@ -14,8 +14,11 @@ const services = [...new Set(Object.values(catalog).map((d) => d.service))].sort
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, retryStrategy: () => null });
 const prefix = process.env.BUS_PREFIX ?? 'parley';
 
-function service(name: string | undefined): string {
-  if (name && services.includes(name)) return name;
+type Service = (typeof services)[number];
+const isService = (name: string | undefined): name is Service => services.some((s) => s === name);
+
+function service(name: string | undefined): Service {
+  if (isService(name)) return name;
   console.error(`unknown service "${name ?? ''}"; services: ${services.join(', ')}`);
   process.exit(2);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: installs if needed, makes sure Redis and PostgreSQL answer (starting the machine's own
-// when it can), runs vitest once for the whole repo, and ends with one line: `N passed, N failed`.
+// `npm test`: installs if needed, runs the gate (typecheck, lint), makes sure Redis and PostgreSQL answer
+// (starting the machine's own when it can), runs vitest once for the whole repo, and ends with one line:
+// `N passed, N failed`, where each failed gate step counts as one failed test.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureInstalled } from './launcher/install.mjs';
 import { canConnect, sleep } from './launcher/ports.mjs';
 import { onPath } from './launcher/redis.mjs';
+import { runGate } from './gate.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const say = (msg) => console.log(`[npm test] ${msg}`);
@@ -18,6 +20,10 @@ const START_REDIS =
   'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log';
 
 ensureInstalled(root, say);
+// A run of chosen test files (`npm test -- tests/x.test.ts`) is a developer's rerun: the gate is `npm run gate`.
+const filtered = process.argv.length > 2;
+if (filtered) say('test files chosen: the gate is skipped (npm run gate runs it)');
+const gateFailures = filtered ? [] : runGate();
 await ensureService({
   name: 'Redis',
   envVar: 'REDIS_URL',
@@ -48,11 +54,12 @@ const run = spawnSync(vitest, ['run', '--reporter=default', '--reporter=json', `
   stdio: 'inherit',
 });
 const code = run.status ?? 1;
-console.log(summary(report, code));
-process.exit(code);
+if (gateFailures.length) say(`gate failed: ${gateFailures.join(', ')}`);
+console.log(summary(report, code, gateFailures.length));
+process.exit(code || (gateFailures.length ? 1 : 0));
 
 /** `N passed, N failed[, N skipped]`, counted in tests. */
-function summary(file, exitCode) {
+function summary(file, exitCode, gateFailed) {
   let r = {};
   try {
     r = JSON.parse(readFileSync(file, 'utf8'));
@@ -64,6 +71,7 @@ function summary(file, exitCode) {
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   // A suite that fails to load, or a failing global setup, counts no test; the line must not read as green.
   if (exitCode !== 0 && failed === 0) failed = Math.max(1, r.numFailedTestSuites ?? 0);
+  failed += gateFailed;
   return `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
 }
 

@@ -12,7 +12,7 @@ export default async function setup(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(`REDIS_URL ${redisUrl} is not reachable (${(err as Error).message}); start Redis or set REDIS_URL`);
+    throw new Error(`REDIS_URL ${redisUrl} is not reachable (${(err as Error).message}); start Redis or set REDIS_URL`, { cause: err });
   } finally {
     redis.disconnect();
   }
@@ -21,9 +21,9 @@ export default async function setup(): Promise<void> {
     await client.connect();
     await client.query('select 1');
   } catch (err) {
-    throw new Error(`DATABASE_URL ${databaseUrl} is not reachable (${(err as Error).message}); start PostgreSQL or set DATABASE_URL`);
+    throw new Error(`DATABASE_URL ${databaseUrl} is not reachable (${(err as Error).message}); start PostgreSQL or set DATABASE_URL`, { cause: err });
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(() => { /* test setup: nothing to undo if closing fails */ });
   }
   await prepareTemplateDatabase();
 }
@@ -57,10 +57,10 @@ async function prepareTemplateDatabase(): Promise<void> {
         if (datname === TEMPLATE_DATABASE) continue;
         const created = datname.startsWith(TEMPLATE_PREFIX) ? Number(comment?.split(' ')[1]) : Number(datname.slice(TEST_DATABASE_PREFIX.length).split('_')[0]);
         if (!Number.isFinite(created) || now - created > STALE_AFTER_S) {
-          await admin.query(`drop database if exists "${datname}" with (force)`).catch(() => {});
+          await admin.query(`drop database if exists "${datname}" with (force)`).catch(() => { /* another run may be dropping it; the next sweep retries */ });
         }
       }
-      await admin.query('drop database if exists parley_test_template with (force)').catch(() => {}); // the old fixed name
+      await admin.query('drop database if exists parley_test_template with (force)').catch(() => { /* another run may be dropping it; the next sweep retries */ }); // the old fixed name
     } finally {
       await admin.query('select pg_advisory_unlock(hashtext($1))', ['parley:test-template']);
     }

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import type Pg from 'pg';
 import { workspaceRequire } from '../scripts/launcher/workspace-require.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -75,7 +76,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  const pg = workspaceRequire(root, 'pg') as typeof import('pg');
+  const pg = workspaceRequire(root, 'pg') as typeof Pg;
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
@@ -93,7 +94,7 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(out).not.toContain('idle'); // no start script: not an app to run
     expect(out).toMatch(/^plain-1 │ plain text from plain-1$/m);
     // pino-ish JSON is shown as "time LEVEL msg fields"
-    expect(out).toMatch(/^echo-1  │ \d\d:\d\d:\d\d\.\d{3} WARN  a warning with a field tenantId=t1$/m);
+    expect(out).toMatch(/^echo-1 {2}│ \d\d:\d\d:\d\d\.\d{3} WARN {2}a warning with a field tenantId=t1$/m);
     // The summary names each process with its own HTTP_PORT.
     const ports = ['echo-1', 'echo-2', 'plain-1'].map((label) => Number(new RegExp(`^  ${label} +http://127.0.0.1:(\\d+)/readyz$`, 'm').exec(out)?.[1]));
     expect(new Set(ports).size).toBe(3);
@@ -105,8 +106,8 @@ describe('npm start (scripts/start.mjs)', () => {
 
     l.child.kill('SIGINT');
     expect(await l.exit).toBe(0);
-    expect(l.output()).toMatch(/^echo-1  │ .* INFO  stopping$/m);
-    expect(l.output()).toMatch(/^echo-2  │ .* INFO  stopping$/m);
+    expect(l.output()).toMatch(/^echo-1 {2}│ .* INFO {2}stopping$/m);
+    expect(l.output()).toMatch(/^echo-2 {2}│ .* INFO {2}stopping$/m);
     expect(l.output().trim().split('\n').at(-1)).toBe('parley stopped');
     for (const pid of pids) expect(alive(pid)).toBe(false);
     for (const port of ports.slice(0, 2)) await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
@@ -120,7 +121,7 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(l.child.exitCode).toBeNull();
     l.child.kill('SIGTERM');
     expect(await l.exit).toBe(0);
-    expect(l.output()).toMatch(/^echo-1 +│ .* INFO  stopping$/m);
+    expect(l.output()).toMatch(/^echo-1 +│ .* INFO {2}stopping$/m);
   });
 
   test('without a configured model it starts the dev model server, says so loudly, and passes its URL', async () => {

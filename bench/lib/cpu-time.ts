@@ -44,7 +44,7 @@ export async function redisCpuMs(redis: { info(section: 'cpu'): Promise<string> 
 /** Pids of the processes whose command name is `name` (e.g. every PostgreSQL backend), from /proc. */
 export function pidsNamed(name: string): number[] {
   const out: number[] = [];
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {

@@ -132,13 +132,13 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     // Hold the admin list's first request; the list asks for the rest only once it answers.
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const intercepted = new Promise<void>((seen) =>
-      page.route(/\/api\/v1\/conversations\?/, async (route) => {
-        seen();
-        await held;
-        await route.continue();
-      }),
-    );
+    let seen!: () => void;
+    const intercepted = new Promise<void>((r) => (seen = r));
+    await page.route(/\/api\/v1\/conversations\?/, async (route) => {
+      seen();
+      await held;
+      await route.continue();
+    });
     await page.getByRole('button', { name: 'New conversation' }).click();
     await intercepted;
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -3,7 +3,6 @@
  * processes on a test-unique bus prefix and database, the dev model server over HTTP, gateways
  * built in-process on random ports, and token minting for every auth case.
  */
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { createHmac, createSign, type KeyObject } from 'node:crypto';
 import { spawnTs, redisUrl, type TsProcess } from '@parley/testing';
@@ -11,12 +10,12 @@ import { startDevModelServer, type DevModelServer } from '../../packages/llm/src
 import { createGateway, type Gateway } from '../../apps/gateway/src/app.js';
 import { configProblems, gatewayEnv } from '../../apps/gateway/src/env.js';
 import { createLogger } from '../../packages/service-kit/src/index.js';
+import { WebSocket } from 'ws';
 
 export const SECRET = 'test-secret-0123456789abcdef0123456789';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** `ws` from the client package: the root has no dependency of its own on it. */
-export const WebSocket = createRequire(`${root}packages/client/package.json`)('ws') as typeof import('ws').WebSocket;
+export { WebSocket };
 export type RawWs = InstanceType<typeof WebSocket>;
 
 export interface Services {

@@ -16,7 +16,7 @@ export async function openDatabase(url: string, opts: { max: number; application
       ? e.message
       : `DATABASE_URL ${redact(url)} is not reachable (${e.code ?? e.message}); start PostgreSQL or set DATABASE_URL`;
     log.fatal(message);
-    await pool.end().catch(() => {});
+    await pool.end().catch(() => { /* exiting: the pool goes with the process */ });
     process.exit(1);
   }
 }

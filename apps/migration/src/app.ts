@@ -45,7 +45,7 @@ export function createMigrationApp(kit: ServiceKit<MigrationConfig>): MigrationA
 
   kit.health.addCheck('postgres', () => gate.readiness());
   kit.onShutdown('migration loop', () => loop.stop(), Stage.workers);
-  kit.onShutdown('postgres pool', () => pool.end().catch(() => {}), Stage.app);
+  kit.onShutdown('postgres pool', () => pool.end().catch(() => { /* shutting down: the pool goes with the process */ }), Stage.app);
 
   return {
     handlers: migrationHandlers({ migrator, counters }),

@@ -42,7 +42,7 @@ export function SignIn(): JSX.Element {
           {why}
         </p>
       )}
-      <form onSubmit={dev} class="card" aria-labelledby="dev-h">
+      <form onSubmit={(e) => void dev(e)} class="card" aria-labelledby="dev-h">
         <h2 id="dev-h">Development sign-in</h2>
         <p class="muted">Works when the gateway runs in dev mode with dev tokens enabled (as <code>npm start</code> does).</p>
         <label>

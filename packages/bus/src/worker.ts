@@ -96,7 +96,7 @@ export class Worker implements WorkerHandle {
     await this.retrying(() => ensureGroup(this.d.cmd, core.stream, core.group), 'create consumer group');
     await this.retrying(() => this.drainOwnPending(), 'drain own pending entries');
     this.reclaimer.start();
-    this.trimTimer = setInterval(() => void trimByProgress(this.d.cmd, core.stream).catch(() => {}), this.d.trimEveryMs);
+    this.trimTimer = setInterval(() => void trimByProgress(this.d.cmd, core.stream).catch(() => { /* trimming is retried on the next tick */ }), this.d.trimEveryMs);
     this.trimTimer.unref();
     await this.readLoop();
   }
@@ -139,7 +139,7 @@ export class Worker implements WorkerHandle {
         if (isNoGroup(err)) {
           // Redis lost the stream (restart without persistence, deletion): recreate, don't spin.
           this.d.log.warn({ stream: core.stream }, 'consumer group missing; recreating it');
-          await ensureGroup(this.d.cmd, core.stream, core.group).catch(() => {});
+          await ensureGroup(this.d.cmd, core.stream, core.group).catch(() => { /* a failure here shows again at the next read, which retries */ });
         } else {
           this.d.log.warn({ err: errorMessage(err) }, 'stream read failed; retrying');
         }
@@ -169,7 +169,7 @@ export class Worker implements WorkerHandle {
     this.reclaimer.stop();
     if (this.trimTimer) clearInterval(this.trimTimer);
     this.slotWaiter?.();
-    if (this.clientId !== undefined) await this.d.cmd.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => {});
+    if (this.clientId !== undefined) await this.d.cmd.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => { /* the blocked read ends at its own timeout anyway */ });
     await Promise.race([this.loop, sleep(this.d.blockMs + 500)]);
     const finished = Promise.allSettled([...this.running]);
     const inTime = await Promise.race([finished.then(() => true), sleep(graceMs).then(() => false)]);

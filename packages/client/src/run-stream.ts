@@ -42,7 +42,9 @@ export class RunStream implements AsyncIterable<RunFrame> {
       this.resolveFinal = resolve;
       this.rejectFinal = reject;
     });
-    this.final.catch(() => {}); // a caller that only iterates must not see an unhandled rejection
+    this.final.catch(() => {
+      // a caller that only iterates must not see an unhandled rejection
+    });
   }
 
   /** @internal Called by the client for every frame of this run. */

@@ -29,7 +29,7 @@ export async function resolveWebSocket(given?: WebSocketCtor): Promise<WebSocket
 export async function textOf(data: unknown): Promise<string> {
   if (typeof data === 'string') return data;
   if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
-  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(data);
+  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   if (typeof (data as { text?: unknown }).text === 'function') return (data as { text(): Promise<string> }).text();
   return String(data);
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type z } from 'zod';
 
 /**
  * Text the platform can store and pass on. PostgreSQL's text and jsonb refuse U+0000, and a lone

@@ -1,6 +1,6 @@
 import type { Db } from '@parley/db/client';
 import { archivedMessageIds, closeArchived, getArchivedConversation } from './archive.js';
-import { HotStore, type AppendOutcome, type HotInit } from './hot-store.js';
+import { type HotStore, type AppendOutcome, type HotInit } from './hot-store.js';
 import type { AppendInput, AppendResult, ConversationRecord, HotMeta, HotTail } from './types.js';
 
 /** An append the script accepted (stored now, or stored before). */

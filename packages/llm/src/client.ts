@@ -108,7 +108,7 @@ export function createModelClient(config: ModelConfig): ModelClient {
       // DOMExceptions and an event dispatch per call (measured).
       if (!drained) {
         if (!scope.reason) scope.controller.abort();
-        void iterator?.return?.().catch(() => {});
+        void iterator?.return?.().catch(() => { /* the stream is abandoned; closing it is best effort */ });
       }
       scope.dispose();
     }

@@ -37,7 +37,7 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
   try {
     return await fn(client);
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(() => { /* test cleanup: nothing to undo if closing fails */ });
   }
 }
 
@@ -77,7 +77,7 @@ export async function testDatabaseFixture(onCleanup: (fn: () => Promise<void>) =
   const pool = new pg.Pool({ connectionString: url, max: 5 });
   pool.on('error', () => {});
   onCleanup(async () => {
-    await pool.end().catch(() => {});
+    await pool.end().catch(() => { /* test cleanup: nothing to undo if closing fails */ });
     await dropTestDatabase(name);
   });
   return { name, url, pool };

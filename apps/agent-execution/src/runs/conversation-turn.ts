@@ -61,8 +61,8 @@ export class ConversationTurn {
     this.locked = this.lock();
     this.context = this.locked.then(() => this.load());
     // Awaited by execute() when the run goes ahead; a duplicate never looks at them.
-    this.locked.catch(() => {});
-    this.context.catch(() => {});
+    this.locked.catch(() => { /* awaited by execute(); this only keeps a duplicate from an unhandled rejection */ });
+    this.context.catch(() => { /* awaited by execute(); this only keeps a duplicate from an unhandled rejection */ });
   }
 
   private readonly onRunAbort = () => this.controller.abort(this.r.signal.reason);
@@ -82,7 +82,7 @@ export class ConversationTurn {
     this.released = true;
     this.r.signal.removeEventListener('abort', this.onRunAbort);
     this.controller.abort(new Error('the turn was released'));
-    await this.locked.catch(() => {});
+    await this.locked.catch(() => { /* releasing: how the lock wait ended no longer matters */ });
     clearInterval(this.renewTimer);
     const { conversationId } = this.r.admitted;
     if (conversationId && this.grant) await this.d.lock.release(conversationId, this.r.runId, this.grant);
@@ -94,7 +94,7 @@ export class ConversationTurn {
     const grant = await this.acquire(conversationId, agent.doubleTexting);
     this.grant = grant;
     this.queueMs = Math.round(performance.now() - this.startedAt);
-    const renew = () => void this.d.lock.renew(conversationId, this.r.runId, grant).catch(() => {});
+    const renew = () => void this.d.lock.renew(conversationId, this.r.runId, grant).catch(() => { /* a failed renewal shows as a lost lease at the fence check */ });
     this.renewTimer = setInterval(renew, Math.floor(this.d.config.lockTtlMs / 3));
     this.renewTimer.unref();
   }
@@ -119,7 +119,7 @@ export class ConversationTurn {
       if (signal.aborted) throw signal.reason;
       if (Date.now() > deadline) throw new ActionError('busy', `conversation ${conversationId} stayed busy for ${this.d.config.queueWaitMs} ms (run ${got.holder}); try again later`, { retryable: true });
       // An abort ends the wait early; the next round sees it.
-      await wait(delay, undefined, { signal }).catch(() => {});
+      await wait(delay, undefined, { signal }).catch(() => { /* an abort ends the wait early; the next round sees it */ });
       delay = Math.min(delay * 2, 100);
     }
   }

@@ -101,7 +101,7 @@ export class RunEvents {
    * sees the failure and the run's error path deals with it.
    */
   private track(write: Promise<unknown>): void {
-    write.catch(() => {});
+    write.catch(() => { /* the write is awaited by flush(), which reports its failure */ });
     this.pending.push(write);
   }
 

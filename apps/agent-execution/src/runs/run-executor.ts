@@ -152,7 +152,7 @@ export class RunExecutor {
       maxRunTimer = setTimeout(() => controller.abort(new RunStopped({ kind: 'timeout', afterMs: agent.maxRunMs })), agent.maxRunMs);
       // Not awaited here: the flow starts meanwhile; the record is RUNNING before it can be finished.
       running = this.d.runs.markRunning(runId);
-      running.catch(() => {});
+      running.catch(() => { /* awaited below on every path; this only stops an unhandled rejection */ });
       events.emit('run.started', { agentId: agent.agentId, flow: admitted.flow.name, conversationId });
       const messages = await turn.context;
       if (conversationId && admitted.flow.conversation !== 'none') timings['contextMs'] = turn.contextMs;
@@ -182,7 +182,7 @@ export class RunExecutor {
       const failure = classifyFailure(err, signal);
       timings['totalMs'] = Math.round(performance.now() - started);
       const error = { code: failure.code, message: failure.message };
-      await running?.catch(() => {});
+      await running?.catch(() => { /* the run is failing already; the status write of the failure follows */ });
       await this.d.runs.finish(runId, { status: failure.status, error, usage, timings });
       events.emit('run.failed', { status: failure.status, code: failure.code, message: failure.message });
       await events.flush();

@@ -115,13 +115,13 @@ export class Migrator {
       await this.finish(toCopy, inserted, out);
       await this.step('delete');
       const failed = [...out.values()].filter((r) => r instanceof Error && !(r instanceof NotFoundError)).length;
-      if (failed > 0) await this.deps.counters.recordFailed(failed).catch(() => {});
+      if (failed > 0) await this.deps.counters.recordFailed(failed).catch(() => { /* the counter is advisory; the failures are logged per conversation */ });
       return out;
     } catch (err) {
-      await this.deps.counters.recordFailed(held.length).catch(() => {});
+      await this.deps.counters.recordFailed(held.length).catch(() => { /* the counter is advisory; the error itself is rethrown below */ });
       throw err;
     } finally {
-      await Promise.all(held.filter((h) => !h.gone).map((h) => hot.releaseLease(h.id, h.token).catch(() => {})));
+      await Promise.all(held.filter((h) => !h.gone).map((h) => hot.releaseLease(h.id, h.token).catch(() => { /* an unreleased lease expires on its own */ })));
     }
   }
 
@@ -168,7 +168,7 @@ export class Migrator {
   private async copyKeepingLeases(group: Array<Held & { copy: HotCopy }>, out: GroupOutcome): Promise<Map<string, number>> {
     const { hot, leaseMs } = this.deps;
     const timer = setInterval(() => {
-      for (const h of group) void hot.renewLease(h.id, h.token, leaseMs).catch(() => {});
+      for (const h of group) void hot.renewLease(h.id, h.token, leaseMs).catch(() => { /* a failed renewal shows as a lost lease at the next write */ });
     }, Math.max(50, Math.floor(leaseMs / 3)));
     try {
       return await this.copy(group, out);

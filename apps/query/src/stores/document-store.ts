@@ -116,7 +116,7 @@ export function createDocumentStore(pool: Pool) {
         await client.query('commit');
         return { document: toDocument(row), replaced: !row.inserted };
       } catch (err) {
-        await client.query('rollback').catch(() => {});
+        await client.query('rollback').catch(() => { /* the original error is rethrown below; a failed rollback ends with the connection */ });
         throw err;
       } finally {
         client.release();

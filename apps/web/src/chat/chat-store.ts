@@ -174,6 +174,8 @@ export class ChatStore {
 
   /** The browser's WebSocket, reporting open and close so the page can show the connection state. */
   private trackedSocket(token: string): WebSocketCtor {
+    // The socket class below has its own `this`; the store is reached through this name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const store = this;
     return class TrackedSocket extends WebSocket {
       constructor(url: string) {

@@ -107,7 +107,7 @@ export class DevModelControl {
     return [...this.#recent];
   }
 
-  stats(): Record<string, unknown> {
+  stats() {
     return {
       requests: { ...this.#counts },
       byStatus: Object.fromEntries(this.#byStatus),

@@ -22,6 +22,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { WebSocketServer, type WebSocket } from 'ws';
+// The message id convention only (a template string per run); no schema of the platform is used here.
+import { runAnswerMessageId } from '@parley/contracts';
 
 const [role, prefix = 'bench:raw'] = process.argv.slice(2);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -144,7 +146,7 @@ async function agent(): Promise<void> {
       if (held) pushToken(held);
       await cmd.xadd(key('conversation'), '*', 'a', JSON.stringify({ type: 'save', conversationId: run.conversationId, role: 'assistant', text }));
       await db.query('update raw_runs set status = $2, output = $3 where id = $1', [run.runId, 'SUCCEEDED', { text }]);
-      await cmd.rpush(run.replyTo, JSON.stringify({ type: 'agent.message', runId: run.runId, seq: ++seq, messageId: `${run.runId}:answer`, text, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } }));
+      await cmd.rpush(run.replyTo, JSON.stringify({ type: 'agent.message', runId: run.runId, seq: ++seq, messageId: runAnswerMessageId(run.runId), text, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } }));
       await Promise.all([cmd.del(key(`lock:${run.conversationId}`)), cmd.xack(key('agent'), 'g', entryId)]);
     })().catch((err: unknown) => console.error('raw agent run failed', err));
   });

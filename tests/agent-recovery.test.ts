@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import type pg from 'pg';
 import { createBus } from '@parley/bus';
-import { catalog, conversationLockKey, type AgentRun, type RunEvent } from '@parley/contracts';
+import { catalog, conversationLockKey, runAnswerMessageId, type AgentRun, type RunEvent } from '@parley/contracts';
 import { pgTest as test, redisUrl, type TestDatabase } from '@parley/testing';
 import { startHarness, tokensOf } from '../apps/agent-execution/src/testing/harness.js';
 import { createConversationDeps } from '../apps/conversation/src/domain/deps.js';
@@ -37,7 +37,7 @@ const isFinalWrite = (sql: string, params: readonly unknown[]) => /^update "agen
 const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 async function startConversation(prefix: string, redis: Parameters<typeof createConversationDeps>[0], db: TestDatabase, onTestFinished: (fn: () => Promise<void>) => void) {
-  const config = { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 5 } };
+  const config = { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, db: { poolMax: 5 } };
   const worker = createBus({ catalog, redis: redisUrl, prefix, service: 'conversation', instance: `conv-${prefix}` });
   worker.handle('conversation', conversationHandlers(createConversationDeps(redis, db.pool, prefix, config)), { concurrency: 16 });
   onTestFinished(() => worker.close(500));
@@ -66,7 +66,7 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     const { result, events } = await h.run(data);
 
     expect(faulty.failed).toHaveLength(1);
-    expect(result).toMatchObject({ runId: data.runId, status: 'SUCCEEDED', messageId: `${data.runId}:answer` });
+    expect(result).toMatchObject({ runId: data.runId, status: 'SUCCEEDED', messageId: runAnswerMessageId(data.runId) });
     expect(result.error).toBeUndefined();
     expectWholeStream(events, result.text);
     const record = await h.caller.call('agent.get_run', { runId: data.runId }, { tenantId });
@@ -126,11 +126,11 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     await db.pool.query(`insert into agent_runs (run_id, tenant_id, agent_id, flow, conversation_id, channel, status, input, started_at) values ($1, $2, 'default', 'chat', $3, 'web', 'RUNNING', $4, now())`, [data.runId, tenantId, conversationId, JSON.stringify(data.input)]);
     const meta = { tenantId, conversationId };
     await h.caller.call('conversation.save_message', { messageId: randomUUID(), conversationId, runId: data.runId, role: 'user', content: 'what did you say?' }, meta);
-    await h.caller.call('conversation.save_message', { messageId: `${data.runId}:answer`, conversationId, runId: data.runId, role: 'assistant', content: 'I said hello.' }, meta);
+    await h.caller.call('conversation.save_message', { messageId: runAnswerMessageId(data.runId), conversationId, runId: data.runId, role: 'assistant', content: 'I said hello.' }, meta);
 
     const { result, events } = await h.run(data);
 
-    expect(result).toMatchObject({ status: 'SUCCEEDED', text: 'I said hello.', messageId: `${data.runId}:answer` });
+    expect(result).toMatchObject({ status: 'SUCCEEDED', text: 'I said hello.', messageId: runAnswerMessageId(data.runId) });
     expect(events.map((e) => e.type)).toEqual(['run.completed']);
     expect(await h.caller.call('agent.get_run', { runId: data.runId }, { tenantId })).toMatchObject({ status: 'SUCCEEDED', error: null });
     const history = await h.caller.call('conversation.get_history', { conversationId, limit: 50 }, { tenantId });

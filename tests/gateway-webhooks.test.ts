@@ -8,7 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBus, listDeadLetters, type Bus } from '@parley/bus';
-import { ActionError, catalog, decodeRunLogEntry, runEventLogKey, type Catalog, type RunResult } from '@parley/contracts';
+import { ActionError, catalog, decodeRunLogEntry, runEventLogKey, runWebhookActionId, type Catalog, type RunResult } from '@parley/contracts';
 import { newRedis, redisUrl, waitFor } from '@parley/testing';
 import type { Redis } from 'ioredis';
 import { startGateway, token, type RunningGateway } from './support/gateway-env.js';
@@ -59,7 +59,7 @@ async function receiver(statuses: number[], delayMs = 0): Promise<{ url: string;
 /** Delivers a made-up run's result to `url` straight through the bus; the error reply and the dead letter it left. */
 async function deliverRefused(url: string): Promise<{ err: unknown; dead: unknown }> {
   const runId = randomUUID();
-  const err = await caller.call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: `webhook:${runId}` }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+  const err = await caller.call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: runWebhookActionId(runId) }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
   const dead = await waitFor(async () => (await listDeadLetters(redis, platform.prefix, 'gateway', 50)).find((d) => d.raw.includes(runId)), { what: 'dead letter' });
   return { err, dead };
 }
@@ -102,13 +102,13 @@ describe('run webhooks through the bus', () => {
     try {
       const runId = randomUUID();
       const data = { runId, url: hook.url, result: result(runId) };
-      const meta = { tenantId: 't1', actionId: `webhook:${runId}` };
+      const meta = { tenantId: 't1', actionId: runWebhookActionId(runId) };
       // The same action twice at once, as agent-execution sends it (a redelivered run sends again):
       // one posts, the other finds the run leased, crashes, is retried by the bus and finds it delivered.
       await Promise.all([caller.send('channel.webhook.deliver', data, meta), caller.send('channel.webhook.deliver', data, meta)]);
       await waitFor(() => redis.exists(`${platform.prefix}:webhook:{run:${runId}}:delivered`), { timeoutMs: 20_000, what: 'the delivered mark' });
       // A replay under another action id (e.g. from the dead letters) is not posted again either.
-      expect(await caller.call('channel.webhook.deliver', data, { tenantId: 't1', actionId: `webhook:${runId}:replay` }, { timeoutMs: 20_000 })).toEqual({ posted: false, attempts: 0 });
+      expect(await caller.call('channel.webhook.deliver', data, { tenantId: 't1', actionId: `${runWebhookActionId(runId)}:replay` }, { timeoutMs: 20_000 })).toEqual({ posted: false, attempts: 0 });
       await sleep(300);
       expect(hook.received).toHaveLength(1);
       expect(signedBy(WEBHOOK_SECRET, hook.received[0]!)).toBe(true);
@@ -121,7 +121,7 @@ describe('run webhooks through the bus', () => {
     const hook = await receiver([500, 200]);
     try {
       const runId = randomUUID();
-      const reply = await caller.call('channel.webhook.deliver', { runId, url: hook.url, result: result(runId) }, { tenantId: 't1', actionId: `webhook:${runId}` }, { timeoutMs: 20_000 });
+      const reply = await caller.call('channel.webhook.deliver', { runId, url: hook.url, result: result(runId) }, { tenantId: 't1', actionId: runWebhookActionId(runId) }, { timeoutMs: 20_000 });
       expect(reply).toEqual({ posted: true, attempts: 2, status: 200 });
       await sleep(300);
       expect(hook.received.map((r) => r.status)).toEqual([500, 200]);

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { Bus } from '@parley/bus';
 import { listDeadLetters } from '@parley/bus';
-import type { Catalog, HistoryMessage } from '@parley/contracts';
+import { runAnswerMessageId, type Catalog, type HistoryMessage } from '@parley/contracts';
 import type { Accepted } from '../load/user.js';
 
 export interface Verdict {
@@ -90,7 +90,7 @@ export async function verify(o: { bus: Bus<Catalog>; db: pg.Client; redis: Redis
     const history = await fullHistory(o.bus, list[0]!.tenantId, conversationId);
     for (const r of list) {
       const users = history.filter((m) => m.role === 'user' && m.runId === r.runId).length;
-      const answers = history.filter((m) => m.messageId === `${r.runId}:answer`).length;
+      const answers = history.filter((m) => m.messageId === runAnswerMessageId(r.runId)).length;
       counts.user_rows += users;
       counts.answer_rows += answers;
       const st = status.get(r.runId);

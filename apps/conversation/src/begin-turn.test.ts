@@ -25,7 +25,7 @@ describe('conversation.begin_turn', () => {
     for (const m of history) await saveMessage(h.deps, t1, { messageId: id('m'), conversationId: c, ...m });
     const turn = { messageId: id('m'), conversationId: c, role: 'user' as const, content: 'And the date?' };
     const full = await h.bus.call('conversation.begin_turn', { ...turn, context: { maxTokens: 100_000 } }, t1);
-    expect(full.context.messages.map((m) => m.role)).toEqual(['system', 'user', 'user', 'assistant', 'tool', 'assistant', 'user']);
+    expect(full.context.messages.map((m) => m.role)).toEqual(['user', 'user', 'assistant', 'tool', 'assistant', 'user']);
     // Redeliveries of the same turn at shrinking budgets: the window of get_context, pairs whole or not at all.
     for (let maxTokens = full.context.tokenCount; maxTokens > 0; maxTokens -= 7) {
       const viaTurn = await h.bus.call('conversation.begin_turn', { ...turn, context: { maxTokens } }, t1).catch((e: unknown) => e);
@@ -42,7 +42,7 @@ describe('conversation.begin_turn', () => {
     await h.archive(c);
     const turn = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'back again', context: { maxTokens: 100_000 } }, t1);
     expect(turn.saved).toMatchObject({ seq: CONTEXT_TAIL + 21, created: true });
-    expect(turn.context.messages).toHaveLength(CONTEXT_TAIL + 22);
+    expect(turn.context.messages).toHaveLength(CONTEXT_TAIL + 21);
     expect(turn.context).toEqual(await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 100_000 }, t1));
     // Hot again, longer than the tail: the older hot messages are read on demand.
     for (let i = 0; i < CONTEXT_TAIL + 5; i++) await saveMessage(h.deps, t1, { messageId: id('m'), conversationId: c, role: 'assistant', content: `hot ${i}` });
@@ -67,7 +67,7 @@ describe('conversation.begin_turn', () => {
     await redis.del(index);
     const reply = await pending;
     expect(reply.saved).toMatchObject({ seq: 1, created: false });
-    expect(reply.context.messages.slice(1)).toEqual([{ role: 'user', content: 'hello' }]);
+    expect(reply.context.messages).toEqual([{ role: 'user', content: 'hello' }]);
     expect(Number(await redis.zscore(index, c))).toBe(Number(await redis.hget(meta, 'la')));
   });
 

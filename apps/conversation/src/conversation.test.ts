@@ -10,7 +10,6 @@ import { redisUrl } from '@parley/testing';
 import { describe, expect, onTestFinished } from 'vitest';
 import { createConversationDeps } from './domain/deps.js';
 import { conversationHandlers } from './handlers/index.js';
-import { DEFAULT_SYSTEM_PROMPT } from './domain/prompts.js';
 import { conversationTest as test, errorOf, id, seed, t1, t2 } from './testing/harness.js';
 
 describe('conversation.save_message', () => {
@@ -81,7 +80,7 @@ describe('redelivery after a crash', () => {
     // Same stream, with a short visibility timeout so the crashed entry is reclaimed in well under a second.
     const def = catalog['conversation.save_message'];
     const fast = { ...catalog, 'conversation.save_message': { ...def, delivery: { ...def.delivery, visibilityTimeoutMs: 300 } } };
-    const deps = createConversationDeps(redis, db.pool, prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 2 } });
+    const deps = createConversationDeps(redis, db.pool, prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, db: { poolMax: 2 } });
     const handlers = conversationHandlers(deps);
     let crashes = 0;
     const worker = createBus({ catalog: fast, redis: redisUrl, prefix, service: 'conversation', instance: 'crashy' });
@@ -114,12 +113,11 @@ describe('conversation.begin_turn', () => {
     const c = id('c');
     const first = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'Where is my order?', channel: 'web', context: { maxTokens: 4000 } }, t1);
     expect(first.saved).toMatchObject({ conversationId: c, seq: 1, created: true });
-    expect(first.context.messages.slice(1)).toEqual([{ role: 'user', content: 'Where is my order?' }]);
+    expect(first.context.messages).toEqual([{ role: 'user', content: 'Where is my order?' }]);
     await h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'assistant', content: 'It ships today.' }, t1);
     const second = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'Thanks!', context: { maxTokens: 4000 } }, t1);
     expect(second.saved.seq).toBe(3);
-    expect(second.context.messages.slice(1).map((m) => m.content)).toEqual(['Where is my order?', 'It ships today.', 'Thanks!']);
-    expect(second.context.messages[0]?.role).toBe('system');
+    expect(second.context.messages.map((m) => m.content)).toEqual(['Where is my order?', 'It ships today.', 'Thanks!']);
     expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(3);
   });
 
@@ -175,19 +173,20 @@ describe('tenancy', () => {
 });
 
 describe('conversation.get_context', () => {
-  test("starts with the agent's system prompt, or a default one", async ({ h, db }) => {
+  test('holds the turns only: no system prompt, the whole budget for them (the agent\'s prompt is agent-execution\'s)', async ({ h, db }) => {
+    // An agent with a prompt exists: the conversation service must neither send it nor count it.
     const pg = createDb(db.pool);
     await pg.insert(tenants).values({ id: 't1', name: 'Tenant one' }).onConflictDoNothing();
-    await pg.insert(agents).values({ tenantId: 't1', id: 'support', name: 'Support', systemPrompt: 'You are Acme support.', model: 'gpt-4o-mini' }).onConflictDoNothing();
+    await pg.insert(agents).values({ tenantId: 't1', id: 'support', name: 'Support', systemPrompt: 'You are Acme support. '.repeat(100), model: 'gpt-4o-mini' }).onConflictDoNothing();
     const c = id('c');
     await seed(h.bus, c, 3);
     const ctx = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 4000 }, t1);
-    expect(ctx.messages[0]).toEqual({ role: 'system', content: 'You are Acme support.' });
-    expect(ctx.messages.slice(1).map((m) => m.content)).toEqual(['message 1', 'message 2', 'message 3']);
+    expect(ctx.messages.map((m) => m.content)).toEqual(['message 1', 'message 2', 'message 3']);
     expect(ctx.truncated).toBe(false);
-    const other = id('c');
-    await h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: other, role: 'user', content: 'hi' }, { tenantId: 't9' });
-    expect((await h.bus.call('conversation.get_context', { conversationId: other, maxTokens: 4000 }, { tenantId: 't9' })).messages[0]?.content).toBe(DEFAULT_SYSTEM_PROMPT);
+    const turns = (await h.bus.call('conversation.get_history', { conversationId: c }, t1)).messages.reduce((n, m) => n + m.tokenCount, 0);
+    expect(ctx.tokenCount).toBe(turns);
+    // A budget of exactly the turns fits them all.
+    expect((await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: turns }, t1)).truncated).toBe(false);
   });
 
   test('budget edges: exact fit, one token less, smaller than the last message', async ({ h }) => {
@@ -218,9 +217,9 @@ describe('conversation.get_context', () => {
     // Budget that fits everything but the oldest message: the call and its result stay together.
     const oldest = (await h.bus.call('conversation.get_history', { conversationId: c }, t1)).messages[0]!.tokenCount;
     const ctx = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: full.tokenCount - oldest }, t1);
-    expect(ctx.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant']);
-    expect(ctx.messages[2]?.toolCalls?.[0]?.id).toBe('call-1');
-    expect(ctx.messages[3]?.toolCallId).toBe('call-1');
+    expect(ctx.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(ctx.messages[1]?.toolCalls?.[0]?.id).toBe('call-1');
+    expect(ctx.messages[2]?.toolCallId).toBe('call-1');
     // One token less: the question cannot be kept behind the pair, so the call fails rather than drop it.
     const err = await errorOf(h.bus.call('conversation.get_context', { conversationId: c, maxTokens: full.tokenCount - oldest - 1 }, t1));
     expect(err.code).toBe('context_too_small');

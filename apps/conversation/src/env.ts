@@ -6,13 +6,10 @@ export const env = defineEnv(
   {
     CONVERSATION_IDLE_MS: envInt(30 * 60_000),
     CONVERSATION_HOT_TTL_MS: envInt(7 * 24 * 60 * 60_000),
-    CONVERSATION_DEFAULT_PROMPT: z.string().min(1).max(32_000).optional(),
-    CONVERSATION_PROMPT_CACHE_MS: envInt(30_000),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   },
   (e) => ({
     hot: { idleMs: e.CONVERSATION_IDLE_MS, ttlMs: e.CONVERSATION_HOT_TTL_MS },
-    prompts: { defaultPrompt: e.CONVERSATION_DEFAULT_PROMPT, cacheMs: e.CONVERSATION_PROMPT_CACHE_MS },
     db: { poolMax: e.DB_POOL_MAX },
   }),
 );

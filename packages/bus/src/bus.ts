@@ -77,7 +77,6 @@ class RedisBus<C extends AnyCatalog> implements Bus<C> {
     };
     if (meta.sessionId !== undefined) action.sessionId = meta.sessionId;
     if (meta.userId !== undefined) action.userId = meta.userId;
-    if (meta.conversationId !== undefined) action.conversationId = meta.conversationId;
     if (meta.roles !== undefined) action.roles = meta.roles;
     if (replyTo !== undefined) action.replyTo = replyTo;
     if (deadline !== undefined) action.deadline = deadline;

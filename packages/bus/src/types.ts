@@ -21,7 +21,6 @@ export interface ActionMeta {
   correlationId?: string;
   sessionId?: string;
   userId?: string;
-  conversationId?: string;
   roles?: string[];
   /** Absolute epoch ms after which the action must not run. `call` defaults it to now + timeout. */
   deadline?: number;

@@ -138,7 +138,6 @@ export class WorkerCore {
     const meta: ActionMeta = { tenantId: action.tenantId, traceId: action.traceId, correlationId: action.correlationId };
     if (action.sessionId !== undefined) meta.sessionId = action.sessionId;
     if (action.userId !== undefined) meta.userId = action.userId;
-    if (action.conversationId !== undefined) meta.conversationId = action.conversationId;
     if (action.roles !== undefined) meta.roles = action.roles;
     let log: Logger | undefined;
     const baseLog = this.d.log;

@@ -14,6 +14,12 @@ export type MessageRole = z.infer<typeof MessageRole>;
  */
 export const conversationLockKey = (prefix: string, conversationId: string) => `${prefix}:agent:{conv:${conversationId}}:lock`;
 
+/**
+ * The counter that numbers the grants of a conversation's run lock (the fencing tokens in the lock's
+ * value). It only grows, so a stale holder's `runId|token` never matches a later grant. Same slot as the lock.
+ */
+export const conversationFenceKey = (prefix: string, conversationId: string) => `${prefix}:agent:{conv:${conversationId}}:fence`;
+
 export const SaveMessage = z.object({
   /** Idempotency key: saving the same message id twice stores one row. */
   messageId: Id,
@@ -60,14 +66,14 @@ export type ContextMessage = z.infer<typeof ContextMessage>;
 
 export const GetContext = z.object({
   conversationId: Id,
+  /** The window's budget for turns: the caller subtracts whatever it puts beside them (its system prompt). */
   maxTokens: z.number().int().positive().max(2_000_000),
-  model: z.string().max(128).optional(),
 });
 export type GetContext = z.infer<typeof GetContext>;
 
 export const GetContextReply = z.object({
   conversationId: Id,
-  /** The agent's system prompt first, then the newest turns that fit, oldest first. */
+  /** The newest turns that fit, oldest first. No system prompt: that is agent-execution's (its agent's prompt). */
   messages: z.array(ContextMessage),
   tokenCount: z.number().int().nonnegative(),
   truncated: z.boolean(),

@@ -7,7 +7,8 @@ export type Origin = z.infer<typeof Origin>;
 /**
  * The envelope of every domain action on the bus (DESIGN §2). `data` is validated separately
  * against the catalog entry of `type`, so an unknown type can still be dead-lettered with its reason.
- * Times are epoch milliseconds.
+ * Times are epoch milliseconds. A conversation is named in `data` (validated with it by the action's
+ * schema, and what handlers authorise on), never in the envelope: one place, so the two cannot disagree.
  */
 export const DomainAction = z.object({
   id: z.string().min(1).max(128),
@@ -15,7 +16,6 @@ export const DomainAction = z.object({
   tenantId: z.string().min(1).max(128),
   sessionId: z.string().max(128).optional(),
   userId: z.string().max(256).optional(),
-  conversationId: z.string().max(128).optional(),
   /** Roles of the user who caused this action (from their token), for tool permissions. */
   roles: z.array(z.string()).optional(),
   correlationId: z.string().min(1).max(128),

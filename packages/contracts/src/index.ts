@@ -11,6 +11,7 @@ export * from './text.js';
 export * from './conversation.js';
 export * from './agent.js';
 export * from './run-event-log.js';
+export * from './run-ids.js';
 export * from './migration.js';
 export * from './query.js';
 export * from './channel.js';

@@ -7,7 +7,7 @@
  */
 import type { Bus, Handler, HandlerContext, Handlers } from '@parley/bus';
 import { isRecord } from '@parley/service-kit';
-import { ActionError, ChatwootAddress, type AgentRun, type Catalog, type ChatwootSend, type RunResult } from '@parley/contracts';
+import { ActionError, ChatwootAddress, chatwootSendActionId, type AgentRun, type Catalog, type ChatwootSend, type RunResult } from '@parley/contracts';
 
 export function withChatwootReplies(handlers: Handlers<Catalog, 'agent'>, bus: Bus<Catalog>): Handlers<Catalog, 'agent'> {
   const run = handlers['agent.run'];
@@ -44,5 +44,5 @@ function outcomeOf(result: RunResult): Pick<ChatwootSend, 'content' | 'handoff' 
 async function send(bus: Bus<Catalog>, data: AgentRun, address: ChatwootAddress, ctx: HandlerContext<unknown>, outcome: Pick<ChatwootSend, 'content' | 'handoff' | 'error'>): Promise<void> {
   const payload: ChatwootSend = { runId: data.runId, accountId: address.accountId, inboxId: address.inboxId, conversationId: address.conversationId, content: outcome.content, handoff: outcome.handoff };
   if (outcome.error) payload.error = outcome.error;
-  await bus.send('channel.chatwoot.send', payload, { ...ctx.meta, actionId: `cw-send:${data.runId}` });
+  await bus.send('channel.chatwoot.send', payload, { ...ctx.meta, actionId: chatwootSendActionId(data.runId) });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import type { Redis } from 'ioredis';
 import { pgTest as test } from '@parley/testing';
-import { ActionError, DomainAction, WebhookDeliver, busKeys } from '@parley/contracts';
+import { ActionError, DomainAction, WebhookDeliver, busKeys, runWebhookActionId } from '@parley/contracts';
 import { startHarness } from '../testing/harness.js';
 
 const tenant = () => `t-${randomUUID().slice(0, 8)}`;
@@ -24,7 +24,7 @@ describe('agent.run with notify.webhook', () => {
     const { result } = await h.run({ runId, flow: 'poem', input: { topic: 'hooks' }, channel: 'api', notify: { webhook: url } });
     expect(result.status).toBe('SUCCEEDED');
     const sent = await deliveries(redis, prefix);
-    expect(sent).toEqual([{ id: `webhook:${runId}`, data: { runId, url, result } }]);
+    expect(sent).toEqual([{ id: runWebhookActionId(runId), data: { runId, url, result } }]);
   });
 
   test('a cancelled run and a run refused at admission send one too; a run without notify sends none', async ({ prefix, db, redis }) => {
@@ -40,7 +40,7 @@ describe('agent.run with notify.webhook', () => {
     await h.run({ runId: randomUUID(), flow: 'poem', input: { topic: 'quiet' }, channel: 'api' });
 
     const sent = await deliveries(redis, prefix);
-    expect(sent.map((s) => s.id).sort()).toEqual([`webhook:${cancelled}`, `webhook:${refused}`].sort());
+    expect(sent.map((s) => s.id).sort()).toEqual([runWebhookActionId(cancelled), runWebhookActionId(refused)].sort());
     expect(sent.find((s) => s.data.runId === cancelled)?.data.result).toMatchObject({ status: 'CANCELLED' });
     expect(sent.find((s) => s.data.runId === refused)?.data.result).toMatchObject({ status: 'FAILED', conversationId: null, error: { code: 'not_found' } });
   });

@@ -7,7 +7,7 @@
  * sends again; the fixed action id `webhook:<runId>` lets the bus drop the second one.
  */
 import type { Bus, Handler, HandlerContext, Handlers } from '@parley/bus';
-import { ActionError, catalog, type AgentRun, type Catalog, type RunResult } from '@parley/contracts';
+import { ActionError, catalog, runWebhookActionId, type AgentRun, type Catalog, type RunResult } from '@parley/contracts';
 
 export function withWebhookReplies(handlers: Handlers<Catalog, 'agent'>, bus: Bus<Catalog>): Handlers<Catalog, 'agent'> {
   const run = handlers['agent.run'];
@@ -36,5 +36,5 @@ function failed(data: AgentRun, code: string, message: string): RunResult {
 }
 
 async function send(bus: Bus<Catalog>, data: AgentRun, url: string, ctx: HandlerContext<unknown>, result: RunResult): Promise<void> {
-  await bus.send('channel.webhook.deliver', { runId: data.runId, url, result }, { ...ctx.meta, actionId: `webhook:${data.runId}` });
+  await bus.send('channel.webhook.deliver', { runId: data.runId, url, result }, { ...ctx.meta, actionId: runWebhookActionId(data.runId) });
 }

@@ -10,7 +10,7 @@ export interface Admitted {
 }
 
 /** Everything checked before a run exists: the agent, the flow, the flow's input. Failures are ActionErrors a user can act on. */
-export async function admit(agents: AgentStore, flows: FlowRegistry, tenantId: string, data: AgentRun, envelopeConversationId: string | undefined): Promise<Admitted> {
+export async function admit(agents: AgentStore, flows: FlowRegistry, tenantId: string, data: AgentRun): Promise<Admitted> {
   const agent = await agents.get(tenantId, data.agentId);
   if (!agent) throw new ActionError('not_found', `agent "${data.agentId}" does not exist for tenant ${tenantId}; agent.list_agents lists the tenant's agents`);
   const flowName = data.flow ?? agent.flow;
@@ -21,7 +21,7 @@ export async function admit(agents: AgentStore, flows: FlowRegistry, tenantId: s
     const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)');
     throw new ActionError('invalid_payload', `invalid input for flow "${flow.name}": ${describeZodError(parsed.error)}`, { details: { fields } });
   }
-  const conversationId = data.conversationId ?? envelopeConversationId ?? null;
+  const conversationId = data.conversationId ?? null;
   if (flow.requiresConversation && !conversationId) throw new ActionError('invalid_payload', `flow "${flow.name}" needs a conversationId`, { details: { fields: ['conversationId'] } });
   return { agent, flow, input: parsed.data, conversationId };
 }

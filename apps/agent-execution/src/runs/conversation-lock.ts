@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { conversationLockKey } from '@parley/contracts';
+import { conversationFenceKey, conversationLockKey } from '@parley/contracts';
 
 // Takes the lock when it is free or already held by the same run (a redelivered run taking over
 // from its dead worker); every grant gets a new fencing token from a counter that only grows.
@@ -38,7 +38,7 @@ export class ConversationLock {
   ) {}
 
   private keys(conversationId: string): [string, string] {
-    return [conversationLockKey(this.prefix, conversationId), `${this.prefix}:agent:{conv:${conversationId}}:fence`];
+    return [conversationLockKey(this.prefix, conversationId), conversationFenceKey(this.prefix, conversationId)];
   }
 
   /** The lock's value while this grant holds it: the `fence` of the run's conversation saves. */

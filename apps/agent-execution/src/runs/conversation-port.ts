@@ -18,18 +18,18 @@ export class ConversationPort {
 
   /** `fence`: the run's lock holder; the save is refused (`conflict`) once another run holds the conversation. */
   async save(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, fence: string | undefined, signal: AbortSignal): Promise<void> {
-    await this.bus.call('conversation.save_message', toSaveMessage(conversationId, runId, agentId, channel, turn, fence), { ...meta, conversationId }, { signal });
+    await this.bus.call('conversation.save_message', toSaveMessage(conversationId, runId, agentId, channel, turn, fence), meta, { signal });
   }
 
   /** Saves the run's user message and returns the context that ends with it, in one round trip. */
-  async beginTurn(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, budget: { maxTokens: number; model: string }, fence: string | undefined, signal: AbortSignal): Promise<ContextMessage[]> {
+  async beginTurn(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, budget: { maxTokens: number }, fence: string | undefined, signal: AbortSignal): Promise<ContextMessage[]> {
     const data: BeginTurn = { ...toSaveMessage(conversationId, runId, agentId, channel, turn, fence), context: budget };
-    const reply = await this.bus.call('conversation.begin_turn', data, { ...meta, conversationId }, { signal });
+    const reply = await this.bus.call('conversation.begin_turn', data, meta, { signal });
     return reply.context.messages;
   }
 
-  async context(meta: ActionMeta, conversationId: string, maxTokens: number, model: string, signal: AbortSignal): Promise<ContextMessage[]> {
-    const reply = await this.bus.call('conversation.get_context', { conversationId, maxTokens, model }, { ...meta, conversationId }, { signal });
+  async context(meta: ActionMeta, conversationId: string, maxTokens: number, signal: AbortSignal): Promise<ContextMessage[]> {
+    const reply = await this.bus.call('conversation.get_context', { conversationId, maxTokens }, meta, { signal });
     return reply.messages;
   }
 }

@@ -1,7 +1,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import type { ActionMeta } from '@parley/bus';
-import { ActionError, type Channel } from '@parley/contracts';
-import { countTokens } from '@parley/llm';
+import { ActionError, runUserMessageId, type Channel } from '@parley/contracts';
+import { countMessageTokens } from '@parley/llm';
 import type { AgentExecutionConfig } from '../env.js';
 import type { ChatMessage } from '../flows/define-flow.js';
 import type { Admitted } from './admission.js';
@@ -135,12 +135,12 @@ export class ConversationTurn {
     // A cancel that came before the run began saves nothing of it.
     if (signal.aborted) throw signal.reason;
     const t0 = performance.now();
-    const budget = Math.max(256, this.d.config.contextMaxTokens - promptTokens(agent.systemPrompt, agent.model));
+    const budget = Math.max(256, this.d.config.contextMaxTokens - promptTokens(system, agent.model));
     const { meta, runId, channel } = this.r;
     const context =
       memory === 'write' && user
-        ? await this.d.conversation.beginTurn(meta, conversationId, runId, agent.agentId, channel, { messageId: user.messageId ?? `${runId}:user`, role: 'user', content: user.text }, { maxTokens: budget, model: agent.model }, this.fence, signal)
-        : await this.d.conversation.context(meta, conversationId, budget, agent.model, signal);
+        ? await this.d.conversation.beginTurn(meta, conversationId, runId, agent.agentId, channel, { messageId: user.messageId ?? runUserMessageId(runId), role: 'user', content: user.text }, { maxTokens: budget }, this.fence, signal)
+        : await this.d.conversation.context(meta, conversationId, budget, signal);
     this.contextMs = Math.round(performance.now() - t0);
     // The agent's prompt is authoritative: a stored system message (an older prompt) is not sent twice.
     return [system, ...context.filter((m) => m.role !== 'system')];
@@ -149,12 +149,12 @@ export class ConversationTurn {
 
 /** Token counts of system prompts: a tenant's prompt rarely changes and was tokenized on every run. */
 const promptTokenCache = new Map<string, number>();
-function promptTokens(prompt: string, model: string): number {
-  const key = `${model}\u0000${prompt}`;
+function promptTokens(prompt: ChatMessage, model: string): number {
+  const key = `${model}\u0000${prompt.content}`;
   let n = promptTokenCache.get(key);
   if (n === undefined) {
     if (promptTokenCache.size >= 1_000) promptTokenCache.clear();
-    n = countTokens(prompt, model);
+    n = countMessageTokens(prompt, model);
     promptTokenCache.set(key, n);
   }
   return n;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isRecord } from '@parley/service-kit';
 import type { ActionMeta } from '@parley/bus';
-import { ActionError, type Channel, type Usage } from '@parley/contracts';
+import { ActionError, runAnswerMessageId, runTurnMessageId, type Channel, type Usage } from '@parley/contracts';
 import { countChatTokens, countTokens, type ChatResult, type ModelClient } from '@parley/llm';
 import type { AgentExecutionConfig } from '../env.js';
 import type { ChatMessage, FlowRuntime, ModelCallOptions } from '../flows/define-flow.js';
@@ -96,11 +96,11 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
     await x.produced(done);
     return done;
   }
-  const messageId = `${x.runId}:answer`;
+  const messageId = runAnswerMessageId(x.runId);
   await x.produced(output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId });
   const turns = result.turns ?? [];
   for (const [i, turn] of turns.entries()) {
-    await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: `${x.runId}:t${i + 1}`, ...turn }, x.fence, x.signal);
+    await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: runTurnMessageId(x.runId, i + 1), ...turn }, x.fence, x.signal);
   }
   await x.conversation.save(
     x.meta,

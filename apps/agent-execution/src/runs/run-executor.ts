@@ -57,7 +57,7 @@ export class RunExecutor {
     let admitted: Admitted;
     try {
       // The agent is read from PostgreSQL: an outage is waited out rather than spending a delivery.
-      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data, ctx.action.conversationId), this.d.dbRetry);
+      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry);
     } catch (err) {
       // The caller gets the error reply; a client following the run's event log sees it end too.
       if (err instanceof ActionError) {
@@ -78,7 +78,7 @@ export class RunExecutor {
     });
     let settleFresh: (fresh: boolean) => void = () => {};
     const fresh = new Promise<boolean>((resolve) => (settleFresh = resolve));
-    const meta: ActionMeta = conversationId ? { ...ctx.meta, conversationId } : (({ conversationId: _c, ...m }) => m)(ctx.meta);
+    const meta: ActionMeta = ctx.meta;
     const turn = new ConversationTurn(this.d, { admitted, runId: data.runId, channel: data.channel, meta, signal: controller.signal, cancelChecked, fresh });
     try {
       const [{ record, created }] = await Promise.all([

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isRecord } from '@parley/service-kit';
 import type { ActionMeta, Bus } from '@parley/bus';
-import { ActionError, type Catalog, type HistoryMessage, type RunEvent, type RunRecord, type RunResult } from '@parley/contracts';
+import { ActionError, runAnswerMessageId, type Catalog, type HistoryMessage, type RunEvent, type RunRecord, type RunResult } from '@parley/contracts';
 import type { RunStore } from '../stores/run-store.js';
 import type { RunAnswers } from './run-answers.js';
 import type { RunEvents } from './run-events.js';
@@ -34,7 +34,7 @@ export class RunRecovery {
     if (!answer || messageId) {
       // A conversational run is done only if the conversation holds its answer (message ids are deterministic).
       if (!conversationId) return null;
-      messageId ??= `${runId}:answer`;
+      messageId ??= runAnswerMessageId(runId);
       const saved = await this.findMessage(conversationId, messageId, meta, log);
       if (!saved) return null;
       text ??= saved.content;
@@ -87,7 +87,7 @@ export class RunRecovery {
     try {
       for (let page = 0; page < HISTORY_PAGES; page++) {
         const data = before === undefined ? { conversationId, limit: 200 } : { conversationId, limit: 200, before };
-        const h = await this.d.bus.call('conversation.get_history', data, { ...meta, conversationId });
+        const h = await this.d.bus.call('conversation.get_history', data, meta);
         const found = h.messages.find((m) => m.messageId === messageId);
         if (found) return found;
         if (!h.hasMore || !h.messages[0]) return null;

@@ -16,7 +16,7 @@ export async function beginTurn(deps: ConversationDeps, who: SaveContext, turn: 
   return asActionError(
     deps.store.appendAndRead(who.tenantId, appendInputOf(who, msg), CONTEXT_TAIL, async (saved, { meta, messages }) => ({
       saved: savedReplyOf(msg, saved),
-      context: await buildContext(deps, who.tenantId, req, { record: meta, hot: meta, tail: messages }),
+      context: await buildContext(deps, req, { record: meta, hot: meta, tail: messages }),
     })),
   );
 }

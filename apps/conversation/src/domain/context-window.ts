@@ -72,7 +72,7 @@ async function hasUserMessage(from: StoredMessage | null, source: NewestFirst): 
 
 function tooSmall(budget: number, block: StoredMessage[], used: number): string {
   const need = used + block.reduce((n, m) => n + m.tokenCount, 0);
-  return `the newest user message does not fit the token budget (${budget} tokens left after the system prompt; at least ${need} needed)`;
+  return `the newest user message does not fit the token budget (maxTokens ${budget}; at least ${need} needed)`;
 }
 
 export function toContextMessage(m: Pick<StoredMessage, 'role' | 'content' | 'toolCalls' | 'toolCallId'>): ContextMessage {

@@ -15,29 +15,22 @@ export interface ContextSource {
   tail: StoredMessage[];
 }
 
-/** System prompt + the newest turns that fit `maxTokens` (see context-window.ts for the rules). */
+/**
+ * The newest turns that fit `maxTokens` (see context-window.ts for the rules). Turns only: the system
+ * prompt is the caller's (agent-execution puts its agent's prompt first and asks for its budget less the prompt).
+ */
 export async function getContext(deps: ConversationDeps, tenantId: string, req: GetContext): Promise<GetContextReply> {
   const { meta, messages: tail } = await deps.store.hot.getMetaAndTail(req.conversationId, CONTEXT_TAIL);
-  if (meta && meta.tenantId === tenantId) return buildContext(deps, tenantId, req, { record: meta, hot: meta, tail });
+  if (meta && meta.tenantId === tenantId) return buildContext(deps, req, { record: meta, hot: meta, tail });
   // Not hot (archived), or not this tenant's: find says which. A hot copy it finds now is not the one the tail came from.
   const { hot, record } = await asActionError(deps.store.find(tenantId, req.conversationId));
-  return buildContext(deps, tenantId, req, { record, hot, tail: [] });
+  return buildContext(deps, req, { record, hot, tail: [] });
 }
 
-/** The context of a conversation already found for `tenantId` (begin_turn has it from its append). */
-export async function buildContext(deps: ConversationDeps, tenantId: string, req: GetContext, from: ContextSource): Promise<GetContextReply> {
-  const system = await deps.prompts.get(tenantId, from.record.agentId, req.model);
-  const budget = req.maxTokens - system.tokenCount;
-  if (budget < 0) {
-    throw new ActionError('context_too_small', `the system prompt alone takes ${system.tokenCount} tokens, more than maxTokens ${req.maxTokens}`);
-  }
+/** The context of a conversation already found for its tenant (begin_turn has it from its append). */
+export async function buildContext(deps: ConversationDeps, req: GetContext, from: ContextSource): Promise<GetContextReply> {
   const source = messagesNewestFirst(deps.store, req.conversationId, from.hot, from.tail, from.record.messageCount);
-  const window = await selectWindow(source, budget);
+  const window = await selectWindow(source, req.maxTokens);
   if (!window.ok) throw new ActionError('context_too_small', window.reason, { details: { maxTokens: req.maxTokens } });
-  return {
-    conversationId: req.conversationId,
-    messages: [{ role: 'system', content: system.content }, ...window.messages.map(toContextMessage)],
-    tokenCount: system.tokenCount + window.tokenCount,
-    truncated: window.truncated,
-  };
+  return { conversationId: req.conversationId, messages: window.messages.map(toContextMessage), tokenCount: window.tokenCount, truncated: window.truncated };
 }

@@ -3,20 +3,14 @@ import { ConversationFencedError, ConversationNotFoundError, ConversationStore, 
 import { createDb, type Pool } from '@parley/db/client';
 import type { Redis } from 'ioredis';
 import type { ConversationConfig } from '../env.js';
-import { PromptSource } from './prompts.js';
 
 /** Everything the domain functions use; built once in main.ts, built the same way in tests. */
 export interface ConversationDeps {
   store: ConversationStore;
-  prompts: PromptSource;
 }
 
 export function createConversationDeps(redis: Redis, pool: Pool, prefix: string, config: ConversationConfig): ConversationDeps {
-  const db = createDb(pool);
-  return {
-    store: new ConversationStore(new HotStore(redis, { prefix, ...config.hot }), db),
-    prompts: new PromptSource(db, config.prompts),
-  };
+  return { store: new ConversationStore(new HotStore(redis, { prefix, ...config.hot }), createDb(pool)) };
 }
 
 /**

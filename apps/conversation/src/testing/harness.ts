@@ -15,7 +15,7 @@ export interface Harness {
 }
 
 export const conversationTest = pgTest.extend('h', async ({ prefix, redis, db }): Promise<Harness> => {
-  const config = { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 5 } };
+  const config = { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, db: { poolMax: 5 } };
   const deps = createConversationDeps(redis, db.pool, prefix, config);
   const worker = createBus({ catalog, redis: redisUrl, prefix, service: 'conversation', instance: 'w1' });
   worker.handle('conversation', conversationHandlers(deps), { concurrency: 16 });

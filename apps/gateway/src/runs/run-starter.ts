@@ -31,13 +31,11 @@ export class RunStarter {
     if (!req.ownerRecorded) await this.owners.record(run.runId, principal);
     const meta: ActionMeta = { tenantId: principal.tenantId, userId: principal.userId, roles: principal.roles, correlationId: run.runId };
     if (req.sessionId) meta.sessionId = req.sessionId;
-    if (run.conversationId) meta.conversationId = run.conversationId;
     this.metrics.runsStarted.inc({ channel: run.channel });
     this.inFlight.add(run.runId);
     const opts = req.onEvent ? { timeoutMs: this.timeoutMs, onEvent: req.onEvent } : { timeoutMs: this.timeoutMs };
     const result = this.bus.call('agent.run', run, meta, opts).finally(() => this.inFlight.delete(run.runId));
-    // Callers that only care about events must not crash the process with an unhandled rejection.
-    result.catch(() => {});
+    result.catch(() => { /* callers that only care about events must not crash the process with an unhandled rejection */ });
     return { result };
   }
 

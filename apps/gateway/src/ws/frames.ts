@@ -1,5 +1,5 @@
 /** Decoding client frames and turning run events into server frames; no I/O here. */
-import { ClientFrame, describeZodError, type RunEvent, type ServerFrame } from '@parley/contracts';
+import { ClientFrame, describeZodError, runAnswerMessageId, type RunEvent, type ServerFrame } from '@parley/contracts';
 /** What ws hands a message listener. */
 export type RawData = Buffer | ArrayBuffer | Buffer[];
 
@@ -49,7 +49,7 @@ export function frameOf(e: RunEvent): ServerFrame | null {
         type: 'agent.message',
         runId: e.runId,
         seq: e.seq,
-        messageId: e.messageId ?? `${e.runId}:answer`,
+        messageId: e.messageId ?? runAnswerMessageId(e.runId),
         text: e.text ?? (typeof e.output === 'string' ? e.output : ''),
         usage: e.usage,
       };

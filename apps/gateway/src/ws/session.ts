@@ -3,7 +3,7 @@
  * one at a time in arrival order; runs stream concurrently beside them.
  */
 import { uuidv7 } from '@parley/bus';
-import { ActionError, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
+import { ActionError, runAnswerMessageId, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
 import { assertNever } from '@parley/service-kit';
 import type { WebSocket } from '@fastify/websocket';
 import type { Logger } from 'pino';
@@ -187,7 +187,7 @@ export class ChatSession {
     view.ended = true;
     if (r.status === 'SUCCEEDED') {
       const usage = r.usage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-      this.send({ type: 'agent.message', runId, seq: view.lastSeq + 1, messageId: r.messageId ?? `${runId}:answer`, text: r.text ?? '', usage });
+      this.send({ type: 'agent.message', runId, seq: view.lastSeq + 1, messageId: r.messageId ?? runAnswerMessageId(runId), text: r.text ?? '', usage });
     } else {
       const code = r.status === 'CANCELLED' ? 'cancelled' : (r.error?.code ?? 'handler_error');
       this.send({ type: 'agent.error', runId, code, message: r.error?.message ?? `run ended ${r.status}` });

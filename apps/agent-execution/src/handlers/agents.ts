@@ -1,8 +1,8 @@
 import type { Handler } from '@parley/bus';
 import { ActionError, type Catalog } from '@parley/contracts';
-import type { FlowRegistry } from '../flows/define-flow.js';
+import type { FlowRegistry } from '../domain/flows/define-flow.js';
 import type { AgentStore } from '../stores/agent-store.js';
-import type { ToolDef } from '../tools/define-tool.js';
+import type { ToolDef } from '../domain/tools/define-tool.js';
 
 export const listAgentsHandler =
   (agents: AgentStore): Handler<Catalog, 'agent.list_agents'> =>

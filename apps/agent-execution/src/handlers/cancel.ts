@@ -1,6 +1,6 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import type { CancelHub } from '../runs/cancel-hub.js';
+import type { CancelHub } from '../domain/runs/cancel-hub.js';
 import { isTerminal, type RunStore } from '../stores/run-store.js';
 
 /**

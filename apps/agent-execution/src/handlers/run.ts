@@ -1,8 +1,8 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import type { RunExecutor } from '../runs/run-executor.js';
+import type { RunLifecycle } from '../domain/runs/run-lifecycle.js';
 
 export const runHandler =
-  (executor: RunExecutor): Handler<Catalog, 'agent.run'> =>
+  (lifecycle: RunLifecycle): Handler<Catalog, 'agent.run'> =>
   (data, ctx) =>
-    executor.run(data, ctx);
+    lifecycle.handle(data, ctx);

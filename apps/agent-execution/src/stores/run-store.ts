@@ -15,7 +15,7 @@ export interface NewRun {
   input: unknown;
 }
 
-export interface RunOutcome {
+export interface RunFinish {
   status: Extract<RunStatus, 'SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
   output?: unknown;
   error?: { code: string; message: string };
@@ -107,7 +107,7 @@ export class RunStore {
   }
 
   /** Only a run not yet terminal is finished, so a late writer (a worker presumed dead) cannot overwrite the outcome. */
-  finish(runId: string, outcome: RunOutcome): Promise<boolean> {
+  finish(runId: string, outcome: RunFinish): Promise<boolean> {
     return withDbRetry(() => this.update(runId, outcome), this.retry);
   }
 
@@ -119,7 +119,7 @@ export class RunStore {
     return { record: toRecord(row), created: false };
   }
 
-  private async update(runId: string, outcome: RunOutcome): Promise<boolean> {
+  private async update(runId: string, outcome: RunFinish): Promise<boolean> {
     const rows = await this.statements.finish.execute({
       runId,
       at: new Date(),

@@ -6,7 +6,7 @@ import { catalog, type AgentRun, type Catalog, type RunEvent, type RunResult } f
 import { createModelClient, startDevModelServer, type DevModelServer } from '@parley/llm';
 import { redisUrl, type TestDatabase } from '@parley/testing';
 import { env, type AgentExecutionConfig } from '../env.js';
-import { createAgentService } from '../service.js';
+import { createAgentService } from '../wiring.js';
 
 export function testConfig(vars: Record<string, string> = {}): AgentExecutionConfig {
   const parsed = env.parse('agent-execution', { MODEL_BASE_URL: 'http://127.0.0.1:1/v1', ...vars });

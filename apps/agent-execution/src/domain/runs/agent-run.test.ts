@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { pgTest as test } from '@parley/testing';
 import { runEventLogKey, decodeRunLogEntry, type ActionError } from '@parley/contracts';
-import { seqsOf, startHarness, tokensOf } from '../testing/harness.js';
+import { seqsOf, startHarness, tokensOf } from '../../testing/harness.js';
 
 const tenant = () => `t-${randomUUID().slice(0, 8)}`;
 

@@ -1,5 +1,5 @@
 import { ActionError, describeZodError, type AgentConfig, type AgentRun } from '@parley/contracts';
-import type { AgentStore } from '../stores/agent-store.js';
+import type { AgentStore } from '../../stores/agent-store.js';
 import type { FlowRegistry, RegisteredFlow } from '../flows/define-flow.js';
 
 export interface Admitted {

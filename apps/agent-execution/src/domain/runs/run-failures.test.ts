@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { pgTest as test, waitFor } from '@parley/testing';
-import { startHarness, tokensOf } from '../testing/harness.js';
+import { startHarness, tokensOf } from '../../testing/harness.js';
 
 const tenant = () => `t-${randomUUID().slice(0, 8)}`;
 

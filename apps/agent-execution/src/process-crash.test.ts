@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
 import { pgTest as test, redisUrl, spawnTs, waitFor, type TsProcess } from '@parley/testing';
 import { createBus } from '@parley/bus';
 import { catalog, type RunEvent } from '@parley/contracts';
 
 // No MODEL_BASE_URL: each worker (dev mode) starts its own scripted dev model server.
-const MAIN = 'apps/agent-execution/src/main.ts';
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 describe('agent-execution crash recovery', () => {
   test('a worker killed with SIGKILL mid-run: another replica takes the run over and it ends FAILED (worker_lost), never left RUNNING', { timeout: 90_000 }, async ({ prefix, db, onTestFinished }) => {

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
 import { pgTest as test, redisUrl, spawnTs, waitFor, type TsProcess } from '@parley/testing';
 import { createBus } from '@parley/bus';
 import { catalog, type RunEvent } from '@parley/contracts';
 
+// agent-execution as processes (its own scripted dev model): the cancel reaches the replica that runs the run.
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
 describe('agent.cancel across processes', () => {
   test('a run streaming on one of two agent-execution processes is cancelled from a third process', { timeout: 60_000 }, async ({ prefix, db, onTestFinished }) => {
     const env = { REDIS_URL: redisUrl, DATABASE_URL: db.url, BUS_PREFIX: prefix, LOG_LEVEL: 'info', HTTP_PORT: '0' };
-    const procs: TsProcess[] = [spawnTs('apps/agent-execution/src/main.ts', env), spawnTs('apps/agent-execution/src/main.ts', env)];
+    const procs: TsProcess[] = [spawnTs(MAIN, env), spawnTs(MAIN, env)];
     onTestFinished(async () => {
       await Promise.all(procs.map((p) => p.kill('SIGTERM')));
     });

@@ -1,52 +1,47 @@
 import type { Logger } from 'pino';
 import { isRecord } from '@parley/service-kit';
-import type { ActionMeta } from '@parley/bus';
-import { ActionError, runAnswerMessageId, runTurnMessageId, type Channel, type Usage } from '@parley/contracts';
+import type { ActionMeta, Bus } from '@parley/bus';
+import { ActionError, type Catalog, type Usage } from '@parley/contracts';
 import { countChatTokens, countTokens, type ChatResult, type ModelClient } from '@parley/llm';
-import type { AgentExecutionConfig } from '../env.js';
+import type { AgentExecutionConfig } from '../../env.js';
 import type { ChatMessage, FlowRuntime, ModelCallOptions } from '../flows/define-flow.js';
 import type { ToolDef } from '../tools/define-tool.js';
 import { Toolbox } from '../tools/toolbox.js';
-import type { Bus } from '@parley/bus';
-import type { Catalog } from '@parley/contracts';
 import type { Admitted } from './admission.js';
-import type { ConversationPort } from './conversation-port.js';
 import type { RunEvents } from './run-events.js';
 
 export interface FlowExecution {
   bus: Bus<Catalog>;
   model: ModelClient;
   tools: readonly ToolDef[];
-  conversation: ConversationPort;
   config: AgentExecutionConfig['runs'];
   admitted: Admitted;
   runId: string;
   tenantId: string;
   roles: readonly string[];
-  channel: Channel;
   meta: ActionMeta;
-  /** The model's messages, loaded by the run's ConversationTurn. */
+  /** The model's messages (see beginTurn). */
   messages: ChatMessage[];
-  /** When the run had its conversation (performance.now()): the answer's latency counts from there, queueing excluded. */
-  startedAt: number;
   events: RunEvents;
   signal: AbortSignal;
   /** Summed over every model call of the run (mutated). */
   usage: Usage;
+  /** flowMs and modelMs are added. */
   timings: Record<string, number>;
   log: Logger;
-  /** The run's conversation lock holder: its saves are refused (`conflict`) once another run owns the conversation. */
-  fence: string | undefined;
-  /** Called with the answer once the flow is done, before anything of it is saved (so a redelivery can tell a finished run). */
-  produced: (answer: { text: string; output?: unknown; messageId?: string }) => Promise<void>;
 }
 
-/** Runs the flow's graph on the loaded conversation, saves what the run said. */
-export async function executeFlow(x: FlowExecution): Promise<{ text: string; output?: unknown; messageId?: string }> {
-  const { agent, flow, conversationId, input } = x.admitted;
-  const memory = conversationId ? flow.conversation : 'none';
-  const messages = x.messages;
+/** What a flow produced: its answer, and the turns (tool calls and results) to save before it. */
+export interface FlowAnswer {
+  text: string;
+  output?: unknown;
+  turns: ChatMessage[];
+}
 
+/** Runs the flow's graph on the run's messages, streaming its tokens and steps; saves nothing. */
+export async function runFlow(x: FlowExecution): Promise<FlowAnswer> {
+  const { agent, flow, conversationId, input } = x.admitted;
+  const messages = x.messages;
   const notes: Record<string, unknown> = {};
   let modelMs = 0;
   const toolbox = new Toolbox(
@@ -91,26 +86,5 @@ export async function executeFlow(x: FlowExecution): Promise<{ text: string; out
   const result = state.result ?? { text: '' };
   const output = Object.keys(notes).length > 0 ? { ...(isRecord(result.output) ? result.output : result.output === undefined ? {} : { value: result.output }), ...notes } : result.output;
 
-  if (memory !== 'write' || !conversationId) {
-    const done = output === undefined ? { text: result.text } : { text: result.text, output };
-    await x.produced(done);
-    return done;
-  }
-  const messageId = runAnswerMessageId(x.runId);
-  await x.produced(output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId });
-  const turns = result.turns ?? [];
-  for (const [i, turn] of turns.entries()) {
-    await x.conversation.save(x.meta, conversationId, x.runId, agent.agentId, x.channel, { messageId: runTurnMessageId(x.runId, i + 1), ...turn }, x.fence, x.signal);
-  }
-  await x.conversation.save(
-    x.meta,
-    conversationId,
-    x.runId,
-    agent.agentId,
-    x.channel,
-    { messageId, role: 'assistant', content: result.text, model: agent.model, latencyMs: performance.now() - x.startedAt, usage: { ...x.usage } },
-    x.fence,
-    x.signal,
-  );
-  return output === undefined ? { text: result.text, messageId } : { text: result.text, output, messageId };
+  return output === undefined ? { text: result.text, turns: result.turns ?? [] } : { text: result.text, output, turns: result.turns ?? [] };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { pgTest as test, waitFor } from '@parley/testing';
 import type { RunEvent } from '@parley/contracts';
-import { startHarness } from '../testing/harness.js';
+import { startHarness } from '../../testing/harness.js';
 
 const tenant = () => `t-${randomUUID().slice(0, 8)}`;
 // The poem flow keeps the conversation's lock without needing the conversation service.

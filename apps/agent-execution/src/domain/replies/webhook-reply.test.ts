@@ -3,7 +3,7 @@ import { describe, expect } from 'vitest';
 import type { Redis } from 'ioredis';
 import { pgTest as test } from '@parley/testing';
 import { ActionError, DomainAction, WebhookDeliver, busKeys, runWebhookActionId } from '@parley/contracts';
-import { startHarness } from '../testing/harness.js';
+import { startHarness } from '../../testing/harness.js';
 
 const tenant = () => `t-${randomUUID().slice(0, 8)}`;
 const url = 'https://hooks.example.com/parley';

@@ -1,0 +1,264 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Bus, HandlerContext } from '@parley/bus';
+import { ActionError, type AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
+import type { ModelClient } from '@parley/llm';
+import type { AgentExecutionConfig } from '../../env.js';
+import type { AgentStore } from '../../stores/agent-store.js';
+import { withDbRetry, type DbRetry } from '../../stores/db-retry.js';
+import { isTerminal, type RunStore } from '../../stores/run-store.js';
+import type { FlowRegistry } from '../flows/define-flow.js';
+import type { RunEndObservers } from '../replies/run-end-observers.js';
+import type { ToolDef } from '../tools/define-tool.js';
+import { admit, type Admitted } from './admission.js';
+import { RunStopped, type CancelHub } from './cancel-hub.js';
+import type { ConversationLock } from './conversation-lock.js';
+import type { ConversationPort } from './conversation-port.js';
+import { answerMessageIdOf, beginTurn, ConversationLease, saveAnswer, writesConversation, type Turn, type TurnRequest } from './conversation-turn.js';
+import { RunAnswers } from './run-answers.js';
+import { classifyFailure } from './run-errors.js';
+import { RunEvents } from './run-events.js';
+import { runFlow, type FlowAnswer } from './run-flow.js';
+import { emitEnd, finishOf, refused, replyOf, type RunOutcome } from './run-outcome.js';
+import { RunRecovery } from './run-recovery.js';
+
+export interface LifecycleDeps {
+  bus: Bus<Catalog>;
+  /** Command connection for event logs, locks, answers and cancel marks. */
+  redis: Redis;
+  prefix: string;
+  agents: AgentStore;
+  runs: RunStore;
+  flows: FlowRegistry;
+  tools: readonly ToolDef[];
+  model: ModelClient;
+  cancels: CancelHub;
+  lock: ConversationLock;
+  conversation: ConversationPort;
+  /** Told of every run's end (Chatwoot replies, run webhooks). */
+  observers: RunEndObservers;
+  config: AgentExecutionConfig['runs'];
+  /** Retries of database reads and writes through a short PostgreSQL outage. */
+  dbRetry: DbRetry;
+}
+
+/** What a run that goes ahead carries through its steps. */
+interface Running {
+  data: AgentRun;
+  admitted: Admitted;
+  events: RunEvents;
+  stop: AbortController;
+  usage: Usage;
+  timings: Record<string, number>;
+  startedAt: number;
+  /** The RUNNING write, started beside the flow; awaited before the final status write. */
+  running: Promise<void>;
+  log: Logger;
+}
+
+/**
+ * One delivery of `agent.run`, top to bottom:
+ *
+ *   admit → record ∥ conversation → begin turn → flow → persist → finish → emit
+ *
+ * and then the run's end told to its observers and the reply derived from its RunOutcome. Every step
+ * that can end the run early returns an outcome through `end` (recorded, emitted); a failure after the
+ * answer is saved crashes the delivery instead, so the bus redelivers it and recovery completes it.
+ * Latency: the record's insert and the conversation (lock, then begin_turn) go out together, and the
+ * RUNNING write goes beside the flow, so the first token waits for neither (docs/adr/0001).
+ */
+export class RunLifecycle {
+  private readonly answers: RunAnswers;
+  private readonly recovery: RunRecovery;
+
+  constructor(private readonly d: LifecycleDeps) {
+    this.answers = new RunAnswers(d.redis, d.prefix);
+    this.recovery = new RunRecovery({ bus: d.bus, answers: this.answers });
+  }
+
+  /** The `agent.run` handler. */
+  async handle(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.run(data, ctx);
+    } catch (err) {
+      await this.d.observers.crashed(data, ctx);
+      throw err;
+    }
+    await this.d.observers.ended(data, outcome, ctx);
+    return replyOf(outcome);
+  }
+
+  /** The delivery's outcome; throws only when it crashed (the bus retries it). */
+  async run(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunOutcome> {
+    const { runId } = data;
+    const tenantId = ctx.action.tenantId;
+
+    // 1. Admit. PostgreSQL outages are waited out rather than spending a delivery. A refusal has no
+    //    record; its event log still ends, for a client following the run.
+    let admitted: Admitted;
+    try {
+      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry);
+    } catch (err) {
+      if (!(err instanceof ActionError)) throw err;
+      const outcome = refused(runId, data.conversationId ?? null, err);
+      await emitEnd(await this.eventsOf(runId, ctx, false), outcome);
+      return outcome;
+    }
+    const { agent, flow, conversationId } = admitted;
+
+    // 2. Record ∥ conversation. The run is tracked before the early-cancel lookup, so a cancel arriving
+    //    in between still reaches it; the lookup shares the insert's wait. The conversation (lock, then
+    //    begin_turn) needs no record, so it starts beside the insert: the first token waits for the
+    //    longer of the two, not their sum.
+    const stop = this.d.cancels.track(runId);
+    const onWorkerAbort = () => stop.abort(new RunStopped({ kind: 'shutdown' }));
+    ctx.signal.addEventListener('abort', onWorkerAbort, { once: true });
+    const lease = new ConversationLease(this.d, conversationId, runId);
+    try {
+      const cancelChecked = this.d.cancels.requested(runId).then((early) => {
+        if (early) stop.abort(new RunStopped(early));
+      });
+      const recorded = Promise.all([this.d.runs.create({ runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, input: data.input }), cancelChecked]).then(([r]) => r);
+      const request: TurnRequest = { admitted, runId, channel: data.channel, meta: ctx.meta, signal: stop.signal, cancelChecked, fresh: recorded.then((r) => r.created || r.record.status === 'PENDING', () => false) };
+      const turn = beginTurn(this.d, lease, request);
+      turn.catch(() => { /* awaited in step 3 when the run goes ahead; a duplicate delivery never looks at it */ });
+      const { record, created } = await recorded;
+
+      // A delivery that does not start the run: a finished run answers what it answered; a redelivered
+      // one is completed from its saved answer, or failed as lost when its worker died mid-run.
+      if (!created && isTerminal(record.status)) return await this.recovery.replay(record);
+      const events = await this.eventsOf(runId, ctx, created);
+      if (!created) {
+        const answered = await this.recovery.answered(runId, conversationId, ctx.meta, ctx.log);
+        if (answered) {
+          ctx.log.warn({ runId }, 'run redelivered after its answer was saved; recorded SUCCEEDED with that answer');
+          return await this.end(answered.outcome, events, answered.timings);
+        }
+        if (record.status === 'RUNNING') {
+          ctx.log.warn({ runId }, 'run found RUNNING on redelivery; marked failed (worker_lost)');
+          return await this.end(lostRun(runId, conversationId), events);
+        }
+      }
+
+      const r: Running = {
+        data,
+        admitted,
+        events,
+        stop,
+        usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+        timings: {},
+        startedAt: performance.now(),
+        running: Promise.resolve(),
+        log: ctx.log.child({ runId, agentId: agent.agentId, flow: flow.name }),
+      };
+      const maxRun = setTimeout(() => stop.abort(new RunStopped({ kind: 'timeout', afterMs: agent.maxRunMs })), agent.maxRunMs);
+      try {
+        return await this.goAhead(r, lease, turn, request, ctx);
+      } finally {
+        clearTimeout(maxRun);
+      }
+    } finally {
+      await lease.release().catch((e: unknown) => ctx.log.warn({ err: e, runId }, 'could not release the conversation lock; it expires by itself'));
+      ctx.signal.removeEventListener('abort', onWorkerAbort);
+      this.d.cancels.untrack(runId, stop);
+    }
+  }
+
+  /** Steps 3 to 7 of a run this delivery starts. */
+  private async goAhead(r: Running, lease: ConversationLease, turnStarted: Promise<Turn>, request: TurnRequest, ctx: HandlerContext<RunEvent>): Promise<RunOutcome> {
+    const { runId } = r.data;
+    const { agent, flow, conversationId } = r.admitted;
+    const signal = r.stop.signal;
+
+    // 3. Begin turn: the conversation is the run's and the model's messages are loaded. RUNNING is
+    //    written beside the flow (not awaited here: the record is RUNNING before it is finished).
+    // 4. Flow: the graph runs, streaming tokens and steps.
+    let answer: FlowAnswer;
+    let heldAt: number;
+    try {
+      const turn = await turnStarted;
+      if (signal.aborted) throw signal.reason;
+      heldAt = turn.heldAt;
+      if (conversationId) r.timings['queueMs'] = turn.queueMs;
+      if (conversationId && flow.conversation !== 'none') r.timings['contextMs'] = turn.contextMs;
+      r.running = this.d.runs.markRunning(runId);
+      r.running.catch(() => { /* awaited before the final status write on every path */ });
+      r.events.emit('run.started', { agentId: agent.agentId, flow: flow.name, conversationId });
+      answer = await runFlow({ ...this.d, admitted: r.admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], meta: ctx.meta, messages: turn.messages, events: r.events, signal, usage: r.usage, timings: r.timings, log: r.log });
+    } catch (err) {
+      return this.fail(r, err);
+    }
+
+    // 5. Persist: the answer is kept first, so a delivery after a crash can tell the run produced it,
+    //    then the conversation gets it (a flow that writes no conversation keeps it only here).
+    const messageId = answerMessageIdOf(r.admitted, runId);
+    const outcome: RunOutcome = { runId, conversationId, status: 'SUCCEEDED', text: answer.text, usage: r.usage };
+    if (answer.output !== undefined) outcome.output = answer.output;
+    if (messageId) outcome.messageId = messageId;
+    try {
+      await this.answers.put(runId, { text: answer.text, ...(answer.output === undefined ? {} : { output: answer.output }), ...(messageId ? { messageId } : {}), usage: { ...r.usage }, timings: { ...r.timings } });
+    } catch (err) {
+      return this.fail(r, err);
+    }
+    if (writesConversation(r.admitted) && messageId) {
+      try {
+        await saveAnswer(this.d, lease, { ...request, admitted: r.admitted }, answer, { messageId, latencyMs: performance.now() - heldAt, usage: { ...r.usage } });
+      } catch (err) {
+        // The save failed on this side, yet the conversation service may have stored the answer.
+        const answered = await this.recovery.answered(runId, conversationId, ctx.meta, r.log).catch(() => null);
+        return answered ? this.end(answered.outcome, r.events, answered.timings) : this.fail(r, err);
+      }
+    }
+
+    // 6. Finish and 7. emit. The conversation holds the answer: recording anything but SUCCEEDED would
+    //    contradict it. A failure here crashes the delivery (not an ActionError, so the bus retries) and
+    //    the retry completes the run from the answer.
+    r.timings['totalMs'] = Math.round(performance.now() - r.startedAt);
+    try {
+      await r.running;
+      return await this.end(outcome, r.events, r.timings);
+    } catch (err) {
+      throw err instanceof ActionError ? new Error(`recording run ${runId} failed after its answer was saved: ${err.message}`, { cause: err }) : err;
+    }
+  }
+
+  /** A run that goes ahead and fails or is stopped before its answer is saved. */
+  private async fail(r: Running, err: unknown): Promise<RunOutcome> {
+    const failure = classifyFailure(err, r.stop.signal);
+    r.timings['totalMs'] = Math.round(performance.now() - r.startedAt);
+    const outcome: RunOutcome = { runId: r.data.runId, conversationId: r.admitted.conversationId, status: failure.status, usage: r.usage, error: { code: failure.code, message: failure.message } };
+    // A rejected double text is an answer to the request itself, not a run outcome.
+    if (err instanceof ActionError && err.code === 'busy') outcome.refusal = err;
+    await r.running.catch(() => { /* the run is failing already; the status write of the failure follows */ });
+    const ended = await this.end(outcome, r.events, r.timings);
+    if (failure.code === 'internal') r.log.error({ err }, 'run failed');
+    else r.log.info({ code: failure.code, status: failure.status }, 'run ended early');
+    return ended;
+  }
+
+  /** The outcome recorded (final status write), then its terminal event emitted and the event log flushed. */
+  private async end(outcome: RunOutcome, events: RunEvents, timings?: Record<string, number>): Promise<RunOutcome> {
+    await this.d.runs.finish(outcome.runId, finishOf(outcome, timings));
+    await emitEnd(events, outcome);
+    return outcome;
+  }
+
+  /** The run's events, numbered after whatever an earlier delivery of it logged. */
+  private async eventsOf(runId: string, ctx: HandlerContext<RunEvent>, fresh: boolean): Promise<RunEvents> {
+    const startAfter = fresh ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId);
+    return new RunEvents(this.d.redis, this.d.prefix, runId, (e) => ctx.emit(e), startAfter, this.d.config.tokenWindowMs);
+  }
+}
+
+/**
+ * A RUNNING record on delivery: the worker that ran it died mid-run (the bus redelivered the action
+ * after its visibility timeout). Its model call, tool calls and half-streamed answer are gone, and
+ * replaying them could repeat side effects (a hand-off, a closed conversation), so the run fails
+ * visibly and at once; the user can send the message again. (A run whose answer was saved is
+ * completed by recovery instead.) The dead worker's conversation lock is taken over by this delivery
+ * (the lock lets its own run id in) and given back when the delivery ends.
+ */
+function lostRun(runId: string, conversationId: string | null): RunOutcome {
+  return { runId, conversationId, status: 'FAILED', error: { code: 'worker_lost', message: 'the worker running this run stopped unexpectedly; send the message again' } };
+}

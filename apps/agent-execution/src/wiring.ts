@@ -1,0 +1,96 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Bus } from '@parley/bus';
+import type { Catalog } from '@parley/contracts';
+import { createDb, createPool, type Pool } from '@parley/db';
+import { createModelClient, startDevModelServer, type ModelClient } from '@parley/llm';
+import { Stage, type ServiceKit } from '@parley/service-kit';
+import type { AgentExecutionConfig } from './env.js';
+import { builtinFlows, createFlowRegistry, type FlowDefinition } from './domain/flows/index.js';
+import { RunEndObservers } from './domain/replies/run-end-observers.js';
+import { CancelHub } from './domain/runs/cancel-hub.js';
+import { ConversationLock } from './domain/runs/conversation-lock.js';
+import { ConversationPort } from './domain/runs/conversation-port.js';
+import { RunLifecycle } from './domain/runs/run-lifecycle.js';
+import { builtinTools, DEFAULT_AGENT_TOOLS } from './domain/tools/builtin.js';
+import type { ToolDef } from './domain/tools/define-tool.js';
+import { agentHandlers } from './handlers/index.js';
+import { AgentStore } from './stores/agent-store.js';
+import { RunStore } from './stores/run-store.js';
+
+export const SERVICE_NAME = 'agent-execution';
+
+export interface AgentServiceDeps {
+  bus: Bus<Catalog>;
+  redisUrl: string;
+  prefix: string;
+  pool: Pool;
+  model: ModelClient;
+  config: AgentExecutionConfig;
+  log: Logger;
+  flows?: readonly FlowDefinition[];
+  tools?: readonly ToolDef[];
+}
+
+/** Builds the handlers of the `agent` service and what they need; main.ts (through startAgentService) and tests share it. */
+export async function createAgentService(d: AgentServiceDeps) {
+  // No auto-pipelining: it holds each command for a tick and behind any batch still in flight, and the
+  // run's lock and early-cancel lookup gate its first token (docs/adr/0001). Run event logs leave in
+  // explicit pipelines (RunEvents.write).
+  const redis = new Redis(d.redisUrl, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: 'agent-execution:runs' });
+  const subscriber = new Redis(d.redisUrl, { maxRetriesPerRequest: null, connectionName: 'agent-execution:cancel' });
+  // ioredis reconnects by itself; a command issued meanwhile fails and its caller handles that.
+  redis.on('error', () => {});
+  subscriber.on('error', () => {});
+  const db = createDb(d.pool);
+  const tools = d.tools ?? builtinTools;
+  const flows = createFlowRegistry(d.flows ?? builtinFlows);
+  const agents = new AgentStore(db, { model: d.config.model.name, maxRunMs: d.config.runs.defaultMaxRunMs, tools: DEFAULT_AGENT_TOOLS });
+  const dbRetry = {
+    budgetMs: d.config.runs.dbRetryMs,
+    onRetry: (err: unknown, attempt: number) => d.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'postgres unavailable; retrying the run record write'),
+  };
+  const runs = new RunStore(db, dbRetry);
+  const cancels = new CancelHub(redis, subscriber, d.prefix, d.log);
+  await cancels.start();
+  const lifecycle = new RunLifecycle({
+    bus: d.bus,
+    redis,
+    prefix: d.prefix,
+    agents,
+    runs,
+    flows,
+    tools,
+    model: d.model,
+    cancels,
+    lock: new ConversationLock(redis, d.prefix, d.config.runs.lockTtlMs),
+    conversation: new ConversationPort(d.bus),
+    observers: RunEndObservers.forChannels(d.bus),
+    config: d.config.runs,
+    dbRetry,
+  });
+  return {
+    handlers: agentHandlers({ lifecycle, runs, agents, flows, tools, cancels }),
+    async close() {
+      await cancels.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** The service as main.ts runs it: the model (the scripted dev model server when none is configured), the pool, the handlers. */
+export async function startAgentService(kit: ServiceKit<AgentExecutionConfig>) {
+  let baseURL = kit.config.model.baseURL;
+  if (!baseURL) {
+    const dev = await startDevModelServer();
+    kit.onShutdown('dev model server', () => dev.close(), Stage.infra);
+    baseURL = dev.url;
+    kit.log.warn({ modelUrl: baseURL }, '*** NO MODEL CONFIGURED: answers come from the scripted dev model server. Set MODEL_BASE_URL, MODEL_API_KEY and MODEL_NAME for a real model. ***');
+  }
+  const model = createModelClient({ baseURL, apiKey: kit.config.model.apiKey, model: kit.config.model.name, timeoutMs: kit.config.model.timeoutMs, maxRetries: kit.config.model.maxRetries, logLevel: 'off' });
+  const pool = createPool(kit.base.databaseUrl, { applicationName: SERVICE_NAME, max: 20 });
+  kit.onShutdown('postgres', () => pool.end(), Stage.infra);
+  const service = await createAgentService({ bus: kit.bus, redisUrl: kit.base.redisUrl, prefix: kit.base.busPrefix, pool, model, config: kit.config, log: kit.log });
+  kit.onShutdown('runs', () => service.close(), Stage.infra);
+  return service.handlers;
+}

@@ -21,6 +21,21 @@ describe('double texting', () => {
     expect(at(rb.events, 'run.started')).toBeGreaterThanOrEqual(at(ra.events, 'run.completed'));
   });
 
+  test('enqueue: the wait for the conversation does not count toward the max run time', async ({ prefix, db }) => {
+    const tenantId = tenant();
+    const h = await startHarness({ prefix, db, tenantId });
+    await h.caller.call('agent.update_agent', { agentId: 'default', maxRunMs: 1_000 }, { tenantId });
+    const conversationId = randomUUID();
+    // Each run streams two replies of ~300 ms: the second run waits ~600 ms, then runs ~600 ms, past 1,000 ms in all.
+    const run = () => ({ runId: randomUUID(), conversationId, flow: 'poem', input: { topic: 'tides [[tokens:30]] [[slow:10]]' }, channel: 'web' as const });
+    const a = h.start(run());
+    await waitFor(() => a.events.length > 0, { what: 'first run started' });
+    const b = h.start(run());
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect([ra.result, rb.result]).toMatchObject([{ status: 'SUCCEEDED' }, { status: 'SUCCEEDED' }]);
+    expect(at(rb.events, 'run.completed') - at(ra.events, 'run.started')).toBeGreaterThan(1_000);
+  });
+
   test('reject: a second message while a run is active gets busy; the first run is untouched', async ({ prefix, db }) => {
     const tenantId = tenant();
     const h = await startHarness({ prefix, db, tenantId });

@@ -53,6 +53,8 @@ interface Running {
   startedAt: number;
   /** The RUNNING write, started beside the flow; awaited before the final status write. */
   running: Promise<void>;
+  /** Aborts the run at the agent's max run time. */
+  maxRun?: NodeJS.Timeout | undefined;
   log: Logger;
 }
 
@@ -152,11 +154,10 @@ export class RunLifecycle {
         running: Promise.resolve(),
         log: ctx.log.child({ runId, agentId: agent.agentId, flow: flow.name }),
       };
-      const maxRun = setTimeout(() => stop.abort(new RunStopped({ kind: 'timeout', afterMs: agent.maxRunMs })), agent.maxRunMs);
       try {
         return await this.goAhead(r, lease, turn, request, ctx);
       } finally {
-        clearTimeout(maxRun);
+        clearTimeout(r.maxRun);
       }
     } finally {
       await lease.release().catch((e: unknown) => ctx.log.warn({ err: e, runId }, 'could not release the conversation lock; it expires by itself'));
@@ -179,6 +180,8 @@ export class RunLifecycle {
     try {
       const turn = await turnStarted;
       if (signal.aborted) throw signal.reason;
+      // The agent's max run time counts from here: a run queued behind another is not timed while it waits.
+      r.maxRun = setTimeout(() => r.stop.abort(new RunStopped({ kind: 'timeout', afterMs: agent.maxRunMs })), agent.maxRunMs);
       heldAt = turn.heldAt;
       if (conversationId) r.timings['queueMs'] = turn.queueMs;
       if (conversationId && flow.conversation !== 'none') r.timings['contextMs'] = turn.contextMs;

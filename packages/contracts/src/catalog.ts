@@ -83,9 +83,8 @@ export const catalog = {
     data: agent.AgentRun,
     reply: agent.RunResult,
     events: agent.RunEvent,
-    // No done-mark: the run record (agent_runs, by runId) is its idempotency key, stronger than the
-    // action id, and a finished run delivered again is answered from it (RunRecovery.replay). The
-    // mark cost a Redis round trip before every run's first token and a day of memory per reply.
+    // No done-mark (docs/adr/0002): the run record (agent_runs, by runId) is its idempotency key,
+    // stronger than the action id, and a finished run delivered again is answered from it (RunRecovery.replay).
     delivery: { visibilityTimeoutMs: 20_000, maxDeliveries: 3, timeoutMs: 15 * 60_000 },
   }),
   'agent.cancel': action({

@@ -159,7 +159,7 @@ export async function saveAnswer(d: TurnDeps, lease: ConversationLease, r: TurnR
 /** The message id a run's answer is saved under, when it saves one. */
 export const answerMessageIdOf = (a: Admitted, runId: string): string | undefined => (writesConversation(a) ? runAnswerMessageId(runId) : undefined);
 
-/** Token counts of system prompts: a tenant's prompt rarely changes and was tokenized on every run. */
+/** Token counts of system prompts, kept per model and prompt: a tenant's prompt rarely changes and is not tokenized per run. */
 const promptTokenCache = new Map<string, number>();
 function promptTokens(prompt: ChatMessage, model: string): number {
   const key = `${model}\u0000${prompt.content}`;

@@ -73,11 +73,9 @@ export class RunEvents {
     if (this.buffered.length === 0) return;
     const batch = this.buffered;
     this.buffered = [];
-    // An explicit pipeline (the entry and its TTL in one write) leaves now. Left to auto-pipelining, as
-    // this connection once was, the entry waited one more turn and behind any batch still in flight, so
-    // a worker killed in that gap had streamed events its log never got, and the redelivery numbered
-    // its run.failed with a seq the client had already seen (tests/agent-crash caught it). The gap is
-    // now at most one turn of the loop.
+    // An explicit pipeline (the entry and its TTL in one write) leaves now, not a turn later behind
+    // other commands: what was streamed live must reach the log before a killed worker's redelivery
+    // numbers its run.failed after the log's last seq (process-crash.test.ts). The gap is one turn of the loop.
     const write = this.redis.pipeline().xadd(this.key, '*', ...encodeRunLogEntry(batch));
     // The TTL is set with the first entry (a run whose worker dies still expires) and refreshed at the end.
     if (!this.logged || this.terminal) write.pexpire(this.key, RUN_EVENT_LOG_TTL_MS);

@@ -67,7 +67,6 @@ async function benchGetContext(prefix: string, dbUrl: string): Promise<BenchRow>
   try {
     const deps = createConversationDeps(redis, pool, prefix, {
       hot: { idleMs: 30 * 60_000, ttlMs: 3_600_000 },
-      prompts: { defaultPrompt: undefined, cacheMs: 60_000 },
       db: { poolMax: 2 },
     });
     const conversationId = 'bench-context';

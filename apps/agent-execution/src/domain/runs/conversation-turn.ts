@@ -46,9 +46,14 @@ export class ConversationLease {
    * duplicate delivery neither interrupts the conversation's active run nor is refused on its behalf.
    */
   acquire(policy: 'enqueue' | 'reject' | 'interrupt', fresh: Promise<boolean>, signal: AbortSignal): Promise<void> {
-    const acquired = this.take(policy, fresh, AbortSignal.any([signal, this.released.signal]));
+    const acquired = this.take(policy, fresh, this.bound(signal));
     this.acquiring = acquired.catch(() => { /* the caller of acquire sees the failure; release only waits for it to end */ });
     return acquired;
+  }
+
+  /** `signal`, also aborted once the lease is released: work for the conversation stops with it. */
+  bound(signal: AbortSignal): AbortSignal {
+    return AbortSignal.any([signal, this.released.signal]);
   }
 
   private async take(policy: 'enqueue' | 'reject' | 'interrupt', fresh: Promise<boolean>, signal: AbortSignal): Promise<void> {
@@ -127,7 +132,9 @@ export const writesConversation = (a: Admitted): a is Admitted & { conversationI
 export async function beginTurn(d: TurnDeps, lease: ConversationLease, r: TurnRequest): Promise<Turn> {
   const startedAt = performance.now();
   const { agent, flow, conversationId, input } = r.admitted;
-  await lease.acquire(agent.doubleTexting, r.fresh, r.signal);
+  // A delivery that does not go ahead releases the lease at once: what it started here stops.
+  const signal = lease.bound(r.signal);
+  await lease.acquire(agent.doubleTexting, r.fresh, signal);
   const heldAt = performance.now();
   const queueMs = Math.round(heldAt - startedAt);
   const system: ChatMessage = { role: 'system', content: agent.systemPrompt };
@@ -137,12 +144,12 @@ export async function beginTurn(d: TurnDeps, lease: ConversationLease, r: TurnRe
   }
   await r.cancelChecked;
   // A cancel that came before the run began saves nothing of it.
-  if (r.signal.aborted) throw r.signal.reason;
+  if (signal.aborted) throw signal.reason;
   const budget = Math.max(256, d.config.contextMaxTokens - promptTokens(system, agent.model));
   const context =
     flow.conversation === 'write' && user
-      ? await d.conversation.beginTurn(r.meta, conversationId, r.runId, agent.agentId, r.channel, { messageId: user.messageId ?? runUserMessageId(r.runId), role: 'user', content: user.text }, { maxTokens: budget }, lease.fence, r.signal)
-      : await d.conversation.context(r.meta, conversationId, budget, r.signal);
+      ? await d.conversation.beginTurn(r.meta, conversationId, r.runId, agent.agentId, r.channel, { messageId: user.messageId ?? runUserMessageId(r.runId), role: 'user', content: user.text }, { maxTokens: budget }, lease.fence, signal)
+      : await d.conversation.context(r.meta, conversationId, budget, signal);
   // The agent's prompt is authoritative: a stored system message (an older prompt) is not sent twice.
   return { messages: [system, ...context.filter((m) => m.role !== 'system')], heldAt, queueMs, contextMs: Math.round(performance.now() - heldAt) };
 }

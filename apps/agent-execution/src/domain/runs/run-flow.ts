@@ -10,11 +10,15 @@ import { Toolbox } from '../tools/toolbox.js';
 import type { Admitted } from './admission.js';
 import type { RunEvents } from './run-events.js';
 
-export interface FlowExecution {
+export interface FlowDeps {
   bus: Bus<Catalog>;
   model: ModelClient;
   tools: readonly ToolDef[];
   config: AgentExecutionConfig['runs'];
+}
+
+/** One run as its flow sees it. */
+export interface FlowRun {
   admitted: Admitted;
   runId: string;
   tenantId: string;
@@ -39,27 +43,27 @@ export interface FlowAnswer {
 }
 
 /** Runs the flow's graph on the run's messages, streaming its tokens and steps; saves nothing. */
-export async function runFlow(x: FlowExecution): Promise<FlowAnswer> {
-  const { agent, flow, conversationId, input } = x.admitted;
-  const messages = x.messages;
+export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
+  const { agent, flow, conversationId, input } = run.admitted;
+  const messages = run.messages;
   const notes: Record<string, unknown> = {};
   let modelMs = 0;
   const toolbox = new Toolbox(
-    x.tools,
+    d.tools,
     agent.tools,
-    x.roles,
-    { bus: x.bus, meta: x.meta, runId: x.runId, tenantId: x.tenantId, conversationId, signal: x.signal, timeoutMs: x.config.toolTimeoutMs, log: x.log, note: (k, v) => (notes[k] = v) },
-    x.events,
+    run.roles,
+    { bus: d.bus, meta: run.meta, runId: run.runId, tenantId: run.tenantId, conversationId, signal: run.signal, timeoutMs: d.config.toolTimeoutMs, log: run.log, note: (k, v) => (notes[k] = v) },
+    run.events,
   );
   const callModel = async (msgs: readonly ChatMessage[], opts: ModelCallOptions = {}): Promise<ChatResult> => {
     const started = performance.now();
     let done: ChatResult | undefined;
     let firstToken = true;
-    const request = { messages: msgs, temperature: agent.temperature, model: agent.model, signal: x.signal, ...(opts.tools?.length ? { tools: opts.tools } : {}), ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
-    for await (const chunk of x.model.streamChat(request)) {
+    const request = { messages: msgs, temperature: agent.temperature, model: agent.model, signal: run.signal, ...(opts.tools?.length ? { tools: opts.tools } : {}), ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
+    for await (const chunk of d.model.streamChat(request)) {
       if (chunk.type === 'token') {
         if (!opts.silent) {
-          x.events.token(chunk.delta);
+          run.events.token(chunk.delta);
           // A stream that arrived in one read is otherwise parsed to its end before the first token's
           // frame is written: one turn of the event loop lets it leave now.
           if (firstToken) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -70,19 +74,19 @@ export async function runFlow(x: FlowExecution): Promise<FlowAnswer> {
     if (!done) throw new ActionError('internal', 'the model stream ended without a final chunk');
     // Providers that send no usage (some local servers) are billed by our own count.
     const u = done.usage ?? { promptTokens: countChatTokens(msgs, agent.model), completionTokens: countTokens(done.text, agent.model), totalTokens: 0 };
-    x.usage.promptTokens += u.promptTokens;
-    x.usage.completionTokens += u.completionTokens;
-    x.usage.totalTokens += u.totalTokens || u.promptTokens + u.completionTokens;
+    run.usage.promptTokens += u.promptTokens;
+    run.usage.completionTokens += u.completionTokens;
+    run.usage.totalTokens += u.totalTokens || u.promptTokens + u.completionTokens;
     modelMs += performance.now() - started;
     return done;
   };
-  const rt: FlowRuntime<unknown> = { input, runId: x.runId, tenantId: x.tenantId, agent, conversationId, messages, signal: x.signal, events: x.events, model: callModel, tools: toolbox, log: x.log };
+  const rt: FlowRuntime<unknown> = { input, runId: run.runId, tenantId: run.tenantId, agent, conversationId, messages, signal: run.signal, events: run.events, model: callModel, tools: toolbox, log: run.log };
 
   const graphStarted = performance.now();
-  const state = await flow.invoke(rt, { signal: x.signal, recursionLimit: 50 });
-  x.timings['flowMs'] = Math.round(performance.now() - graphStarted);
-  x.timings['modelMs'] = Math.round(modelMs);
-  if (x.signal.aborted) throw x.signal.reason;
+  const state = await flow.invoke(rt, { signal: run.signal, recursionLimit: 50 });
+  run.timings['flowMs'] = Math.round(performance.now() - graphStarted);
+  run.timings['modelMs'] = Math.round(modelMs);
+  if (run.signal.aborted) throw run.signal.reason;
   const result = state.result ?? { text: '' };
   const output = Object.keys(notes).length > 0 ? { ...(isRecord(result.output) ? result.output : result.output === undefined ? {} : { value: result.output }), ...notes } : result.output;
 

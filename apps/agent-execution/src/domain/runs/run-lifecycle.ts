@@ -104,7 +104,7 @@ export class RunLifecycle {
     } catch (err) {
       if (!(err instanceof ActionError)) throw err;
       const outcome = refused(runId, data.conversationId ?? null, err);
-      await emitEnd(await this.eventsOf(runId, ctx, false), outcome);
+      await emitEnd(this.eventsOf(runId, ctx, await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId)), outcome);
       return outcome;
     }
     const { agent, flow, conversationId } = admitted;
@@ -130,7 +130,7 @@ export class RunLifecycle {
       // A delivery that does not start the run: a finished run answers what it answered; a redelivered
       // one is completed from its saved answer, or failed as lost when its worker died mid-run.
       if (!created && isTerminal(record.status)) return await this.recovery.replay(record);
-      const events = await this.eventsOf(runId, ctx, created);
+      const events = this.eventsOf(runId, ctx, created ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId));
       if (!created) {
         const answered = await this.recovery.answered(runId, conversationId, ctx.meta, ctx.log);
         if (answered) {
@@ -188,7 +188,7 @@ export class RunLifecycle {
       r.running = this.d.runs.markRunning(runId);
       r.running.catch(() => { /* awaited before the final status write on every path */ });
       r.events.emit('run.started', { agentId: agent.agentId, flow: flow.name, conversationId });
-      answer = await runFlow({ ...this.d, admitted: r.admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], meta: ctx.meta, messages: turn.messages, events: r.events, signal, usage: r.usage, timings: r.timings, log: r.log });
+      answer = await runFlow(this.d, { admitted: r.admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], meta: ctx.meta, messages: turn.messages, events: r.events, signal, usage: r.usage, timings: r.timings, log: r.log });
     } catch (err) {
       return this.fail(r, err);
     }
@@ -247,9 +247,8 @@ export class RunLifecycle {
     return outcome;
   }
 
-  /** The run's events, numbered after whatever an earlier delivery of it logged. */
-  private async eventsOf(runId: string, ctx: HandlerContext<RunEvent>, fresh: boolean): Promise<RunEvents> {
-    const startAfter = fresh ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId);
+  /** The run's events, numbered after `startAfter`, the last seq an earlier delivery of it logged. */
+  private eventsOf(runId: string, ctx: HandlerContext<RunEvent>, startAfter: number): RunEvents {
     return new RunEvents(this.d.redis, this.d.prefix, runId, (e) => ctx.emit(e), startAfter, this.d.config.tokenWindowMs);
   }
 }

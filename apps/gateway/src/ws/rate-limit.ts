@@ -3,6 +3,7 @@
  * the counter in Redis). If Redis errors, the message is let through: a rate limiter must not take
  * chat down with it, and the bus call that follows would fail anyway.
  */
+import { keyPart } from '@parley/contracts';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -17,7 +18,8 @@ export class MessageRateLimiter {
 
   async consume(tenantId: string, userId: string): Promise<RateDecision> {
     try {
-      await this.limiter.consume(`${tenantId}:${userId}`);
+      // Both parts come from token claims: encoded, so `v:k` + `m` never shares a budget with `v` + `k:m`.
+      await this.limiter.consume(`${keyPart(tenantId)}:${keyPart(userId)}`);
       return { ok: true };
     } catch (res) {
       if (res instanceof RateLimiterRes) return { ok: false, retryAfterMs: Math.max(1, Math.ceil(res.msBeforeNext)) };

@@ -108,6 +108,8 @@ export class ConversationAccess {
       found = await this.bus.call('conversation.get', { conversationId }, { tenantId: actor.tenantId, userId: actor.owner.id }, { timeoutMs: 5_000 });
     } catch (err) {
       if (!(err instanceof ActionError && err.code === 'not_found')) throw err;
+      // Ids are global: another tenant's is never "not used yet" here.
+      if (err.details?.['otherTenant'] === true) throw notFound(conversationId);
       found = null;
     }
     if (!found) {

@@ -4,7 +4,7 @@
  * (a text or markdown file; a re-upload of the same file name replaces the document).
  */
 import multipart from '@fastify/multipart';
-import { ActionError, Id, IngestDocument, ListDocuments } from '@parley/contracts';
+import { ActionError, Id, IngestDocument, keyPart, ListDocuments } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, principalOf } from '../auth/guard.js';
@@ -27,7 +27,8 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
     const m = { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
     // A client retrying an upload with the same key gets the first result, not a second ingest.
     const key = req.headers['idempotency-key'];
-    return typeof key === 'string' && key.length > 0 && key.length <= 128 ? { ...m, actionId: `ingest:${p.tenantId}:${key}` } : m;
+    // Both parts are input (a token claim, a header): encoded, so two tenants never share an action id.
+    return typeof key === 'string' && key.length > 0 && key.length <= 128 ? { ...m, actionId: `ingest:${keyPart(p.tenantId)}:${keyPart(key)}` } : m;
   };
 
   void app.register(async (scope) => {

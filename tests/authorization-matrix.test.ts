@@ -10,7 +10,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '@parley/testing';
-import { ClientFrame } from '@parley/contracts';
+import { chatwootContactId, chatwootConversationId, ClientFrame } from '@parley/contracts';
+import { contactActor } from '../apps/gateway/src/auth/access.js';
 import { token } from './support/gateway-env.js';
 import { usePlatform } from './support/platform.js';
 import { wsProbe, type Frame } from './support/ws-probe.js';
@@ -36,6 +37,9 @@ interface Fixture {
   closable: string;
   agentId: string;
   documentId: string;
+  /** A Chatwoot conversation and its run, owned by a channel contact of the tenant. */
+  channelConversationId: string;
+  channelRunId: string;
 }
 
 // ---- REST rows -------------------------------------------------------------------------------
@@ -64,6 +68,16 @@ const REST: Record<string, RestRow> = {
   'GET /api/v1/runs/:id/events': { call: (fx) => ({ path: `/api/v1/runs/${fx.runId}/events` }), expect: owned(200) },
   // The run has finished: cancelling answers {cancelled: false}, but only to those who may touch it.
   'POST /api/v1/runs/:id/cancel': { call: (fx) => ({ path: `/api/v1/runs/${fx.runId}/cancel`, body: {} }), expect: owned(200) },
+  // Further cases of a route: `METHOD /path (case)`, probed when the route exists.
+  'POST /api/v1/runs (channel conversation)': {
+    call: (fx) => ({ path: '/api/v1/runs', body: { flow: 'summarize_conversation', conversationId: fx.channelConversationId, input: {} } }),
+    expect: { ...signedIn(400), anonymous: 401 },
+  },
+  'POST /api/v1/runs (made-up conversation id: a new conversation of the caller)': { call: () => ({ path: '/api/v1/runs', body: { flow: 'poem', conversationId: `mx-new-${Date.now()}`, input: { topic: 'sea' } } }), expect: signedIn(202) },
+  'GET /api/v1/runs/:id (made-up run id)': { call: at('/api/v1/runs/no-such-run'), expect: { ...signedIn(404), anonymous: 401 } },
+  'GET /api/v1/runs/:id (channel run)': { call: (fx) => ({ path: `/api/v1/runs/${fx.channelRunId}` }), expect: { ...owned(200), owner: 404 } },
+  'GET /api/v1/runs/:id/events (channel run)': { call: (fx) => ({ path: `/api/v1/runs/${fx.channelRunId}/events` }), expect: { ...owned(200), owner: 404 } },
+  'GET /api/v1/conversations/:id/messages (channel conversation)': { call: (fx) => ({ path: `/api/v1/conversations/${encodeURIComponent(fx.channelConversationId)}/messages` }), expect: { ...owned(200), owner: 404 } },
   'GET /api/v1/flows': { call: at('/api/v1/flows'), expect: signedIn(200) },
   'GET /api/v1/runs': { call: at('/api/v1/runs'), expect: staff(200) },
   // conversations
@@ -129,7 +143,11 @@ interface FrameRow {
 const wsOwned = (ok: Outcome, foreign: Outcome = 'error:not_found'): Record<Who, Outcome> => ({ anonymous: 'close:4401', owner: ok, otherUser: 'error:not_found', operator: ok, admin: ok, foreignAdmin: foreign });
 const wsAnyone = (ok: Outcome): Record<Who, Outcome> => ({ anonymous: 'close:4401', owner: ok, otherUser: ok, operator: ok, admin: ok, foreignAdmin: ok });
 
-const FRAMES: Record<ClientFrame['type'] | 'connect', FrameRow> = {
+/**
+ * Keyed by frame type (each type needs a row of its own name), plus `connect` for the handshake and
+ * `<type> (<case>)` rows for further cases of the same frame.
+ */
+const FRAMES: Record<ClientFrame['type'] | 'connect', FrameRow> & Record<string, FrameRow> = {
   /** The handshake: `?conversationId=` names the socket's conversation (where chat.message writes). */
   connect: { frame: () => ({}), answers: ['welcome'], expect: { ...wsOwned('welcome'), otherUser: 'close:4403', foreignAdmin: 'close:4403' } },
   'chat.message': { frame: (fx, who) => ({ type: 'chat.message', id: `mx-${who}-${Date.now()}`, text: 'hello [[tokens:1]]', conversationId: fx.conversationId }), answers: ['chat.accepted'], expect: wsOwned('chat.accepted') },
@@ -137,6 +155,16 @@ const FRAMES: Record<ClientFrame['type'] | 'connect', FrameRow> = {
   'chat.cancel': { frame: (fx) => ({ type: 'chat.cancel', runId: fx.runId }), answers: [], expect: wsOwned('error:conflict') },
   'history.get': { frame: (fx) => ({ type: 'history.get', conversationId: fx.conversationId }), answers: ['history'], expect: wsOwned('history') },
   resume: { frame: (fx) => ({ type: 'resume', runId: fx.runId, lastSeq: 0 }), answers: ['agent.message', 'agent.error'], expect: wsOwned('agent.message') },
+  'resume (made-up run id)': { frame: () => ({ type: 'resume', runId: 'no-such-run', lastSeq: 0 }), answers: ['agent.message', 'agent.error'], expect: wsAnyone('error:not_found') },
+  'chat.cancel (made-up run id)': { frame: () => ({ type: 'chat.cancel', runId: 'no-such-run' }), answers: [], expect: wsAnyone('error:not_found') },
+  // A channel conversation (owned by a Chatwoot contact): staff read it; nobody writes it from the web.
+  'history.get (channel conversation)': { frame: (fx) => ({ type: 'history.get', conversationId: fx.channelConversationId }), answers: ['history'], expect: { ...wsOwned('history'), owner: 'error:not_found' } },
+  'chat.message (channel conversation)': {
+    frame: (fx, who) => ({ type: 'chat.message', id: `mx-cw-${who}`, text: 'claim', conversationId: fx.channelConversationId }),
+    answers: ['chat.accepted'],
+    expect: wsAnyone('error:invalid_payload'),
+  },
+  'resume (channel run)': { frame: (fx) => ({ type: 'resume', runId: fx.channelRunId, lastSeq: 0 }), answers: ['agent.message', 'agent.error'], expect: { ...wsOwned('agent.message'), owner: 'error:not_found' } },
   'conversation.new': { frame: () => ({ type: 'conversation.new' }), answers: ['history'], expect: wsAnyone('history') },
   ping: { frame: () => ({ type: 'ping', t: 1 }), answers: ['pong'], expect: wsAnyone('pong') },
 };
@@ -167,7 +195,12 @@ beforeAll(async () => {
   await waitFor(async () => (await fetch(`${base}/api/v1/conversations/${closable}`, { headers: h('owner') })).status === 200, { timeoutMs: 30_000, what: 'the closable conversation' });
   const { agents } = await json<{ agents: Array<{ agentId: string }> }>(await fetch(`${base}/api/v1/agents`, { headers: h('admin') }));
   const doc = await json<{ documentId: string }>(await post('admin', '/api/v1/knowledge/documents', { title: 'To delete', text: 'The lighthouse closes at noon.' }));
-  fx = { conversationId, runId, closable, agentId: agents[0]!.agentId, documentId: doc.documentId };
+  const channelConversationId = chatwootConversationId({ accountId: 40, inboxId: 41, conversationId: Date.now() % 1_000_000 });
+  const channelRunId = `mx-cw-run-${stamp}`;
+  const contact = contactActor(TENANT, chatwootContactId({ accountId: 40, inboxId: 41, contactId: 42 }));
+  await platform.gw.gw.ctx.runs.send({ actor: contact, run: { runId: channelRunId, conversationId: channelConversationId, channel: 'chatwoot', input: { text: 'hola [[tokens:2]]' } } });
+  await waitFor(async () => (await json<{ status: string }>(await fetch(`${base}/api/v1/runs/${channelRunId}`, { headers: h('admin') }))).status === 'SUCCEEDED', { timeoutMs: 30_000, what: 'the channel run' });
+  fx = { conversationId, runId, closable, agentId: agents[0]!.agentId, documentId: doc.documentId, channelConversationId, channelRunId };
 }, 90_000);
 
 afterAll(() => {});
@@ -180,7 +213,7 @@ describe('authorization matrix', () => {
     const missing = platform.gw.gw.routes.filter((r) => !rowOf(rows, r.method, r.url)).map((r) => `${r.method} ${r.url}`);
     expect(missing, 'routes without a row in REST (tests/authorization-matrix.test.ts)').toEqual([]);
     const types = ClientFrame.options.map((o) => o.shape.type.value);
-    expect(types.filter((t) => !(t in FRAMES)), 'client frame types without a row in FRAMES').toEqual([]);
+    expect(types.filter((t) => !Object.hasOwn(FRAMES, t)), 'client frame types without a row in FRAMES').toEqual([]);
   });
 
   test('REST: every route × every principal', async () => {
@@ -194,16 +227,15 @@ describe('authorization matrix', () => {
       const key = `${r.method} ${r.url}`;
       expected[key] = found.row.expect;
       const got: Partial<Expect> = {};
-      for (const who of WHO) {
-        const { path, body } = found.row.call(fx);
-        const headers: Record<string, string> = { ...h(who) };
-        if (body !== undefined) headers['content-type'] = 'application/json';
-        const init: RequestInit = { method: found.method, headers, redirect: 'manual' };
-        if (body !== undefined) init.body = JSON.stringify(body);
-        const res = await fetch(`${platform.gw.http}${path}`, init);
-        got[who] = res.status;
-        await res.body?.cancel();
-      }
+      for (const who of WHO) got[who] = await statusOf(found.method, found.row, who);
+      actual[key] = got;
+    }
+    for (const [key, row] of Object.entries(rows)) {
+      const m = /^(\S+) (\S+) \(.+\)$/.exec(key);
+      if (!m || !platform.gw.gw.routes.some((r) => r.method === m[1] && r.url === m[2])) continue;
+      expected[key] = row.expect;
+      const got: Partial<Expect> = {};
+      for (const who of WHO) got[who] = await statusOf(m[1]!, row, who);
       actual[key] = got;
     }
     expect(actual).toEqual(expected);
@@ -222,6 +254,17 @@ describe('authorization matrix', () => {
   }, 120_000);
 });
 
+async function statusOf(method: string, row: RestRow, who: Who): Promise<number> {
+  const { path, body } = row.call(fx);
+  const headers: Record<string, string> = { ...h(who) };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const init: RequestInit = { method, headers, redirect: 'manual' };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const res = await fetch(`${platform.gw.http}${path}`, init);
+  await res.body?.cancel();
+  return res.status;
+}
+
 async function probeFrame(type: string, row: FrameRow, who: Who): Promise<Outcome> {
   const t = TOKENS[who];
   const query = type === 'connect' ? `&conversationId=${fx.conversationId}` : '';
@@ -236,7 +279,8 @@ async function probeFrame(type: string, row: FrameRow, who: Who): Promise<Outcom
     const ref = frame.type === 'chat.message' ? String(frame.id) : String(frame.type);
     const from = p.frames.length;
     p.send(frame);
-    const answer: Frame = await p.next((f) => (f.type === 'error' && f.ref === ref) || row.answers.includes(f.type), { from, what: `the answer to ${type} for ${who}` });
+    // One frame in flight: an error without a ref (the frame did not decode) answers it too.
+    const answer: Frame = await p.next((f) => (f.type === 'error' && (f.ref === ref || f.ref === undefined)) || row.answers.includes(f.type), { from, what: `the answer to ${type} for ${who}` });
     return answer.type === 'error' ? `error:${String(answer.code)}` : answer.type;
   } finally {
     p.close();

@@ -8,7 +8,7 @@
  * share its row). Principals run in WHO's order, so a destructive call that succeeds (delete, close)
  * comes after the calls that must fail.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '@parley/testing';
 import { chatwootContactId, chatwootConversationId, ClientFrame } from '@parley/contracts';
 import { contactActor } from '../apps/gateway/src/auth/access.js';
@@ -202,8 +202,6 @@ beforeAll(async () => {
   await waitFor(async () => (await json<{ status: string }>(await fetch(`${base}/api/v1/runs/${channelRunId}`, { headers: h('admin') }))).status === 'SUCCEEDED', { timeoutMs: 30_000, what: 'the channel run' });
   fx = { conversationId, runId, closable, agentId: agents[0]!.agentId, documentId: doc.documentId, channelConversationId, channelRunId };
 }, 90_000);
-
-afterAll(() => {});
 
 // ---- the tests ---------------------------------------------------------------------------------
 

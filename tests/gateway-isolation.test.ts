@@ -122,6 +122,18 @@ describe('issue 17 item 2: runs without an owner record, and made-up run ids', (
   });
 });
 
+describe('RunStarter applies the conversation rule to every caller', () => {
+  test("a contact cannot start a run in a web conversation, nor a user in a channel's, even past the request schemas", async () => {
+    const runs = platform.gw.gw.ctx.runs;
+    const contact = contactActor(T, chatwootContactId({ accountId: 1, inboxId: 2, contactId: 3 }));
+    const webConversation = `alice-web-${Date.now()}`;
+    await expect(runs.send({ actor: contact, run: { runId: `rs-${Date.now()}-a`, conversationId: webConversation, channel: 'chatwoot', input: { text: 'x' } } })).rejects.toMatchObject({ code: 'not_found' });
+    const channelConversation = chatwootConversationId({ accountId: 1, inboxId: 2, conversationId: 4 });
+    const principal = { userId: 'alice', tenantId: T, roles: ['admin'] };
+    await expect(runs.start({ principal, run: { runId: `rs-${Date.now()}-b`, conversationId: channelConversation, channel: 'api', input: { text: 'x' } } })).rejects.toMatchObject({ code: 'invalid_payload' });
+  });
+});
+
 describe('issue 17 item 3 (web side): channel conversation ids cannot be created or claimed from the web or REST', () => {
   test('a socket opened on a cw: id is closed 4403; chat.message and REST runs naming one are refused, staff included', async () => {
     const conversationId = chatwootConversationId({ accountId: 5, inboxId: 6, conversationId: Date.now() % 100000 });
@@ -155,6 +167,25 @@ describe('issue 17 item 8: Redis keys built from input cannot collide', () => {
     const answer = await attacker.next((f) => f.type === 'agent.message' && f.runId === mine.runId, { what: "the attacker's own answer" });
     expect(String(answer.text)).not.toContain('5151');
     attacker.close();
+  });
+
+  test("a message claim that names another principal's run never hands it over", async () => {
+    const victim = await socket(token({ sub: 'claim-victim', tenant: T }));
+    const theirs = await ask(victim, { type: 'chat.message', id: 'shared-1', text: 'victim text 6262 [[tokens:2]]' }, (f) => f.type === 'chat.accepted');
+    await victim.next((f) => f.type === 'agent.message', { what: "the victim's answer" });
+    victim.close();
+    // A claim key of alice's that points at the victim's run (as a collision or a stale key would).
+    const r = newRedis();
+    try {
+      await r.set(`${platform.prefix}:gw:msg:{${T}}:user:alice:shared-1`, String(theirs.runId), 'EX', 60);
+    } finally {
+      r.disconnect();
+    }
+    const s = await socket(alice);
+    const from = s.frames.length;
+    expect(await ask(s, { type: 'chat.message', id: 'shared-1', text: 'hello' }, (f) => f.type === 'chat.accepted' || f.type === 'error')).toMatchObject({ type: 'error', code: 'conflict' });
+    expect(s.frames.slice(from).some((f) => f.runId === theirs.runId)).toBe(false);
+    s.close();
   });
 
   test('rate-limit budgets of tenant "rl:a" user "b" and tenant "rl" user "a:b" are separate', async () => {

@@ -5,8 +5,9 @@
  *
  * A route or frame type without a row fails the test: add the row to REST or FRAMES below (rows are
  * keyed `METHOD /path` exactly as Fastify registers them; HEAD routes Fastify derives from a GET
- * share its row). Principals run in WHO's order, so a destructive call that succeeds (delete, close)
- * comes after the calls that must fail.
+ * share its row). Further cases of a route or frame are rows keyed `METHOD /path (case)` or
+ * `<frame type> (case)`. Principals run in WHO's order, so a destructive call that succeeds
+ * (delete, close) comes after the calls that must fail.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '@parley/testing';

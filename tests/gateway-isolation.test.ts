@@ -72,7 +72,7 @@ describe('issue 17 item 1: REST runs follow the conversation rule', () => {
 });
 
 describe('issue 17 item 2: runs without an owner record, and made-up run ids', () => {
-  test("another tenant's admin cannot resume, read or cancel a run whose owner record is gone; made-up ids are not_found", async () => {
+  test("another tenant's admin cannot resume, read or cancel a run whose gateway owner record is gone; made-up ids are not_found", async () => {
     const runId = await finishedRun(alice, { flow: 'poem', input: { topic: 'tides' } });
     const r = newRedis();
     try {
@@ -87,14 +87,19 @@ describe('issue 17 item 2: runs without an owner record, and made-up run ids', (
     foreign.close();
     for (const path of [`/api/v1/runs/${runId}`, `/api/v1/runs/${runId}/events`]) expect((await get(path, foreignAdmin)).status, path).toBe(404);
 
-    // Without its owner record the run's owner is unknown: the tenant's staff still read it, a plain user does not.
-    const staff = await socket(admin);
-    expect(await ask(staff, { type: 'resume', runId, lastSeq: 0 }, (f) => f.type === 'agent.message' || f.type === 'error')).toMatchObject({ type: 'agent.message', runId });
-    expect(await ask(staff, { type: 'resume', runId: 'made-up-run', lastSeq: 0 }, errorFor('resume'))).toMatchObject({ code: 'not_found' });
-    staff.close();
+    // Without the gateway's record, agent-execution's (tenant + owner) decides: the owner and staff read it, another user does not.
+    for (const t of [alice, admin]) {
+      const s = await socket(t);
+      expect(await ask(s, { type: 'resume', runId, lastSeq: 0 }, (f) => f.type === 'agent.message' || f.type === 'error')).toMatchObject({ type: 'agent.message', runId });
+      expect(await ask(s, { type: 'resume', runId: 'made-up-run', lastSeq: 0 }, errorFor('resume'))).toMatchObject({ code: 'not_found' });
+      s.close();
+      expect((await get(`/api/v1/runs/${runId}`, t)).status).toBe(200);
+    }
     const plain = await socket(bob);
     expect(await ask(plain, { type: 'resume', runId, lastSeq: 0 }, errorFor('resume'))).toMatchObject({ code: 'not_found' });
     plain.close();
+    expect((await get(`/api/v1/runs/${runId}`, bob)).status).toBe(404);
+    await expect((await get(`/api/v1/runs/${runId}`, alice)).json()).resolves.toMatchObject({ ownerId: 'alice' });
   });
 
   test('a channel run is owned by its contact: web users of the tenant and other tenants get not_found, staff stream it', async () => {
@@ -104,6 +109,13 @@ describe('issue 17 item 2: runs without an owner record, and made-up run ids', (
     const runId = `cw-run-${Date.now()}`;
     await platform.gw.gw.ctx.runs.send({ actor: contact, run: { runId, conversationId, channel: 'chatwoot', input: { text: 'hola, mi pedido 991 [[tokens:3]]' } } });
     await waitFor(async () => ((await (await get(`/api/v1/runs/${runId}`, admin)).json()) as { status?: string }).status === 'SUCCEEDED', { timeoutMs: 30_000, what: 'the channel run' });
+    // Only agent-execution's record is left (the gateway's expired, or another replica's Redis record is gone): its contact owner still holds.
+    const r = newRedis();
+    try {
+      expect(await r.del(`${platform.prefix}:gw:run:{${runId}}:owner`)).toBe(1);
+    } finally {
+      r.disconnect();
+    }
 
     for (const t of [alice, foreignAdmin]) {
       const s = await socket(t);

@@ -141,9 +141,10 @@ export class RunAccess {
   ) {}
 
   /**
-   * Reading, following, cancelling a run. With the gateway's owner record: the rule. Without one,
-   * agent-execution still knows the run's tenant (it answers `not_found` for another tenant's), but
-   * not its owner: such a run is open to the tenant's staff only, and a made-up id is `not_found`.
+   * Reading, following, cancelling a run: the rule, with the run's tenant and owner from the
+   * gateway's record, else from agent-execution's (tenant-scoped: another tenant's run is
+   * `not_found` there). A run recorded without an owner is open to the tenant's staff only; a
+   * made-up id is `not_found`.
    */
   async check(actor: Actor, runId: string): Promise<void> {
     const notFound = new ActionError('not_found', `no run ${runId}`);
@@ -152,12 +153,19 @@ export class RunAccess {
       if (!mayTouch(actor, recorded)) throw notFound;
       return;
     }
-    if (!actor.staff) throw notFound;
+    let run: { channel: string; ownerId?: string | null | undefined };
     try {
-      await this.bus.call('agent.get_run', { runId }, { tenantId: actor.tenantId, userId: actor.owner.id }, { timeoutMs: 5_000 });
+      run = await this.bus.call('agent.get_run', { runId }, { tenantId: actor.tenantId, userId: actor.owner.id }, { timeoutMs: 5_000 });
     } catch (err) {
       if (err instanceof ActionError && err.code === 'not_found') throw notFound;
       throw err;
     }
+    if (!mayTouch(actor, { tenantId: actor.tenantId, owner: runOwner(run) })) throw notFound;
   }
+}
+
+/** The owner agent-execution stored with a run: runs of a channel belong to its contact. */
+export function runOwner(run: { channel: string; ownerId?: string | null | undefined }): Owner | null {
+  if (!run.ownerId) return null;
+  return { kind: run.channel === 'chatwoot' ? 'contact' : 'user', id: run.ownerId };
 }

@@ -1,9 +1,8 @@
 /**
  * Who started a run (tenant + owner), kept by the gateway in its own keys: a run's event log carries
  * no tenant, so resume, SSE, cancel and reads check here before they touch anything. RunStarter
- * writes the record for every run it starts, whatever the channel. A run without a record (expired,
- * or started before records existed) is still tenant-scoped by agent-execution and is then open to
- * the tenant's staff only (see RunAccess).
+ * writes the record for every run it starts, whatever the channel. A run without one (expired) is
+ * authorized from agent-execution's record, which keeps tenant and owner for good (see RunAccess).
  */
 import { keyPart } from '@parley/contracts';
 import type { Redis } from 'ioredis';

@@ -88,6 +88,8 @@ export const RunRecord = z.object({
   flow: z.string(),
   conversationId: z.string().nullable(),
   channel: Channel,
+  /** Who started it (the action's userId; a contact for channel `chatwoot`); null when not recorded. Optional: older replies lack it. */
+  ownerId: z.string().nullable().optional(),
   status: RunStatus,
   input: z.unknown(),
   output: z.unknown().nullable(),

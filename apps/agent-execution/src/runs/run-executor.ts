@@ -82,7 +82,7 @@ export class RunExecutor {
     const turn = new ConversationTurn(this.d, { admitted, runId: data.runId, channel: data.channel, meta, signal: controller.signal, cancelChecked, fresh });
     try {
       const [{ record, created }] = await Promise.all([
-        this.d.runs.create({ runId: data.runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, input: data.input }),
+        this.d.runs.create({ runId: data.runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, ownerId: ctx.action.userId ?? null, input: data.input }),
         cancelChecked,
       ]);
       settleFresh(created || record.status === 'PENDING');

@@ -3,6 +3,7 @@
  * writes (upload, delete) for admins. Uploads are JSON ({title, text | markdown, …}) or multipart
  * (a text or markdown file; a re-upload of the same file name replaces the document).
  */
+import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { ActionError, Id, IngestDocument, ListDocuments } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -27,7 +28,9 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
     const m = { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
     // A client retrying an upload with the same key gets the first result, not a second ingest.
     const key = req.headers['idempotency-key'];
-    return typeof key === 'string' && key.length > 0 && key.length <= 128 ? { ...m, actionId: `ingest:${p.tenantId}:${key}` } : m;
+    // Both parts are input (a token claim, a header): hashed as a pair, so two tenants never share an
+    // action id (`a:b` + `c` is not `a` + `b:c`) and the id stays within the envelope's 128 characters.
+    return typeof key === 'string' && key.length > 0 && key.length <= 128 ? { ...m, actionId: `ingest:${createHash('sha256').update(JSON.stringify([p.tenantId, key])).digest('hex')}` } : m;
   };
 
   void app.register(async (scope) => {

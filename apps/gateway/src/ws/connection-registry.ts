@@ -3,6 +3,7 @@
  * lease expiries. Replicas renew their sockets' leases, so the sockets of a replica that died
  * stop counting once their leases run out instead of locking the user out forever.
  */
+import { keyPart } from '@parley/contracts';
 import type { Redis } from 'ioredis';
 
 const ACQUIRE = `
@@ -34,7 +35,7 @@ export class ConnectionRegistry {
   }
 
   private key(tenantId: string, userId: string) {
-    return `${this.prefix}:gw:conns:{${tenantId}}:${userId}`;
+    return `${this.prefix}:gw:conns:{${keyPart(tenantId)}}:${keyPart(userId)}`;
   }
 
   /** null when the user already holds `max` sockets. */

@@ -104,10 +104,11 @@ const REST: Record<string, RestRow> = {
   'POST /api/v1/dev/token': { call: at('/api/v1/dev/token', {}), expect: open(403) },
   // the chat socket answers plain HTTP without an upgrade; its frames have their own matrix below
   'GET /ws/chat': { call: at('/ws/chat'), expect: open(404) },
-  // public: health, metrics, docs, the web UI
+  // CORS preflight (@fastify/cors): no bearer token is involved; OPTIONS without an Origin is no preflight (gateway-edge tests the CORS cases)
+  'OPTIONS *': { call: at('/api/v1/runs'), expect: open(404) },
+  // public: health, docs, the web UI (/metrics is on the internal port only)
   'GET /healthz': { call: at('/healthz'), expect: open(200) },
   'GET /readyz': { call: at('/readyz'), expect: open(200) },
-  'GET /metrics': { call: at('/metrics'), expect: open(200) },
   'GET /docs': { call: at('/docs'), expect: open(200) },
   'HEAD /docs/': { call: at('/docs/'), expect: open(200) },
   'GET /docs/static/index.html': { call: at('/docs/static/index.html'), expect: open(302) },

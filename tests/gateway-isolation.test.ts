@@ -15,7 +15,7 @@ let strict: RunningGateway;
 
 beforeAll(async () => {
   // Same bus and Redis, one chat message per minute: the rate-limit budget of item 8.
-  strict = await startGateway(platform.prefix, { WS_MESSAGES_PER_MINUTE: '1' });
+  strict = await startGateway(platform.prefix, { RUNS_PER_MINUTE: '1' });
 });
 afterAll(async () => {
   await strict?.close();

@@ -15,7 +15,7 @@ import { startGateway, token, type RunningGateway } from './support/gateway-env.
 import { usePlatform } from './support/platform.js';
 
 const WEBHOOK_SECRET = 'webhook-secret-0123456789';
-const hookVars = { WEBHOOK_SECRET, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_BACKOFF_MS: '50' };
+const hookVars = { WEBHOOK_SECRET, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', OUTBOUND_ALLOW_HOSTS: '127.0.0.1', WEBHOOK_BACKOFF_MS: '50' };
 const platform = usePlatform('gwhook');
 let a: RunningGateway;
 let b: RunningGateway;

@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { defineEnv, envBool, envInt, envList } from '@parley/service-kit';
+import { defineEnv, envBool, envInt, envList, outboundEnvShape, outboundPolicyOf, type OutboundPolicy } from '@parley/service-kit';
 import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
 import { SECRET_KEY_FORM, parseSecretKey } from './secrets/secret-box.js';
 
@@ -46,13 +46,13 @@ const shape = {
   RUN_TIMEOUT_MS: envInt(15 * 60_000),
   WEBHOOK_SECRET: z.string().min(16).optional(),
   WEBHOOK_ALLOWED_HOSTS: envList(),
-  WEBHOOK_ALLOW_PRIVATE: envBool(false),
   WEBHOOK_MAX_ATTEMPTS: envInt(5),
   WEBHOOK_BACKOFF_MS: envInt(1_000),
   /** Encrypts secrets stored in PostgreSQL (Chatwoot inboxes); the previous key only decrypts, for rotation. */
   SECRETS_KEY: secretKey().optional(),
   SECRETS_KEY_PREVIOUS: secretKey().optional(),
   ...chatwootEnvShape,
+  ...outboundEnvShape,
 };
 
 export type JwtAlg = z.infer<typeof Alg>;
@@ -82,10 +82,12 @@ export interface GatewayConfig {
     historyLimit: number;
   };
   runs: { timeoutMs: number };
-  webhook: { secret: string | undefined; allowedHosts: string[]; allowPrivate: boolean; maxAttempts: number; backoffMs: number };
+  webhook: { secret: string | undefined; allowedHosts: string[]; outbound: OutboundPolicy; maxAttempts: number; backoffMs: number };
   /** Keys for secrets at rest: `key` seals and opens, `previousKey` only opens. */
   secrets: { key: KeyObject | undefined; previousKey: KeyObject | undefined };
   chatwoot: ChatwootConfig;
+  /** What user-supplied outbound URLs (webhooks, Chatwoot baseUrl) may reach besides public addresses. */
+  outbound: OutboundPolicy;
 }
 
 export const gatewayEnv = defineEnv(
@@ -121,12 +123,13 @@ export const gatewayEnv = defineEnv(
     webhook: {
       secret: env.WEBHOOK_SECRET,
       allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
-      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      outbound: outboundPolicyOf(env),
       maxAttempts: Math.max(env.WEBHOOK_MAX_ATTEMPTS, 1),
       backoffMs: env.WEBHOOK_BACKOFF_MS,
     },
     secrets: { key: env.SECRETS_KEY, previousKey: env.SECRETS_KEY_PREVIOUS },
     chatwoot: chatwootConfig(env),
+    outbound: outboundPolicyOf(env),
   }),
 );
 

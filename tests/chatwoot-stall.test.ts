@@ -20,7 +20,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   redis = newRedis();
   fake = await startFakeChatwoot(API_TOKEN);
-  const env = { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_WEBHOOK_SECRET: 'cw-webhook-secret-0123456789', CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_STALL_MS: '1500' };
+  const env = { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_WEBHOOK_SECRET: 'cw-webhook-secret-0123456789', CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_STALL_MS: '1500', OUTBOUND_ALLOW_HOSTS: '127.0.0.1' };
   gws = [await startGateway(prefix, env), await startGateway(prefix, env)];
 });
 
@@ -34,14 +34,14 @@ afterAll(async () => {
 
 test('a head left without its answer is started again by one replica, and the queue moves on', async () => {
   const c = 4242;
-  const base = `${prefix}:chatwoot:{cw:1:${c}}`;
+  const base = `${prefix}:chatwoot:{cw:t-cw:1:1:${c}}`;
   const job = (runId: string, content: string) => JSON.stringify({ runId, kind: 'direct', tenantId: 't-cw', agentId: null, address: { accountId: 1, inboxId: 1, conversationId: c, messageId: 1 }, contactId: 42, text: 'hi', content, handoff: false });
   // The state a crash leaves: the head was started a minute ago and nothing ever answered it; one more waits behind.
   await redis
     .multi()
     .rpush(`${base}:q`, 'lost-run', 'next-run')
     .hset(`${base}:jobs`, 'lost-run', job('lost-run', 'Answer to the lost one.'), 'next-run', job('next-run', 'Answer to the next one.'), 'k:lost-run', String(Date.now() - 60_000))
-    .zadd(`${prefix}:chatwoot:active`, Date.now() - 60_000, `1:${c}`)
+    .zadd(`${prefix}:chatwoot:active`, Date.now() - 60_000, `t-cw:1:1:${c}`)
     .exec();
   await waitFor(() => fake.posted(c).length === 2 || null, { timeoutMs: 20_000, what: 'both answers after the sweep' });
   await new Promise((r) => setTimeout(r, 2_000));

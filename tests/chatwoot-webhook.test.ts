@@ -29,7 +29,7 @@ beforeAll(async () => {
   redis = newRedis();
   fake = await startFakeChatwoot(API_TOKEN);
   services = await startServices(prefix, urlForDatabase(db));
-  const common = { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_BACKOFF_MS: '20' };
+  const common = { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, OUTBOUND_ALLOW_HOSTS: '127.0.0.1', CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_BACKOFF_MS: '20' };
   signed = await startGateway(prefix, { ...common, CHATWOOT_WEBHOOK_SECRET: SECRET });
   tokenGw = await startGateway(prefix, { ...common, CHATWOOT_INBOX_TOKEN: INBOX_TOKEN });
 });

@@ -129,10 +129,18 @@ export class OutboundGuard {
     if (why) return why;
     const host = bareHost(new URL(raw).hostname);
     if (this.hostAllowed(host) || isIP(host)) return null;
-    const addresses = await new Promise<LookupAddress[]>((resolve) => dnsLookup(host, { all: true }, (err, a) => resolve(err ? [] : a)));
+    // Bounded: a slow resolver must not hold an admin's request; the connect-time check still holds.
+    const addresses = await new Promise<LookupAddress[]>((resolve) => {
+      const timer = setTimeout(() => resolve([]), 3_000);
+      dnsLookup(host, { all: true }, (err, a) => {
+        clearTimeout(timer);
+        resolve(err ? [] : a);
+      });
+    });
     for (const a of addresses) {
       const range = this.addressRefusal(a.address);
-      if (range) return `resolves to a ${range} address (${a.address}); an operator can allow it with OUTBOUND_ALLOW_HOSTS or OUTBOUND_ALLOW_CIDRS`;
+      // The address itself is not repeated: it would tell a tenant admin how internal names resolve.
+      if (range) return `resolves to a ${range} address; an operator can allow it with OUTBOUND_ALLOW_HOSTS or OUTBOUND_ALLOW_CIDRS`;
     }
     return null;
   }

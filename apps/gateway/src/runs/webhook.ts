@@ -45,9 +45,10 @@ export class WebhookSender {
       return 'webhook is not a URL';
     }
     const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    if (!this.cfg.allowedHosts.some((pattern) => hostMatches(pattern, host))) return `webhook host ${host} is not in WEBHOOK_ALLOWED_HOSTS`;
+    // Plain http only to a host the operator trusts as internal: the body carries the run's result.
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.guard.hostAllowed(host))) return 'webhook must be https';
     if (url.username || url.password) return 'webhook URLs cannot carry credentials';
-    if (!this.cfg.allowedHosts.some((pattern) => hostMatches(pattern, host))) return `webhook host ${host} is not in WEBHOOK_ALLOWED_HOSTS`;
     const refused = this.guard.check(raw);
     if (refused) return `webhook ${refused}`;
     return null;

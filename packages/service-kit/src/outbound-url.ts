@@ -72,7 +72,10 @@ export class OutboundGuard {
 
   constructor(private readonly policy: OutboundPolicy) {
     this.cidrs = policy.allowCidrs.map((c) => ipaddr.parseCIDR(c));
-    this.agents = { http: this.guarded(new http.Agent({ keepAlive: true })), https: this.guarded(new https.Agent({ keepAlive: true })) };
+    // Kept-alive sockets serve the next request to the same host (a Chatwoot install); an idle one
+    // is closed after `timeout`, so hosts called once (webhooks) do not keep sockets around.
+    const opts = { keepAlive: true, timeout: 30_000, maxFreeSockets: 32 };
+    this.agents = { http: this.guarded(new http.Agent(opts)), https: this.guarded(new https.Agent(opts)) };
   }
 
   /**

@@ -51,7 +51,7 @@ export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chat
       await moveOn();
       throw new ActionError('not_found', why);
     }
-    const base = `${d.prefix}:chatwoot:{run:${keyPart(data.runId)}}`;
+    const base = `${d.prefix}:chatwoot:{run:${keyPart(ref.tenantId)}:${keyPart(data.runId)}}`;
     // Two deliveries of one run at once (a reclaimed entry beside a slow original) must not both post.
     const lease = await acquireLease(d.redis, `${base}:lock`, d.bus.instance, LEASE_MS);
     if (!lease) throw new Error(`another delivery of run ${data.runId} is posting right now`);

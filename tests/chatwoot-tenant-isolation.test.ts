@@ -5,6 +5,7 @@
  * same message id first, nor silence A's bot by asking for a person in "the same" conversation.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { listDeadLetters, uuidv7 } from '@parley/bus';
 import { busKeys } from '@parley/contracts';
 import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
 import type { Redis } from 'ioredis';
@@ -96,5 +97,14 @@ describe('two tenants, same Chatwoot ids', () => {
     expect(await send(B, bodies.conversationOpen(where(B, c)))).toMatchObject({ status: 200, json: { outcome: 'released' } });
     await waitFor(() => fakeA.posted(c).length === 3 || null, { timeoutMs: 60_000, what: "all of A's answers" });
     expect(fakeA.posted(c).map((p) => p.match(/one|two|three/)?.[0])).toEqual(['one', 'two', 'three']);
+  });
+
+  test("an answer carrying B's tenant is never posted to A's inbox: dead-lettered as not_found", async () => {
+    const c = ++conv;
+    const before = fakeA.requests.length;
+    await gw.gw.ctx.bus.send('channel.chatwoot.send', { runId: uuidv7(), accountId: ACCOUNT, inboxId: A.inbox, conversationId: c, content: 'not for you' }, { tenantId: B.tenant, actionId: uuidv7() });
+    const dead = await waitFor(async () => (await listDeadLetters(redis, prefix, 'gateway', 50)).find((d) => d.raw.includes(`"conversationId":${c}`)), { timeoutMs: 15_000, what: 'dead letter' });
+    expect(dead).toMatchObject({ type: 'channel.chatwoot.send', code: 'not_found' });
+    expect(fakeA.requests.length).toBe(before);
   });
 });

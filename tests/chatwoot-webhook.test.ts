@@ -138,6 +138,11 @@ describe('what is answered', () => {
 });
 
 describe('duplicates', () => {
+  test('a conversation event naming neither account nor inbox changes nothing (it cannot say whose conversation it is)', async () => {
+    const res = await deliver(signed.http, { event: 'conversation_status_changed', id: ++conv, status: 'open' }, { secret: SECRET });
+    expect(res).toMatchObject({ status: 200, json: { outcome: 'ignored' } });
+  });
+
   test('the same delivery twice, and the same message under a new delivery id → one run, one reply', async () => {
     const w = { conversation: ++conv };
     const body = bodies.incoming(w, 'thanks, see you tomorrow');

@@ -77,7 +77,7 @@ test("the contact's next message gives up a head whose attempts ran out: one not
   // Started 3 times already and stalled again; not in the sweep's index, so the next message finds it.
   await redis.multi().rpush(`${base}:q`, 'stuck-run-3').hset(`${base}:jobs`, 'stuck-run-3', job, 'k:stuck-run-3', String(Date.now() - 60_000), 'a:stuck-run-3', '3').exec();
   const res = await deliver(gws[0]!.http, bodies.attachmentOnly({ conversation: c }), { secret: SECRET });
-  expect(res).toMatchObject({ status: 200, json: { outcome: 'started' } });
+  expect(res).toMatchObject({ status: 200, json: { outcome: 'queued' } });
   await waitFor(() => fake.posted(c).length === 2 || null, { timeoutMs: 20_000, what: 'the notice, then the answer' });
   expect(fake.posted(c)).toEqual([GIVE_UP_NOTICE, expect.stringContaining('I can only read text')]);
   await waitFor(async () => ((await redis.llen(`${base}:q`)) === 0 ? true : null), { timeoutMs: 10_000, what: 'the queue emptied' });

@@ -3,9 +3,8 @@
  * the inbox configuration routes. app.ts calls `registerChatwoot` once, registers its handlers with
  * the gateway's worker and closes what it returns.
  */
-import type { Handler } from '@parley/bus';
+import { uuidv7, type Handler } from '@parley/bus';
 import { chatwootConversationId, type Catalog } from '@parley/contracts';
-import { uuidv7 } from '@parley/bus';
 import { createPool } from '@parley/db';
 import { OutboundGuard } from '@parley/service-kit';
 import type { FastifyInstance } from 'fastify';

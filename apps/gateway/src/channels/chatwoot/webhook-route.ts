@@ -109,7 +109,8 @@ async function accept(d: WebhookDeps, inbox: InboxSettings, m: ChatwootMessageEv
   const queued = await d.queue.enqueue(job, deliveryId?.slice(0, 128));
   if (queued.state !== 'start') return queued.state;
   await dispatchNext(d.bus, queued.next, d.givenUp, d.log);
-  return 'started';
+  // A stalled head started again (or given up) by this message's arrival: the message itself waits behind it.
+  return 'start' in queued.next && queued.next.start.runId === job.runId ? 'started' : 'queued';
 }
 
 function bad(reply: FastifyReply, d: WebhookDeps, message: string): FastifyReply {

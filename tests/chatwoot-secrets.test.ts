@@ -58,7 +58,7 @@ async function gateway(vars: Record<string, string>): Promise<RunningGateway & {
   const prefix = uniquePrefix('cwsec');
   prefixes.push(prefix);
   const logs: Array<Record<string, unknown>> = [];
-  const g = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), CHATWOOT_BACKOFF_MS: '20', ...vars }, { logs });
+  const g = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), CHATWOOT_BACKOFF_MS: '20', OUTBOUND_ALLOW_HOSTS: '127.0.0.1', ...vars }, { logs });
   gateways.push(g);
   const close = g.close;
   return Object.assign(g, {

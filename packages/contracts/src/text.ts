@@ -20,6 +20,22 @@ export function storable<S extends z.ZodString>(schema: S) {
 }
 
 /**
+ * Refuses unstorable text anywhere inside a free-form JSON value (keys included), naming its path
+ * (`input.text`, `metadata.note`): for fields whose shape no schema fixes, like a run's `input`.
+ */
+export function storableJson<S extends z.ZodType>(schema: S): S {
+  return schema.superRefine((value, ctx) => {
+    const path = findUnstorableText(value);
+    // The offending key itself may be in the path: it is named with U+FFFD in place of what cannot be stored.
+    if (path) ctx.addIssue({ code: 'custom', message: UNSTORABLE_TEXT_MESSAGE, path: path.map((p) => (typeof p === 'string' ? printable(p) : p)) });
+  }) as S;
+}
+
+function printable(s: string): string {
+  return s.replace(new RegExp(UNSTORABLE.source, 'g'), '\uFFFD');
+}
+
+/**
  * The path of the first unstorable string anywhere inside a JSON value (keys included), or null.
  * For free-form payloads (`input` of a REST run) whose shape no schema fixes.
  */

@@ -17,6 +17,7 @@ import type { GatewayContext } from './context.js';
 import type { GatewayConfig } from './env.js';
 import { createGatewayMetrics } from './metrics.js';
 import { registerOpenApi } from './rest/openapi.js';
+import { registerErrorShape } from './rest/fastify-errors.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
@@ -90,6 +91,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
       done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
     }
   });
+  registerErrorShape(app);
   app.addHook('onResponse', async (req, reply) => {
     const url = req.routeOptions.url ?? 'unmatched';
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';

@@ -38,7 +38,8 @@ export const AgentRun = z.object({
 });
 export type AgentRun = z.infer<typeof AgentRun>;
 
-export const RunError = z.object({ code: z.string(), message: z.string() });
+/** `ref` on `internal`: the reference the failure was logged under (ErrorBody.ref). */
+export const RunError = z.object({ code: z.string(), message: z.string(), ref: z.string().max(64).optional() });
 
 export const RunResult = z.object({
   runId: Id,
@@ -75,7 +76,7 @@ export const RunEvent = z.discriminatedUnion('type', [
     messageId: z.string().optional(),
     usage: Usage,
   }),
-  z.object({ type: z.literal('run.failed'), ...runBase, status: z.enum(['FAILED', 'CANCELLED']), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('run.failed'), ...runBase, status: z.enum(['FAILED', 'CANCELLED']), code: z.string(), message: z.string(), ref: z.string().max(64).optional() }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 export const TERMINAL_RUN_EVENTS = ['run.completed', 'run.failed'] as const;

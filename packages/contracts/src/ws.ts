@@ -60,7 +60,15 @@ export const ServerFrame = z.discriminatedUnion('type', [
     progress: z.number().optional(),
   }),
   z.object({ type: z.literal('agent.message'), runId: Id, seq: z.number().int(), messageId: z.string(), text: z.string(), usage: Usage }),
-  z.object({ type: z.literal('agent.error'), runId: Id, seq: z.number().int().optional(), code: z.string(), message: z.string() }),
+  z.object({
+    type: z.literal('agent.error'),
+    runId: Id,
+    seq: z.number().int().optional(),
+    code: z.string(),
+    message: z.string(),
+    /** On `internal`: the reference the failure was logged under (ErrorBody.ref). */
+    errorRef: z.string().max(64).optional(),
+  }),
   z.object({
     type: z.literal('error'),
     code: z.string(),
@@ -68,6 +76,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
     retryAfterMs: z.number().int().optional(),
     /** What the error answers: the chat.message id, else the client frame's type; absent for undecodable frames. */
     ref: z.string().max(128).optional(),
+    /** On `internal`: the reference the failure was logged under (ErrorBody.ref); `ref` is taken by the frame answered. */
+    errorRef: z.string().max(64).optional(),
   }),
   z.object({ type: z.literal('pong'), t: z.number().optional() }),
   z.object({

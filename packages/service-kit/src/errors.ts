@@ -52,6 +52,11 @@ const CRASH_CODES: ReadonlySet<ErrorCode> = new Set(['internal', 'handler_error'
  */
 const INTERNAL_DETAIL = /Failed query:|\bparams: |\n\s+at [^\n]*:\d+:\d+|\binsert into "|\bSQLSTATE\b|\b(postgres(ql)?|rediss?):\/\//i;
 
+/** A failure meant for the caller, safe to show as it is; anything else is a crash to be referenced. */
+export function isReportedFailure(err: unknown): err is ActionError {
+  return err instanceof ActionError && !CRASH_CODES.has(err.code) && !INTERNAL_DETAIL.test(err.message);
+}
+
 /**
  * The one answer any client (WS error frame, REST body, SSE) gets for a failure. A reported failure
  * (an ActionError of a client-facing code) keeps its code and message; anything else becomes
@@ -60,7 +65,7 @@ const INTERNAL_DETAIL = /Failed query:|\bparams: |\n\s+at [^\n]*:\d+:\d+|\binser
  * finds the log line in both processes.
  */
 export function toClientError(err: unknown, log: Logger, context: Record<string, unknown> = {}): ErrorBody {
-  if (err instanceof ActionError && !CRASH_CODES.has(err.code) && !INTERNAL_DETAIL.test(err.message)) return err.toBody();
+  if (isReportedFailure(err)) return err.toBody();
   const ref = (err instanceof ActionError ? err.ref : undefined) ?? newErrorRef();
   log.error({ ...context, err, ref }, 'failed on our side; the client was given a reference');
   const retryable = err instanceof ActionError ? err.retryable : true;

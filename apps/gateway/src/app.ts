@@ -17,7 +17,7 @@ import type { GatewayContext } from './context.js';
 import type { GatewayConfig } from './env.js';
 import { createGatewayMetrics } from './metrics.js';
 import { registerOpenApi } from './rest/openapi.js';
-import { registerErrorShape } from './rest/fastify-errors.js';
+import { edgeErrorOptions, registerErrorShape } from './rest/fastify-errors.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
@@ -79,6 +79,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    ...edgeErrorOptions,
   });
   app.decorateRequest('principal', null);
   // POST /runs/:id/cancel and friends have no body; clients often still send a JSON content type.

@@ -44,7 +44,11 @@ const FRAME_TYPES = ['chat.message', 'chat.cancel', 'history.get', 'conversation
 const FRAME_FIELDS = ['id', 'text', 'conversationId', 'agent', 'runId', 'lastSeq', 'before', 'limit', 't'];
 
 /** A frame as text: a known type with hostile fields, any JSON at all, or not JSON. */
+const clientId = fc.stringMatching(/^[A-Za-z0-9._-]{1,24}$/);
 const frame: fc.Arbitrary<string> = fc.oneof(
+  // Well-formed but for the text: these start real runs, so hostile text reaches the services.
+  { weight: 3, arbitrary: fc.record({ id: clientId, text: nastyString }).map((f) => JSON.stringify({ type: 'chat.message', ...f })) },
+  { weight: 1, arbitrary: fc.record({ conversationId: nastyString, limit: hostileValue, before: hostileValue }, { requiredKeys: ['conversationId'] }).map((f) => JSON.stringify({ type: 'history.get', ...f })) },
   { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...FRAME_TYPES), fc.dictionary(fc.constantFrom(...FRAME_FIELDS), hostileValue, { maxKeys: 4 })).map(([type, fields]) => JSON.stringify({ ...fields, type })) },
   { weight: 2, arbitrary: hostileValue.map((v) => JSON.stringify(v) ?? 'null') },
   { weight: 1, arbitrary: nastyString },
@@ -82,6 +86,9 @@ describe('fuzzing the edge', () => {
       expect(f.code).not.toBe('internal');
       expect(internalDetail(JSON.stringify(f), sent)).toEqual([]);
     }
+    // The fuzzing reached the services: runs were accepted and answered.
+    expect(s.frames.filter((f) => f.type === 'chat.accepted').length).toBeGreaterThan(0);
+    await waitFor(() => s.frames.some((f) => f.type === 'agent.message'), { what: 'a fuzzed run answered' });
     s.ws.close();
     expect(await deadLettersWhenSettled(platform.prefix)).toEqual([]);
   }, 60_000);
@@ -92,6 +99,8 @@ describe('fuzzing the edge', () => {
 
   /** One REST request: route, headers and a body that is hostile JSON, not JSON, or too big. */
   const request = fc.oneof(
+    fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/runs'), auth: fc.constant(user), body: fc.record({ flow: fc.constantFrom('chat', 'poem', 'research', 'summarize_conversation'), input: fc.record({ text: nastyString, topic: nastyString, messageId: nastyString }, { requiredKeys: [] }) }) }),
+    fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/knowledge/documents'), auth: fc.constant(admin), body: fc.record({ title: nastyString, text: nastyString, source: nastyString }) }),
     fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/runs'), auth: fc.constant(user), body: fc.record({ flow: hostileValue, input: fc.oneof(hostileValue, fc.dictionary(nastyString, hostileValue, { maxKeys: 3 })), agentId: hostileValue, conversationId: hostileValue, webhook: hostileValue }, { requiredKeys: [] }) }),
     fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/knowledge/documents'), auth: fc.constant(admin), body: fc.record({ title: hostileValue, text: hostileValue, markdown: hostileValue, source: hostileValue, metadata: hostileValue, language: hostileValue }, { requiredKeys: [] }) }),
     fc.record({ method: fc.constant('PUT'), path: fc.constant('/api/v1/agents/fuzzed-agent'), auth: fc.constant(admin), body: fc.dictionary(fc.constantFrom('name', 'systemPrompt', 'model', 'temperature', 'tools', 'flow', 'doubleTexting', 'maxRunMs'), hostileValue, { maxKeys: 3 }) }),
@@ -102,6 +111,7 @@ describe('fuzzing the edge', () => {
   );
 
   test('REST bodies: no 5xx, every refusal an ErrorBody without internal detail', async () => {
+    let accepted = 0;
     await fc.assert(
       fc.asyncProperty(request, fc.constantFrom('application/json', 'text/plain', 'application/json; charset=latin1'), async (r, type) => {
         const raw = r.body === undefined ? undefined : r.body instanceof Raw ? r.body.text : JSON.stringify(r.body);
@@ -109,6 +119,7 @@ describe('fuzzing the edge', () => {
         if (raw !== undefined) headers['content-type'] = type;
         const res = await fetch(`${platform.gw.http}${r.path}`, { method: r.method, headers, ...(raw === undefined ? {} : { body: raw }) });
         const text = await res.text();
+        if (res.status === 202) accepted++;
         // Echoed ids arrive decoded: the request counts as sent in both spellings.
         const sent = `${r.path}\n${decoded(r.path)}\n${raw ?? ''}`;
         expect(res.status, `${r.method} ${r.path} → ${res.status} ${text.slice(0, 300)}`).toBeLessThan(500);
@@ -120,6 +131,7 @@ describe('fuzzing the edge', () => {
       }),
       { numRuns: 200, seed: Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31) },
     );
+    expect(accepted).toBeGreaterThan(0);
     expect(await deadLettersWhenSettled(platform.prefix)).toEqual([]);
   }, 60_000);
 });

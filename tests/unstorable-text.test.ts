@@ -82,6 +82,22 @@ describe('unstorable text', () => {
     expect(await deadLetters()).toBe(0);
   });
 
+  test("Fastify's own refusals (bad JSON, too large, wrong media type, bad URL, unknown route) are ErrorBody too", async () => {
+    const t = token({ sub: 'shape' });
+    const cases: Array<[string, RequestInit, number, string]> = [
+      ['/api/v1/runs', { method: 'POST', headers: bearer(t), body: '{"input":' }, 400, 'invalid_payload'],
+      ['/api/v1/runs', { method: 'POST', headers: bearer(t), body: JSON.stringify({ input: { text: 'x'.repeat(2 * 1024 * 1024) } }) }, 413, 'payload_too_large'],
+      ['/api/v1/runs', { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/xml' }, body: '<run/>' }, 415, 'invalid_payload'],
+      ['/api/v1/runs/%ED%A0%80', { headers: bearer(t) }, 400, 'invalid_payload'],
+      ['/api/v1/no-such-route', { headers: bearer(t) }, 404, 'not_found'],
+    ];
+    for (const [path, init, status, code] of cases) {
+      const res = await fetch(`${platform.gw.http}${path}`, init);
+      expect(res.status, path).toBe(status);
+      expect(await res.json()).toEqual({ code, message: expect.any(String), retryable: false });
+    }
+  });
+
   test('bus: an agent.run with unstorable input that bypassed the edge is refused invalid_payload on its first delivery, never run', async () => {
     const bus = createBus({ catalog, service: 'unstorable-test', redis: redisUrl, prefix: platform.prefix, instance: 'unstorable-test' });
     try {

@@ -69,7 +69,8 @@ describe('fuzzing the edge', () => {
         // Frames are handled in order: once the pong after it is in, so is every direct answer to it.
         const mark = ++t;
         s.ws.send(JSON.stringify({ type: 'ping', t: mark }));
-        await waitFor(() => s.frames.slice(before).some((f) => f.type === 'pong' && f.t === mark), { timeoutMs: 10_000, what: `pong ${mark}` });
+        // A rate limit on pings (every frame type may have one) answers the mark with rate_limited instead.
+        await waitFor(() => s.frames.slice(before).some((f) => (f.type === 'pong' && f.t === mark) || (f.type === 'error' && f.code === 'rate_limited' && f.ref === 'ping')), { timeoutMs: 10_000, what: `pong ${mark}` });
         expect(s.ws.readyState).toBe(1);
         for (const f of s.frames.slice(before)) {
           if (f.type !== 'error' && f.type !== 'agent.error') continue;

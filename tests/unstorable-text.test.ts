@@ -79,6 +79,11 @@ describe('unstorable text', () => {
     const upload = await fetch(`${platform.gw.http}/api/v1/knowledge/documents`, { method: 'POST', headers: bearer(admin), body: JSON.stringify({ title: 'T', text: `hello ${LONE}` }) });
     expect(upload.status).toBe(400);
     expect(await upload.json()).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^text: contains a character/) });
+    const form = new FormData();
+    form.append('file', new Blob([`# Notes\n\nline one\u0000line two`], { type: 'text/markdown' }), 'notes.md');
+    const file = await fetch(`${platform.gw.http}/api/v1/knowledge/documents`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
+    expect(file.status).toBe(400);
+    expect(await file.json()).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^markdown: contains a character/) });
     expect(await deadLetters()).toBe(0);
   });
 

@@ -20,6 +20,7 @@ import type { GatewayConfig } from './env.js';
 import { createGatewayMetrics } from './metrics.js';
 import { registerOpenApi } from './rest/openapi.js';
 import { collectRoutes, type RouteEntry } from './route-table.js';
+import { edgeErrorOptions, registerErrorShape } from './rest/fastify-errors.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
@@ -89,6 +90,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    ...edgeErrorOptions,
   });
   const routes = collectRoutes(app);
   app.decorateRequest('principal', null);
@@ -102,6 +104,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
       done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
     }
   });
+  registerErrorShape(app);
   app.addHook('onResponse', async (req, reply) => {
     const url = req.routeOptions.url ?? 'unmatched';
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';

@@ -6,7 +6,7 @@
  * before the run's reply is recorded, so a worker that dies in between gets the run redelivered and
  * sends again; the fixed action id `webhook:<runId>` lets the bus drop the second one.
  */
-import type { Bus, Handler, HandlerContext, Handlers } from '@parley/bus';
+import { isDataException, type Bus, type Handler, type HandlerContext, type Handlers } from '@parley/bus';
 import { ActionError, catalog, type AgentRun, type Catalog, type RunResult } from '@parley/contracts';
 
 export function withWebhookReplies(handlers: Handlers<Catalog, 'agent'>, bus: Bus<Catalog>): Handlers<Catalog, 'agent'> {
@@ -20,9 +20,9 @@ export function withWebhookReplies(handlers: Handlers<Catalog, 'agent'>, bus: Bu
       result = await run(data, ctx);
     } catch (err) {
       // An ActionError is the caller's final answer; a crash is retried by the bus unless this
-      // was its last delivery, after which the run is dead-lettered and nobody else would tell.
+      // was its last delivery or the data itself is refused (both final), and nobody else would tell.
       if (err instanceof ActionError) await send(bus, data, url, ctx, failed(data, err.code, err.message));
-      else if (ctx.attempt >= lastDelivery) await send(bus, data, url, ctx, failed(data, 'max_deliveries', 'the run crashed on every delivery; send it again'));
+      else if (ctx.attempt >= lastDelivery || isDataException(err)) await send(bus, data, url, ctx, failed(data, 'max_deliveries', 'the run crashed on every delivery; send it again'));
       throw err;
     }
     await send(bus, data, url, ctx, result);

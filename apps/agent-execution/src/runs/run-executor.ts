@@ -181,12 +181,12 @@ export class RunExecutor {
       }
       const failure = classifyFailure(err, signal);
       timings['totalMs'] = Math.round(performance.now() - started);
-      const error = { code: failure.code, message: failure.message };
+      const error = failure.ref ? { code: failure.code, message: failure.message, ref: failure.ref } : { code: failure.code, message: failure.message };
       await running?.catch(() => { /* the run is failing already; the status write of the failure follows */ });
       await this.d.runs.finish(runId, { status: failure.status, error, usage, timings });
-      events.emit('run.failed', { status: failure.status, code: failure.code, message: failure.message });
+      events.emit('run.failed', { status: failure.status, ...error });
       await events.flush();
-      if (failure.code === 'internal') log.error({ err }, 'run failed');
+      if (failure.code === 'internal') log.error({ err, ref: failure.ref }, 'run failed');
       else log.info({ code: failure.code, status: failure.status }, 'run ended early');
       // A rejected double text is an answer to the request itself, not a run outcome.
       if (err instanceof ActionError && err.code === 'busy') throw err;

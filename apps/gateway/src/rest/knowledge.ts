@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import { ActionError, Id, IngestDocument, ListDocuments } from '@parley/contracts';
+import { ActionError, Id, IngestDocument, ListDocuments, storable } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, principalOf } from '../auth/guard.js';
@@ -18,7 +18,7 @@ const INGEST_TIMEOUT_MS = 120_000;
 const IdParams = z.object({ id: Id });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const ListQuery = ListDocuments.extend({ limit: int(1, 100).default(50) });
-const SearchQuery = z.object({ q: z.string().trim().min(1, 'q is required').max(4_000), topK: int(1, 50).default(5), knowledgeBaseId: Id.optional() });
+const SearchQuery = z.object({ q: storable(z.string().trim().min(1, 'q is required').max(4_000)), topK: int(1, 50).default(5), knowledgeBaseId: Id.optional() });
 
 export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const user = { preHandler: authGuard(ctx.verifier) };

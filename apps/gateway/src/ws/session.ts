@@ -4,7 +4,7 @@
  */
 import { uuidv7 } from '@parley/bus';
 import { ActionError, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
-import { assertNever } from '@parley/service-kit';
+import { assertNever, toClientError } from '@parley/service-kit';
 import type { WebSocket } from '@fastify/websocket';
 import type { Logger } from 'pino';
 import type { GatewayContext } from '../context.js';
@@ -197,7 +197,7 @@ export class ChatSession {
       this.send({ type: 'agent.message', runId, seq: view.lastSeq + 1, messageId: r.messageId ?? `${runId}:answer`, text: r.text ?? '', usage });
     } else {
       const code = r.status === 'CANCELLED' ? 'cancelled' : (r.error?.code ?? 'handler_error');
-      this.send({ type: 'agent.error', runId, code, message: r.error?.message ?? `run ended ${r.status}` });
+      this.send({ type: 'agent.error', runId, code, message: r.error?.message ?? `run ended ${r.status}`, ...(r.error?.ref ? { errorRef: r.error.ref } : {}) });
     }
   }
 
@@ -206,10 +206,9 @@ export class ChatSession {
     // On shutdown the bus rejects pending calls; the run goes on and the client resumes elsewhere.
     if (!view || view.ended || this.closing) return;
     view.ended = true;
-    const e = err instanceof ActionError ? err : new ActionError('internal', 'the run failed; see the gateway logs');
-    if (!(err instanceof ActionError)) this.log.error({ err, runId }, 'agent.run failed');
+    const e = toClientError(err, this.log, { runId });
     this.ctx.metrics.errors.inc({ code: e.code });
-    this.send({ type: 'agent.error', runId, code: e.code, message: e.message });
+    this.send({ type: 'agent.error', runId, code: e.code, message: e.message, ...(e.ref ? { errorRef: e.ref } : {}) });
   }
 
   /** The rule for one conversation, remembered per socket; a refusal is answered with its error frame. */
@@ -254,18 +253,18 @@ export class ChatSession {
     }
   }
 
-  error(code: string, message: string, retryAfterMs?: number): void {
+  error(code: string, message: string, retryAfterMs?: number, errorRef?: string): void {
     this.ctx.metrics.errors.inc({ code });
     const frame: ServerFrame = { type: 'error', code, message };
     if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
     if (this.ref !== undefined) frame.ref = this.ref;
+    if (errorRef !== undefined) frame.errorRef = errorRef;
     this.send(frame);
   }
 
   private fail(err: unknown): void {
-    if (err instanceof ActionError) return this.error(err.code, err.message);
-    this.log.error({ err }, 'frame handling failed');
-    this.error('internal', 'something went wrong on our side; try again');
+    const e = toClientError(err, this.log, { frame: this.ref });
+    this.error(e.code, e.message, undefined, e.ref);
   }
 
   close(code: number, reason: string): void {

@@ -29,6 +29,7 @@ beforeAll(async () => {
   gw = await startGateway(prefix, {
     DATABASE_URL: urlForDatabase(db),
     CHATWOOT_BASE_URL: fake.url,
+    OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
     CHATWOOT_API_TOKEN: API_TOKEN,
     CHATWOOT_TENANT_ID: 't-cwfuzz',
     CHATWOOT_BACKOFF_MS: '20',

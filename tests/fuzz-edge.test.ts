@@ -11,7 +11,7 @@ import { rawSocket, token } from './support/gateway-env.js';
 import { deadLettersWhenSettled, hostileValue, internalDetail, nastyString, nested } from './support/fuzz.js';
 import { usePlatform } from './support/platform.js';
 
-const platform = usePlatform('fuzzedge', { query: true, gateway: { WS_MESSAGES_PER_MINUTE: '1000' } });
+const platform = usePlatform('fuzzedge', { query: true, gateway: {} });
 
 /** A body sent byte for byte (not JSON-encoded again). */
 class Raw {

@@ -182,6 +182,6 @@ async function connectRedis(base: BaseConfig, log: Logger): Promise<Redis> {
     redis.disconnect();
     const why = err instanceof Error ? err.message : String(err);
     log.fatal(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`);
-    throw new Error(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why})`);
+    throw new Error(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why})`, { cause: err });
   }
 }

@@ -54,8 +54,9 @@ export class RunStarter {
     this.inFlight.add(run.runId);
     const opts = req.onEvent ? { timeoutMs: this.timeoutMs, onEvent: req.onEvent } : { timeoutMs: this.timeoutMs };
     const result = this.bus.call('agent.run', run, meta, opts).finally(() => this.inFlight.delete(run.runId));
-    // Callers that only care about events must not crash the process with an unhandled rejection.
-    result.catch(() => {});
+    result.catch(() => {
+      // Callers that only care about events must not crash the process with an unhandled rejection.
+    });
     return { result };
   }
 

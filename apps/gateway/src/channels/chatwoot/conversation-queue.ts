@@ -158,7 +158,7 @@ export class ConversationQueue {
    */
   private track(r: ConversationRef | string, inFlight: boolean): void {
     const member = typeof r === 'string' ? r : ConversationQueue.member(r);
-    void (inFlight ? this.redis.zadd(this.active, Date.now(), member) : this.redis.zrem(this.active, member)).catch(() => {});
+    void (inFlight ? this.redis.zadd(this.active, Date.now(), member) : this.redis.zrem(this.active, member)).catch(() => { /* a hint only: the sweep re-checks under the script */ });
   }
 
   /** Every key of one conversation, in one hash slot. */

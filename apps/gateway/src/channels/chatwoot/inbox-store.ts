@@ -51,7 +51,7 @@ export class InboxStore {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.pool.end().catch(() => {});
+    await this.pool.end().catch(() => { /* closing: the pool goes with the process */ });
   }
 
   /** The settings that answer for this inbox, or null when it is not ours. */

@@ -70,8 +70,11 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
         // The same conversation the messages were queued under: this inbox's, of this inbox's tenant.
         const where = accountId !== null && inboxId !== null ? { tenantId: inbox.tenantId, accountId, inboxId, conversationId: c.data.id } : null;
         if (!where) inbound = { act: 'ignore', why: `${c.data.event} without an account or inbox id` };
-        else if (inbound.act === 'resume') await d.queue.resume(where).catch(() => {});
-        else if (inbound.act === 'release') await d.queue.release(where).catch(() => {});
+        else if (inbound.act === 'resume' || inbound.act === 'release') {
+          // The event is acknowledged either way; the stall sweep finds a queue left waiting.
+          const act = inbound.act;
+          await d.queue[act](where).catch((err: unknown) => d.log.warn({ err, tenantId: where.tenantId, act }, 'chatwoot conversation event not applied'));
+        }
       } else {
         inbound = { act: 'ignore', why: head.data.event };
       }

@@ -8,7 +8,7 @@ import { createBus } from '@parley/bus';
 import { catalog, conversationLockKey } from '@parley/contracts';
 import { redisUrl } from '@parley/testing';
 import { describe, expect, onTestFinished } from 'vitest';
-import { createConversationDeps } from './domain/deps.js';
+import { createConversationDeps } from './wiring.js';
 import { conversationHandlers } from './handlers/index.js';
 import { DEFAULT_SYSTEM_PROMPT } from './domain/prompts.js';
 import { conversationTest as test, errorOf, id, seed, t1, t2 } from './testing/harness.js';
@@ -81,7 +81,7 @@ describe('redelivery after a crash', () => {
     // Same stream, with a short visibility timeout so the crashed entry is reclaimed in well under a second.
     const def = catalog['conversation.save_message'];
     const fast = { ...catalog, 'conversation.save_message': { ...def, delivery: { ...def.delivery, visibilityTimeoutMs: 300 } } };
-    const deps = createConversationDeps(redis, db.pool, prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 2 } });
+    const deps = createConversationDeps(redis, createDb(db.pool), prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 2 } });
     const handlers = conversationHandlers(deps);
     let crashes = 0;
     const worker = createBus({ catalog: fast, redis: redisUrl, prefix, service: 'conversation', instance: 'crashy' });

@@ -1,6 +1,7 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import { asActionError, type ConversationDeps } from '../domain/deps.js';
+import { asActionError } from '../domain/store-errors.js';
+import type { ConversationDeps } from '../domain/ports.js';
 import { toSummary } from '../domain/summary.js';
 
 export const getHandler =

@@ -81,7 +81,7 @@ describe('redelivery after a crash', () => {
     // Same stream, with a short visibility timeout so the crashed entry is reclaimed in well under a second.
     const def = catalog['conversation.save_message'];
     const fast = { ...catalog, 'conversation.save_message': { ...def, delivery: { ...def.delivery, visibilityTimeoutMs: 300 } } };
-    const deps = createConversationDeps(redis, createDb(db.pool), prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 2 } });
+    const deps = createConversationDeps(redis, db.pool, prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 2 } });
     const handlers = conversationHandlers(deps);
     let crashes = 0;
     const worker = createBus({ catalog: fast, redis: redisUrl, prefix, service: 'conversation', instance: 'crashy' });

@@ -5,7 +5,7 @@
 import type { Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { ConversationStore, HotStore } from '@parley/conversation-store';
-import { openDatabase, type Db } from '@parley/db';
+import { createDb, openDatabase, type Pool } from '@parley/db';
 import type { ServiceKit } from '@parley/service-kit';
 import type { Redis } from 'ioredis';
 import type { ConversationDeps } from './domain/ports.js';
@@ -18,11 +18,12 @@ export async function wire(kit: ServiceKit<ConversationConfig>): Promise<Handler
   const database = await openDatabase(base.databaseUrl, { max: config.db.poolMax, applicationName: base.instance });
   kit.onShutdown('postgres', () => database.close());
   kit.health.addCheck('postgres', () => database.readiness());
-  return conversationHandlers(createConversationDeps(kit.redis, database.db, base.busPrefix, config));
+  return conversationHandlers(createConversationDeps(kit.redis, database.pool, base.busPrefix, config));
 }
 
 /** The domain's parts from connections; the tests' harness builds them the same way. */
-export function createConversationDeps(redis: Redis, db: Db, prefix: string, config: ConversationConfig): ConversationDeps {
+export function createConversationDeps(redis: Redis, pool: Pool, prefix: string, config: ConversationConfig): ConversationDeps {
+  const db = createDb(pool);
   return {
     store: new ConversationStore(new HotStore(redis, { prefix, ...config.hot }), db),
     prompts: new PromptSource(db, config.prompts),

@@ -4,7 +4,6 @@ import { ActionError, catalog, type Catalog } from '@parley/contracts';
 import { migrateConversation } from '@parley/conversation-store';
 import { pgTest, redisUrl } from '@parley/testing';
 import { onTestFinished } from 'vitest';
-import { createDb } from '@parley/db';
 import type { ConversationDeps } from '../domain/ports.js';
 import { createConversationDeps } from '../wiring.js';
 import { conversationHandlers } from '../handlers/index.js';
@@ -18,7 +17,7 @@ export interface Harness {
 
 export const conversationTest = pgTest.extend('h', async ({ prefix, redis, db }): Promise<Harness> => {
   const config = { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, prompts: { cacheMs: 0, defaultPrompt: undefined }, db: { poolMax: 5 } };
-  const deps = createConversationDeps(redis, createDb(db.pool), prefix, config);
+  const deps = createConversationDeps(redis, db.pool, prefix, config);
   const worker = createBus({ catalog, redis: redisUrl, prefix, service: 'conversation', instance: 'w1' });
   worker.handle('conversation', conversationHandlers(deps), { concurrency: 16 });
   const bus = createBus({ catalog, redis: redisUrl, prefix, service: 'test', instance: 'caller' });

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createBus, type ActionMeta, type Bus } from '@parley/bus';
 import { catalog, type Catalog } from '@parley/contracts';
-import { startDevModelServer, type DevModelServer } from '@parley/llm';
+import { startDevModelServer, type DevModelServer } from '@parley/llm/dev-server';
 import { createTestDatabase, dropTestDatabase, urlForDatabase } from '@parley/testing/pg';
 import { deletePrefix, newRedis, redisUrl, spawnTs, uniquePrefix, type TsProcess } from '@parley/testing/tools';
 import pg from 'pg';

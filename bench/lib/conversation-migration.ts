@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { MigrationLoop } from '../../apps/migration/src/domain/loop.js';
 import { Migrator, type GroupOutcome, type MigrateOptions } from '../../apps/migration/src/domain/migrator.js';
-import { MigrationCounters } from '../../apps/migration/src/domain/stats.js';
+import { MigrationCounters } from '../../apps/migration/src/stores/migration-counters.js';
 import { env } from '../../apps/migration/src/env.js';
 import { conversationStore, message } from '../../apps/migration/src/testing/harness.js';
 import { createDb, createPool } from '../../packages/db/src/client.js';

@@ -11,7 +11,7 @@ import { Stage, type ServiceKit } from '@parley/service-kit';
 import { MigrationLoop } from './domain/loop.js';
 import { createMigrationMetrics } from './domain/metrics.js';
 import { Migrator } from './domain/migrator.js';
-import { MigrationCounters } from './domain/stats.js';
+import { MigrationCounters } from './stores/migration-counters.js';
 import type { CrashPoint, MigrationConfig } from './env.js';
 import { migrationHandlers } from './handlers/migration.js';
 

@@ -8,7 +8,7 @@ import type { LoopConfig } from '../env.js';
 import { conversationStore, message, seedConversation, uid } from '../testing/harness.js';
 import { MigrationLoop } from './loop.js';
 import { Migrator, NotFoundError } from './migrator.js';
-import { MigrationCounters } from './stats.js';
+import { MigrationCounters } from '../stores/migration-counters.js';
 
 const loopConfig: LoopConfig = { enabled: true, intervalMs: 50, idleMs: 60_000, batchSize: 50, concurrency: 4, groupSize: 3, backoffMs: 100, backoffMaxMs: 1_000 };
 

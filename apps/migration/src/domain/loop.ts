@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { LoopConfig } from '../env.js';
 import type { MigrationMetrics } from './metrics.js';
 import type { GroupOutcome, Migrator } from './migrator.js';
-import type { MigrationCounters } from './stats.js';
+import type { MigrationCounters } from '../stores/migration-counters.js';
 
 export interface TickResult {
   picked: number;

@@ -18,7 +18,7 @@ import { copyManyToArchive, copyToArchive, getArchivedConversation, migrationDue
 import { isDatabaseUnavailable, type Database } from '@parley/db';
 import type { Db } from '@parley/db/client';
 import type { CrashPoint } from '../env.js';
-import type { MigrationCounters } from './stats.js';
+import type { MigrationCounters } from '../stores/migration-counters.js';
 
 export type SkipReason =
   /** Another replica (or a save re-opening it) holds the conversation's lease. */

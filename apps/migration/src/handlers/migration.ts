@@ -8,7 +8,7 @@ import type { Catalog } from '@parley/contracts';
 import { ActionError } from '@parley/service-kit';
 import { DatabaseRefusedError, describeDbError, isDatabaseUnavailable } from '@parley/db';
 import { NotFoundError, type Migrator } from '../domain/migrator.js';
-import type { MigrationCounters } from '../domain/stats.js';
+import type { MigrationCounters } from '../stores/migration-counters.js';
 
 export function migrationHandlers(deps: { migrator: Migrator; counters: MigrationCounters; now?: () => number }): Handlers<Catalog, 'migration'> {
   const now = deps.now ?? Date.now;

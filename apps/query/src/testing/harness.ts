@@ -1,5 +1,5 @@
 /**
- * For the through-the-bus tests in tests/query-*.test.ts: the real service (src/main.ts) in a child
+ * For the through-the-bus tests in src/tests/*.test.ts: the real service (src/main.ts) in a child
  * process, against this file's own database, a unique bus prefix and the dev model server over HTTP.
  */
 import { readFileSync, readdirSync } from 'node:fs';

@@ -4,7 +4,8 @@
  */
 export { defineEnv, loadEnv, envBool, envInt, envList, envPort, safeUrl, baseEnvShape, LogLevel, modeOf, httpHostOf } from './env.js';
 export { envHttpUrl, modelConfigOf, modelEnvShape, modelProblems, type ModelEnvConfig } from './model-env.js';
-export type { BaseConfig, EnvDefinition, EnvOf, EnvResult } from './env.js';
+export type { BaseConfig, ConfigRules, EnvDefinition, EnvOf, EnvResult } from './env.js';
+export { exitWithConfigProblems, formatConfigProblems } from './config-problems.js';
 export { createLogger, logContext, redactPaths, type Logger, type LogContext, type LoggerOptions } from './logger.js';
 export { ActionError, ErrorCode, assertNever, httpStatusOf, isRecord, isReportedFailure, toClientError, toErrorBody, type ErrorBody } from './errors.js';
 export { createMetrics, type Metrics } from './metrics.js';

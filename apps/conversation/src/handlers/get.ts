@@ -1,7 +1,8 @@
 import type { Handler } from '@parley/bus';
 import { ActionError, type Catalog } from '@parley/contracts';
 import { ConversationNotFoundError } from '@parley/conversation-store';
-import { asActionError, type ConversationDeps } from '../domain/deps.js';
+import { asActionError } from '../domain/store-errors.js';
+import type { ConversationDeps } from '../domain/ports.js';
 import { toSummary } from '../domain/summary.js';
 
 /**

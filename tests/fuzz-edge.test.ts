@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { waitFor } from '@parley/testing';
 import { rawSocket, token } from './support/gateway-env.js';
-import { deadLettersWhenSettled, hostileValue, internalDetail, nastyString, nested } from './support/fuzz.js';
+import { deadLettersWhenSettled, hostileValue, internalDetail, nastyString } from './support/fuzz.js';
 import { usePlatform } from './support/platform.js';
 
 const platform = usePlatform('fuzzedge', { query: true, gateway: {} });

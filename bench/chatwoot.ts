@@ -72,6 +72,8 @@ async function main(): Promise<void> {
     CHATWOOT_API_TOKEN: 'bench-api-token',
     CHATWOOT_WEBHOOK_SECRET: SECRET,
     CHATWOOT_TENANT_ID: 'bench',
+    // The sink at 127.0.0.1:9 is the operator's to allow: the bench measures intake, not the outbound guard.
+    OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
   });
   const redis = new Redis(redisUrl);
   await gw.waitForOutput('gateway listening on', 60_000);

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { createPool } from '../packages/db/src/client.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
 import { getContext } from '../apps/conversation/src/domain/context.js';
-import { createConversationDeps } from '../apps/conversation/src/domain/deps.js';
+import { createConversationDeps } from '../apps/conversation/src/wiring.js';
 import { saveMessage } from '../apps/conversation/src/domain/save.js';
 import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
 import { benchMigration, migrationNote } from './lib/conversation-migration.js';

@@ -7,12 +7,13 @@ import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { databaseUrl, deletePrefix, newRedis, redisUrl, uniquePrefix } from '@parley/testing/tools';
 import pg from 'pg';
-import { assembleDeps } from '../apps/query/src/deps.js';
+import { assembleDeps } from '../apps/query/src/wiring.js';
 import { env } from '../apps/query/src/env.js';
 import { queryHandlers } from '../apps/query/src/handlers/index.js';
 import { insertChunks, type NewChunk } from '../apps/query/src/stores/document-store.js';
 import { ingestDocument } from '../apps/query/src/domain/ingest.js';
-import { createModelClient, embedText, startDevModelServer } from '../packages/llm/src/index.js';
+import { createModelClient } from '../packages/llm/src/index.js';
+import { embedText, startDevModelServer } from '../packages/llm/src/dev-server/index.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
 import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js';
 

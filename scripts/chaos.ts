@@ -8,7 +8,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createBus, replayDeadLetters } from '@parley/bus';
 import { catalog } from '@parley/contracts';
-import { startDevModelServer } from '../packages/llm/src/index.js';
+import { startDevModelServer } from '../packages/llm/src/dev-server/index.js';
 import { ensureDatabase, migrateDatabase } from '../packages/db/src/migrate.js';
 import { CHAOS_USAGE, parseChaosArgs, type ChaosArgs } from './chaos/args.js';
 import { failoverWebSocket, livePicker } from './chaos/failover.js';

@@ -9,7 +9,7 @@ import { catalog } from '@parley/contracts';
 import { countChatTokens, countMessageTokens } from '../packages/llm/src/tokens.js';
 import { pgTest as test, redisUrl } from '@parley/testing';
 import { startHarness } from '../apps/agent-execution/src/testing/harness.js';
-import { createConversationDeps } from '../apps/conversation/src/domain/deps.js';
+import { createConversationDeps } from '../apps/conversation/src/wiring.js';
 import { conversationHandlers } from '../apps/conversation/src/handlers/index.js';
 
 /** A system prompt of exactly `tokens` tokens as a chat message costs them. */

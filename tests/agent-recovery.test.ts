@@ -10,7 +10,7 @@ import { createBus } from '@parley/bus';
 import { catalog, conversationLockKey, runAnswerMessageId, type AgentRun, type RunEvent } from '@parley/contracts';
 import { pgTest as test, redisUrl, type TestDatabase } from '@parley/testing';
 import { startHarness, tokensOf } from '../apps/agent-execution/src/testing/harness.js';
-import { createConversationDeps } from '../apps/conversation/src/domain/deps.js';
+import { createConversationDeps } from '../apps/conversation/src/wiring.js';
 import { conversationHandlers } from '../apps/conversation/src/handlers/index.js';
 
 type Fault = (sql: string, params: readonly unknown[]) => Error | null;

@@ -78,8 +78,8 @@ describe('chatwoot inbox configuration', () => {
     const ok = await deliver(gw.http, bodies.incoming(w, 'hola'), { query: `?token=${INBOX_TOKEN}` });
     expect(ok).toMatchObject({ status: 200, json: { outcome: 'started' } });
     const entries = await redis.xrange(busKeys.stream(prefix, 'agent'), '-', '+');
-    const action = JSON.parse(entries.at(-1)?.[1][1] ?? '{}') as Record<string, any>;
-    expect(action).toMatchObject({ type: 'agent.run', tenantId: 't-inbox', conversationId: 'cw:7:900' });
-    expect(action['data']).toMatchObject({ agentId: 'support', channel: 'chatwoot', conversationId: 'cw:7:900', input: { text: 'hola', chatwoot: { accountId: 7, inboxId: 3, conversationId: 900 } } });
+    const action = JSON.parse(entries.at(-1)?.[1][1] ?? '{}') as Record<string, unknown>;
+    expect(action).toMatchObject({ type: 'agent.run', tenantId: 't-inbox', conversationId: 'cw:7:3:900' });
+    expect(action['data']).toMatchObject({ agentId: 'support', channel: 'chatwoot', conversationId: 'cw:7:3:900', input: { text: 'hola', chatwoot: { accountId: 7, inboxId: 3, conversationId: 900 } } });
   });
 });

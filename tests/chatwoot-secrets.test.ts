@@ -58,7 +58,7 @@ async function gateway(vars: Record<string, string>): Promise<RunningGateway & {
   const prefix = uniquePrefix('cwsec');
   prefixes.push(prefix);
   const logs: Array<Record<string, unknown>> = [];
-  const g = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), CHATWOOT_BACKOFF_MS: '20', ...vars }, { logs });
+  const g = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), CHATWOOT_BACKOFF_MS: '20', OUTBOUND_ALLOW_HOSTS: '127.0.0.1', ...vars }, { logs });
   gateways.push(g);
   const close = g.close;
   return Object.assign(g, {
@@ -75,7 +75,7 @@ async function gateway(vars: Record<string, string>): Promise<RunningGateway & {
 const admin = token({ sub: 'boss', tenant: TENANT, roles: ['admin'] });
 async function call(gw: RunningGateway, method: 'GET' | 'PUT', body?: unknown) {
   const res = await fetch(`${gw.http}${PATH}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 /** The row as PostgreSQL holds it. */
@@ -121,7 +121,7 @@ describe('chatwoot inbox secrets at rest', () => {
     // The agent.run carries the stored inbox's tenant: the row was opened, not mistaken for another.
     const entries = await redis.xrange(busKeys.stream(gwA.prefix, 'agent'), '-', '+');
     expect(JSON.parse(entries.at(-1)?.[1][1] ?? '{}')).toMatchObject({ type: 'agent.run', tenantId: TENANT });
-    const listed = (await call(gwA, 'GET')).json['inboxes'];
+    const listed = (await call(gwA, 'GET')).json['inboxes'] as unknown[];
     expect(listed).toEqual([expect.objectContaining({ accountId: 11, apiTokenSet: true, webhookSecretSet: true, inboxTokenSet: true })]);
     expect(listed[0]).not.toHaveProperty('secretsUnreadable');
     expect(gwA.logs.filter((l) => String(l['msg']).includes('SECRETS_KEY is not set'))).toEqual([]);

@@ -29,7 +29,7 @@ beforeAll(async () => {
   redis = newRedis();
   fake = await startFakeChatwoot(API_TOKEN);
   services = await startServices(prefix, urlForDatabase(db));
-  const common = { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_BACKOFF_MS: '20' };
+  const common = { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, OUTBOUND_ALLOW_HOSTS: '127.0.0.1', CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_BACKOFF_MS: '20' };
   signed = await startGateway(prefix, { ...common, CHATWOOT_WEBHOOK_SECRET: SECRET });
   tokenGw = await startGateway(prefix, { ...common, CHATWOOT_INBOX_TOKEN: INBOX_TOKEN });
 });
@@ -138,6 +138,11 @@ describe('what is answered', () => {
 });
 
 describe('duplicates', () => {
+  test('a conversation event naming neither account nor inbox changes nothing (it cannot say whose conversation it is)', async () => {
+    const res = await deliver(signed.http, { event: 'conversation_status_changed', id: ++conv, status: 'open' }, { secret: SECRET });
+    expect(res).toMatchObject({ status: 200, json: { outcome: 'ignored' } });
+  });
+
   test('the same delivery twice, and the same message under a new delivery id → one run, one reply', async () => {
     const w = { conversation: ++conv };
     const body = bodies.incoming(w, 'thanks, see you tomorrow');

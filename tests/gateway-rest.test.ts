@@ -15,7 +15,7 @@ beforeAll(async () => {
   prefix = uniquePrefix('gwrest');
   db = await createTestDatabase();
   services = await startServices(prefix, urlForDatabase(db));
-  gw = await startGateway(prefix, { WEBHOOK_SECRET, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_BACKOFF_MS: '50' });
+  gw = await startGateway(prefix, { WEBHOOK_SECRET, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', OUTBOUND_ALLOW_HOSTS: '127.0.0.1', WEBHOOK_BACKOFF_MS: '50' });
   // Its own bus: webhooks are posted by whichever replica takes `channel.webhook.deliver`, and this
   // one would (rightly) refuse the local receiver of the webhook test. It only answers 400s here.
   strict = await startGateway(`${prefix}:strict`, { WEBHOOK_SECRET, WEBHOOK_ALLOWED_HOSTS: 'hooks.example.com,127.0.0.1' });

@@ -9,13 +9,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBus, listDeadLetters, type Bus } from '@parley/bus';
 import { ActionError, catalog, decodeRunLogEntry, runEventLogKey, runWebhookActionId, type Catalog, type RunResult } from '@parley/contracts';
-import { newRedis, redisUrl, waitFor } from '@parley/testing';
+import { deletePrefix, newRedis, redisUrl, uniquePrefix, waitFor } from '@parley/testing';
 import type { Redis } from 'ioredis';
 import { startGateway, token, type RunningGateway } from './support/gateway-env.js';
 import { usePlatform } from './support/platform.js';
 
 const WEBHOOK_SECRET = 'webhook-secret-0123456789';
-const hookVars = { WEBHOOK_SECRET, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_BACKOFF_MS: '50' };
+const hookVars = { WEBHOOK_SECRET, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', OUTBOUND_ALLOW_HOSTS: '127.0.0.1', WEBHOOK_BACKOFF_MS: '50' };
 const platform = usePlatform('gwhook');
 let a: RunningGateway;
 let b: RunningGateway;
@@ -159,6 +159,34 @@ describe('run webhooks through the bus', () => {
       expect(hook.received).toHaveLength(0);
     } finally {
       hook.close();
+    }
+  });
+});
+
+describe('the outbound-URL guard at connect time', () => {
+  test('a host allowed by name that resolves to loopback is refused when connecting: dead-lettered, nothing posted', async () => {
+    const prefix = uniquePrefix('gwhookguard');
+    // `localhost` passes WEBHOOK_ALLOWED_HOSTS and the URL check (https, a name), but not OUTBOUND_ALLOW_HOSTS;
+    // the refusal comes from the lookup, before any connection (so before TLS).
+    const gw = await startGateway(prefix, { WEBHOOK_SECRET, WEBHOOK_ALLOWED_HOSTS: 'localhost', WEBHOOK_BACKOFF_MS: '50' });
+    const bus = createBus({ catalog, redis: redisUrl, prefix, service: 'test' });
+    const hook = await receiver([204]);
+    try {
+      const runId = randomUUID();
+      const url = hook.url.replace('http://127.0.0.1', 'https://localhost');
+      expect(gw.gw.ctx.webhooks.check(url)).toBeNull();
+      const err = await bus.call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: `webhook:${runId}` }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'forbidden' });
+      expect((err as Error).message).toContain('loopback');
+      const dead = await waitFor(async () => (await listDeadLetters(redis, prefix, 'gateway', 50)).find((d) => d.raw.includes(runId)), { what: 'dead letter' });
+      expect(dead).toMatchObject({ type: 'channel.webhook.deliver', code: 'refused' });
+      // Refused on the first attempt, not retried: the receiver never saw a connection.
+      expect(hook.received).toHaveLength(0);
+    } finally {
+      hook.close();
+      await bus.close(500);
+      await gw.close();
+      await deletePrefix(redis, prefix);
     }
   });
 });

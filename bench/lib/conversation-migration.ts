@@ -7,14 +7,13 @@ import { urlForDatabase, withAdmin } from '@parley/testing/pg';
 import { deletePrefix, uniquePrefix } from '@parley/testing/tools';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { DatabaseGate } from '../../apps/migration/src/domain/database.js';
 import { MigrationLoop } from '../../apps/migration/src/domain/loop.js';
 import { Migrator, type GroupOutcome, type MigrateOptions } from '../../apps/migration/src/domain/migrator.js';
-import { MigrationCounters } from '../../apps/migration/src/domain/stats.js';
+import { MigrationCounters } from '../../apps/migration/src/stores/migration-counters.js';
 import { env } from '../../apps/migration/src/env.js';
 import { conversationStore, message } from '../../apps/migration/src/testing/harness.js';
 import { createDb, createPool } from '../../packages/db/src/client.js';
-import { migrateDatabase } from '../../packages/db/src/migrate.js';
+import { assertSchemaCurrent, migrateDatabase } from '../../packages/db/src/migrate.js';
 import { percentiles, type BenchRow } from './results.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -69,7 +68,7 @@ export async function benchMigration(): Promise<BenchRow> {
     const total = await seed(redis, prefix, pool);
     const hot = conversationStore(redis, prefix, pool, config.loop.idleMs).hot;
     const counters = new MigrationCounters(redis, hot);
-    const migrator = new TimedMigrator({ hot, db: createDb(pool), gate: new DatabaseGate(pool), counters, leaseMs: config.leaseMs });
+    const migrator = new TimedMigrator({ hot, db: createDb(pool), schema: { checkSchema: () => assertSchemaCurrent(pool) }, counters, leaseMs: config.leaseMs });
     const loop = new MigrationLoop({ hot, migrator, counters, config: config.loop, log: pino({ level: 'warn' }) });
 
     const started = performance.now();

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { createHmac, createSign, type KeyObject } from 'node:crypto';
 import { spawnTs, redisUrl, type TsProcess } from '@parley/testing';
-import { startDevModelServer, type DevModelServer } from '../../packages/llm/src/index.js';
+import { startDevModelServer, type DevModelServer } from '../../packages/llm/src/dev-server/index.js';
 import { createGateway, type Gateway } from '../../apps/gateway/src/app.js';
 import { configProblems, gatewayEnv } from '../../apps/gateway/src/env.js';
 import { createLogger } from '../../packages/service-kit/src/index.js';

@@ -1,6 +1,6 @@
 /** End to end through the bus: history, close, list and stats across the hot store and the archive. */
 import { describe, expect } from 'vitest';
-import { conversationTest as test, errorOf, id, seed, t1 } from './testing/harness.js';
+import { conversationTest as test, errorOf, id, seed, t1, t2 } from './testing/harness.js';
 
 describe('conversation.get_history', () => {
   test('pages backwards and reads the same before and after archiving, and after re-opening', async ({ h }) => {
@@ -132,5 +132,19 @@ describe('conversation.stats', () => {
     expect(sales).toMatchObject({ conversations: 1, messages: 2, assistantLatencyMs: { avg: 300 } });
     const future = await h.bus.call('conversation.stats', { from: new Date(Date.now() + 3600_000).toISOString() }, tenant);
     expect(future).toMatchObject({ conversations: 0, messages: 0, assistantLatencyMs: { avg: null } });
+  });
+});
+
+describe('conversation.get', () => {
+  test("another tenant's id is not_found, and says (to the gateway, in details) that the id is taken, hot or archived", async ({ h }) => {
+    const c = id('c');
+    await seed(h.bus, c, 1);
+    const hot = await errorOf(h.bus.call('conversation.get', { conversationId: c }, t2));
+    expect(hot).toMatchObject({ code: 'not_found', details: { otherTenant: true } });
+    await h.archive(c);
+    expect(await errorOf(h.bus.call('conversation.get', { conversationId: c }, t2))).toMatchObject({ code: 'not_found', details: { otherTenant: true } });
+    const unknown = await errorOf(h.bus.call('conversation.get', { conversationId: id('never') }, t2));
+    expect(unknown.code).toBe('not_found');
+    expect(unknown.details).toBeUndefined();
   });
 });

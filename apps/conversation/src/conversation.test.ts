@@ -8,7 +8,7 @@ import { createBus } from '@parley/bus';
 import { catalog, conversationLockKey } from '@parley/contracts';
 import { redisUrl } from '@parley/testing';
 import { describe, expect, onTestFinished } from 'vitest';
-import { createConversationDeps } from './domain/deps.js';
+import { createConversationDeps } from './wiring.js';
 import { conversationHandlers } from './handlers/index.js';
 import { conversationTest as test, errorOf, id, seed, t1, t2 } from './testing/harness.js';
 

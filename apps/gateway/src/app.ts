@@ -13,11 +13,14 @@ import { registerDevTokenRoute } from './auth/dev-token.js';
 import { registerCors } from './cors.js';
 import { registerChatwoot } from './channels/chatwoot/index.js';
 import { webhookHandlers } from './channels/webhook/index.js';
+import { ConversationAccess, RunAccess } from './auth/access.js';
 import { createVerifier } from './auth/verifier.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayConfig } from './env.js';
 import { createGatewayMetrics } from './metrics.js';
 import { registerOpenApi } from './rest/openapi.js';
+import { collectRoutes, type RouteEntry } from './route-table.js';
+import { edgeErrorOptions, registerErrorShape } from './rest/fastify-errors.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
@@ -37,6 +40,8 @@ export interface Gateway {
   hub: ChatHub;
   health: Health;
   metrics: Metrics;
+  /** Every registered route (method + path), for the authorization matrix test. */
+  routes: readonly RouteEntry[];
   /** Listens on the public port (returned) and on the internal metrics port. */
   listen(): Promise<number>;
   /** The internal port serving /metrics, /healthz, /readyz; null before listen(). */
@@ -53,6 +58,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
   const gm = createGatewayMetrics(metrics.registry);
   const bus = createBus({ catalog, service: 'gateway', redis: base.redisUrl, prefix: base.busPrefix, instance: base.instance, logger: log, hooks: metrics.busHooks });
   const owners = new RunOwners(redis, base.busPrefix);
+  const conversations = new ConversationAccess(bus);
   const ctx: GatewayContext = {
     base,
     config,
@@ -63,7 +69,9 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     metrics: gm,
     tailer: new RunLogTailer(base.redisUrl, redis, base.busPrefix, log),
     owners,
-    runs: new RunStarter(bus, owners, gm, config.runs.timeoutMs),
+    conversations,
+    runAccess: new RunAccess(bus, owners),
+    runs: new RunStarter(bus, owners, conversations, gm, config.runs.timeoutMs),
     webhooks: new WebhookSender(config.webhook, log),
     agents: new AgentDirectory(bus, log),
     connections: new ConnectionRegistry(redis, base.busPrefix, config.ws.maxSocketsPerUser),
@@ -82,7 +90,9 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    ...edgeErrorOptions,
   });
+  const routes = collectRoutes(app);
   app.decorateRequest('principal', null);
   // POST /runs/:id/cancel and friends have no body; clients often still send a JSON content type.
   app.removeContentTypeParser('application/json');
@@ -94,6 +104,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
       done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
     }
   });
+  registerErrorShape(app);
   app.addHook('onResponse', async (req, reply) => {
     const url = req.routeOptions.url ?? 'unmatched';
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';
@@ -135,6 +146,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     get metricsPort() {
       return metricsServer?.port ?? null;
     },
+    routes,
     async listen() {
       await app.listen({ port: base.http.port, host: base.http.host });
       metricsServer = await startHealthServer({ port: config.metrics.port, host: base.http.host, health, registry: metrics.registry });
@@ -170,6 +182,6 @@ async function connectRedis(base: BaseConfig, log: Logger): Promise<Redis> {
     redis.disconnect();
     const why = err instanceof Error ? err.message : String(err);
     log.fatal(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`);
-    throw new Error(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why})`);
+    throw new Error(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why})`, { cause: err });
   }
 }

@@ -4,6 +4,7 @@ import type { Catalog } from '@parley/contracts';
 import type { BaseConfig } from '@parley/service-kit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { ConversationAccess, RunAccess } from './auth/access.js';
 import type { Verifier } from './auth/verifier.js';
 import type { GatewayConfig } from './env.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -25,6 +26,9 @@ export interface GatewayContext {
   metrics: GatewayMetrics;
   tailer: RunLogTailer;
   owners: RunOwners;
+  /** The authorization rule for conversations and runs (auth/access.ts). */
+  conversations: ConversationAccess;
+  runAccess: RunAccess;
   runs: RunStarter;
   webhooks: WebhookSender;
   agents: AgentDirectory;

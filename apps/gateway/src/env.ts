@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { defineEnv, envBool, envInt, envList, envPort } from '@parley/service-kit';
+import { defineEnv, envBool, envInt, envList, envPort, outboundEnvShape, outboundPolicyOf, type OutboundPolicy } from '@parley/service-kit';
 import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
 import { SECRET_KEY_FORM, parseSecretKey } from './secrets/secret-box.js';
 
@@ -53,13 +53,13 @@ const shape = {
   CORS_ORIGINS: envList(),
   WEBHOOK_SECRET: z.string().min(16).optional(),
   WEBHOOK_ALLOWED_HOSTS: envList(),
-  WEBHOOK_ALLOW_PRIVATE: envBool(false),
   WEBHOOK_MAX_ATTEMPTS: envInt(5),
   WEBHOOK_BACKOFF_MS: envInt(1_000),
   /** Encrypts secrets stored in PostgreSQL (Chatwoot inboxes); the previous key only decrypts, for rotation. */
   SECRETS_KEY: secretKey().optional(),
   SECRETS_KEY_PREVIOUS: secretKey().optional(),
   ...chatwootEnvShape,
+  ...outboundEnvShape,
 };
 
 export type JwtAlg = z.infer<typeof Alg>;
@@ -92,10 +92,12 @@ export interface GatewayConfig {
   metrics: { port: number };
   /** Exact origins (`scheme://host[:port]`); a malformed entry is a config problem. */
   cors: { origins: string[]; problems: string[] };
-  webhook: { secret: string | undefined; allowedHosts: string[]; allowPrivate: boolean; maxAttempts: number; backoffMs: number };
+  webhook: { secret: string | undefined; allowedHosts: string[]; outbound: OutboundPolicy; maxAttempts: number; backoffMs: number };
   /** Keys for secrets at rest: `key` seals and opens, `previousKey` only opens. */
   secrets: { key: KeyObject | undefined; previousKey: KeyObject | undefined };
   chatwoot: ChatwootConfig;
+  /** What user-supplied outbound URLs (webhooks, Chatwoot baseUrl) may reach besides public addresses. */
+  outbound: OutboundPolicy;
 }
 
 export const gatewayEnv = defineEnv(
@@ -133,12 +135,13 @@ export const gatewayEnv = defineEnv(
     webhook: {
       secret: env.WEBHOOK_SECRET,
       allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
-      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      outbound: outboundPolicyOf(env),
       maxAttempts: Math.max(env.WEBHOOK_MAX_ATTEMPTS, 1),
       backoffMs: env.WEBHOOK_BACKOFF_MS,
     },
     secrets: { key: env.SECRETS_KEY, previousKey: env.SECRETS_KEY_PREVIOUS },
     chatwoot: chatwootConfig(env),
+    outbound: outboundPolicyOf(env),
   }),
 );
 

@@ -21,6 +21,12 @@ describe('migration env', () => {
     expect(problems.join('\n')).not.toContain('maybe');
   });
 
+  test('the crash hook in production is listed with the other problems of the same run', () => {
+    const r = env.parse('migration', { PARLEY_MODE: 'production', MIGRATION_CRASH_AFTER: 'copy', MIGRATION_LOOP: 'maybe' });
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.problems).toEqual([expect.stringMatching(/^MIGRATION_LOOP: /), 'MIGRATION_CRASH_AFTER: is a test hook and is refused in production mode; unset it']);
+  });
+
   test('a backoff cap below the base backoff and a pool smaller than the concurrency are raised; the loop can be switched off', () => {
     const r = env.parse('migration', { MIGRATION_BACKOFF_MS: '2000', MIGRATION_BACKOFF_MAX_MS: '100', MIGRATION_LOOP: 'false', MIGRATION_CONCURRENCY: '32' });
     expect(r.ok && r.config.loop).toMatchObject({ enabled: false, backoffMs: 2_000, backoffMaxMs: 2_000 });

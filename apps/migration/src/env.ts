@@ -47,4 +47,7 @@ function group(e: EnvOf<typeof shape>) {
 export type MigrationConfig = ReturnType<typeof group>;
 export type LoopConfig = MigrationConfig['loop'];
 
-export const env = defineEnv(shape, group);
+/** The crash hook kills the process on purpose: never in production. */
+export const env = defineEnv(shape, group, (c, base) =>
+  c.crashAfter && base.mode === 'production' ? ['MIGRATION_CRASH_AFTER: is a test hook and is refused in production mode; unset it'] : [],
+);

@@ -1,6 +1,7 @@
 export { createBus, type BusOptions } from './bus.js';
 export type { ActionMeta, Bus, BusHooks, CallOptions, Handler, HandlerContext, Handlers, Outcome, WorkerHandle, WorkerOptions } from './types.js';
 export { uuidv7, newTraceId } from './ids.js';
+export { isDataException, newErrorRef } from './failures.js';
 export { trimByProgress } from './trimmer.js';
 export { streamStatus, type StreamStatus, type ConsumerStatus } from './ops/stream-status.js';
 export { listDeadLetters, replayDeadLetters, writeDeadLetter, type DeadLetter, type NewDeadLetter, type ReplayResult } from './ops/dead-letters.js';

@@ -27,7 +27,10 @@ describe('bus recovery', () => {
     echoWorker(prefix, redis);
     const caller = testBus(prefix);
     const err = await caller.call('echo.crash', { key: 'c' }, meta, { timeoutMs: 10_000 }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'max_deliveries' });
+    expect(err).toMatchObject({ code: 'max_deliveries', ref: expect.any(String) });
+    // The caller gets a reference, never the crash itself; the dead letter keeps the reason.
+    expect((err as Error).message).not.toContain('boom');
+    expect((err as Error).message).toContain((err as { ref: string }).ref);
     expect(await redis.get(`${prefix}:crashes:c`)).toBe('2');
     const letters = await redis.xrange(dlq(prefix), '-', '+');
     expect(letters).toHaveLength(1);
@@ -37,6 +40,22 @@ describe('bus recovery', () => {
     expect(get('reason')).toContain('boom: handler crashed');
     expect(get('attempts')).toBe('2');
     expect(get('type')).toBe('echo.crash');
+    expect(await redis.xpending(stream(prefix), 'echo')).toEqual([0, null, null, null]);
+  });
+
+  test('a crash on data PostgreSQL refuses (SQLSTATE class 22) is answered at once as internal with a reference: no retry, no dead letter', async ({ prefix, redis }) => {
+    echoWorker(prefix, redis);
+    const caller = testBus(prefix);
+    for (const sqlstate of ['22021', '22P05']) {
+      const err = await caller.call('echo.crash', { key: sqlstate, sqlstate }, meta, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'internal', retryable: false, ref: expect.any(String) });
+      expect((err as Error).message).not.toMatch(/insert|params|boom|0x00/);
+      expect(await redis.get(`${prefix}:crashes:${sqlstate}`)).toBe('1');
+    }
+    // A class-08 (connection) failure is still retried: only the data itself is hopeless.
+    await caller.call('echo.crash', { key: 'conn', sqlstate: '08006' }, meta, { timeoutMs: 10_000 }).catch(() => { /* the crash's retries are what this test counts, not its answer */ });
+    expect(await redis.get(`${prefix}:crashes:conn`)).toBe('2');
+    expect(await redis.xlen(dlq(prefix))).toBe(1);
     expect(await redis.xpending(stream(prefix), 'echo')).toEqual([0, null, null, null]);
   });
 

@@ -11,6 +11,7 @@ import {
   type ErrorCode,
 } from '@parley/contracts';
 import { errorMessage, sleep } from './connection.js';
+import { isDataException, newErrorRef } from './failures.js';
 import type { Outbox } from './outbox.js';
 import { writeDeadLetter } from './ops/dead-letters.js';
 import type { ActionMeta, BusHooks, HandlerContext, Outcome } from './types.js';
@@ -39,7 +40,9 @@ export interface WorkerCoreDeps {
 /**
  * Turns one stream entry into exactly one outcome: a reply + ack, or a dead letter + error reply +
  * ack. A handler that crashes is retried with backoff up to the type's max deliveries; a process
- * that dies leaves its entries pending, for the reclaim loop.
+ * that dies leaves its entries pending, for the reclaim loop. A crash on data PostgreSQL refuses is
+ * answered at once (no retry can succeed). The caller of a crashed action learns only a reference:
+ * the crash's message (SQL, parameters, stack) stays in this service's log and dead letter.
  */
 export class WorkerCore {
   readonly stream: string;
@@ -108,10 +111,18 @@ export class WorkerCore {
         this.finish(entryId, target, { ok: false, error: err.toBody() }, markKey);
         this.observe(action.type, 'error', started);
         if (err.code !== 'not_found') ctx.log.warn({ code: err.code, err: err.message }, 'action failed');
+      } else if (isDataException(err)) {
+        const ref = newErrorRef();
+        ctx.log.error({ err: errorMessage(err), stack: (err as Error).stack, attempt, ref }, 'handler crashed on data the database refuses; not retrying');
+        const error: ErrorBody = { code: 'internal', message: `${action.type} failed on our side (reference ${ref})`, retryable: false, ref };
+        this.finish(entryId, target, { ok: false, error }, markKey);
+        this.observe(action.type, 'error', started);
       } else if (attempt >= def.delivery.maxDeliveries) {
+        const ref = newErrorRef();
         const msg = `${action.type} crashed on its last allowed delivery (${attempt}): ${errorMessage(err)}`;
-        ctx.log.error({ err: errorMessage(err), attempt }, 'handler crashed; dead-lettering');
-        return this.deadLetter(entryId, raw, 'max_deliveries', msg, target, attempt, started);
+        ctx.log.error({ err: errorMessage(err), attempt, ref }, 'handler crashed; dead-lettering');
+        const reply: ErrorBody = { code: 'max_deliveries', message: `${action.type} failed on every delivery (${attempt}) (reference ${ref})`, retryable: false, ref };
+        return this.deadLetter(entryId, raw, 'max_deliveries', msg, target, attempt, started, reply);
       } else {
         // A crash is retried here after a short backoff, while the caller still waits, rather than
         // after the visibility timeout; the entry stays claimed (and heartbeated) meanwhile. Only a
@@ -181,12 +192,13 @@ export class WorkerCore {
     this.d.outbox.ack(this.stream, this.group, entryId);
   }
 
-  async deadLetter(entryId: string, raw: string, code: ErrorCode, message: string, target: ReplyTarget | undefined, attempt: number, started: number): Promise<void> {
+  /** `reply` replaces the reason in the caller's answer when the reason holds internal detail. */
+  async deadLetter(entryId: string, raw: string, code: ErrorCode, message: string, target: ReplyTarget | undefined, attempt: number, started: number, reply?: ErrorBody): Promise<void> {
     const type = target?.type ?? '';
     // The dead letter is written before the ack leaves (same connection, earlier in the pipeline).
     void writeDeadLetter(this.d.cmd, this.d.prefix, { service: this.d.service, raw, type, code, reason: message, attempts: attempt, entry: entryId, consumer: this.d.consumer })
       .catch((err: unknown) => this.d.log.error({ err: errorMessage(err) }, 'could not write dead letter'));
-    const error: ErrorBody = { code, message, retryable: false };
+    const error: ErrorBody = reply ?? { code, message, retryable: false };
     this.finish(entryId, target ?? { id: '', correlationId: '', replyTo: undefined, type }, { ok: false, error }, null);
     this.d.hooks.deadLettered?.(this.d.service, type, code);
     this.d.log.warn({ entryId, action: type || undefined, actionId: target?.id, correlationId: target?.correlationId, code, reason: message, attempts: attempt }, 'action dead-lettered');

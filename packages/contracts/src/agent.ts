@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Channel, Id, IsoDate, Usage } from './common.js';
+import { storable, storableJson } from './text.js';
 
 export const RunStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
 export type RunStatus = z.infer<typeof RunStatus>;
@@ -9,7 +10,7 @@ export type DoubleTextingPolicy = z.infer<typeof DoubleTextingPolicy>;
 
 /** Input of the `chat` flow; other flows declare their own input schema in the flow registry. */
 export const ChatInput = z.object({
-  text: z.string().min(1).max(32_000),
+  text: storable(z.string().min(1).max(32_000)),
   /** The client's message id: saving the user message is idempotent by it. */
   messageId: Id.optional(),
 });
@@ -27,17 +28,18 @@ export const AgentRun = z.object({
   /** Defaults to the tenant's default agent. */
   agentId: Id.optional(),
   /** Defaults to the agent's flow (usually `chat`). */
-  flow: z.string().min(1).max(64).optional(),
+  flow: storable(z.string().min(1).max(64)).optional(),
   conversationId: Id.optional(),
-  /** Validated against the flow's input schema by agent-execution. */
-  input: z.record(z.string(), z.unknown()),
+  /** Validated against the flow's input schema by agent-execution; stored as jsonb, so storable throughout. */
+  input: storableJson(z.record(z.string(), z.unknown())),
   channel: Channel,
   /** Optional so that runs queued before this field existed still parse. */
   notify: RunNotify.optional(),
 });
 export type AgentRun = z.infer<typeof AgentRun>;
 
-export const RunError = z.object({ code: z.string(), message: z.string() });
+/** `ref` on `internal`: the reference the failure was logged under (ErrorBody.ref). */
+export const RunError = z.object({ code: z.string(), message: z.string(), ref: z.string().max(64).optional() });
 
 export const RunResult = z.object({
   runId: Id,
@@ -74,7 +76,7 @@ export const RunEvent = z.discriminatedUnion('type', [
     messageId: z.string().optional(),
     usage: Usage,
   }),
-  z.object({ type: z.literal('run.failed'), ...runBase, status: z.enum(['FAILED', 'CANCELLED']), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('run.failed'), ...runBase, status: z.enum(['FAILED', 'CANCELLED']), code: z.string(), message: z.string(), ref: z.string().max(64).optional() }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 export const TERMINAL_RUN_EVENTS = ['run.completed', 'run.failed'] as const;
@@ -88,6 +90,8 @@ export const RunRecord = z.object({
   flow: z.string(),
   conversationId: z.string().nullable(),
   channel: Channel,
+  /** Who started it (the action's userId; a contact for channel `chatwoot`); null when not recorded. Optional: older replies lack it. */
+  ownerId: z.string().nullable().optional(),
   status: RunStatus,
   input: z.unknown(),
   output: z.unknown().nullable(),
@@ -102,7 +106,7 @@ export const GetRun = z.object({ runId: Id });
 export const ListRuns = z.object({
   conversationId: Id.optional(),
   status: RunStatus.optional(),
-  cursor: z.string().max(512).optional(),
+  cursor: storable(z.string().max(512)).optional(),
   limit: z.number().int().min(1).max(100).default(20),
 });
 export const ListRunsReply = z.object({ items: z.array(RunRecord), nextCursor: z.string().nullable() });
@@ -118,12 +122,12 @@ export const ListFlowsReply = z.object({ flows: z.array(FlowInfo) });
 
 export const AgentConfig = z.object({
   agentId: Id,
-  name: z.string().min(1).max(128),
-  systemPrompt: z.string().max(32_000),
-  model: z.string().min(1).max(128),
+  name: storable(z.string().min(1).max(128)),
+  systemPrompt: storable(z.string().max(32_000)),
+  model: storable(z.string().min(1).max(128)),
   temperature: z.number().min(0).max(2),
-  tools: z.array(z.string().max(64)).max(32),
-  flow: z.string().min(1).max(64),
+  tools: z.array(storable(z.string().max(64))).max(32),
+  flow: storable(z.string().min(1).max(64)),
   doubleTexting: DoubleTextingPolicy,
   maxRunMs: z.number().int().min(1_000).max(3_600_000),
   isDefault: z.boolean(),

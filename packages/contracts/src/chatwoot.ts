@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { Id } from './common.js';
+import { isStorableText, storable, UNSTORABLE_TEXT_MESSAGE } from './text.js';
 
 const Num = z.number().int();
 /** Top-level `message_type` is a string; inside `conversation.messages[]` it is Chatwoot's enum integer. */
@@ -28,6 +29,10 @@ export const ChatwootConversationRef = z.looseObject({
 export const ChatwootMessageEvent = z.looseObject({
   event: z.enum(['message_created', 'message_updated']),
   id: Num,
+  /**
+   * Not refused here when PostgreSQL could not store it: a 400 to Chatwoot would leave the contact
+   * unanswered, so the channel answers such a message politely instead (channels/chatwoot).
+   */
   content: z.string().nullish(),
   content_type: z.string().nullish(),
   content_attributes: z.record(z.string(), z.unknown()).nullish(),
@@ -74,12 +79,12 @@ export const ChatwootInboxInput = z.object({
   accountId: Num.positive(),
   inboxId: Num.positive(),
   agentId: Id.nullable().optional(),
-  baseUrl: z.url({ protocol: /^https?$/ }).max(2_000),
-  apiToken: z.string().min(8).max(512).optional(),
-  webhookSecret: z.string().min(16).max(512).nullable().optional(),
-  inboxToken: z.string().min(24).max(512).nullable().optional(),
+  baseUrl: z.url({ protocol: /^https?$/ }).max(2_000).refine(isStorableText, { message: UNSTORABLE_TEXT_MESSAGE }),
+  apiToken: storable(z.string().min(8).max(512)).optional(),
+  webhookSecret: storable(z.string().min(16).max(512)).nullable().optional(),
+  inboxToken: storable(z.string().min(24).max(512)).nullable().optional(),
   answerStatuses: z.array(ChatwootStatus).min(1).max(4).optional(),
-  handoffNote: z.string().min(1).max(1_000).nullable().optional(),
+  handoffNote: storable(z.string().min(1).max(1_000)).nullable().optional(),
   enabled: z.boolean().optional(),
 });
 export type ChatwootInboxInput = z.infer<typeof ChatwootInboxInput>;

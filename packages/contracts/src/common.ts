@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { storable } from './text.js';
 
-export const Id = z.string().min(1).max(128);
+/** Ids travel into Redis keys and PostgreSQL columns: storable, like every text a caller sends. */
+export const Id = storable(z.string().min(1).max(128));
 export const IsoDate = z.string().datetime({ offset: true });
 export const Channel = z.enum(['web', 'chatwoot', 'api']);
 export type Channel = z.infer<typeof Channel>;
@@ -14,13 +16,13 @@ export type Usage = z.infer<typeof Usage>;
 
 /** A tool call as the model emitted it; `arguments` is the model's JSON text, kept verbatim. */
 export const ToolCall = z.object({
-  id: z.string().min(1).max(128),
-  name: z.string().min(1).max(128),
-  arguments: z.string().max(100_000),
+  id: storable(z.string().min(1).max(128)),
+  name: storable(z.string().min(1).max(128)),
+  arguments: storable(z.string().max(100_000)),
 });
 export type ToolCall = z.infer<typeof ToolCall>;
 
 export const Page = z.object({
-  cursor: z.string().max(512).optional(),
+  cursor: storable(z.string().max(512)).optional(),
   limit: z.number().int().min(1).max(100).default(20),
 });

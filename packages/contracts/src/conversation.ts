@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Channel, Id, IsoDate, ToolCall, Usage } from './common.js';
+import { storable, storableJson } from './text.js';
 
 /** Longest message content the platform stores (characters). */
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -27,22 +28,22 @@ export const SaveMessage = z.object({
   agentId: Id.optional(),
   channel: Channel.optional(),
   role: MessageRole,
-  content: z.string().max(MAX_MESSAGE_CHARS),
+  content: storable(z.string().max(MAX_MESSAGE_CHARS)),
   toolCalls: z.array(ToolCall).max(64).optional(),
   /** For role `tool`: the id of the call this message answers. */
-  toolCallId: z.string().max(128).optional(),
-  model: z.string().max(128).optional(),
+  toolCallId: storable(z.string().max(128)).optional(),
+  model: storable(z.string().max(128)).optional(),
   latencyMs: z.number().int().nonnegative().optional(),
   usage: Usage.optional(),
   runId: Id.optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: storableJson(z.record(z.string(), z.unknown())).optional(),
   /**
    * The conversation lock's holder (`runId|token`) this save requires: while another holder has the
    * lock, or none, nothing is stored and the save answers `conflict`. Checked in the same step as the
    * write, so a worker that stalled past its lease cannot write after another run took over. A message
    * id already stored is still answered as a duplicate.
    */
-  fence: z.string().min(1).max(256).optional(),
+  fence: storable(z.string().min(1).max(256)).optional(),
 });
 export type SaveMessage = z.infer<typeof SaveMessage>;
 
@@ -132,7 +133,7 @@ export const GetHistoryReply = z.object({
 });
 export type GetHistoryReply = z.infer<typeof GetHistoryReply>;
 
-export const SessionClosed = z.object({ conversationId: Id, reason: z.string().max(256).optional() });
+export const SessionClosed = z.object({ conversationId: Id, reason: storable(z.string().max(256)).optional() });
 export type SessionClosed = z.infer<typeof SessionClosed>;
 export const SessionClosedReply = z.object({ conversationId: Id, status: z.literal('closed') });
 
@@ -160,7 +161,7 @@ export const ListConversations = z.object({
   status: ConversationStatus.optional(),
   agentId: Id.optional(),
   channel: Channel.optional(),
-  cursor: z.string().max(512).optional(),
+  cursor: storable(z.string().max(512)).optional(),
   limit: z.number().int().min(1).max(100).default(20),
 });
 export type ListConversations = z.infer<typeof ListConversations>;

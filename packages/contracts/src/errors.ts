@@ -29,6 +29,11 @@ export const ErrorBody = z.object({
   retryable: z.boolean(),
   /** Extra machine-readable detail, e.g. the invalid field path or retryAfterMs. */
   details: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * On `internal`: the reference of the failure, logged beside the real error (SQL, stack,
+   * parameters), which never leaves the service. A caller quotes it to an operator.
+   */
+  ref: z.string().max(64).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
@@ -40,23 +45,30 @@ export class ActionError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly details: Record<string, unknown> | undefined;
+  /** The logged failure this error stands for (see ErrorBody.ref). */
+  readonly ref: string | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown; ref?: string } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'ActionError';
     this.code = code;
     this.retryable = opts.retryable ?? false;
     this.details = opts.details;
+    this.ref = opts.ref;
   }
 
   toBody(): ErrorBody {
-    return this.details === undefined
-      ? { code: this.code, message: this.message, retryable: this.retryable }
-      : { code: this.code, message: this.message, retryable: this.retryable, details: this.details };
+    const body: ErrorBody = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.details !== undefined) body.details = this.details;
+    if (this.ref !== undefined) body.ref = this.ref;
+    return body;
   }
 
   static fromBody(body: ErrorBody): ActionError {
-    return new ActionError(body.code, body.message, body.details === undefined ? { retryable: body.retryable } : { retryable: body.retryable, details: body.details });
+    const opts: { retryable: boolean; details?: Record<string, unknown>; ref?: string } = { retryable: body.retryable };
+    if (body.details !== undefined) opts.details = body.details;
+    if (body.ref !== undefined) opts.ref = body.ref;
+    return new ActionError(body.code, body.message, opts);
   }
 }
 

@@ -8,6 +8,7 @@ export * from './catalog-kit.js';
 export * from './common.js';
 export * from './ids.js';
 export * from './text.js';
+export * from './lease.js';
 export * from './conversation.js';
 export * from './agent.js';
 export * from './run-event-log.js';

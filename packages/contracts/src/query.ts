@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, IsoDate, Usage } from './common.js';
+import { storable, storableJson } from './text.js';
 
 export const KnowledgeLanguage = z.enum(['english', 'spanish', 'simple']);
 export type KnowledgeLanguage = z.infer<typeof KnowledgeLanguage>;
@@ -14,14 +15,14 @@ export type ChunkingOptions = z.infer<typeof ChunkingOptions>;
 export const IngestDocument = z
   .object({
     knowledgeBaseId: Id.optional(),
-    title: z.string().min(1).max(512),
-    text: z.string().max(5_000_000).optional(),
-    markdown: z.string().max(5_000_000).optional(),
+    title: storable(z.string().min(1).max(512)),
+    text: storable(z.string().max(5_000_000)).optional(),
+    markdown: storable(z.string().max(5_000_000)).optional(),
     /** Re-ingesting the same source replaces the document's chunks. */
-    source: z.string().max(2048).optional(),
+    source: storable(z.string().max(2048)).optional(),
     /** Text-search configuration of the document; detected (English or Spanish) when absent. */
     language: KnowledgeLanguage.optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: storableJson(z.record(z.string(), z.unknown())).optional(),
     chunking: ChunkingOptions.optional(),
   })
   .refine((d) => (d.text ?? d.markdown) !== undefined, { message: 'text or markdown is required', path: ['text'] });
@@ -45,17 +46,17 @@ export type DocumentInfo = z.infer<typeof DocumentInfo>;
 export const DeleteDocument = z.object({ documentId: Id });
 export type DeleteDocument = z.infer<typeof DeleteDocument>;
 export const DeleteDocumentReply = z.object({ documentId: Id, deleted: z.boolean() });
-export const ListDocuments = z.object({ knowledgeBaseId: Id.optional(), cursor: z.string().max(512).optional(), limit: z.number().int().min(1).max(100).default(50) });
+export const ListDocuments = z.object({ knowledgeBaseId: Id.optional(), cursor: storable(z.string().max(512)).optional(), limit: z.number().int().min(1).max(100).default(50) });
 export type ListDocuments = z.infer<typeof ListDocuments>;
 export const ListDocumentsReply = z.object({ items: z.array(DocumentInfo), nextCursor: z.string().nullable() });
 export type ListDocumentsReply = z.infer<typeof ListDocumentsReply>;
 
 export const SearchQuery = z.object({
-  query: z.string().min(1).max(4_000),
+  query: storable(z.string().min(1).max(4_000)),
   topK: z.number().int().min(1).max(50).default(5),
   knowledgeBaseId: Id.optional(),
   /** Exact matches on the document's metadata (`{"product": "pro"}`). */
-  filters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  filters: storableJson(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).optional(),
 });
 export type SearchQuery = z.infer<typeof SearchQuery>;
 export const SearchHit = z.object({
@@ -84,8 +85,8 @@ export const SearchReply = z.object({
 export type SearchReply = z.infer<typeof SearchReply>;
 
 export const AnswerQuestion = z.object({
-  question: z.string().min(1).max(4_000),
-  conversationContext: z.string().max(32_000).optional(),
+  question: storable(z.string().min(1).max(4_000)),
+  conversationContext: storable(z.string().max(32_000)).optional(),
   topK: z.number().int().min(1).max(20).default(5),
   knowledgeBaseId: Id.optional(),
 });

@@ -20,6 +20,45 @@ export function storable<S extends z.ZodString>(schema: S) {
 }
 
 /**
+ * Deepest nesting a free-form JSON value may have. Walking, storing and serialising a value are
+ * recursive (here, in jsonb, in JSON.stringify): a megabyte of `[[[[…]]]]` must be refused, not
+ * overflow a stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Iterative, so the check itself cannot overflow. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Refuses unstorable text anywhere inside a free-form JSON value (keys included), naming its path
+ * (`input.text`, `metadata.note`): for fields whose shape no schema fixes, like a run's `input`.
+ */
+export function storableJson<S extends z.ZodType>(schema: S): S {
+  return schema.superRefine((value, ctx) => {
+    if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+      ctx.addIssue({ code: 'custom', message: `is nested more than ${MAX_JSON_DEPTH} levels deep` });
+      return;
+    }
+    const path = findUnstorableText(value);
+    // The offending key itself may be in the path: it is named with U+FFFD in place of what cannot be stored.
+    if (path) ctx.addIssue({ code: 'custom', message: UNSTORABLE_TEXT_MESSAGE, path: path.map((p) => (typeof p === 'string' ? printable(p) : p)) });
+  }) as S;
+}
+
+function printable(s: string): string {
+  return s.replace(new RegExp(UNSTORABLE.source, 'g'), '\uFFFD');
+}
+
+/**
  * The path of the first unstorable string anywhere inside a JSON value (keys included), or null.
  * For free-form payloads (`input` of a REST run) whose shape no schema fixes.
  */

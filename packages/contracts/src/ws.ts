@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Id, Usage } from './common.js';
 import { ClientId } from './ids.js';
-import { storable } from './text.js';
+import { storable, storableJson } from './text.js';
 import { HistoryMessage } from './conversation.js';
 import { RunResult, RunStepKind } from './agent.js';
 
@@ -60,7 +60,15 @@ export const ServerFrame = z.discriminatedUnion('type', [
     progress: z.number().optional(),
   }),
   z.object({ type: z.literal('agent.message'), runId: Id, seq: z.number().int(), messageId: z.string(), text: z.string(), usage: Usage }),
-  z.object({ type: z.literal('agent.error'), runId: Id, seq: z.number().int().optional(), code: z.string(), message: z.string() }),
+  z.object({
+    type: z.literal('agent.error'),
+    runId: Id,
+    seq: z.number().int().optional(),
+    code: z.string(),
+    message: z.string(),
+    /** On `internal`: the reference the failure was logged under (ErrorBody.ref). */
+    errorRef: z.string().max(64).optional(),
+  }),
   z.object({
     type: z.literal('error'),
     code: z.string(),
@@ -68,6 +76,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
     retryAfterMs: z.number().int().optional(),
     /** What the error answers: the chat.message id, else the client frame's type; absent for undecodable frames. */
     ref: z.string().max(128).optional(),
+    /** On `internal`: the reference the failure was logged under (ErrorBody.ref); `ref` is taken by the frame answered. */
+    errorRef: z.string().max(64).optional(),
   }),
   z.object({ type: z.literal('pong'), t: z.number().optional() }),
   z.object({
@@ -82,13 +92,13 @@ export type ServerFrame = z.infer<typeof ServerFrame>;
 
 // REST API bodies of the gateway (`/api/v1`), beside the WS frames: both are the edge's public protocol.
 export const StartRunRequest = z.object({
-  flow: z.string().min(1).max(64).optional(),
-  input: z.record(z.string(), z.unknown()),
+  flow: storable(z.string().min(1).max(64)).optional(),
+  input: storableJson(z.record(z.string(), z.unknown())),
   agentId: ClientId.optional(),
   /** A channel's conversation (an id with `:`) cannot be written through REST: ClientId refuses it. */
   conversationId: ClientId.optional(),
   /** Gets a signed POST with the result when the run ends (allow-listed hosts only). */
-  webhook: z.string().url().max(2048).optional(),
+  webhook: storable(z.string().url().max(2048)).optional(),
 });
 export type StartRunRequest = z.infer<typeof StartRunRequest>;
 export const StartRunResponse = z.object({ runId: Id, status: z.literal('PENDING'), eventsUrl: z.string() });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LEASE_RELEASE_SCRIPT, LEASE_RENEW_SCRIPT } from '@parley/contracts';
 import { decodeFacts, decodeMessage, decodeMeta, decodeTail, encodeFacts, encodeMessageBody, titleFrom, type MessageFacts } from './codec.js';
 import { execAll } from './exec.js';
 import { conversationKeys, migrationDueKey, sessionKey, tenantIndexKey } from './keys.js';
-import { APPEND, CLOSE, FINISH, RELEASE, RENEW, runScript, ZREM_IF_SCORE } from './scripts.js';
+import { APPEND, CLOSE, FINISH, runScript, ZREM_IF_SCORE } from './scripts.js';
 import type { AppendInput, ConversationRecord, HotCopy, HotMeta, HotTail, StoredMessage } from './types.js';
 
 export interface HotStoreOptions {
@@ -241,11 +242,11 @@ export class HotStore {
   }
 
   async renewLease(conversationId: string, token: string, ttlMs: number): Promise<boolean> {
-    return Number(await runScript(this.redis, RENEW, [this.keys(conversationId).lease], [token, ttlMs])) === 1;
+    return Number(await runScript(this.redis, LEASE_RENEW_SCRIPT, [this.keys(conversationId).lease], [token, ttlMs])) === 1;
   }
 
   async releaseLease(conversationId: string, token: string): Promise<void> {
-    await runScript(this.redis, RELEASE, [this.keys(conversationId).lease], [token]);
+    await runScript(this.redis, LEASE_RELEASE_SCRIPT, [this.keys(conversationId).lease], [token]);
   }
 
   /**

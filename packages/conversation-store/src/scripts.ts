@@ -117,18 +117,6 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 'deleted'
 `;
 
-/** KEYS: lease. ARGV: token. */
-export const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-/** KEYS: lease. ARGV: token, ttlMs. */
-export const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`;
-
 /** Removes an index entry only if its score is still the one the caller saw. KEYS: zset. ARGV: member, score. */
 export const ZREM_IF_SCORE = `
 local s = redis.call('ZSCORE', KEYS[1], ARGV[1])

@@ -8,7 +8,11 @@ type Appended = Extract<AppendOutcome, { kind: 'ok' | 'dup' }>;
 
 /** The conversation is unknown, or belongs to another tenant: callers answer `not_found` either way. */
 export class ConversationNotFoundError extends Error {
-  constructor(readonly conversationId: string) {
+  constructor(
+    readonly conversationId: string,
+    /** The id is used by another tenant (ids are global): the gateway must not let a client claim it. Never shown to a client. */
+    readonly otherTenant = false,
+  ) {
     super(`conversation ${conversationId} not found`);
     this.name = 'ConversationNotFoundError';
   }
@@ -157,11 +161,11 @@ export class ConversationStore {
   async find(tenantId: string, conversationId: string): Promise<{ hot: HotMeta | null; record: ConversationRecord }> {
     const hot = await this.hot.getMeta(conversationId);
     if (hot) {
-      if (hot.tenantId !== tenantId) throw new ConversationNotFoundError(conversationId);
+      if (hot.tenantId !== tenantId) throw new ConversationNotFoundError(conversationId, true);
       return { hot, record: hot };
     }
     const archived = await getArchivedConversation(this.db, conversationId);
-    if (!archived || archived.tenantId !== tenantId) throw new ConversationNotFoundError(conversationId);
+    if (!archived || archived.tenantId !== tenantId) throw new ConversationNotFoundError(conversationId, archived !== null);
     return { hot: null, record: archived };
   }
 }

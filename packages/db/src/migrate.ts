@@ -44,11 +44,19 @@ export async function schemaStatus(db: Queryable): Promise<SchemaStatus> {
   return { applied: files.filter((f) => f.folderMillis <= last).length, total: files.length };
 }
 
-/** What a service calls at start: refuses to run against a database older than its code. */
+/** The database is older than the code: the message names the command that fixes it. */
+export class SchemaBehindError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaBehindError';
+  }
+}
+
+/** What openDatabase checks at start: refuses to run against a database older than its code. */
 export async function assertSchemaCurrent(db: Queryable): Promise<void> {
   const { applied, total } = await schemaStatus(db);
   if (applied < total) {
-    throw new Error(`database schema is behind (applied ${applied} of ${total} migrations); run npm run db:migrate`);
+    throw new SchemaBehindError(`database schema is behind (applied ${applied} of ${total} migrations); run npm run db:migrate`);
   }
 }
 
@@ -56,7 +64,7 @@ export async function assertSchemaCurrent(db: Queryable): Promise<void> {
 export async function ensureDatabase(url: string): Promise<boolean> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
-  if (!name) throw new Error(`DATABASE_URL ${redact(url)} names no database`);
+  if (!name) throw new Error('DATABASE_URL names no database (expected …/<database> at its end)');
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
@@ -74,15 +82,5 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     return true;
   } finally {
     await client.end().catch(() => { /* the result is known; a failed close ends with the process */ });
-  }
-}
-
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable url)';
   }
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnTs } from '@parley/testing';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
+import { formatConfigProblems } from './config-problems.js';
 import { defineEnv, envBool, safeUrl } from './env.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../test-fixtures/${name}`, import.meta.url));
@@ -68,9 +69,35 @@ describe('defineEnv', () => {
     expect(dev.ok && dev.base.mode).toBe('dev');
   });
 
+  test('rules across variables are judged with the schema, and with the broken variables left out', () => {
+    const ruled = defineEnv(
+      { MODEL_NAME: z.string().min(1).optional(), MAX_TOKENS: z.coerce.number().int().positive().default(3000) },
+      (e) => ({ model: e.MODEL_NAME, maxTokens: e.MAX_TOKENS }),
+      (c, base) => [
+        ...(base.mode === 'production' && !c.model ? ['MODEL_NAME: is required in production mode'] : []),
+        ...(c.maxTokens > 4000 ? ['MAX_TOKENS and MODEL_NAME: more than 4000 tokens needs a larger model'] : []),
+      ],
+    );
+    expect(ruled.parse('x', {}).ok).toBe(true);
+    const onlyRule = ruled.parse('x', { PARLEY_MODE: 'production' });
+    expect(onlyRule).toEqual({ ok: false, problems: ['MODEL_NAME: is required in production mode'] });
+    // LOG_LEVEL is broken and a rule is broken: both are listed. A rule about a broken variable is not repeated.
+    const both = ruled.parse('x', { PARLEY_MODE: 'production', LOG_LEVEL: 'loud', MAX_TOKENS: '-1' });
+    expect(both.ok).toBe(false);
+    if (both.ok) return;
+    expect(both.problems.map((p) => p.split(':')[0]).sort()).toEqual(['LOG_LEVEL', 'MAX_TOKENS', 'MODEL_NAME']);
+  });
+
+  test('formatConfigProblems: one header with the count, one line per problem', () => {
+    expect(formatConfigProblems('query', ['A: is required', 'B: expected a number'])).toBe('query: invalid configuration (2 problems):\n  A: is required\n  B: expected a number\n');
+    expect(formatConfigProblems('query', ['A: is required'])).toBe('query: invalid configuration (1 problem):\n  A: is required\n');
+  });
+
   test('safeUrl hides passwords', () => {
     expect(safeUrl('redis://:hunter2@cache:6379')).not.toContain('hunter2');
     expect(safeUrl('postgres://postgres@127.0.0.1:5432/parley')).toBe('postgres://postgres@127.0.0.1:5432/parley');
+    expect(safeUrl('postgres://app:s3cret@db:5432/parley')).toBe('postgres://***@db:5432/parley');
+    expect(safeUrl('not a url')).toBe('(unparseable URL)');
   });
 });
 
@@ -88,6 +115,15 @@ describe('loadEnv in a process', () => {
     expect(lines[0]).toBe('fixture: invalid configuration (4 problems):');
     expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['CHATWOOT_BASE_URL', 'HTTP_PORT', 'RATE_LIMIT_PER_MIN', 'STRICT_SIGNATURES']);
     expect(p.output()).not.toContain('perhaps');
+  });
+
+  test('lists broken variables and broken rules together, in one run', async () => {
+    const p = spawnTs(fixture('bad-env.ts'), { PARLEY_MODE: 'production', CHATWOOT_BASE_URL: 'https://chat.example.com', RATE_LIMIT_PER_MIN: 'many', HTTP_PORT: 'eighty' });
+    const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
+    expect(code).toBe(1);
+    const lines = p.output().trim().split('\n');
+    expect(lines[0]).toBe('fixture: invalid configuration (3 problems):');
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['HTTP_PORT', 'RATE_LIMIT_PER_MIN', 'WEBHOOK_SECRET']);
   });
 
   test('starts when the env is valid', async () => {

@@ -5,6 +5,10 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
+import { exitWithConfigProblems } from './config-problems.js';
+
+export { safeUrl } from './safe-url.js';
+
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
@@ -92,34 +96,69 @@ export interface EnvDefinition<C> {
   parse(defaultName: string, source?: Record<string, string | undefined>): EnvResult<C>;
 }
 
+/**
+ * Rules across variables ("HS256 needs AUTH_JWT_SECRET", "production needs MODEL_NAME"), judged on
+ * the grouped config; each problem starts with the variable(s) it is about, like `NAME: …`.
+ */
+export type ConfigRules<C> = (config: C, base: BaseConfig) => string[];
+
 export type EnvResult<C> = { ok: true; base: BaseConfig; config: C } | { ok: false; problems: string[] };
 
 /**
  * Declares a service's variables. `group` turns the flat variables into the structured config
  * the service's code sees, so names like `CHATWOOT_API_TOKEN` stay at the edge of the process.
  */
-export function defineEnv<S extends z.ZodRawShape, C = EnvOf<S>>(shape: S, group?: (env: EnvOf<S>) => C): EnvDefinition<C> {
+export function defineEnv<S extends z.ZodRawShape, C = EnvOf<S>>(shape: S, group?: (env: EnvOf<S>) => C, rules?: ConfigRules<C>): EnvDefinition<C> {
   const schema = z.object({ ...baseEnvShape, ...shape });
+  const build = (data: unknown, defaultName: string) => {
+    const base = toBase(data as z.output<z.ZodObject<BaseShape>>, defaultName);
+    const config = group ? group(data as EnvOf<S>) : (data as C);
+    return { base, config, problems: rules ? rules(config, base) : [] };
+  };
+  /**
+   * The rules, judged with the broken variables left out (a default stands in, or nothing), so one run
+   * lists every problem. A rule's problem about a variable already listed would only repeat it, and a
+   * rule that cannot be judged without a broken variable (it throws on the gap) has nothing to add.
+   */
+  const rulesWithout = (error: z.ZodError, present: Record<string, string>, defaultName: string): string[] => {
+    const broken = new Set(error.issues.map((i) => String(i.path[0] ?? '')));
+    const mask = Object.fromEntries([...broken].filter((k) => k in schema.shape).map((k) => [k, true] as const));
+    const loose = schema as unknown as z.ZodObject<z.ZodRawShape>;
+    const rest = loose.partial(mask).safeParse(Object.fromEntries(Object.entries(present).filter(([k]) => !broken.has(k))));
+    if (!rest.success) return [];
+    try {
+      return build(rest.data, defaultName).problems.filter((p) => !namesAny(p, broken));
+    } catch {
+      return []; // the rule needed a broken variable; that variable's own problem is already listed
+    }
+  };
   return {
     schema: schema as unknown as z.ZodObject<z.ZodRawShape>,
     parse(defaultName, source = process.env) {
-      const result = schema.safeParse(withoutBlanks(source));
-      if (!result.success) return { ok: false, problems: describeProblems(result.error, source) };
-      const env = result.data as EnvOf<S>;
-      const baseEnv = result.data as unknown as z.output<z.ZodObject<BaseShape>>;
-      return { ok: true, base: toBase(baseEnv, defaultName), config: group ? group(env) : (env as unknown as C) };
+      const present = withoutBlanks(source);
+      const result = schema.safeParse(present);
+      if (result.success) {
+        const built = build(result.data, defaultName);
+        return built.problems.length > 0 ? { ok: false, problems: built.problems } : { ok: true, base: built.base, config: built.config };
+      }
+      const problems = describeProblems(result.error, source);
+      if (rules) problems.push(...rulesWithout(result.error, present, defaultName));
+      return { ok: false, problems };
     },
   };
 }
 
-/** Parses or exits: prints every problem on its own line and exits 1, before anything connects anywhere. */
+/** Whether a problem line (`A, B: …` or `A and B: …`) is about one of `names`. */
+function namesAny(problem: string, names: Set<string>): boolean {
+  const head = problem.split(':')[0] ?? '';
+  return head.split(/,\s*|\s+(?:and|or)\s+/).some((n) => names.has(n.trim()));
+}
+
+/** Parses or exits: prints every problem (formatConfigProblems) and exits 1, before anything connects anywhere. */
 export function loadEnv<C>(def: EnvDefinition<C>, defaultName: string): { base: BaseConfig; config: C } {
   const result = def.parse(defaultName);
   if (result.ok) return { base: result.base, config: result.config };
-  const n = result.problems.length;
-  process.stderr.write(`${defaultName}: invalid configuration (${n} problem${n === 1 ? '' : 's'}):\n`);
-  for (const p of result.problems) process.stderr.write(`  ${p}\n`);
-  process.exit(1);
+  return exitWithConfigProblems(defaultName, result.problems);
 }
 
 // An exported-but-empty variable (`FOO=`) means "unset" in every shell convention we care about.
@@ -163,18 +202,4 @@ function toBase(env: z.output<z.ZodObject<BaseShape>>, defaultName: string): Bas
     http: { port: env.HTTP_PORT, host: httpHostOf(env, mode) },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   };
-}
-
-/** `redis://:secret@host:6379` → `redis://***@host:6379`, for log lines and error messages. */
-export function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    if (u.password || u.username) {
-      u.username = u.password ? '***' : u.username;
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }

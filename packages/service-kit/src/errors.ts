@@ -2,7 +2,9 @@
  * The error toolkit: `ActionError` (from contracts, so it crosses the bus unchanged), the HTTP status
  * each code maps to at the edge, and `assertNever` for exhaustive switches.
  */
+import { newErrorRef } from '@parley/bus';
 import { ActionError, ErrorCode, type ErrorBody } from '@parley/contracts';
+import type { Logger } from 'pino';
 
 export { ActionError, ErrorCode, type ErrorBody };
 
@@ -40,6 +42,34 @@ export function httpStatusOf(code: ErrorCode): number {
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof ActionError) return err.toBody();
   return { code: 'internal', message: 'internal error; see the service logs', retryable: true };
+}
+
+/** Codes that mean "it broke on our side": their messages are a service's own detail, never a client's business. */
+const CRASH_CODES: ReadonlySet<ErrorCode> = new Set(['internal', 'handler_error', 'max_deliveries']);
+/**
+ * A second line behind the codes: detail of our own that a reported failure may still carry (a
+ * driver's SQL and parameters, stack frames, connection strings).
+ */
+const INTERNAL_DETAIL = /Failed query:|\bparams: |\n\s+at [^\n]*:\d+:\d+|\binsert into "|\bSQLSTATE\b|\b(postgres(ql)?|rediss?):\/\//i;
+
+/** A failure meant for the caller, safe to show as it is; anything else is a crash to be referenced. */
+export function isReportedFailure(err: unknown): err is ActionError {
+  return err instanceof ActionError && !CRASH_CODES.has(err.code) && !INTERNAL_DETAIL.test(err.message);
+}
+
+/**
+ * The one answer any client (WS error frame, REST body, SSE) gets for a failure. A reported failure
+ * (an ActionError of a client-facing code) keeps its code and message; anything else becomes
+ * `internal` with a reference, and the real error is logged beside that reference here. A
+ * reference the failing service already logged (its bus reply carries it) is kept, so one id
+ * finds the log line in both processes.
+ */
+export function toClientError(err: unknown, log: Logger, context: Record<string, unknown> = {}): ErrorBody {
+  if (isReportedFailure(err)) return err.toBody();
+  const ref = (err instanceof ActionError ? err.ref : undefined) ?? newErrorRef();
+  log.error({ ...context, err, ref }, 'failed on our side; the client was given a reference');
+  const retryable = err instanceof ActionError ? err.retryable : true;
+  return { code: 'internal', message: `something went wrong on our side (reference ${ref})`, retryable, ref };
 }
 
 /** In the `default` of a switch over a union: a new member that is not handled fails to compile. */

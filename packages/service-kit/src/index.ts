@@ -4,10 +4,12 @@
  */
 export { defineEnv, loadEnv, envBool, envInt, envList, envPort, safeUrl, baseEnvShape, LogLevel, modeOf, httpHostOf } from './env.js';
 export { envHttpUrl, modelConfigOf, modelEnvShape, modelProblems, type ModelEnvConfig } from './model-env.js';
-export type { BaseConfig, EnvDefinition, EnvOf, EnvResult } from './env.js';
+export type { BaseConfig, ConfigRules, EnvDefinition, EnvOf, EnvResult } from './env.js';
+export { exitWithConfigProblems, formatConfigProblems } from './config-problems.js';
 export { createLogger, logContext, redactPaths, type Logger, type LogContext, type LoggerOptions } from './logger.js';
-export { ActionError, ErrorCode, assertNever, httpStatusOf, isRecord, toErrorBody, type ErrorBody } from './errors.js';
+export { ActionError, ErrorCode, assertNever, httpStatusOf, isRecord, isReportedFailure, toClientError, toErrorBody, type ErrorBody } from './errors.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { createHealth, registerHealthRoutes, startHealthServer, type Health, type HealthServer, type ReadinessCheck } from './health.js';
 export { Stage, createShutdown, installSignalHandlers, type Closer, type Shutdown } from './shutdown.js';
 export { runService, type RunningService, type ServiceDefinition, type ServiceKit } from './run-service.js';
+export { OutboundGuard, OutboundRefused, outboundEnvShape, outboundPolicyOf, type OutboundPolicy, type OutboundRequest, type OutboundResponse } from './outbound-url.js';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { assertNever, httpStatusOf, toErrorBody, ActionError } from './errors.js';
+import { assertNever, httpStatusOf, toClientError, toErrorBody, ActionError } from './errors.js';
 import { createLogger, logContext } from './logger.js';
 
 function capture() {
@@ -68,6 +68,29 @@ describe('errors', () => {
       message: 'internal error; see the service logs',
       retryable: true,
     });
+  });
+
+  test('toClientError: a crash becomes internal with a reference, logged beside the real error', async () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ service: 'gateway', instance: 'g1', destination });
+    const reported = new ActionError('not_found', 'no run r1');
+    expect(toClientError(reported, log)).toEqual({ code: 'not_found', message: 'no run r1', retryable: false });
+    const crashes = [
+      new Error('Failed query: insert into "agent_runs" ("input") values ($1)\nparams: {"text":"\u0000"}'),
+      new ActionError('max_deliveries', 'agent.run crashed on its last allowed delivery (3): Failed query: insert into "agent_runs"'),
+      new ActionError('unavailable', 'lookup failed: Failed query: select "x" from "y" where "id" = $1\nparams: a'),
+    ];
+    for (const err of crashes) {
+      const body = toClientError(err, log, { route: '/api/v1/runs' });
+      expect(body).toMatchObject({ code: 'internal', ref: expect.any(String) });
+      expect(body.message).toContain(body.ref);
+      expect(JSON.stringify(body)).not.toMatch(/insert|select|\$1|params/);
+      const line = lines.find((l) => l['ref'] === body.ref);
+      expect(JSON.stringify(line)).toContain('Failed query');
+      expect(line).toMatchObject({ level: 'error', route: '/api/v1/runs' });
+    }
+    // A reference the failing service already logged is passed on unchanged.
+    expect(toClientError(new ActionError('internal', 'x failed (reference r-1)', { ref: 'r-1' }), log).ref).toBe('r-1');
   });
 
   test('assertNever throws on what slipped past the types', () => {

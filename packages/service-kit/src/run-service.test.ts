@@ -84,7 +84,7 @@ describe('runService', () => {
     const p = start(prefix, { FIXTURE_FAIL_SETUP: 'true' });
     const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
     expect(code).toBe(1);
-    const fatal = lines(p).find((l) => l.msg === 'failed to start');
+    const fatal = lines(p).find((l) => l.msg === 'failed to start: database is down');
     expect(fatal).toMatchObject({ level: 'fatal', err: { message: 'database is down' } });
     expect(lines(p).map((l) => l.msg)).toContain('shutting down');
   });

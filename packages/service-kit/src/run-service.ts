@@ -34,7 +34,8 @@ export interface ServiceDefinition<C, S extends Service> {
   service?: S;
   /** Every action type of `service` (a missing one is a compile error), or a function that builds them. */
   handlers?: Handlers<Catalog, S> | ((kit: ServiceKit<C>) => Handlers<Catalog, S> | Promise<Handlers<Catalog, S>>);
-  worker?: WorkerOptions;
+  /** Worker options, or a function of the parsed config (e.g. `(c) => ({ concurrency: c.worker.concurrency })`). */
+  worker?: WorkerOptions | ((config: C) => WorkerOptions);
   /** Starts what the service runs beside its handlers (an HTTP API, a loop). Runs after the worker started. */
   start?(kit: ServiceKit<C>): void | Promise<void>;
   /** false when the service serves /healthz, /readyz, /metrics itself (the gateway, on its public port). */
@@ -73,7 +74,8 @@ export async function runService<C, S extends Service>(def: ServiceDefinition<C,
     return await wire(def, { base, config, log, redis, metrics, health, shutdown });
   } catch (err) {
     // A handler factory or start() that throws (database down, bad flow) must not leave connections open.
-    log.fatal({ err }, 'failed to start');
+    // The reason is in the message itself, so the one fatal line says what to do (e.g. run db:migrate).
+    log.fatal({ err }, `failed to start: ${err instanceof Error ? err.message : String(err)}`);
     await shutdown.run('startup failed');
     process.exit(1);
   }
@@ -118,7 +120,8 @@ async function wire<C, S extends Service>(
   if (def.handlers) {
     if (!def.service) throw new Error(`runService(${def.name}): handlers need \`service\` (the bus service to consume)`);
     const handlers = typeof def.handlers === 'function' ? await def.handlers(kit) : def.handlers;
-    const w = bus.handle(def.service, handlers, { graceMs: base.shutdownGraceMs, ...def.worker });
+    const workerOptions = typeof def.worker === 'function' ? def.worker(config) : def.worker;
+    const w = bus.handle(def.service, handlers, { graceMs: base.shutdownGraceMs, ...workerOptions });
     worker = w;
     shutdown.onShutdown('worker', () => w.stop(base.shutdownGraceMs), Stage.workers);
     metrics.watchConsumerGroup(redis, base.busPrefix, def.service);

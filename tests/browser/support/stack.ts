@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, redisUrl, spawnTs, uniquePrefix, urlForDatabase, type TsProcess } from '@parley/testing';
-import { startDevModelServer, type DevModelServer } from '../../../packages/llm/src/index.js';
+import { startDevModelServer, type DevModelServer } from '../../../packages/llm/src/dev-server/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const SECRET = 'browser-test-secret-0123456789abcdef0123';

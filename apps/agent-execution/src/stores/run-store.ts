@@ -12,6 +12,8 @@ export interface NewRun {
   flow: string;
   conversationId: string | null;
   channel: Channel;
+  /** The action's userId: who the run belongs to (see agent_runs.owner_id). */
+  ownerId: string | null;
   input: unknown;
 }
 
@@ -30,6 +32,7 @@ function toRecord(row: RunRow): RunRecord {
     flow: row.flow,
     conversationId: row.conversationId,
     channel: row.channel,
+    ownerId: row.ownerId,
     status: row.status,
     input: row.input,
     output: row.output ?? null,
@@ -68,7 +71,7 @@ export class RunStore {
       insert: db
         .insert(agentRuns)
         // createdAt from JS (ms precision), so list cursors compare exactly what they carry.
-        .values({ runId: p('runId'), tenantId: p('tenantId'), agentId: p('agentId'), flow: p('flow'), conversationId: p('conversationId'), channel: p('channel'), input: p('input'), status: 'PENDING', createdAt: p('createdAt') })
+        .values({ runId: p('runId'), tenantId: p('tenantId'), agentId: p('agentId'), flow: p('flow'), conversationId: p('conversationId'), channel: p('channel'), ownerId: p('ownerId'), input: p('input'), status: 'PENDING', createdAt: p('createdAt') })
         .onConflictDoNothing()
         .returning()
         .prepare('agent_runs_insert'),

@@ -1,6 +1,7 @@
 import type { BeginTurn, BeginTurnReply } from '@parley/contracts';
 import { buildContext, CONTEXT_TAIL } from './context.js';
-import { asActionError, type ConversationDeps } from './deps.js';
+import { asActionError } from './store-errors.js';
+import type { ConversationDeps } from './ports.js';
 import { appendInputOf, savedReplyOf, type SaveContext } from './save.js';
 
 /**

@@ -1,6 +1,7 @@
 import { ActionError, type GetContext, type GetContextReply } from '@parley/contracts';
 import type { ConversationRecord, HotMeta, StoredMessage } from '@parley/conversation-store';
-import { asActionError, type ConversationDeps } from './deps.js';
+import { asActionError } from './store-errors.js';
+import type { ConversationDeps } from './ports.js';
 import { selectWindow, toContextMessage } from './context-window.js';
 import { messagesNewestFirst } from './message-source.js';
 

@@ -1,6 +1,7 @@
 import type { GetHistory, GetHistoryReply, HistoryMessage } from '@parley/contracts';
 import { findArchivedBySession, readArchivedMessages, type StoredMessage } from '@parley/conversation-store';
-import { asActionError, type ConversationDeps } from './deps.js';
+import { asActionError } from './store-errors.js';
+import type { ConversationDeps } from './ports.js';
 
 /**
  * Raw history, paged backwards by seq. Messages above the hot copy's base are read from Redis, the

@@ -1,6 +1,6 @@
 import { ActionError, type ListConversations, type ListConversationsReply } from '@parley/contracts';
 import { listArchived, type ConversationRecord, type HotMeta } from '@parley/conversation-store';
-import type { ConversationDeps } from './deps.js';
+import type { ConversationDeps } from './ports.js';
 import { toSummary } from './summary.js';
 
 /** Position in the newest-activity-first order: (lastActivityAt desc, conversationId desc). */

@@ -1,7 +1,8 @@
 import { ActionError, type SaveMessage, type SaveMessageReply } from '@parley/contracts';
 import type { AppendInput, AppendResult } from '@parley/conversation-store';
 import { countMessageTokens } from '@parley/llm';
-import { asActionError, type ConversationDeps } from './deps.js';
+import { asActionError } from './store-errors.js';
+import type { ConversationDeps } from './ports.js';
 
 /** Who saves: the envelope's tenant, session and user (a handler passes its action). */
 export interface SaveContext {

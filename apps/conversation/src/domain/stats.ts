@@ -1,6 +1,6 @@
 import type { ConversationStats, ConversationStatsReply } from '@parley/contracts';
 import type { HotMeta, MessageFacts } from '@parley/conversation-store';
-import type { ConversationDeps } from './deps.js';
+import type { ConversationDeps } from './ports.js';
 import { archiveStats, type StatsRow } from './stats-archive.js';
 
 const UNKNOWN_CHANNEL = 'unknown';

@@ -1,7 +1,7 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { beginTurn } from '../domain/begin-turn.js';
-import type { ConversationDeps } from '../domain/deps.js';
+import type { ConversationDeps } from '../domain/ports.js';
 
 /**
  * save_message then get_context, for a run's first step: the agent waits for both before it can call

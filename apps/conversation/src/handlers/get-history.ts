@@ -1,6 +1,6 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import type { ConversationDeps } from '../domain/deps.js';
+import type { ConversationDeps } from '../domain/ports.js';
 import { getHistory } from '../domain/history.js';
 
 export const getHistoryHandler =

@@ -1,6 +1,6 @@
 import type { Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import type { ConversationDeps } from '../domain/deps.js';
+import type { ConversationDeps } from '../domain/ports.js';
 import { beginTurnHandler } from './begin-turn.js';
 import { getContextHandler } from './get-context.js';
 import { getHistoryHandler } from './get-history.js';

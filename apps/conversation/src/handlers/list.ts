@@ -1,6 +1,6 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import type { ConversationDeps } from '../domain/deps.js';
+import type { ConversationDeps } from '../domain/ports.js';
 import { listConversations } from '../domain/list.js';
 
 export const listHandler =

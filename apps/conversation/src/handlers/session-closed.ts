@@ -1,6 +1,7 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import { asActionError, type ConversationDeps } from '../domain/deps.js';
+import { asActionError } from '../domain/store-errors.js';
+import type { ConversationDeps } from '../domain/ports.js';
 
 /** Idempotent: closing a closed conversation changes nothing and answers the same. */
 export const sessionClosedHandler =

@@ -4,7 +4,8 @@ import { ActionError, catalog, type Catalog } from '@parley/contracts';
 import { migrateConversation } from '@parley/conversation-store';
 import { pgTest, redisUrl } from '@parley/testing';
 import { onTestFinished } from 'vitest';
-import { createConversationDeps, type ConversationDeps } from '../domain/deps.js';
+import type { ConversationDeps } from '../domain/ports.js';
+import { createConversationDeps } from '../wiring.js';
 import { conversationHandlers } from '../handlers/index.js';
 
 export interface Harness {

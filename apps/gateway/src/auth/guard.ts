@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenOf } from './token.js';
+import { isStaff } from './access.js';
 import { AuthError, AuthMessage, isAdmin, type Principal, type Verifier } from './verifier.js';
 
 declare module 'fastify' {
@@ -8,8 +9,8 @@ declare module 'fastify' {
   }
 }
 
-/** preHandler for REST routes: 401 without a valid token, 403 without the admin role when asked. */
-export function authGuard(verifier: Verifier, opts: { admin?: boolean } = {}) {
+/** preHandler for REST routes: 401 without a valid token, 403 without the admin role (or a staff role: admin, operator) when asked. */
+export function authGuard(verifier: Verifier, opts: { admin?: boolean; staff?: boolean } = {}) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       req.principal = await verifier.verify(tokenOf(req));
@@ -21,6 +22,9 @@ export function authGuard(verifier: Verifier, opts: { admin?: boolean } = {}) {
     }
     if (opts.admin && !isAdmin(req.principal)) {
       return reply.code(403).send({ code: 'forbidden', message: 'this route needs the admin role', retryable: false });
+    }
+    if (opts.staff && !isStaff(req.principal)) {
+      return reply.code(403).send({ code: 'forbidden', message: 'this route needs the operator or admin role', retryable: false });
     }
   };
 }

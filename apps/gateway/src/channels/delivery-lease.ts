@@ -22,13 +22,13 @@ export async function acquireLease(redis: Redis, key: string, holder: string, tt
   const owner = `${holder}:${randomUUID()}`;
   if ((await redis.set(key, owner, 'PX', ttlMs, 'NX')) === null) return null;
   const renew = setInterval(() => {
-    redis.eval(RENEW, 1, key, owner, String(ttlMs)).catch(() => {}); // a missed renewal only shortens the lease
+    redis.eval(RENEW, 1, key, owner, String(ttlMs)).catch(() => { /* a missed renewal only shortens the lease */ });
   }, Math.max(50, Math.floor(ttlMs / 3)));
   renew.unref();
   return {
     async release() {
       clearInterval(renew);
-      await redis.eval(RELEASE, 1, key, owner).catch(() => {});
+      await redis.eval(RELEASE, 1, key, owner).catch(() => { /* an unreleased lease expires on its own */ });
     },
   };
 }

@@ -1,12 +1,12 @@
 import { ActionError, describeZodError } from '@parley/contracts';
-import { httpStatusOf, toErrorBody } from '@parley/service-kit';
+import { httpStatusOf, toClientError } from '@parley/service-kit';
 import type { FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 
-/** Every REST failure has the ErrorBody shape; the status comes from the code. */
+/** Every REST failure has the ErrorBody shape; the status comes from the code. Crashes answer `internal` + ref (toClientError). */
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  const body = toErrorBody(err);
-  if (!(err instanceof ActionError)) reply.log.error({ err }, 'request failed');
+  const body = toClientError(err, reply.log as Logger, { route: reply.request.routeOptions.url });
   return reply.code(httpStatusOf(body.code)).send(body);
 }
 

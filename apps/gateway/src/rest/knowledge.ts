@@ -3,8 +3,9 @@
  * writes (upload, delete) for admins. Uploads are JSON ({title, text | markdown, …}) or multipart
  * (a text or markdown file; a re-upload of the same file name replaces the document).
  */
+import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import { ActionError, Id, IngestDocument, ListDocuments } from '@parley/contracts';
+import { ActionError, Id, IngestDocument, ListDocuments, storable } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, principalOf } from '../auth/guard.js';
@@ -17,7 +18,7 @@ const INGEST_TIMEOUT_MS = 120_000;
 const IdParams = z.object({ id: Id });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const ListQuery = ListDocuments.extend({ limit: int(1, 100).default(50) });
-const SearchQuery = z.object({ q: z.string().trim().min(1, 'q is required').max(4_000), topK: int(1, 50).default(5), knowledgeBaseId: Id.optional() });
+const SearchQuery = z.object({ q: storable(z.string().trim().min(1, 'q is required').max(4_000)), topK: int(1, 50).default(5), knowledgeBaseId: Id.optional() });
 
 export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const user = { preHandler: authGuard(ctx.verifier) };
@@ -27,7 +28,9 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
     const m = { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
     // A client retrying an upload with the same key gets the first result, not a second ingest.
     const key = req.headers['idempotency-key'];
-    return typeof key === 'string' && key.length > 0 && key.length <= 128 ? { ...m, actionId: `ingest:${p.tenantId}:${key}` } : m;
+    // Both parts are input (a token claim, a header): hashed as a pair, so two tenants never share an
+    // action id (`a:b` + `c` is not `a` + `b:c`) and the id stays within the envelope's 128 characters.
+    return typeof key === 'string' && key.length > 0 && key.length <= 128 ? { ...m, actionId: `ingest:${createHash('sha256').update(JSON.stringify([p.tenantId, key])).digest('hex')}` } : m;
   };
 
   void app.register(async (scope) => {

@@ -1,15 +1,15 @@
 /**
- * Operator routes: conversations, messages, stats, agents. The tenant is always the token's; a
- * user may read their own conversations, everything else needs the admin role. Another tenant's
- * ids answer 404 because every call is scoped by the token's tenant on the bus.
+ * Operator routes: conversations, messages, stats, agents. The tenant is always the token's. One
+ * conversation and its messages follow the conversation rule (auth/access.ts: the owner, or staff
+ * of the tenant; 404 otherwise); tenant-wide reads and closing need a staff role (operator or
+ * admin); changing an agent needs admin. Every call is scoped by the token's tenant on the bus.
  */
 import { ConversationStats, Id, ListConversations, ListRuns, UpdateAgent } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, principalOf } from '../auth/guard.js';
-import { isAdmin } from '../auth/verifier.js';
+import { userActor } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
-import { mayUseConversation } from '../ws/conversation-access.js';
 import { notFound, parse, sendError } from './errors.js';
 import { doc } from './openapi.js';
 
@@ -22,19 +22,19 @@ const RunsQuery = ListRuns.extend({ limit: int(1, 100).default(20) });
 
 export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const user = { preHandler: authGuard(ctx.verifier) };
+  const staff = { preHandler: authGuard(ctx.verifier, { staff: true }) };
   const admin = { preHandler: authGuard(ctx.verifier, { admin: true }) };
   const meta = (req: FastifyRequest) => {
     const p = principalOf(req);
     return { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
   };
-  const ownConversation = async (req: FastifyRequest): Promise<string> => {
+  const readableConversation = async (req: FastifyRequest): Promise<string> => {
     const { id } = parse(IdParams, req.params);
-    const p = principalOf(req);
-    if (!isAdmin(p) && !(await mayUseConversation(ctx.bus, p, id))) throw notFound(`conversation ${id}`);
+    await ctx.conversations.check(userActor(principalOf(req)), id, 'read');
     return id;
   };
 
-  app.get('/api/v1/conversations', { ...admin, schema: doc('conversations', "The tenant's conversations", { querystring: ListQuery }) }, async (req, reply) => {
+  app.get('/api/v1/conversations', { ...staff, schema: doc('conversations', "The tenant's conversations", { querystring: ListQuery }) }, async (req, reply) => {
     try {
       return await ctx.bus.call('conversation.list', parse(ListQuery, req.query), meta(req));
     } catch (err) {
@@ -44,7 +44,7 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
 
   app.get('/api/v1/conversations/:id', { ...user, schema: doc('conversations', 'One conversation', { params: IdParams }) }, async (req, reply) => {
     try {
-      return await ctx.bus.call('conversation.get', { conversationId: await ownConversation(req) }, meta(req));
+      return await ctx.bus.call('conversation.get', { conversationId: await readableConversation(req) }, meta(req));
     } catch (err) {
       return sendError(reply, err);
     }
@@ -55,7 +55,7 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
     { ...user, schema: doc('conversations', 'Messages of a conversation, paged backwards by seq', { params: IdParams, querystring: MessagesQuery }) },
     async (req, reply) => {
       try {
-        const conversationId = await ownConversation(req);
+        const conversationId = await readableConversation(req);
         const q = parse(MessagesQuery, req.query);
         const history = await ctx.bus.call('conversation.get_history', { conversationId, ...q }, meta(req));
         if (history.conversationId === null && history.messages.length === 0) throw notFound(`conversation ${conversationId}`);
@@ -66,16 +66,16 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
     },
   );
 
-  app.post('/api/v1/conversations/:id/close', { ...admin, schema: doc('conversations', 'Close a conversation (it migrates to the archive)', { params: IdParams }) }, async (req, reply) => {
+  app.post('/api/v1/conversations/:id/close', { ...staff, schema: doc('conversations', 'Close a conversation (it migrates to the archive)', { params: IdParams }) }, async (req, reply) => {
     try {
-      const { id } = parse(IdParams, req.params);
+      const id = await readableConversation(req);
       return await ctx.bus.call('conversation.session_closed', { conversationId: id, reason: 'closed by operator' }, meta(req));
     } catch (err) {
       return sendError(reply, err);
     }
   });
 
-  app.get('/api/v1/stats', { ...admin, schema: doc('operators', 'Conversation and token statistics', { querystring: ConversationStats }) }, async (req, reply) => {
+  app.get('/api/v1/stats', { ...staff, schema: doc('operators', 'Conversation and token statistics', { querystring: ConversationStats }) }, async (req, reply) => {
     try {
       return await ctx.bus.call('conversation.stats', parse(ConversationStats, req.query), meta(req));
     } catch (err) {
@@ -83,7 +83,7 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
     }
   });
 
-  app.get('/api/v1/runs', { ...admin, schema: doc('operators', "The tenant's runs, newest first", { querystring: RunsQuery }) }, async (req, reply) => {
+  app.get('/api/v1/runs', { ...staff, schema: doc('operators', "The tenant's runs, newest first", { querystring: RunsQuery }) }, async (req, reply) => {
     try {
       return await ctx.bus.call('agent.list_runs', parse(RunsQuery, req.query), meta(req));
     } catch (err) {
@@ -91,7 +91,7 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
     }
   });
 
-  app.get('/api/v1/agents', { ...admin, schema: doc('operators', "The tenant's agents") }, async (req, reply) => {
+  app.get('/api/v1/agents', { ...staff, schema: doc('operators', "The tenant's agents") }, async (req, reply) => {
     try {
       return await ctx.bus.call('agent.list_agents', {}, meta(req));
     } catch (err) {

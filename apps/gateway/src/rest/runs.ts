@@ -4,9 +4,9 @@ import { Id, StartRunRequest } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, principalOf } from '../auth/guard.js';
-import { isAdmin } from '../auth/verifier.js';
+import { userActor } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
-import { notFound, parse, sendError } from './errors.js';
+import { parse, sendError } from './errors.js';
 import { doc } from './openapi.js';
 import { sendRateLimited } from './rate-limited.js';
 import { streamRunEvents } from './sse.js';
@@ -16,17 +16,11 @@ const RunParams = z.object({ id: Id });
 export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const auth = { preHandler: authGuard(ctx.verifier) };
 
-  /** The run must be the caller's (or an admin's of the same tenant); anything else is a 404. */
+  /** The rule for runs (auth/access.ts): anything the caller may not touch, made-up ids included, is a 404. */
   const readableRun = async (req: FastifyRequest): Promise<string> => {
     const { id } = parse(RunParams, req.params);
-    const p = principalOf(req);
-    const may = await ctx.owners.mayRead(id, p);
-    if (may === true) return id;
-    if (may === null && isAdmin(p)) {
-      await ctx.bus.call('agent.get_run', { runId: id }, { tenantId: p.tenantId, userId: p.userId });
-      return id;
-    }
-    throw notFound(`run ${id}`);
+    await ctx.runAccess.check(userActor(principalOf(req)), id);
+    return id;
   };
 
   app.post('/api/v1/runs', { ...auth, schema: doc('runs', 'Start a run', { body: StartRunRequest, response: 202 }) }, async (req, reply) => {
@@ -41,6 +35,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
       const rate = await ctx.limiter.consume('runs', p);
       if (!rate.ok) return sendRateLimited(reply, 'runs started', rate.retryAfterMs);
       const runId = uuidv7();
+      // RunStarter applies the conversation rule: another's conversation is a 404, a channel's a 400.
       // The webhook rides with the run: agent-execution sends `channel.webhook.deliver` when it ends,
       // for any replica to post, so it does not depend on this process still being alive then.
       const run = { runId, input: body.input, channel: 'api' as const, ...pick(body, ['flow', 'agentId', 'conversationId']), ...(body.webhook ? { notify: { webhook: body.webhook } } : {}) };

@@ -89,6 +89,6 @@ function apply(s: RunState, e: RunEvent): void {
     case 'run.failed':
       s.state = 'FAILURE';
       s.status = e.status;
-      s.final_result = { error: { code: e.code, message: e.message } };
+      s.final_result = { error: { code: e.code, message: e.message, ...(e.ref ? { ref: e.ref } : {}) } };
   }
 }

@@ -1,32 +1,15 @@
 /**
  * The signed POST a REST run sends to its `webhook` URL when it ends. Only to hosts the operator
- * allow-listed, and never to private, loopback or link-local addresses unless configured: the
- * address is checked at connect time (inside `lookup`), so DNS rebinding between check and
- * connect cannot point it at an internal service.
+ * listed in WEBHOOK_ALLOWED_HOSTS, only over https (http only to a host the operator trusts in
+ * OUTBOUND_ALLOW_HOSTS), and through the shared OutboundGuard: the address is checked at connect
+ * time, so DNS rebinding between check and connect cannot point it at an internal service.
  *
  * Signature: `X-Parley-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
  */
 import { createHmac } from 'node:crypto';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
-import { BlockList, isIP } from 'node:net';
+import { OutboundGuard, OutboundRefused } from '@parley/service-kit';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../env.js';
-
-const blocked = new BlockList();
-for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 3]] as const) {
-  blocked.addSubnet(net, bits, 'ipv4');
-}
-for (const [net, bits] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) blocked.addSubnet(net, bits, 'ipv6');
-
-export function isPrivateAddress(address: string): boolean {
-  const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (v4mapped?.[1]) return blocked.check(v4mapped[1], 'ipv4');
-  const family = isIP(address);
-  if (family === 0) return true;
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
-}
 
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
@@ -37,14 +20,20 @@ export type DeliveryOutcome =
   | { kind: 'delivered'; status: number; attempts: number }
   /** A 4xx other than 408/429: the receiver will answer the same again. */
   | { kind: 'rejected'; status: number; attempts: number }
+  /** The address the host resolved to at connect time is one the platform does not call: final. */
+  | { kind: 'refused'; reason: string; attempts: number }
   /** Network errors, timeouts, 408, 429 or 5xx on every attempt. */
   | { kind: 'unreachable'; reason: string; attempts: number };
 
 export class WebhookSender {
+  private readonly guard: OutboundGuard;
+
   constructor(
     private readonly cfg: GatewayConfig['webhook'],
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.guard = new OutboundGuard(cfg.outbound);
+  }
 
   /** A reason the URL is refused, or null. */
   check(raw: string): string | null {
@@ -55,11 +44,13 @@ export class WebhookSender {
     } catch {
       return 'webhook is not a URL';
     }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.cfg.allowPrivate)) return 'webhook must be https';
-    if (url.username || url.password) return 'webhook URLs cannot carry credentials';
     const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
     if (!this.cfg.allowedHosts.some((pattern) => hostMatches(pattern, host))) return `webhook host ${host} is not in WEBHOOK_ALLOWED_HOSTS`;
-    if (isIP(host) && isPrivateAddress(host) && !this.cfg.allowPrivate) return 'webhook points at a private or loopback address';
+    // Plain http only to a host the operator trusts as internal: the body carries the run's result.
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.guard.hostAllowed(host))) return 'webhook must be https';
+    if (url.username || url.password) return 'webhook URLs cannot carry credentials';
+    const refused = this.guard.check(raw);
+    if (refused) return `webhook ${refused}`;
     return null;
   }
 
@@ -84,6 +75,7 @@ export class WebhookSender {
         reason = `the receiver answered ${status}`;
       } catch (err) {
         signal?.throwIfAborted();
+        if (err instanceof OutboundRefused) return { kind: 'refused', reason: err.message, attempts: attempt };
         reason = (err as Error).message;
       }
       this.log.warn({ host, attempt, err: reason }, 'webhook delivery failed');
@@ -92,41 +84,17 @@ export class WebhookSender {
     return { kind: 'unreachable', reason, attempts: this.cfg.maxAttempts };
   }
 
-  private post(raw: string, body: string, signal: AbortSignal | undefined): Promise<number> {
-    const url = new URL(raw);
-    const secret = this.cfg.secret ?? '';
+  private async post(raw: string, body: string, signal: AbortSignal | undefined): Promise<number> {
     const ts = Math.floor(Date.now() / 1000);
-    const allowPrivate = this.cfg.allowPrivate;
-    const lookup = (hostname: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-      dnsLookup(hostname, { all: true }, (err, addresses: LookupAddress[]) => {
-        if (err) return cb(err);
-        const ok = allowPrivate ? addresses : addresses.filter((a) => !isPrivateAddress(a.address));
-        if (ok.length === 0) return cb(new Error(`webhook host ${hostname} resolves only to private addresses`));
-        if (options.all) return cb(null, ok);
-        const first = ok[0] as LookupAddress;
-        cb(null, first.address, first.family);
-      });
-    };
-    const mod = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = mod.request(
-        url,
-        {
-          method: 'POST',
-          lookup: lookup as never,
-          timeout: 10_000,
-          ...(signal ? { signal } : {}),
-          headers: { 'content-type': 'application/json', 'user-agent': 'parley-gateway', 'x-parley-signature': signWebhook(secret, ts, body) },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('webhook timed out')));
-      req.on('error', reject);
-      req.end(body);
+    const res = await this.guard.request(raw, {
+      method: 'POST',
+      body,
+      timeoutMs: 10_000,
+      maxBodyBytes: 4_096,
+      ...(signal ? { signal } : {}),
+      headers: { 'content-type': 'application/json', 'user-agent': 'parley-gateway', 'x-parley-signature': signWebhook(this.cfg.secret ?? '', ts, body) },
     });
+    return res.status;
   }
 }
 

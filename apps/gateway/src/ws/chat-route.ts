@@ -3,7 +3,7 @@
  * process — one sweep pings them, drops dead ones and closes idle ones; on shutdown it hands runs over.
  */
 import { uuidv7 } from '@parley/bus';
-import { Id, WsClose } from '@parley/contracts';
+import { ActionError, Id, WsClose } from '@parley/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { GatewayContext } from '../context.js';
@@ -11,7 +11,7 @@ import { tokenOf } from '../auth/token.js';
 import { originAllowed } from '../cors.js';
 import { AuthError, AuthMessage } from '../auth/verifier.js';
 import type { Lease } from './connection-registry.js';
-import { mayUseConversation } from './conversation-access.js';
+import { userActor, type ConversationGrant } from '../auth/access.js';
 import { ChatSession } from './session.js';
 import { atExpiry } from './token-expiry.js';
 
@@ -90,11 +90,20 @@ export class ChatHub {
       const query = req.query as Record<string, unknown>;
       const asked = Id.safeParse(query.conversationId);
       const agent = Id.safeParse(query.agent);
-      const s = new ChatSession(socket, principal, asked.success ? asked.data : uuidv7(), agent.success ? agent.data : undefined, ctx);
-      if (asked.success && !(await mayUseConversation(ctx.bus, principal, asked.data))) {
-        s.close(WsClose.forbidden, 'that conversation belongs to someone else');
+      // The socket's conversation is where its chat.message frames write: it must pass the rule for writing.
+      const actor = userActor(principal);
+      const conversationId = asked.success ? asked.data : uuidv7();
+      let grant: ConversationGrant;
+      try {
+        grant = asked.success ? await ctx.conversations.check(actor, conversationId, 'write') : ctx.conversations.generated(actor, conversationId);
+      } catch (err) {
+        if (!(err instanceof ActionError)) throw err;
+        ctx.metrics.closes.inc({ code: String(WsClose.forbidden) });
+        // A fixed reason: a close reason is limited to 123 bytes, and the id came from the client.
+        socket.close(WsClose.forbidden, err.code === 'not_found' ? 'no such conversation' : 'a channel conversation cannot be written from the web');
         return;
       }
+      const s = new ChatSession(socket, principal, conversationId, agent.success ? agent.data : undefined, ctx, grant);
       if (closed) return;
       this.sessions.add(s);
       ctx.metrics.connections.inc({ kind: 'ws' });

@@ -3,6 +3,7 @@
  * lease expiries. Replicas renew their sockets' leases, so the sockets of a replica that died
  * stop counting once their leases run out instead of locking the user out forever.
  */
+import { keyPart } from '@parley/contracts';
 import type { Redis } from 'ioredis';
 
 const ACQUIRE = `
@@ -34,7 +35,7 @@ export class ConnectionRegistry {
   }
 
   private key(tenantId: string, userId: string) {
-    return `${this.prefix}:gw:conns:{${tenantId}}:${userId}`;
+    return `${this.prefix}:gw:conns:{${keyPart(tenantId)}}:${keyPart(userId)}`;
   }
 
   /** null when the user already holds `max` sockets. */
@@ -49,7 +50,7 @@ export class ConnectionRegistry {
 
   async release(lease: Lease): Promise<void> {
     if (!this.leases.delete(lease)) return;
-    await this.redis.zrem(lease.key, lease.socketId).catch(() => {});
+    await this.redis.zrem(lease.key, lease.socketId).catch(() => { /* a lease not renewed stops counting after leaseMs */ });
   }
 
   private async renew(): Promise<void> {
@@ -60,7 +61,7 @@ export class ConnectionRegistry {
       pipe.zadd(l.key, 'XX', until, l.socketId);
       pipe.pexpire(l.key, this.leaseMs);
     }
-    await pipe.exec().catch(() => {});
+    await pipe.exec().catch(() => { /* a missed renewal is retried on the next tick */ });
   }
 
   stop(): void {

@@ -4,13 +4,13 @@
  */
 import { uuidv7 } from '@parley/bus';
 import { ActionError, runAnswerMessageId, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
-import { assertNever } from '@parley/service-kit';
+import { assertNever, toClientError } from '@parley/service-kit';
 import type { WebSocket } from '@fastify/websocket';
 import type { Logger } from 'pino';
 import type { GatewayContext } from '../context.js';
-import { isAdmin, type Principal } from '../auth/verifier.js';
+import { userActor, type Actor, type ConversationGrant } from '../auth/access.js';
+import type { Principal } from '../auth/verifier.js';
 import type { RunSubscription } from '../runs/run-log-tailer.js';
-import { mayUseConversation } from './conversation-access.js';
 import { decodeFrame, frameOf, isTerminal, type RawData } from './frames.js';
 
 interface RunView {
@@ -28,7 +28,9 @@ export class ChatSession {
   lastActivity = Date.now();
   closing = false;
   private readonly runs = new Map<string, RunView>();
-  private readonly allowedConversations = new Set<string>();
+  /** Conversations this socket passed the rule for (grants never go stale: owners and tenants do not change). */
+  private readonly grants = new Map<string, ConversationGrant>();
+  private readonly actor: Actor;
   private queue: Promise<void> = Promise.resolve();
   /** The frame being handled, named in the error frames it causes. */
   private ref: string | undefined;
@@ -40,9 +42,12 @@ export class ChatSession {
     private conversationId: string,
     private agentId: string | undefined,
     private readonly ctx: GatewayContext,
+    /** The socket's first conversation passed the rule for writing at the handshake (ChatHub). */
+    grant: ConversationGrant,
   ) {
     this.log = ctx.log.child({ tenantId: principal.tenantId, sessionId: this.id });
-    this.allowedConversations.add(conversationId);
+    this.actor = userActor(principal);
+    this.grants.set(conversationId, grant);
   }
 
   /** Runs still streaming to this socket, with the last seq it was sent (handed over on shutdown). */
@@ -102,11 +107,11 @@ export class ChatSession {
       case 'chat.cancel':
         return this.cancel(f.runId);
       case 'history.get':
-        if (!(await this.mayUse(f.conversationId))) return;
+        if (!(await this.mayUse(f.conversationId, 'read'))) return;
         return this.sendHistory(f.conversationId, f.before, f.limit ?? this.ctx.config.ws.historyLimit);
       case 'conversation.new':
         this.conversationId = uuidv7();
-        this.allowedConversations.add(this.conversationId);
+        this.grants.set(this.conversationId, this.ctx.conversations.generated(this.actor, this.conversationId));
         if (f.agent) this.agentId = f.agent;
         this.send({ type: 'history', conversationId: this.conversationId, messages: [], hasMore: false });
         return;
@@ -122,13 +127,15 @@ export class ChatSession {
 
   private async chat(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<void> {
     const p = this.principal;
+    const actor = this.actor;
     // The rate limit and the message claim share one round trip; a refused message gives its claim back.
-    const [rate, claim] = await Promise.all([this.ctx.limiter.consume('runs', p), this.ctx.owners.claimMessage(p, f.id, uuidv7())]);
+    const [rate, claim] = await Promise.all([this.ctx.limiter.consume('runs', p), this.ctx.owners.claimMessage(actor, f.id, uuidv7())]);
+    if ('taken' in claim) return this.error('conflict', `message id ${f.id} was already used; send it with a new id`);
     const conversationId = f.conversationId ?? this.conversationId;
-    const refused = !rate.ok || !(await this.mayUse(conversationId));
-    if (refused && claim.fresh) await this.ctx.owners.releaseMessage(p, f.id, claim.runId);
+    const grant = rate.ok ? await this.mayUse(conversationId, 'write') : null;
+    if (!grant && claim.fresh) await this.ctx.owners.releaseMessage(actor, f.id, claim.runId);
     if (!rate.ok) return this.error('rate_limited', `too many messages; retry in ${rate.retryAfterMs} ms`, rate.retryAfterMs);
-    if (refused) return;
+    if (!grant) return;
     this.send({ type: 'chat.accepted', id: f.id, runId: claim.runId, conversationId });
     if (!claim.fresh) return this.follow(claim.runId, 0);
     const view: RunView = { lastSeq: 0, ended: false };
@@ -140,15 +147,16 @@ export class ChatSession {
       channel: 'web' as const,
       ...(f.agent ?? this.agentId ? { agentId: f.agent ?? this.agentId } : {}),
     };
-    const { result } = await this.ctx.runs.start({ run, principal: p, sessionId: this.id, ownerRecorded: true, onEvent: (e) => this.deliver(e, 'live') });
+    const { result } = await this.ctx.runs.start({ run, principal: p, grant, sessionId: this.id, ownerRecorded: true, onEvent: (e) => this.deliver(e, 'live') });
     result.then(
       (r) => this.settle(claim.runId, r),
       (err: unknown) => this.settleError(claim.runId, err),
     );
   }
 
+  /** A run this socket started, or one the rule lets it touch; anything else (made-up ids too) is `not_found`. */
   private async cancel(runId: string): Promise<void> {
-    if (!this.runs.has(runId) && !(await this.ctx.owners.mayRead(runId, this.principal))) return this.error('not_found', `no run ${runId}`);
+    if (!this.runs.has(runId)) await this.ctx.runAccess.check(this.actor, runId);
     const meta = { tenantId: this.principal.tenantId, userId: this.principal.userId, sessionId: this.id };
     const r = await this.ctx.bus.call('agent.cancel', { runId }, meta, { timeoutMs: 5_000 });
     if (!r.cancelled) this.error('conflict', `run ${runId} is not running`);
@@ -157,8 +165,7 @@ export class ChatSession {
   private async resume(runId: string, lastSeq: number): Promise<void> {
     const view = this.runs.get(runId);
     if (view && !view.ended) return; // already streaming to this socket in order
-    const may = await this.ctx.owners.mayRead(runId, this.principal);
-    if (may === false || (may === null && !isAdmin(this.principal))) return this.error('not_found', `no run ${runId} to resume`);
+    if (!view) await this.ctx.runAccess.check(this.actor, runId);
     this.follow(runId, lastSeq);
   }
 
@@ -190,7 +197,7 @@ export class ChatSession {
       this.send({ type: 'agent.message', runId, seq: view.lastSeq + 1, messageId: r.messageId ?? runAnswerMessageId(runId), text: r.text ?? '', usage });
     } else {
       const code = r.status === 'CANCELLED' ? 'cancelled' : (r.error?.code ?? 'handler_error');
-      this.send({ type: 'agent.error', runId, code, message: r.error?.message ?? `run ended ${r.status}` });
+      this.send({ type: 'agent.error', runId, code, message: r.error?.message ?? `run ended ${r.status}`, ...(r.error?.ref ? { errorRef: r.error.ref } : {}) });
     }
   }
 
@@ -199,20 +206,24 @@ export class ChatSession {
     // On shutdown the bus rejects pending calls; the run goes on and the client resumes elsewhere.
     if (!view || view.ended || this.closing) return;
     view.ended = true;
-    const e = err instanceof ActionError ? err : new ActionError('internal', 'the run failed; see the gateway logs');
-    if (!(err instanceof ActionError)) this.log.error({ err, runId }, 'agent.run failed');
+    const e = toClientError(err, this.log, { runId });
     this.ctx.metrics.errors.inc({ code: e.code });
-    this.send({ type: 'agent.error', runId, code: e.code, message: e.message });
+    this.send({ type: 'agent.error', runId, code: e.code, message: e.message, ...(e.ref ? { errorRef: e.ref } : {}) });
   }
 
-  private async mayUse(conversationId: string): Promise<boolean> {
-    if (this.allowedConversations.has(conversationId)) return true;
-    if (await mayUseConversation(this.ctx.bus, this.principal, conversationId)) {
-      this.allowedConversations.add(conversationId);
-      return true;
+  /** The rule for one conversation, remembered per socket; a refusal is answered with its error frame. */
+  private async mayUse(conversationId: string, intent: 'read' | 'write'): Promise<ConversationGrant | null> {
+    const known = this.grants.get(conversationId);
+    if (known?.covers(this.actor, conversationId, intent)) return known;
+    try {
+      const grant = await this.ctx.conversations.check(this.actor, conversationId, intent);
+      if (!known || grant.intent === 'write') this.grants.set(conversationId, grant);
+      return grant;
+    } catch (err) {
+      if (!(err instanceof ActionError)) throw err;
+      this.error(err.code, err.message);
+      return null;
     }
-    this.error('not_found', `no conversation ${conversationId}`);
-    return false;
   }
 
   private async sendHistory(conversationId: string, before: number | undefined, limit: number): Promise<void> {
@@ -242,18 +253,18 @@ export class ChatSession {
     }
   }
 
-  error(code: string, message: string, retryAfterMs?: number): void {
+  error(code: string, message: string, retryAfterMs?: number, errorRef?: string): void {
     this.ctx.metrics.errors.inc({ code });
     const frame: ServerFrame = { type: 'error', code, message };
     if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
     if (this.ref !== undefined) frame.ref = this.ref;
+    if (errorRef !== undefined) frame.errorRef = errorRef;
     this.send(frame);
   }
 
   private fail(err: unknown): void {
-    if (err instanceof ActionError) return this.error(err.code, err.message);
-    this.log.error({ err }, 'frame handling failed');
-    this.error('internal', 'something went wrong on our side; try again');
+    const e = toClientError(err, this.log, { frame: this.ref });
+    this.error(e.code, e.message, undefined, e.ref);
   }
 
   close(code: number, reason: string): void {

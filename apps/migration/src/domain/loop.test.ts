@@ -1,14 +1,14 @@
 import { getArchivedConversation, HotStore, migrationDueKey } from '@parley/conversation-store';
+import { assertSchemaCurrent } from '@parley/db';
 import { createDb } from '@parley/db/client';
 import { pgTest } from '@parley/testing';
 import { pino } from 'pino';
 import { describe, expect } from 'vitest';
 import type { LoopConfig } from '../env.js';
 import { conversationStore, message, seedConversation, uid } from '../testing/harness.js';
-import { DatabaseGate } from './database.js';
 import { MigrationLoop } from './loop.js';
 import { Migrator, NotFoundError } from './migrator.js';
-import { MigrationCounters } from './stats.js';
+import { MigrationCounters } from '../stores/migration-counters.js';
 
 const loopConfig: LoopConfig = { enabled: true, intervalMs: 50, idleMs: 60_000, batchSize: 50, concurrency: 4, groupSize: 3, backoffMs: 100, backoffMaxMs: 1_000 };
 
@@ -18,7 +18,7 @@ const test = pgTest.extend('parts', async ({ prefix, redis, db }) => {
   const store = conversationStore(redis, prefix, db.pool, 100);
   const hot = new HotStore(redis, { prefix, idleMs: loopConfig.idleMs });
   const counters = new MigrationCounters(redis, hot);
-  const migrator = new Migrator({ hot, db: createDb(db.pool), gate: new DatabaseGate(db.pool), counters, leaseMs: 5_000 });
+  const migrator = new Migrator({ hot, db: createDb(db.pool), schema: { checkSchema: () => assertSchemaCurrent(db.pool) }, counters, leaseMs: 5_000 });
   const loop = new MigrationLoop({ hot, migrator, counters, config: loopConfig, log: pino({ level: 'silent' }) });
   return { store, hot, counters, migrator, loop };
 });

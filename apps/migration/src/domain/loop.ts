@@ -4,12 +4,12 @@
  * itself needs no coordination beyond the shared pause switch.
  */
 import type { HotStore } from '@parley/conversation-store';
+import { DatabaseRefusedError, describeDbError, isDatabaseUnavailable } from '@parley/db';
 import type { Logger } from 'pino';
 import type { LoopConfig } from '../env.js';
 import type { MigrationMetrics } from './metrics.js';
-import { describeDbError, isDatabaseUnavailable, SchemaBehindError } from './database.js';
 import type { GroupOutcome, Migrator } from './migrator.js';
-import type { MigrationCounters } from './stats.js';
+import type { MigrationCounters } from '../stores/migration-counters.js';
 
 export interface TickResult {
   picked: number;
@@ -130,10 +130,10 @@ export class MigrationLoop {
       );
     } catch (err) {
       res.failed += items.length;
-      if (isDatabaseUnavailable(err) || err instanceof SchemaBehindError) {
+      if (isDatabaseUnavailable(err) || err instanceof DatabaseRefusedError) {
         // A schema that is behind fails every copy the same way: an outage too, and /readyz names it.
         res.unavailable = true;
-        this.lastOutageReason = err instanceof SchemaBehindError ? err.message : describeDbError(err);
+        this.lastOutageReason = err instanceof DatabaseRefusedError ? err.message : describeDbError(err);
         return;
       }
       for (const d of items) this.hold(d.conversationId, err);

@@ -15,10 +15,10 @@
  * group is copied again one conversation per transaction, so only that one stays behind.
  */
 import { copyManyToArchive, copyToArchive, getArchivedConversation, migrationDueKey, type HotCopy, type HotStore } from '@parley/conversation-store';
+import { isDatabaseUnavailable, type Database } from '@parley/db';
 import type { Db } from '@parley/db/client';
 import type { CrashPoint } from '../env.js';
-import { isDatabaseUnavailable, type DatabaseGate } from './database.js';
-import type { MigrationCounters } from './stats.js';
+import type { MigrationCounters } from '../stores/migration-counters.js';
 
 export type SkipReason =
   /** Another replica (or a save re-opening it) holds the conversation's lease. */
@@ -57,7 +57,8 @@ export class NotFoundError extends Error {
 export interface MigratorDeps {
   hot: HotStore;
   db: Db;
-  gate: DatabaseGate;
+  /** The schema check, passed once before the first copy (PostgreSQL may have been down at start). */
+  schema: Pick<Database, 'checkSchema'>;
   counters: MigrationCounters;
   leaseMs: number;
   /** Test hook: called after each step; the service's hook SIGKILLs the process at the configured one. */
@@ -94,7 +95,7 @@ export class Migrator {
    */
   async migrateGroup(ids: string[], opts: MigrateOptions = {}): Promise<GroupOutcome> {
     const { hot, leaseMs } = this.deps;
-    await this.deps.gate.ensureSchema();
+    await this.deps.schema.checkSchema();
     const out: GroupOutcome = new Map();
     const tokens = await Promise.all(ids.map((id) => hot.acquireLease(id, leaseMs)));
     const held: Held[] = [];

@@ -6,9 +6,9 @@
 import type { Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { ActionError } from '@parley/service-kit';
-import { describeDbError, isDatabaseUnavailable, SchemaBehindError } from '../domain/database.js';
+import { DatabaseRefusedError, describeDbError, isDatabaseUnavailable } from '@parley/db';
 import { NotFoundError, type Migrator } from '../domain/migrator.js';
-import type { MigrationCounters } from '../domain/stats.js';
+import type { MigrationCounters } from '../stores/migration-counters.js';
 
 export function migrationHandlers(deps: { migrator: Migrator; counters: MigrationCounters; now?: () => number }): Handlers<Catalog, 'migration'> {
   const now = deps.now ?? Date.now;
@@ -20,7 +20,7 @@ export function migrationHandlers(deps: { migrator: Migrator; counters: Migratio
         return r.migrated ? { conversationId, migrated: true, messages: r.messages } : { conversationId, migrated: false, messages: r.messages, reason: r.reason };
       } catch (err) {
         if (err instanceof NotFoundError) throw new ActionError('not_found', err.message);
-        if (isDatabaseUnavailable(err) || err instanceof SchemaBehindError) {
+        if (isDatabaseUnavailable(err) || err instanceof DatabaseRefusedError) {
           ctx.log.warn({ conversationId, reason: describeDbError(err) }, 'migrate_conversation: PostgreSQL unavailable; the conversation stays hot');
           throw new ActionError('unavailable', 'PostgreSQL is not reachable; the conversation stays in Redis, retry later', { retryable: true, cause: err });
         }

@@ -15,7 +15,7 @@ import type pg from 'pg';
 // Root tests cannot resolve workspace packages the root does not depend on; they get them from here.
 export { getArchivedConversation, readAllArchivedMessages, migrationDueKey, type ConversationStore } from '@parley/conversation-store';
 export { createDb } from '@parley/db/client';
-export { migrationPausedKey, migrationStatsKey } from '../domain/stats.js';
+export { migrationPausedKey, migrationStatsKey } from '../stores/migration-counters.js';
 
 export const migrationMain = fileURLToPath(new URL('../main.ts', import.meta.url));
 

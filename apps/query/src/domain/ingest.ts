@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { ActionError, type DocumentInfo, type IngestDocument } from '@parley/contracts';
 import type { ModelClient } from '@parley/llm';
-import { chunkDocument, type Chunk, type ChunkingConfig, type TokenCounter } from '../chunking/chunker.js';
-import { createYielder } from '../chunking/yielder.js';
+import { chunkDocument, type Chunk, type ChunkingConfig, type TokenCounter } from './chunking/chunker.js';
+import { createYielder } from './chunking/yielder.js';
 import type { DocumentStore, NewChunk, StoredDocument } from '../stores/document-store.js';
 import { detectLanguage, localeOf } from './language.js';
 import type { Limiter } from './limiter.js';

@@ -1,7 +1,7 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { answerQuestion } from '../domain/answer.js';
-import type { QueryDeps } from '../deps.js';
+import type { QueryDeps } from '../domain/ports.js';
 
 export const answerHandler =
   (deps: QueryDeps): Handler<Catalog, 'query.answer'> =>

@@ -1,6 +1,6 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import type { QueryDeps } from '../deps.js';
+import type { QueryDeps } from '../domain/ports.js';
 
 export const deleteDocumentHandler =
   (deps: QueryDeps): Handler<Catalog, 'query.delete_document'> =>

@@ -1,6 +1,6 @@
 import type { Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import type { QueryDeps } from '../deps.js';
+import type { QueryDeps } from '../domain/ports.js';
 import { answerHandler } from './answer.js';
 import { deleteDocumentHandler } from './delete-document.js';
 import { ingestDocumentHandler } from './ingest-document.js';

@@ -1,7 +1,7 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { ingestDocument } from '../domain/ingest.js';
-import type { QueryDeps } from '../deps.js';
+import type { QueryDeps } from '../domain/ports.js';
 
 export const ingestDocumentHandler =
   (deps: QueryDeps): Handler<Catalog, 'query.ingest_document'> =>

@@ -1,7 +1,7 @@
 import type { Handler } from '@parley/bus';
 import { ActionError, type Catalog } from '@parley/contracts';
 import { toInfo } from '../domain/ingest.js';
-import type { QueryDeps } from '../deps.js';
+import type { QueryDeps } from '../domain/ports.js';
 
 interface Cursor {
   createdAt: string;

@@ -1,7 +1,7 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { searchKnowledge } from '../domain/search.js';
-import type { QueryDeps } from '../deps.js';
+import type { QueryDeps } from '../domain/ports.js';
 
 export const searchHandler =
   (deps: QueryDeps): Handler<Catalog, 'query.search'> =>

@@ -5,7 +5,7 @@
 import type { KnowledgeLanguage } from '@parley/contracts';
 import { uuidv7 } from '@parley/bus';
 import type { Pool, PoolClient } from 'pg';
-import { createYielder } from '../chunking/yielder.js';
+import { createYielder } from '../domain/chunking/yielder.js';
 
 export interface StoredDocument {
   id: string;

@@ -1,12 +1,12 @@
 /**
- * For the through-the-bus tests in tests/query-*.test.ts: the real service (src/main.ts) in a child
+ * For the through-the-bus tests in src/tests/*.test.ts: the real service (src/main.ts) in a child
  * process, against this file's own database, a unique bus prefix and the dev model server over HTTP.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createBus, type ActionMeta, type Bus } from '@parley/bus';
 import { catalog, type Catalog } from '@parley/contracts';
-import { startDevModelServer, type DevModelServer } from '@parley/llm';
+import { startDevModelServer, type DevModelServer } from '@parley/llm/dev-server';
 import { createTestDatabase, dropTestDatabase, urlForDatabase } from '@parley/testing/pg';
 import { deletePrefix, newRedis, redisUrl, spawnTs, uniquePrefix, type TsProcess } from '@parley/testing/tools';
 import pg from 'pg';

@@ -28,8 +28,8 @@ export const echoCatalog = {
   }),
   'echo.crash': action({
     service: 'echo',
-    description: 'Always throws a plain error (a crash).',
-    data: z.object({ key: z.string() }),
+    description: 'Always throws a plain error (a crash); with `sqlstate`, a driver error of that SQLSTATE wrapped like drizzle wraps it.',
+    data: z.object({ key: z.string(), sqlstate: z.string().optional() }),
     reply: z.object({}),
     delivery: { visibilityTimeoutMs: 300, maxDeliveries: 2 },
   }),
@@ -82,6 +82,10 @@ export function echoHandlers(redis: Redis, prefix: string, worker: string, probe
     },
     'echo.crash': async (data) => {
       await redis.incr(`${prefix}:crashes:${data.key}`);
+      if (data.sqlstate) {
+        const driver = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: data.sqlstate });
+        throw new Error('Failed query: insert into "t" ("a") values ($1)\nparams: boom', { cause: driver });
+      }
       throw new Error('boom: handler crashed');
     },
     'echo.fail': async () => {

@@ -15,6 +15,11 @@ export const agentRuns = pgTable(
     flow: text('flow').notNull(),
     conversationId: text('conversation_id'),
     channel: text('channel').$type<Channel>().notNull(),
+    /**
+     * Who started the run (the action's userId): a user, or for channel `chatwoot` a contact. The
+     * gateway authorizes reads of a run by tenant + owner; null for runs recorded before owners were.
+     */
+    ownerId: text('owner_id'),
     status: text('status').$type<RunStatus>().notNull().default('PENDING'),
     input: jsonb('input').$type<unknown>().notNull(),
     output: jsonb('output').$type<unknown>(),

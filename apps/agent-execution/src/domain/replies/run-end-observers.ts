@@ -1,4 +1,4 @@
-import type { Bus, HandlerContext } from '@parley/bus';
+import { isDataException, type Bus, type HandlerContext } from '@parley/bus';
 import { catalog, type AgentRun, type Catalog } from '@parley/contracts';
 import type { RunOutcome } from '../runs/run-outcome.js';
 import { ChatwootReply } from './chatwoot-reply.js';
@@ -17,7 +17,7 @@ export interface RunEndObserver {
 /**
  * The observers of every run's end, with one rule for when an end is final: any outcome is (a
  * success, a failure, a cancel, a refusal, a finished run delivered again); a crash is final only on
- * the action's last delivery, after which the bus dead-letters the run and nobody else would tell, so
+ * the action's last delivery (or at once when the data itself is refused), after which the bus dead-letters the run and nobody else would tell, so
  * it is told then as FAILED `max_deliveries`. Earlier crashes are retried and tell nothing.
  */
 export class RunEndObservers {
@@ -33,8 +33,9 @@ export class RunEndObservers {
     await Promise.all(this.observers.map((o) => o.ended(data, outcome, ctx)));
   }
 
-  async crashed(data: AgentRun, ctx: HandlerContext<unknown>): Promise<void> {
-    if (ctx.attempt < this.lastDelivery) return;
+  async crashed(data: AgentRun, ctx: HandlerContext<unknown>, err: unknown): Promise<void> {
+    // A data exception is not retried by the bus (the same data fails the same way): final at once.
+    if (ctx.attempt < this.lastDelivery && !isDataException(err)) return;
     const error = { code: 'max_deliveries', message: 'the run crashed on every delivery; send it again' };
     await this.ended(data, { runId: data.runId, conversationId: data.conversationId ?? null, status: 'FAILED', error }, ctx);
   }

@@ -1,4 +1,6 @@
+import { newErrorRef } from '@parley/bus';
 import { ActionError } from '@parley/contracts';
+import { isReportedFailure } from '@parley/service-kit';
 import { ModelError } from '@parley/llm';
 import { RunStopped } from './cancel-hub.js';
 
@@ -6,6 +8,8 @@ export interface RunFailure {
   status: 'FAILED' | 'CANCELLED';
   code: string;
   message: string;
+  /** On `internal`: the reference the caller sees and the executor logs the real error under. */
+  ref?: string;
 }
 
 /** Turns whatever ended a run early into the status, code and message its caller and its record show. */
@@ -30,7 +34,10 @@ export function classifyFailure(err: unknown, signal: AbortSignal): RunFailure {
     const code = err.code === 'rate_limited' ? 'rate_limited' : err.code === 'timeout' ? 'timeout' : 'model_error';
     return { status: 'FAILED', code, message: `the model failed${status}: ${err.message}` };
   }
-  if (err instanceof ActionError) return { status: 'FAILED', code: err.code, message: err.message };
+  if (isReportedFailure(err)) return { status: 'FAILED', code: err.code, message: err.message };
   if (err instanceof Error && err.name === 'GraphRecursionError') return { status: 'FAILED', code: 'internal', message: `the flow did not finish: ${err.message}` };
-  return { status: 'FAILED', code: 'internal', message: err instanceof Error ? err.message : String(err) };
+  // Anything else broke on our side (a driver error holds SQL and parameters): the run's caller,
+  // its record and its event log get a reference; the error itself only reaches the log.
+  const ref = (err instanceof ActionError ? err.ref : undefined) ?? newErrorRef();
+  return { status: 'FAILED', code: 'internal', message: `the run failed on our side (reference ${ref})`, ref };
 }

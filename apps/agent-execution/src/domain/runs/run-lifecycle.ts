@@ -84,7 +84,7 @@ export class RunLifecycle {
     try {
       outcome = await this.run(data, ctx);
     } catch (err) {
-      await this.d.observers.crashed(data, ctx);
+      await this.d.observers.crashed(data, ctx, err);
       throw err;
     }
     await this.d.observers.ended(data, outcome, ctx);
@@ -121,7 +121,7 @@ export class RunLifecycle {
       const cancelChecked = this.d.cancels.requested(runId).then((early) => {
         if (early) stop.abort(new RunStopped(early));
       });
-      const recorded = Promise.all([this.d.runs.create({ runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, input: data.input }), cancelChecked]).then(([r]) => r);
+      const recorded = Promise.all([this.d.runs.create({ runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, ownerId: ctx.action.userId ?? null, input: data.input }), cancelChecked]).then(([r]) => r);
       const request: TurnRequest = { admitted, runId, channel: data.channel, meta: ctx.meta, signal: stop.signal, cancelChecked, fresh: recorded.then((r) => r.created || r.record.status === 'PENDING', () => false) };
       const turn = beginTurn(this.d, lease, request);
       turn.catch(() => { /* awaited in step 3 when the run goes ahead; a duplicate delivery never looks at it */ });
@@ -230,12 +230,12 @@ export class RunLifecycle {
   private async fail(r: Running, err: unknown): Promise<RunOutcome> {
     const failure = classifyFailure(err, r.stop.signal);
     r.timings['totalMs'] = Math.round(performance.now() - r.startedAt);
-    const outcome: RunOutcome = { runId: r.data.runId, conversationId: r.admitted.conversationId, status: failure.status, usage: r.usage, error: { code: failure.code, message: failure.message } };
+    const outcome: RunOutcome = { runId: r.data.runId, conversationId: r.admitted.conversationId, status: failure.status, usage: r.usage, error: failure.ref ? { code: failure.code, message: failure.message, ref: failure.ref } : { code: failure.code, message: failure.message } };
     // A rejected double text is an answer to the request itself, not a run outcome.
     if (err instanceof ActionError && err.code === 'busy') outcome.refusal = err;
     await r.running.catch(() => { /* the run is failing already; the status write of the failure follows */ });
     const ended = await this.end(outcome, r.events, r.timings);
-    if (failure.code === 'internal') r.log.error({ err }, 'run failed');
+    if (failure.code === 'internal') r.log.error({ err, ref: failure.ref }, 'run failed');
     else r.log.info({ code: failure.code, status: failure.status }, 'run ended early');
     return ended;
   }

@@ -17,8 +17,8 @@ export interface RunOutcome {
   /** SUCCEEDED and saved to the conversation: the answer's message id. */
   messageId?: string;
   usage?: Usage;
-  /** FAILED or CANCELLED. */
-  error?: { code: string; message: string };
+  /** FAILED or CANCELLED; `ref` on `internal`: the reference the real error is logged under. */
+  error?: { code: string; message: string; ref?: string };
   /**
    * The request itself was refused (admission, a busy conversation): the caller's reply is this error,
    * not a result. The run's event log and its observers still see a FAILED run.
@@ -41,7 +41,7 @@ export async function emitEnd(events: RunEvents, o: RunOutcome): Promise<void> {
     events.emit('run.completed', completed);
   } else {
     const error = o.error ?? { code: 'internal', message: `the run ended ${o.status}` };
-    events.emit('run.failed', { status: o.status, code: error.code, message: error.message });
+    events.emit('run.failed', { status: o.status, ...error });
   }
   await events.flush();
 }

@@ -1,8 +1,11 @@
 /**
  * Chatwoot's REST API as the channel uses it, with retries: exponential backoff with full jitter
  * on 429 (honouring Retry-After), 5xx, timeouts and network errors. Any other 4xx is final: it will
- * not get better by asking again, and the caller dead-letters it with Chatwoot's answer.
+ * not get better by asking again, and the caller dead-letters it with Chatwoot's answer. Every
+ * request goes through the shared OutboundGuard: an inbox's baseUrl is a tenant admin's input, and
+ * the API token must never be sent to an internal address (OutboundRefused, final, not retried).
  */
+import { OutboundRefused, type OutboundGuard } from '@parley/service-kit';
 import type { Logger } from 'pino';
 import type { InboxSettings } from './config.js';
 
@@ -28,6 +31,7 @@ export class ChatwootApi {
   constructor(
     private readonly policy: RetryPolicy,
     private readonly log: Logger,
+    private readonly guard: OutboundGuard,
   ) {}
 
   async postMessage(inbox: InboxSettings, accountId: number, conversationId: number, content: string): Promise<{ id: number | null }> {
@@ -52,19 +56,20 @@ export class ChatwootApi {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let retryAfterMs: number | null = null;
       try {
-        const res = await fetch(`${inbox.baseUrl}${path}`, {
+        const res = await this.guard.request(`${inbox.baseUrl}${path}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', api_access_token: inbox.apiToken, 'user-agent': 'parley-gateway' },
           body: JSON.stringify(payload),
-          signal: AbortSignal.timeout(this.policy.timeoutMs),
+          timeoutMs: this.policy.timeoutMs,
         });
-        const text = await res.text();
-        if (res.ok) return text ? safeJson(text) : null;
+        const text = res.body;
+        if (res.status >= 200 && res.status < 300) return text ? safeJson(text) : null;
         if (res.status !== 429 && res.status < 500) throw new ChatwootRejected(res.status, text, path);
-        retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+        const retryAfter = res.headers['retry-after'];
+        retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? (retryAfter[0] ?? null) : (retryAfter ?? null));
         lastError = new ChatwootUnavailable(`Chatwoot answered ${res.status} to ${path}`);
       } catch (err) {
-        if (err instanceof ChatwootRejected) throw err;
+        if (err instanceof ChatwootRejected || err instanceof OutboundRefused) throw err;
         lastError = err instanceof ChatwootUnavailable ? err : new ChatwootUnavailable(`Chatwoot at ${new URL(inbox.baseUrl).host} is unreachable (${(err as Error).message})`);
       }
       if (attempt < maxAttempts) {

@@ -25,6 +25,8 @@ export const chatwootEnvShape = {
   CHATWOOT_DEDUPE_TTL_S: envInt(24 * 3600),
   /** A conversation whose head message got no answer for this long is started again by its next message. */
   CHATWOOT_STALL_MS: envInt(15 * 60_000),
+  /** Starts of one message (its first and the stall sweep's) before it is given up with a notice to the contact. */
+  CHATWOOT_MESSAGE_ATTEMPTS: envInt(3),
 };
 
 type ChatwootEnv = z.output<z.ZodObject<typeof chatwootEnvShape>>;
@@ -56,6 +58,7 @@ export interface ChatwootConfig {
   maxSkewS: number;
   dedupeTtlS: number;
   stallMs: number;
+  messageAttempts: number;
 }
 
 export const DEFAULT_HANDOFF_NOTE = 'I am passing you to a person from our team. They will answer here as soon as they can.';
@@ -86,6 +89,7 @@ export function chatwootConfig(env: ChatwootEnv): ChatwootConfig {
     maxSkewS: env.CHATWOOT_MAX_SKEW_S,
     dedupeTtlS: Math.max(env.CHATWOOT_DEDUPE_TTL_S, 60),
     stallMs: env.CHATWOOT_STALL_MS,
+    messageAttempts: Math.max(env.CHATWOOT_MESSAGE_ATTEMPTS, 1),
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ChatwootMessageEvent } from '@parley/contracts';
 import type { InboxSettings } from './config.js';
-import { asksForPerson, classifyMessage } from './inbound.js';
+import { UNSTORABLE_ANSWER, asksForPerson, classifyMessage, savedText } from './inbound.js';
 
 const inbox: InboxSettings = { accountId: 1, inboxId: 1, tenantId: 't', agentId: null, baseUrl: 'https://x', apiToken: 'tok', webhookSecret: 's', inboxToken: null, answerStatuses: ['pending'], handoffNote: 'a person will answer', enabled: true, source: 'env' };
 const parse = (b: unknown) => ChatwootMessageEvent.parse(b);
@@ -22,6 +22,16 @@ const bodies = {
 };
 
 describe('classifyMessage', () => {
+  test('text no store can keep (U+0000, a lone surrogate) is answered directly, without a run, and saved as a placeholder', () => {
+    for (const text of ['hola\u0000', '\u0000', 'a\uD800b', 'x\uDC00', 'quiero hablar con una persona\u0000']) {
+      const m = parse(bodies.incoming({ conversation: 1 }, text));
+      expect(classifyMessage(m, inbox)).toEqual({ act: 'direct', content: UNSTORABLE_ANSWER, handoff: false });
+      expect(savedText(m)).toBe('[a message with characters that cannot be stored]');
+    }
+    expect(savedText(parse(bodies.attachmentOnly({ conversation: 1 }, 'im\u0000age')))).toBe('[a message with characters that cannot be stored]');
+    expect(savedText(parse(bodies.incoming({ conversation: 1 }, ' ok 😀 ')))).toBe('ok 😀');
+  });
+
   test('a contact message in a pending conversation runs; the rest is ignored', () => {
     expect(classifyMessage(parse(bodies.incoming({ conversation: 1 }, ' hi ')), inbox)).toEqual({ act: 'run', text: 'hi' });
     for (const b of [bodies.outgoingFromBot({ conversation: 1 }, 'x'), bodies.outgoingFromAgent({ conversation: 1 }, 'x'), bodies.privateNote({ conversation: 1 }, 'x'), bodies.messageUpdated({ conversation: 1 }, 'x'), bodies.incoming({ conversation: 1, status: 'open' }, 'x')]) {

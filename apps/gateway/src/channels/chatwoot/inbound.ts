@@ -3,7 +3,7 @@
  * directly. Only a contact's public incoming message, in a conversation the bot owns, is answered:
  * never the bot's own outgoing messages, an agent's, or a private note, so the bot cannot loop.
  */
-import type { ChatwootConversationEvent, ChatwootMessageEvent } from '@parley/contracts';
+import { isStorableText, type ChatwootConversationEvent, type ChatwootMessageEvent } from '@parley/contracts';
 import type { InboxSettings } from './config.js';
 
 export type Inbound =
@@ -20,6 +20,8 @@ export function classifyMessage(m: ChatwootMessageEvent, inbox: InboxSettings): 
   if (m.sender?.type !== 'contact') return { act: 'ignore', why: `sender ${m.sender?.type ?? 'missing'}` };
   if (!inbox.answerStatuses.includes(m.conversation.status)) return { act: 'ignore', why: `conversation ${m.conversation.status}` };
   const text = (m.content ?? '').trim();
+  // Text no store can keep (U+0000, a lone surrogate) would crash every run started for it.
+  if (text && !isStorableText(text)) return { act: 'direct', content: UNSTORABLE_ANSWER, handoff: false };
   if (text && asksForPerson(text)) return { act: 'direct', content: inbox.handoffNote, handoff: true };
   if (text) return { act: 'run', text };
   return { act: 'direct', content: cannotRead(m), handoff: false };
@@ -31,6 +33,14 @@ export function classifyConversation(c: ChatwootConversationEvent, inbox: InboxS
   // Taken by a human (or resolved): messages still queued are theirs, not the bot's.
   if (c.event === 'conversation_opened' || c.event === 'conversation_status_changed' || c.event === 'conversation_resolved') return { act: 'release' };
   return { act: 'ignore', why: `${c.event} ${c.status}` };
+}
+
+export const UNSTORABLE_ANSWER = 'Sorry, your message contains characters I cannot read. Please send it again as plain text and I will gladly help.';
+
+/** What the gateway saves as the contact's side of a direct answer: their text, unless no store can keep it. */
+export function savedText(m: ChatwootMessageEvent): string {
+  const text = (m.content ?? '').trim() || `[${m.attachments?.[0]?.file_type ?? 'attachment'}]`;
+  return isStorableText(text) ? text : '[a message with characters that cannot be stored]';
 }
 
 const KINDS: Record<string, string> = { image: 'image', audio: 'voice message', video: 'video', file: 'file', location: 'location', contact: 'contact card', fallback: 'attachment' };

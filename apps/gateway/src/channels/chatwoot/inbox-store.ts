@@ -7,6 +7,7 @@
 import { chatwootInboxes, createDb, tenants, type Db, type Pool } from '@parley/db';
 import type { ChatwootInboxInput, ChatwootInboxView } from '@parley/contracts';
 import { ActionError } from '@parley/contracts';
+import type { OutboundGuard } from '@parley/service-kit';
 import type { Logger } from 'pino';
 import { DEFAULT_HANDOFF_NOTE, inboxProblems, type InboxSettings } from './config.js';
 import { UnreadableSecret, type InboxSecretCodec, type InboxSecrets, type SecretField } from './inbox-secrets.js';
@@ -31,6 +32,8 @@ export class InboxStore {
     private readonly fallback: InboxSettings | null,
     private readonly codec: InboxSecretCodec,
     private readonly log: Logger,
+    /** baseUrl is where the inbox's API token is sent: checked when saved, and again at every connect. */
+    private readonly guard: OutboundGuard,
     private readonly refreshMs = 5_000,
   ) {
     this.db = createDb(pool);
@@ -38,7 +41,7 @@ export class InboxStore {
 
   /** Loads and validates every stored inbox; a database that is down leaves the env default working. */
   async start(): Promise<void> {
-    if (this.fallback) for (const p of inboxProblems(this.fallback)) this.log.error(p);
+    if (this.fallback) for (const p of this.problems(this.fallback)) this.log.error(p);
     if (!this.codec.box) this.log.warn('SECRETS_KEY is not set: chatwoot inbox secrets are stored in PostgreSQL in plain text (dev mode only; production mode refuses to start without it)');
     // An unreachable PostgreSQL must not hold the whole gateway (WebSocket chat included) at start.
     await Promise.race([this.refresh().then(() => this.sealStale()), new Promise((r) => setTimeout(r, 3_000).unref())]);
@@ -48,7 +51,7 @@ export class InboxStore {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.pool.end().catch(() => {});
+    await this.pool.end().catch(() => { /* closing: the pool goes with the process */ });
   }
 
   /** The settings that answer for this inbox, or null when it is not ours. */
@@ -118,6 +121,8 @@ export class InboxStore {
       source: 'database',
     };
     const problems = inboxProblems(next);
+    const refused = await this.guard.checkResolved(next.baseUrl);
+    if (refused) problems.push(`chatwoot inbox ${input.accountId}/${input.inboxId}: baseUrl ${refused}`);
     if (problems.length > 0) throw new ActionError('invalid_payload', problems.join('; '));
     const values = {
       accountId: input.accountId,
@@ -142,6 +147,12 @@ export class InboxStore {
     this.unreadable.delete(k);
     this.reported.delete(k);
     return view(next);
+  }
+
+  /** Problems of an inbox loaded from env or by hand; requests to a refused baseUrl fail at connect anyway. */
+  private problems(s: InboxSettings): string[] {
+    const refused = this.guard.check(s.baseUrl);
+    return [...inboxProblems(s), ...(refused ? [`chatwoot inbox ${s.accountId ?? '*'}/${s.inboxId ?? '*'}: baseUrl ${refused}; its answers are refused`] : [])];
   }
 
   private async refresh(): Promise<void> {
@@ -171,7 +182,7 @@ export class InboxStore {
       if (!this.validated) {
         // Rows written by hand or by an older gateway are checked once, when first loaded.
         this.validated = true;
-        for (const s of this.rows.values()) for (const p of inboxProblems(s)) this.log.error(p);
+        for (const s of this.rows.values()) for (const p of this.problems(s)) this.log.error(p);
       }
       this.warned = false;
     } catch (err) {

@@ -6,13 +6,14 @@
  * `ops` can replay once the configuration is fixed.
  */
 import type { Bus, Handler, HandlerContext } from '@parley/bus';
-import { ActionError, type Catalog, type ChatwootSend } from '@parley/contracts';
+import { ActionError, keyPart, type Catalog, type ChatwootSend } from '@parley/contracts';
+import { OutboundRefused } from '@parley/service-kit';
 import type { Redis } from 'ioredis';
 import { deadLetterRefusal } from '../dead-letter.js';
 import { acquireLease } from '../delivery-lease.js';
 import { ChatwootRejected, type ChatwootApi } from './chatwoot-api.js';
 import type { InboxSettings } from './config.js';
-import type { ConversationQueue } from './conversation-queue.js';
+import type { ConversationQueue, ConversationRef } from './conversation-queue.js';
 import { startJob } from './dispatch.js';
 import type { InboxStore } from './inbox-store.js';
 import { splitMessage } from './split.js';
@@ -36,29 +37,39 @@ const QUIET_AFTER_HANDOFF_S = 60;
 
 export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chatwoot.send'> {
   return async (data, ctx) => {
-    const inbox = d.store.resolve(data.accountId, data.inboxId);
-    if (!inbox) {
-      const why = d.store.whyNot(data.accountId, data.inboxId);
-      await deadLetter(d, data, ctx, 'not_found', why);
-      const next = await d.queue.advance(data, data.runId);
+    const ref: ConversationRef = { tenantId: ctx.meta.tenantId, accountId: data.accountId, inboxId: data.inboxId, conversationId: data.conversationId };
+    const moveOn = async () => {
+      const next = await d.queue.advance(ref, data.runId);
       if (next) await startJob(d.bus, next);
+    };
+    const found = d.store.resolve(data.accountId, data.inboxId);
+    // An answer goes only to an inbox of the tenant whose conversation it is.
+    const inbox = found && found.tenantId === ref.tenantId ? found : null;
+    if (!inbox) {
+      const why = found ? `chatwoot inbox ${data.accountId}/${data.inboxId} does not belong to this run's tenant` : d.store.whyNot(data.accountId, data.inboxId);
+      await deadLetter(d, data, ctx, 'not_found', why);
+      await moveOn();
       throw new ActionError('not_found', why);
     }
-    const base = `${d.prefix}:chatwoot:{run:${data.runId}}`;
+    const base = `${d.prefix}:chatwoot:{run:${keyPart(ref.tenantId)}:${keyPart(data.runId)}}`;
     // Two deliveries of one run at once (a reclaimed entry beside a slow original) must not both post.
     const lease = await acquireLease(d.redis, `${base}:lock`, d.bus.instance, LEASE_MS);
     if (!lease) throw new Error(`another delivery of run ${data.runId} is posting right now`);
     try {
-      const result = await post(d, inbox, data, `${base}:sent`);
-      const next = data.handoff ? null : await d.queue.advance(data, data.runId);
-      if (next) await startJob(d.bus, next);
+      const result = await post(d, inbox, ref, data, `${base}:sent`);
+      if (!data.handoff) await moveOn();
       return result;
     } catch (err) {
+      if (err instanceof OutboundRefused) {
+        // The inbox's baseUrl reaches an address the platform does not call: final until an admin fixes it.
+        await deadLetter(d, data, ctx, 'refused', err.message);
+        await moveOn();
+        throw new ActionError('forbidden', err.message);
+      }
       if (!(err instanceof ChatwootRejected)) throw err;
       await deadLetter(d, data, ctx, 'rejected', err.message, { status: err.status, body: err.body.slice(0, 4_000) });
       // This answer is lost until replayed, but the conversation's next messages are not held behind it.
-      const next = await d.queue.advance(data, data.runId);
-      if (next) await startJob(d.bus, next);
+      await moveOn();
       throw new ActionError(err.status === 401 || err.status === 403 ? 'unauthorized' : 'invalid_payload', err.message);
     } finally {
       await lease.release();
@@ -66,7 +77,7 @@ export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chat
   };
 }
 
-async function post(d: SendDeps, inbox: InboxSettings, data: ChatwootSend, stateKey: string): Promise<{ posted: number; handedOff?: boolean }> {
+async function post(d: SendDeps, inbox: InboxSettings, ref: ConversationRef, data: ChatwootSend, stateKey: string): Promise<{ posted: number; handedOff?: boolean }> {
   const done = await d.redis.hgetall(stateKey);
   const text = data.content.trim() || (data.handoff ? inbox.handoffNote : APOLOGY);
   const parts = splitMessage(text);
@@ -86,7 +97,7 @@ async function post(d: SendDeps, inbox: InboxSettings, data: ChatwootSend, state
     await d.api.setStatus(inbox, data.accountId, data.conversationId, 'open');
     await d.redis.multi().hset(stateKey, 'handoff', '1').expire(stateKey, d.ttlS).exec();
   }
-  await d.queue.handOver(data, QUIET_AFTER_HANDOFF_S);
+  await d.queue.handOver(ref, QUIET_AFTER_HANDOFF_S);
   return { posted, handedOff: true };
 }
 

@@ -12,8 +12,8 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { ChatwootConfig, InboxSettings } from './config.js';
 import type { ConversationQueue } from './conversation-queue.js';
-import { startJob } from './dispatch.js';
-import { classifyConversation, classifyMessage, type Inbound } from './inbound.js';
+import { dispatchNext } from './dispatch.js';
+import { classifyConversation, classifyMessage, savedText, type Inbound } from './inbound.js';
 import type { InboxStore } from './inbox-store.js';
 import { verifyDelivery } from './signature.js';
 
@@ -24,6 +24,7 @@ export interface WebhookDeps {
   config: ChatwootConfig;
   log: Logger;
   outcomes: Counter<'outcome'>;
+  givenUp: Counter;
 }
 
 export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps): Promise<void> {
@@ -64,9 +65,16 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
         const c = ChatwootConversationEvent.safeParse(json);
         if (!c.success) return bad(reply, d, describeZodError(c.error));
         inbound = classifyConversation(c.data, inbox);
-        const where = { accountId: ids.accountId ?? inbox.accountId ?? 0, conversationId: c.data.id };
-        if (inbound.act === 'resume') await d.queue.resume(where).catch(() => {});
-        if (inbound.act === 'release') await d.queue.release(where).catch(() => {});
+        const accountId = ids.accountId ?? inbox.accountId;
+        const inboxId = ids.inboxId ?? inbox.inboxId;
+        // The same conversation the messages were queued under: this inbox's, of this inbox's tenant.
+        const where = accountId !== null && inboxId !== null ? { tenantId: inbox.tenantId, accountId, inboxId, conversationId: c.data.id } : null;
+        if (!where) inbound = { act: 'ignore', why: `${c.data.event} without an account or inbox id` };
+        else if (inbound.act === 'resume' || inbound.act === 'release') {
+          // The event is acknowledged either way; the stall sweep finds a queue left waiting.
+          const act = inbound.act;
+          await d.queue[act](where).catch((err: unknown) => d.log.warn({ err, tenantId: where.tenantId, act }, 'chatwoot conversation event not applied'));
+        }
       } else {
         inbound = { act: 'ignore', why: head.data.event };
       }
@@ -99,12 +107,13 @@ async function accept(d: WebhookDeps, inbox: InboxSettings, m: ChatwootMessageEv
     agentId: inbox.agentId,
     address,
     contactId: m.sender?.id ?? null,
-    ...(inbound.act === 'run' ? { text: inbound.text } : { text: (m.content ?? '').trim() || `[${m.attachments?.[0]?.file_type ?? 'attachment'}]`, content: inbound.content, handoff: inbound.handoff }),
+    ...(inbound.act === 'run' ? { text: inbound.text } : { text: savedText(m), content: inbound.content, handoff: inbound.handoff }),
   };
   const queued = await d.queue.enqueue(job, deliveryId?.slice(0, 128));
   if (queued.state !== 'start') return queued.state;
-  await startJob(d.bus, queued.job);
-  return 'started';
+  await dispatchNext(d.bus, queued.next, d.givenUp, d.log);
+  // A stalled head started again (or given up) by this message's arrival: the message itself waits behind it.
+  return 'start' in queued.next && queued.next.start.runId === job.runId ? 'started' : 'queued';
 }
 
 function bad(reply: FastifyReply, d: WebhookDeps, message: string): FastifyReply {

@@ -66,6 +66,11 @@ export function webhookDeliverHandler(d: WebhookDeliverDeps): Handler<Catalog, '
           await refuse(d, data, ctx, 'rejected', why, { status: outcome.status });
           throw new ActionError(outcome.status === 401 || outcome.status === 403 ? 'unauthorized' : 'invalid_payload', why);
         }
+        case 'refused': {
+          const why = `webhook of run ${data.runId} not sent: ${outcome.reason}`;
+          await refuse(d, data, ctx, 'refused', why);
+          throw new ActionError('forbidden', why);
+        }
         case 'unreachable':
           throw new Error(`webhook receiver ${host} not reached for run ${data.runId} after ${outcome.attempts} attempts (${outcome.reason})`);
       }

@@ -4,7 +4,7 @@ import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { pgTest, redisUrl, spawnTs, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, migrationMain, readAllArchivedMessages, seedConversation, startMigration, statsAfter, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
+import { archiveCounts, conversationStore, migrationMain, readAllArchivedMessages, seedConversation, startMigration, statsAfter, uid, type MigrationProcess } from '../testing/harness.js';
 
 const started: MigrationProcess[] = [];
 afterEach(async () => {
@@ -93,6 +93,6 @@ describe('kill -9 during migration', () => {
     const p = spawnTs(migrationMain, { REDIS_URL: redisUrl, BUS_PREFIX: prefix, DATABASE_URL: db.url, PARLEY_MODE: 'production', MIGRATION_CRASH_AFTER: 'copy', HTTP_PORT: '0' });
     const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
     expect(code).toBe(1);
-    expect(p.output()).toContain('MIGRATION_CRASH_AFTER is a test hook and is refused in production mode');
+    expect(p.output()).toContain('MIGRATION_CRASH_AFTER: is a test hook and is refused in production mode');
   });
 });

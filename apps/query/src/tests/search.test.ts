@@ -1,7 +1,7 @@
 // query.ingest_document / search / list / delete through the bus, against the real service process.
 import { ActionError } from '@parley/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCorpus, startQueryHarness, type QueryHarness } from '../apps/query/src/testing/harness.js';
+import { loadCorpus, startQueryHarness, type QueryHarness } from '../testing/harness.js';
 
 let h: QueryHarness;
 const A = 'tenant-a';

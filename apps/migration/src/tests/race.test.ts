@@ -4,7 +4,7 @@ import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { pgTest, redisUrl, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, message, migrationPausedKey, readAllArchivedMessages, seedConversation, startMigration, statsAfter, uid, type MigrationProcess } from '../apps/migration/src/testing/harness.js';
+import { archiveCounts, conversationStore, message, migrationPausedKey, readAllArchivedMessages, seedConversation, startMigration, statsAfter, uid, type MigrationProcess } from '../testing/harness.js';
 
 const started: MigrationProcess[] = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { createBus } from '@parley/bus';
 import { ActionError, catalog } from '@parley/contracts';
 import { pgTest, redisUrl, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, pgProxy, seedConversation, startMigration, statsAfter, uid, type MigrationProcess, type PgProxy } from '../apps/migration/src/testing/harness.js';
+import { archiveCounts, conversationStore, pgProxy, seedConversation, startMigration, statsAfter, uid, type MigrationProcess, type PgProxy } from '../testing/harness.js';
 
 const started: MigrationProcess[] = [];
 const proxies: PgProxy[] = [];

@@ -1,7 +1,7 @@
 // Failure and load behaviour of the query service: model down while ingesting, degraded search, a 1 MB document.
 import { waitFor } from '@parley/testing/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCorpus, modelRequests, startQueryHarness, type QueryHarness } from '../apps/query/src/testing/harness.js';
+import { loadCorpus, modelRequests, startQueryHarness, type QueryHarness } from '../testing/harness.js';
 
 let h: QueryHarness;
 const T = 'tenant-failures';

@@ -5,7 +5,7 @@ import { redisUrl, spawnTs } from '@parley/testing/tools';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../apps/query/src/main.ts', import.meta.url));
+const main = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 describe('query service start-up', () => {
   it('refuses production mode without a model, listing every problem', async () => {

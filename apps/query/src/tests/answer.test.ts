@@ -1,6 +1,6 @@
 // query.answer through the bus: grounded answers cite the chunks they used; nothing relevant → a plain "not found".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCorpus, modelRequests, startQueryHarness, type QueryHarness } from '../apps/query/src/testing/harness.js';
+import { loadCorpus, modelRequests, startQueryHarness, type QueryHarness } from '../testing/harness.js';
 
 let h: QueryHarness;
 const T = 'tenant-answers';

@@ -15,7 +15,7 @@ import {
   statsAfter,
   uid,
   type MigrationProcess,
-} from '../apps/migration/src/testing/harness.js';
+} from '../testing/harness.js';
 
 const started: MigrationProcess[] = [];
 const buses: Array<Bus<Catalog>> = [];

@@ -31,7 +31,8 @@ export interface SendDeps {
 
 /** Renewed every third while posting, so a dead holder blocks its run's answer for at most this long. */
 const LEASE_MS = 15_000;
-const APOLOGY = 'Sorry, I could not answer that just now. Please try again in a moment.';
+/** Posted for a run that ended without an answer (failed, or crashed on every delivery). */
+export const APOLOGY = 'Sorry, I could not answer that just now. Please try again in a moment.';
 /** After a hand-off, stale `pending` deliveries already on their way are not answered. */
 const QUIET_AFTER_HANDOFF_S = 60;
 

@@ -51,15 +51,6 @@ export const env = defineEnv(
     },
     production: modeOf(e) === 'production',
   }),
+  // Production never answers from the scripted dev model: a missing model is a config problem, listed with the rest.
+  (c) => modelProblems(c.model, c.production),
 );
-
-/** Exits 1 with every model problem listed when production mode has no model. Called by main before anything connects. */
-export function assertModelConfigured(name: string): AgentExecutionConfig | null {
-  const parsed = env.parse(name);
-  if (!parsed.ok) return null; // runService lists these itself
-  const problems = modelProblems(parsed.config.model, parsed.config.production);
-  if (problems.length === 0) return parsed.config;
-  process.stderr.write(`${name}: invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n`);
-  for (const p of problems) process.stderr.write(`  ${p}\n`);
-  process.exit(1);
-}

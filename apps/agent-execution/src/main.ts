@@ -1,13 +1,6 @@
+// The agent-execution service: runs agents and flows on the `agent` stream (README.md). Wiring only.
 import { runService } from '@parley/service-kit';
-import { assertModelConfigured, env } from './env.js';
+import { env } from './env.js';
 import { SERVICE_NAME, startAgentService } from './wiring.js';
 
-const preflight = assertModelConfigured(SERVICE_NAME);
-
-await runService({
-  name: SERVICE_NAME,
-  env,
-  service: 'agent',
-  handlers: startAgentService,
-  worker: { concurrency: preflight?.runs.concurrency ?? 64 },
-});
+await runService({ name: SERVICE_NAME, env, service: 'agent', worker: (config) => ({ concurrency: config.runs.concurrency }), handlers: startAgentService });

@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Bus } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import { createDb, createPool, type Pool } from '@parley/db';
-import { createModelClient, startDevModelServer, type ModelClient } from '@parley/llm';
+import { createDb, openDatabase, type Pool } from '@parley/db';
+import { createModelClient, type ModelClient } from '@parley/llm';
 import { Stage, type ServiceKit } from '@parley/service-kit';
 import type { AgentExecutionConfig } from './env.js';
 import { builtinFlows, createFlowRegistry, type FlowDefinition } from './domain/flows/index.js';
@@ -78,19 +78,25 @@ export async function createAgentService(d: AgentServiceDeps) {
   };
 }
 
-/** The service as main.ts runs it: the model (the scripted dev model server when none is configured), the pool, the handlers. */
+/**
+ * The service as main.ts runs it: the database (checked and current), the model, the handlers. With
+ * no model configured (dev mode only: env.ts refuses production without one) the scripted dev model
+ * server is started in this process, announced loudly; the import is dynamic, so production never loads it.
+ */
 export async function startAgentService(kit: ServiceKit<AgentExecutionConfig>) {
+  const database = await openDatabase(kit.base.databaseUrl, { applicationName: kit.base.instance, max: 20 });
+  kit.onShutdown('postgres', () => database.close(), Stage.infra);
+  kit.health.addCheck('postgres', () => database.readiness());
   let baseURL = kit.config.model.baseURL;
   if (!baseURL) {
+    const { startDevModelServer } = await import('@parley/llm/dev-server');
     const dev = await startDevModelServer();
     kit.onShutdown('dev model server', () => dev.close(), Stage.infra);
     baseURL = dev.url;
     kit.log.warn({ modelUrl: baseURL }, '*** NO MODEL CONFIGURED: answers come from the scripted dev model server. Set MODEL_BASE_URL, MODEL_API_KEY and MODEL_NAME for a real model. ***');
   }
   const model = createModelClient({ baseURL, apiKey: kit.config.model.apiKey, model: kit.config.model.name, timeoutMs: kit.config.model.timeoutMs, maxRetries: kit.config.model.maxRetries, logLevel: 'off' });
-  const pool = createPool(kit.base.databaseUrl, { applicationName: SERVICE_NAME, max: 20 });
-  kit.onShutdown('postgres', () => pool.end(), Stage.infra);
-  const service = await createAgentService({ bus: kit.bus, redisUrl: kit.base.redisUrl, prefix: kit.base.busPrefix, pool, model, config: kit.config, log: kit.log });
+  const service = await createAgentService({ bus: kit.bus, redisUrl: kit.base.redisUrl, prefix: kit.base.busPrefix, pool: database.pool, model, config: kit.config, log: kit.log });
   kit.onShutdown('runs', () => service.close(), Stage.infra);
   return service.handlers;
 }

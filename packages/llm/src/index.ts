@@ -6,8 +6,3 @@ export { countTokens, countMessageTokens, countChatTokens, encodingForModel, typ
 export { createModelClient, type ModelClient } from './client.js';
 export { ModelError, type ModelErrorCode } from './errors.js';
 export type { ChatMessage, ChatRequest, ChatResult, FinishReason, ModelConfig, StreamChunk, ToolCall, ToolSpec, Usage } from './types.js';
-/**
- * @deprecated Transitional, until apps/agent-execution imports the dev model from `@parley/llm/dev-server`
- * (src/main.ts, src/testing/harness.ts); then these lines go and the production export holds no dev server.
- */
-export { startDevModelServer, type DevModelServer, type DevModelServerOptions } from './dev-server/index.js';

@@ -1,7 +1,9 @@
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
-import { agentRuns, type Db } from '@parley/db';
+import { agentRuns, withDbRetry, type Db, type DbRetryOptions } from '@parley/db';
 import type { Channel, RunRecord, RunStatus, Usage } from '@parley/contracts';
-import { withDbRetry, type DbRetry } from './db-retry.js';
+
+/** How a run's writes ride out an outage; each write is given its delivery's signal, which ends the retrying. */
+export type RunWriteRetry = Omit<DbRetryOptions, 'signal'>;
 
 type RunRow = typeof agentRuns.$inferSelect;
 
@@ -50,7 +52,10 @@ export const isTerminal = (s: RunStatus) => TERMINAL.includes(s);
 /**
  * The `agent_runs` table: one row per run, PENDING → RUNNING → SUCCEEDED | FAILED | CANCELLED.
  * The writes of a run's life (create, RUNNING, final status) retry through a short database outage
- * (`retry`): they are idempotent, and failing them would leave a record behind its run.
+ * (`retry`): they are idempotent, and failing them would leave a record behind its run. A handler
+ * crash spends one of `agent.run`'s three deliveries and the bus's in-place retries all fall inside a
+ * few seconds' outage, so waiting here keeps the run alive; `signal` (the delivery's) stops the waiting
+ * once the delivery is abandoned (worker past its shutdown grace, deadline passed).
  */
 export class RunStore {
   /**
@@ -62,7 +67,7 @@ export class RunStore {
 
   constructor(
     private readonly db: Db,
-    private readonly retry: DbRetry = { budgetMs: 0 },
+    private readonly retry: RunWriteRetry = { budgetMs: 0 },
   ) {
     const p = <T extends string>(name: T) => sql.placeholder(name);
     // A placeholder in SET is not typed as a column value; bound to its column, it is still encoded like one (jsonb).
@@ -99,19 +104,19 @@ export class RunStore {
   }
 
   /** Inserts the PENDING row, or returns the row a previous delivery of the same run left. */
-  create(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {
-    return withDbRetry(() => this.insert(run), this.retry);
+  create(run: NewRun, signal?: AbortSignal): Promise<{ record: RunRecord; created: boolean }> {
+    return withDbRetry(() => this.insert(run), { ...this.retry, signal });
   }
 
-  markRunning(runId: string): Promise<void> {
+  markRunning(runId: string, signal?: AbortSignal): Promise<void> {
     return withDbRetry(async () => {
       await this.statements.running.execute({ runId, at: new Date() });
-    }, this.retry);
+    }, { ...this.retry, signal });
   }
 
   /** Only a run not yet terminal is finished, so a late writer (a worker presumed dead) cannot overwrite the outcome. */
-  finish(runId: string, outcome: RunFinish): Promise<boolean> {
-    return withDbRetry(() => this.update(runId, outcome), this.retry);
+  finish(runId: string, outcome: RunFinish, signal?: AbortSignal): Promise<boolean> {
+    return withDbRetry(() => this.update(runId, outcome), { ...this.retry, signal });
   }
 
   private async insert(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {

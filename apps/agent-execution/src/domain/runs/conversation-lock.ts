@@ -1,8 +1,11 @@
 import type { Redis } from 'ioredis';
-import { conversationFenceKey, conversationLockKey } from '@parley/contracts';
+import { conversationFenceKey, conversationLockKey, LEASE_RELEASE_SCRIPT, LEASE_RENEW_SCRIPT } from '@parley/contracts';
 
 // Takes the lock when it is free or already held by the same run (a redelivered run taking over
-// from its dead worker); every grant gets a new fencing token from a counter that only grows.
+// from its dead worker); every grant gets a new fencing token from a counter that only grows. Only
+// the taking is the lock's own: renewing and releasing are the platform's lease pair (contracts'
+// lease.ts), compared against the whole `runId|token` value, so a grant superseded by a newer one of
+// the same run cannot extend or drop it.
 const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
 if cur and string.sub(cur, 1, string.len(ARGV[1]) + 1) ~= ARGV[1] .. '|' then return {0, cur} end
@@ -10,15 +13,6 @@ local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', ARGV[2])
 return {token, ''}
 `;
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`;
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
 export interface LockGrant {
   token: number;
 }
@@ -56,11 +50,11 @@ export class ConversationLock {
 
   async renew(conversationId: string, runId: string, grant: LockGrant): Promise<boolean> {
     const [lock] = this.keys(conversationId);
-    return (await this.redis.eval(RENEW, 1, lock, ConversationLock.holder(runId, grant), this.ttlMs)) === 1;
+    return (await this.redis.eval(LEASE_RENEW_SCRIPT, 1, lock, ConversationLock.holder(runId, grant), this.ttlMs)) === 1;
   }
 
   async release(conversationId: string, runId: string, grant: LockGrant): Promise<void> {
     const [lock] = this.keys(conversationId);
-    await this.redis.eval(RELEASE, 1, lock, ConversationLock.holder(runId, grant));
+    await this.redis.eval(LEASE_RELEASE_SCRIPT, 1, lock, ConversationLock.holder(runId, grant));
   }
 }

@@ -1,8 +1,9 @@
 // agent.run when PostgreSQL fails around the end of a run, or the worker dies after saving the answer:
-// a run whose answer the conversation holds ends SUCCEEDED with that answer (never worker_lost), and
-// a short outage neither fails nor dead-letters a run; a run that lost its conversation's lock mid-run
-// saves nothing more. agent-execution and conversation in-process on
-// the real bus, Redis, a test database and the dev model server; faults are injected at the pg pool.
+// a run whose answer the conversation holds ends SUCCEEDED with that answer (never worker_lost), a
+// short outage neither fails nor dead-letters a run, a service shutting down stops waiting one out,
+// and a run that lost its conversation's lock mid-run saves nothing more. agent-execution and
+// conversation in-process on the real bus, Redis, a test database and the dev model server; faults
+// are injected at the pg pool.
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import type pg from 'pg';
@@ -113,6 +114,29 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
     expectWholeStream(events, result.text);
     expect(await h.caller.call('agent.get_run', { runId: data.runId }, { tenantId })).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  test('PostgreSQL down when the service shuts down: the run stops retrying its record write at the close, not after RUN_DB_RETRY_MS', async ({ prefix, db, redis, onTestFinished }) => {
+    const tenantId = tenant();
+    await startConversation(prefix, redis, db, onTestFinished);
+    let outageSeen!: () => void;
+    const seen = new Promise<void>((resolve) => (outageSeen = resolve));
+    const faulty = faultyDb(db, (sql) => (/^insert into "agent_runs"/i.test(sql) ? (outageSeen(), unreachable()) : null));
+    const h = await startHarness({ prefix, db: faulty.db, tenantId, vars: { RUN_DB_RETRY_MS: '600000' } });
+    const data = chatRun(randomUUID(), 'anyone there?');
+    const settled = h.run(data).then(
+      (r) => ({ replied: r.result }),
+      (err: unknown) => ({ failed: err }),
+    );
+    await seen; // the run is waiting out the outage
+
+    await h.closeServices();
+
+    // The delivery gave up at the close (its retries would have gone on for ten minutes); the bus's
+    // redeliveries tried once each, and the caller got the dead letter's error reply.
+    const outcome = await settled;
+    expect(outcome).toMatchObject({ failed: { code: 'max_deliveries' } });
+    expect(faulty.failed).toHaveLength(3); // one insert per delivery: none retried after the close
   });
 
   test('a run found RUNNING whose dead worker had saved the answer is completed SUCCEEDED from the history, not failed worker_lost', async ({ prefix, db, redis, onTestFinished }) => {

@@ -46,8 +46,14 @@ export async function createAgentService(d: AgentServiceDeps) {
   const tools = d.tools ?? builtinTools;
   const flows = createFlowRegistry(d.flows ?? builtinFlows);
   const agents = new AgentStore(db, { model: d.config.model.name, maxRunMs: d.config.runs.defaultMaxRunMs, tools: DEFAULT_AGENT_TOOLS });
+  // A run's database work rides out an outage until the service closes: by then its worker has stopped
+  // (handlers still running are abandoned past the grace period) and the pool is about to end, and
+  // "cannot use a pool after calling end" is an outage to the classifier, so without this stop an
+  // abandoned run would retry it for RUN_DB_RETRY_MS.
+  const closing = new AbortController();
   const dbRetry = {
     budgetMs: d.config.runs.dbRetryMs,
+    signal: closing.signal,
     onRetry: (err: unknown, attempt: number) => d.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'postgres unavailable; retrying the run record write'),
   };
   const runs = new RunStore(db, dbRetry);
@@ -69,11 +75,17 @@ export async function createAgentService(d: AgentServiceDeps) {
     config: d.config.runs,
     dbRetry,
   });
+  let closed: Promise<void> | undefined;
   return {
     handlers: agentHandlers({ lifecycle, runs, agents, flows, tools, cancels }),
-    async close() {
-      await cancels.close();
-      await redis.quit().catch(() => redis.disconnect());
+    /** Stops database retries, then closes the cancel hub and the command connection; later calls return the same promise. */
+    close(): Promise<void> {
+      closed ??= (async () => {
+        closing.abort();
+        await cancels.close();
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closed;
     },
   };
 }

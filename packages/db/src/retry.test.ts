@@ -40,7 +40,7 @@ describe('withDbRetry: an outage waited out, anything else thrown at once', () =
     expect(attempts).toBeGreaterThanOrEqual(2); // waits of 100 and 200 ms fit in 400
   });
 
-  test('aborted mid-outage (the handler abandoned at shutdown): the backoff ends at once, no further attempt', async () => {
+  test('aborted mid-outage (the service closing): the backoff ends at once, no further attempt', async () => {
     const dead = deadPool();
     const stop = new AbortController();
     let attempts = 0;
@@ -52,11 +52,11 @@ describe('withDbRetry: an outage waited out, anything else thrown at once', () =
     expect(Date.now() - started).toBeLessThan(5_000); // not the 60 s budget
   });
 
-  test('a pool ended under an aborted operation is not retried, though the classifier calls it an outage', async ({ db }) => {
+  test('an ended pool after the service closed is not retried, though the classifier calls it an outage', async ({ db }) => {
     const pool = createPool(db.url, { max: 1 });
     await pool.end();
     const stop = new AbortController();
-    stop.abort(new Error('worker shutting down'));
+    stop.abort(new Error('service closing'));
     let attempts = 0;
     const err = await withDbRetry(() => (attempts++, pool.query('select 1')), { budgetMs: 60_000, signal: stop.signal }).catch((e: unknown) => e);
     expect(attempts).toBe(1);

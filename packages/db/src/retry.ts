@@ -1,9 +1,9 @@
 /**
  * Riding out a short PostgreSQL outage (restart, failover, a cut network) inside the operation that
  * needs the database, instead of failing it: what counts as an outage is `isDatabaseUnavailable`, the
- * one classifier. A retry only helps while someone still wants the result, so it stops when `signal`
- * aborts (a bus handler abandoned past its worker's shutdown grace, or past its deadline): then the
- * pool may be ending, and "cannot use a pool after calling end", an outage to the classifier, would
+ * one classifier. Retrying only makes sense while the pool can still answer, so it stops when `signal`
+ * aborts (the service closing, before its pool ends): "cannot use a pool after calling end" is an
+ * outage to the classifier (for a loop that waits for the database, it is "not now"), and would
  * otherwise be retried until the budget ran out.
  */
 import { isDatabaseUnavailable } from './unavailable.js';

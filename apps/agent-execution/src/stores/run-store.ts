@@ -2,9 +2,6 @@ import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import { agentRuns, withDbRetry, type Db, type DbRetryOptions } from '@parley/db';
 import type { Channel, RunRecord, RunStatus, Usage } from '@parley/contracts';
 
-/** How a run's writes ride out an outage; each write is given its delivery's signal, which ends the retrying. */
-export type RunWriteRetry = Omit<DbRetryOptions, 'signal'>;
-
 type RunRow = typeof agentRuns.$inferSelect;
 
 export interface NewRun {
@@ -54,8 +51,7 @@ export const isTerminal = (s: RunStatus) => TERMINAL.includes(s);
  * The writes of a run's life (create, RUNNING, final status) retry through a short database outage
  * (`retry`): they are idempotent, and failing them would leave a record behind its run. A handler
  * crash spends one of `agent.run`'s three deliveries and the bus's in-place retries all fall inside a
- * few seconds' outage, so waiting here keeps the run alive; `signal` (the delivery's) stops the waiting
- * once the delivery is abandoned (worker past its shutdown grace, deadline passed).
+ * few seconds' outage, so waiting here keeps the run alive.
  */
 export class RunStore {
   /**
@@ -67,7 +63,7 @@ export class RunStore {
 
   constructor(
     private readonly db: Db,
-    private readonly retry: RunWriteRetry = { budgetMs: 0 },
+    private readonly retry: DbRetryOptions = { budgetMs: 0 },
   ) {
     const p = <T extends string>(name: T) => sql.placeholder(name);
     // A placeholder in SET is not typed as a column value; bound to its column, it is still encoded like one (jsonb).
@@ -104,19 +100,19 @@ export class RunStore {
   }
 
   /** Inserts the PENDING row, or returns the row a previous delivery of the same run left. */
-  create(run: NewRun, signal?: AbortSignal): Promise<{ record: RunRecord; created: boolean }> {
-    return withDbRetry(() => this.insert(run), { ...this.retry, signal });
+  create(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {
+    return withDbRetry(() => this.insert(run), this.retry);
   }
 
-  markRunning(runId: string, signal?: AbortSignal): Promise<void> {
+  markRunning(runId: string): Promise<void> {
     return withDbRetry(async () => {
       await this.statements.running.execute({ runId, at: new Date() });
-    }, { ...this.retry, signal });
+    }, this.retry);
   }
 
   /** Only a run not yet terminal is finished, so a late writer (a worker presumed dead) cannot overwrite the outcome. */
-  finish(runId: string, outcome: RunFinish, signal?: AbortSignal): Promise<boolean> {
-    return withDbRetry(() => this.update(runId, outcome), { ...this.retry, signal });
+  finish(runId: string, outcome: RunFinish): Promise<boolean> {
+    return withDbRetry(() => this.update(runId, outcome), this.retry);
   }
 
   private async insert(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {

@@ -21,6 +21,8 @@ export interface Harness {
   /** Sends agent.run and collects its streamed events. */
   run(data: AgentRun, meta?: Partial<ActionMeta>): Promise<{ result: RunResult; events: RunEvent[] }>;
   start(data: AgentRun, meta?: Partial<ActionMeta>, onEvent?: (e: RunEvent) => void): { done: Promise<{ result: RunResult; events: RunEvent[] }>; events: RunEvent[] };
+  /** Closes every replica's service (what main's shutdown does after the worker stopped), leaving its bus running. */
+  closeServices(): Promise<void>;
 }
 
 export async function startHarness(opts: { prefix: string; db: TestDatabase; replicas?: number; tenantId: string; vars?: Record<string, string>; modelRetries?: number }): Promise<Harness> {
@@ -28,10 +30,12 @@ export async function startHarness(opts: { prefix: string; db: TestDatabase; rep
   onTestFinished(() => model.close());
   const log = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const config = testConfig(opts.vars);
+  const services: Array<{ close(): Promise<void> }> = [];
   for (let i = 0; i < (opts.replicas ?? 1); i++) {
     const bus = createBus({ catalog, redis: redisUrl, prefix: opts.prefix, service: 'agent', instance: `agent-${i}-${opts.prefix}`, logger: log });
     const client = createModelClient({ baseURL: model.url, apiKey: 'test', model: 'parley-dev', timeoutMs: 10_000, maxRetries: opts.modelRetries ?? 2, logLevel: 'off' });
     const service = await createAgentService({ bus, redisUrl, prefix: opts.prefix, pool: opts.db.pool, model: client, config, log });
+    services.push(service);
     bus.handle('agent', service.handlers, { graceMs: 1_000 });
     onTestFinished(async () => {
       await bus.close(1_000);
@@ -47,7 +51,10 @@ export async function startHarness(opts: { prefix: string; db: TestDatabase; rep
       .then((result) => ({ result, events }));
     return { done, events };
   };
-  return { caller, model, start, run: (data, meta) => start(data, meta).done };
+  const closeServices = async () => {
+    await Promise.all(services.map((s) => s.close()));
+  };
+  return { caller, model, start, run: (data, meta) => start(data, meta).done, closeServices };
 }
 
 export const tokensOf = (events: readonly RunEvent[]) => events.flatMap((e) => (e.type === 'run.token' ? [e.delta] : [])).join('');

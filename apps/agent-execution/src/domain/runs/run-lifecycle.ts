@@ -2,11 +2,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Bus, HandlerContext } from '@parley/bus';
 import { ActionError, type AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
-import { withDbRetry } from '@parley/db';
+import { withDbRetry, type DbRetryOptions } from '@parley/db';
 import type { ModelClient } from '@parley/llm';
 import type { AgentExecutionConfig } from '../../env.js';
 import type { AgentStore } from '../../stores/agent-store.js';
-import { isTerminal, type RunStore, type RunWriteRetry } from '../../stores/run-store.js';
+import { isTerminal, type RunStore } from '../../stores/run-store.js';
 import type { FlowRegistry } from '../flows/define-flow.js';
 import type { RunEndObservers } from '../replies/run-end-observers.js';
 import type { ToolDef } from '../tools/define-tool.js';
@@ -38,8 +38,8 @@ export interface LifecycleDeps {
   /** Told of every run's end (Chatwoot replies, run webhooks). */
   observers: RunEndObservers;
   config: AgentExecutionConfig['runs'];
-  /** Retries of database reads and writes through a short PostgreSQL outage, each ended by its delivery's signal. */
-  dbRetry: RunWriteRetry;
+  /** Retries of database reads and writes through a short PostgreSQL outage (until the service closes). */
+  dbRetry: DbRetryOptions;
 }
 
 /** What a run that goes ahead carries through its steps. */
@@ -51,8 +51,6 @@ interface Running {
   usage: Usage;
   timings: Record<string, number>;
   startedAt: number;
-  /** The delivery's signal: aborted when it is abandoned (worker past its shutdown grace, deadline passed), which ends database retries. */
-  delivery: AbortSignal;
   /** The RUNNING write, started beside the flow; awaited before the final status write. */
   running: Promise<void>;
   /** Aborts the run at the agent's max run time. */
@@ -102,7 +100,7 @@ export class RunLifecycle {
     //    record; its event log still ends, for a client following the run.
     let admitted: Admitted;
     try {
-      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), { ...this.d.dbRetry, signal: ctx.signal });
+      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry);
     } catch (err) {
       if (!(err instanceof ActionError)) throw err;
       const outcome = refused(runId, data.conversationId ?? null, err);
@@ -123,7 +121,7 @@ export class RunLifecycle {
       const cancelChecked = this.d.cancels.requested(runId).then((early) => {
         if (early) stop.abort(new RunStopped(early));
       });
-      const recorded = Promise.all([this.d.runs.create({ runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, ownerId: ctx.action.userId ?? null, input: data.input }, ctx.signal), cancelChecked]).then(([r]) => r);
+      const recorded = Promise.all([this.d.runs.create({ runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, ownerId: ctx.action.userId ?? null, input: data.input }), cancelChecked]).then(([r]) => r);
       const request: TurnRequest = { admitted, runId, channel: data.channel, meta: ctx.meta, signal: stop.signal, cancelChecked, fresh: recorded.then((r) => r.created || r.record.status === 'PENDING', () => false) };
       const turn = beginTurn(this.d, lease, request);
       turn.catch(() => { /* awaited in step 3 when the run goes ahead; a duplicate delivery never looks at it */ });
@@ -137,11 +135,11 @@ export class RunLifecycle {
         const answered = await this.recovery.answered(runId, conversationId, ctx.meta, ctx.log);
         if (answered) {
           ctx.log.warn({ runId }, 'run redelivered after its answer was saved; recorded SUCCEEDED with that answer');
-          return await this.end(answered.outcome, events, ctx.signal, answered.timings);
+          return await this.end(answered.outcome, events, answered.timings);
         }
         if (record.status === 'RUNNING') {
           ctx.log.warn({ runId }, 'run found RUNNING on redelivery; marked failed (worker_lost)');
-          return await this.end(lostRun(runId, conversationId), events, ctx.signal);
+          return await this.end(lostRun(runId, conversationId), events);
         }
       }
 
@@ -153,7 +151,6 @@ export class RunLifecycle {
         usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
         timings: {},
         startedAt: performance.now(),
-        delivery: ctx.signal,
         running: Promise.resolve(),
         log: ctx.log.child({ runId, agentId: agent.agentId, flow: flow.name }),
       };
@@ -188,7 +185,7 @@ export class RunLifecycle {
       heldAt = turn.heldAt;
       if (conversationId) r.timings['queueMs'] = turn.queueMs;
       if (conversationId && flow.conversation !== 'none') r.timings['contextMs'] = turn.contextMs;
-      r.running = this.d.runs.markRunning(runId, r.delivery);
+      r.running = this.d.runs.markRunning(runId);
       r.running.catch(() => { /* awaited before the final status write on every path */ });
       r.events.emit('run.started', { agentId: agent.agentId, flow: flow.name, conversationId });
       answer = await runFlow(this.d, { admitted: r.admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], meta: ctx.meta, messages: turn.messages, events: r.events, signal, usage: r.usage, timings: r.timings, log: r.log });
@@ -213,7 +210,7 @@ export class RunLifecycle {
       } catch (err) {
         // The save failed on this side, yet the conversation service may have stored the answer.
         const answered = await this.recovery.answered(runId, conversationId, ctx.meta, r.log).catch(() => null);
-        return answered ? this.end(answered.outcome, r.events, r.delivery, answered.timings) : this.fail(r, err);
+        return answered ? this.end(answered.outcome, r.events, answered.timings) : this.fail(r, err);
       }
     }
 
@@ -223,7 +220,7 @@ export class RunLifecycle {
     r.timings['totalMs'] = Math.round(performance.now() - r.startedAt);
     try {
       await r.running;
-      return await this.end(outcome, r.events, r.delivery, r.timings);
+      return await this.end(outcome, r.events, r.timings);
     } catch (err) {
       throw err instanceof ActionError ? new Error(`recording run ${runId} failed after its answer was saved: ${err.message}`, { cause: err }) : err;
     }
@@ -237,15 +234,15 @@ export class RunLifecycle {
     // A rejected double text is an answer to the request itself, not a run outcome.
     if (err instanceof ActionError && err.code === 'busy') outcome.refusal = err;
     await r.running.catch(() => { /* the run is failing already; the status write of the failure follows */ });
-    const ended = await this.end(outcome, r.events, r.delivery, r.timings);
+    const ended = await this.end(outcome, r.events, r.timings);
     if (failure.code === 'internal') r.log.error({ err, ref: failure.ref }, 'run failed');
     else r.log.info({ code: failure.code, status: failure.status }, 'run ended early');
     return ended;
   }
 
   /** The outcome recorded (final status write), then its terminal event emitted and the event log flushed. */
-  private async end(outcome: RunOutcome, events: RunEvents, delivery: AbortSignal, timings?: Record<string, number>): Promise<RunOutcome> {
-    await this.d.runs.finish(outcome.runId, finishOf(outcome, timings), delivery);
+  private async end(outcome: RunOutcome, events: RunEvents, timings?: Record<string, number>): Promise<RunOutcome> {
+    await this.d.runs.finish(outcome.runId, finishOf(outcome, timings));
     await emitEnd(events, outcome);
     return outcome;
   }

@@ -11,7 +11,7 @@ import { listDeadLetters } from '@parley/bus';
 import { busKeys } from '@parley/contracts';
 import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
 import type { Redis } from 'ioredis';
-import { APOLOGY } from '../apps/gateway/src/channels/chatwoot/send-handler.js';
+import { APOLOGY } from '../apps/gateway/src/handlers/chatwoot-send.js';
 import { UNSTORABLE_ANSWER } from '../apps/gateway/src/channels/chatwoot/inbound.js';
 import { bodies, deliver, startFakeChatwoot, type FakeChatwoot } from './support/fake-chatwoot.js';
 import { startGateway, startServices, type RunningGateway, type Services } from './support/gateway-env.js';

@@ -13,7 +13,7 @@ const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
 /** Each runnable app's env definition (the zod shape its env.ts parses process.env with). */
 const envModules: Record<string, () => Promise<{ schema: { shape: object } }>> = {
-  gateway: async () => (await import('../apps/gateway/src/env.js')).gatewayEnv,
+  gateway: async () => (await import('../apps/gateway/src/env.js')).env,
   'agent-execution': async () => (await import('../apps/agent-execution/src/env.js')).env,
   conversation: async () => (await import('../apps/conversation/src/env.js')).env,
   query: async () => (await import('../apps/query/src/env.js')).env,

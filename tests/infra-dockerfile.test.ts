@@ -56,9 +56,6 @@ const one = (s: Stage, op: string) => all(s, op).at(-1) ?? '';
 const runs = stages.flatMap((s) => all(s, 'RUN')).join('\n');
 const rootPkg = json('package.json');
 
-// Still built with tsconfig.json (test harness included) until they move onto the skeleton's build config.
-const BUILD_CONFIG_PENDING = new Set(['gateway']);
-
 describe('infra/docker/Dockerfile', () => {
   test('multi-stage: prune, install, build, deploy; the runtime stage starts from the plain node image', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
@@ -116,7 +113,7 @@ describe('infra/docker/Dockerfile', () => {
       const pkg = json(`apps/${app}/package.json`);
       if (!pkg.scripts?.start) continue;
       expect(json(`apps/${app}/tsconfig.json`).compilerOptions).toMatchObject({ outDir: 'dist', rootDir: 'src' });
-      if (!BUILD_CONFIG_PENDING.has(app)) expectProductionBuild(`apps/${app}`, pkg);
+      expectProductionBuild(`apps/${app}`, pkg);
       expect(existsSync(join(root, 'apps', app, 'src/main.ts')), `${app} main.ts`).toBe(true);
       for (const dep of Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@parley/'))) {
         const depPkg = json(`packages/${dep.slice('@parley/'.length)}/package.json`);

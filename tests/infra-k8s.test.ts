@@ -35,7 +35,7 @@ const models: Record<string, new (data: any) => { validate(): void }> = {
 };
 
 const envModules: Record<string, () => Promise<{ schema: { shape: object } }>> = {
-  gateway: async () => (await import('../apps/gateway/src/env.js')).gatewayEnv,
+  gateway: async () => (await import('../apps/gateway/src/env.js')).env,
   'agent-execution': async () => (await import('../apps/agent-execution/src/env.js')).env,
   conversation: async () => (await import('../apps/conversation/src/env.js')).env,
   query: async () => (await import('../apps/query/src/env.js')).env,

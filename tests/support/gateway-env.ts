@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { createHmac, createSign, type KeyObject } from 'node:crypto';
 import { spawnTs, redisUrl, type TsProcess } from '@parley/testing';
 import { startDevModelServer, type DevModelServer } from '../../packages/llm/src/dev-server/index.js';
-import { createGateway, type Gateway } from '../../apps/gateway/src/app.js';
-import { configProblems, gatewayEnv } from '../../apps/gateway/src/env.js';
-import { createLogger } from '../../packages/service-kit/src/index.js';
+import { gatewayWiring, type Gateway } from '../../apps/gateway/src/wiring.js';
+import { env } from '../../apps/gateway/src/env.js';
+import { createLogger, startService } from '../../packages/service-kit/src/index.js';
 import { WebSocket } from 'ws';
 
 export const SECRET = 'test-secret-0123456789abcdef0123456789';
@@ -66,7 +66,7 @@ export interface GatewayOpts {
 }
 
 export async function startGateway(prefix: string, vars: Record<string, string> = {}, opts: GatewayOpts = {}): Promise<RunningGateway> {
-  const parsed = gatewayEnv.parse('gateway', {
+  const parsed = env.parse('gateway', {
     REDIS_URL: redisUrl,
     BUS_PREFIX: prefix,
     HTTP_PORT: '0',
@@ -80,15 +80,19 @@ export async function startGateway(prefix: string, vars: Record<string, string> 
     ...vars,
   });
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
-  const problems = configProblems(parsed.config, parsed.base.mode);
-  if (problems.length) throw new Error(problems.join('; '));
   const level = (opts.logs ? 'info' : (process.env['TEST_LOG_LEVEL'] ?? 'silent')) as 'silent';
   const sink = opts.logs;
   const destination = sink ? { write: (line: string) => void sink.push(JSON.parse(line) as Record<string, unknown>) } : undefined;
   const log = createLogger({ service: 'gateway', instance: 'test', level, ...(destination ? { destination } : {}) });
-  const gw = await createGateway({ base: { ...parsed.base, instance: `gw-${Math.random().toString(36).slice(2, 8)}` }, config: parsed.config, log });
-  const port = await gw.listen();
-  return { gw, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws/chat`, metrics: `http://127.0.0.1:${gw.metricsPort}`, close: () => gw.close() };
+  // The definition main.ts hands runService, run in this process (several gateways per test file).
+  const wiring = gatewayWiring();
+  const base = { ...parsed.base, instance: `gw-${Math.random().toString(36).slice(2, 8)}` };
+  const running = await startService({ name: 'gateway', env, service: 'gateway', healthPort: (config) => config.metrics.port, handlers: wiring.wire, start: wiring.listen }, { base, config: parsed.config, log });
+  const gw = wiring.gateway;
+  if (!gw) throw new Error('gateway not built');
+  const address = gw.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { gw, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws/chat`, metrics: `http://127.0.0.1:${running.httpPort}`, close: () => running.stop() };
 }
 
 export interface TokenOpts {

@@ -1,4 +1,4 @@
-/** Everything the routes share, built once by `createGateway`. */
+/** Everything the routes share, built once by `buildGateway` (wiring.ts). */
 import type { Bus } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import type { BaseConfig } from '@parley/service-kit';

@@ -100,55 +100,54 @@ export interface GatewayConfig {
   outbound: OutboundPolicy;
 }
 
-export const gatewayEnv = defineEnv(
+/** One run lists every problem: the variables' own, then the rules across them (configProblems). */
+export const env = defineEnv(
   {
     ...shape,
     AUTH_JWT_ALGORITHMS: shape.AUTH_JWT_ALGORITHMS.pipe(z.array(Alg)),
   },
-  (env): GatewayConfig => ({
+  (e): GatewayConfig => ({
     auth: {
-      secret: env.AUTH_JWT_SECRET,
-      jwksUrl: env.AUTH_JWKS_URL,
-      publicKeyPem: env.AUTH_JWT_PUBLIC_KEY,
-      algorithms: env.AUTH_JWT_ALGORITHMS,
-      issuer: env.AUTH_JWT_ISSUER,
-      audience: env.AUTH_JWT_AUDIENCE,
-      clockToleranceS: env.AUTH_CLOCK_TOLERANCE_S,
-      tenantClaim: env.AUTH_TENANT_CLAIM,
-      rolesClaim: env.AUTH_ROLES_CLAIM,
-      devTokens: env.AUTH_DEV_TOKENS,
+      secret: e.AUTH_JWT_SECRET,
+      jwksUrl: e.AUTH_JWKS_URL,
+      publicKeyPem: e.AUTH_JWT_PUBLIC_KEY,
+      algorithms: e.AUTH_JWT_ALGORITHMS,
+      issuer: e.AUTH_JWT_ISSUER,
+      audience: e.AUTH_JWT_AUDIENCE,
+      clockToleranceS: e.AUTH_CLOCK_TOLERANCE_S,
+      tenantClaim: e.AUTH_TENANT_CLAIM,
+      rolesClaim: e.AUTH_ROLES_CLAIM,
+      devTokens: e.AUTH_DEV_TOKENS,
     },
     ws: {
-      maxFrameBytes: env.WS_MAX_FRAME_BYTES,
-      hardMaxFrameBytes: Math.max(env.WS_HARD_MAX_FRAME_BYTES, env.WS_MAX_FRAME_BYTES),
-      maxTextChars: env.WS_MAX_TEXT_CHARS,
-      maxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
-      framesPerMinute: env.WS_FRAMES_PER_MINUTE,
-      idleTimeoutMs: env.WS_IDLE_TIMEOUT_MS,
-      pingIntervalMs: env.WS_PING_INTERVAL_MS,
-      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
-      historyLimit: Math.min(Math.max(env.WS_HISTORY_LIMIT, 1), 200),
+      maxFrameBytes: e.WS_MAX_FRAME_BYTES,
+      hardMaxFrameBytes: Math.max(e.WS_HARD_MAX_FRAME_BYTES, e.WS_MAX_FRAME_BYTES),
+      maxTextChars: e.WS_MAX_TEXT_CHARS,
+      maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+      framesPerMinute: e.WS_FRAMES_PER_MINUTE,
+      idleTimeoutMs: e.WS_IDLE_TIMEOUT_MS,
+      pingIntervalMs: e.WS_PING_INTERVAL_MS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      historyLimit: Math.min(Math.max(e.WS_HISTORY_LIMIT, 1), 200),
     },
-    runs: { timeoutMs: env.RUN_TIMEOUT_MS, perMinute: env.RUNS_PER_MINUTE },
-    metrics: { port: env.METRICS_PORT },
-    cors: corsConfig(env.CORS_ORIGINS),
+    runs: { timeoutMs: e.RUN_TIMEOUT_MS, perMinute: e.RUNS_PER_MINUTE },
+    metrics: { port: e.METRICS_PORT },
+    cors: corsConfig(e.CORS_ORIGINS),
     webhook: {
-      secret: env.WEBHOOK_SECRET,
-      allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
-      outbound: outboundPolicyOf(env),
-      maxAttempts: Math.max(env.WEBHOOK_MAX_ATTEMPTS, 1),
-      backoffMs: env.WEBHOOK_BACKOFF_MS,
+      secret: e.WEBHOOK_SECRET,
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      outbound: outboundPolicyOf(e),
+      maxAttempts: Math.max(e.WEBHOOK_MAX_ATTEMPTS, 1),
+      backoffMs: e.WEBHOOK_BACKOFF_MS,
     },
-    secrets: { key: env.SECRETS_KEY, previousKey: env.SECRETS_KEY_PREVIOUS },
-    chatwoot: chatwootConfig(env),
-    outbound: outboundPolicyOf(env),
+    secrets: { key: e.SECRETS_KEY, previousKey: e.SECRETS_KEY_PREVIOUS },
+    chatwoot: chatwootConfig(e),
+    outbound: outboundPolicyOf(e),
   }),
+  (config, base) => configProblems(config, base.mode),
 );
 
-/**
- * Rules zod cannot see one variable at a time. Returned as lines so main.ts prints them like any
- * other configuration problem.
- */
+/** Rules zod cannot see one variable at a time, as `NAME: …` lines (the rules of `env` above). */
 export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'): string[] {
   const problems: string[] = [];
   const { auth } = config;

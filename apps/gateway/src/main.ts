@@ -1,27 +1,8 @@
-/** The gateway process: configuration, logger, signals. Everything else is in app.ts. */
-import { Stage, createLogger, createShutdown, installSignalHandlers, loadEnv } from '@parley/service-kit';
-import { createGateway } from './app.js';
-import { configProblems, gatewayEnv } from './env.js';
+// The gateway: the public HTTP and WebSocket edge, and the `gateway` stream's channel deliveries. Wiring only.
+import { runService } from '@parley/service-kit';
+import { env } from './env.js';
+import { gatewayWiring } from './wiring.js';
 
-const { base, config } = loadEnv(gatewayEnv, 'gateway');
-const problems = configProblems(config, base.mode);
-if (problems.length > 0) {
-  process.stderr.write(`gateway: invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n`);
-  for (const p of problems) process.stderr.write(`  ${p}\n`);
-  process.exit(1);
-}
-const log = createLogger({ service: base.service, instance: base.instance, level: base.logLevel });
-process.on('unhandledRejection', (err) => {
-  log.fatal({ err }, 'unhandled promise rejection; exiting');
-  process.exit(1);
-});
-
-const gateway = await createGateway({ base, config, log }).catch(() => process.exit(1));
-const shutdown = createShutdown(log, { hardTimeoutMs: base.shutdownGraceMs + 5_000 });
-shutdown.onShutdown('websockets', () => gateway.drain(), Stage.workers);
-shutdown.onShutdown('gateway', () => gateway.close(), Stage.app);
-installSignalHandlers(shutdown, log);
-
-const port = await gateway.listen();
-if (config.auth.devTokens) log.warn('dev tokens are enabled: POST /api/v1/dev/token mints tokens for any caller on this machine (loopback only)');
-log.info({ port, metricsPort: gateway.metricsPort, mode: base.mode, docs: `/docs` }, `gateway listening on http://${base.http.host}:${port}`);
+const gateway = gatewayWiring();
+// HTTP_PORT is the public API (with the probes); the health server with /metrics is on METRICS_PORT.
+await runService({ name: 'gateway', env, service: 'gateway', healthPort: (config) => config.metrics.port, handlers: gateway.wire, start: gateway.listen });

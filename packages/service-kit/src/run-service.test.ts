@@ -1,8 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { redisTest, redisUrl, spawnTs, type TsProcess } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
+import { createLogger, defineEnv, startService } from './index.js';
 
 const fixture = fileURLToPath(new URL('../test-fixtures/migration-like.ts', import.meta.url));
 const meta = { tenantId: 't1' };
@@ -96,5 +99,43 @@ describe('runService', () => {
     expect(p.output()).toContain('REDIS_URL redis://***@127.0.0.1:1 is not reachable');
     expect(p.output()).toContain('start Redis or set REDIS_URL');
     expect(p.output()).not.toContain('hunter2');
+  });
+});
+
+describe('startService (in-process, as tests run services)', () => {
+  const env = defineEnv({});
+  const quiet = createLogger({ service: 'test', instance: 'test', level: 'silent' });
+
+  redisTest('serves health on `healthPort` when HTTP_PORT belongs to the service, and tells start() where', async ({ prefix }) => {
+    // HTTP_PORT is taken (the service's own server would hold it): the health server must not try it.
+    const own = createServer();
+    await new Promise<void>((r) => own.listen(0, '127.0.0.1', r));
+    const ownPort = (own.address() as AddressInfo).port;
+    const parsed = env.parse('svc', { REDIS_URL: redisUrl, BUS_PREFIX: prefix, HTTP_PORT: String(ownPort), HTTP_HOST: '127.0.0.1' });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    let seen: number | null = null;
+    const running = await startService({ name: 'svc', env, healthPort: () => 0, start: ({ healthPort }) => void (seen = healthPort) }, { ...parsed, log: quiet });
+    try {
+      expect(running.httpPort).not.toBe(ownPort);
+      expect(seen).toBe(running.httpPort);
+      expect((await fetch(`http://127.0.0.1:${running.httpPort}/metrics`)).status).toBe(200);
+    } finally {
+      await running.stop();
+      own.close();
+    }
+    await expect(fetch(`http://127.0.0.1:${running.httpPort}/healthz`)).rejects.toThrow();
+  });
+
+  redisTest('a start() that throws closes what was opened and rejects, without exiting the process', async ({ prefix }) => {
+    const parsed = env.parse('svc', { REDIS_URL: redisUrl, BUS_PREFIX: prefix, HTTP_HOST: '127.0.0.1' });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    let healthPort: number | null = null;
+    const failing = startService({ name: 'svc', env, start: (kit) => {
+      healthPort = kit.healthPort;
+      throw new Error('port taken');
+    } }, { ...parsed, log: quiet });
+    await expect(failing).rejects.toThrow('port taken');
+    expect(healthPort).toBeGreaterThan(0);
+    await expect(fetch(`http://127.0.0.1:${healthPort}/healthz`)).rejects.toThrow();
   });
 });

@@ -36,22 +36,37 @@ export interface ServiceDefinition<C, S extends Service> {
   handlers?: Handlers<Catalog, S> | ((kit: ServiceKit<C>) => Handlers<Catalog, S> | Promise<Handlers<Catalog, S>>);
   /** Worker options, or a function of the parsed config (e.g. `(c) => ({ concurrency: c.worker.concurrency })`). */
   worker?: WorkerOptions | ((config: C) => WorkerOptions);
-  /** Starts what the service runs beside its handlers (an HTTP API, a loop). Runs after the worker started. */
-  start?(kit: ServiceKit<C>): void | Promise<void>;
-  /** false when the service serves /healthz, /readyz, /metrics itself (the gateway, on its public port). */
+  /**
+   * Starts what the service runs beside its handlers (an HTTP API, a loop). Runs after the worker and
+   * the health server started, so it can name the health server's port in its own log line.
+   */
+  start?(kit: StartKit<C>): void | Promise<void>;
+  /** false when the service has no health server of its own at all. */
   healthServer?: boolean;
+  /**
+   * The health server's port when HTTP_PORT belongs to the service's own server (the gateway's public
+   * API: its /metrics is on METRICS_PORT). Default: HTTP_PORT.
+   */
+  healthPort?: (config: C) => number;
   /** A worker loop silent for longer than this makes /readyz fail. */
   loopStaleMs?: number;
 }
 
+/** What `start` gets: the kit, and where the health server listens. */
+export interface StartKit<C> extends ServiceKit<C> {
+  /** The health server's port (the one the OS picked for 0); null without one. */
+  healthPort: number | null;
+}
+
 export interface RunningService<C> extends ServiceKit<C> {
-  /** The health server's port (HTTP_PORT, or the one the OS picked for 0); null without one. */
+  /** The health server's port (HTTP_PORT or `healthPort`, or the one the OS picked for 0); null without one. */
   httpPort: number | null;
   worker: WorkerHandle | null;
   /** What SIGTERM does, callable from tests. */
   stop(reason?: string): Promise<void>;
 }
 
+/** A service's process: config from process.env, signals, exit 1 on a failed start, then `startService`. */
 export async function runService<C, S extends Service>(def: ServiceDefinition<C, S>): Promise<RunningService<C>> {
   const { base, config } = loadEnv(def.env, def.name);
   const log = createLogger({ service: base.service, instance: base.instance, level: base.logLevel });
@@ -66,6 +81,24 @@ export async function runService<C, S extends Service>(def: ServiceDefinition<C,
 
   const shutdown = createShutdown(log, { hardTimeoutMs: base.shutdownGraceMs + 5_000 });
   installSignalHandlers(shutdown, log);
+  try {
+    return await startService(def, { base, config, log, shutdown });
+  } catch {
+    process.exit(1); // startService logged the one fatal line and closed what it had opened
+  }
+}
+
+/**
+ * Everything `runService` does except the process's part (reading process.env, signals, exiting):
+ * tests run a service in-process with it, several in one process. A failed start logs one fatal
+ * line, closes what was opened so far and throws.
+ */
+export async function startService<C, S extends Service>(
+  def: ServiceDefinition<C, S>,
+  opts: { base: BaseConfig; config: C; log: Logger; shutdown?: Shutdown },
+): Promise<RunningService<C>> {
+  const { base, config, log } = opts;
+  const shutdown = opts.shutdown ?? createShutdown(log);
   const metrics = createMetrics({ service: base.service, instance: base.instance });
   const health = createHealth();
 
@@ -77,7 +110,7 @@ export async function runService<C, S extends Service>(def: ServiceDefinition<C,
     // The reason is in the message itself, so the one fatal line says what to do (e.g. run db:migrate).
     log.fatal({ err }, `failed to start: ${err instanceof Error ? err.message : String(err)}`);
     await shutdown.run('startup failed');
-    process.exit(1);
+    throw err;
   }
 }
 
@@ -132,14 +165,15 @@ async function wire<C, S extends Service>(
     });
   }
 
-  if (def.start) await def.start(kit);
-
   let httpPort: number | null = null;
   if (def.healthServer !== false) {
-    const server = await startHealthServer({ port: base.http.port, host: base.http.host, health, registry: metrics.registry });
+    const port = def.healthPort ? def.healthPort(config) : base.http.port;
+    const server = await startHealthServer({ port, host: base.http.host, health, registry: metrics.registry });
     httpPort = server.port;
     shutdown.onShutdown('health server', () => server.close(), Stage.infra);
   }
+
+  if (def.start) await def.start({ ...kit, healthPort: httpPort });
 
   log.info({ httpPort, service: base.service, consumes: def.service ?? null, mode: base.mode }, 'ready');
   return { ...kit, httpPort, worker, stop: (reason = 'stop()') => shutdown.run(reason) };
@@ -161,8 +195,9 @@ async function connectRedis(base: BaseConfig, log: Logger): Promise<Redis> {
   } catch (err) {
     redis.disconnect();
     const why = err instanceof Error ? err.message : String(err);
-    log.fatal(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`);
-    process.exit(1);
+    const message = `REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`;
+    log.fatal(message);
+    throw new Error(message, { cause: err });
   }
 }
 

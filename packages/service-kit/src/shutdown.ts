@@ -26,7 +26,11 @@ export interface Shutdown {
   readonly started: boolean;
 }
 
-export function createShutdown(log: Logger, opts: { hardTimeoutMs: number }): Shutdown {
+/**
+ * `hardTimeoutMs`: a shutdown that overruns it exits the process with 1. Left out (a service run
+ * in-process by a test, see startService), nothing exits the process.
+ */
+export function createShutdown(log: Logger, opts: { hardTimeoutMs?: number } = {}): Shutdown {
   const closers: Array<{ name: string; closer: Closer; stage: number; seq: number }> = [];
   let running: Promise<void> | undefined;
   return {
@@ -39,11 +43,15 @@ export function createShutdown(log: Logger, opts: { hardTimeoutMs: number }): Sh
     run(reason) {
       running ??= (async () => {
         log.info({ reason }, 'shutting down');
-        const hard = setTimeout(() => {
-          log.error({ timeoutMs: opts.hardTimeoutMs }, 'shutdown took too long; exiting anyway');
-          process.exit(1);
-        }, opts.hardTimeoutMs);
-        hard.unref();
+        const { hardTimeoutMs } = opts;
+        const hard =
+          hardTimeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                log.error({ timeoutMs: hardTimeoutMs }, 'shutdown took too long; exiting anyway');
+                process.exit(1);
+              }, hardTimeoutMs);
+        hard?.unref();
         const ordered = [...closers].sort((a, b) => a.stage - b.stage || b.seq - a.seq);
         for (const c of ordered) {
           try {

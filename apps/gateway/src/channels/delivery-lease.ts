@@ -6,29 +6,29 @@
  * schedule of the dead one. Duplicate entries share an action id, so the owner is one per attempt.
  */
 import { randomUUID } from 'node:crypto';
+import { LEASE_RELEASE_SCRIPT, LEASE_RENEW_SCRIPT } from '@parley/contracts';
 import type { Redis } from 'ioredis';
-
-/** Compare-and-act: a holder whose lease expired and was taken must not touch the new one. */
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export interface Lease {
   release(): Promise<void>;
 }
 
-/** The lease, or null while someone else holds it. */
-/** `holder` names who holds it (the replica); each call is its own owner. */
+/**
+ * The lease, or null while someone else holds it. `holder` names who holds it (the replica); each
+ * call is its own owner. Renew and release compare the owner first (@parley/contracts' lease scripts):
+ * a holder whose lease expired and was taken must not touch the new one.
+ */
 export async function acquireLease(redis: Redis, key: string, holder: string, ttlMs: number): Promise<Lease | null> {
   const owner = `${holder}:${randomUUID()}`;
   if ((await redis.set(key, owner, 'PX', ttlMs, 'NX')) === null) return null;
   const renew = setInterval(() => {
-    redis.eval(RENEW, 1, key, owner, String(ttlMs)).catch(() => { /* a missed renewal only shortens the lease */ });
+    redis.eval(LEASE_RENEW_SCRIPT, 1, key, owner, String(ttlMs)).catch(() => { /* a missed renewal only shortens the lease */ });
   }, Math.max(50, Math.floor(ttlMs / 3)));
   renew.unref();
   return {
     async release() {
       clearInterval(renew);
-      await redis.eval(RELEASE, 1, key, owner).catch(() => { /* an unreleased lease expires on its own */ });
+      await redis.eval(LEASE_RELEASE_SCRIPT, 1, key, owner).catch(() => { /* an unreleased lease expires on its own */ });
     },
   };
 }

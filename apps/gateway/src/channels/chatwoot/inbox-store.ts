@@ -4,7 +4,7 @@
  * replica reaches the others, with the env default inbox behind them. Secrets are sealed in the
  * table (see inbox-secrets.ts) and plain only in memory.
  */
-import { chatwootInboxes, createDb, tenants, type Db, type Pool } from '@parley/db';
+import { chatwootInboxes, tenants, type Database, type Db } from '@parley/db';
 import type { ChatwootInboxInput, ChatwootInboxView } from '@parley/contracts';
 import { ActionError } from '@parley/contracts';
 import type { OutboundGuard } from '@parley/service-kit';
@@ -28,7 +28,8 @@ export class InboxStore {
   private writes = 0;
 
   constructor(
-    private readonly pool: Pool,
+    /** Opened with `whenUnreachable: 'wait'`: every use checks the schema first (at once, once it passed). */
+    private readonly database: Database,
     private readonly fallback: InboxSettings | null,
     private readonly codec: InboxSecretCodec,
     private readonly log: Logger,
@@ -36,7 +37,7 @@ export class InboxStore {
     private readonly guard: OutboundGuard,
     private readonly refreshMs = 5_000,
   ) {
-    this.db = createDb(pool);
+    this.db = database.db;
   }
 
   /** Loads and validates every stored inbox; a database that is down leaves the env default working. */
@@ -51,7 +52,7 @@ export class InboxStore {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.pool.end().catch(() => { /* closing: the pool goes with the process */ });
+    await this.database.close().catch(() => { /* closing: the pool goes with the process */ });
   }
 
   /** The settings that answer for this inbox, or null when it is not ours. */
@@ -91,6 +92,7 @@ export class InboxStore {
 
   /** Upserts one inbox for the caller's tenant; problems are refused before anything is written. */
   async put(tenantId: string, input: ChatwootInboxInput): Promise<ChatwootInboxView> {
+    await this.database.checkSchema();
     // A handful of rows per installation: reading them all keeps drizzle's operators out of the gateway.
     const existing = (await this.db.select().from(chatwootInboxes)).find((r) => r.accountId === input.accountId && r.inboxId === input.inboxId);
     if (existing && existing.tenantId !== tenantId) throw new ActionError('conflict', `chatwoot inbox ${input.accountId}/${input.inboxId} belongs to another tenant`);
@@ -157,6 +159,7 @@ export class InboxStore {
 
   private async refresh(): Promise<void> {
     try {
+      await this.database.checkSchema();
       const seen = this.writes;
       const rows = await this.db.select().from(chatwootInboxes);
       // A read that began before a local save would put the old row back until the next refresh.
@@ -210,6 +213,7 @@ export class InboxStore {
     const box = this.codec.box;
     if (!box) return;
     try {
+      await this.database.checkSchema();
       let sealed = 0;
       for (const r of await this.db.select().from(chatwootInboxes)) {
         if (!this.codec.isStale(r)) continue;
@@ -222,7 +226,7 @@ export class InboxStore {
         const s = this.codec.sealAll(r, plain);
         // Compare-and-set on the values read: a PUT landing in between keeps what it wrote. Plain SQL
         // because the gateway does not depend on drizzle's operators (see put).
-        const res = await this.pool.query(
+        const res = await this.database.pool.query(
           `UPDATE chatwoot_inboxes SET api_token = $3, webhook_secret = $4, inbox_token = $5
             WHERE account_id = $1 AND inbox_id = $2 AND api_token = $6 AND webhook_secret IS NOT DISTINCT FROM $7 AND inbox_token IS NOT DISTINCT FROM $8`,
           [r.accountId, r.inboxId, s.apiToken, s.webhookSecret, s.inboxToken, r.apiToken, r.webhookSecret, r.inboxToken],

@@ -1,11 +1,11 @@
 /**
- * The WhatsApp-through-Chatwoot channel: the webhook in, the `channel.chatwoot.send` worker out, and
- * the inbox configuration routes. app.ts calls `registerChatwoot` once, registers its handlers with
- * the gateway's worker and closes what it returns.
+ * The WhatsApp-through-Chatwoot channel: the webhook in, the inbox configuration routes, and what the
+ * `channel.chatwoot.send` handler (handlers/chatwoot-send.ts) needs to answer. wiring.ts calls
+ * `registerChatwoot` once and closes what it returns.
  */
-import { uuidv7, type Handler } from '@parley/bus';
-import { chatwootConversationId, type Catalog } from '@parley/contracts';
-import { createPool } from '@parley/db';
+import { uuidv7 } from '@parley/bus';
+import { chatwootConversationId } from '@parley/contracts';
+import { openDatabase } from '@parley/db';
 import { OutboundGuard } from '@parley/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
@@ -17,25 +17,28 @@ import { dispatchNext } from './dispatch.js';
 import { InboxSecretCodec } from './inbox-secrets.js';
 import { InboxStore } from './inbox-store.js';
 import { registerInboxRoutes } from './inboxes-route.js';
-import { chatwootSendHandler } from './send-handler.js';
+import type { SendDeps } from '../../handlers/chatwoot-send.js';
 import { registerWebhookRoute } from './webhook-route.js';
 
 export { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './config.js';
 
 export interface ChatwootChannel {
   store: InboxStore;
-  /** Its part of the gateway stream's worker; app.ts registers every channel's handlers together. */
-  handlers: { 'channel.chatwoot.send': Handler<Catalog, 'channel.chatwoot.send'> };
+  /** What the `channel.chatwoot.send` handler answers with. */
+  send: SendDeps;
   close(): Promise<void>;
 }
 
 export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext, registry: Registry): Promise<ChatwootChannel> {
   const config = ctx.config.chatwoot;
   const log = ctx.log.child({ channel: 'chatwoot' });
-  const pool = createPool(ctx.base.databaseUrl, { applicationName: 'gateway:chatwoot', max: 4 });
+  // PostgreSQL down at start must not hold the whole gateway (WebSocket chat included): inboxes then
+  // come from env until it is back. A schema behind the code is refused either way.
+  const database = await openDatabase(ctx.base.databaseUrl, { applicationName: 'gateway:chatwoot', max: 4, connectionTimeoutMillis: 3_000, whenUnreachable: 'wait' });
+  if (!database.schemaChecked) log.warn('PostgreSQL is not reachable at start; chatwoot inboxes come from env until it is');
   const { key, previousKey } = ctx.config.secrets;
   const guard = new OutboundGuard(ctx.config.outbound);
-  const store = new InboxStore(pool, config.defaultInbox, new InboxSecretCodec(key ? new SecretBox(key, previousKey) : null), log, guard);
+  const store = new InboxStore(database, config.defaultInbox, new InboxSecretCodec(key ? new SecretBox(key, previousKey) : null), log, guard);
   await store.start();
   const queue = new ConversationQueue(ctx.redis, ctx.base.busPrefix, config.dedupeTtlS, config.stallMs, config.messageAttempts, uuidv7);
   const api = new ChatwootApi({ maxAttempts: config.maxAttempts, backoffMs: config.backoffMs, timeoutMs: config.requestTimeoutMs }, log, guard);
@@ -61,7 +64,7 @@ export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext
   sweeper.unref();
   return {
     store,
-    handlers: { 'channel.chatwoot.send': chatwootSendHandler({ bus: ctx.bus, redis: ctx.redis, prefix: ctx.base.busPrefix, store, api, queue, ttlS: config.dedupeTtlS }) },
+    send: { bus: ctx.bus, redis: ctx.redis, prefix: ctx.base.busPrefix, store, api, queue, ttlS: config.dedupeTtlS },
     close: () => {
       clearInterval(sweeper);
       guard.close();

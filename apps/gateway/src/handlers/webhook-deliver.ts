@@ -19,9 +19,9 @@
 import type { Handler, HandlerContext } from '@parley/bus';
 import { ActionError, type Catalog, type RunWebhookBody, type WebhookDeliver } from '@parley/contracts';
 import type { Redis } from 'ioredis';
-import type { WebhookSender } from '../../runs/webhook.js';
-import { deadLetterRefusal } from '../dead-letter.js';
-import { acquireLease } from '../delivery-lease.js';
+import { deadLetterRefusal } from '../channels/dead-letter.js';
+import { acquireLease } from '../channels/delivery-lease.js';
+import type { WebhookSender } from '../runs/webhook.js';
 
 export interface WebhookDeliverDeps {
   redis: Redis;

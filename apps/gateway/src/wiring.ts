@@ -1,22 +1,21 @@
 /**
- * Builds the gateway from its configuration: connections, shared services, the Fastify app with
- * every route. `main.ts` only adds signals; tests build several of these in one process.
+ * Builds the gateway from the kit runService gives it: the shared services on the kit's bus and Redis,
+ * the Fastify app with every route (the public edge), the channels, and the `gateway` stream's
+ * handlers. main.ts runs it with runService; tests run the same wiring in-process with startService.
  */
 import websocket from '@fastify/websocket';
-import { createBus, type Handlers } from '@parley/bus';
-import { catalog, type Catalog } from '@parley/contracts';
-import { createHealth, createMetrics, registerHealthRoutes, safeUrl, startHealthServer, type BaseConfig, type Health, type HealthServer, type Metrics } from '@parley/service-kit';
+import type { Handlers } from '@parley/bus';
+import type { Catalog } from '@parley/contracts';
+import { Stage, registerHealthRoutes, type Health, type Metrics, type ServiceKit, type StartKit } from '@parley/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { registerDevTokenRoute } from './auth/dev-token.js';
 import { registerCors } from './cors.js';
 import { registerChatwoot } from './channels/chatwoot/index.js';
-import { webhookHandlers } from './channels/webhook/index.js';
 import { ConversationAccess, RunAccess } from './auth/access.js';
 import { createVerifier } from './auth/verifier.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayConfig } from './env.js';
+import { gatewayHandlers } from './handlers/index.js';
 import { createGatewayMetrics } from './metrics.js';
 import { registerOpenApi } from './rest/openapi.js';
 import { collectRoutes, type RouteEntry } from './route-table.js';
@@ -42,21 +41,50 @@ export interface Gateway {
   metrics: Metrics;
   /** Every registered route (method + path), for the authorization matrix test. */
   routes: readonly RouteEntry[];
-  /** Listens on the public port (returned) and on the internal metrics port. */
+  /** The `gateway` stream's handlers, every channel's deliveries. */
+  handlers: Handlers<Catalog, 'gateway'>;
+  /** Listens on the public port (HTTP_PORT); returns it (the one the OS picked for 0). */
   listen(): Promise<number>;
-  /** The internal port serving /metrics, /healthz, /readyz; null before listen(). */
-  readonly metricsPort: number | null;
-  /** Stop accepting sockets, hand runs over, close every socket with 1001. */
+  /** Stop accepting sockets, hand runs over, close every socket with 1001, end the SSE streams. */
   drain(): Promise<void>;
-  close(): Promise<void>;
 }
 
-export async function createGateway(opts: { base: BaseConfig; config: GatewayConfig; log: Logger }): Promise<Gateway> {
-  const { base, config, log } = opts;
-  const redis = await connectRedis(base, log);
-  const metrics = createMetrics({ service: base.service, instance: base.instance });
+/**
+ * The gateway as runService runs it: `wire` builds it and returns its handlers (the worker starts on
+ * them); `listen` opens the public port once the worker and the health server (METRICS_PORT) run.
+ */
+export function gatewayWiring(): {
+  wire(kit: ServiceKit<GatewayConfig>): Promise<Handlers<Catalog, 'gateway'>>;
+  listen(kit: StartKit<GatewayConfig>): Promise<void>;
+  /** The built gateway, once `wire` ran (tests read its context and routes). */
+  readonly gateway: Gateway | undefined;
+} {
+  let built: Gateway | undefined;
+  return {
+    get gateway() {
+      return built;
+    },
+    async wire(kit) {
+      built = await buildGateway(kit);
+      return built.handlers;
+    },
+    async listen(kit) {
+      if (!built) throw new Error('gateway: listen before wire');
+      const gateway = built;
+      const port = await gateway.listen();
+      // Registered after the worker's closer, so clients hear `shutdown` before in-flight deliveries finish.
+      kit.onShutdown('websockets', () => gateway.drain(), Stage.workers);
+      const { base, config, log } = kit;
+      if (config.auth.devTokens) log.warn('dev tokens are enabled: POST /api/v1/dev/token mints tokens for any caller on this machine (loopback only)');
+      log.info({ port, metricsPort: kit.healthPort, mode: base.mode, docs: '/docs' }, `gateway listening on http://${base.http.host}:${port}`);
+    },
+  };
+}
+
+/** Builds the gateway without listening; what it opens closes on the kit's shutdown. */
+export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gateway> {
+  const { base, config, log, bus, redis, metrics, health } = kit;
   const gm = createGatewayMetrics(metrics.registry);
-  const bus = createBus({ catalog, service: 'gateway', redis: base.redisUrl, prefix: base.busPrefix, instance: base.instance, logger: log, hooks: metrics.busHooks });
   const owners = new RunOwners(redis, base.busPrefix);
   const conversations = new ConversationAccess(bus);
   const ctx: GatewayContext = {
@@ -78,12 +106,7 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     limiter: new RateLimits(redis, base.busPrefix, { runs: config.runs.perMinute, frames: config.ws.framesPerMinute }),
     streams: new Set(),
   };
-
-  const health = createHealth();
-  health.addCheck('redis', async () => {
-    await redis.ping();
-  });
-  health.addCheck('bus', () => (bus.isConnected() ? undefined : 'bus connection to Redis is not ready'));
+  kit.onShutdown('run log tailer', () => ctx.tailer.close());
 
   // Fastify logs the raw URL, and WS tokens travel in `?token=`: request logging is ours, without the query.
   const app = Fastify({
@@ -120,16 +143,13 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
   registerOperatorRoutes(app, ctx);
   registerKnowledgeRoutes(app, ctx);
   const chatwoot = await registerChatwoot(app, ctx, metrics.registry);
-  // One worker consumes the gateway stream, so it needs every channel's handlers at once.
-  bus.handle('gateway', { ...chatwoot.handlers, ...webhookHandlers(ctx) } satisfies Handlers<Catalog, 'gateway'>);
+  kit.onShutdown('chatwoot', () => chatwoot.close());
   // Probes stay on the public port for load balancers; /metrics is served on METRICS_PORT only.
   registerHealthRoutes(app, health);
   await registerWebUi(app);
   await app.ready();
 
-  let metricsServer: HealthServer | undefined;
   let drained: Promise<void> | undefined;
-  let closed: Promise<void> | undefined;
   const drain = () => {
     health.setDraining();
     drained ??= hub.drain().then(() => {
@@ -137,51 +157,28 @@ export async function createGateway(opts: { base: BaseConfig; config: GatewayCon
     });
     return drained;
   };
+  // Stops listening first among the app's closers and gives in-flight requests the grace period; those
+  // still waiting on the bus are answered 503 once the bus closes, and only then is the server closed.
+  let appClosed: Promise<void> | undefined;
+  kit.onShutdown('http server', async () => {
+    await drain();
+    appClosed = app.close();
+    await Promise.race([appClosed, new Promise((r) => setTimeout(r, base.shutdownGraceMs).unref())]);
+  });
+  kit.onShutdown('http requests', () => appClosed, Stage.bus + 1);
   return {
     app,
     ctx,
     hub,
     health,
     metrics,
-    get metricsPort() {
-      return metricsServer?.port ?? null;
-    },
     routes,
+    handlers: gatewayHandlers(ctx, chatwoot.send),
     async listen() {
       await app.listen({ port: base.http.port, host: base.http.host });
-      metricsServer = await startHealthServer({ port: config.metrics.port, host: base.http.host, health, registry: metrics.registry });
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : base.http.port;
     },
     drain,
-    close() {
-      closed ??= (async () => {
-        await drain();
-        // Requests waiting on the bus get the grace period; then closing the bus answers them 503.
-        const appClosed = app.close();
-        await Promise.race([appClosed, new Promise((r) => setTimeout(r, base.shutdownGraceMs).unref())]);
-        await ctx.tailer.close();
-        await bus.close(base.shutdownGraceMs);
-        await chatwoot.close();
-        await appClosed;
-        await redis.quit().catch(() => redis.disconnect());
-        await metricsServer?.close();
-      })();
-      return closed;
-    },
   };
-}
-
-async function connectRedis(base: BaseConfig, log: Logger): Promise<Redis> {
-  const redis = new Redis(base.redisUrl, { lazyConnect: true, connectionName: `${base.instance}:gateway`, maxRetriesPerRequest: 2 });
-  redis.on('error', () => {}); // readiness reports the state; ioredis reconnects
-  try {
-    await redis.connect();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    const why = err instanceof Error ? err.message : String(err);
-    log.fatal(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`);
-    throw new Error(`REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why})`, { cause: err });
-  }
 }

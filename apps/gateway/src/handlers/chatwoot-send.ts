@@ -9,14 +9,14 @@ import type { Bus, Handler, HandlerContext } from '@parley/bus';
 import { ActionError, keyPart, type Catalog, type ChatwootSend } from '@parley/contracts';
 import { OutboundRefused } from '@parley/service-kit';
 import type { Redis } from 'ioredis';
-import { deadLetterRefusal } from '../dead-letter.js';
-import { acquireLease } from '../delivery-lease.js';
-import { ChatwootRejected, type ChatwootApi } from './chatwoot-api.js';
-import type { InboxSettings } from './config.js';
-import type { ConversationQueue, ConversationRef } from './conversation-queue.js';
-import { startJob } from './dispatch.js';
-import type { InboxStore } from './inbox-store.js';
-import { splitMessage } from './split.js';
+import { ChatwootRejected, type ChatwootApi } from '../channels/chatwoot/chatwoot-api.js';
+import type { InboxSettings } from '../channels/chatwoot/config.js';
+import type { ConversationQueue, ConversationRef } from '../channels/chatwoot/conversation-queue.js';
+import { startJob } from '../channels/chatwoot/dispatch.js';
+import type { InboxStore } from '../channels/chatwoot/inbox-store.js';
+import { splitMessage } from '../channels/chatwoot/split.js';
+import { deadLetterRefusal } from '../channels/dead-letter.js';
+import { acquireLease } from '../channels/delivery-lease.js';
 
 export interface SendDeps {
   bus: Bus<Catalog>;

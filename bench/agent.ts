@@ -47,17 +47,22 @@ async function main(): Promise<void> {
 
     const agents: TsProcess[] = [];
     const startAgent = async () => {
-      const agent = spawnTs('apps/agent-execution/src/main.ts', {
-        REDIS_URL: redisUrl,
-        DATABASE_URL: dbUrl,
-        BUS_PREFIX: prefix,
-        MODEL_BASE_URL: modelUrl,
-        LOG_LEVEL: 'info',
-        HTTP_PORT: '0',
-        RUN_CONCURRENCY: '128',
-        // --cpu-prof is refused in NODE_OPTIONS, so profiling flags go on the command line:
-        // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service under load.
-      }, [], process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean));
+      const agent = spawnTs(
+        'apps/agent-execution/src/main.ts',
+        {
+          REDIS_URL: redisUrl,
+          DATABASE_URL: dbUrl,
+          BUS_PREFIX: prefix,
+          MODEL_BASE_URL: modelUrl,
+          LOG_LEVEL: 'info',
+          HTTP_PORT: '0',
+          RUN_CONCURRENCY: '128',
+          // --cpu-prof is refused in NODE_OPTIONS, so profiling flags go on the command line:
+          // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service under load.
+        },
+        [],
+        process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean),
+      );
       procs.push(agent);
       agents.push(agent);
       await agent.waitForOutput('"ready"', 30_000);
@@ -68,13 +73,18 @@ async function main(): Promise<void> {
       new Promise<void>((resolve, reject) => {
         const text = `hello there, how are you${tokenDelayMs ? ` [[slow:${tokenDelayMs}]]` : ''}`;
         caller
-          .call('agent.run', { runId: randomUUID(), input: { text }, channel: 'api' }, { tenantId: 'bench' }, {
-            timeoutMs: 30_000,
-            onEvent: (e) => {
-              if (e.type === 'run.completed') resolve();
-              else if (e.type === 'run.failed') reject(new Error(`${e.code}: ${e.message}`));
+          .call(
+            'agent.run',
+            { runId: randomUUID(), input: { text }, channel: 'api' },
+            { tenantId: 'bench' },
+            {
+              timeoutMs: 30_000,
+              onEvent: (e) => {
+                if (e.type === 'run.completed') resolve();
+                else if (e.type === 'run.failed') reject(new Error(`${e.code}: ${e.message}`));
+              },
             },
-          })
+          )
           .catch(reject);
       });
 
@@ -97,10 +107,29 @@ async function main(): Promise<void> {
       const overhead = r.latencies.map((l) => Math.max(0, l - modelMsPerRun));
       const e2e = percentiles(r.latencies);
       const { p50, p99 } = percentiles(overhead);
-      rows.push({ case: tokenDelayMs ? 'run.overhead.paced_model' : 'run.overhead', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, e2e_p50_ms: e2e.p50, e2e_p99_ms: e2e.p99, model_ms_per_run: modelMsPerRun, runs: r.ops, replicas, model_token_delay_ms: tokenDelayMs, agent_cpu_ms_per_run: agentMs, model_cpu_ms_per_run: cpu['model'] ?? null, caller_cpu_ms_per_run: cpu['bench'] ?? null, redis_cpu_ms_per_run: cpu['redis'] ?? null, postgres_cpu_ms_per_run: cpu['postgres'] ?? null, host_cpu_ms_per_run: hostMs, host_bound_runs_per_s: (cores * 1000) / hostMs });
+      rows.push({
+        case: tokenDelayMs ? 'run.overhead.paced_model' : 'run.overhead',
+        concurrency: c,
+        ops_per_s: r.opsPerS,
+        p50_ms: p50,
+        p99_ms: p99,
+        e2e_p50_ms: e2e.p50,
+        e2e_p99_ms: e2e.p99,
+        model_ms_per_run: modelMsPerRun,
+        runs: r.ops,
+        replicas,
+        model_token_delay_ms: tokenDelayMs,
+        agent_cpu_ms_per_run: agentMs,
+        model_cpu_ms_per_run: cpu['model'] ?? null,
+        caller_cpu_ms_per_run: cpu['bench'] ?? null,
+        redis_cpu_ms_per_run: cpu['redis'] ?? null,
+        postgres_cpu_ms_per_run: cpu['postgres'] ?? null,
+        host_cpu_ms_per_run: hostMs,
+        host_bound_runs_per_s: (cores * 1000) / hostMs,
+      });
     }
     notes.push(
-      'run.overhead = agent.run sent → run.completed received, minus the dev model server\'s mean own time per request in that phase (GET /_stats).',
+      "run.overhead = agent.run sent → run.completed received, minus the dev model server's mean own time per request in that phase (GET /_stats).",
       'Flow: chat, no conversation (agent-execution alone: default agent lookup, PENDING/RUNNING/SUCCEEDED records in PostgreSQL, event log in Redis, one streamed model call).',
       '*_cpu_ms_per_run: CPU time (user + system, from /proc; Redis from INFO cpu; postgres summed over its backends) spent per run in that phase; agent_* sums the replicas.',
       `host_bound_runs_per_s = ${cores} cores × 1000 / host_cpu_ms_per_run: the most runs/s this machine could finish with every core busy. A closed loop of c clients then waits at least c / that rate per run (Little's law): the floor on overhead at c = 50.`,
@@ -113,7 +142,9 @@ async function main(): Promise<void> {
     await Promise.all(procs.reverse().map((p) => p.kill('SIGTERM')));
     await deletePrefix(redis, prefix);
     redis.disconnect();
-    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => { /* the global sweep drops leftover bench databases */ });
+    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => {
+      /* the global sweep drops leftover bench databases */
+    });
   }
 }
 

@@ -17,12 +17,16 @@ if (mode === 'bus') {
   const read = new Redis(url);
   const cmd = new Redis(url, { enableAutoPipelining: true });
   const stream = `${prefix}:raw:req`;
-  await cmd.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM').catch(() => { /* BUSYGROUP: the group exists already */ });
+  await cmd.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM').catch(() => {
+    /* BUSYGROUP: the group exists already */
+  });
   let running = true;
   process.on('SIGTERM', () => ((running = false), process.exit(0)));
   console.log('bench worker ready');
   while (running) {
-    const res = (await read.xreadgroup('GROUP', 'g', 'c', 'COUNT', 256, 'BLOCK', 1000, 'STREAMS', stream, '>')) as Array<[string, Array<[string, string[]]>]> | null;
+    const res = (await read.xreadgroup('GROUP', 'g', 'c', 'COUNT', 256, 'BLOCK', 1000, 'STREAMS', stream, '>')) as Array<
+      [string, Array<[string, string[]]>]
+    > | null;
     const entries = res?.[0]?.[1];
     if (!entries) continue;
     const ids: string[] = [];

@@ -106,10 +106,14 @@ try {
     const base = raw.find((r) => r.concurrency === row.concurrency);
     if (base) row.vs_baseline_pct = (row.ops_per_s / base.ops_per_s) * 100;
   }
-  report('bus', [...bus, ...raw], [
-    `${seconds}s per level after a 0.5 s warm-up; worker and caller in separate processes; Redis on loopback; ${(await import('node:os')).cpus().length} cores.`,
-    '*_cpu_us: CPU microseconds per call spent by the calling process, the worker process and the Redis server (INFO cpu) during the level.',
-  ]);
+  report(
+    'bus',
+    [...bus, ...raw],
+    [
+      `${seconds}s per level after a 0.5 s warm-up; worker and caller in separate processes; Redis on loopback; ${(await import('node:os')).cpus().length} cores.`,
+      '*_cpu_us: CPU microseconds per call spent by the calling process, the worker process and the Redis server (INFO cpu) during the level.',
+    ],
+  );
   infoClient.disconnect();
 } finally {
   await deletePrefix(cleaner, prefix);

@@ -27,13 +27,38 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 
 function body(conversation: number, id: number): Buffer {
   const sender = { id: 42, name: 'Bench Contact', type: 'contact', phone_number: '+15550000000' };
-  const msg = { id, content: `bench message ${id}`, content_type: 'text', content_attributes: {}, message_type: 'incoming', private: false, created_at: new Date().toISOString(), source_id: `wamid.${id}`, sender, inbox: { id: 1, name: 'WhatsApp' }, account: { id: 1, name: 'Bench' } };
-  const conv = { id: conversation, status: 'pending', inbox_id: 1, channel: 'Channel::Whatsapp', can_reply: true, contact_inbox: { source_id: '15550000000' }, meta: { sender, assignee: null }, messages: [{ ...msg, message_type: 0, created_at: Math.floor(Date.now() / 1000) }] };
+  const msg = {
+    id,
+    content: `bench message ${id}`,
+    content_type: 'text',
+    content_attributes: {},
+    message_type: 'incoming',
+    private: false,
+    created_at: new Date().toISOString(),
+    source_id: `wamid.${id}`,
+    sender,
+    inbox: { id: 1, name: 'WhatsApp' },
+    account: { id: 1, name: 'Bench' },
+  };
+  const conv = {
+    id: conversation,
+    status: 'pending',
+    inbox_id: 1,
+    channel: 'Channel::Whatsapp',
+    can_reply: true,
+    contact_inbox: { source_id: '15550000000' },
+    meta: { sender, assignee: null },
+    messages: [{ ...msg, message_type: 0, created_at: Math.floor(Date.now() / 1000) }],
+  };
   return Buffer.from(JSON.stringify({ event: 'message_created', ...msg, conversation: conv }));
 }
 
 /** Fires `count` operations at `rate`/s; latency from the actual send, lag = how late the generator sent it. */
-async function openLoop(rate: number, count: number, op: (i: number) => Promise<boolean>): Promise<{ latencies: number[]; lags: number[]; ok: number; elapsedS: number }> {
+async function openLoop(
+  rate: number,
+  count: number,
+  op: (i: number) => Promise<boolean>,
+): Promise<{ latencies: number[]; lags: number[]; ok: number; elapsedS: number }> {
   const latencies: number[] = [];
   const lags: number[] = [];
   let ok = 0;
@@ -86,10 +111,26 @@ async function main(): Promise<void> {
       const raw = payloads[i] as Buffer;
       const ts = String(Math.floor(Date.now() / 1000));
       const sig = `sha256=${createHmac('sha256', SECRET).update(`${ts}.`).update(raw).digest('hex')}`;
-      const req = http.request({ host: '127.0.0.1', port, path: '/webhooks/chatwoot', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': raw.length, 'x-chatwoot-signature': sig, 'x-chatwoot-timestamp': ts, 'x-chatwoot-delivery': randomUUID() } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/webhooks/chatwoot',
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': raw.length,
+            'x-chatwoot-signature': sig,
+            'x-chatwoot-timestamp': ts,
+            'x-chatwoot-delivery': randomUUID(),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode === 200));
+        },
+      );
       req.on('error', () => resolve(false));
       req.end(raw);
     });
@@ -101,8 +142,28 @@ async function main(): Promise<void> {
   const base = await openLoop(RATE, Math.round(RATE * 5), () => redis.ping().then(() => true));
   const bp = percentiles(base.latencies);
   const rows: BenchRow[] = [
-    { case: 'webhook', concurrency: RATE, ops_per_s: run.ok / run.elapsedS, p50_ms: p.p50, p99_ms: p.p99, offered_per_s: RATE, accepted: run.ok, sent: run.latencies.length, generator_lag_p99_ms: percentiles(run.lags).p99 },
-    { case: 'redis_ping_baseline', concurrency: RATE, ops_per_s: base.ok / base.elapsedS, p50_ms: bp.p50, p99_ms: bp.p99, offered_per_s: RATE, accepted: base.ok, sent: base.latencies.length, generator_lag_p99_ms: percentiles(base.lags).p99 },
+    {
+      case: 'webhook',
+      concurrency: RATE,
+      ops_per_s: run.ok / run.elapsedS,
+      p50_ms: p.p50,
+      p99_ms: p.p99,
+      offered_per_s: RATE,
+      accepted: run.ok,
+      sent: run.latencies.length,
+      generator_lag_p99_ms: percentiles(run.lags).p99,
+    },
+    {
+      case: 'redis_ping_baseline',
+      concurrency: RATE,
+      ops_per_s: base.ok / base.elapsedS,
+      p50_ms: bp.p50,
+      p99_ms: bp.p99,
+      offered_per_s: RATE,
+      accepted: base.ok,
+      sent: base.latencies.length,
+      generator_lag_p99_ms: percentiles(base.lags).p99,
+    },
   ];
   report('chatwoot', rows, [
     `one gateway process, ${RATE} signed webhook deliveries/s offered for ${SECONDS} s after ${WARMUP_S} s warm-up; latency = request written → 200 (target p99 ≤ 10 ms)`,

@@ -36,7 +36,17 @@ async function benchSaveMessage(prefix: string, dbUrl: string): Promise<BenchRow
     const op = () => {
       n += 1;
       const role = n % 2 ? 'user' : 'assistant';
-      return bus.call('conversation.save_message', { messageId: randomUUID(), conversationId: `bench-${n % CONVERSATIONS}`, role, content: sentence(n), latencyMs: role === 'assistant' ? 800 : undefined }, { tenantId: 'bench' });
+      return bus.call(
+        'conversation.save_message',
+        {
+          messageId: randomUUID(),
+          conversationId: `bench-${n % CONVERSATIONS}`,
+          role,
+          content: sentence(n),
+          latencyMs: role === 'assistant' ? 800 : undefined,
+        },
+        { tenantId: 'bench' },
+      );
     };
     await closedLoop(CONCURRENCY, 1000, op); // warm-up: creates the conversations, JITs the paths
     const r = await closedLoop(CONCURRENCY, seconds * 1000, op);

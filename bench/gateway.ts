@@ -77,10 +77,20 @@ async function main(): Promise<void> {
     spawnTs(`${root}apps/conversation/src/main.ts`, env, [], serviceArgs),
     // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles agent-execution through the turns.
     ...Array.from({ length: AGENT_REPLICAS }, () =>
-      spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) }, [], [...nodeArgs(process.env.AGENT_NODE_ARGS), ...serviceArgs]),
+      spawnTs(
+        `${root}apps/agent-execution/src/main.ts`,
+        { ...env, MODEL_BASE_URL: model.url, MODEL_NAME: 'parley-dev', RUN_CONCURRENCY: String(CONCURRENCY * 2) },
+        [],
+        [...nodeArgs(process.env.AGENT_NODE_ARGS), ...serviceArgs],
+      ),
     ),
   ];
-  const gw = spawnTs(`${root}apps/gateway/src/main.ts`, { ...env, AUTH_JWT_SECRET: SECRET, WS_MAX_SOCKETS_PER_USER: String(SOCKETS + 10), RUNS_PER_MINUTE: '1000000', WS_FRAMES_PER_MINUTE: '1000000' }, [], serviceArgs);
+  const gw = spawnTs(
+    `${root}apps/gateway/src/main.ts`,
+    { ...env, AUTH_JWT_SECRET: SECRET, WS_MAX_SOCKETS_PER_USER: String(SOCKETS + 10), RUNS_PER_MINUTE: '1000000', WS_FRAMES_PER_MINUTE: '1000000' },
+    [],
+    serviceArgs,
+  );
   let raw: TsProcess[] = [];
   const rows: BenchRow[] = [];
   const redis = new Redis(redisUrl);
@@ -91,7 +101,13 @@ async function main(): Promise<void> {
     const metricsPort = /"metricsPort":(\d+)/.exec(gw.output())?.[1];
     const url = `ws://127.0.0.1:${port}/ws/chat`;
     const pid = gw.child.pid as number;
-    const pids = { gateway: pid, conversation: procs[0]?.child.pid, ...Object.fromEntries(procs.slice(1).map((p, n) => [n === 0 ? 'agent' : `agent${n + 1}`, p.child.pid])), bench: process.pid, model: model.pid };
+    const pids = {
+      gateway: pid,
+      conversation: procs[0]?.child.pid,
+      ...Object.fromEntries(procs.slice(1).map((p, n) => [n === 0 ? 'agent' : `agent${n + 1}`, p.child.pid])),
+      bench: process.pid,
+      model: model.pid,
+    };
     const common = { token, modelRoot: model.root, redis, pids };
 
     // (a) the platform: CONCURRENCY chatting clients (the issue's row), the same clients with no pause
@@ -99,16 +115,26 @@ async function main(): Promise<void> {
     const chatting = { concurrency: CONCURRENCY, turns: TURNS * 2, thinkMs: THINK_MS };
     const alone = { concurrency: 1, turns: 100, thinkMs: 0 };
     if (wanted(0)) {
-      rows.push({ ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead', ...chatting })), ...(await gatewayHop(`http://127.0.0.1:${metricsPort}/metrics`)), agent_replicas: AGENT_REPLICAS });
+      rows.push({
+        ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead', ...chatting })),
+        ...(await gatewayHop(`http://127.0.0.1:${metricsPort}/metrics`)),
+        agent_replicas: AGENT_REPLICAS,
+      });
     }
-    if (wanted(1)) rows.push({ ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead_saturated', concurrency: CONCURRENCY, turns: TURNS, thinkMs: 0 })), agent_replicas: AGENT_REPLICAS });
+    if (wanted(1))
+      rows.push({
+        ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead_saturated', concurrency: CONCURRENCY, turns: TURNS, thinkMs: 0 })),
+        agent_replicas: AGENT_REPLICAS,
+      });
     if (wanted(2)) rows.push({ ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead', ...alone })), agent_replicas: AGENT_REPLICAS });
 
     // (b) the floor: the same clients, model and hops through Redis, with the raw path's processes
     // standing in for the services (which stay up, idle).
     if (wanted(3) || wanted(4)) {
       const rawPrefix = `${prefix}:raw`;
-      raw = ['gateway', 'agent', 'conversation'].map((role) => spawnTs(`${root}bench/raw-path-worker.ts`, { ...env, MODEL_BASE_URL: model.url }, [role, rawPrefix], serviceArgs));
+      raw = ['gateway', 'agent', 'conversation'].map((role) =>
+        spawnTs(`${root}bench/raw-path-worker.ts`, { ...env, MODEL_BASE_URL: model.url }, [role, rawPrefix], serviceArgs),
+      );
       await Promise.all(raw.map((p) => p.waitForOutput('raw ', 30_000)));
       const rawUrl = `ws://127.0.0.1:${/raw gateway listening on (\d+)/.exec(raw[0]?.output() ?? '')?.[1]}/`;
       const rawPids = { gateway: raw[0]?.child.pid, conversation: raw[2]?.child.pid, agent: raw[1]?.child.pid, bench: process.pid, model: model.pid };
@@ -140,7 +166,9 @@ async function main(): Promise<void> {
       if (keys.length) await r.unlink(...keys);
     } while (cursor !== '0');
     r.disconnect();
-    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => { /* the global sweep drops leftover bench databases */ });
+    await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`)).catch(() => {
+      /* the global sweep drops leftover bench databases */
+    });
   }
   report('gateway', rows, [
     'idle_sockets: sockets held by one gateway process after welcome + history; rss_kib_per_socket = (RSS after - RSS before) / sockets, read from /proc',
@@ -180,7 +208,17 @@ async function idleSockets(url: string, pid: number): Promise<BenchRow> {
   warm.close();
   await sleep(1_000);
   const { p50, p99 } = percentiles(connectMs);
-  return { case: 'idle_sockets', concurrency: 500, ops_per_s: idle.length / elapsed, p50_ms: p50, p99_ms: p99, sockets: idle.length, rss_kib_per_socket: (after - before) / idle.length, rss_before_kib: before, rss_after_kib: after };
+  return {
+    case: 'idle_sockets',
+    concurrency: 500,
+    ops_per_s: idle.length / elapsed,
+    p50_ms: p50,
+    p99_ms: p99,
+    sockets: idle.length,
+    rss_kib_per_socket: (after - before) / idle.length,
+    rss_before_kib: before,
+    rss_after_kib: after,
+  };
 }
 
 /**

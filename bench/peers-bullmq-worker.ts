@@ -7,11 +7,15 @@ const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const connection = { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null };
 
 // Concurrency 64 at most is asked of it; 512 matches the bus worker, so neither side is the cap.
-const worker = new Worker(queueName, async (job) => ({ n: (job.data as { n: number }).n, worker: `bullmq-${process.pid}`, traceId: job.id ?? '', tenantId: 'bench' }), {
-  connection,
-  prefix,
-  concurrency: 512,
-});
+const worker = new Worker(
+  queueName,
+  async (job) => ({ n: (job.data as { n: number }).n, worker: `bullmq-${process.pid}`, traceId: job.id ?? '', tenantId: 'bench' }),
+  {
+    connection,
+    prefix,
+    concurrency: 512,
+  },
+);
 await worker.waitUntilReady();
 process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));
 console.log('bench worker ready');

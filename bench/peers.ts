@@ -60,7 +60,12 @@ const cases: Case[] = [
     // The namespace keeps this run's pub/sub channels apart from any other broker on the same Redis.
     worker: { file: here('./peers-moleculer-worker.ts'), args: [`${prefix.replaceAll(':', '-')}`] },
     async open() {
-      const broker = new moleculer.ServiceBroker({ namespace: prefix.replaceAll(':', '-'), nodeID: `peers-caller-${process.pid}`, transporter: url, logger: false });
+      const broker = new moleculer.ServiceBroker({
+        namespace: prefix.replaceAll(':', '-'),
+        nodeID: `peers-caller-${process.pid}`,
+        transporter: url,
+        logger: false,
+      });
       await broker.start();
       await broker.waitForServices(['echo'], 15_000);
       return { op: () => broker.call('echo.ping', { n: 1 }), close: () => broker.stop() };
@@ -84,7 +89,9 @@ const cases: Case[] = [
 ];
 
 const only = process.env.BENCH_ONLY?.split(',');
-const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 const cleaner = new Redis(url);
 try {
   const rows: BenchRow[] = [];
@@ -96,7 +103,9 @@ try {
   report('peers', rows, [
     `${seconds}s per level after a 0.5 s warm-up; same echo request; worker and caller in separate processes; Redis on loopback.`,
     'Delivery differs: the bus and BullMQ keep each request in Redis until a worker acknowledges it; Moleculer publishes over pub/sub, so a request sent while no worker listens is lost.',
-    `${cpus().length} cores; load average at start ${load}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (the machine is shared).`,
+    `${cpus().length} cores; load average at start ${load}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (the machine is shared).`,
   ]);
 } finally {
   await deletePrefix(cleaner, prefix);

@@ -41,13 +41,17 @@ async function freshDatabase(): Promise<string> {
 
 // A deterministic generator, so every run loads the same corpus and asks the same questions.
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 
 /** Real words from the test corpus plus made-up ones, drawn with a Zipf law like natural text. */
 function vocabulary(): { pick: () => string } {
   const dir = fileURLToPath(new URL('../tests/fixtures/knowledge/', import.meta.url));
   const real = new Set<string>();
-  for (const f of readdirSync(dir)) for (const w of readFileSync(dir + f, 'utf8').toLowerCase().match(/\p{L}{3,}/gu) ?? []) real.add(w);
+  for (const f of readdirSync(dir))
+    for (const w of readFileSync(dir + f, 'utf8')
+      .toLowerCase()
+      .match(/\p{L}{3,}/gu) ?? [])
+      real.add(w);
   const words = [...real];
   for (let i = 0; words.length < 20_000; i++) words.push(`${words[i % real.size]}${String.fromCharCode(97 + (i % 26))}${(i * 7919) % 997}`);
   const weights = words.map((_, i) => 1 / (i + 1) ** 1.05);
@@ -77,12 +81,22 @@ async function benchIngest(url: string, devUrl: string): Promise<BenchRow> {
   const parsed = env.parse('bench', { DATABASE_URL: url });
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const pool = new pg.Pool({ connectionString: url, max: 4 });
-  const model = createModelClient({ baseURL: devUrl, apiKey: 'bench', model: 'parley-dev', embeddingModel: 'parley-dev-embed', timeoutMs: 60_000, maxRetries: 0 });
+  const model = createModelClient({
+    baseURL: devUrl,
+    apiKey: 'bench',
+    model: 'parley-dev',
+    embeddingModel: 'parley-dev-embed',
+    timeoutMs: 60_000,
+    maxRetries: 0,
+  });
   const deps = assembleDeps(parsed.config, pool, model, { vectorDims: null });
   const vocab = vocabulary();
   // Ten documents of ~60 kB: enough chunks per document that the figure is throughput, not per-call overhead.
   const docs = Array.from({ length: 10 }, () =>
-    Array.from({ length: 40 }, (_, s) => `## Section ${s}\n\n${Array.from({ length: 12 }, () => sentence(vocab, 8 + Math.floor(rand() * 14))).join(' ')}\n\n${sentence(vocab, 20)}`).join('\n\n'),
+    Array.from(
+      { length: 40 },
+      (_, s) => `## Section ${s}\n\n${Array.from({ length: 12 }, () => sentence(vocab, 8 + Math.floor(rand() * 14))).join(' ')}\n\n${sentence(vocab, 20)}`,
+    ).join('\n\n'),
   ).map((body, d) => `# Ingest doc ${d}\n\n${body}`);
   let chunks = 0;
   const latencies: number[] = [];
@@ -96,7 +110,16 @@ async function benchIngest(url: string, devUrl: string): Promise<BenchRow> {
   const seconds = (performance.now() - started) / 1000;
   await pool.end();
   const { p50, p99 } = percentiles(latencies);
-  return { case: 'ingest', concurrency: 1, ops_per_s: chunks / seconds, p50_ms: p50, p99_ms: p99, chunks, documents: docs.length, unit: 'chunks/s; p50/p99 per document' };
+  return {
+    case: 'ingest',
+    concurrency: 1,
+    ops_per_s: chunks / seconds,
+    p50_ms: p50,
+    p99_ms: p99,
+    chunks,
+    documents: docs.length,
+    unit: 'chunks/s; p50/p99 per document',
+  };
 }
 
 /** 100k chunks with embeddings computed in process (the dev model's own function), loaded over 4 connections. */
@@ -122,14 +145,18 @@ async function loadChunks(url: string): Promise<{ ms: number; texts: string[] }>
       if (i % 500 === 7) samples.push(text);
       chunks.push({ ordinal: i, heading, text, tokenCount: 0, embedding: embedText(`${heading}\n\n${text}`) });
     }
-    await insertChunks(pool, { tenantId: TENANT, knowledgeBaseId: 'default', documentId: id, language: 'english' }, chunks, { createdAt: new Date(base + d * 60_000) });
+    await insertChunks(pool, { tenantId: TENANT, knowledgeBaseId: 'default', documentId: id, language: 'english' }, chunks, {
+      createdAt: new Date(base + d * 60_000),
+    });
   };
   // The usual bulk-load order: rows first, indexes after (one sort instead of 100k index insertions).
   await pool.query('drop index knowledge_chunks_tsv_idx, knowledge_chunks_tenant_recent_idx, knowledge_chunks_document_idx');
   let next = 0;
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (next < docs) await loadDoc(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < docs) await loadDoc(next++);
+    }),
+  );
   await pool.query('create index knowledge_chunks_tsv_idx on knowledge_chunks using gin (tsv)');
   await pool.query('create index knowledge_chunks_tenant_recent_idx on knowledge_chunks (tenant_id, created_at desc nulls last)');
   await pool.query('create index knowledge_chunks_document_idx on knowledge_chunks (document_id, ordinal)');
@@ -157,7 +184,14 @@ async function benchSearch(url: string, devUrl: string, qs: string[]): Promise<B
   const parsed = env.parse('bench', { DATABASE_URL: url });
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const pool = new pg.Pool({ connectionString: url, max: 16 });
-  const model = createModelClient({ baseURL: devUrl, apiKey: 'bench', model: 'parley-dev', embeddingModel: 'parley-dev-embed', timeoutMs: 60_000, maxRetries: 0 });
+  const model = createModelClient({
+    baseURL: devUrl,
+    apiKey: 'bench',
+    model: 'parley-dev',
+    embeddingModel: 'parley-dev-embed',
+    timeoutMs: 60_000,
+    maxRetries: 0,
+  });
   const prefix = uniquePrefix('benchq');
   const worker = createBus({ catalog, service: 'query', redis: redisUrl, prefix });
   const handle = worker.handle('query', queryHandlers(assembleDeps(parsed.config, pool, model, { vectorDims: null })), { concurrency: 64 });
@@ -175,7 +209,16 @@ async function benchSearch(url: string, devUrl: string, qs: string[]): Promise<B
       empty = 0;
       const r = await closedLoop(c, SECONDS * 1000, op);
       const { p50, p99 } = percentiles(r.latencies);
-      rows.push({ case: 'search', concurrency: c, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99, chunks: TOTAL_CHUNKS, empty_replies: empty, path: 'bus → embed (dev model HTTP) → SQL' });
+      rows.push({
+        case: 'search',
+        concurrency: c,
+        ops_per_s: r.opsPerS,
+        p50_ms: p50,
+        p99_ms: p99,
+        chunks: TOTAL_CHUNKS,
+        empty_replies: empty,
+        path: 'bus → embed (dev model HTTP) → SQL',
+      });
     }
   } finally {
     await handle.stop(1_000);
@@ -197,12 +240,18 @@ try {
   const load = await loadChunks(url);
   console.log(`loaded ${TOTAL_CHUNKS} chunks in ${(load.ms / 1000).toFixed(1)} s (bulk insert, precomputed embeddings)`);
   const search = await benchSearch(url, dev.url, questions(load.texts));
-  report('query', [ingest, ...search], [
-    `search: one tenant holding ${TOTAL_CHUNKS} chunks (real[] embeddings, no pgvector), topK 5, ${SECONDS} s per level; target p99 <= 50 ms`,
-    `bulk load of ${TOTAL_CHUNKS} chunks: ${(load.ms / 1000).toFixed(1)} s; whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`,
-    // PostgreSQL, the dev model, the worker and the caller share these CPUs: a busy machine shows up in every figure.
-    `machine: ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min) at the end of the run`,
-  ]);
+  report(
+    'query',
+    [ingest, ...search],
+    [
+      `search: one tenant holding ${TOTAL_CHUNKS} chunks (real[] embeddings, no pgvector), topK 5, ${SECONDS} s per level; target p99 <= 50 ms`,
+      `bulk load of ${TOTAL_CHUNKS} chunks: ${(load.ms / 1000).toFixed(1)} s; whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      // PostgreSQL, the dev model, the worker and the caller share these CPUs: a busy machine shows up in every figure.
+      `machine: ${availableParallelism()} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} (1/5/15 min) at the end of the run`,
+    ],
+  );
 } finally {
   await dev.close();
   // BENCH_KEEP=1 leaves the database for EXPLAIN ANALYZE.

@@ -34,7 +34,9 @@ type Entries = Array<[string, Array<[string, string[]]>]> | null;
 /** XREADGROUP forever on one stream, handing each entry's `a` field to `onEntry` without waiting for it. */
 async function consume(stream: string, onEntry: (id: string, body: string) => void): Promise<void> {
   const read = new Redis(redisUrl);
-  await read.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM').catch(() => { /* BUSYGROUP: the group exists already */ });
+  await read.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM').catch(() => {
+    /* BUSYGROUP: the group exists already */
+  });
   for (;;) {
     const res = (await read.xreadgroup('GROUP', 'g', 'c', 'COUNT', 64, 'BLOCK', 1000, 'STREAMS', stream, '>')) as unknown as Entries;
     for (const [id, fields] of res?.[0]?.[1] ?? []) onEntry(id, fields[1] as string);
@@ -58,7 +60,16 @@ async function gateway(): Promise<void> {
   wss.on('connection', (ws) => {
     const conversationId = randomUUID();
     const user = { id: `u-${randomUUID()}`, tenantId: 'bench', roles: [] };
-    ws.send(JSON.stringify({ type: 'welcome', sessionId: randomUUID(), user, conversationId, agent: { id: 'default', name: 'raw' }, limits: { maxFrameBytes: 16384, maxTextChars: 8000, messagesPerMinute: 1000000 } }));
+    ws.send(
+      JSON.stringify({
+        type: 'welcome',
+        sessionId: randomUUID(),
+        user,
+        conversationId,
+        agent: { id: 'default', name: 'raw' },
+        limits: { maxFrameBytes: 16384, maxTextChars: 8000, messagesPerMinute: 1000000 },
+      }),
+    );
     ws.send(JSON.stringify({ type: 'history', conversationId, messages: [], hasMore: false }));
     ws.on('message', (data) => {
       const f = JSON.parse(String(data)) as { type: string; id: string; text: string };
@@ -86,7 +97,9 @@ async function gateway(): Promise<void> {
 async function agent(): Promise<void> {
   const cmd = new Redis(redisUrl, { enableAutoPipelining: true });
   const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-  await db.query('create table if not exists raw_runs (id uuid primary key, conversation_id uuid not null, status text not null, input jsonb not null, output jsonb, created_at timestamptz not null default now())');
+  await db.query(
+    'create table if not exists raw_runs (id uuid primary key, conversation_id uuid not null, status text not null, input jsonb not null, output jsonb, created_at timestamptz not null default now())',
+  );
   const modelUrl = new URL(`${process.env.MODEL_BASE_URL}/chat/completions`);
   const keepAlive = new http.Agent({ keepAlive: true });
   const callbacks = key('cb:agent');
@@ -101,27 +114,31 @@ async function agent(): Promise<void> {
   const complete = (messages: unknown[], onToken: (delta: string) => void) =>
     new Promise<string>((resolve, reject) => {
       const body = JSON.stringify({ model: 'parley-dev', stream: true, messages });
-      const req = http.request(modelUrl, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let buffered = '';
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          let end: number;
-          while ((end = buffered.indexOf('\n\n')) >= 0) {
-            const event = buffered.slice(0, end);
-            buffered = buffered.slice(end + 2);
-            if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
-            const delta = (JSON.parse(event.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content;
-            if (delta) {
-              text += delta;
-              onToken(delta);
+      const req = http.request(
+        modelUrl,
+        { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let buffered = '';
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffered += chunk;
+            let end: number;
+            while ((end = buffered.indexOf('\n\n')) >= 0) {
+              const event = buffered.slice(0, end);
+              buffered = buffered.slice(end + 2);
+              if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+              const delta = (JSON.parse(event.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content;
+              if (delta) {
+                text += delta;
+                onToken(delta);
+              }
             }
-          }
-        });
-        res.on('end', () => resolve(text));
-        res.on('error', reject);
-      });
+          });
+          res.on('end', () => resolve(text));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -131,9 +148,20 @@ async function agent(): Promise<void> {
       const run = JSON.parse(body) as { runId: string; conversationId: string; text: string; replyTo: string };
       const context = new Promise<unknown[]>((resolve) => waiting.set(run.runId, resolve));
       const [, , messages] = await Promise.all([
-        db.query('insert into raw_runs (id, conversation_id, status, input) values ($1, $2, $3, $4)', [run.runId, run.conversationId, 'RUNNING', { text: run.text }]),
+        db.query('insert into raw_runs (id, conversation_id, status, input) values ($1, $2, $3, $4)', [
+          run.runId,
+          run.conversationId,
+          'RUNNING',
+          { text: run.text },
+        ]),
         cmd.set(key(`lock:${run.conversationId}`), run.runId, 'PX', 30_000, 'NX'),
-        (cmd.xadd(key('conversation'), '*', 'a', JSON.stringify({ type: 'begin_turn', runId: run.runId, conversationId: run.conversationId, text: run.text, replyTo: callbacks })), context),
+        (cmd.xadd(
+          key('conversation'),
+          '*',
+          'a',
+          JSON.stringify({ type: 'begin_turn', runId: run.runId, conversationId: run.conversationId, text: run.text, replyTo: callbacks }),
+        ),
+        context),
       ]);
       let seq = 0;
       let held = '';
@@ -146,7 +174,17 @@ async function agent(): Promise<void> {
       if (held) pushToken(held);
       await cmd.xadd(key('conversation'), '*', 'a', JSON.stringify({ type: 'save', conversationId: run.conversationId, role: 'assistant', text }));
       await db.query('update raw_runs set status = $2, output = $3 where id = $1', [run.runId, 'SUCCEEDED', { text }]);
-      await cmd.rpush(run.replyTo, JSON.stringify({ type: 'agent.message', runId: run.runId, seq: ++seq, messageId: runAnswerMessageId(run.runId), text, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } }));
+      await cmd.rpush(
+        run.replyTo,
+        JSON.stringify({
+          type: 'agent.message',
+          runId: run.runId,
+          seq: ++seq,
+          messageId: runAnswerMessageId(run.runId),
+          text,
+          usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+        }),
+      );
       await Promise.all([cmd.del(key(`lock:${run.conversationId}`)), cmd.xack(key('agent'), 'g', entryId)]);
     })().catch((err: unknown) => console.error('raw agent run failed', err));
   });
@@ -170,7 +208,11 @@ async function conversation(): Promise<void> {
       .exec()
       .then((res) => {
         const messages = ((res?.[1]?.[1] as string[] | undefined) ?? []).map((s) => JSON.parse(s) as unknown);
-        return cmd.multi().rpush(m.replyTo as string, JSON.stringify({ runId: m.runId, messages })).xack(key('conversation'), 'g', entryId).exec();
+        return cmd
+          .multi()
+          .rpush(m.replyTo as string, JSON.stringify({ runId: m.runId, messages }))
+          .xack(key('conversation'), 'g', entryId)
+          .exec();
       });
   });
   console.log('raw conversation ready');

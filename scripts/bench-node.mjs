@@ -28,7 +28,7 @@ export function benchNode(log = console.log) {
   if (choice && choice !== 'system') return { path: choice, why: 'BENCH_NODE' };
   const major = imageNodeMajor();
   const running = Number(process.versions.node.split('.')[0]);
-  if (choice === 'system' || running === major) return { path: process.execPath, why: running === major ? 'the image\'s major' : 'BENCH_NODE=system' };
+  if (choice === 'system' || running === major) return { path: process.execPath, why: running === major ? "the image's major" : 'BENCH_NODE=system' };
   const pkg = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
   const cache = join(root, 'node_modules', '.cache', 'parley-bench-node', String(major));
   const binary = join(cache, 'package', 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
@@ -44,7 +44,9 @@ export function benchNode(log = console.log) {
       rmSync(join(cache, tarball));
     } catch (err) {
       rmSync(cache, { recursive: true, force: true });
-      log(`WARNING: could not fetch Node ${major} (${err instanceof Error ? err.message.split('\n')[0] : err}); the benchmarks run on this machine's Node ${process.version}, not the images'`);
+      log(
+        `WARNING: could not fetch Node ${major} (${err instanceof Error ? err.message.split('\n')[0] : err}); the benchmarks run on this machine's Node ${process.version}, not the images'`,
+      );
       return { path: process.execPath, why: 'fallback' };
     }
   }

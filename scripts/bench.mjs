@@ -18,7 +18,11 @@ const suites = wanted.length ? wanted : all;
 const fromSource = process.env.BENCH_SOURCE === '1';
 if (!fromSource) {
   console.log('building (turbo run build) so the benchmarks run the compiled services…');
-  const build = spawnSync(process.execPath, [fileURLToPath(new URL('./pnpm.mjs', import.meta.url)), 'exec', 'turbo', 'run', 'build', '--filter=!@parley/web', '--output-logs=errors-only'], { stdio: 'inherit' });
+  const build = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL('./pnpm.mjs', import.meta.url)), 'exec', 'turbo', 'run', 'build', '--filter=!@parley/web', '--output-logs=errors-only'],
+    { stdio: 'inherit' },
+  );
   if (build.status !== 0) {
     console.error('the build failed; benchmarks not run');
     process.exit(1);

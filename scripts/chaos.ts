@@ -50,7 +50,13 @@ const replicas: Replica[] = [];
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    await Promise.all(replicas.map((r) => r.stop().catch(() => { /* cleanup: a replica that will not stop is killed with the process group */ })));
+    await Promise.all(
+      replicas.map((r) =>
+        r.stop().catch(() => {
+          /* cleanup: a replica that will not stop is killed with the process group */
+        }),
+      ),
+    );
     for (const fn of cleanups.reverse()) await fn().catch((e: Error) => say(`cleanup: ${e.message}`));
     log.end();
   })();
@@ -133,7 +139,16 @@ try {
       });
     }),
   );
-  const events = await runChaos({ targets: replicas.filter((r) => r.app !== 'query'), redis, redisSignal: args.redisSignal, pg: proxy, t0, endAt: deadline, everyMs: args.everyS * 1000, say });
+  const events = await runChaos({
+    targets: replicas.filter((r) => r.app !== 'query'),
+    redis,
+    redisSignal: args.redisSignal,
+    pg: proxy,
+    t0,
+    endAt: deadline,
+    everyMs: args.everyS * 1000,
+    say,
+  });
   await users;
   say(`load done: ${stats.completed} turns answered, ${stats.failed()} failed (${stats.errorsLine()}), ${accepted.length} accepted`);
 
@@ -159,7 +174,9 @@ try {
   const letterRuns = new Set(letters.flatMap((l) => (l.runId ? [l.runId] : [])));
   const acceptedInDlq = new Set(accepted.filter((a) => letterRuns.has(a.runId)).map((a) => a.runId)).size;
   if (letters.length) {
-    console.log(`\ndead letters after the load (${letters.length}; ${acceptedInDlq} of them hold accepted chat messages)${args.replay ? '; replaying them' : ''}:`);
+    console.log(
+      `\ndead letters after the load (${letters.length}; ${acceptedInDlq} of them hold accepted chat messages)${args.replay ? '; replaying them' : ''}:`,
+    );
     for (const line of summarizeLetters(letters)) console.log(`  ${line}`);
   }
   if (letters.length && args.replay) {
@@ -177,7 +194,9 @@ try {
   console.log('\ncounts:');
   console.table(verdict.counts);
   console.log(`kills: ${replicas.map((r) => `${r.label} ×${r.kills}`).join(', ')}`);
-  console.log(`load average ${loadStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end; ${cpus().length} cores; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+  console.log(
+    `load average ${loadStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end; ${cpus().length} cores; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+  );
   const violations = [...verdict.violations];
   if (accepted.length === 0) violations.push('no chat message was accepted: the load never got going');
   if (violations.length) {

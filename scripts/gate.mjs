@@ -11,6 +11,7 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 export const STEPS = [
   { name: 'typecheck', cmd: process.execPath, args: [join(root, 'scripts', 'typecheck.mjs')] },
   { name: 'lint', cmd: bin('eslint'), args: ['--cache', '--cache-location', 'node_modules/.cache/eslint/', '--max-warnings', '0', '.'] },
+  { name: 'format', cmd: bin('prettier'), args: ['--check', '--log-level', 'warn', '.'] },
 ];
 
 export function runGate() {

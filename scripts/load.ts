@@ -33,7 +33,9 @@ async function cleanup(): Promise<void> {
   say('stopping the platform …');
   await platform.stop();
   const redis = new Redis(platform.redisUrl, { maxRetriesPerRequest: 1 });
-  await deletePrefix(redis, platform.busPrefix).catch(() => { /* a fresh prefix has nothing to delete */ });
+  await deletePrefix(redis, platform.busPrefix).catch(() => {
+    /* a fresh prefix has nothing to delete */
+  });
   redis.disconnect();
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().then(() => process.exit(130)));
@@ -53,7 +55,9 @@ try {
   const deadline = t0 + args.durationS * 1000;
   const stats = new LoadStats(deadline);
   const tag = Date.now().toString(36);
-  say(`${args.users} users for ${args.durationS} s against ${args.url} (think ${args.thinkMs.join('-')} ms; load average ${loadStart.toFixed(2)} on ${cpus().length} cores)`);
+  say(
+    `${args.users} users for ${args.durationS} s against ${args.url} (think ${args.thinkMs.join('-')} ms; load average ${loadStart.toFixed(2)} on ${cpus().length} cores)`,
+  );
   const progress = setInterval(() => {
     const s = (performance.now() - t0) / 1000;
     say(`${s.toFixed(0)} s: ${stats.completed} turns done, ${stats.started - stats.completed - stats.failed()} in flight, errors ${stats.errorsLine()}`);
@@ -62,19 +66,32 @@ try {
   await Promise.all(
     Array.from({ length: args.users }, async (_, i) => {
       await new Promise((r) => setTimeout(r, (i / args.users) * 2000));
-      await runUser({ http: args.url, ws, userId: `load-${tag}-${i}`, tenantId: 'load', deadline, hardDeadline: deadline + GRACE_MS, thinkMs: args.thinkMs, stats });
+      await runUser({
+        http: args.url,
+        ws,
+        userId: `load-${tag}-${i}`,
+        tenantId: 'load',
+        deadline,
+        hardDeadline: deadline + GRACE_MS,
+        thinkMs: args.thinkMs,
+        stats,
+      });
     }),
   );
   clearInterval(progress);
   const loadEnd = loadavg()[0]!;
   const summary = stats.summary(args.durationS);
   const { turns_per_s, full_turn_p50_ms, full_turn_p99_ms, ...rest } = summary;
-  report(args.suite, [{ case: 'chat', concurrency: args.users, ops_per_s: turns_per_s!, p50_ms: full_turn_p50_ms!, p99_ms: full_turn_p99_ms!, ...rest }], [
-    `${args.users} users, ${args.durationS} s, think ${args.thinkMs.join('-')} ms, ${args.start ? `platform started here${args.scale.length ? ` with --scale ${args.scale.join(' --scale ')}` : ''}` : `against ${args.url}`}.`,
-    `ops_per_s = turns/s (turns finished inside the window); p50/p99 = full turn (send → agent.message); first token = send → first agent.token.`,
-    `errors by code: ${stats.errorsLine()}`,
-    `${cpus().length} cores; 1-min load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end (the machine is shared).`,
-  ]);
+  report(
+    args.suite,
+    [{ case: 'chat', concurrency: args.users, ops_per_s: turns_per_s!, p50_ms: full_turn_p50_ms!, p99_ms: full_turn_p99_ms!, ...rest }],
+    [
+      `${args.users} users, ${args.durationS} s, think ${args.thinkMs.join('-')} ms, ${args.start ? `platform started here${args.scale.length ? ` with --scale ${args.scale.join(' --scale ')}` : ''}` : `against ${args.url}`}.`,
+      `ops_per_s = turns/s (turns finished inside the window); p50/p99 = full turn (send → agent.message); first token = send → first agent.token.`,
+      `errors by code: ${stats.errorsLine()}`,
+      `${cpus().length} cores; 1-min load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end (the machine is shared).`,
+    ],
+  );
   await cleanup();
   process.exit(stats.completed === 0 ? 1 : 0);
 } catch (err) {

@@ -49,7 +49,7 @@ async function main(args: string[]): Promise<number> {
   }
   if (cmd === 'dlq' && sub === 'replay') {
     const [svc, ...ids] = rest;
-    if (ids.length === 0) return console.error('name dead-letter ids, or --all'), 2;
+    if (ids.length === 0) return (console.error('name dead-letter ids, or --all'), 2);
     const result = await replayDeadLetters(redis, prefix, service(svc), ids.includes('--all') ? 'all' : ids);
     console.log(`replayed ${result.replayed.length}`);
     for (const s of result.skipped) console.log(`skipped ${s.id}: ${s.why}`);

@@ -84,7 +84,13 @@ const procs = plan.map((p) =>
     color: prefixColor(apps.indexOf(p.app)), // replicas share their app's color
     width,
     command: scriptCommand(root, p.app.dir, p.app.script),
-    env: { ...baseEnv, SERVICE_NAME: p.app.name, INSTANCE_ID: p.label, HTTP_PORT: String(p.port), ...(p.metricsPort ? { METRICS_PORT: String(p.metricsPort) } : {}) },
+    env: {
+      ...baseEnv,
+      SERVICE_NAME: p.app.name,
+      INSTANCE_ID: p.label,
+      HTTP_PORT: String(p.port),
+      ...(p.metricsPort ? { METRICS_PORT: String(p.metricsPort) } : {}),
+    },
     onLine: (line) => {
       if (line.includes('"msg":"ready"')) markReady(p.label);
     },
@@ -111,14 +117,26 @@ void (async () => {
   let warned = false;
   while (!stopping && !summarized && settled() < plan.length) {
     await Promise.all(
-      plan.filter((p) => !ready.has(p.label) && !exitedLabels.has(p.label)).map(async (p) => {
-        const ok = await fetch(`http://127.0.0.1:${p.port}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-        if (ok) markReady(p.label);
-      }),
+      plan
+        .filter((p) => !ready.has(p.label) && !exitedLabels.has(p.label))
+        .map(async (p) => {
+          const ok = await fetch(`http://127.0.0.1:${p.port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (ok) markReady(p.label);
+        }),
     );
     if (!warned && Date.now() - started > 60_000) {
       warned = true;
-      say(c.yellow(`still waiting for ${plan.filter((p) => !ready.has(p.label)).map((p) => p.label).join(', ')} to become ready`));
+      say(
+        c.yellow(
+          `still waiting for ${plan
+            .filter((p) => !ready.has(p.label))
+            .map((p) => p.label)
+            .join(', ')} to become ready`,
+        ),
+      );
     }
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -155,7 +173,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 function printSummary() {
-  const lines = plan.map((p) => `  ${p.label.padEnd(width)}  http://127.0.0.1:${p.port}/readyz${p.metricsPort ? `  (metrics: http://127.0.0.1:${p.metricsPort}/metrics)` : ''}${exitedLabels.has(p.label) ? c.red('  (exited)') : ''}`);
+  const lines = plan.map(
+    (p) =>
+      `  ${p.label.padEnd(width)}  http://127.0.0.1:${p.port}/readyz${p.metricsPort ? `  (metrics: http://127.0.0.1:${p.metricsPort}/metrics)` : ''}${exitedLabels.has(p.label) ? c.red('  (exited)') : ''}`,
+  );
   say(exitedLabels.size ? c.yellow(`${plan.length - exitedLabels.size} of ${plan.length} processes running`) : c.green(`all ${plan.length} processes ready`));
   console.log(lines.join('\n'));
   const gateway = plan.find((p) => p.app.name === 'gateway');
@@ -171,7 +192,11 @@ function printSummary() {
 /** With replicas, show that they share their service's stream: the consumers of each group (npm run ops -- status). */
 function printBusStatus() {
   say('bus: consumers per service stream (npm run ops -- status)');
-  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', join(root, 'scripts', 'ops.ts'), 'status'], { cwd: root, env: { ...process.env, ...baseEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', join(root, 'scripts', 'ops.ts'), 'status'], {
+    cwd: root,
+    env: { ...process.env, ...baseEnv },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   child.on('error', () => say(c.yellow('could not run npm run ops -- status')));
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: installs if needed, runs the gate (typecheck, lint), makes sure Redis and PostgreSQL answer
+// `npm test`: installs if needed, runs the gate (typecheck, lint, format), makes sure Redis and PostgreSQL answer
 // (starting the machine's own when it can), runs vitest once for the whole repo, and ends with one line:
 // `N passed, N failed`, where each failed gate step counts as one failed test.
 import { spawnSync } from 'node:child_process';

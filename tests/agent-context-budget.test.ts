@@ -26,7 +26,11 @@ function promptOf(tokens: number, model: string): string {
 describe('agent.run context budget', () => {
   test('a 1,000-token system prompt and a 4,000-token budget: the model receives ~3,000 tokens of history', async ({ prefix, db, redis, onTestFinished }) => {
     const worker = createBus({ catalog, redis: redisUrl, prefix, service: 'conversation', instance: `conv-${prefix}` });
-    worker.handle('conversation', conversationHandlers(createConversationDeps(redis, db.pool, prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, db: { poolMax: 5 } })), { concurrency: 8 });
+    worker.handle(
+      'conversation',
+      conversationHandlers(createConversationDeps(redis, db.pool, prefix, { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, db: { poolMax: 5 } })),
+      { concurrency: 8 },
+    );
     onTestFinished(() => worker.close(500));
     const tenantId = `t-${randomUUID().slice(0, 8)}`;
     const h = await startHarness({ prefix, db, tenantId, vars: { CONTEXT_MAX_TOKENS: '4000' } });
@@ -45,7 +49,10 @@ describe('agent.run context budget', () => {
       await h.caller.call('conversation.save_message', { messageId: randomUUID(), conversationId, role, content: `turn ${i}: ${'history '.repeat(44)}` }, meta);
     }
 
-    const { result } = await h.run({ runId: randomUUID(), conversationId, input: { text: 'What did we talk about?', messageId: randomUUID() }, channel: 'web' }, meta);
+    const { result } = await h.run(
+      { runId: randomUUID(), conversationId, input: { text: 'What did we talk about?', messageId: randomUUID() }, channel: 'web' },
+      meta,
+    );
     expect(result.status).toBe('SUCCEEDED');
     // The dev model server reports the prompt it was sent, counted like the platform counts.
     const history = result.usage!.promptTokens - countChatTokens([{ role: 'system', content: system }], model);

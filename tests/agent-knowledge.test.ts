@@ -15,11 +15,21 @@ afterAll(() => bus?.close(0));
 describe('chat flow with the knowledge base', () => {
   test('search_knowledge goes through the query service and the answer cites the document', async () => {
     const meta = { tenantId: 'kb-tenant', userId: 'u1' };
-    await bus.call('query.ingest_document', { title: 'Warranty terms', text: 'Every espresso machine carries a warranty of two years covering the pump and the boiler.', source: 'warranty' }, meta, { timeoutMs: 60_000 });
+    await bus.call(
+      'query.ingest_document',
+      { title: 'Warranty terms', text: 'Every espresso machine carries a warranty of two years covering the pump and the boiler.', source: 'warranty' },
+      meta,
+      { timeoutMs: 60_000 },
+    );
     const events: RunEvent[] = [];
     const result = await bus.call(
       'agent.run',
-      { runId: `run-${platform.prefix}`, conversationId: `conv-${platform.prefix}`, channel: 'api', input: { text: 'Search the knowledge base: how long is the warranty of the espresso machine?' } },
+      {
+        runId: `run-${platform.prefix}`,
+        conversationId: `conv-${platform.prefix}`,
+        channel: 'api',
+        input: { text: 'Search the knowledge base: how long is the warranty of the espresso machine?' },
+      },
       meta,
       { timeoutMs: 60_000, onEvent: (e) => events.push(e) },
     );
@@ -36,7 +46,12 @@ describe('chat flow with the knowledge base', () => {
     const events: RunEvent[] = [];
     const result = await bus.call(
       'agent.run',
-      { runId: `run2-${platform.prefix}`, conversationId: `conv2-${platform.prefix}`, channel: 'api', input: { text: 'Search the knowledge base: what is the refund policy for lost luggage?' } },
+      {
+        runId: `run2-${platform.prefix}`,
+        conversationId: `conv2-${platform.prefix}`,
+        channel: 'api',
+        input: { text: 'Search the knowledge base: what is the refund policy for lost luggage?' },
+      },
       { tenantId: 'empty-tenant' },
       { timeoutMs: 60_000, onEvent: (e) => events.push(e) },
     );

@@ -37,7 +37,12 @@ function faultyDb(db: TestDatabase, fault: Fault): { db: TestDatabase; failed: s
 const isFinalWrite = (sql: string, params: readonly unknown[]) => /^update "agent_runs"/i.test(sql) && params.includes('SUCCEEDED');
 const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
-async function startConversation(prefix: string, redis: Parameters<typeof createConversationDeps>[0], db: TestDatabase, onTestFinished: (fn: () => Promise<void>) => void) {
+async function startConversation(
+  prefix: string,
+  redis: Parameters<typeof createConversationDeps>[0],
+  db: TestDatabase,
+  onTestFinished: (fn: () => Promise<void>) => void,
+) {
   const config = { hot: { idleMs: 60_000, ttlMs: 86_400_000 }, db: { poolMax: 5 } };
   const worker = createBus({ catalog, redis: redisUrl, prefix, service: 'conversation', instance: `conv-${prefix}` });
   worker.handle('conversation', conversationHandlers(createConversationDeps(redis, db.pool, prefix, config)), { concurrency: 16 });
@@ -45,7 +50,12 @@ async function startConversation(prefix: string, redis: Parameters<typeof create
 }
 
 const tenant = () => `t-${randomUUID().slice(0, 8)}`;
-const chatRun = (conversationId: string, text: string): AgentRun => ({ runId: randomUUID(), conversationId, input: { text, messageId: randomUUID() }, channel: 'web' });
+const chatRun = (conversationId: string, text: string): AgentRun => ({
+  runId: randomUUID(),
+  conversationId,
+  input: { text, messageId: randomUUID() },
+  channel: 'web',
+});
 
 function expectWholeStream(events: RunEvent[], text: string | undefined) {
   expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
@@ -54,12 +64,19 @@ function expectWholeStream(events: RunEvent[], text: string | undefined) {
 }
 
 describe('agent.run: the answer saved, the end of the run in trouble', () => {
-  test('the handler crashes on the final status write after the answer was saved: the retry records SUCCEEDED with that answer, one assistant message', async ({ prefix, db, redis, onTestFinished }) => {
+  test('the handler crashes on the final status write after the answer was saved: the retry records SUCCEEDED with that answer, one assistant message', async ({
+    prefix,
+    db,
+    redis,
+    onTestFinished,
+  }) => {
     const tenantId = tenant();
     await startConversation(prefix, redis, db, onTestFinished);
     let failNext = true;
     // Not a connection error, so it is not retried in place: the handler crashes and the bus redelivers.
-    const faulty = faultyDb(db, (sql, params) => (isFinalWrite(sql, params) && failNext ? ((failNext = false), new Error('injected: the final status write failed')) : null));
+    const faulty = faultyDb(db, (sql, params) =>
+      isFinalWrite(sql, params) && failNext ? ((failNext = false), new Error('injected: the final status write failed')) : null,
+    );
     const h = await startHarness({ prefix, db: faulty.db, tenantId });
     const conversationId = randomUUID();
     const data = chatRun(conversationId, 'hello there [[tokens:8]]');
@@ -100,7 +117,12 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     expect(history.messages.filter((m) => m.role === 'assistant').map((m) => m.content)).toEqual([result.text]);
   });
 
-  test('PostgreSQL unreachable when the run arrives (more failures than agent.run has deliveries): it waits, runs once, never dead-lettered', async ({ prefix, db, redis, onTestFinished }) => {
+  test('PostgreSQL unreachable when the run arrives (more failures than agent.run has deliveries): it waits, runs once, never dead-lettered', async ({
+    prefix,
+    db,
+    redis,
+    onTestFinished,
+  }) => {
     const tenantId = tenant();
     await startConversation(prefix, redis, db, onTestFinished);
     let outage = 4; // agent.run has maxDeliveries 3: a crash on each would dead-letter it
@@ -116,7 +138,12 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     expect(await h.caller.call('agent.get_run', { runId: data.runId }, { tenantId })).toMatchObject({ status: 'SUCCEEDED' });
   });
 
-  test('PostgreSQL down when the service shuts down: the run stops retrying its record write at the close, not after RUN_DB_RETRY_MS', async ({ prefix, db, redis, onTestFinished }) => {
+  test('PostgreSQL down when the service shuts down: the run stops retrying its record write at the close, not after RUN_DB_RETRY_MS', async ({
+    prefix,
+    db,
+    redis,
+    onTestFinished,
+  }) => {
     const tenantId = tenant();
     await startConversation(prefix, redis, db, onTestFinished);
     let outageSeen!: () => void;
@@ -139,7 +166,12 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     expect(faulty.failed).toHaveLength(3); // one insert per delivery: none retried after the close
   });
 
-  test('a run found RUNNING whose dead worker had saved the answer is completed SUCCEEDED from the history, not failed worker_lost', async ({ prefix, db, redis, onTestFinished }) => {
+  test('a run found RUNNING whose dead worker had saved the answer is completed SUCCEEDED from the history, not failed worker_lost', async ({
+    prefix,
+    db,
+    redis,
+    onTestFinished,
+  }) => {
     const tenantId = tenant();
     await startConversation(prefix, redis, db, onTestFinished);
     const h = await startHarness({ prefix, db, tenantId });
@@ -147,10 +179,21 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     const data = chatRun(conversationId, 'what did you say?');
     // What a worker killed with SIGKILL right after conversation.save_message leaves: the record
     // RUNNING, both messages saved, and (Redis restarted without it) no answer record of its own.
-    await db.pool.query(`insert into agent_runs (run_id, tenant_id, agent_id, flow, conversation_id, channel, status, input, started_at) values ($1, $2, 'default', 'chat', $3, 'web', 'RUNNING', $4, now())`, [data.runId, tenantId, conversationId, JSON.stringify(data.input)]);
+    await db.pool.query(
+      `insert into agent_runs (run_id, tenant_id, agent_id, flow, conversation_id, channel, status, input, started_at) values ($1, $2, 'default', 'chat', $3, 'web', 'RUNNING', $4, now())`,
+      [data.runId, tenantId, conversationId, JSON.stringify(data.input)],
+    );
     const meta = { tenantId, conversationId };
-    await h.caller.call('conversation.save_message', { messageId: randomUUID(), conversationId, runId: data.runId, role: 'user', content: 'what did you say?' }, meta);
-    await h.caller.call('conversation.save_message', { messageId: runAnswerMessageId(data.runId), conversationId, runId: data.runId, role: 'assistant', content: 'I said hello.' }, meta);
+    await h.caller.call(
+      'conversation.save_message',
+      { messageId: randomUUID(), conversationId, runId: data.runId, role: 'user', content: 'what did you say?' },
+      meta,
+    );
+    await h.caller.call(
+      'conversation.save_message',
+      { messageId: runAnswerMessageId(data.runId), conversationId, runId: data.runId, role: 'assistant', content: 'I said hello.' },
+      meta,
+    );
 
     const { result, events } = await h.run(data);
 
@@ -168,7 +211,10 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     const h = await startHarness({ prefix, db, tenantId });
     const conversationId = randomUUID();
     const data = chatRun(conversationId, 'half an answer');
-    await db.pool.query(`insert into agent_runs (run_id, tenant_id, agent_id, flow, conversation_id, channel, status, input, started_at) values ($1, $2, 'default', 'chat', $3, 'web', 'RUNNING', $4, now())`, [data.runId, tenantId, conversationId, JSON.stringify(data.input)]);
+    await db.pool.query(
+      `insert into agent_runs (run_id, tenant_id, agent_id, flow, conversation_id, channel, status, input, started_at) values ($1, $2, 'default', 'chat', $3, 'web', 'RUNNING', $4, now())`,
+      [data.runId, tenantId, conversationId, JSON.stringify(data.input)],
+    );
 
     const { result } = await h.run(data);
 
@@ -177,7 +223,12 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
 });
 
 describe('agent.run: a run that lost its conversation', () => {
-  test('the lock taken over mid-stream (a stalled worker past its lease): the answer is refused at the store, the run fails conflict, the new holder keeps the lock', async ({ prefix, db, redis, onTestFinished }) => {
+  test('the lock taken over mid-stream (a stalled worker past its lease): the answer is refused at the store, the run fails conflict, the new holder keeps the lock', async ({
+    prefix,
+    db,
+    redis,
+    onTestFinished,
+  }) => {
     const tenantId = tenant();
     await startConversation(prefix, redis, db, onTestFinished);
     const h = await startHarness({ prefix, db, tenantId });

@@ -64,7 +64,10 @@ const at = (path: string, body?: unknown) => () => (body === undefined ? { path 
 
 const REST: Record<string, RestRow> = {
   // runs
-  'POST /api/v1/runs': { call: (fx) => ({ path: '/api/v1/runs', body: { flow: 'summarize_conversation', conversationId: fx.conversationId, input: {} } }), expect: owned(202) },
+  'POST /api/v1/runs': {
+    call: (fx) => ({ path: '/api/v1/runs', body: { flow: 'summarize_conversation', conversationId: fx.conversationId, input: {} } }),
+    expect: owned(202),
+  },
   'GET /api/v1/runs/:id': { call: (fx) => ({ path: `/api/v1/runs/${fx.runId}` }), expect: owned(200) },
   'GET /api/v1/runs/:id/events': { call: (fx) => ({ path: `/api/v1/runs/${fx.runId}/events` }), expect: owned(200) },
   // The run has finished: cancelling answers {cancelled: false}, but only to those who may touch it.
@@ -74,11 +77,17 @@ const REST: Record<string, RestRow> = {
     call: (fx) => ({ path: '/api/v1/runs', body: { flow: 'summarize_conversation', conversationId: fx.channelConversationId, input: {} } }),
     expect: { ...signedIn(400), anonymous: 401 },
   },
-  'POST /api/v1/runs (made-up conversation id: a new conversation of the caller)': { call: () => ({ path: '/api/v1/runs', body: { flow: 'poem', conversationId: `mx-new-${Date.now()}`, input: { topic: 'sea' } } }), expect: signedIn(202) },
+  'POST /api/v1/runs (made-up conversation id: a new conversation of the caller)': {
+    call: () => ({ path: '/api/v1/runs', body: { flow: 'poem', conversationId: `mx-new-${Date.now()}`, input: { topic: 'sea' } } }),
+    expect: signedIn(202),
+  },
   'GET /api/v1/runs/:id (made-up run id)': { call: at('/api/v1/runs/no-such-run'), expect: { ...signedIn(404), anonymous: 401 } },
   'GET /api/v1/runs/:id (channel run)': { call: (fx) => ({ path: `/api/v1/runs/${fx.channelRunId}` }), expect: { ...owned(200), owner: 404 } },
   'GET /api/v1/runs/:id/events (channel run)': { call: (fx) => ({ path: `/api/v1/runs/${fx.channelRunId}/events` }), expect: { ...owned(200), owner: 404 } },
-  'GET /api/v1/conversations/:id/messages (channel conversation)': { call: (fx) => ({ path: `/api/v1/conversations/${encodeURIComponent(fx.channelConversationId)}/messages` }), expect: { ...owned(200), owner: 404 } },
+  'GET /api/v1/conversations/:id/messages (channel conversation)': {
+    call: (fx) => ({ path: `/api/v1/conversations/${encodeURIComponent(fx.channelConversationId)}/messages` }),
+    expect: { ...owned(200), owner: 404 },
+  },
   'GET /api/v1/flows': { call: at('/api/v1/flows'), expect: signedIn(200) },
   'GET /api/v1/runs': { call: at('/api/v1/runs'), expect: staff(200) },
   // conversations
@@ -94,7 +103,10 @@ const REST: Record<string, RestRow> = {
   // knowledge: reads for every user of the tenant, writes for admins
   'GET /api/v1/knowledge/documents': { call: at('/api/v1/knowledge/documents'), expect: signedIn(200) },
   'GET /api/v1/knowledge/search': { call: at('/api/v1/knowledge/search?q=harbour'), expect: signedIn(200) },
-  'POST /api/v1/knowledge/documents': { call: at('/api/v1/knowledge/documents', { title: 'Matrix', text: 'The harbour opens at nine.' }), expect: adminOnly(201) },
+  'POST /api/v1/knowledge/documents': {
+    call: at('/api/v1/knowledge/documents', { title: 'Matrix', text: 'The harbour opens at nine.' }),
+    expect: adminOnly(201),
+  },
   'DELETE /api/v1/knowledge/documents/:id': { call: (fx) => ({ path: `/api/v1/knowledge/documents/${fx.documentId}` }), expect: adminOnly(204, 404) },
   // channels: Chatwoot inboxes are configured by admins; the webhook is authenticated by its signature only
   'GET /api/v1/channels/chatwoot/inboxes': { call: at('/api/v1/channels/chatwoot/inboxes'), expect: adminOnly(200) },
@@ -121,7 +133,9 @@ const REST: Record<string, RestRow> = {
 /** The web UI: `/` says how to build it (503) until apps/web/dist exists, then static files (200). */
 function webUiRow(routes: ReadonlyArray<{ method: string; url: string }>): Record<string, RestRow> {
   const built = routes.some((r) => r.url === '/*');
-  return built ? { 'GET /': { call: at('/'), expect: open(200) }, 'GET /*': { call: at('/index.html'), expect: open(200) } } : { 'GET /': { call: at('/'), expect: open(503) } };
+  return built
+    ? { 'GET /': { call: at('/'), expect: open(200) }, 'GET /*': { call: at('/index.html'), expect: open(200) } }
+    : { 'GET /': { call: at('/'), expect: open(503) } };
 }
 
 function rowOf(rows: Record<string, RestRow>, method: string, url: string): { row: RestRow; method: string } | null {
@@ -142,7 +156,14 @@ interface FrameRow {
   answers: string[];
   expect: Record<Who, Outcome>;
 }
-const wsOwned = (ok: Outcome, foreign: Outcome = 'error:not_found'): Record<Who, Outcome> => ({ anonymous: 'close:4401', owner: ok, otherUser: 'error:not_found', operator: ok, admin: ok, foreignAdmin: foreign });
+const wsOwned = (ok: Outcome, foreign: Outcome = 'error:not_found'): Record<Who, Outcome> => ({
+  anonymous: 'close:4401',
+  owner: ok,
+  otherUser: 'error:not_found',
+  operator: ok,
+  admin: ok,
+  foreignAdmin: foreign,
+});
 const wsAnyone = (ok: Outcome): Record<Who, Outcome> => ({ anonymous: 'close:4401', owner: ok, otherUser: ok, operator: ok, admin: ok, foreignAdmin: ok });
 
 /**
@@ -152,21 +173,37 @@ const wsAnyone = (ok: Outcome): Record<Who, Outcome> => ({ anonymous: 'close:440
 const FRAMES: Record<ClientFrame['type'] | 'connect', FrameRow> & Record<string, FrameRow> = {
   /** The handshake: `?conversationId=` names the socket's conversation (where chat.message writes). */
   connect: { frame: () => ({}), answers: ['welcome'], expect: { ...wsOwned('welcome'), otherUser: 'close:4403', foreignAdmin: 'close:4403' } },
-  'chat.message': { frame: (fx, who) => ({ type: 'chat.message', id: `mx-${who}-${Date.now()}`, text: 'hello [[tokens:1]]', conversationId: fx.conversationId }), answers: ['chat.accepted'], expect: wsOwned('chat.accepted') },
+  'chat.message': {
+    frame: (fx, who) => ({ type: 'chat.message', id: `mx-${who}-${Date.now()}`, text: 'hello [[tokens:1]]', conversationId: fx.conversationId }),
+    answers: ['chat.accepted'],
+    expect: wsOwned('chat.accepted'),
+  },
   // The run has finished: the owner and staff hear it is not running; others do not learn it exists.
   'chat.cancel': { frame: (fx) => ({ type: 'chat.cancel', runId: fx.runId }), answers: [], expect: wsOwned('error:conflict') },
   'history.get': { frame: (fx) => ({ type: 'history.get', conversationId: fx.conversationId }), answers: ['history'], expect: wsOwned('history') },
   resume: { frame: (fx) => ({ type: 'resume', runId: fx.runId, lastSeq: 0 }), answers: ['agent.message', 'agent.error'], expect: wsOwned('agent.message') },
-  'resume (made-up run id)': { frame: () => ({ type: 'resume', runId: 'no-such-run', lastSeq: 0 }), answers: ['agent.message', 'agent.error'], expect: wsAnyone('error:not_found') },
+  'resume (made-up run id)': {
+    frame: () => ({ type: 'resume', runId: 'no-such-run', lastSeq: 0 }),
+    answers: ['agent.message', 'agent.error'],
+    expect: wsAnyone('error:not_found'),
+  },
   'chat.cancel (made-up run id)': { frame: () => ({ type: 'chat.cancel', runId: 'no-such-run' }), answers: [], expect: wsAnyone('error:not_found') },
   // A channel conversation (owned by a Chatwoot contact): staff read it; nobody writes it from the web.
-  'history.get (channel conversation)': { frame: (fx) => ({ type: 'history.get', conversationId: fx.channelConversationId }), answers: ['history'], expect: { ...wsOwned('history'), owner: 'error:not_found' } },
+  'history.get (channel conversation)': {
+    frame: (fx) => ({ type: 'history.get', conversationId: fx.channelConversationId }),
+    answers: ['history'],
+    expect: { ...wsOwned('history'), owner: 'error:not_found' },
+  },
   'chat.message (channel conversation)': {
     frame: (fx, who) => ({ type: 'chat.message', id: `mx-cw-${who}`, text: 'claim', conversationId: fx.channelConversationId }),
     answers: ['chat.accepted'],
     expect: wsAnyone('error:invalid_payload'),
   },
-  'resume (channel run)': { frame: (fx) => ({ type: 'resume', runId: fx.channelRunId, lastSeq: 0 }), answers: ['agent.message', 'agent.error'], expect: { ...wsOwned('agent.message'), owner: 'error:not_found' } },
+  'resume (channel run)': {
+    frame: (fx) => ({ type: 'resume', runId: fx.channelRunId, lastSeq: 0 }),
+    answers: ['agent.message', 'agent.error'],
+    expect: { ...wsOwned('agent.message'), owner: 'error:not_found' },
+  },
   'conversation.new': { frame: () => ({ type: 'conversation.new' }), answers: ['history'], expect: wsAnyone('history') },
   ping: { frame: () => ({ type: 'ping', t: 1 }), answers: ['pong'], expect: wsAnyone('pong') },
 };
@@ -187,21 +224,36 @@ let fx: Fixture;
 
 beforeAll(async () => {
   const base = platform.gw.http;
-  const post = (who: Who, path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { ...h(who), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (who: Who, path: string, body: unknown) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { ...h(who), 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const stamp = Date.now().toString(36);
   const conversationId = `mx-conv-${stamp}`;
   const closable = `mx-closable-${stamp}`;
   const { runId } = await json<{ runId: string }>(await post('owner', '/api/v1/runs', { input: { text: 'owner secret 7311 [[tokens:3]]' }, conversationId }));
   await json(await post('owner', '/api/v1/runs', { input: { text: 'close me [[tokens:1]]' }, conversationId: closable }));
-  await waitFor(async () => (await json<{ status: string }>(await fetch(`${base}/api/v1/runs/${runId}`, { headers: h('owner') }))).status === 'SUCCEEDED', { timeoutMs: 30_000, what: "the owner's run" });
-  await waitFor(async () => (await fetch(`${base}/api/v1/conversations/${closable}`, { headers: h('owner') })).status === 200, { timeoutMs: 30_000, what: 'the closable conversation' });
+  await waitFor(async () => (await json<{ status: string }>(await fetch(`${base}/api/v1/runs/${runId}`, { headers: h('owner') }))).status === 'SUCCEEDED', {
+    timeoutMs: 30_000,
+    what: "the owner's run",
+  });
+  await waitFor(async () => (await fetch(`${base}/api/v1/conversations/${closable}`, { headers: h('owner') })).status === 200, {
+    timeoutMs: 30_000,
+    what: 'the closable conversation',
+  });
   const { agents } = await json<{ agents: Array<{ agentId: string }> }>(await fetch(`${base}/api/v1/agents`, { headers: h('admin') }));
-  const doc = await json<{ documentId: string }>(await post('admin', '/api/v1/knowledge/documents', { title: 'To delete', text: 'The lighthouse closes at noon.' }));
+  const doc = await json<{ documentId: string }>(
+    await post('admin', '/api/v1/knowledge/documents', { title: 'To delete', text: 'The lighthouse closes at noon.' }),
+  );
   const channelConversationId = chatwootConversationId({ accountId: 40, inboxId: 41, conversationId: Date.now() % 1_000_000 });
   const channelRunId = `mx-cw-run-${stamp}`;
   const contact = contactActor(TENANT, chatwootContactId({ accountId: 40, inboxId: 41, contactId: 42 }));
-  await platform.gw.gw.ctx.runs.send({ actor: contact, run: { runId: channelRunId, conversationId: channelConversationId, channel: 'chatwoot', input: { text: 'hola [[tokens:2]]' } } });
-  await waitFor(async () => (await json<{ status: string }>(await fetch(`${base}/api/v1/runs/${channelRunId}`, { headers: h('admin') }))).status === 'SUCCEEDED', { timeoutMs: 30_000, what: 'the channel run' });
+  await platform.gw.gw.ctx.runs.send({
+    actor: contact,
+    run: { runId: channelRunId, conversationId: channelConversationId, channel: 'chatwoot', input: { text: 'hola [[tokens:2]]' } },
+  });
+  await waitFor(
+    async () => (await json<{ status: string }>(await fetch(`${base}/api/v1/runs/${channelRunId}`, { headers: h('admin') }))).status === 'SUCCEEDED',
+    { timeoutMs: 30_000, what: 'the channel run' },
+  );
   fx = { conversationId, runId, closable, agentId: agents[0]!.agentId, documentId: doc.documentId, channelConversationId, channelRunId };
 }, 90_000);
 
@@ -213,7 +265,10 @@ describe('authorization matrix', () => {
     const missing = platform.gw.gw.routes.filter((r) => !rowOf(rows, r.method, r.url)).map((r) => `${r.method} ${r.url}`);
     expect(missing, 'routes without a row in REST (tests/authorization-matrix.test.ts)').toEqual([]);
     const types = ClientFrame.options.map((o) => o.shape.type.value);
-    expect(types.filter((t) => !Object.hasOwn(FRAMES, t)), 'client frame types without a row in FRAMES').toEqual([]);
+    expect(
+      types.filter((t) => !Object.hasOwn(FRAMES, t)),
+      'client frame types without a row in FRAMES',
+    ).toEqual([]);
   });
 
   test('REST: every route × every principal', async () => {
@@ -280,7 +335,10 @@ async function probeFrame(type: string, row: FrameRow, who: Who): Promise<Outcom
     const from = p.frames.length;
     p.send(frame);
     // One frame in flight: an error without a ref (the frame did not decode) answers it too.
-    const answer: Frame = await p.next((f) => (f.type === 'error' && (f.ref === ref || f.ref === undefined)) || row.answers.includes(f.type), { from, what: `the answer to ${type} for ${who}` });
+    const answer: Frame = await p.next((f) => (f.type === 'error' && (f.ref === ref || f.ref === undefined)) || row.answers.includes(f.type), {
+      from,
+      what: `the answer to ${type} for ${who}`,
+    });
     return answer.type === 'error' ? `error:${String(answer.code)}` : answer.type;
   } finally {
     p.close();

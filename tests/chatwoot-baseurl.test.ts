@@ -37,7 +37,10 @@ beforeAll(async () => {
   const client = new pg.Client({ connectionString: urlForDatabase(db) });
   await client.connect();
   await client.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [TENANT]);
-  await client.query(`INSERT INTO chatwoot_inboxes (account_id, inbox_id, tenant_id, base_url, api_token, webhook_secret, inbox_token) VALUES (31, 1, $1, $2, $3, NULL, $4)`, [TENANT, fake.url, API_TOKEN, INBOX_TOKEN]);
+  await client.query(
+    `INSERT INTO chatwoot_inboxes (account_id, inbox_id, tenant_id, base_url, api_token, webhook_secret, inbox_token) VALUES (31, 1, $1, $2, $3, NULL, $4)`,
+    [TENANT, fake.url, API_TOKEN, INBOX_TOKEN],
+  );
   await client.end();
   services = await startServices(trustPrefix, urlForDatabase(db));
   strict = await startGateway(strictPrefix, { DATABASE_URL: urlForDatabase(db) });
@@ -57,7 +60,11 @@ afterAll(async () => {
 
 const admin = token({ sub: 'boss', tenant: TENANT, roles: ['admin'] });
 const put = async (gw: RunningGateway, body: unknown) => {
-  const res = await fetch(`${gw.http}${PATH}`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${gw.http}${PATH}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 };
 const listed = async (gw: RunningGateway) => {
@@ -88,7 +95,9 @@ describe('saving an inbox', () => {
     const res = await put(trusting, { accountId: 33, inboxId: 1, baseUrl: fake.url, apiToken: API_TOKEN, inboxToken: INBOX_TOKEN });
     expect(res.status).toBe(200);
     const conversation = 3301;
-    const sent = await deliver(trusting.http, bodies.incoming({ account: 33, inbox: 1, conversation }, 'hello, what do you do?'), { query: `?token=${INBOX_TOKEN}` });
+    const sent = await deliver(trusting.http, bodies.incoming({ account: 33, inbox: 1, conversation }, 'hello, what do you do?'), {
+      query: `?token=${INBOX_TOKEN}`,
+    });
     expect(sent).toMatchObject({ status: 200, json: { outcome: 'started' } });
     await waitFor(() => fake.posted(conversation).length === 1 || null, { timeoutMs: 30_000, what: 'the answer at the allowed host' });
   });
@@ -97,8 +106,15 @@ describe('saving an inbox', () => {
 test('a stored baseUrl at a refused address is refused at connect time: dead-lettered, and the token never sent', async () => {
   await waitFor(async () => (await listed(strict)).some((i) => i.accountId === 31) || null, { timeoutMs: 10_000, what: 'the stored row loaded' });
   const before = fake.requests.length;
-  await strict.gw.ctx.bus.send('channel.chatwoot.send', { runId: uuidv7(), accountId: 31, inboxId: 1, conversationId: 3101, content: 'an answer' }, { tenantId: TENANT, actionId: uuidv7() });
-  const dead = await waitFor(async () => (await listDeadLetters(redis, strictPrefix, 'gateway', 20)).find((d) => d.raw.includes('"conversationId":3101')), { timeoutMs: 15_000, what: 'dead letter' });
+  await strict.gw.ctx.bus.send(
+    'channel.chatwoot.send',
+    { runId: uuidv7(), accountId: 31, inboxId: 1, conversationId: 3101, content: 'an answer' },
+    { tenantId: TENANT, actionId: uuidv7() },
+  );
+  const dead = await waitFor(async () => (await listDeadLetters(redis, strictPrefix, 'gateway', 20)).find((d) => d.raw.includes('"conversationId":3101')), {
+    timeoutMs: 15_000,
+    what: 'dead letter',
+  });
   expect(dead).toMatchObject({ type: 'channel.chatwoot.send', code: 'refused' });
   expect(dead.reason).toContain('loopback');
   expect(dead.reason).not.toContain(API_TOKEN);

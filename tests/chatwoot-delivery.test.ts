@@ -27,7 +27,15 @@ beforeAll(async () => {
   redis = newRedis();
   fake = await startFakeChatwoot(API_TOKEN);
   services = await startServices(prefix, urlForDatabase(db));
-  gw = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, OUTBOUND_ALLOW_HOSTS: '127.0.0.1', CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_WEBHOOK_SECRET: SECRET, CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_BACKOFF_MS: '20' });
+  gw = await startGateway(prefix, {
+    DATABASE_URL: urlForDatabase(db),
+    CHATWOOT_BASE_URL: fake.url,
+    OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
+    CHATWOOT_API_TOKEN: API_TOKEN,
+    CHATWOOT_WEBHOOK_SECRET: SECRET,
+    CHATWOOT_TENANT_ID: 't-cw',
+    CHATWOOT_BACKOFF_MS: '20',
+  });
 });
 
 afterAll(async () => {
@@ -66,7 +74,15 @@ describe('retries and idempotency', () => {
 
   test('a run that cannot start (unknown agent) still gets the contact a short apology, and the queue moves on', async () => {
     const c = ++conv;
-    const other = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, OUTBOUND_ALLOW_HOSTS: '127.0.0.1', CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_WEBHOOK_SECRET: SECRET, CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_AGENT_ID: 'nobody-here' });
+    const other = await startGateway(prefix, {
+      DATABASE_URL: urlForDatabase(db),
+      CHATWOOT_BASE_URL: fake.url,
+      OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
+      CHATWOOT_API_TOKEN: API_TOKEN,
+      CHATWOOT_WEBHOOK_SECRET: SECRET,
+      CHATWOOT_TENANT_ID: 't-cw',
+      CHATWOOT_AGENT_ID: 'nobody-here',
+    });
     try {
       await deliver(other.http, bodies.incoming({ conversation: c }, 'first'), { secret: SECRET });
       expect((await deliver(other.http, bodies.incoming({ conversation: c }, 'second'), { secret: SECRET })).json).toMatchObject({ outcome: 'queued' });
@@ -92,7 +108,10 @@ describe('retries and idempotency', () => {
     const c = ++conv;
     fake.script('message', [401], '{"error":"Invalid Access Token"}');
     await post(bodies.incoming({ conversation: c }, 'first words'));
-    const dead = await waitFor(async () => (await listDeadLetters(redis, prefix, 'gateway', 50)).find((d) => d.raw.includes(`"conversationId":${c}`)), { timeoutMs: 30_000, what: 'dead letter' });
+    const dead = await waitFor(async () => (await listDeadLetters(redis, prefix, 'gateway', 50)).find((d) => d.raw.includes(`"conversationId":${c}`)), {
+      timeoutMs: 30_000,
+      what: 'dead letter',
+    });
     expect(dead.type).toBe('channel.chatwoot.send');
     expect(dead.reason).toContain('401');
     expect(dead.reason).toContain('Invalid Access Token');
@@ -155,11 +174,17 @@ describe('hand-off to a human', () => {
     expect(fake.posted(c)).toHaveLength(1);
     expect(fake.posted(c)[0]).toMatch(/person from our team/);
     // No run took this turn; the gateway saved it, so the Parley transcript is complete.
-    const history = await waitFor(async () => {
-      const h = await gw.gw.ctx.bus.call('conversation.get_history', { conversationId: `cw:1:1:${c}`, limit: 10 }, { tenantId: 't-cw' });
-      return h.messages.length === 2 ? h : null;
-    }, { timeoutMs: 15_000, what: 'saved turn' });
-    expect(history.messages.map((m) => [m.role, m.content])).toEqual([['user', 'Can I talk to a real person please?'], ['assistant', fake.posted(c)[0]]]);
+    const history = await waitFor(
+      async () => {
+        const h = await gw.gw.ctx.bus.call('conversation.get_history', { conversationId: `cw:1:1:${c}`, limit: 10 }, { tenantId: 't-cw' });
+        return h.messages.length === 2 ? h : null;
+      },
+      { timeoutMs: 15_000, what: 'saved turn' },
+    );
+    expect(history.messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'Can I talk to a real person please?'],
+      ['assistant', fake.posted(c)[0]],
+    ]);
   });
 });
 

@@ -34,7 +34,11 @@ afterAll(async () => {
 
 const admin = token({ sub: 'boss', tenant: 't-inbox', roles: ['admin'] });
 const call = async (method: 'GET' | 'PUT', body?: unknown, bearer = admin) => {
-  const res = await fetch(`${gw.http}${PATH}`, { method, headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${gw.http}${PATH}`, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 };
 
@@ -57,17 +61,39 @@ describe('chatwoot inbox configuration', () => {
   });
 
   test('secrets are write-only; an omitted secret keeps its value; another tenant cannot take the inbox', async () => {
-    const put = await call('PUT', { accountId: 7, inboxId: 3, baseUrl: 'https://chat.example.com/', apiToken: API_TOKEN, inboxToken: INBOX_TOKEN, agentId: 'support' });
+    const put = await call('PUT', {
+      accountId: 7,
+      inboxId: 3,
+      baseUrl: 'https://chat.example.com/',
+      apiToken: API_TOKEN,
+      inboxToken: INBOX_TOKEN,
+      agentId: 'support',
+    });
     expect(put.status).toBe(200);
     const text = JSON.stringify(put.json) + JSON.stringify((await call('GET')).json);
     expect(text).not.toContain(API_TOKEN);
     expect(text).not.toContain(INBOX_TOKEN);
     expect((await call('GET')).json['inboxes']).toEqual([
-      expect.objectContaining({ accountId: 7, inboxId: 3, tenantId: 't-inbox', agentId: 'support', baseUrl: 'https://chat.example.com', apiTokenSet: true, inboxTokenSet: true, webhookSecretSet: false, answerStatuses: ['pending'], source: 'database' }),
+      expect.objectContaining({
+        accountId: 7,
+        inboxId: 3,
+        tenantId: 't-inbox',
+        agentId: 'support',
+        baseUrl: 'https://chat.example.com',
+        apiTokenSet: true,
+        inboxTokenSet: true,
+        webhookSecretSet: false,
+        answerStatuses: ['pending'],
+        source: 'database',
+      }),
     ]);
     const again = await call('PUT', { accountId: 7, inboxId: 3, baseUrl: 'https://chat.example.com', answerStatuses: ['pending', 'open'] });
     expect(again.json['inboxes']).toEqual([expect.objectContaining({ apiTokenSet: true, inboxTokenSet: true, answerStatuses: ['pending', 'open'] })]);
-    const thief = await call('PUT', { accountId: 7, inboxId: 3, baseUrl: 'https://evil.example.com', apiToken: 'x'.repeat(12), inboxToken: 'y'.repeat(30) }, token({ sub: 'm', tenant: 't-other', roles: ['admin'] }));
+    const thief = await call(
+      'PUT',
+      { accountId: 7, inboxId: 3, baseUrl: 'https://evil.example.com', apiToken: 'x'.repeat(12), inboxToken: 'y'.repeat(30) },
+      token({ sub: 'm', tenant: 't-other', roles: ['admin'] }),
+    );
     expect(thief.status).toBe(409);
   });
 
@@ -80,6 +106,11 @@ describe('chatwoot inbox configuration', () => {
     const entries = await redis.xrange(busKeys.stream(prefix, 'agent'), '-', '+');
     const action = JSON.parse(entries.at(-1)?.[1][1] ?? '{}') as Record<string, unknown>;
     expect(action).toMatchObject({ type: 'agent.run', tenantId: 't-inbox', conversationId: 'cw:7:3:900' });
-    expect(action['data']).toMatchObject({ agentId: 'support', channel: 'chatwoot', conversationId: 'cw:7:3:900', input: { text: 'hola', chatwoot: { accountId: 7, inboxId: 3, conversationId: 900 } } });
+    expect(action['data']).toMatchObject({
+      agentId: 'support',
+      channel: 'chatwoot',
+      conversationId: 'cw:7:3:900',
+      input: { text: 'hola', chatwoot: { accountId: 7, inboxId: 3, conversationId: 900 } },
+    });
   });
 });

@@ -68,7 +68,8 @@ afterAll(async () => {
 });
 
 const post = (body: unknown) => deliver(gw.http, body, { secret: SECRET });
-const history = async (c: number) => (await gw.gw.ctx.bus.call('conversation.get_history', { conversationId: `cw:1:1:${c}`, limit: 20 }, { tenantId: TENANT })).messages;
+const history = async (c: number) =>
+  (await gw.gw.ctx.bus.call('conversation.get_history', { conversationId: `cw:1:1:${c}`, limit: 20 }, { tenantId: TENANT })).messages;
 const givenUp = async () => (await gw.gw.metrics.registry.getSingleMetric('parley_gateway_chatwoot_messages_given_up_total')?.get())?.values[0]?.value ?? 0;
 
 describe('poison messages', () => {
@@ -78,10 +79,13 @@ describe('poison messages', () => {
     await waitFor(() => fake.posted(c).length === 1 || null, { timeoutMs: 30_000, what: 'the polite answer' });
     expect(fake.posted(c)).toEqual([UNSTORABLE_ANSWER]);
     // Stored without crashing the conversation service: a placeholder for the contact's side, and the answer.
-    const saved = await waitFor(async () => {
-      const h = await history(c);
-      return h.length === 2 ? h : null;
-    }, { timeoutMs: 15_000, what: 'the turn in the history' });
+    const saved = await waitFor(
+      async () => {
+        const h = await history(c);
+        return h.length === 2 ? h : null;
+      },
+      { timeoutMs: 15_000, what: 'the turn in the history' },
+    );
     expect(saved.map((m) => [m.role, m.content])).toEqual([
       ['user', '[a message with characters that cannot be stored]'],
       ['assistant', UNSTORABLE_ANSWER],
@@ -89,7 +93,10 @@ describe('poison messages', () => {
     // No run was started for it.
     const runs = (await redis.xrange(busKeys.stream(prefix, 'agent'), '-', '+')).filter(([, f]) => (f[1] ?? '').includes(`"cw:1:1:${c}"`));
     expect(runs).toEqual([]);
-    expect(await post(bodies.incoming({ conversation: c }, 'tell me about your opening hours, please'))).toMatchObject({ status: 200, json: { outcome: 'started' } });
+    expect(await post(bodies.incoming({ conversation: c }, 'tell me about your opening hours, please'))).toMatchObject({
+      status: 200,
+      json: { outcome: 'started' },
+    });
     await waitFor(() => fake.posted(c).length === 2 || null, { timeoutMs: 30_000, what: 'the next answer' });
     expect(fake.posted(c)[1]).toContain('opening hours');
   });
@@ -109,14 +116,18 @@ describe('poison messages', () => {
     expect(await givenUp()).toBe(before);
     // The run was dead-lettered once, after its last delivery, and never started again: the message
     // is no longer in the conversation's queue, which is empty.
-    const dead = await waitFor(async () => {
-      const mine = (await listDeadLetters(redis, prefix, 'agent', 100)).filter((d) => d.type === 'agent.run' && d.raw.includes('poison pill') && d.raw.includes(`"conversationId":${c}`));
-      return mine.length > 0 ? mine : null;
-    }, { timeoutMs: 15_000, what: 'the dead letter' });
+    const dead = await waitFor(
+      async () => {
+        const mine = (await listDeadLetters(redis, prefix, 'agent', 100)).filter(
+          (d) => d.type === 'agent.run' && d.raw.includes('poison pill') && d.raw.includes(`"conversationId":${c}`),
+        );
+        return mine.length > 0 ? mine : null;
+      },
+      { timeoutMs: 15_000, what: 'the dead letter' },
+    );
     expect(dead).toHaveLength(1);
     const base = `${prefix}:chatwoot:{cw:${TENANT}:1:1:${c}}`;
     expect(await redis.llen(`${base}:q`)).toBe(0);
     expect(await redis.exists(`${base}:jobs`)).toBe(0);
-
   });
 });

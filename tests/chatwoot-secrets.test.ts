@@ -25,7 +25,15 @@ const KEY_B = randomBytes(32).toString('hex');
 const KEY_WRONG = randomBytes(32).toString('base64url');
 const KEYS = [KEY_A, KEY_B, KEY_WRONG];
 /** Every inbox of this file answers with the same secrets; each test has its own account. */
-const inbox = (accountId: number, extra: Record<string, unknown> = {}) => ({ accountId, inboxId: 1, baseUrl: fake.url, apiToken: API_TOKEN, webhookSecret: WEBHOOK_SECRET, inboxToken: INBOX_TOKEN, ...extra });
+const inbox = (accountId: number, extra: Record<string, unknown> = {}) => ({
+  accountId,
+  inboxId: 1,
+  baseUrl: fake.url,
+  apiToken: API_TOKEN,
+  webhookSecret: WEBHOOK_SECRET,
+  inboxToken: INBOX_TOKEN,
+  ...extra,
+});
 
 let db: string;
 let client: pg.Client;
@@ -74,7 +82,11 @@ async function gateway(vars: Record<string, string>): Promise<RunningGateway & {
 
 const admin = token({ sub: 'boss', tenant: TENANT, roles: ['admin'] });
 async function call(gw: RunningGateway, method: 'GET' | 'PUT', body?: unknown) {
-  const res = await fetch(`${gw.http}${PATH}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${gw.http}${PATH}`, {
+    method,
+    headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -100,15 +112,22 @@ async function expectWorks(gw: RunningGateway, accountId: number) {
   const conversation = (conversations += 3);
   const signed = await deliver(gw.http, bodies.incoming({ account: accountId, inbox: 1, conversation }, 'hola'), { secret: WEBHOOK_SECRET });
   expect(signed).toMatchObject({ status: 200, json: { outcome: 'started' } });
-  const viaToken = await deliver(gw.http, bodies.incoming({ account: accountId, inbox: 1, conversation: conversation + 1 }, 'hola'), { query: `?token=${INBOX_TOKEN}` });
+  const viaToken = await deliver(gw.http, bodies.incoming({ account: accountId, inbox: 1, conversation: conversation + 1 }, 'hola'), {
+    query: `?token=${INBOX_TOKEN}`,
+  });
   expect(viaToken).toMatchObject({ status: 200, json: { outcome: 'started' } });
   const content = `answer for ${accountId} ${uuidv7()}`;
-  await gw.gw.ctx.bus.send('channel.chatwoot.send', { runId: uuidv7(), accountId, inboxId: 1, conversationId: conversation + 2, content }, { tenantId: TENANT, actionId: uuidv7() });
+  await gw.gw.ctx.bus.send(
+    'channel.chatwoot.send',
+    { runId: uuidv7(), accountId, inboxId: 1, conversationId: conversation + 2, content },
+    { tenantId: TENANT, actionId: uuidv7() },
+  );
   await waitFor(() => fake.posted(conversation + 2).includes(content) || null, { timeoutMs: 15_000, what: `outbound for ${accountId}` });
   expect(fake.requests.find((r) => r.body['content'] === content)?.token).toBe(API_TOKEN);
 }
 
-const unreadableLines = (logs: Array<Record<string, unknown>>, accountId: number) => logs.filter((l) => l['level'] === 'error' && String(l['msg']).startsWith(`chatwoot inbox ${accountId}/1 cannot be used`));
+const unreadableLines = (logs: Array<Record<string, unknown>>, accountId: number) =>
+  logs.filter((l) => l['level'] === 'error' && String(l['msg']).startsWith(`chatwoot inbox ${accountId}/1 cannot be used`));
 
 describe('chatwoot inbox secrets at rest', () => {
   let gwA: Awaited<ReturnType<typeof gateway>>;
@@ -129,13 +148,21 @@ describe('chatwoot inbox secrets at rest', () => {
 
   test('a plain-text row from before keeps working and is encrypted by the next save, which keeps omitted secrets', async () => {
     await client.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [TENANT]);
-    await client.query(`INSERT INTO chatwoot_inboxes (account_id, inbox_id, tenant_id, base_url, api_token, webhook_secret, inbox_token) VALUES (12, 1, $1, $2, $3, $4, $5)`, [TENANT, fake.url, API_TOKEN, WEBHOOK_SECRET, INBOX_TOKEN]);
+    await client.query(
+      `INSERT INTO chatwoot_inboxes (account_id, inbox_id, tenant_id, base_url, api_token, webhook_secret, inbox_token) VALUES (12, 1, $1, $2, $3, $4, $5)`,
+      [TENANT, fake.url, API_TOKEN, WEBHOOK_SECRET, INBOX_TOKEN],
+    );
     // Written behind the running gateway's back: it is picked up by the next refresh (every 5 s).
-    await waitFor(async () => ((await call(gwA, 'GET')).json['inboxes'] as Array<{ accountId: number }>).some((i) => i.accountId === 12) || null, { timeoutMs: 10_000, what: 'plain-text row loaded' });
+    await waitFor(async () => ((await call(gwA, 'GET')).json['inboxes'] as Array<{ accountId: number }>).some((i) => i.accountId === 12) || null, {
+      timeoutMs: 10_000,
+      what: 'plain-text row loaded',
+    });
     expect((await row(12))['api_token']).toBe(API_TOKEN);
     await expectWorks(gwA, 12);
     const saved = await call(gwA, 'PUT', { accountId: 12, inboxId: 1, baseUrl: fake.url, answerStatuses: ['pending', 'open'] });
-    expect(saved.json['inboxes']).toEqual([expect.objectContaining({ apiTokenSet: true, webhookSecretSet: true, inboxTokenSet: true, answerStatuses: ['pending', 'open'] })]);
+    expect(saved.json['inboxes']).toEqual([
+      expect.objectContaining({ apiTokenSet: true, webhookSecretSet: true, inboxTokenSet: true, answerStatuses: ['pending', 'open'] }),
+    ]);
     expectSealed(await row(12));
     await expectWorks(gwA, 12);
   });
@@ -149,7 +176,9 @@ describe('chatwoot inbox secrets at rest', () => {
 
     const upgraded = await gateway({ SECRETS_KEY: KEY_A });
     expect(expectSealed(await row(13))).toBe(keyIdOf((await row(11))['api_token']));
-    expect(upgraded.logs).toContainEqual(expect.objectContaining({ level: 'info', msg: expect.stringMatching(/^encrypted the stored secrets of \d+ chatwoot inbox/) }));
+    expect(upgraded.logs).toContainEqual(
+      expect.objectContaining({ level: 'info', msg: expect.stringMatching(/^encrypted the stored secrets of \d+ chatwoot inbox/) }),
+    );
     await expectWorks(upgraded, 13);
     await upgraded.close();
   });
@@ -170,20 +199,39 @@ describe('chatwoot inbox secrets at rest', () => {
   });
 
   test('a wrong key skips that inbox with one error, without crashing; other inboxes and the env default keep working', async () => {
-    const wrong = await gateway({ SECRETS_KEY: KEY_WRONG, CHATWOOT_BASE_URL: fake.url, CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_WEBHOOK_SECRET: 'env-default-secret-0123456789', CHATWOOT_TENANT_ID: 't-env' });
+    const wrong = await gateway({
+      SECRETS_KEY: KEY_WRONG,
+      CHATWOOT_BASE_URL: fake.url,
+      CHATWOOT_API_TOKEN: API_TOKEN,
+      CHATWOOT_WEBHOOK_SECRET: 'env-default-secret-0123456789',
+      CHATWOOT_TENANT_ID: 't-env',
+    });
     const lines = unreadableLines(wrong.logs, 11);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ accountId: 11, inboxId: 1, tenantId: TENANT, reason: 'unknown_key' });
-    expect(lines[0]?.['msg']).toMatch(/the stored apiToken: the stored secret was encrypted with key [0-9a-f]{8}, but the current key is [0-9a-f]{8} and no previous key is set; the inbox is skipped until/);
+    expect(lines[0]?.['msg']).toMatch(
+      /the stored apiToken: the stored secret was encrypted with key [0-9a-f]{8}, but the current key is [0-9a-f]{8} and no previous key is set; the inbox is skipped until/,
+    );
 
     // An inbox saved through this gateway works; the unreadable one is refused, not answered by the env default.
     expect((await call(wrong, 'PUT', inbox(14))).status).toBe(200);
     await expectWorks(wrong, 14);
-    expect((await deliver(wrong.http, bodies.incoming({ account: 1, inbox: 1, conversation: 77 }, 'hola'), { secret: 'env-default-secret-0123456789' })).json).toMatchObject({ outcome: 'started' });
-    expect((await deliver(wrong.http, bodies.incoming({ account: 11, inbox: 1, conversation: 78 }, 'hola'), { secret: 'env-default-secret-0123456789' })).status).toBe(401);
+    expect(
+      (await deliver(wrong.http, bodies.incoming({ account: 1, inbox: 1, conversation: 77 }, 'hola'), { secret: 'env-default-secret-0123456789' })).json,
+    ).toMatchObject({ outcome: 'started' });
+    expect(
+      (await deliver(wrong.http, bodies.incoming({ account: 11, inbox: 1, conversation: 78 }, 'hola'), { secret: 'env-default-secret-0123456789' })).status,
+    ).toBe(401);
     expect((await deliver(wrong.http, bodies.incoming({ account: 11, inbox: 1, conversation: 78 }, 'hola'), { secret: WEBHOOK_SECRET })).status).toBe(401);
-    await wrong.gw.ctx.bus.send('channel.chatwoot.send', { runId: uuidv7(), accountId: 11, inboxId: 1, conversationId: 79, content: 'lost' }, { tenantId: TENANT, actionId: uuidv7() });
-    const dead = await waitFor(async () => (await listDeadLetters(redis, wrong.prefix, 'gateway', 20)).find((d) => d.raw.includes('"conversationId":79')), { timeoutMs: 15_000, what: 'dead letter' });
+    await wrong.gw.ctx.bus.send(
+      'channel.chatwoot.send',
+      { runId: uuidv7(), accountId: 11, inboxId: 1, conversationId: 79, content: 'lost' },
+      { tenantId: TENANT, actionId: uuidv7() },
+    );
+    const dead = await waitFor(async () => (await listDeadLetters(redis, wrong.prefix, 'gateway', 20)).find((d) => d.raw.includes('"conversationId":79')), {
+      timeoutMs: 15_000,
+      what: 'dead letter',
+    });
     expect(dead.reason).toContain('its stored secrets cannot be decrypted');
 
     const listed = (await call(wrong, 'GET')).json['inboxes'] as Array<Record<string, unknown>>;
@@ -201,7 +249,9 @@ describe('chatwoot inbox secrets at rest', () => {
 
     // Re-entering the secrets brings it back.
     expect((await call(wrong, 'PUT', inbox(11))).status).toBe(200);
-    expect(((await call(wrong, 'GET')).json['inboxes'] as Array<Record<string, unknown>>).find((i) => i['accountId'] === 11)).not.toHaveProperty('secretsUnreadable');
+    expect(((await call(wrong, 'GET')).json['inboxes'] as Array<Record<string, unknown>>).find((i) => i['accountId'] === 11)).not.toHaveProperty(
+      'secretsUnreadable',
+    );
     await expectWorks(wrong, 11);
     await wrong.close();
   });

@@ -35,7 +35,10 @@ beforeAll(async () => {
   fakeB = await startFakeChatwoot(B.apiToken);
   services = await startServices(prefix, urlForDatabase(db));
   gw = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), OUTBOUND_ALLOW_HOSTS: '127.0.0.1', CHATWOOT_BACKOFF_MS: '20' });
-  for (const [t, fake] of [[A, fakeA], [B, fakeB]] as const) {
+  for (const [t, fake] of [
+    [A, fakeA],
+    [B, fakeB],
+  ] as const) {
     const res = await fetch(`${gw.http}${PATH}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token({ sub: 'admin', tenant: t.tenant, roles: ['admin'] })}`, 'content-type': 'application/json' },
@@ -58,7 +61,9 @@ afterAll(async () => {
 const send = (t: typeof A, body: unknown) => deliver(gw.http, body, { query: `?token=${t.inboxToken}` });
 const where = (t: typeof A, conversation: number) => ({ account: ACCOUNT, inbox: t.inbox, conversation });
 const runsOf = async (conversationId: string) =>
-  (await redis.xrange(busKeys.stream(prefix, 'agent'), '-', '+')).map(([, f]) => JSON.parse(f[1] ?? '{}') as { type: string; tenantId: string; conversationId?: string }).filter((a) => a.type === 'agent.run' && a.conversationId === conversationId);
+  (await redis.xrange(busKeys.stream(prefix, 'agent'), '-', '+'))
+    .map(([, f]) => JSON.parse(f[1] ?? '{}') as { type: string; tenantId: string; conversationId?: string })
+    .filter((a) => a.type === 'agent.run' && a.conversationId === conversationId);
 
 describe('two tenants, same Chatwoot ids', () => {
   test("B sending A's message id first does not get A's real message dropped as a duplicate", async () => {
@@ -102,8 +107,15 @@ describe('two tenants, same Chatwoot ids', () => {
   test("an answer carrying B's tenant is never posted to A's inbox: dead-lettered as not_found", async () => {
     const c = ++conv;
     const before = fakeA.requests.length;
-    await gw.gw.ctx.bus.send('channel.chatwoot.send', { runId: uuidv7(), accountId: ACCOUNT, inboxId: A.inbox, conversationId: c, content: 'not for you' }, { tenantId: B.tenant, actionId: uuidv7() });
-    const dead = await waitFor(async () => (await listDeadLetters(redis, prefix, 'gateway', 50)).find((d) => d.raw.includes(`"conversationId":${c}`)), { timeoutMs: 15_000, what: 'dead letter' });
+    await gw.gw.ctx.bus.send(
+      'channel.chatwoot.send',
+      { runId: uuidv7(), accountId: ACCOUNT, inboxId: A.inbox, conversationId: c, content: 'not for you' },
+      { tenantId: B.tenant, actionId: uuidv7() },
+    );
+    const dead = await waitFor(async () => (await listDeadLetters(redis, prefix, 'gateway', 50)).find((d) => d.raw.includes(`"conversationId":${c}`)), {
+      timeoutMs: 15_000,
+      what: 'dead letter',
+    });
     expect(dead).toMatchObject({ type: 'channel.chatwoot.send', code: 'not_found' });
     expect(fakeA.requests.length).toBe(before);
   });

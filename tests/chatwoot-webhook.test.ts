@@ -29,7 +29,14 @@ beforeAll(async () => {
   redis = newRedis();
   fake = await startFakeChatwoot(API_TOKEN);
   services = await startServices(prefix, urlForDatabase(db));
-  const common = { DATABASE_URL: urlForDatabase(db), CHATWOOT_BASE_URL: fake.url, OUTBOUND_ALLOW_HOSTS: '127.0.0.1', CHATWOOT_API_TOKEN: API_TOKEN, CHATWOOT_TENANT_ID: 't-cw', CHATWOOT_BACKOFF_MS: '20' };
+  const common = {
+    DATABASE_URL: urlForDatabase(db),
+    CHATWOOT_BASE_URL: fake.url,
+    OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
+    CHATWOOT_API_TOKEN: API_TOKEN,
+    CHATWOOT_TENANT_ID: 't-cw',
+    CHATWOOT_BACKOFF_MS: '20',
+  };
   signed = await startGateway(prefix, { ...common, CHATWOOT_WEBHOOK_SECRET: SECRET });
   tokenGw = await startGateway(prefix, { ...common, CHATWOOT_INBOX_TOKEN: INBOX_TOKEN });
 });
@@ -53,10 +60,13 @@ describe('who may post', () => {
     const res = await deliver(signed.http, bodies.incoming(w, 'hello there, what do you do?'), { secret: SECRET });
     expect(res).toMatchObject({ status: 200, json: { outcome: 'started' } });
     // Typing off follows the message: wait for all three calls, not just the answer.
-    const calls = await waitFor(() => {
-      const mine = fake.requests.filter((r) => r.conversationId === w.conversation);
-      return mine.length >= 3 ? mine : null;
-    }, { timeoutMs: 30_000, what: 'typing on, answer, typing off' });
+    const calls = await waitFor(
+      () => {
+        const mine = fake.requests.filter((r) => r.conversationId === w.conversation);
+        return mine.length >= 3 ? mine : null;
+      },
+      { timeoutMs: 30_000, what: 'typing on, answer, typing off' },
+    );
     expect(fake.posted(w.conversation)[0]?.length).toBeGreaterThan(0);
     expect(calls.map((r) => r.kind)).toEqual(['typing', 'message', 'typing']);
     expect(calls[0]?.body).toEqual({ typing_status: 'on' });
@@ -147,7 +157,10 @@ describe('duplicates', () => {
     const w = { conversation: ++conv };
     const body = bodies.incoming(w, 'thanks, see you tomorrow');
     const before = await agentActions();
-    const [a, b] = await Promise.all([deliver(signed.http, body, { secret: SECRET, delivery: 'dlv-1' }), deliver(tokenGw.http, body, { query: `?token=${INBOX_TOKEN}`, delivery: 'dlv-1' })]);
+    const [a, b] = await Promise.all([
+      deliver(signed.http, body, { secret: SECRET, delivery: 'dlv-1' }),
+      deliver(tokenGw.http, body, { query: `?token=${INBOX_TOKEN}`, delivery: 'dlv-1' }),
+    ]);
     const c = await deliver(signed.http, body, { secret: SECRET, delivery: 'dlv-2' });
     expect([a.json['outcome'], b.json['outcome'], c.json['outcome']].sort()).toEqual(['duplicate', 'duplicate', 'started']);
     await waitFor(() => fake.posted(w.conversation).length === 1 || null, { timeoutMs: 30_000, what: 'one answer' });

@@ -2,7 +2,14 @@
 // request settles — answered once a socket is back, or rejected with a clear error — never hangs.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
-import { ClientClosedError, ClientOfflineError, ParleyClient, RequestTimeoutError, type ParleyClientOptions, type WebSocketCtor } from '../packages/client/src/index.js';
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ParleyClient,
+  RequestTimeoutError,
+  type ParleyClientOptions,
+  type WebSocketCtor,
+} from '../packages/client/src/index.js';
 import { startGateway, startServices, token, WebSocket, type RawWs, type RunningGateway, type Services } from './support/gateway-env.js';
 
 let prefix: string;

@@ -47,7 +47,22 @@ afterAll(async () => {
   if (db) await dropTestDatabase(db);
 });
 
-const FIELDS = ['id', 'content', 'content_type', 'content_attributes', 'message_type', 'private', 'sender', 'inbox', 'account', 'conversation', 'attachments', 'created_at', 'source_id', 'event'];
+const FIELDS = [
+  'id',
+  'content',
+  'content_type',
+  'content_attributes',
+  'message_type',
+  'private',
+  'sender',
+  'inbox',
+  'account',
+  'conversation',
+  'attachments',
+  'created_at',
+  'source_id',
+  'event',
+];
 const conversationIds = fc.integer({ min: 1, max: 40 });
 
 /** A signed delivery: a contact's message with hostile content, one with hostile fields, a hostile conversation event, or any JSON at all. */
@@ -55,9 +70,16 @@ const delivery: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(conversationIds, nastyString).map(([conversation, content]) => bodies.incoming({ conversation }, content)) },
   {
     weight: 3,
-    arbitrary: fc.tuple(conversationIds, fc.dictionary(fc.constantFrom(...FIELDS), hostileValue, { minKeys: 1, maxKeys: 3 })).map(([conversation, fields]) => ({ ...bodies.incoming({ conversation }, 'hello'), ...fields })),
+    arbitrary: fc
+      .tuple(conversationIds, fc.dictionary(fc.constantFrom(...FIELDS), hostileValue, { minKeys: 1, maxKeys: 3 }))
+      .map(([conversation, fields]) => ({ ...bodies.incoming({ conversation }, 'hello'), ...fields })),
   },
-  { weight: 1, arbitrary: fc.tuple(conversationIds, fc.dictionary(fc.constantFrom('status', 'id', 'event', 'account_id', 'inbox_id'), hostileValue, { maxKeys: 2 })).map(([conversation, fields]) => ({ ...bodies.conversationPending({ conversation }), ...fields })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(conversationIds, fc.dictionary(fc.constantFrom('status', 'id', 'event', 'account_id', 'inbox_id'), hostileValue, { maxKeys: 2 }))
+      .map(([conversation, fields]) => ({ ...bodies.conversationPending({ conversation }), ...fields })),
+  },
   { weight: 1, arbitrary: hostileValue },
 );
 

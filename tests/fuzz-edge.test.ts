@@ -48,8 +48,18 @@ const clientId = fc.stringMatching(/^[A-Za-z0-9._-]{1,24}$/);
 const frame: fc.Arbitrary<string> = fc.oneof(
   // Well-formed but for the text: these start real runs, so hostile text reaches the services.
   { weight: 3, arbitrary: fc.record({ id: clientId, text: nastyString }).map((f) => JSON.stringify({ type: 'chat.message', ...f })) },
-  { weight: 1, arbitrary: fc.record({ conversationId: nastyString, limit: hostileValue, before: hostileValue }, { requiredKeys: ['conversationId'] }).map((f) => JSON.stringify({ type: 'history.get', ...f })) },
-  { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...FRAME_TYPES), fc.dictionary(fc.constantFrom(...FRAME_FIELDS), hostileValue, { maxKeys: 4 })).map(([type, fields]) => JSON.stringify({ ...fields, type })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ conversationId: nastyString, limit: hostileValue, before: hostileValue }, { requiredKeys: ['conversationId'] })
+      .map((f) => JSON.stringify({ type: 'history.get', ...f })),
+  },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...FRAME_TYPES), fc.dictionary(fc.constantFrom(...FRAME_FIELDS), hostileValue, { maxKeys: 4 }))
+      .map(([type, fields]) => JSON.stringify({ ...fields, type })),
+  },
   { weight: 2, arbitrary: hostileValue.map((v) => JSON.stringify(v) ?? 'null') },
   { weight: 1, arbitrary: nastyString },
 );
@@ -70,7 +80,11 @@ describe('fuzzing the edge', () => {
         const mark = ++t;
         s.ws.send(JSON.stringify({ type: 'ping', t: mark }));
         // A rate limit on pings (every frame type may have one) answers the mark with rate_limited instead.
-        await waitFor(() => s.frames.slice(before).some((f) => (f.type === 'pong' && f.t === mark) || (f.type === 'error' && f.code === 'rate_limited' && f.ref === 'ping')), { timeoutMs: 10_000, what: `pong ${mark}` });
+        await waitFor(
+          () =>
+            s.frames.slice(before).some((f) => (f.type === 'pong' && f.t === mark) || (f.type === 'error' && f.code === 'rate_limited' && f.ref === 'ping')),
+          { timeoutMs: 10_000, what: `pong ${mark}` },
+        );
         expect(s.ws.readyState).toBe(1);
         for (const f of s.frames.slice(before)) {
           if (f.type !== 'error' && f.type !== 'agent.error') continue;
@@ -100,15 +114,82 @@ describe('fuzzing the edge', () => {
 
   /** One REST request: route, headers and a body that is hostile JSON, not JSON, or too big. */
   const request = fc.oneof(
-    fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/runs'), auth: fc.constant(user), body: fc.record({ flow: fc.constantFrom('chat', 'poem', 'research', 'summarize_conversation'), input: fc.record({ text: nastyString, topic: nastyString, messageId: nastyString }, { requiredKeys: [] }) }) }),
-    fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/knowledge/documents'), auth: fc.constant(admin), body: fc.record({ title: nastyString, text: nastyString, source: nastyString }) }),
-    fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/runs'), auth: fc.constant(user), body: fc.record({ flow: hostileValue, input: fc.oneof(hostileValue, fc.dictionary(nastyString, hostileValue, { maxKeys: 3 })), agentId: hostileValue, conversationId: hostileValue, webhook: hostileValue }, { requiredKeys: [] }) }),
-    fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/knowledge/documents'), auth: fc.constant(admin), body: fc.record({ title: hostileValue, text: hostileValue, markdown: hostileValue, source: hostileValue, metadata: hostileValue, language: hostileValue }, { requiredKeys: [] }) }),
-    fc.record({ method: fc.constant('PUT'), path: fc.constant('/api/v1/agents/fuzzed-agent'), auth: fc.constant(admin), body: fc.dictionary(fc.constantFrom('name', 'systemPrompt', 'model', 'temperature', 'tools', 'flow', 'doubleTexting', 'maxRunMs'), hostileValue, { maxKeys: 3 }) }),
-    fc.record({ method: fc.constantFrom('POST', 'PUT'), path: fc.constantFrom('/api/v1/runs', '/api/v1/knowledge/documents'), auth: fc.constant(admin), body: hostileValue }),
-    fc.record({ method: fc.constant('GET'), path: fc.tuple(nastyString, hostileValue).map(([q, k]) => `/api/v1/knowledge/search?q=${pct(q)}&topK=${pct(JSON.stringify(k) ?? "")}`), auth: fc.constant(user), body: fc.constant(undefined) }),
-    fc.record({ method: fc.constant('GET'), path: fc.tuple(fc.constantFrom('/api/v1/runs/', '/api/v1/conversations/', '/api/v1/knowledge/documents?cursor='), pathPart).map(([a, b]) => a + b), auth: fc.constant(admin), body: fc.constant(undefined) }),
-    fc.record({ method: fc.constant('POST'), path: fc.constant('/api/v1/runs'), auth: fc.constant(user), body: fc.constantFrom<unknown>(RAW('{"input":'), RAW('x'.repeat(2 * 1024 * 1024)), RAW(`{"input":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`), RAW(`${'['.repeat(200_000)}${']'.repeat(200_000)}`)) }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/v1/runs'),
+      auth: fc.constant(user),
+      body: fc.record({
+        flow: fc.constantFrom('chat', 'poem', 'research', 'summarize_conversation'),
+        input: fc.record({ text: nastyString, topic: nastyString, messageId: nastyString }, { requiredKeys: [] }),
+      }),
+    }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/v1/knowledge/documents'),
+      auth: fc.constant(admin),
+      body: fc.record({ title: nastyString, text: nastyString, source: nastyString }),
+    }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/v1/runs'),
+      auth: fc.constant(user),
+      body: fc.record(
+        {
+          flow: hostileValue,
+          input: fc.oneof(hostileValue, fc.dictionary(nastyString, hostileValue, { maxKeys: 3 })),
+          agentId: hostileValue,
+          conversationId: hostileValue,
+          webhook: hostileValue,
+        },
+        { requiredKeys: [] },
+      ),
+    }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/v1/knowledge/documents'),
+      auth: fc.constant(admin),
+      body: fc.record(
+        { title: hostileValue, text: hostileValue, markdown: hostileValue, source: hostileValue, metadata: hostileValue, language: hostileValue },
+        { requiredKeys: [] },
+      ),
+    }),
+    fc.record({
+      method: fc.constant('PUT'),
+      path: fc.constant('/api/v1/agents/fuzzed-agent'),
+      auth: fc.constant(admin),
+      body: fc.dictionary(fc.constantFrom('name', 'systemPrompt', 'model', 'temperature', 'tools', 'flow', 'doubleTexting', 'maxRunMs'), hostileValue, {
+        maxKeys: 3,
+      }),
+    }),
+    fc.record({
+      method: fc.constantFrom('POST', 'PUT'),
+      path: fc.constantFrom('/api/v1/runs', '/api/v1/knowledge/documents'),
+      auth: fc.constant(admin),
+      body: hostileValue,
+    }),
+    fc.record({
+      method: fc.constant('GET'),
+      path: fc.tuple(nastyString, hostileValue).map(([q, k]) => `/api/v1/knowledge/search?q=${pct(q)}&topK=${pct(JSON.stringify(k) ?? '')}`),
+      auth: fc.constant(user),
+      body: fc.constant(undefined),
+    }),
+    fc.record({
+      method: fc.constant('GET'),
+      path: fc.tuple(fc.constantFrom('/api/v1/runs/', '/api/v1/conversations/', '/api/v1/knowledge/documents?cursor='), pathPart).map(([a, b]) => a + b),
+      auth: fc.constant(admin),
+      body: fc.constant(undefined),
+    }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/v1/runs'),
+      auth: fc.constant(user),
+      body: fc.constantFrom<unknown>(
+        RAW('{"input":'),
+        RAW('x'.repeat(2 * 1024 * 1024)),
+        RAW(`{"input":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`),
+        RAW(`${'['.repeat(200_000)}${']'.repeat(200_000)}`),
+      ),
+    }),
   );
 
   test('REST bodies: no 5xx, every refusal an ErrorBody without internal detail', async () => {
@@ -136,4 +217,3 @@ describe('fuzzing the edge', () => {
     expect(await deadLettersWhenSettled(platform.prefix)).toEqual([]);
   }, 60_000);
 });
-

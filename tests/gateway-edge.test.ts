@@ -74,12 +74,12 @@ function postWithHost(port: string, path: string, host: string): Promise<{ statu
 }
 
 describe('listening address and dev tokens', () => {
-  test.skipIf(!lanIp)('dev mode without HTTP_HOST listens on loopback only: the machine\'s network address is refused', async () => {
+  test.skipIf(!lanIp)("dev mode without HTTP_HOST listens on loopback only: the machine's network address is refused", async () => {
     const g = await gateway({ HTTP_HOST: '' });
     expect((await fetch(`${g.http}/healthz`)).status).toBe(200);
     const fromNetwork = await fetch(`http://${lanIp}:${portOf(g.http)}/healthz`).then(
       (r) => r.status,
-      (err: unknown) => ((err as { cause?: { code?: string } }).cause?.code ?? String(err)),
+      (err: unknown) => (err as { cause?: { code?: string } }).cause?.code ?? String(err),
     );
     expect(fromNetwork).toBe('ECONNREFUSED');
   });
@@ -168,7 +168,10 @@ describe('rate limits', () => {
     expect((await startRun(a, t)).status).toBe(202);
     // Four run starts across two replicas and two protocols: the fifth is refused on both.
     expect((await startRun(b, t)).status).toBe(429);
-    expect(await reply(onA, { type: 'chat.message', id: 'm2', text: 'hi' }, 'chat.accepted')).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) });
+    expect(await reply(onA, { type: 'chat.message', id: 'm2', text: 'hi' }, 'chat.accepted')).toMatchObject({
+      code: 'rate_limited',
+      retryAfterMs: expect.any(Number),
+    });
 
     expect(await reply(onA, { type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
     expect(await reply(onB, { type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
@@ -218,7 +221,7 @@ describe('tokens', () => {
     expect((await s.closed).code).not.toBe(4401);
   });
 
-  const wsClose = async (t: string) => (await rawSocket(`${g.ws}?token=${t}`).closed);
+  const wsClose = async (t: string) => await rawSocket(`${g.ws}?token=${t}`).closed;
   const rest = async (t: string) => {
     const r = await fetch(`${g.http}/api/v1/flows`, { headers: { authorization: `Bearer ${t}` } });
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
@@ -240,7 +243,10 @@ describe('tokens', () => {
   test('a genuine expired token: told the sign-in expired', async () => {
     const t = token({ expiresIn: -60, claims: good });
     expect(await wsClose(t)).toEqual({ code: 4401, reason: 'your sign-in expired; sign in again' });
-    expect(await rest(t)).toEqual({ status: 401, body: { code: 'unauthorized', message: 'your sign-in expired; sign in again', retryable: false, details: { reason: 'expired' } } });
+    expect(await rest(t)).toEqual({
+      status: 401,
+      body: { code: 'unauthorized', message: 'your sign-in expired; sign in again', retryable: false, details: { reason: 'expired' } },
+    });
   });
 });
 
@@ -248,9 +254,12 @@ describe('CORS', () => {
   const allowed = 'https://app.example.com';
   const foreign = 'https://evil.example';
   const preflight = (g: RunningGateway, origin: string) =>
-    fetch(`${g.http}/api/v1/runs`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    fetch(`${g.http}/api/v1/runs`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
 
-  test('REST: a listed origin\'s preflight is answered and its requests get CORS headers; another origin is refused', async () => {
+  test("REST: a listed origin's preflight is answered and its requests get CORS headers; another origin is refused", async () => {
     const g = await gateway({ CORS_ORIGINS: `${allowed}, https://other.example.com:8443` });
     const ok = await preflight(g, allowed);
     expect(ok.status).toBe(204);

@@ -36,7 +36,10 @@ async function finishedRun(t: string, body: unknown): Promise<string> {
   const res = await post('/api/v1/runs', t, body);
   expect(res.status).toBe(202);
   const { runId } = (await res.json()) as { runId: string };
-  await waitFor(async () => ((await (await get(`/api/v1/runs/${runId}`, t)).json()) as { status?: string }).status === 'SUCCEEDED', { timeoutMs: 30_000, what: `run ${runId} to succeed` });
+  await waitFor(async () => ((await (await get(`/api/v1/runs/${runId}`, t)).json()) as { status?: string }).status === 'SUCCEEDED', {
+    timeoutMs: 30_000,
+    what: `run ${runId} to succeed`,
+  });
   return runId;
 }
 
@@ -90,7 +93,10 @@ describe('issue 17 item 2: runs without an owner record, and made-up run ids', (
     // Without the gateway's record, agent-execution's (tenant + owner) decides: the owner and staff read it, another user does not.
     for (const t of [alice, admin]) {
       const s = await socket(t);
-      expect(await ask(s, { type: 'resume', runId, lastSeq: 0 }, (f) => f.type === 'agent.message' || f.type === 'error')).toMatchObject({ type: 'agent.message', runId });
+      expect(await ask(s, { type: 'resume', runId, lastSeq: 0 }, (f) => f.type === 'agent.message' || f.type === 'error')).toMatchObject({
+        type: 'agent.message',
+        runId,
+      });
       expect(await ask(s, { type: 'resume', runId: 'made-up-run', lastSeq: 0 }, errorFor('resume'))).toMatchObject({ code: 'not_found' });
       s.close();
       expect((await get(`/api/v1/runs/${runId}`, t)).status).toBe(200);
@@ -107,8 +113,14 @@ describe('issue 17 item 2: runs without an owner record, and made-up run ids', (
     const conversationId = chatwootConversationId({ ...address, conversationId: Date.now() % 100000 });
     const contact = contactActor(T, chatwootContactId({ ...address, contactId: 9 }));
     const runId = `cw-run-${Date.now()}`;
-    await platform.gw.gw.ctx.runs.send({ actor: contact, run: { runId, conversationId, channel: 'chatwoot', input: { text: 'hola, mi pedido 991 [[tokens:3]]' } } });
-    await waitFor(async () => ((await (await get(`/api/v1/runs/${runId}`, admin)).json()) as { status?: string }).status === 'SUCCEEDED', { timeoutMs: 30_000, what: 'the channel run' });
+    await platform.gw.gw.ctx.runs.send({
+      actor: contact,
+      run: { runId, conversationId, channel: 'chatwoot', input: { text: 'hola, mi pedido 991 [[tokens:3]]' } },
+    });
+    await waitFor(async () => ((await (await get(`/api/v1/runs/${runId}`, admin)).json()) as { status?: string }).status === 'SUCCEEDED', {
+      timeoutMs: 30_000,
+      what: 'the channel run',
+    });
     // Only agent-execution's record is left (the gateway's expired, or another replica's Redis record is gone): its contact owner still holds.
     const r = newRedis();
     try {
@@ -126,7 +138,10 @@ describe('issue 17 item 2: runs without an owner record, and made-up run ids', (
       expect((await get(`/api/v1/conversations/${encodeURIComponent(conversationId)}/messages`, t)).status).toBe(404);
     }
     const staff = await socket(operator);
-    expect(await ask(staff, { type: 'resume', runId, lastSeq: 0 }, (f) => f.type === 'agent.message' || f.type === 'error')).toMatchObject({ type: 'agent.message', runId });
+    expect(await ask(staff, { type: 'resume', runId, lastSeq: 0 }, (f) => f.type === 'agent.message' || f.type === 'error')).toMatchObject({
+      type: 'agent.message',
+      runId,
+    });
     const history = await ask(staff, { type: 'history.get', conversationId }, (f) => f.type === 'history' || f.type === 'error');
     expect(history).toMatchObject({ type: 'history', conversationId });
     expect((history.messages as unknown[]).length).toBe(2);
@@ -139,10 +154,14 @@ describe('RunStarter applies the conversation rule to every caller', () => {
     const runs = platform.gw.gw.ctx.runs;
     const contact = contactActor(T, chatwootContactId({ accountId: 1, inboxId: 2, contactId: 3 }));
     const webConversation = `alice-web-${Date.now()}`;
-    await expect(runs.send({ actor: contact, run: { runId: `rs-${Date.now()}-a`, conversationId: webConversation, channel: 'chatwoot', input: { text: 'x' } } })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      runs.send({ actor: contact, run: { runId: `rs-${Date.now()}-a`, conversationId: webConversation, channel: 'chatwoot', input: { text: 'x' } } }),
+    ).rejects.toMatchObject({ code: 'not_found' });
     const channelConversation = chatwootConversationId({ accountId: 1, inboxId: 2, conversationId: 4 });
     const principal = { userId: 'alice', tenantId: T, roles: ['admin'] };
-    await expect(runs.start({ principal, run: { runId: `rs-${Date.now()}-b`, conversationId: channelConversation, channel: 'api', input: { text: 'x' } } })).rejects.toMatchObject({ code: 'invalid_payload' });
+    await expect(
+      runs.start({ principal, run: { runId: `rs-${Date.now()}-b`, conversationId: channelConversation, channel: 'api', input: { text: 'x' } } }),
+    ).rejects.toMatchObject({ code: 'invalid_payload' });
   });
 });
 
@@ -158,7 +177,9 @@ describe('issue 17 item 3 (web side): channel conversation ids cannot be created
       expect(await res.json()).toMatchObject({ code: 'invalid_payload' });
     }
     const s = await socket(alice);
-    expect(await ask(s, { type: 'chat.message', id: 'claim-1', text: 'claim', conversationId }, (f) => f.type === 'error')).toMatchObject({ code: 'invalid_payload' });
+    expect(await ask(s, { type: 'chat.message', id: 'claim-1', text: 'claim', conversationId }, (f) => f.type === 'error')).toMatchObject({
+      code: 'invalid_payload',
+    });
     s.close();
     // Nothing was created under the channel's id.
     expect((await get(`/api/v1/conversations/${encodeURIComponent(conversationId)}`, admin)).status).toBe(404);
@@ -195,7 +216,10 @@ describe('issue 17 item 8: Redis keys built from input cannot collide', () => {
     }
     const s = await socket(alice);
     const from = s.frames.length;
-    expect(await ask(s, { type: 'chat.message', id: 'shared-1', text: 'hello' }, (f) => f.type === 'chat.accepted' || f.type === 'error')).toMatchObject({ type: 'error', code: 'conflict' });
+    expect(await ask(s, { type: 'chat.message', id: 'shared-1', text: 'hello' }, (f) => f.type === 'chat.accepted' || f.type === 'error')).toMatchObject({
+      type: 'error',
+      code: 'conflict',
+    });
     expect(s.frames.slice(from).some((f) => f.runId === theirs.runId)).toBe(false);
     s.close();
   });
@@ -203,12 +227,16 @@ describe('issue 17 item 8: Redis keys built from input cannot collide', () => {
   test('rate-limit budgets of tenant "rl:a" user "b" and tenant "rl" user "a:b" are separate', async () => {
     const first = wsProbe(`${strict.ws}?token=${token({ sub: 'b', tenant: 'rl:a' })}`);
     await first.welcome;
-    expect(await ask(first, { type: 'chat.message', id: 'rl-1', text: 'one [[tokens:1]]' }, (f) => f.type === 'chat.accepted' || f.type === 'error')).toMatchObject({ type: 'chat.accepted' });
+    expect(
+      await ask(first, { type: 'chat.message', id: 'rl-1', text: 'one [[tokens:1]]' }, (f) => f.type === 'chat.accepted' || f.type === 'error'),
+    ).toMatchObject({ type: 'chat.accepted' });
     expect(await ask(first, { type: 'chat.message', id: 'rl-2', text: 'two' }, (f) => f.type === 'error')).toMatchObject({ code: 'rate_limited' });
     first.close();
     const second = wsProbe(`${strict.ws}?token=${token({ sub: 'a:b', tenant: 'rl' })}`);
     await second.welcome;
-    expect(await ask(second, { type: 'chat.message', id: 'rl-1', text: 'mine [[tokens:1]]' }, (f) => f.type === 'chat.accepted' || f.type === 'error')).toMatchObject({ type: 'chat.accepted' });
+    expect(
+      await ask(second, { type: 'chat.message', id: 'rl-1', text: 'mine [[tokens:1]]' }, (f) => f.type === 'chat.accepted' || f.type === 'error'),
+    ).toMatchObject({ type: 'chat.accepted' });
     second.close();
   });
 });

@@ -18,14 +18,22 @@ describe('knowledge routes', () => {
     const created = await fetch(`${http()}/api/v1/knowledge/documents`, {
       method: 'POST',
       headers: json(admin),
-      body: JSON.stringify({ title: 'Returns policy', text: 'Customers may return unused items within 30 days for a full refund to the original card.', source: 'policy:returns' }),
+      body: JSON.stringify({
+        title: 'Returns policy',
+        text: 'Customers may return unused items within 30 days for a full refund to the original card.',
+        source: 'policy:returns',
+      }),
     });
     expect(created.status).toBe(201);
     const doc = (await created.json()) as { documentId: string; chunks: number };
     expect(doc.chunks).toBeGreaterThan(0);
 
     const form = new FormData();
-    form.append('file', new Blob(['# Shipping\n\nParcels leave the warehouse every weekday at noon and arrive within three days.'], { type: 'text/markdown' }), 'shipping.md');
+    form.append(
+      'file',
+      new Blob(['# Shipping\n\nParcels leave the warehouse every weekday at noon and arrive within three days.'], { type: 'text/markdown' }),
+      'shipping.md',
+    );
     const uploaded = await fetch(`${http()}/api/v1/knowledge/documents`, { method: 'POST', headers: bearer(admin), body: form });
     expect(uploaded.status).toBe(201);
     expect(await uploaded.json()).toMatchObject({ title: 'shipping.md', source: 'upload:shipping.md' });
@@ -38,7 +46,9 @@ describe('knowledge routes', () => {
     const list = (await (await fetch(`${http()}/api/v1/knowledge/documents`, { headers: bearer(reader) })).json()) as { items: Array<{ title: string }> };
     expect(list.items.map((d) => d.title).sort()).toEqual(['Returns policy', 'shipping.md']);
 
-    const search = await fetch(`${http()}/api/v1/knowledge/search?q=${encodeURIComponent('how long do I have to return an item?')}`, { headers: bearer(reader) });
+    const search = await fetch(`${http()}/api/v1/knowledge/search?q=${encodeURIComponent('how long do I have to return an item?')}`, {
+      headers: bearer(reader),
+    });
     expect(search.status).toBe(200);
     const hits = ((await search.json()) as { hits: Array<{ title: string; text: string }> }).hits;
     expect(hits[0]?.title).toBe('Returns policy');
@@ -61,7 +71,11 @@ describe('knowledge routes', () => {
     const noQ = await fetch(`${http()}/api/v1/knowledge/search?q=`, { headers: bearer(reader) });
     expect(noQ.status).toBe(400);
 
-    await fetch(`${http()}/api/v1/knowledge/documents`, { method: 'POST', headers: json(admin), body: JSON.stringify({ title: 'Secret plan', text: fixture('account-security.md') }) });
+    await fetch(`${http()}/api/v1/knowledge/documents`, {
+      method: 'POST',
+      headers: json(admin),
+      body: JSON.stringify({ title: 'Secret plan', text: fixture('account-security.md') }),
+    });
     const theirs = (await (await fetch(`${http()}/api/v1/knowledge/documents`, { headers: bearer(stranger) })).json()) as { items: unknown[] };
     expect(theirs.items).toEqual([]);
     const found = (await (await fetch(`${http()}/api/v1/knowledge/search?q=plan`, { headers: bearer(stranger) })).json()) as { hits: unknown[] };

@@ -89,7 +89,9 @@ describe('gateway REST API', () => {
     const conversationId = `conv-${Date.now()}`;
     const res = await startRun({ input: { text: 'secret [[tokens:3]]' }, conversationId });
     const { runId } = (await res.json()) as { runId: string };
-    await waitFor(async () => ((await (await fetch(`${gw.http}/api/v1/runs/${runId}`, { headers: auth(t1user) })).json()) as { status: string }).status === 'SUCCEEDED');
+    await waitFor(
+      async () => ((await (await fetch(`${gw.http}/api/v1/runs/${runId}`, { headers: auth(t1user) })).json()) as { status: string }).status === 'SUCCEEDED',
+    );
     for (const path of [`/api/v1/runs/${runId}`, `/api/v1/runs/${runId}/events`]) {
       const r = await fetch(`${gw.http}${path}`, { headers: auth(t2admin) });
       expect(r.status, path).toBe(404);
@@ -124,7 +126,9 @@ describe('gateway REST API', () => {
       const { runId } = (await res.json()) as { runId: string };
       await waitFor(() => received.length >= 2, { timeoutMs: 15_000, what: 'webhook retried' });
       const last = received[1]!;
-      const [t, v1] = String(last.headers['x-parley-signature']).split(',').map((p) => p.split('=')[1]);
+      const [t, v1] = String(last.headers['x-parley-signature'])
+        .split(',')
+        .map((p) => p.split('=')[1]);
       expect(v1).toBe(createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${last.body}`).digest('hex'));
       expect(JSON.parse(last.body)).toMatchObject({ type: 'run.finished', runId, result: { status: 'SUCCEEDED' } });
     } finally {

@@ -14,15 +14,22 @@ describe('GET /api/v1/runs', () => {
   test("an admin lists the tenant's runs newest first, filtered by status; others cannot", async () => {
     const ids: string[] = [];
     for (const topic of ['sea', 'moon']) {
-      const res = await fetch(`${platform.gw.http}/api/v1/runs`, { method: 'POST', headers: h(user), body: JSON.stringify({ flow: 'poem', input: { topic } }) });
+      const res = await fetch(`${platform.gw.http}/api/v1/runs`, {
+        method: 'POST',
+        headers: h(user),
+        body: JSON.stringify({ flow: 'poem', input: { topic } }),
+      });
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { runId: string }).runId);
     }
-    const list = await waitFor(async () => {
-      const res = await fetch(`${platform.gw.http}/api/v1/runs?status=SUCCEEDED`, { headers: h(admin) });
-      const body = (await res.json()) as { items: Array<{ runId: string; flow: string; status: string; createdAt: string }> };
-      return body.items.length === 2 ? body : null;
-    }, { timeoutMs: 30_000, what: 'two finished runs listed' });
+    const list = await waitFor(
+      async () => {
+        const res = await fetch(`${platform.gw.http}/api/v1/runs?status=SUCCEEDED`, { headers: h(admin) });
+        const body = (await res.json()) as { items: Array<{ runId: string; flow: string; status: string; createdAt: string }> };
+        return body.items.length === 2 ? body : null;
+      },
+      { timeoutMs: 30_000, what: 'two finished runs listed' },
+    );
     // Both runs were started at once, so only the set and the newest-first order of records are certain.
     expect(list.items.map((r) => r.runId).sort()).toEqual([...ids].sort());
     const created = list.items.map((r) => Date.parse(r.createdAt));

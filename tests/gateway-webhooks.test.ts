@@ -59,13 +59,19 @@ async function receiver(statuses: number[], delayMs = 0): Promise<{ url: string;
 /** Delivers a made-up run's result to `url` straight through the bus; the error reply and the dead letter it left. */
 async function deliverRefused(url: string): Promise<{ err: unknown; dead: unknown }> {
   const runId = randomUUID();
-  const err = await caller.call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: runWebhookActionId(runId) }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
-  const dead = await waitFor(async () => (await listDeadLetters(redis, platform.prefix, 'gateway', 50)).find((d) => d.raw.includes(runId)), { what: 'dead letter' });
+  const err = await caller
+    .call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: runWebhookActionId(runId) }, { timeoutMs: 20_000 })
+    .catch((e: unknown) => e);
+  const dead = await waitFor(async () => (await listDeadLetters(redis, platform.prefix, 'gateway', 50)).find((d) => d.raw.includes(runId)), {
+    what: 'dead letter',
+  });
   return { err, dead };
 }
 
 function signedBy(secret: string, r: Received): boolean {
-  const [t, v1] = String(r.headers['x-parley-signature']).split(',').map((p) => p.split('=')[1]);
+  const [t, v1] = String(r.headers['x-parley-signature'])
+    .split(',')
+    .map((p) => p.split('=')[1]);
   return v1 === createHmac('sha256', secret).update(`${t}.${r.body}`).digest('hex');
 }
 
@@ -78,7 +84,11 @@ describe('run webhooks through the bus', () => {
   test('the webhook arrives, signed, when the gateway that started the run is stopped right after the 202', async () => {
     const hook = await receiver([204]);
     try {
-      const res = await fetch(`${a.http}/api/v1/runs`, { method: 'POST', headers, body: JSON.stringify({ input: { text: 'outlive me [[slow:40]] [[tokens:60]]' }, webhook: hook.url }) });
+      const res = await fetch(`${a.http}/api/v1/runs`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ input: { text: 'outlive me [[slow:40]] [[tokens:60]]' }, webhook: hook.url }),
+      });
       expect(res.status).toBe(202);
       const { runId } = (await res.json()) as { runId: string };
       await a.close();
@@ -108,7 +118,9 @@ describe('run webhooks through the bus', () => {
       await Promise.all([caller.send('channel.webhook.deliver', data, meta), caller.send('channel.webhook.deliver', data, meta)]);
       await waitFor(() => redis.exists(`${platform.prefix}:webhook:{run:${runId}}:delivered`), { timeoutMs: 20_000, what: 'the delivered mark' });
       // A replay under another action id (e.g. from the dead letters) is not posted again either.
-      expect(await caller.call('channel.webhook.deliver', data, { tenantId: 't1', actionId: `${runWebhookActionId(runId)}:replay` }, { timeoutMs: 20_000 })).toEqual({ posted: false, attempts: 0 });
+      expect(
+        await caller.call('channel.webhook.deliver', data, { tenantId: 't1', actionId: `${runWebhookActionId(runId)}:replay` }, { timeoutMs: 20_000 }),
+      ).toEqual({ posted: false, attempts: 0 });
       await sleep(300);
       expect(hook.received).toHaveLength(1);
       expect(signedBy(WEBHOOK_SECRET, hook.received[0]!)).toBe(true);
@@ -121,7 +133,12 @@ describe('run webhooks through the bus', () => {
     const hook = await receiver([500, 200]);
     try {
       const runId = randomUUID();
-      const reply = await caller.call('channel.webhook.deliver', { runId, url: hook.url, result: result(runId) }, { tenantId: 't1', actionId: runWebhookActionId(runId) }, { timeoutMs: 20_000 });
+      const reply = await caller.call(
+        'channel.webhook.deliver',
+        { runId, url: hook.url, result: result(runId) },
+        { tenantId: 't1', actionId: runWebhookActionId(runId) },
+        { timeoutMs: 20_000 },
+      );
       expect(reply).toEqual({ posted: true, attempts: 2, status: 200 });
       await sleep(300);
       expect(hook.received.map((r) => r.status)).toEqual([500, 200]);
@@ -175,7 +192,9 @@ describe('the outbound-URL guard at connect time', () => {
       const runId = randomUUID();
       const url = hook.url.replace('http://127.0.0.1', 'https://localhost');
       expect(gw.gw.ctx.webhooks.check(url)).toBeNull();
-      const err = await bus.call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: `webhook:${runId}` }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+      const err = await bus
+        .call('channel.webhook.deliver', { runId, url, result: result(runId) }, { tenantId: 't1', actionId: `webhook:${runId}` }, { timeoutMs: 20_000 })
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'forbidden' });
       expect((err as Error).message).toContain('loopback');
       const dead = await waitFor(async () => (await listDeadLetters(redis, prefix, 'gateway', 50)).find((d) => d.raw.includes(runId)), { what: 'dead letter' });

@@ -23,7 +23,9 @@ export default async function setup(): Promise<void> {
   } catch (err) {
     throw new Error(`DATABASE_URL ${databaseUrl} is not reachable (${(err as Error).message}); start PostgreSQL or set DATABASE_URL`, { cause: err });
   } finally {
-    await client.end().catch(() => { /* test setup: nothing to undo if closing fails */ });
+    await client.end().catch(() => {
+      /* test setup: nothing to undo if closing fails */
+    });
   }
   await prepareTemplateDatabase();
 }
@@ -40,7 +42,10 @@ async function prepareTemplateDatabase(): Promise<void> {
   await withAdmin(async (admin) => {
     await admin.query('select pg_advisory_lock(hashtext($1))', ['parley:test-template']);
     try {
-      const res = await admin.query<{ comment: string | null }>('select shobj_description(oid, $2) as comment from pg_database where datname = $1', [TEMPLATE_DATABASE, 'pg_database']);
+      const res = await admin.query<{ comment: string | null }>('select shobj_description(oid, $2) as comment from pg_database where datname = $1', [
+        TEMPLATE_DATABASE,
+        'pg_database',
+      ]);
       if (!res.rows[0]?.comment?.startsWith('ready')) {
         await admin.query(`drop database if exists "${TEMPLATE_DATABASE}" with (force)`);
         await admin.query(`create database "${TEMPLATE_DATABASE}"`);
@@ -57,10 +62,14 @@ async function prepareTemplateDatabase(): Promise<void> {
         if (datname === TEMPLATE_DATABASE) continue;
         const created = datname.startsWith(TEMPLATE_PREFIX) ? Number(comment?.split(' ')[1]) : Number(datname.slice(TEST_DATABASE_PREFIX.length).split('_')[0]);
         if (!Number.isFinite(created) || now - created > STALE_AFTER_S) {
-          await admin.query(`drop database if exists "${datname}" with (force)`).catch(() => { /* another run may be dropping it; the next sweep retries */ });
+          await admin.query(`drop database if exists "${datname}" with (force)`).catch(() => {
+            /* another run may be dropping it; the next sweep retries */
+          });
         }
       }
-      await admin.query('drop database if exists parley_test_template with (force)').catch(() => { /* another run may be dropping it; the next sweep retries */ }); // the old fixed name
+      await admin.query('drop database if exists parley_test_template with (force)').catch(() => {
+        /* another run may be dropping it; the next sweep retries */
+      }); // the old fixed name
     } finally {
       await admin.query('select pg_advisory_unlock(hashtext($1))', ['parley:test-template']);
     }

@@ -64,7 +64,10 @@ describe('docker-compose.yml', () => {
   test.each(Object.keys(envModules))('%s: environment names are variables of its env schema', async (app) => {
     const schemaKeys = new Set(Object.keys((await envModules[app]!()).schema.shape));
     const names = Object.keys(services[app].environment);
-    expect(names.filter((n) => !schemaKeys.has(n)), `not in apps/${app}/src/env.ts`).toEqual([]);
+    expect(
+      names.filter((n) => !schemaKeys.has(n)),
+      `not in apps/${app}/src/env.ts`,
+    ).toEqual([]);
     for (const needed of ['REDIS_URL', 'DATABASE_URL', 'HTTP_PORT', 'BUS_PREFIX']) expect(names).toContain(needed);
   });
 
@@ -129,7 +132,10 @@ describe('docker-compose.yml', () => {
 
 describe('Prometheus and Grafana', () => {
   const definedMetrics = new Set(
-    execFileSync('git', ['grep', '-h', '-o', "-E", "name: '(parley_[a-z_]+)'", '--', ':(glob)apps/*/src/**/*.ts', ':(glob)packages/*/src/**/*.ts'], { cwd: root, encoding: 'utf8' })
+    execFileSync('git', ['grep', '-h', '-o', '-E', "name: '(parley_[a-z_]+)'", '--', ':(glob)apps/*/src/**/*.ts', ':(glob)packages/*/src/**/*.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
       .split('\n')
       .map((l) => /parley_[a-z_]+/.exec(l)?.[0])
       .filter((m): m is string => !!m),
@@ -137,7 +143,7 @@ describe('Prometheus and Grafana', () => {
   // Panels kept for metrics the code does not export yet (see infra/README.md).
   const NOT_YET_EXPORTED = new Set(['parley_agent_runs_total', 'parley_llm_tokens_total', 'parley_llm_request_seconds']);
 
-  test('Prometheus discovers every replica of every app service on its metrics port (the gateway\'s METRICS_PORT, else HTTP_PORT)', () => {
+  test("Prometheus discovers every replica of every app service on its metrics port (the gateway's METRICS_PORT, else HTTP_PORT)", () => {
     const prom = parse(read('infra/prometheus/prometheus.yml'));
     const sd = prom.scrape_configs.flatMap((c: any) => c.dns_sd_configs ?? []);
     expect(sd.flatMap((d: any) => d.names).sort()).toEqual([...runnableApps].sort());
@@ -167,7 +173,13 @@ describe('Prometheus and Grafana', () => {
     }
     const unknown = [...used].filter((m) => !definedMetrics.has(m) && !NOT_YET_EXPORTED.has(m));
     expect(unknown).toEqual([]);
-    for (const m of ['parley_actions_handled_total', 'parley_action_handler_seconds', 'parley_consumer_lag', 'parley_gateway_connections', 'parley_dead_letter_entries']) {
+    for (const m of [
+      'parley_actions_handled_total',
+      'parley_action_handler_seconds',
+      'parley_consumer_lag',
+      'parley_gateway_connections',
+      'parley_dead_letter_entries',
+    ]) {
       expect(used, m).toContain(m);
     }
   });

@@ -131,11 +131,15 @@ describe('infra/docker/Dockerfile', () => {
     expect(pkg.scripts?.build, `${dir} build`).toBe('tsc -p tsconfig.build.json');
     const build = json(`${dir}/tsconfig.build.json`);
     expect(build.extends, `${dir}/tsconfig.build.json`).toBe('./tsconfig.json');
-    for (const pattern of ['src/**/*.test.ts', 'src/testing/**', 'src/tests/**']) expect(build.exclude, `${dir}/tsconfig.build.json excludes ${pattern}`).toContain(pattern);
+    for (const pattern of ['src/**/*.test.ts', 'src/testing/**', 'src/tests/**'])
+      expect(build.exclude, `${dir}/tsconfig.build.json excludes ${pattern}`).toContain(pattern);
   }
 
   test('.dockerignore keeps host builds, dependencies and secrets out of the context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const p of ['**/node_modules', '**/dist', '.git', '.env', '.gitignore']) expect(ignored).toContain(p);
   });
 

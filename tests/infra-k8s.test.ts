@@ -114,7 +114,10 @@ describe('infra/k8s', () => {
       expect(source, `${app}: envFrom ${ref.name} does not exist`).toBeDefined();
       names.push(...Object.keys(source.data ?? source.stringData ?? {}));
     }
-    expect(names.filter((n) => !schemaKeys.has(n)), `not in apps/${app}/src/env.ts`).toEqual([]);
+    expect(
+      names.filter((n) => !schemaKeys.has(n)),
+      `not in apps/${app}/src/env.ts`,
+    ).toEqual([]);
     expect(names).toEqual(expect.arrayContaining(['REDIS_URL', 'DATABASE_URL', 'HTTP_PORT', 'BUS_PREFIX', 'INSTANCE_ID']));
   });
 
@@ -157,7 +160,10 @@ describe('infra/k8s', () => {
       const pod = find('Deployment', app).spec.template;
       const expected = app === 'gateway' ? metricsPort : find('ConfigMap', 'parley-common').data.HTTP_PORT;
       expect(pod.metadata.annotations['prometheus.io/port'], app).toBe(expected);
-      expect(pod.spec.containers[0].ports.some((p: any) => String(p.containerPort) === expected), `${app} declares port ${expected}`).toBe(true);
+      expect(
+        pod.spec.containers[0].ports.some((p: any) => String(p.containerPort) === expected),
+        `${app} declares port ${expected}`,
+      ).toBe(true);
     }
     expect(find('Service', 'gateway').spec.ports.map((p: any) => p.targetPort)).toEqual(['http']);
   });

@@ -21,7 +21,12 @@ const standIns: Array<Bus<Catalog>> = [];
 
 beforeAll(async () => {
   prefix = uniquePrefix('internal');
-  const logger = createLogger({ service: 'stand-in', instance: 'stand-in', level: 'info', destination: { write: (line: string) => void agentLogs.push(JSON.parse(line) as Record<string, unknown>) } });
+  const logger = createLogger({
+    service: 'stand-in',
+    instance: 'stand-in',
+    level: 'info',
+    destination: { write: (line: string) => void agentLogs.push(JSON.parse(line) as Record<string, unknown>) },
+  });
   const agent = createBus({ catalog, service: 'agent', redis: redisUrl, prefix, instance: 'agent-stand-in', logger });
   agent.handle('agent', {
     'agent.list_agents': async () => ({ agents: [] }),

@@ -37,7 +37,9 @@ describe('unstorable text', () => {
     const answer = async (frame: Record<string, unknown>) => {
       const before = s.frames.length;
       s.ws.send(JSON.stringify(frame));
-      return waitFor(() => s.frames.slice(before).find((f) => f.type === 'error' || f.type === 'history' || f.type === 'chat.accepted'), { what: `answer to ${frame.type as string}` });
+      return waitFor(() => s.frames.slice(before).find((f) => f.type === 'error' || f.type === 'history' || f.type === 'chat.accepted'), {
+        what: `answer to ${frame.type as string}`,
+      });
     };
     for (const bad of [NUL, LONE]) {
       const chat = await answer({ type: 'chat.message', id: 'm1', text: bad });
@@ -76,7 +78,11 @@ describe('unstorable text', () => {
     expect(await res.json()).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^q: contains a character/) });
     expect(Date.now() - started).toBeLessThan(2_000);
     const admin = token({ sub: 'nul-kb-admin', tenant: 'kbnul', roles: ['admin'] });
-    const upload = await fetch(`${platform.gw.http}/api/v1/knowledge/documents`, { method: 'POST', headers: bearer(admin), body: JSON.stringify({ title: 'T', text: `hello ${LONE}` }) });
+    const upload = await fetch(`${platform.gw.http}/api/v1/knowledge/documents`, {
+      method: 'POST',
+      headers: bearer(admin),
+      body: JSON.stringify({ title: 'T', text: `hello ${LONE}` }),
+    });
     expect(upload.status).toBe(400);
     expect(await upload.json()).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^text: contains a character/) });
     const form = new FormData();
@@ -91,8 +97,18 @@ describe('unstorable text', () => {
     const t = token({ sub: 'shape' });
     const cases: Array<[string, RequestInit, number, string]> = [
       ['/api/v1/runs', { method: 'POST', headers: bearer(t), body: '{"input":' }, 400, 'invalid_payload'],
-      ['/api/v1/runs', { method: 'POST', headers: bearer(t), body: JSON.stringify({ input: { text: 'x'.repeat(2 * 1024 * 1024) } }) }, 413, 'payload_too_large'],
-      ['/api/v1/runs', { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/xml' }, body: '<run/>' }, 415, 'invalid_payload'],
+      [
+        '/api/v1/runs',
+        { method: 'POST', headers: bearer(t), body: JSON.stringify({ input: { text: 'x'.repeat(2 * 1024 * 1024) } }) },
+        413,
+        'payload_too_large',
+      ],
+      [
+        '/api/v1/runs',
+        { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/xml' }, body: '<run/>' },
+        415,
+        'invalid_payload',
+      ],
       ['/api/v1/runs/%ED%A0%80', { headers: bearer(t) }, 400, 'invalid_payload'],
       ['/api/v1/no-such-route', { headers: bearer(t) }, 404, 'not_found'],
     ];

@@ -42,7 +42,11 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
   );
   try {
     // One unmeasured turn each first: conversations created, JIT warm, pools filled.
-    await Promise.all(chatters.map(async (client) => { for await (const _f of await client.chat('warm-up [[tokens:5]]')); }));
+    await Promise.all(
+      chatters.map(async (client) => {
+        for await (const _f of await client.chat('warm-up [[tokens:5]]'));
+      }),
+    );
     await fetch(`${c.modelRoot}/_control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reset":true}' });
     const cpuBefore = await cpuSnapshot(c.pids, { redis: c.redis, postgres: true });
     const callsBefore = await redisCalls(c.redis);
@@ -77,7 +81,10 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
           } finally {
             clearTimeout(stuck);
           }
-          if (!ended) throw new Error(`${c.name}: turn ${t} of client ${ci} (run ${run.runId}) ended without an answer (${failure}; got ${seen.join(', ') || 'nothing'} after chat.accepted; the model saw it: ${(await modelRecords(c.modelRoot, 0)).some((r) => r.lastUser === text)}; the run: ${await runStatus(c, ci, run.runId)})`);
+          if (!ended)
+            throw new Error(
+              `${c.name}: turn ${t} of client ${ci} (run ${run.runId}) ended without an answer (${failure}; got ${seen.join(', ') || 'nothing'} after chat.accepted; the model saw it: ${(await modelRecords(c.modelRoot, 0)).some((r) => r.lastUser === text)}; the run: ${await runStatus(c, ci, run.runId)})`,
+            );
         }
       }),
     );
@@ -85,7 +92,9 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
     const turnsPerS = ops / ((performance.now() - started) / 1000);
     const cpu = cpuPerOp(cpuBefore, await cpuSnapshot(c.pids, { redis: c.redis, postgres: true }), ops);
     const redisCmdsPerTurn = ((await redisCalls(c.redis)) - callsBefore) / ops;
-    const ioPerTurn = Object.fromEntries(Object.entries(c.pids).map(([k, pid]) => [`${k}_syscalls_per_turn`, ((ioCalls(pid) ?? NaN) - (ioBefore[k] ?? NaN)) / ops]));
+    const ioPerTurn = Object.fromEntries(
+      Object.entries(c.pids).map(([k, pid]) => [`${k}_syscalls_per_turn`, ((ioCalls(pid) ?? NaN) - (ioBefore[k] ?? NaN)) / ops]),
+    );
     const ttft: number[] = [];
     const modelTtft: number[] = [];
     const overhead: number[] = [];

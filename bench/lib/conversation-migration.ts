@@ -68,7 +68,13 @@ export async function benchMigration(): Promise<BenchRow> {
     const total = await seed(redis, prefix, pool);
     const hot = conversationStore(redis, prefix, pool, config.loop.idleMs).hot;
     const counters = new MigrationCounters(redis, hot);
-    const migrator = new TimedMigrator({ hot, db: createDb(pool), schema: { checkSchema: () => assertSchemaCurrent(pool) }, counters, leaseMs: config.leaseMs });
+    const migrator = new TimedMigrator({
+      hot,
+      db: createDb(pool),
+      schema: { checkSchema: () => assertSchemaCurrent(pool) },
+      counters,
+      leaseMs: config.leaseMs,
+    });
     const loop = new MigrationLoop({ hot, migrator, counters, config: config.loop, log: pino({ level: 'warn' }) });
 
     const started = performance.now();

@@ -50,7 +50,10 @@ export class Replica {
     createInterface({ input: child.stderr! }).on('line', write);
     this.exited = new Promise((resolve) => child.once('exit', () => ((this.up = false), resolve())));
     while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-      const ok = await fetch(`http://127.0.0.1:${this.port}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${this.port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) {
         this.up = true;
         return true;

@@ -68,7 +68,14 @@ async function fullHistory(bus: Bus<Catalog>, tenantId: string, conversationId: 
   return out;
 }
 
-export async function verify(o: { bus: Bus<Catalog>; db: pg.Client; redis: Redis; prefix: string; services: string[]; accepted: Accepted[] }): Promise<Verdict> {
+export async function verify(o: {
+  bus: Bus<Catalog>;
+  db: pg.Client;
+  redis: Redis;
+  prefix: string;
+  services: string[];
+  accepted: Accepted[];
+}): Promise<Verdict> {
   const violations: string[] = [];
   const byId = new Map<string, Accepted>();
   for (const a of o.accepted) {
@@ -85,7 +92,16 @@ export async function verify(o: { bus: Bus<Catalog>; db: pg.Client; redis: Redis
   const convs = new Map<string, Accepted[]>();
   for (const r of runs) convs.set(r.conversationId, [...(convs.get(r.conversationId) ?? []), r]);
 
-  const counts = { accepted: runs.length, conversations: convs.size, answered: 0, answered_but_run_failed: 0, failed_recorded: 0, user_rows: 0, answer_rows: 0, missing_run_record: 0 };
+  const counts = {
+    accepted: runs.length,
+    conversations: convs.size,
+    answered: 0,
+    answered_but_run_failed: 0,
+    failed_recorded: 0,
+    user_rows: 0,
+    answer_rows: 0,
+    missing_run_record: 0,
+  };
   for (const [conversationId, list] of convs) {
     const history = await fullHistory(o.bus, list[0]!.tenantId, conversationId);
     for (const r of list) {
@@ -102,16 +118,22 @@ export async function verify(o: { bus: Bus<Catalog>; db: pg.Client; redis: Redis
         counts.answered++;
         // The answer was saved but the run was then failed (worker_lost on a redelivery): the user saw an error and the history shows an answer.
         if (failed) counts.answered_but_run_failed++;
-      }
-      else if (failed) counts.failed_recorded++;
-      else violations.push(`run ${r.runId} (conversation ${conversationId}): ${users} user row(s), ${answers} answer row(s), run ${st ? st.status : 'not recorded'}`);
+      } else if (failed) counts.failed_recorded++;
+      else
+        violations.push(
+          `run ${r.runId} (conversation ${conversationId}): ${users} user row(s), ${answers} answer row(s), run ${st ? st.status : 'not recorded'}`,
+        );
     }
   }
 
-  const stuck = await o.db.query<{ status: string; n: string }>(`select status, count(*)::text as n from agent_runs where status in ('RUNNING', 'PENDING') group by status`);
+  const stuck = await o.db.query<{ status: string; n: string }>(
+    `select status, count(*)::text as n from agent_runs where status in ('RUNNING', 'PENDING') group by status`,
+  );
   for (const row of stuck.rows) violations.push(`${row.n} run(s) left ${row.status}`);
   const byStatus = await o.db.query<{ status: string; n: string }>(`select status, count(*)::text as n from agent_runs group by status order by status`);
-  const failCodes = await o.db.query<{ code: string; n: string }>(`select coalesce(error->>'code', '?') as code, count(*)::text as n from agent_runs where status = 'FAILED' group by 1 order by 2 desc`);
+  const failCodes = await o.db.query<{ code: string; n: string }>(
+    `select coalesce(error->>'code', '?') as code, count(*)::text as n from agent_runs where status = 'FAILED' group by 1 order by 2 desc`,
+  );
 
   const left = await deadLetters(o.redis, o.prefix, o.services);
   for (const line of summarizeLetters(left)) violations.push(`dead letter left: ${line}`);

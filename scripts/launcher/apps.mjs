@@ -11,7 +11,11 @@ export function readPackage(dir) {
 export function discoverApps(appsDir) {
   const apps = [];
   const skipped = [];
-  const names = existsSync(appsDir) ? readdirSync(appsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
+  const names = existsSync(appsDir)
+    ? readdirSync(appsDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : [];
   for (const name of names.sort()) {
     const dir = join(appsDir, name);
     const script = readPackage(dir)?.scripts?.start;

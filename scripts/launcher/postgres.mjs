@@ -13,7 +13,9 @@ async function tryConnect(pg, url) {
   } catch (err) {
     return err;
   } finally {
-    await client.end().catch(() => { /* the answer is known; a failed close ends with the process */ });
+    await client.end().catch(() => {
+      /* the answer is known; a failed close ends with the process */
+    });
   }
 }
 
@@ -36,7 +38,9 @@ export async function findPostgres(root, env, say) {
     } catch (e) {
       fail(`database ${name} does not exist and could not be created (${e.message}); create it or change DATABASE_URL`);
     } finally {
-      await admin.end().catch(() => { /* the database exists or the error above was thrown; closing is best effort */ });
+      await admin.end().catch(() => {
+        /* the database exists or the error above was thrown; closing is best effort */
+      });
     }
   }
   const why = err.code ?? err.message;

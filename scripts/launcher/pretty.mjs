@@ -30,7 +30,12 @@ export function prettyLine(line) {
   let out = `${time ? c.gray(time) + ' ' : ''}${style(level.toUpperCase().padEnd(5))} ${o.msg ?? ''}${fields.length ? ' ' + c.gray(fields.join(' ')) : ''}`;
   if (o.err && typeof o.err === 'object') {
     const stack = o.err.stack ?? `${o.err.type ?? 'Error'}: ${o.err.message}`;
-    out += '\n' + String(stack).split('\n').map((l) => '    ' + c.red(l)).join('\n');
+    out +=
+      '\n' +
+      String(stack)
+        .split('\n')
+        .map((l) => '    ' + c.red(l))
+        .join('\n');
   }
   return out;
 }

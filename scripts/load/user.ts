@@ -53,7 +53,9 @@ export async function devToken(http: string | (() => string), userId: string, te
     }
     await sleep(500);
   }
-  throw new Error(`no dev token from ${typeof http === 'function' ? http() : http} (${last}); start the platform with PARLEY_MODE=dev AUTH_DEV_TOKENS=true AUTH_JWT_SECRET=… or use --start`);
+  throw new Error(
+    `no dev token from ${typeof http === 'function' ? http() : http} (${last}); start the platform with PARLEY_MODE=dev AUTH_DEV_TOKENS=true AUTH_JWT_SECRET=… or use --start`,
+  );
 }
 
 /** Rejects with `turn timeout` (counted as `timeout`) when `p` has not settled within `ms`. */

@@ -13,10 +13,14 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     const page = await signedIn('web-alice');
     const first = await send(page, 'hello there [[slow:60]] [[tokens:40]]');
     // Seen mid-stream: part of the text on screen while the turn still streams.
-    await page.waitForFunction(() => {
-      const t = [...document.querySelectorAll('article.turn-assistant')].at(-1);
-      return t?.getAttribute('data-status') === 'streaming' && (t.querySelector('.bubble')?.textContent ?? '').includes('ok');
-    }, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => {
+        const t = [...document.querySelectorAll('article.turn-assistant')].at(-1);
+        return t?.getAttribute('data-status') === 'streaming' && (t.querySelector('.bubble')?.textContent ?? '').includes('ok');
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
     await finished(first).toBe('done');
     expect((await first.locator('.bubble').innerText()).trim()).toBe(Array(40).fill('ok').join(' '));
 

@@ -118,16 +118,20 @@ describe('operator and flow pages in a real browser', () => {
     await expect.poll(() => tools.inputValue(), { timeout: 30_000 }).toContain('current_time');
     const original = await page.evaluate(async () => {
       const res = await fetch('/api/v1/agents', { headers: { authorization: `Bearer ${localStorage.getItem('parley.token')}` } });
-      const a = ((await res.json()) as { agents: Array<{ agentId: string; isDefault: boolean; tools: string[]; systemPrompt: string }> }).agents.find((x) => x.isDefault);
+      const a = ((await res.json()) as { agents: Array<{ agentId: string; isDefault: boolean; tools: string[]; systemPrompt: string }> }).agents.find(
+        (x) => x.isDefault,
+      );
       return a && { agentId: a.agentId, tools: a.tools, systemPrompt: a.systemPrompt };
     });
     // The agent is shared by this file's tests: put it back whatever happens.
     onTestFinished(() =>
-      page.evaluate(async (a) => {
-        if (!a) return;
-        const headers = { authorization: `Bearer ${localStorage.getItem('parley.token')}`, 'content-type': 'application/json' };
-        await fetch(`/api/v1/agents/${a.agentId}`, { method: 'PUT', headers, body: JSON.stringify({ tools: a.tools, systemPrompt: a.systemPrompt }) });
-      }, original).then(() => page.context().close()),
+      page
+        .evaluate(async (a) => {
+          if (!a) return;
+          const headers = { authorization: `Bearer ${localStorage.getItem('parley.token')}`, 'content-type': 'application/json' };
+          await fetch(`/api/v1/agents/${a.agentId}`, { method: 'PUT', headers, body: JSON.stringify({ tools: a.tools, systemPrompt: a.systemPrompt }) });
+        }, original)
+        .then(() => page.context().close()),
     );
     await tools.fill('search_knowledge');
     await page.getByLabel('System prompt').fill('You are terse.');

@@ -50,7 +50,9 @@ export async function startFakeChatwoot(apiToken: string): Promise<FakeChatwoot>
       const answer = (status: number, payload: unknown) => {
         requests.push({ method: req.method ?? '', path, kind, conversationId, token, body, status });
         // Like Rack::Attack in front of Chatwoot: a 429 says when to come back.
-        res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '1' } : {}) }).end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+        res
+          .writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '1' } : {}) })
+          .end(typeof payload === 'string' ? payload : JSON.stringify(payload));
       };
       const scripted = scripts.get(kind)?.shift();
       if (scripted && scripted.status >= 300) return answer(scripted.status, scripted.body);
@@ -59,7 +61,18 @@ export async function startFakeChatwoot(apiToken: string): Promise<FakeChatwoot>
       if (!m || req.method !== 'POST') return answer(404, { error: 'Resource could not be found' });
       if (kind === 'message') {
         const id = nextId++;
-        return answer(ok, { id, content: body['content'], inbox_id: 1, conversation_id: conversationId, message_type: 1, content_type: 'text', private: false, created_at: Math.floor(Date.now() / 1000), source_id: null, sender: { id: 7, name: 'Parley', type: 'agent_bot' } });
+        return answer(ok, {
+          id,
+          content: body['content'],
+          inbox_id: 1,
+          conversation_id: conversationId,
+          message_type: 1,
+          content_type: 'text',
+          private: false,
+          created_at: Math.floor(Date.now() / 1000),
+          source_id: null,
+          sender: { id: 7, name: 'Parley', type: 'agent_bot' },
+        });
       }
       if (kind === 'status') {
         statuses.set(conversationId, String(body['status']));
@@ -94,8 +107,26 @@ export interface Where {
 let messageIds = 5000;
 export const nextMessageId = () => ++messageIds;
 
-const contact = { id: 42, name: 'Ana Souza', type: 'contact', phone_number: '+5511999990000', identifier: null, thumbnail: '', avatar: '', additional_attributes: {}, custom_attributes: {} };
-const agentUser = { id: 3, name: 'Lee (support)', type: 'user', email: 'lee@example.com', available_name: 'Lee', avatar_url: '', availability_status: 'online' };
+const contact = {
+  id: 42,
+  name: 'Ana Souza',
+  type: 'contact',
+  phone_number: '+5511999990000',
+  identifier: null,
+  thumbnail: '',
+  avatar: '',
+  additional_attributes: {},
+  custom_attributes: {},
+};
+const agentUser = {
+  id: 3,
+  name: 'Lee (support)',
+  type: 'user',
+  email: 'lee@example.com',
+  available_name: 'Lee',
+  avatar_url: '',
+  availability_status: 'online',
+};
 const botSender = { id: 7, name: 'Parley', type: 'agent_bot', avatar_url: '' };
 
 function conversation(w: Where, lastMessage: Record<string, unknown>) {
@@ -115,11 +146,31 @@ function conversation(w: Where, lastMessage: Record<string, unknown>) {
     meta: { sender: contact, assignee: null, team: null, hmac_verified: false },
     labels: [],
     // Inside conversation.messages[] Chatwoot uses the enum integer and unix seconds.
-    messages: [{ ...lastMessage, account_id: w.account ?? 1, inbox_id: w.inbox ?? 1, conversation_id: w.conversation, message_type: lastMessage['message_type'] === 'incoming' ? 0 : lastMessage['message_type'] === 'outgoing' ? 1 : 2, created_at: Math.floor(Date.now() / 1000) }],
+    messages: [
+      {
+        ...lastMessage,
+        account_id: w.account ?? 1,
+        inbox_id: w.inbox ?? 1,
+        conversation_id: w.conversation,
+        message_type: lastMessage['message_type'] === 'incoming' ? 0 : lastMessage['message_type'] === 'outgoing' ? 1 : 2,
+        created_at: Math.floor(Date.now() / 1000),
+      },
+    ],
   };
 }
 
-function message(w: Where, o: { id?: number; content: string | null; type: 'incoming' | 'outgoing' | 'activity'; sender: Record<string, unknown>; private?: boolean; event?: string; attachments?: unknown[] }) {
+function message(
+  w: Where,
+  o: {
+    id?: number;
+    content: string | null;
+    type: 'incoming' | 'outgoing' | 'activity';
+    sender: Record<string, unknown>;
+    private?: boolean;
+    event?: string;
+    attachments?: unknown[];
+  },
+) {
   const base: Record<string, unknown> = {
     id: o.id ?? nextMessageId(),
     content: o.content,
@@ -145,10 +196,34 @@ export const bodies = {
   privateNote: (w: Where, content: string) => message(w, { content, type: 'outgoing', sender: agentUser, private: true }),
   messageUpdated: (w: Where, content: string) => message(w, { content, type: 'incoming', sender: contact, event: 'message_updated' }),
   attachmentOnly: (w: Where, fileType = 'image') =>
-    message(w, { content: null, type: 'incoming', sender: contact, attachments: [{ id: 77, message_id: 0, file_type: fileType, account_id: w.account ?? 1, extension: null, data_url: 'https://chatwoot.example/rails/active_storage/x.jpg', thumb_url: '', file_size: 48213 }] }),
+    message(w, {
+      content: null,
+      type: 'incoming',
+      sender: contact,
+      attachments: [
+        {
+          id: 77,
+          message_id: 0,
+          file_type: fileType,
+          account_id: w.account ?? 1,
+          extension: null,
+          data_url: 'https://chatwoot.example/rails/active_storage/x.jpg',
+          thumb_url: '',
+          file_size: 48213,
+        },
+      ],
+    }),
   // Conversation events are the conversation itself: no top-level account (its messages carry account_id).
-  conversationOpen: (w: Where) => ({ event: 'conversation_status_changed', ...conversation({ ...w, status: 'open' }, { id: 1, content: 'x', message_type: 'incoming' }), changed_attributes: [{ status: { previous_value: 'pending', current_value: 'open' } }] }),
-  conversationPending: (w: Where) => ({ event: 'conversation_status_changed', ...conversation({ ...w, status: 'pending' }, { id: 1, content: 'x', message_type: 'incoming' }), changed_attributes: [{ status: { previous_value: 'open', current_value: 'pending' } }] }),
+  conversationOpen: (w: Where) => ({
+    event: 'conversation_status_changed',
+    ...conversation({ ...w, status: 'open' }, { id: 1, content: 'x', message_type: 'incoming' }),
+    changed_attributes: [{ status: { previous_value: 'pending', current_value: 'open' } }],
+  }),
+  conversationPending: (w: Where) => ({
+    event: 'conversation_status_changed',
+    ...conversation({ ...w, status: 'pending' }, { id: 1, content: 'x', message_type: 'incoming' }),
+    changed_attributes: [{ status: { previous_value: 'open', current_value: 'pending' } }],
+  }),
 };
 
 // ---- delivering them ------------------------------------------------------------------------

@@ -8,8 +8,37 @@ import { busKeys } from '@parley/contracts';
 import { newRedis, waitFor } from '@parley/testing';
 
 /** Characters that broke or could break a layer: PostgreSQL (U+0000), UTF-8 (lone surrogates), JSON, keys, SQL. */
-const SPECIAL = ['\u0000', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\u0001', '\u0008', '\u001b', '\u007f', '\u0085', '\u2028', '\uFEFF', '\uFFFF', '"', '\\', '{', '}', ':', '%', '$1', "'", ' ', '\n', 'é', '😀'];
-const char = fc.oneof({ weight: 3, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) }, { weight: 2, arbitrary: fc.constantFrom(...SPECIAL) });
+const SPECIAL = [
+  '\u0000',
+  '\uD800',
+  '\uDBFF',
+  '\uDC00',
+  '\uDFFF',
+  '\u0001',
+  '\u0008',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\uFEFF',
+  '\uFFFF',
+  '"',
+  '\\',
+  '{',
+  '}',
+  ':',
+  '%',
+  '$1',
+  "'",
+  ' ',
+  '\n',
+  'é',
+  '😀',
+];
+const char = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) },
+  { weight: 2, arbitrary: fc.constantFrom(...SPECIAL) },
+);
 
 /** Short strings full of control characters, NULs and surrogates; now and then a huge one. */
 export const nastyString: fc.Arbitrary<string> = fc.oneof(
@@ -26,12 +55,35 @@ export function nested(depth: number): unknown {
 
 /** Any JSON value of the wrong type, shape or content: strings above, numbers, nulls, small trees, very deep trees. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 10, arbitrary: fc.letrec((tie) => ({ v: fc.oneof({ depthSize: 'small' }, nastyString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(nastyString, tie('v'), { maxKeys: 4 })) })).v },
+  {
+    weight: 10,
+    arbitrary: fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        nastyString,
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('v'), { maxLength: 4 }),
+        fc.dictionary(nastyString, tie('v'), { maxKeys: 4 }),
+      ),
+    })).v,
+  },
   { weight: 1, arbitrary: fc.integer({ min: 65, max: 3_000 }).map(nested) },
 );
 
 /** What must never reach a client: SQL, driver parameters, stack frames, connection strings. */
-const INTERNAL_DETAIL = [/insert into/i, /select .* from/i, /\$1\b/, /\bparams:/i, /Failed query/i, /\n\s+at .*:\d+:\d+/, /(postgres(ql)?|rediss?):\/\//i, /SQLSTATE/i];
+const INTERNAL_DETAIL = [
+  /insert into/i,
+  /select .* from/i,
+  /\$1\b/,
+  /\bparams:/i,
+  /Failed query/i,
+  /\n\s+at .*:\d+:\d+/,
+  /(postgres(ql)?|rediss?):\/\//i,
+  /SQLSTATE/i,
+];
 
 /** The markers of internal detail in `answer` that the request itself did not contain (an echoed id may). */
 export function internalDetail(answer: string, sent: string): string[] {
@@ -56,7 +108,8 @@ export async function deadLettersWhenSettled(prefix: string): Promise<Array<{ se
     );
     const out: Array<{ service: string; code: string; type: string }> = [];
     for (const s of SERVICES) {
-      for (const [, f] of await r.xrange(busKeys.deadLetters(prefix, s), '-', '+')) out.push({ service: s, code: f[f.indexOf('code') + 1] ?? '', type: f[f.indexOf('type') + 1] ?? '' });
+      for (const [, f] of await r.xrange(busKeys.deadLetters(prefix, s), '-', '+'))
+        out.push({ service: s, code: f[f.indexOf('code') + 1] ?? '', type: f[f.indexOf('type') + 1] ?? '' });
     }
     return out;
   } finally {

@@ -87,12 +87,21 @@ export async function startGateway(prefix: string, vars: Record<string, string> 
   // The definition main.ts hands runService, run in this process (several gateways per test file).
   const wiring = gatewayWiring();
   const base = { ...parsed.base, instance: `gw-${Math.random().toString(36).slice(2, 8)}` };
-  const running = await startService({ name: 'gateway', env, service: 'gateway', healthPort: (config) => config.metrics.port, handlers: wiring.wire, start: wiring.listen }, { base, config: parsed.config, log });
+  const running = await startService(
+    { name: 'gateway', env, service: 'gateway', healthPort: (config) => config.metrics.port, handlers: wiring.wire, start: wiring.listen },
+    { base, config: parsed.config, log },
+  );
   const gw = wiring.gateway;
   if (!gw) throw new Error('gateway not built');
   const address = gw.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { gw, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws/chat`, metrics: `http://127.0.0.1:${running.httpPort}`, close: () => running.stop() };
+  return {
+    gw,
+    http: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}/ws/chat`,
+    metrics: `http://127.0.0.1:${running.httpPort}`,
+    close: () => running.stop(),
+  };
 }
 
 export interface TokenOpts {
@@ -125,11 +134,18 @@ export function token(o: TokenOpts = {}): string {
     if (!o.rsaKey) throw new Error('RS256 needs rsaKey');
     return `${input}.${createSign('RSA-SHA256').update(input).sign(o.rsaKey).toString('base64url')}`;
   }
-  return `${input}.${createHmac('sha256', o.secret ?? SECRET).update(input).digest('base64url')}`;
+  return `${input}.${createHmac('sha256', o.secret ?? SECRET)
+    .update(input)
+    .digest('base64url')}`;
 }
 
 /** A raw socket with every frame it got, for protocol-level tests. */
-export function rawSocket(url: string): { ws: RawWs; frames: Array<Record<string, unknown>>; closed: Promise<{ code: number; reason: string }>; opened: Promise<void> } {
+export function rawSocket(url: string): {
+  ws: RawWs;
+  frames: Array<Record<string, unknown>>;
+  closed: Promise<{ code: number; reason: string }>;
+  opened: Promise<void>;
+} {
   const ws = new WebSocket(url);
   const frames: Array<Record<string, unknown>> = [];
   ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Record<string, unknown>));

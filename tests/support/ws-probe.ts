@@ -62,7 +62,9 @@ export function wsProbe(url: string): WsProbe {
       check();
     });
   const welcome = next((f) => f.type === 'welcome', { what: 'welcome' });
-  welcome.catch(() => { /* awaited by the test that needs it; a probe that never gets one must not crash the run */ });
+  welcome.catch(() => {
+    /* awaited by the test that needs it; a probe that never gets one must not crash the run */
+  });
   return {
     ws,
     frames,

@@ -54,7 +54,8 @@ export async function createAgentService(d: AgentServiceDeps) {
   const dbRetry = {
     budgetMs: d.config.runs.dbRetryMs,
     signal: closing.signal,
-    onRetry: (err: unknown, attempt: number) => d.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'postgres unavailable; retrying the run record write'),
+    onRetry: (err: unknown, attempt: number) =>
+      d.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'postgres unavailable; retrying the run record write'),
   };
   const runs = new RunStore(db, dbRetry);
   const cancels = new CancelHub(redis, subscriber, d.prefix, d.log);
@@ -105,10 +106,28 @@ export async function startAgentService(kit: ServiceKit<AgentExecutionConfig>) {
     const dev = await startDevModelServer();
     kit.onShutdown('dev model server', () => dev.close(), Stage.infra);
     baseURL = dev.url;
-    kit.log.warn({ modelUrl: baseURL }, '*** NO MODEL CONFIGURED: answers come from the scripted dev model server. Set MODEL_BASE_URL, MODEL_API_KEY and MODEL_NAME for a real model. ***');
+    kit.log.warn(
+      { modelUrl: baseURL },
+      '*** NO MODEL CONFIGURED: answers come from the scripted dev model server. Set MODEL_BASE_URL, MODEL_API_KEY and MODEL_NAME for a real model. ***',
+    );
   }
-  const model = createModelClient({ baseURL, apiKey: kit.config.model.apiKey, model: kit.config.model.name, timeoutMs: kit.config.model.timeoutMs, maxRetries: kit.config.model.maxRetries, logLevel: 'off' });
-  const service = await createAgentService({ bus: kit.bus, redisUrl: kit.base.redisUrl, prefix: kit.base.busPrefix, pool: database.pool, model, config: kit.config, log: kit.log });
+  const model = createModelClient({
+    baseURL,
+    apiKey: kit.config.model.apiKey,
+    model: kit.config.model.name,
+    timeoutMs: kit.config.model.timeoutMs,
+    maxRetries: kit.config.model.maxRetries,
+    logLevel: 'off',
+  });
+  const service = await createAgentService({
+    bus: kit.bus,
+    redisUrl: kit.base.redisUrl,
+    prefix: kit.base.busPrefix,
+    pool: database.pool,
+    model,
+    config: kit.config,
+    log: kit.log,
+  });
   kit.onShutdown('runs', () => service.close(), Stage.infra);
   return service.handlers;
 }

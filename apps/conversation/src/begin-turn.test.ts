@@ -38,15 +38,24 @@ describe('conversation.begin_turn', () => {
 
   test('reads past the tail the script returned, and through to the archive of a re-opened conversation', async ({ h }) => {
     const c = id('c');
-    for (let i = 1; i <= CONTEXT_TAIL + 20; i++) await saveMessage(h.deps, t1, { messageId: id('m'), conversationId: c, role: i % 2 ? 'user' : 'assistant', content: `m${i}` });
+    for (let i = 1; i <= CONTEXT_TAIL + 20; i++)
+      await saveMessage(h.deps, t1, { messageId: id('m'), conversationId: c, role: i % 2 ? 'user' : 'assistant', content: `m${i}` });
     await h.archive(c);
-    const turn = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'back again', context: { maxTokens: 100_000 } }, t1);
+    const turn = await h.bus.call(
+      'conversation.begin_turn',
+      { messageId: id('m'), conversationId: c, role: 'user', content: 'back again', context: { maxTokens: 100_000 } },
+      t1,
+    );
     expect(turn.saved).toMatchObject({ seq: CONTEXT_TAIL + 21, created: true });
     expect(turn.context.messages).toHaveLength(CONTEXT_TAIL + 21);
     expect(turn.context).toEqual(await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 100_000 }, t1));
     // Hot again, longer than the tail: the older hot messages are read on demand.
     for (let i = 0; i < CONTEXT_TAIL + 5; i++) await saveMessage(h.deps, t1, { messageId: id('m'), conversationId: c, role: 'assistant', content: `hot ${i}` });
-    const next = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'last', context: { maxTokens: 100_000 } }, t1);
+    const next = await h.bus.call(
+      'conversation.begin_turn',
+      { messageId: id('m'), conversationId: c, role: 'user', content: 'last', context: { maxTokens: 100_000 } },
+      t1,
+    );
     expect(next.context.messages.map((m) => m.content).slice(-3)).toEqual([`hot ${CONTEXT_TAIL + 3}`, `hot ${CONTEXT_TAIL + 4}`, 'last']);
     expect(next.context).toEqual(await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 100_000 }, t1));
   });
@@ -56,9 +65,17 @@ describe('conversation.begin_turn', () => {
     const index = tenantIndexKey(prefix, t1.tenantId);
     // A wrong-typed key makes the index ZADD fail in the real Redis after the script stored the message.
     await redis.set(index, 'not a sorted set');
-    const pending = h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'hello', context: { maxTokens: 4000 } }, t1, { timeoutMs: 15_000 });
+    const pending = h.bus.call(
+      'conversation.begin_turn',
+      { messageId: id('m'), conversationId: c, role: 'user', content: 'hello', context: { maxTokens: 4000 } },
+      t1,
+      { timeoutMs: 15_000 },
+    );
     let answered = false;
-    void pending.then(() => (answered = true), () => (answered = true));
+    void pending.then(
+      () => (answered = true),
+      () => (answered = true),
+    );
     const meta = h.deps.store.hot.keys(c).meta;
     while ((await redis.hget(meta, 'n')) !== '1') await new Promise((r) => setTimeout(r, 5));
     // Stored, index write failed: the caller still waits.

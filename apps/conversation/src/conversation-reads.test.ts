@@ -64,7 +64,11 @@ describe('conversation.list', () => {
     for (let i = 0; i < 7; i++) {
       const c = id('c');
       ids.push(c);
-      await h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: `conversation ${i}`, channel: i % 2 ? 'web' : 'chatwoot' }, tenant);
+      await h.bus.call(
+        'conversation.save_message',
+        { messageId: id('m'), conversationId: c, role: 'user', content: `conversation ${i}`, channel: i % 2 ? 'web' : 'chatwoot' },
+        tenant,
+      );
     }
     await h.archive(ids[1]!);
     await h.archive(ids[4]!);
@@ -81,7 +85,12 @@ describe('conversation.list', () => {
       // Archiving between pages does not disturb the order.
       if (seen.length === 2) await h.archive(ids[2]!);
     } while (cursor);
-    expect(seen).toEqual([...ids].reverse().filter((x) => x !== ids[6]).toSpliced(0, 0, ids[6]!));
+    expect(seen).toEqual(
+      [...ids]
+        .reverse()
+        .filter((x) => x !== ids[6])
+        .toSpliced(0, 0, ids[6]!),
+    );
     expect(archivedSeen).toBe(3);
     const web = await h.bus.call('conversation.list', { channel: 'web', limit: 100 }, tenant);
     expect(web.items.map((x) => x.conversationId).sort()).toEqual([ids[1], ids[3], ids[5]].sort());

@@ -15,11 +15,23 @@ import { conversationTest as test, errorOf, id, seed, t1, t2 } from './testing/h
 describe('conversation.save_message', () => {
   test('creates the conversation on its first message and numbers messages', async ({ h }) => {
     const c = id('c');
-    const first = await h.bus.call('conversation.save_message', { messageId: 'm1-' + c, conversationId: c, role: 'user', content: 'Where is my order #123?', channel: 'web' }, t1);
+    const first = await h.bus.call(
+      'conversation.save_message',
+      { messageId: 'm1-' + c, conversationId: c, role: 'user', content: 'Where is my order #123?', channel: 'web' },
+      t1,
+    );
     expect(first).toMatchObject({ conversationId: c, seq: 1, created: true });
     expect(first.tokenCount).toBeGreaterThan(5);
     const conv = await h.bus.call('conversation.get', { conversationId: c }, t1);
-    expect(conv).toMatchObject({ title: 'Where is my order #123?', status: 'open', archived: false, messageCount: 1, channel: 'web', sessionId: 'sess-1', userId: 'u1' });
+    expect(conv).toMatchObject({
+      title: 'Where is my order #123?',
+      status: 'open',
+      archived: false,
+      messageCount: 1,
+      channel: 'web',
+      sessionId: 'sess-1',
+      userId: 'u1',
+    });
   });
 
   test('is idempotent by message id: a retry and a bus redelivery store one message', async ({ h }) => {
@@ -66,7 +78,9 @@ describe('conversation.save_message', () => {
 
   test('bad input is refused: oversize content and invalid role by the bus, tool without call id by the service', async ({ h }) => {
     const c = id('c');
-    const big = await errorOf(h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'x'.repeat(100_001) }, t1));
+    const big = await errorOf(
+      h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'x'.repeat(100_001) }, t1),
+    );
     expect(big.code).toBe('invalid_payload');
     const role = await errorOf(h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'robot' as 'user', content: 'x' }, t1));
     expect(role.code).toBe('invalid_payload');
@@ -101,7 +115,9 @@ describe('redelivery after a crash', () => {
       await worker.close(200);
     });
     const c = id('c');
-    const reply = await bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'once' }, t1, { timeoutMs: 10_000 });
+    const reply = await bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'once' }, t1, {
+      timeoutMs: 10_000,
+    });
     expect(crashes).toBe(1);
     expect(reply).toMatchObject({ seq: 1, created: false });
     expect((await deps.store.hot.getMeta(c))?.messageCount).toBe(1);
@@ -111,11 +127,19 @@ describe('redelivery after a crash', () => {
 describe('conversation.begin_turn', () => {
   test('saves the message and answers the context ending with it; the first one creates the conversation', async ({ h }) => {
     const c = id('c');
-    const first = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'Where is my order?', channel: 'web', context: { maxTokens: 4000 } }, t1);
+    const first = await h.bus.call(
+      'conversation.begin_turn',
+      { messageId: id('m'), conversationId: c, role: 'user', content: 'Where is my order?', channel: 'web', context: { maxTokens: 4000 } },
+      t1,
+    );
     expect(first.saved).toMatchObject({ conversationId: c, seq: 1, created: true });
     expect(first.context.messages).toEqual([{ role: 'user', content: 'Where is my order?' }]);
     await h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'assistant', content: 'It ships today.' }, t1);
-    const second = await h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'Thanks!', context: { maxTokens: 4000 } }, t1);
+    const second = await h.bus.call(
+      'conversation.begin_turn',
+      { messageId: id('m'), conversationId: c, role: 'user', content: 'Thanks!', context: { maxTokens: 4000 } },
+      t1,
+    );
     expect(second.saved.seq).toBe(3);
     expect(second.context.messages.map((m) => m.content)).toEqual(['Where is my order?', 'It ships today.', 'Thanks!']);
     expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(3);
@@ -134,13 +158,23 @@ describe('conversation.begin_turn', () => {
 
   test('bad input loses nothing: an invalid message or a budget the message cannot fit is refused', async ({ h }) => {
     const c = id('c');
-    const noBudget = await errorOf(h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'hi', context: { maxTokens: 0 } }, t1));
+    const noBudget = await errorOf(
+      h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'hi', context: { maxTokens: 0 } }, t1),
+    );
     expect(noBudget.code).toBe('invalid_payload');
-    const tool = await errorOf(h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'tool', content: '42', context: { maxTokens: 4000 } }, t1));
+    const tool = await errorOf(
+      h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'tool', content: '42', context: { maxTokens: 4000 } }, t1),
+    );
     expect(tool.code).toBe('invalid_payload');
     expect((await errorOf(h.bus.call('conversation.get', { conversationId: c }, t1))).code).toBe('not_found');
     // Saved, then refused: the message stays, and the answer says why the context could not be built.
-    const tight = await errorOf(h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'word '.repeat(400), context: { maxTokens: 120 } }, t1));
+    const tight = await errorOf(
+      h.bus.call(
+        'conversation.begin_turn',
+        { messageId: id('m'), conversationId: c, role: 'user', content: 'word '.repeat(400), context: { maxTokens: 120 } },
+        t1,
+      ),
+    );
     expect(tight.code).toBe('context_too_small');
     expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(1);
   });
@@ -163,7 +197,9 @@ describe('tenancy', () => {
       ];
       if (target === c) {
         calls.push(() => h.bus.call('conversation.save_message', { messageId: id('m'), conversationId: c, role: 'user', content: 'hijack' }, meta));
-        calls.push(() => h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'hijack', context: { maxTokens: 1000 } }, meta));
+        calls.push(() =>
+          h.bus.call('conversation.begin_turn', { messageId: id('m'), conversationId: c, role: 'user', content: 'hijack', context: { maxTokens: 1000 } }, meta),
+        );
       }
       for (const call of calls) expect((await errorOf(call())).code).toBe('not_found');
     }
@@ -173,11 +209,14 @@ describe('tenancy', () => {
 });
 
 describe('conversation.get_context', () => {
-  test('holds the turns only: no system prompt, the whole budget for them (the agent\'s prompt is agent-execution\'s)', async ({ h, db }) => {
+  test("holds the turns only: no system prompt, the whole budget for them (the agent's prompt is agent-execution's)", async ({ h, db }) => {
     // An agent with a prompt exists: the conversation service must neither send it nor count it.
     const pg = createDb(db.pool);
     await pg.insert(tenants).values({ id: 't1', name: 'Tenant one' }).onConflictDoNothing();
-    await pg.insert(agents).values({ tenantId: 't1', id: 'support', name: 'Support', systemPrompt: 'You are Acme support. '.repeat(100), model: 'gpt-4o-mini' }).onConflictDoNothing();
+    await pg
+      .insert(agents)
+      .values({ tenantId: 't1', id: 'support', name: 'Support', systemPrompt: 'You are Acme support. '.repeat(100), model: 'gpt-4o-mini' })
+      .onConflictDoNothing();
     const c = id('c');
     await seed(h.bus, c, 3);
     const ctx = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 4000 }, t1);

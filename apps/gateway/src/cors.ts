@@ -13,7 +13,11 @@ export async function registerCors(app: FastifyInstance, origins: string[]): Pro
   app.addHook('onRequest', async (req, reply) => {
     const origin = req.headers.origin;
     if (req.method !== 'OPTIONS' || !origin || !req.headers['access-control-request-method'] || listed.has(origin)) return;
-    return reply.code(403).send({ code: 'forbidden', message: `origin ${origin.slice(0, 200)} may not call this API cross-origin; the gateway allows the origins in CORS_ORIGINS`, retryable: false });
+    return reply.code(403).send({
+      code: 'forbidden',
+      message: `origin ${origin.slice(0, 200)} may not call this API cross-origin; the gateway allows the origins in CORS_ORIGINS`,
+      retryable: false,
+    });
   });
   await app.register(cors, {
     origin: (origin, cb) => cb(null, origin !== undefined && listed.has(origin)),

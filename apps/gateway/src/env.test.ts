@@ -36,7 +36,10 @@ describe('SECRETS_KEY', () => {
 
   test('a key that is not 32 bytes of hex or base64 is refused, naming the variable and not the value', () => {
     const p = problems({ SECRETS_KEY: 'REPLACE_ME', SECRETS_KEY_PREVIOUS: 'change-me-please' });
-    expect(p).toEqual([expect.stringMatching(/^SECRETS_KEY: expected 32 random bytes as 64 hex characters or as base64/), expect.stringMatching(/^SECRETS_KEY_PREVIOUS: expected 32 random bytes/)]);
+    expect(p).toEqual([
+      expect.stringMatching(/^SECRETS_KEY: expected 32 random bytes as 64 hex characters or as base64/),
+      expect.stringMatching(/^SECRETS_KEY_PREVIOUS: expected 32 random bytes/),
+    ]);
     expect(p.join(' ')).not.toMatch(/REPLACE_ME|change-me-please/);
   });
 
@@ -64,7 +67,8 @@ describe('CORS_ORIGINS', () => {
   test('an entry that is not an origin (a path, another scheme, a bare host, a wildcard) is a problem naming it', () => {
     const p = problems({ CORS_ORIGINS: 'https://ok.example.com,https://a.example.com/app,ftp://b.example.com,c.example.com,*' });
     expect(p).toHaveLength(4);
-    for (const entry of ['https://a.example.com/app', 'ftp://b.example.com', 'c.example.com', '*']) expect(p).toContainEqual(expect.stringContaining(`CORS_ORIGINS: "${entry}" is not an origin`));
+    for (const entry of ['https://a.example.com/app', 'ftp://b.example.com', 'c.example.com', '*'])
+      expect(p).toContainEqual(expect.stringContaining(`CORS_ORIGINS: "${entry}" is not an origin`));
   });
 
   test('unset: no cross-origin caller is allowed', () => {

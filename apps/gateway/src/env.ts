@@ -159,9 +159,12 @@ export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'
   if (auth.devTokens && mode === 'production') problems.push('AUTH_DEV_TOKENS: dev tokens cannot be enabled in production mode');
   if (auth.devTokens && !auth.secret) problems.push('AUTH_DEV_TOKENS: minting dev tokens needs AUTH_JWT_SECRET');
   if (!config.secrets.key && mode === 'production') {
-    problems.push(`SECRETS_KEY: required in production mode, it encrypts the Chatwoot inbox secrets stored in PostgreSQL; set it to ${SECRET_KEY_FORM} and keep it with your other secrets (stored inboxes cannot be read without it)`);
+    problems.push(
+      `SECRETS_KEY: required in production mode, it encrypts the Chatwoot inbox secrets stored in PostgreSQL; set it to ${SECRET_KEY_FORM} and keep it with your other secrets (stored inboxes cannot be read without it)`,
+    );
   }
-  if (config.secrets.previousKey && !config.secrets.key) problems.push('SECRETS_KEY_PREVIOUS: only decrypts during a rotation; set SECRETS_KEY to the new key as well');
+  if (config.secrets.previousKey && !config.secrets.key)
+    problems.push('SECRETS_KEY_PREVIOUS: only decrypts during a rotation; set SECRETS_KEY to the new key as well');
   problems.push(...config.chatwoot.problems, ...config.cors.problems);
   return problems;
 }

@@ -15,11 +15,26 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const registers = [registry];
   return {
     connections: new Gauge({ name: 'parley_gateway_connections', help: 'Open WebSocket and SSE connections.', labelNames: ['kind'] as const, registers }),
-    framesIn: new Counter({ name: 'parley_gateway_frames_in_total', help: 'Client frames received, by type (invalid ones as "invalid").', labelNames: ['type'] as const, registers }),
+    framesIn: new Counter({
+      name: 'parley_gateway_frames_in_total',
+      help: 'Client frames received, by type (invalid ones as "invalid").',
+      labelNames: ['type'] as const,
+      registers,
+    }),
     framesOut: new Counter({ name: 'parley_gateway_frames_out_total', help: 'Server frames sent, by type.', labelNames: ['type'] as const, registers }),
-    runsStarted: new Counter({ name: 'parley_gateway_runs_started_total', help: 'agent.run calls made by this gateway.', labelNames: ['channel'] as const, registers }),
+    runsStarted: new Counter({
+      name: 'parley_gateway_runs_started_total',
+      help: 'agent.run calls made by this gateway.',
+      labelNames: ['channel'] as const,
+      registers,
+    }),
     errors: new Counter({ name: 'parley_gateway_errors_total', help: 'Errors answered to clients, by code.', labelNames: ['code'] as const, registers }),
-    closes: new Counter({ name: 'parley_gateway_ws_closes_total', help: 'Sockets closed by the gateway, by close code.', labelNames: ['code'] as const, registers }),
+    closes: new Counter({
+      name: 'parley_gateway_ws_closes_total',
+      help: 'Sockets closed by the gateway, by close code.',
+      labelNames: ['code'] as const,
+      registers,
+    }),
     deliveryLag: new Histogram({
       name: 'parley_gateway_event_delivery_lag_seconds',
       help: 'From a run event being produced to its frame being written to the socket, by path (live bus or event log).',

@@ -24,7 +24,10 @@ describe('migration env', () => {
   test('the crash hook in production is listed with the other problems of the same run', () => {
     const r = env.parse('migration', { PARLEY_MODE: 'production', MIGRATION_CRASH_AFTER: 'copy', MIGRATION_LOOP: 'maybe' });
     expect(r.ok).toBe(false);
-    expect(r.ok ? [] : r.problems).toEqual([expect.stringMatching(/^MIGRATION_LOOP: /), 'MIGRATION_CRASH_AFTER: is a test hook and is refused in production mode; unset it']);
+    expect(r.ok ? [] : r.problems).toEqual([
+      expect.stringMatching(/^MIGRATION_LOOP: /),
+      'MIGRATION_CRASH_AFTER: is a test hook and is refused in production mode; unset it',
+    ]);
   });
 
   test('a backoff cap below the base backoff and a pool smaller than the concurrency are raised; the loop can be switched off', () => {

@@ -34,10 +34,23 @@ export async function wire(kit: ServiceKit<QueryConfig>): Promise<Handlers<Catal
 export function assembleDeps(config: QueryConfig, pool: Pool, model: ModelClient, opts: { vectorDims: number | null }): QueryDeps {
   const documents = createDocumentStore(pool);
   const count = (s: string) => countTokens(s, config.model.embeddingModel);
-  const search: SearchDeps = { search: createChunkSearch(pool, { vectorDims: opts.vectorDims, cacheSize: config.embeddingCache }), lexemes: createLexemeStats(pool), model, settings: config.search };
+  const search: SearchDeps = {
+    search: createChunkSearch(pool, { vectorDims: opts.vectorDims, cacheSize: config.embeddingCache }),
+    lexemes: createLexemeStats(pool),
+    model,
+    settings: config.search,
+  };
   return {
     documents,
-    ingest: { store: documents, model, embeddingModel: config.model.embeddingModel, embedBatchSize: config.model.embedBatchSize, countTokens: count, chunking: config.chunking, limiter: createLimiter(config.ingest.concurrency) },
+    ingest: {
+      store: documents,
+      model,
+      embeddingModel: config.model.embeddingModel,
+      embedBatchSize: config.model.embedBatchSize,
+      countTokens: count,
+      chunking: config.chunking,
+      limiter: createLimiter(config.ingest.concurrency),
+    },
     search,
     answer: { ...search, countTokens: count, answer: config.answer },
   };
@@ -56,7 +69,10 @@ async function createQueryModel(kit: ServiceKit<QueryConfig>): Promise<ModelClie
     const dev = await startDevModelServer({ port: 0 });
     kit.onShutdown('dev model', () => dev.close());
     baseURL = dev.url;
-    kit.log.warn({ url: dev.url }, 'NO MODEL CONFIGURED: using the scripted dev model (hashed-word embeddings, echo answers); set MODEL_BASE_URL for real ones');
+    kit.log.warn(
+      { url: dev.url },
+      'NO MODEL CONFIGURED: using the scripted dev model (hashed-word embeddings, echo answers); set MODEL_BASE_URL for real ones',
+    );
   }
   return createModelClient({
     baseURL,

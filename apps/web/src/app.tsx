@@ -44,7 +44,11 @@ export function App(): JSX.Element {
         {section === 'flows' ? (
           <FlowsPage />
         ) : section === 'ops' ? (
-          admin ? <OperatorPage route={route} /> : <p role="alert">The operator pages need the admin role.</p>
+          admin ? (
+            <OperatorPage route={route} />
+          ) : (
+            <p role="alert">The operator pages need the admin role.</p>
+          )
         ) : (
           <ChatPage session={s} conversationId={section === 'chat' ? route.parts[1] : undefined} agent={route.params.get('agent') ?? undefined} />
         )}

@@ -44,7 +44,9 @@ export function SignIn(): JSX.Element {
       )}
       <form onSubmit={(e) => void dev(e)} class="card" aria-labelledby="dev-h">
         <h2 id="dev-h">Development sign-in</h2>
-        <p class="muted">Works when the gateway runs in dev mode with dev tokens enabled (as <code>npm start</code> does).</p>
+        <p class="muted">
+          Works when the gateway runs in dev mode with dev tokens enabled (as <code>npm start</code> does).
+        </p>
         <label>
           User id
           <input name="userId" value={userId} onInput={(e) => setUserId(e.currentTarget.value)} autocomplete="username" />

@@ -32,7 +32,9 @@ export async function launchChromium(): Promise<TestBrowser> {
   return {
     browser,
     async close() {
-      await browser.close().catch(() => { /* test cleanup: the browser process is killed with the test run */ });
+      await browser.close().catch(() => {
+        /* test cleanup: the browser process is killed with the test run */
+      });
     },
   };
 }

@@ -20,7 +20,8 @@ function newestSource(dir: string): number {
 }
 
 const stale = () =>
-  !existsSync(dist) || Math.max(newestSource(join(web, 'src')), statSync(join(web, 'index.html')).mtimeMs, statSync(join(web, 'vite.config.ts')).mtimeMs) > statSync(dist).mtimeMs;
+  !existsSync(dist) ||
+  Math.max(newestSource(join(web, 'src')), statSync(join(web, 'index.html')).mtimeMs, statSync(join(web, 'vite.config.ts')).mtimeMs) > statSync(dist).mtimeMs;
 
 export async function ensureWebBuilt(): Promise<void> {
   if (!stale()) return;

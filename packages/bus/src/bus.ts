@@ -111,7 +111,10 @@ class RedisBus<C extends AnyCatalog> implements Bus<C> {
         this.hooks.called?.(type, outcome, performance.now() - started);
         reject(err);
       };
-      const timer = setTimeout(() => fail(new ActionError('timeout', `${type} got no reply within ${timeoutMs} ms`, { retryable: true }), 'timeout'), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new ActionError('timeout', `${type} got no reply within ${timeoutMs} ms`, { retryable: true }), 'timeout'),
+        timeoutMs,
+      );
       const onAbort = () => fail(new ActionError('cancelled', `${type} call aborted by the caller`), 'error');
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });

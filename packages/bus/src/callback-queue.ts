@@ -85,7 +85,12 @@ export class CallbackQueue {
     this.running = false;
     for (const [id, w] of this.waiters) {
       this.waiters.delete(id);
-      w.settle({ correlationId: '', actionId: id, ok: false, error: new ActionError('unavailable', 'bus closed while waiting for a reply', { retryable: true }).toBody() });
+      w.settle({
+        correlationId: '',
+        actionId: id,
+        ok: false,
+        error: new ActionError('unavailable', 'bus closed while waiting for a reply', { retryable: true }).toBody(),
+      });
     }
     if (!this.conn) return;
     // Disconnecting rejects the pending BLMPOP at once; `running` is false, so the loop just ends.

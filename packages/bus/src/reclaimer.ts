@@ -70,11 +70,20 @@ export class Reclaimer {
   private async reclaim(): Promise<void> {
     const free = this.d.freeSlots();
     if (free <= 0) return;
-    const res = (await this.d.cmd.xautoclaim(this.d.stream, this.d.group, this.d.consumer, this.d.visibilityMs, this.cursor, 'COUNT', free)) as [string, RawEntry[], string[]];
+    const res = (await this.d.cmd.xautoclaim(this.d.stream, this.d.group, this.d.consumer, this.d.visibilityMs, this.cursor, 'COUNT', free)) as [
+      string,
+      RawEntry[],
+      string[],
+    ];
     this.cursor = res[0];
     const entries = res[1].filter((e) => !this.d.inFlight.has(e[0]));
     if (entries.length === 0) return;
-    const counts = await deliveryCounts(this.d.cmd, this.d.stream, this.d.group, entries.map((e) => e[0]));
+    const counts = await deliveryCounts(
+      this.d.cmd,
+      this.d.stream,
+      this.d.group,
+      entries.map((e) => e[0]),
+    );
     for (const [id, fields] of entries) {
       const attempt = counts.get(id) ?? 2;
       this.d.log.warn({ entryId: id, attempt }, 'reclaimed an abandoned action');

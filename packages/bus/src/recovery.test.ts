@@ -43,7 +43,10 @@ describe('bus recovery', () => {
     expect(await redis.xpending(stream(prefix), 'echo')).toEqual([0, null, null, null]);
   });
 
-  test('a crash on data PostgreSQL refuses (SQLSTATE class 22) is answered at once as internal with a reference: no retry, no dead letter', async ({ prefix, redis }) => {
+  test('a crash on data PostgreSQL refuses (SQLSTATE class 22) is answered at once as internal with a reference: no retry, no dead letter', async ({
+    prefix,
+    redis,
+  }) => {
     echoWorker(prefix, redis);
     const caller = testBus(prefix);
     for (const sqlstate of ['22021', '22P05']) {
@@ -53,7 +56,9 @@ describe('bus recovery', () => {
       expect(await redis.get(`${prefix}:crashes:${sqlstate}`)).toBe('1');
     }
     // A class-08 (connection) failure is still retried: only the data itself is hopeless.
-    await caller.call('echo.crash', { key: 'conn', sqlstate: '08006' }, meta, { timeoutMs: 10_000 }).catch(() => { /* the crash's retries are what this test counts, not its answer */ });
+    await caller.call('echo.crash', { key: 'conn', sqlstate: '08006' }, meta, { timeoutMs: 10_000 }).catch(() => {
+      /* the crash's retries are what this test counts, not its answer */
+    });
     expect(await redis.get(`${prefix}:crashes:conn`)).toBe('2');
     expect(await redis.xlen(dlq(prefix))).toBe(1);
     expect(await redis.xpending(stream(prefix), 'echo')).toEqual([0, null, null, null]);

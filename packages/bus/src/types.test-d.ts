@@ -9,7 +9,9 @@ const meta = { tenantId: 't' };
 
 describe('bus types', () => {
   test('call is typed by the catalog', () => {
-    expectTypeOf(bus.call('conversation.get_context', { conversationId: 'c', maxTokens: 100 }, meta)).resolves.toHaveProperty('truncated').toEqualTypeOf<boolean>();
+    expectTypeOf(bus.call('conversation.get_context', { conversationId: 'c', maxTokens: 100 }, meta))
+      .resolves.toHaveProperty('truncated')
+      .toEqualTypeOf<boolean>();
     // @ts-expect-error wrong payload: maxTokens must be a number
     void bus.call('conversation.get_context', { conversationId: 'c', maxTokens: '100' }, meta);
     // @ts-expect-error unknown action type

@@ -1,15 +1,4 @@
-import type {
-  ActionsOf,
-  AnyCatalog,
-  CallableType,
-  DataIn,
-  DataOf,
-  DomainAction,
-  ErrorCode,
-  EventOf,
-  ReplyIn,
-  ReplyOf,
-} from '@parley/contracts';
+import type { ActionsOf, AnyCatalog, CallableType, DataIn, DataOf, DomainAction, ErrorCode, EventOf, ReplyIn, ReplyOf } from '@parley/contracts';
 import type { Logger } from 'pino';
 
 /** Who and where an action comes from; carried along every hop. */
@@ -57,10 +46,7 @@ export interface HandlerContext<E = never> {
   emit(event: E): void;
 }
 
-export type Handler<C extends AnyCatalog, K extends keyof C & string> = (
-  data: DataOf<C, K>,
-  ctx: HandlerContext<EventOf<C, K>>,
-) => Promise<ReplyIn<C, K>>;
+export type Handler<C extends AnyCatalog, K extends keyof C & string> = (data: DataOf<C, K>, ctx: HandlerContext<EventOf<C, K>>) => Promise<ReplyIn<C, K>>;
 
 /** One handler for every action type of `S`: a missing or misnamed one is a compile error. */
 export type Handlers<C extends AnyCatalog, S extends string> = { [K in ActionsOf<C, S>]: Handler<C, K> };

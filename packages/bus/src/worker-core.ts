@@ -84,7 +84,15 @@ export class WorkerCore {
     }
     if (action.deadline !== undefined && action.deadline < Date.now()) {
       const late = Date.now() - action.deadline;
-      this.finish(entryId, target, { ok: false, error: { code: 'deadline_exceeded', message: `${action.type} reached the worker ${late} ms after its deadline; not executed`, retryable: true } }, null);
+      this.finish(
+        entryId,
+        target,
+        {
+          ok: false,
+          error: { code: 'deadline_exceeded', message: `${action.type} reached the worker ${late} ms after its deadline; not executed`, retryable: true },
+        },
+        null,
+      );
       return this.observe(action.type, 'deadline_exceeded', started);
     }
     if (attempt > def.delivery.maxDeliveries) {
@@ -121,7 +129,12 @@ export class WorkerCore {
         const ref = newErrorRef();
         const msg = `${action.type} crashed on its last allowed delivery (${attempt}): ${errorMessage(err)}`;
         ctx.log.error({ err: errorMessage(err), attempt, ref }, 'handler crashed; dead-lettering');
-        const reply: ErrorBody = { code: 'max_deliveries', message: `${action.type} failed on every delivery (${attempt}) (reference ${ref})`, retryable: false, ref };
+        const reply: ErrorBody = {
+          code: 'max_deliveries',
+          message: `${action.type} failed on every delivery (${attempt}) (reference ${ref})`,
+          retryable: false,
+          ref,
+        };
         return this.deadLetter(entryId, raw, 'max_deliveries', msg, target, attempt, started, reply);
       } else {
         // A crash is retried here after a short backoff, while the caller still waits, rather than
@@ -164,7 +177,10 @@ export class WorkerCore {
         let entry = controllers.get(entryId);
         if (!entry) {
           const controller = new AbortController();
-          const timer = action.deadline === undefined ? undefined : setTimeout(() => controller.abort(new ActionError('deadline_exceeded', 'deadline passed')), Math.max(0, action.deadline - Date.now()));
+          const timer =
+            action.deadline === undefined
+              ? undefined
+              : setTimeout(() => controller.abort(new ActionError('deadline_exceeded', 'deadline passed')), Math.max(0, action.deadline - Date.now()));
           entry = { controller, timer };
           controllers.set(entryId, entry);
         }
@@ -172,7 +188,13 @@ export class WorkerCore {
       },
       // Lazy: most actions never log, and a pino child per action is measurable on the hot path.
       get log() {
-        log ??= baseLog.child({ action: action.type, actionId: action.id, tenantId: action.tenantId, correlationId: action.correlationId, traceId: action.traceId });
+        log ??= baseLog.child({
+          action: action.type,
+          actionId: action.id,
+          tenantId: action.tenantId,
+          correlationId: action.correlationId,
+          traceId: action.traceId,
+        });
         return log;
       },
       emit(event: unknown) {
@@ -193,15 +215,35 @@ export class WorkerCore {
   }
 
   /** `reply` replaces the reason in the caller's answer when the reason holds internal detail. */
-  async deadLetter(entryId: string, raw: string, code: ErrorCode, message: string, target: ReplyTarget | undefined, attempt: number, started: number, reply?: ErrorBody): Promise<void> {
+  async deadLetter(
+    entryId: string,
+    raw: string,
+    code: ErrorCode,
+    message: string,
+    target: ReplyTarget | undefined,
+    attempt: number,
+    started: number,
+    reply?: ErrorBody,
+  ): Promise<void> {
     const type = target?.type ?? '';
     // The dead letter is written before the ack leaves (same connection, earlier in the pipeline).
-    void writeDeadLetter(this.d.cmd, this.d.prefix, { service: this.d.service, raw, type, code, reason: message, attempts: attempt, entry: entryId, consumer: this.d.consumer })
-      .catch((err: unknown) => this.d.log.error({ err: errorMessage(err) }, 'could not write dead letter'));
+    void writeDeadLetter(this.d.cmd, this.d.prefix, {
+      service: this.d.service,
+      raw,
+      type,
+      code,
+      reason: message,
+      attempts: attempt,
+      entry: entryId,
+      consumer: this.d.consumer,
+    }).catch((err: unknown) => this.d.log.error({ err: errorMessage(err) }, 'could not write dead letter'));
     const error: ErrorBody = reply ?? { code, message, retryable: false };
     this.finish(entryId, target ?? { id: '', correlationId: '', replyTo: undefined, type }, { ok: false, error }, null);
     this.d.hooks.deadLettered?.(this.d.service, type, code);
-    this.d.log.warn({ entryId, action: type || undefined, actionId: target?.id, correlationId: target?.correlationId, code, reason: message, attempts: attempt }, 'action dead-lettered');
+    this.d.log.warn(
+      { entryId, action: type || undefined, actionId: target?.id, correlationId: target?.correlationId, code, reason: message, attempts: attempt },
+      'action dead-lettered',
+    );
     this.observe(type || 'unknown', 'dead_letter', started);
   }
 

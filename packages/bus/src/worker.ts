@@ -96,7 +96,13 @@ export class Worker implements WorkerHandle {
     await this.retrying(() => ensureGroup(this.d.cmd, core.stream, core.group), 'create consumer group');
     await this.retrying(() => this.drainOwnPending(), 'drain own pending entries');
     this.reclaimer.start();
-    this.trimTimer = setInterval(() => void trimByProgress(this.d.cmd, core.stream).catch(() => { /* trimming is retried on the next tick */ }), this.d.trimEveryMs);
+    this.trimTimer = setInterval(
+      () =>
+        void trimByProgress(this.d.cmd, core.stream).catch(() => {
+          /* trimming is retried on the next tick */
+        }),
+      this.d.trimEveryMs,
+    );
     this.trimTimer.unref();
     await this.readLoop();
   }
@@ -107,12 +113,27 @@ export class Worker implements WorkerHandle {
     let last = '0';
     while (this.active) {
       await this.waitForSlot();
-      const res = (await this.conn.xreadgroup('GROUP', core.group, this.consumer, 'COUNT', Math.min(100, this.freeSlots()), 'STREAMS', core.stream, last)) as StreamReply;
+      const res = (await this.conn.xreadgroup(
+        'GROUP',
+        core.group,
+        this.consumer,
+        'COUNT',
+        Math.min(100, this.freeSlots()),
+        'STREAMS',
+        core.stream,
+        last,
+      )) as StreamReply;
       const entries = res?.[0]?.[1] ?? [];
       if (entries.length === 0) return;
-      const counts = await deliveryCounts(this.d.cmd, core.stream, core.group, entries.map((e) => e[0]));
+      const counts = await deliveryCounts(
+        this.d.cmd,
+        core.stream,
+        core.group,
+        entries.map((e) => e[0]),
+      );
       for (const [id, fields] of entries) {
-        if (fields === null) this.d.outbox.ack(core.stream, core.group, id); // trimmed while pending
+        if (fields === null)
+          this.d.outbox.ack(core.stream, core.group, id); // trimmed while pending
         else this.run(id, actionField(fields), counts.get(id) ?? 2);
       }
       last = entries[entries.length - 1]![0];
@@ -128,7 +149,18 @@ export class Worker implements WorkerHandle {
       try {
         if (this.clientId === undefined) this.clientId = Number(await this.conn.client('ID'));
         const count = Math.min(this.d.batchSize, this.freeSlots());
-        const res = (await this.conn.xreadgroup('GROUP', core.group, this.consumer, 'COUNT', count, 'BLOCK', this.d.blockMs, 'STREAMS', core.stream, '>')) as StreamReply;
+        const res = (await this.conn.xreadgroup(
+          'GROUP',
+          core.group,
+          this.consumer,
+          'COUNT',
+          count,
+          'BLOCK',
+          this.d.blockMs,
+          'STREAMS',
+          core.stream,
+          '>',
+        )) as StreamReply;
         this.loopAt = Date.now();
         backoff = 50;
         const entries = res?.[0]?.[1];
@@ -139,7 +171,9 @@ export class Worker implements WorkerHandle {
         if (isNoGroup(err)) {
           // Redis lost the stream (restart without persistence, deletion): recreate, don't spin.
           this.d.log.warn({ stream: core.stream }, 'consumer group missing; recreating it');
-          await ensureGroup(this.d.cmd, core.stream, core.group).catch(() => { /* a failure here shows again at the next read, which retries */ });
+          await ensureGroup(this.d.cmd, core.stream, core.group).catch(() => {
+            /* a failure here shows again at the next read, which retries */
+          });
         } else {
           this.d.log.warn({ err: errorMessage(err) }, 'stream read failed; retrying');
         }
@@ -169,7 +203,10 @@ export class Worker implements WorkerHandle {
     this.reclaimer.stop();
     if (this.trimTimer) clearInterval(this.trimTimer);
     this.slotWaiter?.();
-    if (this.clientId !== undefined) await this.d.cmd.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => { /* the blocked read ends at its own timeout anyway */ });
+    if (this.clientId !== undefined)
+      await this.d.cmd.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => {
+        /* the blocked read ends at its own timeout anyway */
+      });
     await Promise.race([this.loop, sleep(this.d.blockMs + 500)]);
     const finished = Promise.allSettled([...this.running]);
     const inTime = await Promise.race([finished.then(() => true), sleep(graceMs).then(() => false)]);

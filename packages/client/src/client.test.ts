@@ -15,7 +15,14 @@ class ScriptedSocket implements MinimalWebSocket {
     ScriptedSocket.last = this;
     queueMicrotask(() => {
       this.readyState = 1;
-      this.serve({ type: 'welcome', sessionId: 's1', user: { id: 'u', tenantId: 't', roles: [] }, conversationId: 'c1', agent: { id: 'a', name: 'A' }, limits: { maxFrameBytes: 1, maxTextChars: 1, messagesPerMinute: 1 } });
+      this.serve({
+        type: 'welcome',
+        sessionId: 's1',
+        user: { id: 'u', tenantId: 't', roles: [] },
+        conversationId: 'c1',
+        agent: { id: 'a', name: 'A' },
+        limits: { maxFrameBytes: 1, maxTextChars: 1, messagesPerMinute: 1 },
+      });
       this.serve({ type: 'history', conversationId: 'c1', messages: [], hasMore: false });
     });
   }
@@ -62,7 +69,14 @@ describe('ParleyClient request bookkeeping', () => {
     socket.serve({ type: 'chat.accepted', id, runId: 'r1', conversationId: 'c1' });
     socket.serve({ type: 'agent.token', runId: 'r1', seq: 1, delta: 'Hel' });
     socket.serve({ type: 'agent.token', runId: 'r1', seq: 2, delta: 'lo' });
-    socket.serve({ type: 'agent.message', runId: 'r1', seq: 3, messageId: 'm1', text: 'Hello', usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 } });
+    socket.serve({
+      type: 'agent.message',
+      runId: 'r1',
+      seq: 3,
+      messageId: 'm1',
+      text: 'Hello',
+      usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+    });
     const run = await started;
     const frames: string[] = [];
     for await (const f of run) frames.push(f.type);

@@ -165,7 +165,16 @@ export class ParleyClient {
       return Promise.reject(new ClientOfflineError(`reconnecting, and ${this.maxQueued} requests are already waiting; try again once connected`));
     }
     return new Promise((resolve, reject) => {
-      const p: Pending = { ref, frame, resolve, reject, onAnswer, sent: false, abandoned: false, timer: setTimeout(() => this.timeOut(p), this.requestTimeoutMs) };
+      const p: Pending = {
+        ref,
+        frame,
+        resolve,
+        reject,
+        onAnswer,
+        sent: false,
+        abandoned: false,
+        timer: setTimeout(() => this.timeOut(p), this.requestTimeoutMs),
+      };
       this.pending.push(p);
       if (this.ready) this.write(p);
     });

@@ -76,7 +76,14 @@ export const RunEvent = z.discriminatedUnion('type', [
     messageId: z.string().optional(),
     usage: Usage,
   }),
-  z.object({ type: z.literal('run.failed'), ...runBase, status: z.enum(['FAILED', 'CANCELLED']), code: z.string(), message: z.string(), ref: z.string().max(64).optional() }),
+  z.object({
+    type: z.literal('run.failed'),
+    ...runBase,
+    status: z.enum(['FAILED', 'CANCELLED']),
+    code: z.string(),
+    message: z.string(),
+    ref: z.string().max(64).optional(),
+  }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 export const TERMINAL_RUN_EVENTS = ['run.completed', 'run.failed'] as const;

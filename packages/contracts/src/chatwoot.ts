@@ -79,7 +79,10 @@ export const ChatwootInboxInput = z.object({
   accountId: Num.positive(),
   inboxId: Num.positive(),
   agentId: Id.nullable().optional(),
-  baseUrl: z.url({ protocol: /^https?$/ }).max(2_000).refine(isStorableText, { message: UNSTORABLE_TEXT_MESSAGE }),
+  baseUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2_000)
+    .refine(isStorableText, { message: UNSTORABLE_TEXT_MESSAGE }),
   apiToken: storable(z.string().min(8).max(512)).optional(),
   webhookSecret: storable(z.string().min(16).max(512)).nullable().optional(),
   inboxToken: storable(z.string().min(24).max(512)).nullable().optional(),

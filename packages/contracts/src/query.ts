@@ -46,7 +46,11 @@ export type DocumentInfo = z.infer<typeof DocumentInfo>;
 export const DeleteDocument = z.object({ documentId: Id });
 export type DeleteDocument = z.infer<typeof DeleteDocument>;
 export const DeleteDocumentReply = z.object({ documentId: Id, deleted: z.boolean() });
-export const ListDocuments = z.object({ knowledgeBaseId: Id.optional(), cursor: storable(z.string().max(512)).optional(), limit: z.number().int().min(1).max(100).default(50) });
+export const ListDocuments = z.object({
+  knowledgeBaseId: Id.optional(),
+  cursor: storable(z.string().max(512)).optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+});
 export type ListDocuments = z.infer<typeof ListDocuments>;
 export const ListDocumentsReply = z.object({ items: z.array(DocumentInfo), nextCursor: z.string().nullable() });
 export type ListDocumentsReply = z.infer<typeof ListDocumentsReply>;

@@ -49,7 +49,10 @@ describe('appendAndRead', () => {
     expect(await store.hot.sessionConversation('t1', 's1')).toBe(id);
   });
 
-  test('re-opening a migrated conversation: the snapshot is the re-created hot copy, base after the archive; the script freed the lease', async ({ store, redis }) => {
+  test('re-opening a migrated conversation: the snapshot is the re-created hot copy, base after the archive; the script freed the lease', async ({
+    store,
+    redis,
+  }) => {
     const id = uid();
     await store.append('t1', msg(id));
     await store.append('t1', msg(id, { role: 'assistant' }));

@@ -17,7 +17,15 @@ async function seed(store: ConversationStore, tenant: string, id: string, n: num
       role: i % 2 ? 'assistant' : 'user',
       content: i === 0 ? 'Where is my "order", {123}?\n\\ ok' : `reply ${i} ✓`,
       tokenCount: 3 + i,
-      ...(i % 2 ? { model: 'm', latencyMs: 120, usage: { promptTokens: 9, completionTokens: 4, totalTokens: 13 }, toolCalls: [{ id: 't1', name: 'search', arguments: '{"q":"a,b"}' }], metadata: { k: [1, null] } } : { channel: 'web' as const }),
+      ...(i % 2
+        ? {
+            model: 'm',
+            latencyMs: 120,
+            usage: { promptTokens: 9, completionTokens: 4, totalTokens: 13 },
+            toolCalls: [{ id: 't1', name: 'search', arguments: '{"q":"a,b"}' }],
+            metadata: { k: [1, null] },
+          }
+        : { channel: 'web' as const }),
     });
   }
 }

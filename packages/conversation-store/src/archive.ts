@@ -65,7 +65,10 @@ export async function findArchivedBySession(db: Db, tenantId: string, sessionId:
 
 /** Archived messages with seq < beforeSeq (all when absent), the newest `limit`, returned oldest first. */
 export async function readArchivedMessages(db: Db, conversationId: string, opts: { beforeSeq?: number; limit: number }): Promise<StoredMessage[]> {
-  const where = opts.beforeSeq === undefined ? eq(messages.conversationId, conversationId) : and(eq(messages.conversationId, conversationId), lt(messages.seq, opts.beforeSeq));
+  const where =
+    opts.beforeSeq === undefined
+      ? eq(messages.conversationId, conversationId)
+      : and(eq(messages.conversationId, conversationId), lt(messages.seq, opts.beforeSeq));
   const rows = await db.select().from(messages).where(where).orderBy(desc(messages.seq)).limit(opts.limit);
   return rows.reverse().map(toMessage);
 }
@@ -198,4 +201,3 @@ const json = (v: unknown): string | null => (v === undefined ? null : JSON.strin
 function pgArray(values: unknown[]): SQL {
   return sql`${sql.param(values)}`;
 }
-

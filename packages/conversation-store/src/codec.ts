@@ -38,14 +38,7 @@ export interface MessageFacts {
 }
 
 export function encodeFacts(input: AppendInput, createdAt: number): string {
-  return [
-    createdAt,
-    input.role,
-    input.tokenCount,
-    input.latencyMs ?? '',
-    input.usage?.promptTokens ?? 0,
-    input.usage?.completionTokens ?? 0,
-  ].join(',');
+  return [createdAt, input.role, input.tokenCount, input.latencyMs ?? '', input.usage?.promptTokens ?? 0, input.usage?.completionTokens ?? 0].join(',');
 }
 
 export function decodeFacts(raw: string): MessageFacts {

@@ -194,7 +194,12 @@ export class HotStore {
     for (let i = 0; i < entries.length; i += 1000) {
       const chunk = entries.slice(i, i + 1000).flatMap((e) => [e.messageId, `${e.seq}:${e.tokenCount}`]);
       // Unchecked, a failed chunk would let a redelivered archived message be stored again.
-      await execAll(this.redis.pipeline().hset(key, ...chunk).pexpire(key, this.ttlMs));
+      await execAll(
+        this.redis
+          .pipeline()
+          .hset(key, ...chunk)
+          .pexpire(key, this.ttlMs),
+      );
     }
   }
 
@@ -258,10 +263,7 @@ export class HotStore {
     const { meta } = copy;
     const k = this.keys(meta.conversationId);
     const res = (await runScript(this.redis, FINISH, [k.meta, k.messages, k.ids, k.facts, k.lease], [leaseToken, meta.messageCount, meta.lastActivityAt])) as
-      | 'deleted'
-      | 'changed'
-      | 'lease_lost'
-      | 'missing';
+      'deleted' | 'changed' | 'lease_lost' | 'missing';
     if (res === 'deleted') await this.unindex(meta.tenantId, meta.conversationId, meta.lastActivityAt, meta.dueAt);
     return res;
   }

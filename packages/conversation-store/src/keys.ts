@@ -23,7 +23,14 @@ export interface ConversationKeys {
 
 export function conversationKeys(prefix: string, conversationId: string): ConversationKeys {
   const base = `${prefix}:{conv:${conversationId}}`;
-  return { meta: `${base}:meta`, messages: `${base}:msgs`, ids: `${base}:ids`, facts: `${base}:facts`, lease: `${base}:lease`, runLock: conversationLockKey(prefix, conversationId) };
+  return {
+    meta: `${base}:meta`,
+    messages: `${base}:msgs`,
+    ids: `${base}:ids`,
+    facts: `${base}:facts`,
+    lease: `${base}:lease`,
+    runLock: conversationLockKey(prefix, conversationId),
+  };
 }
 
 /** Sorted set per tenant: member conversation id, score last activity (epoch ms). */

@@ -7,8 +7,7 @@ import { copyToArchive } from './archive.js';
 import type { HotStore } from './hot-store.js';
 
 export type MigrateOutcome =
-  | { migrated: true; messages: number; inserted: number }
-  | { migrated: false; reason: 'leased' | 'not_hot' | 'changed' | 'lease_lost'; messages: number };
+  { migrated: true; messages: number; inserted: number } | { migrated: false; reason: 'leased' | 'not_hot' | 'changed' | 'lease_lost'; messages: number };
 
 /**
  * Lease → snapshot → copy in one transaction → delete only if unchanged. A save that lands in

@@ -17,7 +17,16 @@ describe('hot appends', () => {
     expect(b).toEqual({ seq: 2, tokenCount: 7, created: true, createdConversation: false });
     expect(await store.append('t1', { ...first, tokenCount: 99 })).toEqual({ seq: 1, tokenCount: 5, created: false, createdConversation: false });
     const meta = await store.hot.getMeta(id);
-    expect(meta).toMatchObject({ tenantId: 't1', messageCount: 2, tokenCount: 12, title: 'How do I reset my password?', channel: 'web', agentId: 'support', status: 'open', base: 0 });
+    expect(meta).toMatchObject({
+      tenantId: 't1',
+      messageCount: 2,
+      tokenCount: 12,
+      title: 'How do I reset my password?',
+      channel: 'web',
+      agentId: 'support',
+      status: 'open',
+      base: 0,
+    });
     expect(await store.hot.sessionConversation('t1', 's1')).toBe(id);
   });
 

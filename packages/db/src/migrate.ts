@@ -21,7 +21,9 @@ export async function migrateDatabase(url: string): Promise<{ applied: number; t
     await migrate(drizzle(client), { migrationsFolder, migrationsSchema: MIGRATIONS_SCHEMA, migrationsTable: MIGRATIONS_TABLE });
     return { applied: before.total - before.applied, total: before.total };
   } finally {
-    await client.end().catch(() => { /* the migration result is known; a failed close ends with the process */ });
+    await client.end().catch(() => {
+      /* the migration result is known; a failed close ends with the process */
+    });
   }
 }
 
@@ -81,6 +83,8 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     }
     return true;
   } finally {
-    await client.end().catch(() => { /* the result is known; a failed close ends with the process */ });
+    await client.end().catch(() => {
+      /* the result is known; a failed close ends with the process */
+    });
   }
 }

@@ -56,7 +56,10 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
         checked = true;
       } catch (err) {
         if (isDatabaseUnavailable(err)) throw err;
-        behind = new DatabaseRefusedError(err instanceof SchemaBehindError ? err.message : `DATABASE_URL ${safeUrl(url)} cannot be used (${describeDbError(err)})`, { cause: err });
+        behind = new DatabaseRefusedError(
+          err instanceof SchemaBehindError ? err.message : `DATABASE_URL ${safeUrl(url)} cannot be used (${describeDbError(err)})`,
+          { cause: err },
+        );
         throw behind;
       }
     },
@@ -67,9 +70,13 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     await database.checkSchema();
   } catch (err) {
     if (whenUnreachable === 'wait' && isDatabaseUnavailable(err)) return database;
-    await pool.end().catch(() => { /* refusing to start: the pool goes with the process */ });
+    await pool.end().catch(() => {
+      /* refusing to start: the pool goes with the process */
+    });
     if (err instanceof DatabaseRefusedError) throw err;
-    throw new DatabaseRefusedError(`DATABASE_URL ${safeUrl(url)} is not reachable (${describeDbError(err)}); start PostgreSQL or set DATABASE_URL`, { cause: err });
+    throw new DatabaseRefusedError(`DATABASE_URL ${safeUrl(url)} is not reachable (${describeDbError(err)}); start PostgreSQL or set DATABASE_URL`, {
+      cause: err,
+    });
   }
   return database;
 }

@@ -45,7 +45,11 @@ describe('withDbRetry: an outage waited out, anything else thrown at once', () =
     const stop = new AbortController();
     let attempts = 0;
     const started = Date.now();
-    const err = await withDbRetry(() => (attempts++, dead.query('select 1')), { budgetMs: 60_000, signal: stop.signal, onRetry: (_e, attempt) => attempt === 3 && queueMicrotask(() => stop.abort()) }).catch((e: unknown) => e);
+    const err = await withDbRetry(() => (attempts++, dead.query('select 1')), {
+      budgetMs: 60_000,
+      signal: stop.signal,
+      onRetry: (_e, attempt) => attempt === 3 && queueMicrotask(() => stop.abort()),
+    }).catch((e: unknown) => e);
     await dead.end();
     expect(err).toMatchObject({ code: 'ECONNREFUSED' });
     expect(attempts).toBe(3);

@@ -18,7 +18,9 @@ export class CallScope {
     this.#aborted = new Promise<never>((_, reject) => {
       this.#rejectAborted = reject;
     });
-    this.#aborted.catch(() => { /* observed through race(); this only stops an unhandled rejection */ });
+    this.#aborted.catch(() => {
+      /* observed through race(); this only stops an unhandled rejection */
+    });
     this.#timer = setTimeout(() => this.abort('timeout'), timeoutMs);
     this.#signal = signal;
     if (signal?.aborted) this.abort('cancelled');
@@ -38,7 +40,9 @@ export class CallScope {
 
   /** Settles with `promise`, or rejects (with the abort reason) as soon as the scope aborts. */
   race<T>(promise: Promise<T>): Promise<T> {
-    promise.catch(() => { /* the caller awaits the race, which carries this rejection */ });
+    promise.catch(() => {
+      /* the caller awaits the race, which carries this rejection */
+    });
     return Promise.race([promise, this.#aborted]);
   }
 

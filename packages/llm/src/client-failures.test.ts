@@ -140,7 +140,6 @@ describe('model client failures', () => {
 // The transport under the SDK (http-fetch.ts): keep-alive sockets, cancels that close them, and
 // connections that die or never open — all against the real dev model server.
 
-
 async function outcome(stream: AsyncIterable<StreamChunk>): Promise<{ chunks: StreamChunk[]; error: unknown }> {
   const chunks: StreamChunk[] = [];
   try {

@@ -8,7 +8,11 @@ import type { StreamChunk, ToolSpec } from './types.js';
 
 const TOOLS: ToolSpec[] = [
   { name: 'current_time', description: 'Returns the current time', parameters: { type: 'object', properties: { timezone: { type: 'string' } } } },
-  { name: 'search_knowledge', description: 'Searches the knowledge base', parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } },
+  {
+    name: 'search_knowledge',
+    description: 'Searches the knowledge base',
+    parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+  },
 ];
 
 let server: DevModelServer;
@@ -48,7 +52,11 @@ describe('model client against the dev model server', () => {
     const done = chunks.at(-1);
     if (done?.type !== 'done') throw new Error('no done chunk');
     expect(countTokens(done.text, 'gpt-4o')).toBe(37);
-    expect(done.usage).toEqual({ promptTokens: countChatTokens(messages, 'gpt-4o'), completionTokens: 37, totalTokens: countChatTokens(messages, 'gpt-4o') + 37 });
+    expect(done.usage).toEqual({
+      promptTokens: countChatTokens(messages, 'gpt-4o'),
+      completionTokens: 37,
+      totalTokens: countChatTokens(messages, 'gpt-4o') + 37,
+    });
     expect((await client.chat({ messages })).usage).toEqual(done.usage);
   });
 
@@ -83,7 +91,12 @@ describe('model client against the dev model server', () => {
 
   it('is what the plain openai SDK sees too (chunk shape, DONE, models, timing header)', async () => {
     const sdk = new OpenAI({ baseURL: server.url, apiKey: 'dev' });
-    const stream = await sdk.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await sdk.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '', refusal: null });
@@ -99,10 +112,22 @@ describe('model client against the dev model server', () => {
 
   it("records each streamed chat's own time to first token and its last user message (GET /_requests)", async () => {
     const slow = 'First question, answered slowly [[slow:40]] [[tokens:3]]';
-    await collect(client.streamChat({ messages: [{ role: 'user', content: 'Earlier turn' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: slow }] }));
+    await collect(
+      client.streamChat({
+        messages: [
+          { role: 'user', content: 'Earlier turn' },
+          { role: 'assistant', content: 'ok' },
+          { role: 'user', content: slow },
+        ],
+      }),
+    );
     await collect(client.streamChat({ messages: [{ role: 'user', content: 'Second question [[tokens:20]]' }] }));
     await client.chat({ messages: [{ role: 'user', content: 'Not streamed' }] });
-    const records = (await (await fetch(server.url.replace('/v1', '/_requests'))).json()) as Array<{ lastUser?: string; firstTokenMs?: number; modelTimeMs: number }>;
+    const records = (await (await fetch(server.url.replace('/v1', '/_requests'))).json()) as Array<{
+      lastUser?: string;
+      firstTokenMs?: number;
+      modelTimeMs: number;
+    }>;
     expect(records.map((r) => r.lastUser)).toEqual([slow, 'Second question [[tokens:20]]', 'Not streamed']);
     expect(records[2]?.firstTokenMs).toBeUndefined();
     const [first, second] = records;
@@ -116,7 +141,15 @@ describe('model client against the dev model server', () => {
   });
 
   it('embeds in batches, in order, with paraphrases closer than unrelated text', async () => {
-    const batched = createModelClient({ baseURL: server.url, apiKey: 'dev', model: 'parley-dev-embed', timeoutMs: 5_000, maxRetries: 0, embedBatchSize: 2, logLevel: 'off' });
+    const batched = createModelClient({
+      baseURL: server.url,
+      apiKey: 'dev',
+      model: 'parley-dev-embed',
+      timeoutMs: 5_000,
+      maxRetries: 0,
+      embedBatchSize: 2,
+      logLevel: 'off',
+    });
     const texts = ['How do I reset my password?', 'Resetting a forgotten password', 'Opening hours on public holidays', 'reset password steps', 'x'];
     const vectors = await batched.embed(texts);
     expect(vectors).toHaveLength(5);

@@ -45,11 +45,12 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const timeoutMs = request.timeoutMs ?? config.timeoutMs;
     const scope = new CallScope(timeoutMs, request.signal);
     try {
-      const raw: unknown = await scope.race(
-        sdk.chat.completions.create({ ...body(request), stream: false }, { signal: scope.signal, timeout: timeoutMs }),
-      );
+      const raw: unknown = await scope.race(sdk.chat.completions.create({ ...body(request), stream: false }, { signal: scope.signal, timeout: timeoutMs }));
       const parsed = WireCompletion.safeParse(raw);
-      if (!parsed.success) throw new ModelError('model_error', `the model server sent an unexpected completion: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { retryable: true });
+      if (!parsed.success)
+        throw new ModelError('model_error', `the model server sent an unexpected completion: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+          retryable: true,
+        });
       const choice = parsed.data.choices[0];
       const toolCalls: ToolCall[] = [];
       for (const c of choice?.message.tool_calls ?? []) {
@@ -77,10 +78,7 @@ export function createModelClient(config: ModelConfig): ModelClient {
     let drained = false;
     try {
       const stream = await scope.race(
-        sdk.chat.completions.create(
-          { ...body(request), stream: true, stream_options: { include_usage: true } },
-          { signal: scope.signal, timeout: timeoutMs },
-        ),
+        sdk.chat.completions.create({ ...body(request), stream: true, stream_options: { include_usage: true } }, { signal: scope.signal, timeout: timeoutMs }),
       );
       iterator = stream[Symbol.asyncIterator]();
       for (;;) {
@@ -93,7 +91,9 @@ export function createModelClient(config: ModelConfig): ModelClient {
         }
         const parsed = WireChunk.safeParse(next.value);
         if (!parsed.success) {
-          throw new ModelError('model_error', `the model server sent a malformed stream chunk: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { retryable: true });
+          throw new ModelError('model_error', `the model server sent a malformed stream chunk: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+            retryable: true,
+          });
         }
         yield* assembler.push(parsed.data);
       }
@@ -108,7 +108,9 @@ export function createModelClient(config: ModelConfig): ModelClient {
       // DOMExceptions and an event dispatch per call (measured).
       if (!drained) {
         if (!scope.reason) scope.controller.abort();
-        void iterator?.return?.().catch(() => { /* the stream is abandoned; closing it is best effort */ });
+        void iterator?.return?.().catch(() => {
+          /* the stream is abandoned; closing it is best effort */
+        });
       }
       scope.dispose();
     }
@@ -124,11 +126,18 @@ export function createModelClient(config: ModelConfig): ModelClient {
         const batch = texts.slice(i, i + batchSize);
         // encoding_format 'float' on purpose: the SDK's base64 default breaks on servers (Ollama) that ignore it.
         const raw: unknown = await scope.race(
-          sdk.embeddings.create({ model: config.embeddingModel ?? config.model, input: batch, encoding_format: 'float' }, { signal: scope.signal, timeout: timeoutMs }),
+          sdk.embeddings.create(
+            { model: config.embeddingModel ?? config.model, input: batch, encoding_format: 'float' },
+            { signal: scope.signal, timeout: timeoutMs },
+          ),
         );
         const parsed = WireEmbeddings.safeParse(raw);
         if (!parsed.success || parsed.data.data.length !== batch.length) {
-          throw new ModelError('model_error', `the model server sent ${parsed.success ? parsed.data.data.length : 'invalid'} embeddings for ${batch.length} texts`, { retryable: true });
+          throw new ModelError(
+            'model_error',
+            `the model server sent ${parsed.success ? parsed.data.data.length : 'invalid'} embeddings for ${batch.length} texts`,
+            { retryable: true },
+          );
         }
         const ordered = [...parsed.data.data].sort((a, b) => a.index - b.index);
         for (const item of ordered) out.push(item.embedding);

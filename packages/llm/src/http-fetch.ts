@@ -56,7 +56,13 @@ export function createHttpFetch(): Fetch {
         if (!hasBody) res.resume();
         try {
           // Readable.toWeb: Node's own adapter, with backpressure; cancelling it destroys the socket.
-          resolve(new Response(hasBody ? (Readable.toWeb(res) as ReadableStream<Uint8Array>) : null, { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res.rawHeaders) }));
+          resolve(
+            new Response(hasBody ? (Readable.toWeb(res) as ReadableStream<Uint8Array>) : null, {
+              status,
+              statusText: res.statusMessage ?? '',
+              headers: responseHeaders(res.rawHeaders),
+            }),
+          );
         } catch (err) {
           // A status outside 200–599 cannot be a Response; the SDK reports this as a connection error.
           res.destroy();

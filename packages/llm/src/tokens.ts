@@ -38,9 +38,7 @@ export function encodingForModel(model?: string): EncodingName {
   if (cached) return cached;
   const name = model.toLowerCase().split('/').pop() ?? '';
   const isCl100k =
-    name.startsWith('gpt-3.5') ||
-    name.startsWith('text-embedding-') ||
-    (name.startsWith('gpt-4') && !name.startsWith('gpt-4o') && !name.startsWith('gpt-4.'));
+    name.startsWith('gpt-3.5') || name.startsWith('text-embedding-') || (name.startsWith('gpt-4') && !name.startsWith('gpt-4o') && !name.startsWith('gpt-4.'));
   const encoding: EncodingName = isCl100k ? 'cl100k_base' : 'o200k_base';
   if (encodingCache.size < 1000) encodingCache.set(model, encoding);
   return encoding;

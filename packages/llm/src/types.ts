@@ -54,6 +54,4 @@ export interface ChatResult {
 }
 
 export type StreamChunk =
-  | { type: 'token'; delta: string }
-  | { type: 'tool_call'; id: string; name: string; arguments: string }
-  | ({ type: 'done' } & ChatResult);
+  { type: 'token'; delta: string } | { type: 'tool_call'; id: string; name: string; arguments: string } | ({ type: 'done' } & ChatResult);

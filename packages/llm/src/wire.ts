@@ -61,9 +61,7 @@ export const WireCompletion = z.object({
       z.object({
         message: z.object({
           content: z.string().nullish(),
-          tool_calls: z
-            .array(z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: z.string() }).optional() }))
-            .nullish(),
+          tool_calls: z.array(z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: z.string() }).optional() })).nullish(),
         }),
         finish_reason: z.string().nullish(),
       }),

@@ -8,10 +8,11 @@ import { defineEnv, envBool, safeUrl } from './env.js';
 const fixture = (name: string) => fileURLToPath(new URL(`../test-fixtures/${name}`, import.meta.url));
 
 describe('defineEnv', () => {
-  const env = defineEnv(
-    { MAX_TOKENS: z.coerce.number().int().positive().default(3000), STREAMING: envBool(false), API_KEY: z.string().min(1) },
-    (e) => ({ maxTokens: e.MAX_TOKENS, streaming: e.STREAMING, apiKey: e.API_KEY }),
-  );
+  const env = defineEnv({ MAX_TOKENS: z.coerce.number().int().positive().default(3000), STREAMING: envBool(false), API_KEY: z.string().min(1) }, (e) => ({
+    maxTokens: e.MAX_TOKENS,
+    streaming: e.STREAMING,
+    apiKey: e.API_KEY,
+  }));
 
   test('applies the base defaults and groups the service config', () => {
     const r = env.parse('conversation', { API_KEY: 'k' });
@@ -30,7 +31,7 @@ describe('defineEnv', () => {
     expect(r.config).toEqual({ maxTokens: 3000, streaming: false, apiKey: 'k' });
   });
 
-  test('HTTP_HOST: loopback in dev mode unless set; every interface in production; the operator\'s value wins', () => {
+  test("HTTP_HOST: loopback in dev mode unless set; every interface in production; the operator's value wins", () => {
     const host = (vars: Record<string, string>) => {
       const r = env.parse('x', { API_KEY: 'k', ...vars });
       return r.ok ? r.base.http.host : r.problems.join('; ');
@@ -89,7 +90,9 @@ describe('defineEnv', () => {
   });
 
   test('formatConfigProblems: one header with the count, one line per problem', () => {
-    expect(formatConfigProblems('query', ['A: is required', 'B: expected a number'])).toBe('query: invalid configuration (2 problems):\n  A: is required\n  B: expected a number\n');
+    expect(formatConfigProblems('query', ['A: is required', 'B: expected a number'])).toBe(
+      'query: invalid configuration (2 problems):\n  A: is required\n  B: expected a number\n',
+    );
     expect(formatConfigProblems('query', ['A: is required'])).toBe('query: invalid configuration (1 problem):\n  A: is required\n');
   });
 
@@ -113,17 +116,32 @@ describe('loadEnv in a process', () => {
     expect(code).toBe(1);
     const lines = p.output().trim().split('\n');
     expect(lines[0]).toBe('fixture: invalid configuration (4 problems):');
-    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['CHATWOOT_BASE_URL', 'HTTP_PORT', 'RATE_LIMIT_PER_MIN', 'STRICT_SIGNATURES']);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.trim().split(':')[0])
+        .sort(),
+    ).toEqual(['CHATWOOT_BASE_URL', 'HTTP_PORT', 'RATE_LIMIT_PER_MIN', 'STRICT_SIGNATURES']);
     expect(p.output()).not.toContain('perhaps');
   });
 
   test('lists broken variables and broken rules together, in one run', async () => {
-    const p = spawnTs(fixture('bad-env.ts'), { PARLEY_MODE: 'production', CHATWOOT_BASE_URL: 'https://chat.example.com', RATE_LIMIT_PER_MIN: 'many', HTTP_PORT: 'eighty' });
+    const p = spawnTs(fixture('bad-env.ts'), {
+      PARLEY_MODE: 'production',
+      CHATWOOT_BASE_URL: 'https://chat.example.com',
+      RATE_LIMIT_PER_MIN: 'many',
+      HTTP_PORT: 'eighty',
+    });
     const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
     expect(code).toBe(1);
     const lines = p.output().trim().split('\n');
     expect(lines[0]).toBe('fixture: invalid configuration (3 problems):');
-    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['HTTP_PORT', 'RATE_LIMIT_PER_MIN', 'WEBHOOK_SECRET']);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.trim().split(':')[0])
+        .sort(),
+    ).toEqual(['HTTP_PORT', 'RATE_LIMIT_PER_MIN', 'WEBHOOK_SECRET']);
   });
 
   test('starts when the env is valid', async () => {

@@ -38,7 +38,12 @@ export const envInt = (defaultValue: number) => z.coerce.number().int().nonnegat
 export const envList = (defaultValue: string[] = []) =>
   z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .default(defaultValue);
 
 const url = (protocols: string[], example: string) =>
@@ -60,10 +65,11 @@ export const baseEnvShape = {
   SERVICE_NAME: z.string().min(1).optional(),
   INSTANCE_ID: z.string().min(1).optional(),
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/parley').default(
-    'postgres://postgres@127.0.0.1:5432/parley',
-  ),
-  BUS_PREFIX: z.string().regex(/^[a-zA-Z0-9_.:-]+$/, 'letters, digits and _ . : - only (no braces: they are hash tags)').default('parley'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/parley').default('postgres://postgres@127.0.0.1:5432/parley'),
+  BUS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.:-]+$/, 'letters, digits and _ . : - only (no braces: they are hash tags)')
+    .default('parley'),
   LOG_LEVEL: LogLevel.default('info'),
   HTTP_PORT: envPort(0),
   /** Unset: 127.0.0.1 in dev mode (a laptop's services are not the network's), 0.0.0.0 in production. */

@@ -12,4 +12,12 @@ export { createMetrics, type Metrics } from './metrics.js';
 export { createHealth, registerHealthRoutes, startHealthServer, type Health, type HealthServer, type ReadinessCheck } from './health.js';
 export { Stage, createShutdown, installSignalHandlers, type Closer, type Shutdown } from './shutdown.js';
 export { runService, startService, type RunningService, type ServiceDefinition, type ServiceKit, type StartKit } from './run-service.js';
-export { OutboundGuard, OutboundRefused, outboundEnvShape, outboundPolicyOf, type OutboundPolicy, type OutboundRequest, type OutboundResponse } from './outbound-url.js';
+export {
+  OutboundGuard,
+  OutboundRefused,
+  outboundEnvShape,
+  outboundPolicyOf,
+  type OutboundPolicy,
+  type OutboundRequest,
+  type OutboundResponse,
+} from './outbound-url.js';

@@ -182,16 +182,26 @@ export class OutboundGuard {
     const mod = url.protocol === 'https:' ? https : http;
     const max = init.maxBodyBytes ?? 1024 * 1024;
     return new Promise((resolve, reject) => {
-      const req = mod.request(url, { method: init.method, agent: this.agent(url.protocol as 'http:' | 'https:'), timeout: init.timeoutMs, headers: init.headers ?? {}, ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          if (size < max) chunks.push(c);
-          size += c.length;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, max).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = mod.request(
+        url,
+        {
+          method: init.method,
+          agent: this.agent(url.protocol as 'http:' | 'https:'),
+          timeout: init.timeoutMs,
+          headers: init.headers ?? {},
+          ...(init.signal ? { signal: init.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            if (size < max) chunks.push(c);
+            size += c.length;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, max).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`${url.host} did not answer within ${init.timeoutMs} ms`)));
       req.on('error', reject);
       req.end(init.body);
@@ -219,7 +229,10 @@ export class OutboundGuard {
   }
 }
 
-type CreateConnection = (options: { host?: string | null; hostname?: string | null; [k: string]: unknown }, cb: (err: Error | null, socket?: unknown) => void) => unknown;
+type CreateConnection = (
+  options: { host?: string | null; hostname?: string | null; [k: string]: unknown },
+  cb: (err: Error | null, socket?: unknown) => void,
+) => unknown;
 
 function bareHost(host: string): string {
   return host.replace(/^\[|\]$/g, '').toLowerCase();

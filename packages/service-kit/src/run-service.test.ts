@@ -114,7 +114,10 @@ describe('startService (in-process, as tests run services)', () => {
     const parsed = env.parse('svc', { REDIS_URL: redisUrl, BUS_PREFIX: prefix, HTTP_PORT: String(ownPort), HTTP_HOST: '127.0.0.1' });
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     let seen: number | null = null;
-    const running = await startService({ name: 'svc', env, healthPort: () => 0, start: ({ healthPort }) => void (seen = healthPort) }, { ...parsed, log: quiet });
+    const running = await startService(
+      { name: 'svc', env, healthPort: () => 0, start: ({ healthPort }) => void (seen = healthPort) },
+      { ...parsed, log: quiet },
+    );
     try {
       expect(running.httpPort).not.toBe(ownPort);
       expect(seen).toBe(running.httpPort);
@@ -130,10 +133,17 @@ describe('startService (in-process, as tests run services)', () => {
     const parsed = env.parse('svc', { REDIS_URL: redisUrl, BUS_PREFIX: prefix, HTTP_HOST: '127.0.0.1' });
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     let healthPort: number | null = null;
-    const failing = startService({ name: 'svc', env, start: (kit) => {
-      healthPort = kit.healthPort;
-      throw new Error('port taken');
-    } }, { ...parsed, log: quiet });
+    const failing = startService(
+      {
+        name: 'svc',
+        env,
+        start: (kit) => {
+          healthPort = kit.healthPort;
+          throw new Error('port taken');
+        },
+      },
+      { ...parsed, log: quiet },
+    );
     await expect(failing).rejects.toThrow('port taken');
     expect(healthPort).toBeGreaterThan(0);
     await expect(fetch(`http://127.0.0.1:${healthPort}/healthz`)).rejects.toThrow();

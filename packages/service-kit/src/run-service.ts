@@ -212,5 +212,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 async function quietly(p: Promise<unknown>): Promise<void> {
-  await p.catch(() => { /* shutdown goes on whatever one step reports */ });
+  await p.catch(() => {
+    /* shutdown goes on whatever one step reports */
+  });
 }

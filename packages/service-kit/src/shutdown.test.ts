@@ -17,7 +17,11 @@ describe('shutdown', () => {
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const code = await p.kill('SIGTERM');
     expect(code).toBe(0);
-    const msgs = p.output().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const msgs = p
+      .output()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(msgs).toEqual(['ready', 'shutting down', 'app closed', 'stopped']);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });

@@ -1,7 +1,10 @@
 // A service built with runService that consumes the `migration` stream with toy handlers.
 import { defineEnv, envBool, envInt, runService } from '../src/index.js';
 
-const env = defineEnv({ FIXTURE_HANDLER_MS: envInt(0), FIXTURE_FAIL_SETUP: envBool(false) }, (e) => ({ handlerMs: e.FIXTURE_HANDLER_MS, failSetup: e.FIXTURE_FAIL_SETUP }));
+const env = defineEnv({ FIXTURE_HANDLER_MS: envInt(0), FIXTURE_FAIL_SETUP: envBool(false) }, (e) => ({
+  handlerMs: e.FIXTURE_HANDLER_MS,
+  failSetup: e.FIXTURE_FAIL_SETUP,
+}));
 let running = true;
 let migrated = 0;
 

@@ -14,7 +14,9 @@ const migrationsFolder = fileURLToPath(new URL('../../db/drizzle/', import.meta.
 /** A hash of the committed SQL migrations: two checkouts with different migrations never share a template. */
 function migrationsHash(): string {
   const h = createHash('sha256');
-  for (const f of readdirSync(migrationsFolder).filter((n) => n.endsWith('.sql')).sort()) {
+  for (const f of readdirSync(migrationsFolder)
+    .filter((n) => n.endsWith('.sql'))
+    .sort()) {
     h.update(f).update(readFileSync(`${migrationsFolder}${f}`));
   }
   return h.digest('hex').slice(0, 12);
@@ -37,7 +39,9 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
   try {
     return await fn(client);
   } finally {
-    await client.end().catch(() => { /* test cleanup: nothing to undo if closing fails */ });
+    await client.end().catch(() => {
+      /* test cleanup: nothing to undo if closing fails */
+    });
   }
 }
 
@@ -77,7 +81,9 @@ export async function testDatabaseFixture(onCleanup: (fn: () => Promise<void>) =
   const pool = new pg.Pool({ connectionString: url, max: 5 });
   pool.on('error', () => {});
   onCleanup(async () => {
-    await pool.end().catch(() => { /* test cleanup: nothing to undo if closing fails */ });
+    await pool.end().catch(() => {
+      /* test cleanup: nothing to undo if closing fails */
+    });
     await dropTestDatabase(name);
   });
   return { name, url, pool };

@@ -12,11 +12,15 @@ export const updateAgentHandler =
   (agents: AgentStore, flows: FlowRegistry, tools: readonly ToolDef[]): Handler<Catalog, 'agent.update_agent'> =>
   async (patch, ctx) => {
     if (patch.flow !== undefined && !flows.get(patch.flow)) {
-      throw new ActionError('invalid_payload', `flow "${patch.flow}" is not registered; registered flows: ${flows.names().join(', ')}`, { details: { fields: ['flow'] } });
+      throw new ActionError('invalid_payload', `flow "${patch.flow}" is not registered; registered flows: ${flows.names().join(', ')}`, {
+        details: { fields: ['flow'] },
+      });
     }
     const unknown = (patch.tools ?? []).filter((t) => !tools.some((d) => d.name === t));
     if (unknown.length > 0) {
-      throw new ActionError('invalid_payload', `unknown tools: ${unknown.join(', ')}; available: ${tools.map((t) => t.name).join(', ')}`, { details: { fields: ['tools'] } });
+      throw new ActionError('invalid_payload', `unknown tools: ${unknown.join(', ')}; available: ${tools.map((t) => t.name).join(', ')}`, {
+        details: { fields: ['tools'] },
+      });
     }
     const updated = await agents.update(ctx.action.tenantId, patch);
     if (!updated) throw new ActionError('not_found', `agent "${patch.agentId}" does not exist for this tenant`);

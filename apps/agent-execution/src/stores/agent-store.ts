@@ -72,7 +72,8 @@ export class AgentStore {
   }
 
   private async load(tenantId: string, agentId: string | undefined): Promise<AgentConfig | null> {
-    const where = agentId === undefined ? and(eq(agents.tenantId, tenantId), eq(agents.isDefault, true)) : and(eq(agents.tenantId, tenantId), eq(agents.id, agentId));
+    const where =
+      agentId === undefined ? and(eq(agents.tenantId, tenantId), eq(agents.isDefault, true)) : and(eq(agents.tenantId, tenantId), eq(agents.id, agentId));
     const [row] = await this.db.select().from(agents).where(where).limit(1);
     if (row) return toConfig(row);
     if (agentId !== undefined && agentId !== DEFAULT_AGENT_ID) return null;
@@ -91,7 +92,11 @@ export class AgentStore {
     if (fields.flow !== undefined) set.flow = fields.flow;
     if (fields.doubleTexting !== undefined) set.doubleTexting = fields.doubleTexting;
     if (fields.maxRunMs !== undefined) set.maxRunMs = fields.maxRunMs;
-    const [row] = await this.db.update(agents).set(set).where(and(eq(agents.tenantId, tenantId), eq(agents.id, agentId))).returning();
+    const [row] = await this.db
+      .update(agents)
+      .set(set)
+      .where(and(eq(agents.tenantId, tenantId), eq(agents.id, agentId)))
+      .returning();
     for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}\u0000`)) this.cache.delete(key);
     return row ? toConfig(row) : null;
   }
@@ -115,7 +120,11 @@ export class AgentStore {
         isDefault: true,
       })
       .onConflictDoNothing();
-    const [row] = await this.db.select().from(agents).where(and(eq(agents.tenantId, tenantId), eq(agents.isDefault, true))).limit(1);
+    const [row] = await this.db
+      .select()
+      .from(agents)
+      .where(and(eq(agents.tenantId, tenantId), eq(agents.isDefault, true)))
+      .limit(1);
     if (!row) throw new Error(`tenant ${tenantId} has no default agent after creating one`);
     return toConfig(row);
   }

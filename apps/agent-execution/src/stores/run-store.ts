@@ -72,7 +72,18 @@ export class RunStore {
       insert: db
         .insert(agentRuns)
         // createdAt from JS (ms precision), so list cursors compare exactly what they carry.
-        .values({ runId: p('runId'), tenantId: p('tenantId'), agentId: p('agentId'), flow: p('flow'), conversationId: p('conversationId'), channel: p('channel'), ownerId: p('ownerId'), input: p('input'), status: 'PENDING', createdAt: p('createdAt') })
+        .values({
+          runId: p('runId'),
+          tenantId: p('tenantId'),
+          agentId: p('agentId'),
+          flow: p('flow'),
+          conversationId: p('conversationId'),
+          channel: p('channel'),
+          ownerId: p('ownerId'),
+          input: p('input'),
+          status: 'PENDING',
+          createdAt: p('createdAt'),
+        })
         .onConflictDoNothing()
         .returning()
         .prepare('agent_runs_insert'),
@@ -137,7 +148,10 @@ export class RunStore {
   }
 
   async get(tenantId: string, runId: string): Promise<RunRecord | null> {
-    const [row] = await this.db.select().from(agentRuns).where(and(eq(agentRuns.runId, runId), eq(agentRuns.tenantId, tenantId)));
+    const [row] = await this.db
+      .select()
+      .from(agentRuns)
+      .where(and(eq(agentRuns.runId, runId), eq(agentRuns.tenantId, tenantId)));
     return row ? toRecord(row) : null;
   }
 

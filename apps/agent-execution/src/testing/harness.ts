@@ -20,12 +20,23 @@ export interface Harness {
   model: DevModelServer;
   /** Sends agent.run and collects its streamed events. */
   run(data: AgentRun, meta?: Partial<ActionMeta>): Promise<{ result: RunResult; events: RunEvent[] }>;
-  start(data: AgentRun, meta?: Partial<ActionMeta>, onEvent?: (e: RunEvent) => void): { done: Promise<{ result: RunResult; events: RunEvent[] }>; events: RunEvent[] };
+  start(
+    data: AgentRun,
+    meta?: Partial<ActionMeta>,
+    onEvent?: (e: RunEvent) => void,
+  ): { done: Promise<{ result: RunResult; events: RunEvent[] }>; events: RunEvent[] };
   /** Closes every replica's service (what main's shutdown does after the worker stopped), leaving its bus running. */
   closeServices(): Promise<void>;
 }
 
-export async function startHarness(opts: { prefix: string; db: TestDatabase; replicas?: number; tenantId: string; vars?: Record<string, string>; modelRetries?: number }): Promise<Harness> {
+export async function startHarness(opts: {
+  prefix: string;
+  db: TestDatabase;
+  replicas?: number;
+  tenantId: string;
+  vars?: Record<string, string>;
+  modelRetries?: number;
+}): Promise<Harness> {
   const model = await startDevModelServer({ tokenDelayMs: 0 });
   onTestFinished(() => model.close());
   const log = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
@@ -33,7 +44,14 @@ export async function startHarness(opts: { prefix: string; db: TestDatabase; rep
   const services: Array<{ close(): Promise<void> }> = [];
   for (let i = 0; i < (opts.replicas ?? 1); i++) {
     const bus = createBus({ catalog, redis: redisUrl, prefix: opts.prefix, service: 'agent', instance: `agent-${i}-${opts.prefix}`, logger: log });
-    const client = createModelClient({ baseURL: model.url, apiKey: 'test', model: 'parley-dev', timeoutMs: 10_000, maxRetries: opts.modelRetries ?? 2, logLevel: 'off' });
+    const client = createModelClient({
+      baseURL: model.url,
+      apiKey: 'test',
+      model: 'parley-dev',
+      timeoutMs: 10_000,
+      maxRetries: opts.modelRetries ?? 2,
+      logLevel: 'off',
+    });
     const service = await createAgentService({ bus, redisUrl, prefix: opts.prefix, pool: opts.db.pool, model: client, config, log });
     services.push(service);
     bus.handle('agent', service.handlers, { graceMs: 1_000 });

@@ -42,9 +42,16 @@ describe('agent-execution start-up', () => {
   });
 
   it('refuses an unreachable database with the URL redacted', async () => {
-    const p = spawnTs(main, { DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/parley', REDIS_URL: redisUrl, BUS_PREFIX: uniquePrefix('agent-start'), LOG_LEVEL: 'info' });
+    const p = spawnTs(main, {
+      DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/parley',
+      REDIS_URL: redisUrl,
+      BUS_PREFIX: uniquePrefix('agent-start'),
+      LOG_LEVEL: 'info',
+    });
     expect(await p.kill('SIGCONT')).toBe(1);
-    expect(fatalLine(p.output())).toBe('failed to start: DATABASE_URL postgres://***@127.0.0.1:1/parley is not reachable (ECONNREFUSED); start PostgreSQL or set DATABASE_URL');
+    expect(fatalLine(p.output())).toBe(
+      'failed to start: DATABASE_URL postgres://***@127.0.0.1:1/parley is not reachable (ECONNREFUSED); start PostgreSQL or set DATABASE_URL',
+    );
     expect(p.output()).not.toContain('hunter2');
   });
 });

@@ -6,9 +6,7 @@ export interface NewestFirst {
   next(): Promise<StoredMessage | null>;
 }
 
-export type WindowResult =
-  | { ok: true; messages: StoredMessage[]; tokenCount: number; truncated: boolean }
-  | { ok: false; reason: string };
+export type WindowResult = { ok: true; messages: StoredMessage[]; tokenCount: number; truncated: boolean } | { ok: false; reason: string };
 
 /**
  * FIFO truncation by stored token counts. Walks back from the newest message and takes whole

@@ -51,7 +51,13 @@ export async function listConversations(deps: ConversationDeps, tenantId: string
   };
 }
 
-async function hotCandidates(deps: ConversationDeps, tenantId: string, cursor: Cursor | null, want: number, matches: (r: ConversationRecord) => boolean): Promise<HotMeta[]> {
+async function hotCandidates(
+  deps: ConversationDeps,
+  tenantId: string,
+  cursor: Cursor | null,
+  want: number,
+  matches: (r: ConversationRecord) => boolean,
+): Promise<HotMeta[]> {
   const out: HotMeta[] = [];
   const batch = Math.max(want * 2, 50);
   for (let offset = 0; out.length < want; offset += batch) {
@@ -72,7 +78,13 @@ async function hotCandidates(deps: ConversationDeps, tenantId: string, cursor: C
   return out.slice(0, want);
 }
 
-async function archivedCandidates(deps: ConversationDeps, tenantId: string, req: ListConversations, cursor: Cursor | null, want: number): Promise<ConversationRecord[]> {
+async function archivedCandidates(
+  deps: ConversationDeps,
+  tenantId: string,
+  req: ListConversations,
+  cursor: Cursor | null,
+  want: number,
+): Promise<ConversationRecord[]> {
   const out: ConversationRecord[] = [];
   let position = cursor ? { lastActivityAt: cursor.t, conversationId: cursor.id } : undefined;
   for (;;) {

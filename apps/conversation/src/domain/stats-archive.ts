@@ -62,7 +62,16 @@ export async function archiveStats(db: Db, q: ArchiveStatsQuery): Promise<{ rows
   ]);
   const rows: StatsRow[] = [];
   for (const r of convs.rows) {
-    rows.push({ channel: String(r.channel), agent: String(r.agent), day: String(r.day), conversations: Number(r.n), messages: 0, tokens: 0, prompt: 0, completion: 0 });
+    rows.push({
+      channel: String(r.channel),
+      agent: String(r.agent),
+      day: String(r.day),
+      conversations: Number(r.n),
+      messages: 0,
+      tokens: 0,
+      prompt: 0,
+      completion: 0,
+    });
   }
   for (const r of msgs.rows) {
     rows.push({

@@ -49,10 +49,21 @@ export async function errorOf(p: Promise<unknown>): Promise<ActionError> {
   return err;
 }
 
-
 export async function seed(bus: Bus<Catalog>, conversationId: string, n: number, meta: ActionMeta = t1) {
   for (let i = 1; i <= n; i++) {
     const role = i % 2 ? 'user' : 'assistant';
-    await bus.call('conversation.save_message', { messageId: id('m'), conversationId, role, content: `message ${i}`, channel: 'web', agentId: 'support', latencyMs: role === 'assistant' ? i * 100 : undefined }, meta);
+    await bus.call(
+      'conversation.save_message',
+      {
+        messageId: id('m'),
+        conversationId,
+        role,
+        content: `message ${i}`,
+        channel: 'web',
+        agentId: 'support',
+        latencyMs: role === 'assistant' ? i * 100 : undefined,
+      },
+      meta,
+    );
   }
 }

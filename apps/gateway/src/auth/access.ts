@@ -79,7 +79,12 @@ export class ConversationGrant {
   }
 
   covers(actor: Actor, conversationId: string, intent: 'read' | 'write'): boolean {
-    return this.tenantId === actor.tenantId && sameOwner(this.owner, actor.owner) && this.conversationId === conversationId && (this.intent === 'write' || intent === 'read');
+    return (
+      this.tenantId === actor.tenantId &&
+      sameOwner(this.owner, actor.owner) &&
+      this.conversationId === conversationId &&
+      (this.intent === 'write' || intent === 'read')
+    );
   }
 }
 

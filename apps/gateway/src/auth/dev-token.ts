@@ -15,32 +15,38 @@ const DevTokenRequest = z.object({
   userId: z.string().min(1).max(256).default('dev-user'),
   tenantId: z.string().min(1).max(128).default('dev'),
   roles: z.array(z.string().max(64)).max(16).default(['admin']),
-  ttlSeconds: z.number().int().min(1).max(24 * 3600).default(3600),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .default(3600),
 });
 
 export function registerDevTokenRoute(app: FastifyInstance, auth: GatewayConfig['auth'], mode: 'dev' | 'production'): void {
-  app.post(
-    '/api/v1/dev/token',
-    { schema: { tags: ['dev'], summary: 'Mint a development token (dev mode only)' } },
-    async (req, reply) => {
-      if (mode !== 'dev' || !auth.devTokens || !auth.secret) {
-        return reply.code(403).send({ code: 'forbidden', message: 'dev tokens are disabled; set PARLEY_MODE=dev and AUTH_DEV_TOKENS=true', retryable: false });
-      }
-      if (!isLoopback(req.raw.socket.remoteAddress) || !isLoopbackHost(req.headers.host)) {
-        return reply.code(403).send({ code: 'forbidden', message: 'dev tokens are minted only for requests from this machine to localhost (127.0.0.1 or ::1); from elsewhere, sign in with a token of your identity provider', retryable: false });
-      }
-      const parsed = DevTokenRequest.safeParse(req.body ?? {});
-      if (!parsed.success) return reply.code(400).send({ code: 'invalid_payload', message: parsed.error.issues[0]?.message ?? 'invalid body', retryable: false });
-      const { userId, tenantId, roles, ttlSeconds } = parsed.data;
-      let jwt = new SignJWT({ [auth.tenantClaim]: tenantId, [auth.rolesClaim]: roles })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(userId)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`);
-      if (auth.issuer) jwt = jwt.setIssuer(auth.issuer);
-      if (auth.audience) jwt = jwt.setAudience(auth.audience);
-      const token = await jwt.sign(new TextEncoder().encode(auth.secret));
-      return { token, userId, tenantId, roles, expiresIn: ttlSeconds };
-    },
-  );
+  app.post('/api/v1/dev/token', { schema: { tags: ['dev'], summary: 'Mint a development token (dev mode only)' } }, async (req, reply) => {
+    if (mode !== 'dev' || !auth.devTokens || !auth.secret) {
+      return reply.code(403).send({ code: 'forbidden', message: 'dev tokens are disabled; set PARLEY_MODE=dev and AUTH_DEV_TOKENS=true', retryable: false });
+    }
+    if (!isLoopback(req.raw.socket.remoteAddress) || !isLoopbackHost(req.headers.host)) {
+      return reply.code(403).send({
+        code: 'forbidden',
+        message:
+          'dev tokens are minted only for requests from this machine to localhost (127.0.0.1 or ::1); from elsewhere, sign in with a token of your identity provider',
+        retryable: false,
+      });
+    }
+    const parsed = DevTokenRequest.safeParse(req.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ code: 'invalid_payload', message: parsed.error.issues[0]?.message ?? 'invalid body', retryable: false });
+    const { userId, tenantId, roles, ttlSeconds } = parsed.data;
+    let jwt = new SignJWT({ [auth.tenantClaim]: tenantId, [auth.rolesClaim]: roles })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`);
+    if (auth.issuer) jwt = jwt.setIssuer(auth.issuer);
+    if (auth.audience) jwt = jwt.setAudience(auth.audience);
+    const token = await jwt.sign(new TextEncoder().encode(auth.secret));
+    return { token, userId, tenantId, roles, expiresIn: ttlSeconds };
+  });
 }

@@ -14,8 +14,25 @@ export interface Refusal {
   extra?: Record<string, string | number>;
 }
 
-export async function deadLetterRefusal(redis: Redis, prefix: string, consumer: string, ctx: HandlerContext<never>, data: unknown, refusal: Refusal): Promise<void> {
+export async function deadLetterRefusal(
+  redis: Redis,
+  prefix: string,
+  consumer: string,
+  ctx: HandlerContext<never>,
+  data: unknown,
+  refusal: Refusal,
+): Promise<void> {
   const { replyTo: _r, deadline: _d, ...envelope } = ctx.action;
   const raw = JSON.stringify({ ...envelope, id: `${ctx.action.id}:r${Date.now()}`, data });
-  await writeDeadLetter(redis, prefix, { service: 'gateway', raw, type: ctx.action.type, code: refusal.code, reason: refusal.reason, attempts: ctx.attempt, entry: '', consumer, ...(refusal.extra ? { extra: refusal.extra } : {}) });
+  await writeDeadLetter(redis, prefix, {
+    service: 'gateway',
+    raw,
+    type: ctx.action.type,
+    code: refusal.code,
+    reason: refusal.reason,
+    attempts: ctx.attempt,
+    entry: '',
+    consumer,
+    ...(refusal.extra ? { extra: refusal.extra } : {}),
+  });
 }

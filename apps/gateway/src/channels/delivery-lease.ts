@@ -21,14 +21,21 @@ export interface Lease {
 export async function acquireLease(redis: Redis, key: string, holder: string, ttlMs: number): Promise<Lease | null> {
   const owner = `${holder}:${randomUUID()}`;
   if ((await redis.set(key, owner, 'PX', ttlMs, 'NX')) === null) return null;
-  const renew = setInterval(() => {
-    redis.eval(LEASE_RENEW_SCRIPT, 1, key, owner, String(ttlMs)).catch(() => { /* a missed renewal only shortens the lease */ });
-  }, Math.max(50, Math.floor(ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      redis.eval(LEASE_RENEW_SCRIPT, 1, key, owner, String(ttlMs)).catch(() => {
+        /* a missed renewal only shortens the lease */
+      });
+    },
+    Math.max(50, Math.floor(ttlMs / 3)),
+  );
   renew.unref();
   return {
     async release() {
       clearInterval(renew);
-      await redis.eval(LEASE_RELEASE_SCRIPT, 1, key, owner).catch(() => { /* an unreleased lease expires on its own */ });
+      await redis.eval(LEASE_RELEASE_SCRIPT, 1, key, owner).catch(() => {
+        /* an unreleased lease expires on its own */
+      });
     },
   };
 }

@@ -47,7 +47,9 @@ export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chat
     // An answer goes only to an inbox of the tenant whose conversation it is.
     const inbox = found && found.tenantId === ref.tenantId ? found : null;
     if (!inbox) {
-      const why = found ? `chatwoot inbox ${data.accountId}/${data.inboxId} does not belong to this run's tenant` : d.store.whyNot(data.accountId, data.inboxId);
+      const why = found
+        ? `chatwoot inbox ${data.accountId}/${data.inboxId} does not belong to this run's tenant`
+        : d.store.whyNot(data.accountId, data.inboxId);
       await deadLetter(d, data, ctx, 'not_found', why);
       await moveOn();
       throw new ActionError('not_found', why);
@@ -78,7 +80,13 @@ export function chatwootSendHandler(d: SendDeps): Handler<Catalog, 'channel.chat
   };
 }
 
-async function post(d: SendDeps, inbox: InboxSettings, ref: ConversationRef, data: ChatwootSend, stateKey: string): Promise<{ posted: number; handedOff?: boolean }> {
+async function post(
+  d: SendDeps,
+  inbox: InboxSettings,
+  ref: ConversationRef,
+  data: ChatwootSend,
+  stateKey: string,
+): Promise<{ posted: number; handedOff?: boolean }> {
   const done = await d.redis.hgetall(stateKey);
   const text = data.content.trim() || (data.handoff ? inbox.handoffNote : APOLOGY);
   const parts = splitMessage(text);
@@ -88,7 +96,11 @@ async function post(d: SendDeps, inbox: InboxSettings, ref: ConversationRef, dat
     await d.api.typing(inbox, data.accountId, data.conversationId, true);
     for (const i of missing) {
       const { id } = await d.api.postMessage(inbox, data.accountId, data.conversationId, parts[i] ?? '');
-      await d.redis.multi().hset(stateKey, `p${i}`, String(id ?? 0)).expire(stateKey, d.ttlS).exec();
+      await d.redis
+        .multi()
+        .hset(stateKey, `p${i}`, String(id ?? 0))
+        .expire(stateKey, d.ttlS)
+        .exec();
       posted++;
     }
     await d.api.typing(inbox, data.accountId, data.conversationId, false);
@@ -102,7 +114,14 @@ async function post(d: SendDeps, inbox: InboxSettings, ref: ConversationRef, dat
   return { posted, handedOff: true };
 }
 
-async function deadLetter(d: SendDeps, data: ChatwootSend, ctx: HandlerContext<never>, code: string, reason: string, extra: Record<string, string | number> = {}): Promise<void> {
+async function deadLetter(
+  d: SendDeps,
+  data: ChatwootSend,
+  ctx: HandlerContext<never>,
+  code: string,
+  reason: string,
+  extra: Record<string, string | number> = {},
+): Promise<void> {
   await deadLetterRefusal(d.redis, d.prefix, d.bus.instance, ctx, data, { code, reason, extra });
   ctx.log.warn({ runId: data.runId, code, reason: reason.slice(0, 500) }, 'chatwoot send dead-lettered');
 }

@@ -80,7 +80,14 @@ export function webhookDeliverHandler(d: WebhookDeliverDeps): Handler<Catalog, '
   };
 }
 
-async function refuse(d: WebhookDeliverDeps, data: WebhookDeliver, ctx: HandlerContext<never>, code: string, reason: string, extra: Record<string, number> = {}): Promise<void> {
+async function refuse(
+  d: WebhookDeliverDeps,
+  data: WebhookDeliver,
+  ctx: HandlerContext<never>,
+  code: string,
+  reason: string,
+  extra: Record<string, number> = {},
+): Promise<void> {
   await deadLetterRefusal(d.redis, d.prefix, d.instance, ctx, data, { code, reason, extra });
   ctx.log.warn({ runId: data.runId, code, reason }, 'webhook delivery dead-lettered');
 }

@@ -35,8 +35,19 @@ export const edgeErrorOptions = {
   clientErrorHandler(err: Error & { code?: string }, socket: Socket) {
     if (!socket.writable) return socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const json = JSON.stringify(bodyOf(status, status === 431 ? 'the request line and headers are too large' : status === 408 ? 'the request took too long to arrive' : 'the request is not valid HTTP'));
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`);
+    const json = JSON.stringify(
+      bodyOf(
+        status,
+        status === 431
+          ? 'the request line and headers are too large'
+          : status === 408
+            ? 'the request took too long to arrive'
+            : 'the request is not valid HTTP',
+      ),
+    );
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`,
+    );
   },
 };
 
@@ -47,5 +58,7 @@ export function registerErrorShape(app: FastifyInstance): void {
     if (status === undefined || status < 400 || status >= 500) return sendError(reply, err);
     return reply.code(status).send(bodyOf(status, err.message));
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, retryable: false }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, retryable: false }),
+  );
 }

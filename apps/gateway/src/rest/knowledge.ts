@@ -18,7 +18,11 @@ const INGEST_TIMEOUT_MS = 120_000;
 const IdParams = z.object({ id: Id });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const ListQuery = ListDocuments.extend({ limit: int(1, 100).default(50) });
-const SearchQuery = z.object({ q: storable(z.string().trim().min(1, 'q is required').max(4_000)), topK: int(1, 50).default(5), knowledgeBaseId: Id.optional() });
+const SearchQuery = z.object({
+  q: storable(z.string().trim().min(1, 'q is required').max(4_000)),
+  topK: int(1, 50).default(5),
+  knowledgeBaseId: Id.optional(),
+});
 
 export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const user = { preHandler: authGuard(ctx.verifier) };
@@ -30,7 +34,14 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
     const key = req.headers['idempotency-key'];
     // Both parts are input (a token claim, a header): hashed as a pair, so two tenants never share an
     // action id (`a:b` + `c` is not `a` + `b:c`) and the id stays within the envelope's 128 characters.
-    return typeof key === 'string' && key.length > 0 && key.length <= 128 ? { ...m, actionId: `ingest:${createHash('sha256').update(JSON.stringify([p.tenantId, key])).digest('hex')}` } : m;
+    return typeof key === 'string' && key.length > 0 && key.length <= 128
+      ? {
+          ...m,
+          actionId: `ingest:${createHash('sha256')
+            .update(JSON.stringify([p.tenantId, key]))
+            .digest('hex')}`,
+        }
+      : m;
   };
 
   void app.register(async (scope) => {
@@ -58,26 +69,34 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
     }
   });
 
-  app.delete('/api/v1/knowledge/documents/:id', { ...admin, schema: doc('knowledge', 'Delete a document and its chunks', { params: IdParams }) }, async (req, reply) => {
-    try {
-      const { id } = parse(IdParams, req.params);
-      const res = await ctx.bus.call('query.delete_document', { documentId: id }, meta(req));
-      if (!res.deleted) throw notFound(`document ${id}`);
-      return reply.code(204).send();
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.delete(
+    '/api/v1/knowledge/documents/:id',
+    { ...admin, schema: doc('knowledge', 'Delete a document and its chunks', { params: IdParams }) },
+    async (req, reply) => {
+      try {
+        const { id } = parse(IdParams, req.params);
+        const res = await ctx.bus.call('query.delete_document', { documentId: id }, meta(req));
+        if (!res.deleted) throw notFound(`document ${id}`);
+        return reply.code(204).send();
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
-  app.get('/api/v1/knowledge/search', { ...user, schema: doc('knowledge', 'Hybrid search over the knowledge base', { querystring: SearchQuery }) }, async (req, reply) => {
-    try {
-      const q = parse(SearchQuery, req.query);
-      const data = q.knowledgeBaseId === undefined ? { query: q.q, topK: q.topK } : { query: q.q, topK: q.topK, knowledgeBaseId: q.knowledgeBaseId };
-      return await ctx.bus.call('query.search', data, meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/knowledge/search',
+    { ...user, schema: doc('knowledge', 'Hybrid search over the knowledge base', { querystring: SearchQuery }) },
+    async (req, reply) => {
+      try {
+        const q = parse(SearchQuery, req.query);
+        const data = q.knowledgeBaseId === undefined ? { query: q.q, topK: q.topK } : { query: q.q, topK: q.topK, knowledgeBaseId: q.knowledgeBaseId };
+        return await ctx.bus.call('query.search', data, meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 }
 
 /** One file part (text or markdown) plus optional fields title, source, knowledgeBaseId, language. */

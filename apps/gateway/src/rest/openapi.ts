@@ -13,7 +13,11 @@ export function doc(
   summary: string,
   parts: { body?: z.ZodType; params?: z.ZodType; querystring?: z.ZodType; response?: number } = {},
 ): FastifySchema {
-  const schema: FastifySchema & { tags: string[]; summary: string; security: Array<Record<string, string[]>> } = { tags: [tag], summary, security: [{ bearer: [] }] };
+  const schema: FastifySchema & { tags: string[]; summary: string; security: Array<Record<string, string[]>> } = {
+    tags: [tag],
+    summary,
+    security: [{ bearer: [] }],
+  };
   if (parts.body) schema.body = jsonSchema(parts.body);
   if (parts.params) schema.params = jsonSchema(parts.params);
   if (parts.querystring) schema.querystring = jsonSchema(parts.querystring);
@@ -31,7 +35,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Parley gateway', version: '1.0.0', description: 'REST API of the Parley gateway. The chat WebSocket is at /ws/chat (see apps/gateway/README.md).' },
+      info: {
+        title: 'Parley gateway',
+        version: '1.0.0',
+        description: 'REST API of the Parley gateway. The chat WebSocket is at /ws/chat (see apps/gateway/README.md).',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });

@@ -66,22 +66,30 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
     },
   );
 
-  app.post('/api/v1/conversations/:id/close', { ...staff, schema: doc('conversations', 'Close a conversation (it migrates to the archive)', { params: IdParams }) }, async (req, reply) => {
-    try {
-      const id = await readableConversation(req);
-      return await ctx.bus.call('conversation.session_closed', { conversationId: id, reason: 'closed by operator' }, meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.post(
+    '/api/v1/conversations/:id/close',
+    { ...staff, schema: doc('conversations', 'Close a conversation (it migrates to the archive)', { params: IdParams }) },
+    async (req, reply) => {
+      try {
+        const id = await readableConversation(req);
+        return await ctx.bus.call('conversation.session_closed', { conversationId: id, reason: 'closed by operator' }, meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
-  app.get('/api/v1/stats', { ...staff, schema: doc('operators', 'Conversation and token statistics', { querystring: ConversationStats }) }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('conversation.stats', parse(ConversationStats, req.query), meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/stats',
+    { ...staff, schema: doc('operators', 'Conversation and token statistics', { querystring: ConversationStats }) },
+    async (req, reply) => {
+      try {
+        return await ctx.bus.call('conversation.stats', parse(ConversationStats, req.query), meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
   app.get('/api/v1/runs', { ...staff, schema: doc('operators', "The tenant's runs, newest first", { querystring: RunsQuery }) }, async (req, reply) => {
     try {
@@ -99,12 +107,19 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
     }
   });
 
-  app.put('/api/v1/agents/:id', { ...admin, schema: doc('operators', "Change an agent's prompt, model, temperature, tools, flow or double-texting policy", { params: IdParams, body: AgentBody }) }, async (req, reply) => {
-    try {
-      const { id } = parse(IdParams, req.params);
-      return await ctx.bus.call('agent.update_agent', { ...parse(AgentBody, req.body), agentId: id }, meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.put(
+    '/api/v1/agents/:id',
+    {
+      ...admin,
+      schema: doc('operators', "Change an agent's prompt, model, temperature, tools, flow or double-texting policy", { params: IdParams, body: AgentBody }),
+    },
+    async (req, reply) => {
+      try {
+        const { id } = parse(IdParams, req.params);
+        return await ctx.bus.call('agent.update_agent', { ...parse(AgentBody, req.body), agentId: id }, meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 }

@@ -38,7 +38,13 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
       // RunStarter applies the conversation rule: another's conversation is a 404, a channel's a 400.
       // The webhook rides with the run: agent-execution sends `channel.webhook.deliver` when it ends,
       // for any replica to post, so it does not depend on this process still being alive then.
-      const run = { runId, input: body.input, channel: 'api' as const, ...pick(body, ['flow', 'agentId', 'conversationId']), ...(body.webhook ? { notify: { webhook: body.webhook } } : {}) };
+      const run = {
+        runId,
+        input: body.input,
+        channel: 'api' as const,
+        ...pick(body, ['flow', 'agentId', 'conversationId']),
+        ...(body.webhook ? { notify: { webhook: body.webhook } } : {}),
+      };
       await ctx.runs.start({ run, principal: p });
       return reply.code(202).send({ runId, status: 'PENDING', eventsUrl: `/api/v1/runs/${runId}/events` });
     } catch (err) {
@@ -58,7 +64,10 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
 
   app.get(
     '/api/v1/runs/:id/events',
-    { ...auth, schema: doc('runs', 'Run events as Server-Sent Events (PENDING, PROGRESS, SUCCESS, FAILURE); resumes after Last-Event-ID', { params: RunParams }) },
+    {
+      ...auth,
+      schema: doc('runs', 'Run events as Server-Sent Events (PENDING, PROGRESS, SUCCESS, FAILURE); resumes after Last-Event-ID', { params: RunParams }),
+    },
     async (req, reply) => {
       try {
         streamRunEvents(ctx, await readableRun(req), req, reply);

@@ -165,7 +165,9 @@ export class RunLogTailer {
         // 0: the XREAD was not blocked yet; try again until the loop has picked up the change.
         if (n === 0 && this.dirty && this.reading) setTimeout(() => this.unblock(), 5);
       })
-      .catch(() => { /* the read loop's own timeout wakes it anyway */ });
+      .catch(() => {
+        /* the read loop's own timeout wakes it anyway */
+      });
   }
 
   private async run(): Promise<void> {

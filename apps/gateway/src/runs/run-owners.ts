@@ -62,7 +62,9 @@ export class RunOwners {
     const [set] = await Promise.all([this.redis.set(this.messageKey(actor, messageId), runId, 'EX', TTL_S, 'NX'), this.record(runId, actor)]);
     if (set === 'OK') return { runId, fresh: true };
     // The new run id will not be used: its owner record goes (it would only expire otherwise).
-    void this.redis.del(this.key(runId)).catch(() => { /* an unused owner record expires on its own */ });
+    void this.redis.del(this.key(runId)).catch(() => {
+      /* an unused owner record expires on its own */
+    });
     const existing = await this.redis.get(this.messageKey(actor, messageId));
     if (!existing) {
       // The claim expired in between: this run is fresh after all (commands on one connection run in order, after the del).

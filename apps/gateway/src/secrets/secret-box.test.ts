@@ -24,7 +24,14 @@ function failure(fn: () => unknown): SecretBoxError {
 describe('parseSecretKey', () => {
   test('64 hex characters, base64 and base64url of 32 bytes are keys', () => {
     const bytes = randomBytes(32);
-    const ids = [bytes.toString('hex'), bytes.toString('hex').toUpperCase(), bytes.toString('base64'), bytes.toString('base64').replace(/=$/, ''), bytes.toString('base64url'), ` ${bytes.toString('base64')}\n`].map((raw) => {
+    const ids = [
+      bytes.toString('hex'),
+      bytes.toString('hex').toUpperCase(),
+      bytes.toString('base64'),
+      bytes.toString('base64').replace(/=$/, ''),
+      bytes.toString('base64url'),
+      ` ${bytes.toString('base64')}\n`,
+    ].map((raw) => {
       const k = parseSecretKey(raw);
       if (typeof k === 'string') throw new Error(`${raw}: ${k}`);
       return keyIdOf(k);
@@ -33,7 +40,14 @@ describe('parseSecretKey', () => {
   });
 
   test('anything else says the expected form, without repeating the value', () => {
-    for (const raw of ['REPLACE_ME', 'change-me-to-at-least-32-characters', randomBytes(16).toString('hex'), randomBytes(31).toString('base64'), randomBytes(33).toString('base64'), `${randomBytes(32).toString('hex')}00`]) {
+    for (const raw of [
+      'REPLACE_ME',
+      'change-me-to-at-least-32-characters',
+      randomBytes(16).toString('hex'),
+      randomBytes(31).toString('base64'),
+      randomBytes(33).toString('base64'),
+      `${randomBytes(32).toString('hex')}00`,
+    ]) {
       const problem = parseSecretKey(raw);
       expect(typeof problem, raw).toBe('string');
       expect(problem).toContain('32 random bytes as 64 hex characters or as base64');
@@ -94,7 +108,10 @@ describe('SecretBox', () => {
     const box = new SecretBox(newKey());
     const sealed = box.seal(SECRET, CTX);
     expect(failure(() => box.open(sealed.slice(0, -4), CTX)).reason).toBe('tampered');
-    expect(failure(() => box.open(sealed.slice(0, `enc:v1:${box.keyId}:`.length + 20), CTX))).toMatchObject({ reason: 'malformed', message: 'the stored secret is truncated' });
+    expect(failure(() => box.open(sealed.slice(0, `enc:v1:${box.keyId}:`.length + 20), CTX))).toMatchObject({
+      reason: 'malformed',
+      message: 'the stored secret is truncated',
+    });
     expect(failure(() => box.open(`enc:v1:${box.keyId}`, CTX)).reason).toBe('malformed');
     expect(failure(() => box.open(`enc:v1:${box.keyId}:`, CTX)).reason).toBe('malformed');
   });

@@ -87,14 +87,17 @@ export class SecretBox {
     const parts = stored.split(':');
     if (parts.length < 2 || `${parts[0]}:` !== PREFIX) throw new SecretBoxError('malformed', 'the stored value is not an encrypted secret');
     // The version is not echoed: a plain-text secret that happens to start with `enc:` must not reach a log.
-    if (parts[1] !== VERSION) throw new SecretBoxError('unsupported', `the stored secret is in a format this gateway does not read (it reads enc:${VERSION}); run a newer gateway`);
+    if (parts[1] !== VERSION)
+      throw new SecretBoxError('unsupported', `the stored secret is in a format this gateway does not read (it reads enc:${VERSION}); run a newer gateway`);
     const [, , keyId, payload] = parts;
     if (parts.length !== 4 || !keyId || !/^[0-9a-f]{8}$/.test(keyId) || !payload || !/^[A-Za-z0-9_-]+$/.test(payload)) {
       throw new SecretBoxError('malformed', 'the stored secret is malformed (expected enc:v1:<keyId>:<base64url>)');
     }
     const key = this.keys.get(keyId);
     if (!key) {
-      const known = this.previousId ? `the current key is ${this.keyId} and the previous ${this.previousId}` : `the current key is ${this.keyId} and no previous key is set`;
+      const known = this.previousId
+        ? `the current key is ${this.keyId} and the previous ${this.previousId}`
+        : `the current key is ${this.keyId} and no previous key is set`;
       throw new SecretBoxError('unknown_key', `the stored secret was encrypted with key ${keyId}, but ${known}`);
     }
     const bytes = Buffer.from(payload, 'base64url');

@@ -13,7 +13,16 @@ const prefixes: string[] = [];
 function start(vars: Record<string, string>) {
   const prefix = uniquePrefix('gw-start');
   prefixes.push(prefix);
-  return spawnTs(main, { REDIS_URL: redisUrl, BUS_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', AUTH_JWT_SECRET: SECRET, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '1000', ...vars });
+  return spawnTs(main, {
+    REDIS_URL: redisUrl,
+    BUS_PREFIX: prefix,
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    AUTH_JWT_SECRET: SECRET,
+    LOG_LEVEL: 'info',
+    SHUTDOWN_GRACE_MS: '1000',
+    ...vars,
+  });
 }
 
 function lines(output: string): Array<Record<string, unknown>> {
@@ -36,7 +45,12 @@ describe('gateway start-up', () => {
     expect(await p.kill('SIGCONT')).toBe(1);
     const out = p.output();
     expect(out).toContain('gateway: invalid configuration (4 problems):');
-    for (const name of ['WS_MAX_FRAME_BYTES: ', 'AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_JWT_PUBLIC_KEY: one is required', 'SECRETS_KEY: required in production mode', 'CORS_ORIGINS: "*" is not an origin']) {
+    for (const name of [
+      'WS_MAX_FRAME_BYTES: ',
+      'AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_JWT_PUBLIC_KEY: one is required',
+      'SECRETS_KEY: required in production mode',
+      'CORS_ORIGINS: "*" is not an origin',
+    ]) {
       expect(out).toContain(`  ${name}`);
     }
     expect(out).not.toContain('REDIS_URL');

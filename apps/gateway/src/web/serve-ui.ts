@@ -30,7 +30,9 @@ export async function registerWebUi(app: FastifyInstance, dist = DIST): Promise<
       reply
         .code(503)
         .type('text/html; charset=utf-8')
-        .send('<!doctype html><title>Parley</title><p>The web UI is not built. Run <code>npm run build:web</code> (or <code>npm start</code>, which builds it when missing), then reload.</p>'),
+        .send(
+          '<!doctype html><title>Parley</title><p>The web UI is not built. Run <code>npm run build:web</code> (or <code>npm start</code>, which builds it when missing), then reload.</p>',
+        ),
     );
     return;
   }

@@ -31,7 +31,11 @@ export class ChatHub {
     const checkOrigin = async (req: FastifyRequest, reply: FastifyReply) => {
       if (originAllowed(req, origins)) return;
       this.ctx.metrics.errors.inc({ code: 'forbidden' });
-      return reply.code(403).send({ code: 'forbidden', message: 'this origin may not open the chat socket; the gateway allows its own origin and those in CORS_ORIGINS', retryable: false });
+      return reply.code(403).send({
+        code: 'forbidden',
+        message: 'this origin may not open the chat socket; the gateway allows its own origin and those in CORS_ORIGINS',
+        retryable: false,
+      });
     };
     app.get('/ws/chat', { websocket: true, preValidation: checkOrigin }, (socket, req) => this.accept(socket, req));
   }

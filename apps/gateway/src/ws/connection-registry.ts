@@ -50,7 +50,9 @@ export class ConnectionRegistry {
 
   async release(lease: Lease): Promise<void> {
     if (!this.leases.delete(lease)) return;
-    await this.redis.zrem(lease.key, lease.socketId).catch(() => { /* a lease not renewed stops counting after leaseMs */ });
+    await this.redis.zrem(lease.key, lease.socketId).catch(() => {
+      /* a lease not renewed stops counting after leaseMs */
+    });
   }
 
   private async renew(): Promise<void> {
@@ -61,7 +63,9 @@ export class ConnectionRegistry {
       pipe.zadd(l.key, 'XX', until, l.socketId);
       pipe.pexpire(l.key, this.leaseMs);
     }
-    await pipe.exec().catch(() => { /* a missed renewal is retried on the next tick */ });
+    await pipe.exec().catch(() => {
+      /* a missed renewal is retried on the next tick */
+    });
   }
 
   stop(): void {

@@ -54,7 +54,14 @@ export function frameOf(e: RunEvent): ServerFrame | null {
         usage: e.usage,
       };
     case 'run.failed':
-      return { type: 'agent.error', runId: e.runId, seq: e.seq, code: e.status === 'CANCELLED' ? 'cancelled' : e.code, message: e.message, ...(e.ref ? { errorRef: e.ref } : {}) };
+      return {
+        type: 'agent.error',
+        runId: e.runId,
+        seq: e.seq,
+        code: e.status === 'CANCELLED' ? 'cancelled' : e.code,
+        message: e.message,
+        ...(e.ref ? { errorRef: e.ref } : {}),
+      };
   }
 }
 

@@ -22,7 +22,8 @@ export class RateLimits {
     prefix: string,
     readonly perMinute: Record<RateBudget, number>,
   ) {
-    const limiter = (budget: RateBudget) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:gw:rl:${budget}`, points: perMinute[budget], duration: 60 });
+    const limiter = (budget: RateBudget) =>
+      new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:gw:rl:${budget}`, points: perMinute[budget], duration: 60 });
     this.limiters = { runs: limiter('runs'), frames: limiter('frames') };
   }
 

@@ -145,9 +145,16 @@ export class ChatSession {
       conversationId,
       input: { text: f.text, messageId: f.id },
       channel: 'web' as const,
-      ...(f.agent ?? this.agentId ? { agentId: f.agent ?? this.agentId } : {}),
+      ...((f.agent ?? this.agentId) ? { agentId: f.agent ?? this.agentId } : {}),
     };
-    const { result } = await this.ctx.runs.start({ run, principal: p, grant, sessionId: this.id, ownerRecorded: true, onEvent: (e) => this.deliver(e, 'live') });
+    const { result } = await this.ctx.runs.start({
+      run,
+      principal: p,
+      grant,
+      sessionId: this.id,
+      ownerRecorded: true,
+      onEvent: (e) => this.deliver(e, 'live'),
+    });
     result.then(
       (r) => this.settle(claim.runId, r),
       (err: unknown) => this.settleError(claim.runId, err),

@@ -10,7 +10,16 @@ import { MigrationLoop } from './loop.js';
 import { Migrator, NotFoundError } from './migrator.js';
 import { MigrationCounters } from '../stores/migration-counters.js';
 
-const loopConfig: LoopConfig = { enabled: true, intervalMs: 50, idleMs: 60_000, batchSize: 50, concurrency: 4, groupSize: 3, backoffMs: 100, backoffMaxMs: 1_000 };
+const loopConfig: LoopConfig = {
+  enabled: true,
+  intervalMs: 50,
+  idleMs: 60_000,
+  batchSize: 50,
+  concurrency: 4,
+  groupSize: 3,
+  backoffMs: 100,
+  backoffMaxMs: 1_000,
+};
 
 /** The service's parts, in this process: the loop is driven tick by tick. */
 const test = pgTest.extend('parts', async ({ prefix, redis, db }) => {

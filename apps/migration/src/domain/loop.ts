@@ -112,7 +112,10 @@ export class MigrationLoop {
     await Promise.all(Array.from({ length: Math.min(config.concurrency, groups.length) }, worker));
     if (res.unavailable) return this.backingOff(res);
     if (res.migrated > 0) {
-      this.deps.log.info({ migrated: res.migrated, messages: res.messages, skipped: res.skipped, failed: res.failed, ms: Math.round(performance.now() - started) }, 'migrated batch');
+      this.deps.log.info(
+        { migrated: res.migrated, messages: res.messages, skipped: res.skipped, failed: res.failed, ms: Math.round(performance.now() - started) },
+        'migrated batch',
+      );
     }
     this.recovered(res);
     // A full batch means more is waiting: drain without sleeping (the due set is the backlog).
@@ -171,7 +174,10 @@ export class MigrationLoop {
     if (this.outageSince === null) this.outageSince = this.now();
     res.nextInMs = this.backoffMs(this.outages);
     const log = this.outages === 1 ? this.deps.log.warn.bind(this.deps.log) : this.deps.log.debug.bind(this.deps.log);
-    log({ reason: this.lastOutageReason, attempts: this.outages, retryInMs: res.nextInMs }, 'PostgreSQL unavailable; conversations stay in Redis, retrying with backoff');
+    log(
+      { reason: this.lastOutageReason, attempts: this.outages, retryInMs: res.nextInMs },
+      'PostgreSQL unavailable; conversations stay in Redis, retrying with backoff',
+    );
     return res;
   }
 

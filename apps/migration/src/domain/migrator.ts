@@ -33,8 +33,7 @@ export type SkipReason =
   | 'not_idle';
 
 export type MigrateResult =
-  | { migrated: true; tenantId: string; messages: number; inserted: number }
-  | { migrated: false; reason: SkipReason; tenantId?: string; messages: number };
+  { migrated: true; tenantId: string; messages: number; inserted: number } | { migrated: false; reason: SkipReason; tenantId?: string; messages: number };
 
 /** Per conversation: what happened, or the error of that conversation alone. */
 export type GroupOutcome = Map<string, MigrateResult | Error>;
@@ -116,13 +115,26 @@ export class Migrator {
       await this.finish(toCopy, inserted, out);
       await this.step('delete');
       const failed = [...out.values()].filter((r) => r instanceof Error && !(r instanceof NotFoundError)).length;
-      if (failed > 0) await this.deps.counters.recordFailed(failed).catch(() => { /* the counter is advisory; the failures are logged per conversation */ });
+      if (failed > 0)
+        await this.deps.counters.recordFailed(failed).catch(() => {
+          /* the counter is advisory; the failures are logged per conversation */
+        });
       return out;
     } catch (err) {
-      await this.deps.counters.recordFailed(held.length).catch(() => { /* the counter is advisory; the error itself is rethrown below */ });
+      await this.deps.counters.recordFailed(held.length).catch(() => {
+        /* the counter is advisory; the error itself is rethrown below */
+      });
       throw err;
     } finally {
-      await Promise.all(held.filter((h) => !h.gone).map((h) => hot.releaseLease(h.id, h.token).catch(() => { /* an unreleased lease expires on its own */ })));
+      await Promise.all(
+        held
+          .filter((h) => !h.gone)
+          .map((h) =>
+            hot.releaseLease(h.id, h.token).catch(() => {
+              /* an unreleased lease expires on its own */
+            }),
+          ),
+      );
     }
   }
 
@@ -168,9 +180,15 @@ export class Migrator {
    */
   private async copyKeepingLeases(group: Array<Held & { copy: HotCopy }>, out: GroupOutcome): Promise<Map<string, number>> {
     const { hot, leaseMs } = this.deps;
-    const timer = setInterval(() => {
-      for (const h of group) void hot.renewLease(h.id, h.token, leaseMs).catch(() => { /* a failed renewal shows as a lost lease at the next write */ });
-    }, Math.max(50, Math.floor(leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        for (const h of group)
+          void hot.renewLease(h.id, h.token, leaseMs).catch(() => {
+            /* a failed renewal shows as a lost lease at the next write */
+          });
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
     try {
       return await this.copy(group, out);
     } finally {
@@ -181,7 +199,10 @@ export class Migrator {
   private async copy(group: Array<Held & { copy: HotCopy }>, out: GroupOutcome): Promise<Map<string, number>> {
     if (group.length > 1) {
       try {
-        return await copyManyToArchive(this.deps.db, group.map((h) => h.copy));
+        return await copyManyToArchive(
+          this.deps.db,
+          group.map((h) => h.copy),
+        );
       } catch (err) {
         if (isDatabaseUnavailable(err)) throw err;
         // One conversation PostgreSQL rejects fails the whole statement: copy one by one to find it.

@@ -17,7 +17,9 @@ export function migrationHandlers(deps: { migrator: Migrator; counters: Migratio
       try {
         const r = await deps.migrator.migrate(conversationId, { tenantId: ctx.action.tenantId });
         ctx.log.info({ conversationId, migrated: r.migrated, messages: r.messages, reason: r.migrated ? undefined : r.reason }, 'migrate_conversation');
-        return r.migrated ? { conversationId, migrated: true, messages: r.messages } : { conversationId, migrated: false, messages: r.messages, reason: r.reason };
+        return r.migrated
+          ? { conversationId, migrated: true, messages: r.messages }
+          : { conversationId, migrated: false, messages: r.messages, reason: r.reason };
       } catch (err) {
         if (err instanceof NotFoundError) throw new ActionError('not_found', err.message);
         if (isDatabaseUnavailable(err) || err instanceof DatabaseRefusedError) {

@@ -82,15 +82,25 @@ export function message(conversationId: string, i: number, over: Partial<AppendI
 }
 
 /** Appends `n` alternating user/assistant messages; closes the conversation when asked (due at once). */
-export async function seedConversation(store: ConversationStore, tenantId: string, conversationId: string, n: number, opts: { close?: boolean } = {}): Promise<void> {
-  for (let i = 0; i < n; i++) await store.append(tenantId, message(conversationId, i, i === 0 ? { channel: 'web', agentId: 'support', sessionId: `s-${conversationId}` } : {}));
+export async function seedConversation(
+  store: ConversationStore,
+  tenantId: string,
+  conversationId: string,
+  n: number,
+  opts: { close?: boolean } = {},
+): Promise<void> {
+  for (let i = 0; i < n; i++)
+    await store.append(tenantId, message(conversationId, i, i === 0 ? { channel: 'web', agentId: 'support', sessionId: `s-${conversationId}` } : {}));
   if (opts.close) await store.close(tenantId, conversationId);
 }
 
 export const uid = (label = 'c') => `${label}-${Math.random().toString(36).slice(2, 10)}`;
 
 /** Rows per conversation in the archive, and the duplicates that must never exist. */
-export async function archiveCounts(pool: pg.Pool, ids: string[]): Promise<{ conversations: number; messages: number; duplicateSeqs: number; byConversation: Map<string, number> }> {
+export async function archiveCounts(
+  pool: pg.Pool,
+  ids: string[],
+): Promise<{ conversations: number; messages: number; duplicateSeqs: number; byConversation: Map<string, number> }> {
   const conv = await pool.query<{ n: string }>('select count(*) as n from conversations where id = any($1)', [ids]);
   const msgs = await pool.query<{ id: string; n: string; distinct_seq: string }>(
     'select conversation_id as id, count(*) as n, count(distinct seq) as distinct_seq from messages where conversation_id = any($1) group by conversation_id',

@@ -4,7 +4,17 @@ import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { pgTest, redisUrl, spawnTs, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, migrationMain, readAllArchivedMessages, seedConversation, startMigration, statsAfter, uid, type MigrationProcess } from '../testing/harness.js';
+import {
+  archiveCounts,
+  conversationStore,
+  migrationMain,
+  readAllArchivedMessages,
+  seedConversation,
+  startMigration,
+  statsAfter,
+  uid,
+  type MigrationProcess,
+} from '../testing/harness.js';
 
 const started: MigrationProcess[] = [];
 afterEach(async () => {
@@ -24,33 +34,36 @@ function exited(p: MigrationProcess): Promise<NodeJS.Signals | null> {
 }
 
 describe('kill -9 during migration', () => {
-  pgTest('between copy and delete: the archive has the rows, Redis still has the conversation; the restart finishes without duplicates', async ({ prefix, redis, db }) => {
-    const store = conversationStore(redis, prefix, db.pool);
-    const ids = [uid(), uid(), uid(), uid()];
-    for (const id of ids) await seedConversation(store, 't1', id, 25, { close: true });
-    const before = new Map(await Promise.all(ids.map(async (id) => [id, (await store.hot.readAll(id))!.messages] as const)));
+  pgTest(
+    'between copy and delete: the archive has the rows, Redis still has the conversation; the restart finishes without duplicates',
+    async ({ prefix, redis, db }) => {
+      const store = conversationStore(redis, prefix, db.pool);
+      const ids = [uid(), uid(), uid(), uid()];
+      for (const id of ids) await seedConversation(store, 't1', id, 25, { close: true });
+      const before = new Map(await Promise.all(ids.map(async (id) => [id, (await store.hot.readAll(id))!.messages] as const)));
 
-    const doomed = await start(prefix, db.url, { MIGRATION_CRASH_AFTER: 'copy', MIGRATION_CONCURRENCY: '1' });
-    expect(await exited(doomed)).toBe('SIGKILL');
-    const copied = await archiveCounts(db.pool, ids);
-    expect(copied.messages).toBeGreaterThanOrEqual(25); // at least the one it died after was committed…
-    expect(await Promise.all(ids.map((id) => store.hot.getMeta(id).then(Boolean)))).toEqual([true, true, true, true]); // …and none was deleted
+      const doomed = await start(prefix, db.url, { MIGRATION_CRASH_AFTER: 'copy', MIGRATION_CONCURRENCY: '1' });
+      expect(await exited(doomed)).toBe('SIGKILL');
+      const copied = await archiveCounts(db.pool, ids);
+      expect(copied.messages).toBeGreaterThanOrEqual(25); // at least the one it died after was committed…
+      expect(await Promise.all(ids.map((id) => store.hot.getMeta(id).then(Boolean)))).toEqual([true, true, true, true]); // …and none was deleted
 
-    await start(prefix, db.url);
-    await waitFor(async () => (await store.hot.dueCount()) === 0, { what: 'the restarted service to drain the due set' });
-    const after = await archiveCounts(db.pool, ids);
-    expect(after).toMatchObject({ conversations: 4, messages: 100, duplicateSeqs: 0 });
-    for (const id of ids) {
-      expect(await readAllArchivedMessages(store.db, id)).toEqual(before.get(id));
-      expect(await store.hot.getMeta(id)).toBeNull();
-    }
-    const bus = createBus({ catalog, service: 'test', redis: redisUrl, prefix });
-    try {
-      expect(await statsAfter(bus, 4)).toMatchObject({ migratedConversations: 4, migratedMessages: 100, pending: 0 });
-    } finally {
-      await bus.close(0);
-    }
-  });
+      await start(prefix, db.url);
+      await waitFor(async () => (await store.hot.dueCount()) === 0, { what: 'the restarted service to drain the due set' });
+      const after = await archiveCounts(db.pool, ids);
+      expect(after).toMatchObject({ conversations: 4, messages: 100, duplicateSeqs: 0 });
+      for (const id of ids) {
+        expect(await readAllArchivedMessages(store.db, id)).toEqual(before.get(id));
+        expect(await store.hot.getMeta(id)).toBeNull();
+      }
+      const bus = createBus({ catalog, service: 'test', redis: redisUrl, prefix });
+      try {
+        expect(await statsAfter(bus, 4)).toMatchObject({ migratedConversations: 4, migratedMessages: 100, pending: 0 });
+      } finally {
+        await bus.close(0);
+      }
+    },
+  );
 
   for (const step of ['lease', 'snapshot', 'delete'] as const) {
     pgTest(`right after the ${step} step: nothing lost, nothing duplicated after the restart`, async ({ prefix, redis, db }) => {
@@ -90,7 +103,14 @@ describe('kill -9 during migration', () => {
   });
 
   pgTest('the crash hook is refused in production mode', async ({ prefix, db }) => {
-    const p = spawnTs(migrationMain, { REDIS_URL: redisUrl, BUS_PREFIX: prefix, DATABASE_URL: db.url, PARLEY_MODE: 'production', MIGRATION_CRASH_AFTER: 'copy', HTTP_PORT: '0' });
+    const p = spawnTs(migrationMain, {
+      REDIS_URL: redisUrl,
+      BUS_PREFIX: prefix,
+      DATABASE_URL: db.url,
+      PARLEY_MODE: 'production',
+      MIGRATION_CRASH_AFTER: 'copy',
+      HTTP_PORT: '0',
+    });
     const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
     expect(code).toBe(1);
     expect(p.output()).toContain('MIGRATION_CRASH_AFTER: is a test hook and is refused in production mode');

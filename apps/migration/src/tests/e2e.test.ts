@@ -75,7 +75,12 @@ describe('migration service', () => {
     expect(await store.hot.getMeta(open)).toBeNull();
     expect(await readAllArchivedMessages(store.db, open)).toHaveLength(4);
     // Again: nothing hot any more, the archive already has it.
-    expect(await bus.call('migration.migrate_conversation', { conversationId: open }, meta)).toEqual({ conversationId: open, migrated: false, messages: 0, reason: 'not_hot' });
+    expect(await bus.call('migration.migrate_conversation', { conversationId: open }, meta)).toEqual({
+      conversationId: open,
+      migrated: false,
+      messages: 0,
+      reason: 'not_hot',
+    });
   });
 
   pgTest('unknown conversations and other tenants are not found; bad payloads are rejected', async ({ prefix, redis, db }) => {
@@ -83,7 +88,11 @@ describe('migration service', () => {
     const mine = uid();
     await seedConversation(store, 't1', mine, 2);
     const { bus } = await service(prefix, db.url);
-    const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof ActionError ? e.code : String(e)));
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: unknown) => (e instanceof ActionError ? e.code : String(e)),
+      );
     expect(await code(bus.call('migration.migrate_conversation', { conversationId: uid() }, meta))).toBe('not_found');
     expect(await code(bus.call('migration.migrate_conversation', { conversationId: mine }, { tenantId: 't2' }))).toBe('not_found');
     expect(await store.hot.getMeta(mine)).not.toBeNull();

@@ -4,7 +4,17 @@ import { createBus } from '@parley/bus';
 import { ActionError, catalog } from '@parley/contracts';
 import { pgTest, redisUrl, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, pgProxy, seedConversation, startMigration, statsAfter, uid, type MigrationProcess, type PgProxy } from '../testing/harness.js';
+import {
+  archiveCounts,
+  conversationStore,
+  pgProxy,
+  seedConversation,
+  startMigration,
+  statsAfter,
+  uid,
+  type MigrationProcess,
+  type PgProxy,
+} from '../testing/harness.js';
 
 const started: MigrationProcess[] = [];
 const proxies: PgProxy[] = [];
@@ -70,35 +80,43 @@ describe('PostgreSQL unavailable', () => {
     }
   });
 
-  pgTest('down at start: the service starts anyway, keeps everything hot, answers unavailable, and migrates once PostgreSQL appears', async ({ prefix, redis, db }) => {
-    const store = conversationStore(redis, prefix, db.pool);
-    const ids = [uid(), uid(), uid()];
-    for (const id of ids) await seedConversation(store, 't1', id, 6, { close: true });
-    const { proxy, p } = await setup(prefix, db.url, { unplugged: true });
-    expect(await notReady(p)).toBe(true);
+  pgTest(
+    'down at start: the service starts anyway, keeps everything hot, answers unavailable, and migrates once PostgreSQL appears',
+    async ({ prefix, redis, db }) => {
+      const store = conversationStore(redis, prefix, db.pool);
+      const ids = [uid(), uid(), uid()];
+      for (const id of ids) await seedConversation(store, 't1', id, 6, { close: true });
+      const { proxy, p } = await setup(prefix, db.url, { unplugged: true });
+      expect(await notReady(p)).toBe(true);
 
-    const bus = createBus({ catalog, service: 'test', redis: redisUrl, prefix });
-    try {
-      const err = await bus.call('migration.migrate_conversation', { conversationId: ids[0]! }, { tenantId: 't1' }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ActionError);
-      expect(err).toMatchObject({ code: 'unavailable', retryable: true });
-      await new Promise((r) => setTimeout(r, 300));
-      for (const id of ids) expect((await store.hot.getMeta(id))?.messageCount).toBe(6);
+      const bus = createBus({ catalog, service: 'test', redis: redisUrl, prefix });
+      try {
+        const err = await bus.call('migration.migrate_conversation', { conversationId: ids[0]! }, { tenantId: 't1' }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ActionError);
+        expect(err).toMatchObject({ code: 'unavailable', retryable: true });
+        await new Promise((r) => setTimeout(r, 300));
+        for (const id of ids) expect((await store.hot.getMeta(id))?.messageCount).toBe(6);
 
-      await proxy.plug();
-      await waitFor(async () => (await store.hot.dueCount()) === 0, { what: 'migration after PostgreSQL appeared' });
-      expect(await archiveCounts(db.pool, ids)).toMatchObject({ conversations: 3, messages: 18, duplicateSeqs: 0 });
-      await waitFor(async () => (await p.readyz()).status === 200, { what: '/readyz to recover' });
-    } finally {
-      await bus.close(0);
-    }
-  });
+        await proxy.plug();
+        await waitFor(async () => (await store.hot.dueCount()) === 0, { what: 'migration after PostgreSQL appeared' });
+        expect(await archiveCounts(db.pool, ids)).toMatchObject({ conversations: 3, messages: 18, duplicateSeqs: 0 });
+        await waitFor(async () => (await p.readyz()).status === 200, { what: '/readyz to recover' });
+      } finally {
+        await bus.close(0);
+      }
+    },
+  );
 
   pgTest('a closed port (127.0.0.1:1): ready stays false and the conversations stay hot', async ({ prefix, redis, db }) => {
     const store = conversationStore(redis, prefix, db.pool);
     const id = uid();
     await seedConversation(store, 't1', id, 4, { close: true });
-    const p = await startMigration({ BUS_PREFIX: prefix, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/parley', MIGRATION_INTERVAL_MS: '50', MIGRATION_BACKOFF_MS: '50' });
+    const p = await startMigration({
+      BUS_PREFIX: prefix,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/parley',
+      MIGRATION_INTERVAL_MS: '50',
+      MIGRATION_BACKOFF_MS: '50',
+    });
     started.push(p);
     await new Promise((r) => setTimeout(r, 500));
     const r = await p.readyz();

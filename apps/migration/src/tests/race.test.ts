@@ -4,7 +4,18 @@ import { createBus } from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { pgTest, redisUrl, waitFor } from '@parley/testing';
 import { afterEach, describe, expect } from 'vitest';
-import { archiveCounts, conversationStore, message, migrationPausedKey, readAllArchivedMessages, seedConversation, startMigration, statsAfter, uid, type MigrationProcess } from '../testing/harness.js';
+import {
+  archiveCounts,
+  conversationStore,
+  message,
+  migrationPausedKey,
+  readAllArchivedMessages,
+  seedConversation,
+  startMigration,
+  statsAfter,
+  uid,
+  type MigrationProcess,
+} from '../testing/harness.js';
 
 const started: MigrationProcess[] = [];
 afterEach(async () => {
@@ -17,7 +28,11 @@ async function replicas(n: number, prefix: string, dbUrl: string, env: Record<st
   }
 }
 
-const migratedBy = (p: MigrationProcess) => p.logLines().filter((l) => l.msg === 'migrated batch').reduce((s, l) => s + Number(l.migrated), 0);
+const migratedBy = (p: MigrationProcess) =>
+  p
+    .logLines()
+    .filter((l) => l.msg === 'migrated batch')
+    .reduce((s, l) => s + Number(l.migrated), 0);
 
 describe('replicas racing', () => {
   pgTest('two replicas drain one due set: every conversation migrated exactly once, no duplicate rows', async ({ prefix, redis, db }) => {
@@ -89,7 +104,12 @@ describe('replicas racing', () => {
       total += extra.length;
       expect(archived.map((m) => m.seq)).toEqual(Array.from({ length: 3 + extra.length }, (_, k) => k + 1));
       // Writers race each other on one conversation, so compare as sets; seqs above prove the order has no gaps.
-      expect(archived.slice(3).map((m) => m.messageId).sort()).toEqual([...extra].sort());
+      expect(
+        archived
+          .slice(3)
+          .map((m) => m.messageId)
+          .sort(),
+      ).toEqual([...extra].sort());
       expect(await store.hot.getMeta(id)).toBeNull();
     }
     expect(total).toBeGreaterThan(100);

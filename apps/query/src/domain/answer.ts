@@ -33,7 +33,11 @@ export async function answerQuestion(deps: AnswerDeps, tenantId: string, q: Answ
     log.info({ hits: retrieval.hits.length }, 'nothing relevant in the knowledge base; not asking the model');
     return { answer: nothingFound(language), grounded: false, citations: [] };
   }
-  const prompt = buildPrompt(q.question, relevant, { contextTokens: deps.answer.contextTokens, conversationContext: q.conversationContext, countTokens: deps.countTokens });
+  const prompt = buildPrompt(q.question, relevant, {
+    contextTokens: deps.answer.contextTokens,
+    conversationContext: q.conversationContext,
+    countTokens: deps.countTokens,
+  });
   let result;
   try {
     result = await deps.model.chat({ messages: prompt.messages, temperature: 0, maxTokens: deps.answer.maxTokens, ...(signal ? { signal } : {}) });

@@ -35,7 +35,9 @@ export function fuse(candidates: readonly Candidate[], query: readonly number[] 
   }));
   const text = rows.filter((r) => r.textRank !== null).sort((a, b) => Number(b.strict) - Number(a.strict) || b.textRank! - a.textRank! || cmp(a.id, b.id));
   text.forEach((r, i) => (r.score += 1 / (opts.k + i + 1)));
-  const semantic = rows.filter((r) => r.similarity !== null && r.similarity >= opts.minSimilarity).sort((a, b) => b.similarity! - a.similarity! || cmp(a.id, b.id));
+  const semantic = rows
+    .filter((r) => r.similarity !== null && r.similarity >= opts.minSimilarity)
+    .sort((a, b) => b.similarity! - a.similarity! || cmp(a.id, b.id));
   semantic.forEach((r, i) => (r.score += 1 / (opts.k + i + 1)));
   return rows
     .filter((r) => r.score > 0)

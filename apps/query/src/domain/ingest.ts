@@ -87,12 +87,19 @@ async function embedChunks(deps: IngestDeps, chunks: Chunk[], signal: AbortSigna
     try {
       vectors = await deps.model.embed(batch.map(embeddingInput), signal ? { signal } : {});
     } catch (err) {
-      throw modelFailure(err, `embedding chunks ${i + 1}–${i + batch.length} of ${chunks.length}`, 'nothing was stored; ingest the document again when the model is back');
+      throw modelFailure(
+        err,
+        `embedding chunks ${i + 1}–${i + batch.length} of ${chunks.length}`,
+        'nothing was stored; ingest the document again when the model is back',
+      );
     }
     for (const [j, chunk] of batch.entries()) {
       const v = vectors[j]!;
       dims ??= v.length;
-      if (v.length !== dims || dims === 0) throw new ActionError('model_error', `the embeddings endpoint returned vectors of ${v.length} and ${dims} dimensions; nothing was stored`, { retryable: false });
+      if (v.length !== dims || dims === 0)
+        throw new ActionError('model_error', `the embeddings endpoint returned vectors of ${v.length} and ${dims} dimensions; nothing was stored`, {
+          retryable: false,
+        });
       out.push({ ordinal: chunk.ordinal, heading: chunk.heading, text: chunk.text, tokenCount: chunk.tokenCount, embedding: normalize(v) });
     }
     await yielder.maybeYield();

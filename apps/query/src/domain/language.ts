@@ -2,8 +2,14 @@ import type { KnowledgeLanguage } from '@parley/contracts';
 
 // Function words are the cheapest reliable signal between English and Spanish: every sentence has
 // several, and the two lists barely overlap (no shared entries below).
-const ENGLISH = new Set('the and of to is are was were be have has that this with for not you your it on at by from which what how when can do does will would'.split(' '));
-const SPANISH = new Set('el la los las del que y en es son fue por para con una uno unos unas se su sus lo le al como pero más cuando dónde donde qué cómo puedo puede hay está están este esta'.split(' '));
+const ENGLISH = new Set(
+  'the and of to is are was were be have has that this with for not you your it on at by from which what how when can do does will would'.split(' '),
+);
+const SPANISH = new Set(
+  'el la los las del que y en es son fue por para con una uno unos unas se su sus lo le al como pero más cuando dónde donde qué cómo puedo puede hay está están este esta'.split(
+    ' ',
+  ),
+);
 
 /** English or Spanish by function words (Spanish punctuation and ñ count too); `fallback` when undecided. */
 export function detectLanguage(text: string, fallback: KnowledgeLanguage = 'english'): KnowledgeLanguage {

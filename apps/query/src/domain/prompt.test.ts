@@ -4,8 +4,18 @@ import type { ChunkHit } from './search.js';
 import { buildPrompt, readAnswer } from './prompt.js';
 
 const hit = (i: number, text: string): ChunkHit => ({
-  id: `c${i}`, documentId: 'd', knowledgeBaseId: 'default', title: 'T', source: null, heading: `T › S${i}`,
-  ordinal: i, text, score: 1 / (60 + i), similarity: 0.5, textRank: null, strictMatch: false,
+  id: `c${i}`,
+  documentId: 'd',
+  knowledgeBaseId: 'default',
+  title: 'T',
+  source: null,
+  heading: `T › S${i}`,
+  ordinal: i,
+  text,
+  score: 1 / (60 + i),
+  similarity: 0.5,
+  textRank: null,
+  strictMatch: false,
 });
 
 describe('buildPrompt', () => {
@@ -22,7 +32,11 @@ describe('buildPrompt', () => {
 
 describe('readAnswer', () => {
   it('reads citations in order, ignoring numbers that are not sources', () => {
-    expect(readAnswer('Refunds take 5 days [2]. Shipping is free [1][2] [9].', 2)).toEqual({ found: true, text: 'Refunds take 5 days [2]. Shipping is free [1][2] [9].', cited: [1, 0] });
+    expect(readAnswer('Refunds take 5 days [2]. Shipping is free [1][2] [9].', 2)).toEqual({
+      found: true,
+      text: 'Refunds take 5 days [2]. Shipping is free [1][2] [9].',
+      cited: [1, 0],
+    });
   });
   it('treats NOT_FOUND and empty answers as nothing found', () => {
     expect(readAnswer('NOT_FOUND', 3).found).toBe(false);

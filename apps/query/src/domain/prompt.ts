@@ -21,7 +21,11 @@ export interface GroundedPrompt {
   sources: ChunkHit[];
 }
 
-export function buildPrompt(question: string, hits: readonly ChunkHit[], opts: { contextTokens: number; conversationContext?: string | undefined; countTokens: (s: string) => number }): GroundedPrompt {
+export function buildPrompt(
+  question: string,
+  hits: readonly ChunkHit[],
+  opts: { contextTokens: number; conversationContext?: string | undefined; countTokens: (s: string) => number },
+): GroundedPrompt {
   const sources: ChunkHit[] = [];
   const blocks: string[] = [];
   let used = 0;
@@ -36,7 +40,13 @@ export function buildPrompt(question: string, hits: readonly ChunkHit[], opts: {
   }
   const conversation = opts.conversationContext?.trim() ? `Conversation so far:\n${opts.conversationContext.trim()}\n\n` : '';
   const user = `Sources:\n\n${blocks.join('\n\n')}\n\n${conversation}Question: ${question}`;
-  return { messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: user }], sources };
+  return {
+    messages: [
+      { role: 'system', content: SYSTEM },
+      { role: 'user', content: user },
+    ],
+    sources,
+  };
 }
 
 export interface ReadAnswer {

@@ -69,7 +69,10 @@ export async function retrieve(deps: SearchDeps, tenantId: string, q: SearchQuer
     textScanLimit: s.textScanLimit,
   });
   const winners = fuse(candidates, embedding, { k: s.rrfK, minSimilarity: s.minSimilarity, topK: q.topK });
-  const details = await deps.search.details(tenantId, winners.map((w) => w.id));
+  const details = await deps.search.details(
+    tenantId,
+    winners.map((w) => w.id),
+  );
   const hits: ChunkHit[] = [];
   for (const w of winners) {
     const d = details.get(w.id);

@@ -184,7 +184,12 @@ export function createChunkSearch(pool: Pool, opts: { vectorDims: number | null;
         p.commonLexemes,
         p.textScanLimit,
       ]);
-      const vectors = p.embedding ? await embeddings(p.tenantId, res.rows.map((r) => r.id)) : new Map<string, Float32Array>();
+      const vectors = p.embedding
+        ? await embeddings(
+            p.tenantId,
+            res.rows.map((r) => r.id),
+          )
+        : new Map<string, Float32Array>();
       return res.rows.map((r) => ({ id: r.id, textRank: r.text_rank, strict: r.strict, embedding: vectors.get(r.id) ?? null }));
     },
     async details(tenantId: string, ids: readonly string[]): Promise<Map<string, ChunkDetails>> {
@@ -193,7 +198,16 @@ export function createChunkSearch(pool: Pool, opts: { vectorDims: number | null;
       return new Map(
         res.rows.map((r) => [
           r.id,
-          { id: r.id, documentId: r.document_id, knowledgeBaseId: r.knowledge_base_id, title: r.title, source: r.source, heading: r.heading, ordinal: r.ordinal, text: r.text },
+          {
+            id: r.id,
+            documentId: r.document_id,
+            knowledgeBaseId: r.knowledge_base_id,
+            title: r.title,
+            source: r.source,
+            heading: r.heading,
+            ordinal: r.ordinal,
+            text: r.text,
+          },
         ]),
       );
     },

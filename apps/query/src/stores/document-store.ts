@@ -84,10 +84,11 @@ function toDocument(r: DocRow): StoredDocument {
 export function createDocumentStore(pool: Pool) {
   return {
     async findBySource(tenantId: string, knowledgeBaseId: string, source: string): Promise<StoredDocument | null> {
-      const res = await pool.query<DocRow>(
-        `select ${DOC_COLUMNS} from knowledge_documents where tenant_id = $1 and knowledge_base_id = $2 and source = $3`,
-        [tenantId, knowledgeBaseId, source],
-      );
+      const res = await pool.query<DocRow>(`select ${DOC_COLUMNS} from knowledge_documents where tenant_id = $1 and knowledge_base_id = $2 and source = $3`, [
+        tenantId,
+        knowledgeBaseId,
+        source,
+      ]);
       return res.rows[0] ? toDocument(res.rows[0]) : null;
     },
 
@@ -108,7 +109,20 @@ export function createDocumentStore(pool: Pool) {
              embedding_model = excluded.embedding_model, chunk_count = excluded.chunk_count, token_count = excluded.token_count,
              char_count = excluded.char_count, metadata = excluded.metadata, updated_at = now()
            returning ${DOC_COLUMNS}, (xmax = 0) as inserted`,
-          [uuidv7(), doc.tenantId, doc.knowledgeBaseId, doc.title, doc.source, doc.language, doc.contentHash, doc.embeddingModel, chunks.length, doc.tokenCount, doc.charCount, doc.metadata],
+          [
+            uuidv7(),
+            doc.tenantId,
+            doc.knowledgeBaseId,
+            doc.title,
+            doc.source,
+            doc.language,
+            doc.contentHash,
+            doc.embeddingModel,
+            chunks.length,
+            doc.tokenCount,
+            doc.charCount,
+            doc.metadata,
+          ],
         );
         const row = res.rows[0]!;
         if (!row.inserted) await client.query('delete from knowledge_chunks where document_id = $1', [row.id]);
@@ -116,7 +130,9 @@ export function createDocumentStore(pool: Pool) {
         await client.query('commit');
         return { document: toDocument(row), replaced: !row.inserted };
       } catch (err) {
-        await client.query('rollback').catch(() => { /* the original error is rethrown below; a failed rollback ends with the connection */ });
+        await client.query('rollback').catch(() => {
+          /* the original error is rethrown below; a failed rollback ends with the connection */
+        });
         throw err;
       } finally {
         client.release();
@@ -129,7 +145,10 @@ export function createDocumentStore(pool: Pool) {
     },
 
     /** Newest first, keyset-paged on (created_at, id) so pages stay stable while documents are added. */
-    async listDocuments(tenantId: string, opts: { knowledgeBaseId?: string | undefined; limit: number; after?: { createdAt: string; id: string } | undefined }): Promise<StoredDocument[]> {
+    async listDocuments(
+      tenantId: string,
+      opts: { knowledgeBaseId?: string | undefined; limit: number; after?: { createdAt: string; id: string } | undefined },
+    ): Promise<StoredDocument[]> {
       const params: unknown[] = [tenantId, opts.knowledgeBaseId ?? null, opts.limit];
       let keyset = '';
       if (opts.after) {

@@ -53,9 +53,13 @@ export async function startQueryHarness(env: Record<string, string> = {}): Promi
     prefix,
     meta: (tenantId) => ({ tenantId }),
     async stop() {
-      await bus.close(0).catch(() => { /* test cleanup: nothing to undo if closing fails */ });
+      await bus.close(0).catch(() => {
+        /* test cleanup: nothing to undo if closing fails */
+      });
       await service.kill('SIGTERM');
-      await pool.end().catch(() => { /* test cleanup: nothing to undo if closing fails */ });
+      await pool.end().catch(() => {
+        /* test cleanup: nothing to undo if closing fails */
+      });
       await dev.close();
       await dropTestDatabase(dbName);
       const r = newRedis();

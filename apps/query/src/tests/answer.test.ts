@@ -8,7 +8,11 @@ const T = 'tenant-answers';
 beforeAll(async () => {
   h = await startQueryHarness();
   for (const doc of loadCorpus()) {
-    await h.bus.call('query.ingest_document', { title: doc.title, ...(doc.markdown ? { markdown: doc.markdown } : { text: doc.text! }), source: doc.file }, h.meta(T));
+    await h.bus.call(
+      'query.ingest_document',
+      { title: doc.title, ...(doc.markdown ? { markdown: doc.markdown } : { text: doc.text! }), source: doc.file },
+      h.meta(T),
+    );
   }
 }, 60_000);
 afterAll(async () => h?.stop());
@@ -58,7 +62,9 @@ describe('query.answer', () => {
   it('a failing chat model is a clear, retryable error; a failing embeddings endpoint only degrades retrieval', async () => {
     h.dev.control.reset();
     h.dev.control.apply({ retryAfterMs: 1, failNext: { status: 500, count: 2 } });
-    const err = await h.bus.call('query.answer', { question: 'How long before the refund shows up on my original payment method?' }, h.meta(T)).catch((e: unknown) => e);
+    const err = await h.bus
+      .call('query.answer', { question: 'How long before the refund shows up on my original payment method?' }, h.meta(T))
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'unavailable', retryable: true });
     expect((err as Error).message).toMatch(/asking the model for an answer failed \(HTTP 500\)/);
     h.dev.control.reset();

@@ -36,7 +36,13 @@ function bigText(bytes: number): string {
 describe('embeddings endpoint down', () => {
   it('ingest fails with a clear error and writes nothing', async () => {
     h.dev.control.apply({ retryAfterMs: 1, failNext: { status: 503, count: 100 } });
-    const err = await h.bus.call('query.ingest_document', { title: 'Shipping', markdown: loadCorpus().find((d) => d.file === 'shipping.md')!.markdown!, source: 'down.md' }, h.meta(T)).catch((e: unknown) => e);
+    const err = await h.bus
+      .call(
+        'query.ingest_document',
+        { title: 'Shipping', markdown: loadCorpus().find((d) => d.file === 'shipping.md')!.markdown!, source: 'down.md' },
+        h.meta(T),
+      )
+      .catch((e: unknown) => e);
     h.dev.control.reset();
     expect(err).toMatchObject({ code: 'unavailable', retryable: true });
     expect((err as Error).message).toMatch(/embedding chunks 1–4 of \d+ failed \(HTTP 503\).*nothing was stored/);
@@ -45,7 +51,11 @@ describe('embeddings endpoint down', () => {
 
   it('a failure half-way through a re-ingest keeps the previous version whole', async () => {
     h.dev.control.apply({ retryAfterMs: 1 });
-    const v1 = await h.bus.call('query.ingest_document', { title: 'Big', text: bigText(20_000), source: 'big.txt', chunking: { maxTokens: 64, overlapTokens: 0 } }, h.meta(T));
+    const v1 = await h.bus.call(
+      'query.ingest_document',
+      { title: 'Big', text: bigText(20_000), source: 'big.txt', chunking: { maxTokens: 64, overlapTokens: 0 } },
+      h.meta(T),
+    );
     const before = await counts('big.txt');
     expect(before).toEqual({ docs: 1, chunks: v1.chunks });
 
@@ -67,7 +77,11 @@ describe('embeddings endpoint down', () => {
   });
 
   it('search still answers from the full-text index and says it is degraded', async () => {
-    await h.bus.call('query.ingest_document', { title: 'Account', markdown: loadCorpus().find((d) => d.file === 'account-security.md')!.markdown!, source: 'account.md' }, h.meta(T));
+    await h.bus.call(
+      'query.ingest_document',
+      { title: 'Account', markdown: loadCorpus().find((d) => d.file === 'account-security.md')!.markdown!, source: 'account.md' },
+      h.meta(T),
+    );
     h.dev.control.apply({ retryAfterMs: 1, failNext: { status: 500, count: 1 } });
     const reply = await h.bus.call('query.search', { query: 'forgot password reset link' }, h.meta(T));
     h.dev.control.reset();
@@ -103,7 +117,9 @@ describe('a 1 MB document', () => {
     expect(latencies.length).toBeGreaterThan(5);
     latencies.sort((a, b) => a - b);
     const worst = latencies.at(-1)!;
-    console.log(`1 MB: ${info.chunks} chunks in ${Math.round(ms)} ms; ${latencies.length} searches meanwhile, median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`);
+    console.log(
+      `1 MB: ${info.chunks} chunks in ${Math.round(ms)} ms; ${latencies.length} searches meanwhile, median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`,
+    );
     // A blocked event loop would hold one search for most of the ingest; a busy machine slows them all a little.
     expect(worst).toBeLessThan(ms / 3);
     expect(latencies[latencies.length >> 1]!).toBeLessThan(250);

@@ -13,7 +13,12 @@ beforeAll(async () => {
   for (const doc of loadCorpus()) {
     const info = await h.bus.call(
       'query.ingest_document',
-      { title: doc.title, ...(doc.markdown ? { markdown: doc.markdown } : { text: doc.text! }), source: `fixtures/${doc.file}`, chunking: { maxTokens: 120, overlapTokens: 20 } },
+      {
+        title: doc.title,
+        ...(doc.markdown ? { markdown: doc.markdown } : { text: doc.text! }),
+        source: `fixtures/${doc.file}`,
+        chunking: { maxTokens: 120, overlapTokens: 20 },
+      },
       h.meta(A),
     );
     expect(info.outcome).toBe('created');
@@ -66,7 +71,16 @@ describe('search finds the right chunk for paraphrased questions', () => {
   });
 
   it('filters on document metadata and knowledge base', async () => {
-    await h.bus.call('query.ingest_document', { title: 'Pro plan FAQ', text: 'The pro plan includes priority support and a dedicated account manager.', knowledgeBaseId: 'pro', metadata: { plan: 'pro' } }, h.meta(A));
+    await h.bus.call(
+      'query.ingest_document',
+      {
+        title: 'Pro plan FAQ',
+        text: 'The pro plan includes priority support and a dedicated account manager.',
+        knowledgeBaseId: 'pro',
+        metadata: { plan: 'pro' },
+      },
+      h.meta(A),
+    );
     const inKb = await h.bus.call('query.search', { query: 'priority support account manager', knowledgeBaseId: 'pro', topK: 5 }, h.meta(A));
     expect(inKb.hits.map((x) => x.title)).toEqual(['Pro plan FAQ']);
     const filtered = await h.bus.call('query.search', { query: 'support', filters: { plan: 'pro' }, topK: 5 }, h.meta(A));
@@ -115,15 +129,25 @@ describe('queries at the edges', () => {
 describe('re-ingest, delete, isolation', () => {
   it('re-ingesting the same content changes nothing; new content replaces the old chunks', async () => {
     const doc = loadCorpus().find((d) => d.file === 'shipping.md')!;
-    const again = await h.bus.call('query.ingest_document', { title: doc.title, markdown: doc.markdown!, source: 'fixtures/shipping.md', chunking: { maxTokens: 120, overlapTokens: 20 } }, h.meta(A));
+    const again = await h.bus.call(
+      'query.ingest_document',
+      { title: doc.title, markdown: doc.markdown!, source: 'fixtures/shipping.md', chunking: { maxTokens: 120, overlapTokens: 20 } },
+      h.meta(A),
+    );
     expect(again).toMatchObject({ outcome: 'unchanged', documentId: ids.get('shipping.md') });
 
     const edited = doc.markdown!.replace('Express delivery arrives the next working day.', 'Express delivery by drone arrives within four hours.');
-    const replaced = await h.bus.call('query.ingest_document', { title: doc.title, markdown: edited, source: 'fixtures/shipping.md', chunking: { maxTokens: 120, overlapTokens: 20 } }, h.meta(A));
+    const replaced = await h.bus.call(
+      'query.ingest_document',
+      { title: doc.title, markdown: edited, source: 'fixtures/shipping.md', chunking: { maxTokens: 120, overlapTokens: 20 } },
+      h.meta(A),
+    );
     expect(replaced).toMatchObject({ outcome: 'replaced', documentId: ids.get('shipping.md') });
     const hits = await top('drone delivery');
     expect(hits[0]!.text).toMatch(/drone/);
-    const old = await h.pool.query(`select count(*)::int as n from knowledge_chunks where document_id = $1 and text like '%next working day%'`, [ids.get('shipping.md')]);
+    const old = await h.pool.query(`select count(*)::int as n from knowledge_chunks where document_id = $1 and text like '%next working day%'`, [
+      ids.get('shipping.md'),
+    ]);
     expect(old.rows[0].n).toBe(0);
     const docs = await h.pool.query(`select count(*)::int as n from knowledge_documents where tenant_id = $1 and source = 'fixtures/shipping.md'`, [A]);
     expect(docs.rows[0].n).toBe(1);
@@ -137,7 +161,11 @@ describe('re-ingest, delete, isolation', () => {
     const answer = await h.bus.call('query.answer', { question: 'How many days until my money is refunded?' }, h.meta(B));
     expect(answer).toMatchObject({ grounded: false, citations: [] });
     // B's own document with the same words is B's only.
-    await h.bus.call('query.ingest_document', { title: 'B refunds', text: 'Refunds at tenant B take ninety days.', source: 'fixtures/returns-policy.md' }, h.meta(B));
+    await h.bus.call(
+      'query.ingest_document',
+      { title: 'B refunds', text: 'Refunds at tenant B take ninety days.', source: 'fixtures/returns-policy.md' },
+      h.meta(B),
+    );
     expect((await top('refund days', B)).map((x) => x.title)).toEqual(['B refunds']);
     expect((await top('refund days', A)).some((x) => x.title === 'B refunds')).toBe(false);
   });

@@ -30,7 +30,11 @@ export class ChatStore {
   /** The server pages history backwards by seq. */
   private oldestSeq: number | undefined;
 
-  constructor(session: Session, conversationId: string | undefined, private readonly onConversation: (id: string) => void) {
+  constructor(
+    session: Session,
+    conversationId: string | undefined,
+    private readonly onConversation: (id: string) => void,
+  ) {
     const opts: ConstructorParameters<typeof ParleyClient>[0] = {
       url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/chat`,
       token: () => session.token,

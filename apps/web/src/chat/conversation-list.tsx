@@ -66,5 +66,18 @@ export function ConversationList(props: { session: Session; current: string | nu
 }
 
 function placeholder(id: string): ConversationSummary {
-  return { conversationId: id, agentId: null, channel: 'web', sessionId: null, userId: null, title: null, status: 'open', archived: false, messageCount: 0, tokenCount: 0, createdAt: '', lastActivityAt: '' };
+  return {
+    conversationId: id,
+    agentId: null,
+    channel: 'web',
+    sessionId: null,
+    userId: null,
+    title: null,
+    status: 'open',
+    archived: false,
+    messageCount: 0,
+    tokenCount: 0,
+    createdAt: '',
+    lastActivityAt: '',
+  };
 }

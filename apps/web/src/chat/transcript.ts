@@ -39,7 +39,15 @@ export function turnsFromHistory(messages: HistoryMessage[]): Turn[] {
       for (const c of m.toolCalls) steps.push({ seq: m.seq, kind: 'tool_call', name: c.name, data: { id: c.id, arguments: parseMaybe(c.arguments) } });
       if (!m.content) continue;
     }
-    const turn: Turn = { key: m.messageId, role: m.role, text: m.content, steps: m.role === 'assistant' ? steps : [], status: 'done', tokens: m.tokenCount, createdAt: m.createdAt };
+    const turn: Turn = {
+      key: m.messageId,
+      role: m.role,
+      text: m.content,
+      steps: m.role === 'assistant' ? steps : [],
+      status: 'done',
+      tokens: m.tokenCount,
+      createdAt: m.createdAt,
+    };
     if (m.runId) turn.runId = m.runId;
     if (m.latencyMs !== undefined) turn.latencyMs = m.latencyMs;
     if (m.role === 'assistant') steps = [];

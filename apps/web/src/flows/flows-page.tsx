@@ -17,7 +17,11 @@ export function FlowsPage(): JSX.Element {
   return (
     <section class="flows" aria-labelledby="flows-h">
       <h1 id="flows-h">Flows</h1>
-      {flows.error && <p role="alert" class="error">{flows.error.message}</p>}
+      {flows.error && (
+        <p role="alert" class="error">
+          {flows.error.message}
+        </p>
+      )}
       {list.length > 0 && (
         <label class="inline">
           Flow{' '}
@@ -70,8 +74,16 @@ function FlowRunner({ flow }: { flow: FlowInfo }): JSX.Element {
           )}
         </div>
       </form>
-      {error && <p role="alert" class="error">{error}</p>}
-      {streamError && <p role="alert" class="error">{streamError}</p>}
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      {streamError && (
+        <p role="alert" class="error">
+          {streamError}
+        </p>
+      )}
       {snap && (
         <section aria-label="Run" class="card">
           <RunView snap={snap} />

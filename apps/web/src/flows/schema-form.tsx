@@ -49,7 +49,11 @@ export function SchemaFields({ schema, values, onChange }: { schema: JsonSchema;
         const required = schema.required?.includes(name) ?? false;
         const set = (v: unknown) => onChange({ ...values, [name]: v });
         const t = typeOf(p);
-        const hint = p.description ? <span class="muted small" id={`${id}-d`}>{p.description}</span> : null;
+        const hint = p.description ? (
+          <span class="muted small" id={`${id}-d`}>
+            {p.description}
+          </span>
+        ) : null;
         const described = p.description ? `${id}-d` : undefined;
         const label = `${p.title ?? name}${required ? '' : ' (optional)'}`;
         if (p.enum) {
@@ -78,7 +82,17 @@ export function SchemaFields({ schema, values, onChange }: { schema: JsonSchema;
           return (
             <label key={name} for={id}>
               {label}
-              <input id={id} type="number" required={required} min={p.minimum} max={p.maximum} step={t === 'integer' ? 1 : 'any'} value={String(values[name] ?? '')} onInput={(e) => set(e.currentTarget.value)} aria-describedby={described} />
+              <input
+                id={id}
+                type="number"
+                required={required}
+                min={p.minimum}
+                max={p.maximum}
+                step={t === 'integer' ? 1 : 'any'}
+                value={String(values[name] ?? '')}
+                onInput={(e) => set(e.currentTarget.value)}
+                aria-describedby={described}
+              />
               {hint}
             </label>
           );
@@ -88,9 +102,25 @@ export function SchemaFields({ schema, values, onChange }: { schema: JsonSchema;
           <label key={name} for={id}>
             {label}
             {long ? (
-              <textarea id={id} rows={4} required={required} maxLength={p.maxLength} value={String(values[name] ?? '')} onInput={(e) => set(e.currentTarget.value)} aria-describedby={described} />
+              <textarea
+                id={id}
+                rows={4}
+                required={required}
+                maxLength={p.maxLength}
+                value={String(values[name] ?? '')}
+                onInput={(e) => set(e.currentTarget.value)}
+                aria-describedby={described}
+              />
             ) : (
-              <input id={id} required={required} minLength={p.minLength} maxLength={p.maxLength} value={String(values[name] ?? '')} onInput={(e) => set(e.currentTarget.value)} aria-describedby={described} />
+              <input
+                id={id}
+                required={required}
+                minLength={p.minLength}
+                maxLength={p.maxLength}
+                value={String(values[name] ?? '')}
+                onInput={(e) => set(e.currentTarget.value)}
+                aria-describedby={described}
+              />
             )}
             {hint}
           </label>

@@ -15,13 +15,29 @@ function block(b: Block, key: number): JSX.Element {
       return <H key={key}>{b.c.map(inline)}</H>;
     }
     case 'ul':
-      return <ul key={key}>{b.items.map((it, i) => <li key={i}>{it.map(inline)}</li>)}</ul>;
+      return (
+        <ul key={key}>
+          {b.items.map((it, i) => (
+            <li key={i}>{it.map(inline)}</li>
+          ))}
+        </ul>
+      );
     case 'ol':
-      return <ol key={key} start={b.start}>{b.items.map((it, i) => <li key={i}>{it.map(inline)}</li>)}</ol>;
+      return (
+        <ol key={key} start={b.start}>
+          {b.items.map((it, i) => (
+            <li key={i}>{it.map(inline)}</li>
+          ))}
+        </ol>
+      );
     case 'quote':
       return <blockquote key={key}>{b.c.map(inline)}</blockquote>;
     case 'pre':
-      return <pre key={key} data-lang={b.lang || undefined}><code>{b.v}</code></pre>;
+      return (
+        <pre key={key} data-lang={b.lang || undefined}>
+          <code>{b.v}</code>
+        </pre>
+      );
   }
 }
 
@@ -38,6 +54,10 @@ function inline(n: Inline, key: number): JSX.Element | string {
     case 'em':
       return <em key={key}>{n.c.map(inline)}</em>;
     case 'link':
-      return <a key={key} href={n.href} target="_blank" rel="noopener noreferrer nofollow">{n.c.map(inline)}</a>;
+      return (
+        <a key={key} href={n.href} target="_blank" rel="noopener noreferrer nofollow">
+          {n.c.map(inline)}
+        </a>
+      );
   }
 }

@@ -39,7 +39,11 @@ describe('markdown subset', () => {
     ]);
     expect(parseInline('search_knowledge_base')).toEqual([{ t: 'text', v: 'search_knowledge_base' }]);
     expect(parseInline('a.__b=1 c.__d')).toEqual([{ t: 'text', v: 'a.__b=1 c.__d' }]);
-    expect(parseInline('__x__ and _y_')).toEqual([{ t: 'strong', c: [{ t: 'text', v: 'x' }] }, { t: 'text', v: ' and ' }, { t: 'em', c: [{ t: 'text', v: 'y' }] }]);
+    expect(parseInline('__x__ and _y_')).toEqual([
+      { t: 'strong', c: [{ t: 'text', v: 'x' }] },
+      { t: 'text', v: ' and ' },
+      { t: 'em', c: [{ t: 'text', v: 'y' }] },
+    ]);
     expect(parseInline('2 * 3 and **open')).toEqual([{ t: 'text', v: '2 * 3 and **open' }]);
   });
 

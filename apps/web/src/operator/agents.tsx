@@ -15,7 +15,11 @@ export function AgentsPage(): JSX.Element {
   return (
     <section aria-labelledby="ag-h">
       <h1 id="ag-h">Agents</h1>
-      {agents.error && <p role="alert" class="error">{agents.error.message}</p>}
+      {agents.error && (
+        <p role="alert" class="error">
+          {agents.error.message}
+        </p>
+      )}
       {list.length > 1 && (
         <label class="inline">
           Agent{' '}

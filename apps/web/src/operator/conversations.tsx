@@ -58,7 +58,11 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
           </select>
         </label>
       </form>
-      {list.error && <p role="alert" class="error">{list.error.message}</p>}
+      {list.error && (
+        <p role="alert" class="error">
+          {list.error.message}
+        </p>
+      )}
       {list.data && list.data.items.length === 0 && <p class="muted">No conversations match.</p>}
       {list.data && list.data.items.length > 0 && (
         <div class="table-wrap">
@@ -70,8 +74,12 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
                 <th scope="col">Agent</th>
                 <th scope="col">Channel</th>
                 <th scope="col">Status</th>
-                <th scope="col" class="num">Messages</th>
-                <th scope="col" class="num">Tokens</th>
+                <th scope="col" class="num">
+                  Messages
+                </th>
+                <th scope="col" class="num">
+                  Tokens
+                </th>
                 <th scope="col">Last activity</th>
               </tr>
             </thead>
@@ -101,7 +109,12 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
         <button type="button" class="ghost" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
           Newer
         </button>
-        <button type="button" class="ghost" disabled={!list.data?.nextCursor} onClick={() => list.data?.nextCursor && setCursors([...cursors, list.data.nextCursor])}>
+        <button
+          type="button"
+          class="ghost"
+          disabled={!list.data?.nextCursor}
+          onClick={() => list.data?.nextCursor && setCursors([...cursors, list.data.nextCursor])}
+        >
           Older
         </button>
       </div>

@@ -52,7 +52,12 @@ export function KnowledgePage(): JSX.Element {
     }
   };
 
-  if (missing) return <p class="muted">This gateway has no knowledge routes (<code>/api/v1/knowledge</code>) yet.</p>;
+  if (missing)
+    return (
+      <p class="muted">
+        This gateway has no knowledge routes (<code>/api/v1/knowledge</code>) yet.
+      </p>
+    );
   return (
     <section aria-labelledby="kn-h">
       <h1 id="kn-h">Knowledge</h1>
@@ -71,13 +76,20 @@ export function KnowledgePage(): JSX.Element {
         </button>
       </form>
       {msg && <p role="status">{msg}</p>}
-      {docs.error && <p role="alert" class="error">{docs.error.message}</p>}
+      {docs.error && (
+        <p role="alert" class="error">
+          {docs.error.message}
+        </p>
+      )}
       <h2>Documents</h2>
       {docs.data && docs.data.items.length === 0 && <p class="muted">No documents yet.</p>}
       <ul class="docs">
         {docs.data?.items.map((d) => (
           <li key={d.documentId}>
-            <span class="title">{d.title}</span> <span class="muted">{d.source ?? ''} · {d.chunks} chunks</span>
+            <span class="title">{d.title}</span>{' '}
+            <span class="muted">
+              {d.source ?? ''} · {d.chunks} chunks
+            </span>
             <button type="button" class="ghost small" aria-label={`Delete ${d.title}`} onClick={() => void remove(d)}>
               Delete
             </button>

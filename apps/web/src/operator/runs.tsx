@@ -43,7 +43,11 @@ function RunList(): JSX.Element {
         </label>
         <button type="submit">Open</button>
       </form>
-      {list.error && !missing && <p role="alert" class="error">{list.error.message}</p>}
+      {list.error && !missing && (
+        <p role="alert" class="error">
+          {list.error.message}
+        </p>
+      )}
       {list.data && <RunTable runs={list.data.items} />}
       {missing && (
         <>
@@ -73,7 +77,9 @@ function RunTable({ runs }: { runs: RunRecord[] }): JSX.Element {
             <th scope="col">Agent</th>
             <th scope="col">Channel</th>
             <th scope="col">Status</th>
-            <th scope="col" class="num">Tokens</th>
+            <th scope="col" class="num">
+              Tokens
+            </th>
             <th scope="col">Started</th>
           </tr>
         </thead>
@@ -110,7 +116,11 @@ function RunDetail({ runId }: { runId: string }): JSX.Element {
         <a href={href('/ops/runs')}>← Runs</a>
       </p>
       <h1 id="run-h">Run {runId.slice(0, 8)}</h1>
-      {rec.error && <p role="alert" class="error">{rec.error.message}</p>}
+      {rec.error && (
+        <p role="alert" class="error">
+          {rec.error.message}
+        </p>
+      )}
       {r && (
         <dl class="facts">
           <dt>Status</dt>

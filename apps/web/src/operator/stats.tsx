@@ -33,7 +33,11 @@ export function StatsPage(): JSX.Element {
           ))}
         </select>
       </label>
-      {stats.error && <p role="alert" class="error">{stats.error.message}</p>}
+      {stats.error && (
+        <p role="alert" class="error">
+          {stats.error.message}
+        </p>
+      )}
       {s && (
         <>
           <div class="cards">
@@ -42,7 +46,12 @@ export function StatsPage(): JSX.Element {
             <Card label="Latency p50" value={ms(s.assistantLatencyMs.p50)} id="stat-p50" />
             <Card label="Latency p95" value={ms(s.assistantLatencyMs.p95)} id="stat-p95" />
             {/* total counts the messages' own tokens; prompt and completion are what the model billed. */}
-            <Card label="Message tokens" value={s.tokens.total} id="stat-tokens" sub={`model usage: ${s.tokens.prompt} prompt · ${s.tokens.completion} completion`} />
+            <Card
+              label="Message tokens"
+              value={s.tokens.total}
+              id="stat-tokens"
+              sub={`model usage: ${s.tokens.prompt} prompt · ${s.tokens.completion} completion`}
+            />
           </div>
           <h2>Per day</h2>
           <DayChart days={fillDays(s.byDay, days)} />
@@ -136,8 +145,12 @@ function Breakdown({ title, data }: { title: string; data: Record<string, { conv
           <thead>
             <tr>
               <th scope="col">{title.replace('By ', '')}</th>
-              <th scope="col" class="num">Conversations</th>
-              <th scope="col" class="num">Messages</th>
+              <th scope="col" class="num">
+                Conversations
+              </th>
+              <th scope="col" class="num">
+                Messages
+              </th>
             </tr>
           </thead>
           <tbody>

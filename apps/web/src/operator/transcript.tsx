@@ -33,11 +33,17 @@ export function TranscriptPage({ conversationId }: { conversationId: string }): 
         <a href={href('/ops/conversations')}>← Conversations</a>
       </p>
       <h1 id="tr-h">{c?.title || 'Conversation'}</h1>
-      {conv.error && <p role="alert" class="error">{conv.error.message}</p>}
+      {conv.error && (
+        <p role="alert" class="error">
+          {conv.error.message}
+        </p>
+      )}
       {c && (
         <dl class="facts">
           <dt>Id</dt>
-          <dd><code>{c.conversationId}</code></dd>
+          <dd>
+            <code>{c.conversationId}</code>
+          </dd>
           <dt>User</dt>
           <dd>{c.userId ?? '—'}</dd>
           <dt>Agent</dt>
@@ -65,7 +71,11 @@ export function TranscriptPage({ conversationId }: { conversationId: string }): 
           Load older messages
         </button>
       )}
-      {page.error && <p role="alert" class="error">{page.error.message}</p>}
+      {page.error && (
+        <p role="alert" class="error">
+          {page.error.message}
+        </p>
+      )}
       <ol class="transcript">
         {messages.map((m) => (
           <li key={m.messageId} class={`msg msg-${m.role}`}>
@@ -73,7 +83,12 @@ export function TranscriptPage({ conversationId }: { conversationId: string }): 
               <strong>{m.role}</strong>
               <span class="msg-meta">
                 #{m.seq} · <span data-testid="tokens">{m.tokenCount} tokens</span>
-                {m.latencyMs !== undefined && <> · <span data-testid="latency">{m.latencyMs} ms</span></>}
+                {m.latencyMs !== undefined && (
+                  <>
+                    {' '}
+                    · <span data-testid="latency">{m.latencyMs} ms</span>
+                  </>
+                )}
                 {m.model && <> · {m.model}</>}
                 {m.runId && (
                   <>

@@ -38,7 +38,26 @@ export interface NewDeadLetter {
  * auto-pipelined connection it precedes whatever the caller sends next, e.g. the entry's XACK.
  */
 export function writeDeadLetter(redis: Redis, prefix: string, d: NewDeadLetter): Promise<string | null> {
-  const fields = ['a', d.raw, 'code', d.code, 'reason', d.reason, 'attempts', String(d.attempts), 'service', d.service, 'type', d.type, 'entry', d.entry, 'consumer', d.consumer, 'at', String(Date.now())];
+  const fields = [
+    'a',
+    d.raw,
+    'code',
+    d.code,
+    'reason',
+    d.reason,
+    'attempts',
+    String(d.attempts),
+    'service',
+    d.service,
+    'type',
+    d.type,
+    'entry',
+    d.entry,
+    'consumer',
+    d.consumer,
+    'at',
+    String(Date.now()),
+  ];
   for (const [k, v] of Object.entries(d.extra ?? {})) fields.push(k, String(v));
   return redis.xadd(busKeys.deadLetters(prefix, d.service), 'MAXLEN', '~', 100_000, '*', ...fields);
 }

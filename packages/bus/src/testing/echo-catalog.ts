@@ -61,7 +61,12 @@ export interface EchoProbe {
   started: number;
 }
 
-export function echoHandlers(redis: Redis, prefix: string, worker: string, probe: EchoProbe = { active: 0, maxActive: 0, started: 0 }): Handlers<EchoCatalog, 'echo'> {
+export function echoHandlers(
+  redis: Redis,
+  prefix: string,
+  worker: string,
+  probe: EchoProbe = { active: 0, maxActive: 0, started: 0 },
+): Handlers<EchoCatalog, 'echo'> {
   return {
     'echo.ping': async (data, ctx) => ({ n: data.n, worker, traceId: ctx.action.traceId, tenantId: ctx.action.tenantId }),
     'echo.notify': async (data) => {

@@ -30,8 +30,5 @@ export const agentRuns = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [
-    index('agent_runs_tenant_created_idx').on(t.tenantId, t.createdAt.desc()),
-    index('agent_runs_conversation_idx').on(t.conversationId),
-  ],
+  (t) => [index('agent_runs_tenant_created_idx').on(t.tenantId, t.createdAt.desc()), index('agent_runs_conversation_idx').on(t.conversationId)],
 );

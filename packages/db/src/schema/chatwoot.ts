@@ -24,7 +24,10 @@ export const chatwootInboxes = pgTable(
     /** Shared token in the webhook URL, for installs that do not sign. */
     inboxToken: text('inbox_token'),
     /** Conversation statuses in which the bot answers; Chatwoot's bot-owned state is `pending`. */
-    answerStatuses: text('answer_statuses').array().notNull().default(sql`'{pending}'::text[]`),
+    answerStatuses: text('answer_statuses')
+      .array()
+      .notNull()
+      .default(sql`'{pending}'::text[]`),
     handoffNote: text('handoff_note'),
     enabled: boolean('enabled').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),

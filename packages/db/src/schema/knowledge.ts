@@ -35,7 +35,9 @@ export const knowledgeDocuments = pgTable(
   },
   (t) => [
     // Re-ingesting a source replaces it: the upsert target.
-    uniqueIndex('knowledge_documents_source_uq').on(t.tenantId, t.knowledgeBaseId, t.source).where(sql`${t.source} is not null`),
+    uniqueIndex('knowledge_documents_source_uq')
+      .on(t.tenantId, t.knowledgeBaseId, t.source)
+      .where(sql`${t.source} is not null`),
     // The operator list, newest first, keyset-paged on (created_at, id).
     index('knowledge_documents_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
   ],

@@ -23,7 +23,10 @@ export const agents = pgTable(
     systemPrompt: text('system_prompt').notNull().default(''),
     model: text('model').notNull(),
     temperature: doublePrecision('temperature').notNull().default(0.7),
-    tools: text('tools').array().notNull().default(sql`'{}'::text[]`),
+    tools: text('tools')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     flow: text('flow').notNull().default('chat'),
     doubleTexting: text('double_texting', { enum: doubleTextingPolicies }).notNull().default('enqueue'),
     maxRunMs: integer('max_run_ms').notNull().default(120_000),
@@ -34,6 +37,8 @@ export const agents = pgTable(
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
     // At most one default agent per tenant: the one a run without agentId uses.
-    uniqueIndex('agents_one_default_per_tenant').on(t.tenantId).where(sql`${t.isDefault}`),
+    uniqueIndex('agents_one_default_per_tenant')
+      .on(t.tenantId)
+      .where(sql`${t.isDefault}`),
   ],
 );

@@ -65,7 +65,11 @@ export function completionBody(id: string, request: ChatCompletionRequest, plan:
  * because counting the prompt's tokens takes time a real server spends after the first token
  * (its prefill is done by then), so it runs once the reply is on the wire.
  */
-export function streamChunks(id: string, request: ChatCompletionRequest, plan: Plan): { chunks: Record<string, unknown>[]; usage: (() => Record<string, unknown>) | null } {
+export function streamChunks(
+  id: string,
+  request: ChatCompletionRequest,
+  plan: Plan,
+): { chunks: Record<string, unknown>[]; usage: (() => Record<string, unknown>) | null } {
   const created = Math.floor(Date.now() / 1000);
   const withUsage = request.stream_options?.include_usage === true;
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null): Record<string, unknown> => ({
@@ -95,7 +99,18 @@ export function streamChunks(id: string, request: ChatCompletionRequest, plan: P
     });
     out.push(chunk({}, 'tool_calls'));
   }
-  const usage = withUsage ? () => ({ id, object: 'chat.completion.chunk', created, model: request.model, service_tier: 'default', system_fingerprint: FINGERPRINT, choices: [], usage: usageOf(request, plan) }) : null;
+  const usage = withUsage
+    ? () => ({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model: request.model,
+        service_tier: 'default',
+        system_fingerprint: FINGERPRINT,
+        choices: [],
+        usage: usageOf(request, plan),
+      })
+    : null;
   return { chunks: out, usage };
 }
 

@@ -14,17 +14,19 @@ if (!env.success) {
   process.exit(1);
 }
 
-const server = await startDevModelServer({ port: env.data.DEV_MODEL_PORT, host: env.data.DEV_MODEL_HOST, tokenDelayMs: env.data.DEV_MODEL_TOKEN_DELAY_MS }).catch(
-  (err: unknown) => {
-    const code = (err as { code?: string }).code;
-    console.error(
-      code === 'EADDRINUSE'
-        ? `port ${env.data.DEV_MODEL_PORT} is already in use; stop the other process or set DEV_MODEL_PORT`
-        : `dev model server could not start: ${(err as Error).message}`,
-    );
-    process.exit(1);
-  },
-);
+const server = await startDevModelServer({
+  port: env.data.DEV_MODEL_PORT,
+  host: env.data.DEV_MODEL_HOST,
+  tokenDelayMs: env.data.DEV_MODEL_TOKEN_DELAY_MS,
+}).catch((err: unknown) => {
+  const code = (err as { code?: string }).code;
+  console.error(
+    code === 'EADDRINUSE'
+      ? `port ${env.data.DEV_MODEL_PORT} is already in use; stop the other process or set DEV_MODEL_PORT`
+      : `dev model server could not start: ${(err as Error).message}`,
+  );
+  process.exit(1);
+});
 
 const bar = '!'.repeat(72);
 console.log(

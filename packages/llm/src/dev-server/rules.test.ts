@@ -45,7 +45,9 @@ describe('dev model rules', () => {
   it('builds arguments from the message, and calls several tools in a row or at once', () => {
     const text = 'Search the docs and tell me the time';
     const plan = planReply(req([{ role: 'user', content: text }]));
-    expect(plan.script.kind === 'tool_calls' && plan.script.calls.map((c) => [c.name, JSON.parse(c.arguments)])).toEqual([['search_knowledge', { query: text }]]);
+    expect(plan.script.kind === 'tool_calls' && plan.script.calls.map((c) => [c.name, JSON.parse(c.arguments)])).toEqual([
+      ['search_knowledge', { query: text }],
+    ]);
     const parallel = planReply(req([{ role: 'user', content: `${text} [[parallel]]` }]));
     expect(parallel.script.kind === 'tool_calls' && parallel.script.calls.map((c) => c.name)).toEqual(['search_knowledge', 'current_time']);
   });

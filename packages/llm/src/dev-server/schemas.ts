@@ -11,9 +11,7 @@ export const WireMessage = z
     content: z.union([z.string(), z.array(ContentPart)]).nullish(),
     name: z.string().optional(),
     tool_call_id: z.string().optional(),
-    tool_calls: z
-      .array(z.object({ id: z.string(), type: z.string().optional(), function: z.object({ name: z.string(), arguments: z.string() }) }))
-      .optional(),
+    tool_calls: z.array(z.object({ id: z.string(), type: z.string().optional(), function: z.object({ name: z.string(), arguments: z.string() }) })).optional(),
   })
   .passthrough();
 export type WireMessage = z.infer<typeof WireMessage>;

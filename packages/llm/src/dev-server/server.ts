@@ -83,7 +83,13 @@ function sendError(res: ServerResponse, err: HttpError, headers: Record<string, 
 }
 
 function scriptedFailure(status: number, message: string | undefined): HttpError {
-  if (status === 429) return new HttpError(429, message ?? 'Rate limit reached for parley-dev (scripted by the dev model server). Please try again later.', 'requests', 'rate_limit_exceeded');
+  if (status === 429)
+    return new HttpError(
+      429,
+      message ?? 'Rate limit reached for parley-dev (scripted by the dev model server). Please try again later.',
+      'requests',
+      'rate_limit_exceeded',
+    );
   if (status >= 500) return new HttpError(status, message ?? `The dev model server failed on purpose with ${status} (scripted).`, 'server_error');
   return new HttpError(status, message ?? `The dev model server refused the request with ${status} (scripted).`);
 }
@@ -199,10 +205,17 @@ export function createDevModelServer(control: DevModelControl): Server {
       .then((result) => {
         if (!result || !isModelRequest) return;
         const { firstTokenAt, ...rest } = result;
-        control.finished({ id, path, ...rest, modelTimeMs: performance.now() - started, ...(firstTokenAt === undefined ? {} : { firstTokenMs: firstTokenAt - started }) });
+        control.finished({
+          id,
+          path,
+          ...rest,
+          modelTimeMs: performance.now() - started,
+          ...(firstTokenAt === undefined ? {} : { firstTokenMs: firstTokenAt - started }),
+        });
       })
       .catch((err: unknown) => {
-        const httpError = err instanceof HttpError ? err : new HttpError(500, `dev model server error: ${err instanceof Error ? err.message : String(err)}`, 'server_error');
+        const httpError =
+          err instanceof HttpError ? err : new HttpError(500, `dev model server error: ${err instanceof Error ? err.message : String(err)}`, 'server_error');
         if (!res.headersSent) sendError(res, httpError);
         else res.destroy();
         if (isModelRequest) control.finished({ id, path, status: httpError.status, stream: false, modelTimeMs: performance.now() - started });

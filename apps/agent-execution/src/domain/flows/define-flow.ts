@@ -44,7 +44,10 @@ export interface FlowOutput {
 
 /** The one method of a compiled LangGraph graph the executor relies on. */
 export interface FlowGraph {
-  invoke(input: Record<string, never>, options: { signal: AbortSignal; recursionLimit: number; configurable: Record<string, unknown> }): Promise<{ result?: FlowOutput | null }>;
+  invoke(
+    input: Record<string, never>,
+    options: { signal: AbortSignal; recursionLimit: number; configurable: Record<string, unknown> },
+  ): Promise<{ result?: FlowOutput | null }>;
 }
 
 export interface FlowDefinition<S extends z.ZodType = z.ZodType> {

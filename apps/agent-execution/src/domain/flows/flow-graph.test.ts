@@ -29,7 +29,9 @@ describe('flow graphs compiled once', () => {
   test('runs executing the same graph at once each see their own runtime', async () => {
     const flow = new FlowRegistry([echo]).get('echo')!;
     const ids = Array.from({ length: 40 }, (_, i) => i);
-    const states = await Promise.all(ids.map((i) => flow.invoke(runtime(`run-${i}`, `text-${i}`), { signal: new AbortController().signal, recursionLimit: 10 })));
+    const states = await Promise.all(
+      ids.map((i) => flow.invoke(runtime(`run-${i}`, `text-${i}`), { signal: new AbortController().signal, recursionLimit: 10 })),
+    );
     expect(states.map((s) => s.result?.text)).toEqual(ids.map((i) => `text-${i}/run-${i}`));
   });
 
@@ -39,7 +41,11 @@ describe('flow graphs compiled once', () => {
       name: 'eager',
       build: (rt) => {
         const topic = rt.input.text;
-        return new StateGraph(State).addNode('n', () => ({ result: { text: topic } })).addEdge(START, 'n').addEdge('n', END).compile();
+        return new StateGraph(State)
+          .addNode('n', () => ({ result: { text: topic } }))
+          .addEdge(START, 'n')
+          .addEdge('n', END)
+          .compile();
       },
     });
     expect(() => new FlowRegistry([eager])).toThrow(/its runtime \("input"\) outside a run/);

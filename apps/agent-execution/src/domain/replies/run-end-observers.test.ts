@@ -19,8 +19,10 @@ async function sentToGateway(redis: Redis, prefix: string): Promise<DomainAction
   const entries = await redis.xrange(busKeys.stream(prefix, 'gateway'), '-', '+');
   return entries.map(([, fields]) => DomainAction.parse(JSON.parse(fields[fields.indexOf('a') + 1] ?? 'null')));
 }
-const deliveries = async (redis: Redis, prefix: string) => (await sentToGateway(redis, prefix)).filter((a) => a.type === 'channel.webhook.deliver').map((a) => ({ id: a.id, data: WebhookDeliver.parse(a.data) }));
-const chatwootSends = async (redis: Redis, prefix: string) => (await sentToGateway(redis, prefix)).filter((a) => a.type === 'channel.chatwoot.send').map((a) => ({ id: a.id, data: ChatwootSend.parse(a.data) }));
+const deliveries = async (redis: Redis, prefix: string) =>
+  (await sentToGateway(redis, prefix)).filter((a) => a.type === 'channel.webhook.deliver').map((a) => ({ id: a.id, data: WebhookDeliver.parse(a.data) }));
+const chatwootSends = async (redis: Redis, prefix: string) =>
+  (await sentToGateway(redis, prefix)).filter((a) => a.type === 'channel.chatwoot.send').map((a) => ({ id: a.id, data: ChatwootSend.parse(a.data) }));
 
 /** The test database's pool with every agent_runs insert failing (not a connection error: the handler crashes). */
 function failingRunInserts(db: TestDatabase): { db: TestDatabase; failed: () => number } {
@@ -75,8 +77,14 @@ describe('agent.run from the Chatwoot channel', () => {
     await expect(h.run({ runId: refused, flow: 'no-such-flow', input: { chatwoot }, channel: 'chatwoot' })).rejects.toMatchObject({ code: 'not_found' });
 
     const sent = await chatwootSends(redis, prefix);
-    expect(sent.find((s) => s.data.runId === answered)).toEqual({ id: chatwootSendActionId(answered), data: { runId: answered, ...chatwoot, content: result.text, handoff: false } });
-    expect(sent.find((s) => s.data.runId === refused)).toMatchObject({ id: chatwootSendActionId(refused), data: { content: '', error: { code: 'not_found' } } });
+    expect(sent.find((s) => s.data.runId === answered)).toEqual({
+      id: chatwootSendActionId(answered),
+      data: { runId: answered, ...chatwoot, content: result.text, handoff: false },
+    });
+    expect(sent.find((s) => s.data.runId === refused)).toMatchObject({
+      id: chatwootSendActionId(refused),
+      data: { content: '', error: { code: 'not_found' } },
+    });
   });
 });
 
@@ -86,12 +94,21 @@ describe('a run that crashes on every delivery', () => {
     const h = await startHarness({ prefix, db: faulty.db, tenantId: tenant() });
     const runId = randomUUID();
     // Sent, not called: a crashed run has no reply, it is dead-lettered after its last delivery.
-    await h.caller.send('agent.run', { runId, flow: 'poem', input: { topic: 'doomed', chatwoot }, channel: 'chatwoot', notify: { webhook: url } }, { tenantId: tenant() });
-    await waitFor(async () => (await deliveries(redis, prefix)).length > 0 && (await chatwootSends(redis, prefix)).length > 0, { what: 'the last delivery to tell both channels', timeoutMs: 20_000 });
+    await h.caller.send(
+      'agent.run',
+      { runId, flow: 'poem', input: { topic: 'doomed', chatwoot }, channel: 'chatwoot', notify: { webhook: url } },
+      { tenantId: tenant() },
+    );
+    await waitFor(async () => (await deliveries(redis, prefix)).length > 0 && (await chatwootSends(redis, prefix)).length > 0, {
+      what: 'the last delivery to tell both channels',
+      timeoutMs: 20_000,
+    });
     // Every delivery crashed; only the last one told.
     expect(faulty.failed()).toBe(3);
     const error = { code: 'max_deliveries', message: 'the run crashed on every delivery; send it again' };
-    expect(await deliveries(redis, prefix)).toEqual([{ id: runWebhookActionId(runId), data: { runId, url, result: { runId, status: 'FAILED', conversationId: null, error } } }]);
+    expect(await deliveries(redis, prefix)).toEqual([
+      { id: runWebhookActionId(runId), data: { runId, url, result: { runId, status: 'FAILED', conversationId: null, error } } },
+    ]);
     expect(await chatwootSends(redis, prefix)).toEqual([{ id: chatwootSendActionId(runId), data: { runId, ...chatwoot, content: '', handoff: false, error } }]);
   });
 });

@@ -16,6 +16,10 @@ export class WebhookReply implements RunEndObserver {
     const url = data.notify?.webhook;
     if (url === undefined) return;
     const { refusal: _reply, ...result } = outcome;
-    await this.bus.send('channel.webhook.deliver', { runId: data.runId, url, result: replyOf(result) }, { ...ctx.meta, actionId: runWebhookActionId(data.runId) });
+    await this.bus.send(
+      'channel.webhook.deliver',
+      { runId: data.runId, url, result: replyOf(result) },
+      { ...ctx.meta, actionId: runWebhookActionId(data.runId) },
+    );
   }
 }

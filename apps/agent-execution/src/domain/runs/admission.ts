@@ -22,6 +22,7 @@ export async function admit(agents: AgentStore, flows: FlowRegistry, tenantId: s
     throw new ActionError('invalid_payload', `invalid input for flow "${flow.name}": ${describeZodError(parsed.error)}`, { details: { fields } });
   }
   const conversationId = data.conversationId ?? null;
-  if (flow.requiresConversation && !conversationId) throw new ActionError('invalid_payload', `flow "${flow.name}" needs a conversationId`, { details: { fields: ['conversationId'] } });
+  if (flow.requiresConversation && !conversationId)
+    throw new ActionError('invalid_payload', `flow "${flow.name}" needs a conversationId`, { details: { fields: ['conversationId'] } });
   return { agent, flow, input: parsed.data, conversationId };
 }

@@ -63,14 +63,23 @@ describe('agent.run', () => {
     const steps = events.flatMap((e) => (e.type === 'run.step' && e.kind !== 'log' ? [`${e.kind}:${e.name}`] : []));
     expect(steps).toEqual(['tool_call:search_knowledge', 'tool_result:search_knowledge', 'tool_call:current_time', 'tool_result:current_time']);
     // No query service runs in this test: the search fails as a tool result, and the run carries on.
-    expect(result.output).toMatchObject({ tools: [{ name: 'search_knowledge', ok: false }, { name: 'current_time', ok: true }] });
+    expect(result.output).toMatchObject({
+      tools: [
+        { name: 'search_knowledge', ok: false },
+        { name: 'current_time', ok: true },
+      ],
+    });
     expect(tokensOf(events)).toBe(result.text);
   });
 
   test('unknown flow, unknown agent and invalid input get clear error replies', async ({ prefix, db }) => {
     const tenantId = tenant();
     const h = await startHarness({ prefix, db, tenantId });
-    const fail = (data: Parameters<typeof h.run>[0]) => h.run(data).then(() => null, (e: unknown) => e as ActionError);
+    const fail = (data: Parameters<typeof h.run>[0]) =>
+      h.run(data).then(
+        () => null,
+        (e: unknown) => e as ActionError,
+      );
 
     const noFlow = await fail({ runId: randomUUID(), flow: 'nope', input: {}, channel: 'api' });
     expect(noFlow).toMatchObject({ code: 'not_found' });
@@ -99,6 +108,8 @@ describe('agent.run', () => {
     expect(agents).toEqual([expect.objectContaining({ agentId: 'default', isDefault: true, flow: 'chat', doubleTexting: 'enqueue' })]);
     const updated = await h.caller.call('agent.update_agent', { agentId: 'default', doubleTexting: 'reject', maxRunMs: 5_000 }, { tenantId });
     expect(updated).toMatchObject({ doubleTexting: 'reject', maxRunMs: 5_000 });
-    await expect(h.caller.call('agent.update_agent', { agentId: 'default', tools: ['rm_rf'] }, { tenantId })).rejects.toMatchObject({ code: 'invalid_payload' });
+    await expect(h.caller.call('agent.update_agent', { agentId: 'default', tools: ['rm_rf'] }, { tenantId })).rejects.toMatchObject({
+      code: 'invalid_payload',
+    });
   });
 });

@@ -17,12 +17,31 @@ export class ConversationPort {
   constructor(private readonly bus: Bus<Catalog>) {}
 
   /** `fence`: the run's lock holder; the save is refused (`conflict`) once another run holds the conversation. */
-  async save(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, fence: string | undefined, signal: AbortSignal): Promise<void> {
+  async save(
+    meta: ActionMeta,
+    conversationId: string,
+    runId: string,
+    agentId: string,
+    channel: Channel,
+    turn: SavedTurn,
+    fence: string | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
     await this.bus.call('conversation.save_message', toSaveMessage(conversationId, runId, agentId, channel, turn, fence), meta, { signal });
   }
 
   /** Saves the run's user message and returns the context that ends with it, in one round trip. */
-  async beginTurn(meta: ActionMeta, conversationId: string, runId: string, agentId: string, channel: Channel, turn: SavedTurn, budget: { maxTokens: number }, fence: string | undefined, signal: AbortSignal): Promise<ContextMessage[]> {
+  async beginTurn(
+    meta: ActionMeta,
+    conversationId: string,
+    runId: string,
+    agentId: string,
+    channel: Channel,
+    turn: SavedTurn,
+    budget: { maxTokens: number },
+    fence: string | undefined,
+    signal: AbortSignal,
+  ): Promise<ContextMessage[]> {
     const data: BeginTurn = { ...toSaveMessage(conversationId, runId, agentId, channel, turn, fence), context: budget };
     const reply = await this.bus.call('conversation.begin_turn', data, meta, { signal });
     return reply.context.messages;

@@ -47,7 +47,9 @@ export class ConversationLease {
    */
   acquire(policy: 'enqueue' | 'reject' | 'interrupt', fresh: Promise<boolean>, signal: AbortSignal): Promise<void> {
     const acquired = this.take(policy, fresh, this.bound(signal));
-    this.acquiring = acquired.catch(() => { /* the caller of acquire sees the failure; release only waits for it to end */ });
+    this.acquiring = acquired.catch(() => {
+      /* the caller of acquire sees the failure; release only waits for it to end */
+    });
     return acquired;
   }
 
@@ -69,21 +71,33 @@ export class ConversationLease {
       }
       if (!(await fresh)) throw new Error(`run ${runId} was delivered again; it does not wait for the conversation`);
       if (policy === 'reject') {
-        throw new ActionError('busy', `conversation ${conversationId} already has an active run (${got.holder}); this agent rejects new messages until it ends`, { retryable: true, details: { activeRunId: got.holder } });
+        throw new ActionError(
+          'busy',
+          `conversation ${conversationId} already has an active run (${got.holder}); this agent rejects new messages until it ends`,
+          { retryable: true, details: { activeRunId: got.holder } },
+        );
       }
       if (policy === 'interrupt' && !interrupted.has(got.holder)) {
         interrupted.add(got.holder);
         await this.d.cancels.cancel(got.holder, { kind: 'interrupted', by: runId });
       }
       if (signal.aborted) throw signal.reason;
-      if (Date.now() > deadline) throw new ActionError('busy', `conversation ${conversationId} stayed busy for ${this.d.config.queueWaitMs} ms (run ${got.holder}); try again later`, { retryable: true });
-      await wait(delay, undefined, { signal }).catch(() => { /* an abort ends the wait early; the next round sees it */ });
+      if (Date.now() > deadline)
+        throw new ActionError('busy', `conversation ${conversationId} stayed busy for ${this.d.config.queueWaitMs} ms (run ${got.holder}); try again later`, {
+          retryable: true,
+        });
+      await wait(delay, undefined, { signal }).catch(() => {
+        /* an abort ends the wait early; the next round sees it */
+      });
     }
   }
 
   private hold(conversationId: string, grant: LockGrant): void {
     this.grant = grant;
-    const renew = () => void this.d.lock.renew(conversationId, this.runId, grant).catch(() => { /* a failed renewal shows as a lost lease at the fence check */ });
+    const renew = () =>
+      void this.d.lock.renew(conversationId, this.runId, grant).catch(() => {
+        /* a failed renewal shows as a lost lease at the fence check */
+      });
     this.renewTimer = setInterval(renew, Math.floor(this.d.config.lockTtlMs / 3));
     this.renewTimer.unref();
   }
@@ -148,19 +162,53 @@ export async function beginTurn(d: TurnDeps, lease: ConversationLease, r: TurnRe
   const budget = Math.max(256, d.config.contextMaxTokens - promptTokens(system, agent.model));
   const context =
     flow.conversation === 'write' && user
-      ? await d.conversation.beginTurn(r.meta, conversationId, r.runId, agent.agentId, r.channel, { messageId: user.messageId ?? runUserMessageId(r.runId), role: 'user', content: user.text }, { maxTokens: budget }, lease.fence, signal)
+      ? await d.conversation.beginTurn(
+          r.meta,
+          conversationId,
+          r.runId,
+          agent.agentId,
+          r.channel,
+          { messageId: user.messageId ?? runUserMessageId(r.runId), role: 'user', content: user.text },
+          { maxTokens: budget },
+          lease.fence,
+          signal,
+        )
       : await d.conversation.context(r.meta, conversationId, budget, signal);
   // The agent's prompt is authoritative: a stored system message (an older prompt) is not sent twice.
   return { messages: [system, ...context.filter((m) => m.role !== 'system')], heldAt, queueMs, contextMs: Math.round(performance.now() - heldAt) };
 }
 
 /** The flow's intermediate turns, then its answer, saved to the conversation under the run's lock. */
-export async function saveAnswer(d: TurnDeps, lease: ConversationLease, r: TurnRequest & { admitted: { conversationId: string } }, answer: FlowAnswer, saved: { messageId: string; latencyMs: number; usage: Usage }): Promise<void> {
+export async function saveAnswer(
+  d: TurnDeps,
+  lease: ConversationLease,
+  r: TurnRequest & { admitted: { conversationId: string } },
+  answer: FlowAnswer,
+  saved: { messageId: string; latencyMs: number; usage: Usage },
+): Promise<void> {
   const { agent, conversationId } = r.admitted;
   for (const [i, turn] of answer.turns.entries()) {
-    await d.conversation.save(r.meta, conversationId, r.runId, agent.agentId, r.channel, { messageId: runTurnMessageId(r.runId, i + 1), ...turn }, lease.fence, r.signal);
+    await d.conversation.save(
+      r.meta,
+      conversationId,
+      r.runId,
+      agent.agentId,
+      r.channel,
+      { messageId: runTurnMessageId(r.runId, i + 1), ...turn },
+      lease.fence,
+      r.signal,
+    );
   }
-  await d.conversation.save(r.meta, conversationId, r.runId, agent.agentId, r.channel, { messageId: saved.messageId, role: 'assistant', content: answer.text, model: agent.model, latencyMs: saved.latencyMs, usage: saved.usage }, lease.fence, r.signal);
+  await d.conversation.save(
+    r.meta,
+    conversationId,
+    r.runId,
+    agent.agentId,
+    r.channel,
+    { messageId: saved.messageId, role: 'assistant', content: answer.text, model: agent.model, latencyMs: saved.latencyMs, usage: saved.usage },
+    lease.fence,
+    r.signal,
+  );
 }
 
 /** The message id a run's answer is saved under, when it saves one. */

@@ -6,7 +6,13 @@ import { startHarness } from '../../testing/harness.js';
 
 const tenant = () => `t-${randomUUID().slice(0, 8)}`;
 // The poem flow keeps the conversation's lock without needing the conversation service.
-const slowPoem = (conversationId: string, runId: string = randomUUID()) => ({ runId, conversationId, flow: 'poem', input: { topic: 'waves [[tokens:40]] [[slow:5]]' }, channel: 'web' as const });
+const slowPoem = (conversationId: string, runId: string = randomUUID()) => ({
+  runId,
+  conversationId,
+  flow: 'poem',
+  input: { topic: 'waves [[tokens:40]] [[slow:5]]' },
+  channel: 'web' as const,
+});
 const at = (events: RunEvent[], type: RunEvent['type']) => events.find((e) => e.type === type)?.at ?? NaN;
 
 describe('double texting', () => {

@@ -6,7 +6,9 @@ const signal = new AbortController().signal;
 
 describe('classifyFailure', () => {
   test('a crash (a driver error with SQL and parameters) ends the run internal with a reference, never the crash message', () => {
-    const err = new Error('Failed query: insert into "agent_runs" ("input") values ($1)\nparams: {"text":"secret"}', { cause: Object.assign(new Error('invalid byte sequence'), { code: '22021' }) });
+    const err = new Error('Failed query: insert into "agent_runs" ("input") values ($1)\nparams: {"text":"secret"}', {
+      cause: Object.assign(new Error('invalid byte sequence'), { code: '22021' }),
+    });
     const f = classifyFailure(err, signal);
     expect(f).toMatchObject({ status: 'FAILED', code: 'internal', ref: expect.any(String) });
     expect(f.message).toContain(f.ref);

@@ -35,7 +35,8 @@ export function classifyFailure(err: unknown, signal: AbortSignal): RunFailure {
     return { status: 'FAILED', code, message: `the model failed${status}: ${err.message}` };
   }
   if (isReportedFailure(err)) return { status: 'FAILED', code: err.code, message: err.message };
-  if (err instanceof Error && err.name === 'GraphRecursionError') return { status: 'FAILED', code: 'internal', message: `the flow did not finish: ${err.message}` };
+  if (err instanceof Error && err.name === 'GraphRecursionError')
+    return { status: 'FAILED', code: 'internal', message: `the flow did not finish: ${err.message}` };
   // Anything else broke on our side (a driver error holds SQL and parameters): the run's caller,
   // its record and its event log get a reference; the error itself only reaches the log.
   const ref = (err instanceof ActionError ? err.ref : undefined) ?? newErrorRef();

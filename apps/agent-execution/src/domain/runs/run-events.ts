@@ -99,7 +99,9 @@ export class RunEvents {
    * sees the failure and the run's error path deals with it.
    */
   private track(write: Promise<unknown>): void {
-    write.catch(() => { /* the write is awaited by flush(), which reports its failure */ });
+    write.catch(() => {
+      /* the write is awaited by flush(), which reports its failure */
+    });
     this.pending.push(write);
   }
 

@@ -52,14 +52,31 @@ export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
     d.tools,
     agent.tools,
     run.roles,
-    { bus: d.bus, meta: run.meta, runId: run.runId, tenantId: run.tenantId, conversationId, signal: run.signal, timeoutMs: d.config.toolTimeoutMs, log: run.log, note: (k, v) => (notes[k] = v) },
+    {
+      bus: d.bus,
+      meta: run.meta,
+      runId: run.runId,
+      tenantId: run.tenantId,
+      conversationId,
+      signal: run.signal,
+      timeoutMs: d.config.toolTimeoutMs,
+      log: run.log,
+      note: (k, v) => (notes[k] = v),
+    },
     run.events,
   );
   const callModel = async (msgs: readonly ChatMessage[], opts: ModelCallOptions = {}): Promise<ChatResult> => {
     const started = performance.now();
     let done: ChatResult | undefined;
     let firstToken = true;
-    const request = { messages: msgs, temperature: agent.temperature, model: agent.model, signal: run.signal, ...(opts.tools?.length ? { tools: opts.tools } : {}), ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
+    const request = {
+      messages: msgs,
+      temperature: agent.temperature,
+      model: agent.model,
+      signal: run.signal,
+      ...(opts.tools?.length ? { tools: opts.tools } : {}),
+      ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
+    };
     for await (const chunk of d.model.streamChat(request)) {
       if (chunk.type === 'token') {
         if (!opts.silent) {
@@ -80,7 +97,19 @@ export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
     modelMs += performance.now() - started;
     return done;
   };
-  const rt: FlowRuntime<unknown> = { input, runId: run.runId, tenantId: run.tenantId, agent, conversationId, messages, signal: run.signal, events: run.events, model: callModel, tools: toolbox, log: run.log };
+  const rt: FlowRuntime<unknown> = {
+    input,
+    runId: run.runId,
+    tenantId: run.tenantId,
+    agent,
+    conversationId,
+    messages,
+    signal: run.signal,
+    events: run.events,
+    model: callModel,
+    tools: toolbox,
+    log: run.log,
+  };
 
   const graphStarted = performance.now();
   const state = await flow.invoke(rt, { signal: run.signal, recursionLimit: 50 });
@@ -88,7 +117,10 @@ export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
   run.timings['modelMs'] = Math.round(modelMs);
   if (run.signal.aborted) throw run.signal.reason;
   const result = state.result ?? { text: '' };
-  const output = Object.keys(notes).length > 0 ? { ...(isRecord(result.output) ? result.output : result.output === undefined ? {} : { value: result.output }), ...notes } : result.output;
+  const output =
+    Object.keys(notes).length > 0
+      ? { ...(isRecord(result.output) ? result.output : result.output === undefined ? {} : { value: result.output }), ...notes }
+      : result.output;
 
   return output === undefined ? { text: result.text, turns: result.turns ?? [] } : { text: result.text, output, turns: result.turns ?? [] };
 }

@@ -121,10 +121,35 @@ export class RunLifecycle {
       const cancelChecked = this.d.cancels.requested(runId).then((early) => {
         if (early) stop.abort(new RunStopped(early));
       });
-      const recorded = Promise.all([this.d.runs.create({ runId, tenantId, agentId: agent.agentId, flow: flow.name, conversationId, channel: data.channel, ownerId: ctx.action.userId ?? null, input: data.input }), cancelChecked]).then(([r]) => r);
-      const request: TurnRequest = { admitted, runId, channel: data.channel, meta: ctx.meta, signal: stop.signal, cancelChecked, fresh: recorded.then((r) => r.created || r.record.status === 'PENDING', () => false) };
+      const recorded = Promise.all([
+        this.d.runs.create({
+          runId,
+          tenantId,
+          agentId: agent.agentId,
+          flow: flow.name,
+          conversationId,
+          channel: data.channel,
+          ownerId: ctx.action.userId ?? null,
+          input: data.input,
+        }),
+        cancelChecked,
+      ]).then(([r]) => r);
+      const request: TurnRequest = {
+        admitted,
+        runId,
+        channel: data.channel,
+        meta: ctx.meta,
+        signal: stop.signal,
+        cancelChecked,
+        fresh: recorded.then(
+          (r) => r.created || r.record.status === 'PENDING',
+          () => false,
+        ),
+      };
       const turn = beginTurn(this.d, lease, request);
-      turn.catch(() => { /* awaited in step 3 when the run goes ahead; a duplicate delivery never looks at it */ });
+      turn.catch(() => {
+        /* awaited in step 3 when the run goes ahead; a duplicate delivery never looks at it */
+      });
       const { record, created } = await recorded;
 
       // A delivery that does not start the run: a finished run answers what it answered; a redelivered
@@ -167,7 +192,13 @@ export class RunLifecycle {
   }
 
   /** Steps 3 to 7 of a run this delivery starts. */
-  private async goAhead(r: Running, lease: ConversationLease, turnStarted: Promise<Turn>, request: TurnRequest, ctx: HandlerContext<RunEvent>): Promise<RunOutcome> {
+  private async goAhead(
+    r: Running,
+    lease: ConversationLease,
+    turnStarted: Promise<Turn>,
+    request: TurnRequest,
+    ctx: HandlerContext<RunEvent>,
+  ): Promise<RunOutcome> {
     const { runId } = r.data;
     const { agent, flow, conversationId } = r.admitted;
     const signal = r.stop.signal;
@@ -186,9 +217,23 @@ export class RunLifecycle {
       if (conversationId) r.timings['queueMs'] = turn.queueMs;
       if (conversationId && flow.conversation !== 'none') r.timings['contextMs'] = turn.contextMs;
       r.running = this.d.runs.markRunning(runId);
-      r.running.catch(() => { /* awaited before the final status write on every path */ });
+      r.running.catch(() => {
+        /* awaited before the final status write on every path */
+      });
       r.events.emit('run.started', { agentId: agent.agentId, flow: flow.name, conversationId });
-      answer = await runFlow(this.d, { admitted: r.admitted, runId, tenantId: ctx.action.tenantId, roles: ctx.action.roles ?? [], meta: ctx.meta, messages: turn.messages, events: r.events, signal, usage: r.usage, timings: r.timings, log: r.log });
+      answer = await runFlow(this.d, {
+        admitted: r.admitted,
+        runId,
+        tenantId: ctx.action.tenantId,
+        roles: ctx.action.roles ?? [],
+        meta: ctx.meta,
+        messages: turn.messages,
+        events: r.events,
+        signal,
+        usage: r.usage,
+        timings: r.timings,
+        log: r.log,
+      });
     } catch (err) {
       return this.fail(r, err);
     }
@@ -200,13 +245,23 @@ export class RunLifecycle {
     if (answer.output !== undefined) outcome.output = answer.output;
     if (messageId) outcome.messageId = messageId;
     try {
-      await this.answers.put(runId, { text: answer.text, ...(answer.output === undefined ? {} : { output: answer.output }), ...(messageId ? { messageId } : {}), usage: { ...r.usage }, timings: { ...r.timings } });
+      await this.answers.put(runId, {
+        text: answer.text,
+        ...(answer.output === undefined ? {} : { output: answer.output }),
+        ...(messageId ? { messageId } : {}),
+        usage: { ...r.usage },
+        timings: { ...r.timings },
+      });
     } catch (err) {
       return this.fail(r, err);
     }
     if (writesConversation(r.admitted) && messageId) {
       try {
-        await saveAnswer(this.d, lease, { ...request, admitted: r.admitted }, answer, { messageId, latencyMs: performance.now() - heldAt, usage: { ...r.usage } });
+        await saveAnswer(this.d, lease, { ...request, admitted: r.admitted }, answer, {
+          messageId,
+          latencyMs: performance.now() - heldAt,
+          usage: { ...r.usage },
+        });
       } catch (err) {
         // The save failed on this side, yet the conversation service may have stored the answer.
         const answered = await this.recovery.answered(runId, conversationId, ctx.meta, r.log).catch(() => null);
@@ -230,10 +285,18 @@ export class RunLifecycle {
   private async fail(r: Running, err: unknown): Promise<RunOutcome> {
     const failure = classifyFailure(err, r.stop.signal);
     r.timings['totalMs'] = Math.round(performance.now() - r.startedAt);
-    const outcome: RunOutcome = { runId: r.data.runId, conversationId: r.admitted.conversationId, status: failure.status, usage: r.usage, error: failure.ref ? { code: failure.code, message: failure.message, ref: failure.ref } : { code: failure.code, message: failure.message } };
+    const outcome: RunOutcome = {
+      runId: r.data.runId,
+      conversationId: r.admitted.conversationId,
+      status: failure.status,
+      usage: r.usage,
+      error: failure.ref ? { code: failure.code, message: failure.message, ref: failure.ref } : { code: failure.code, message: failure.message },
+    };
     // A rejected double text is an answer to the request itself, not a run outcome.
     if (err instanceof ActionError && err.code === 'busy') outcome.refusal = err;
-    await r.running.catch(() => { /* the run is failing already; the status write of the failure follows */ });
+    await r.running.catch(() => {
+      /* the run is failing already; the status write of the failure follows */
+    });
     const ended = await this.end(outcome, r.events, r.timings);
     if (failure.code === 'internal') r.log.error({ err, ref: failure.ref }, 'run failed');
     else r.log.info({ code: failure.code, status: failure.status }, 'run ended early');
@@ -262,5 +325,10 @@ export class RunLifecycle {
  * (the lock lets its own run id in) and given back when the delivery ends.
  */
 function lostRun(runId: string, conversationId: string | null): RunOutcome {
-  return { runId, conversationId, status: 'FAILED', error: { code: 'worker_lost', message: 'the worker running this run stopped unexpectedly; send the message again' } };
+  return {
+    runId,
+    conversationId,
+    status: 'FAILED',
+    error: { code: 'worker_lost', message: 'the worker running this run stopped unexpectedly; send the message again' },
+  };
 }

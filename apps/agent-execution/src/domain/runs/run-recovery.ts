@@ -27,7 +27,12 @@ export class RunRecovery {
    * an error beside an answer the history holds. A conversational run counts as answered only once the
    * conversation holds the answer (message ids are deterministic). Null: the previous delivery did not finish it.
    */
-  async answered(runId: string, conversationId: string | null, meta: ActionMeta, log: Logger): Promise<{ outcome: RunOutcome; timings?: Record<string, number> } | null> {
+  async answered(
+    runId: string,
+    conversationId: string | null,
+    meta: ActionMeta,
+    log: Logger,
+  ): Promise<{ outcome: RunOutcome; timings?: Record<string, number> } | null> {
     const answer = await this.d.answers.get(runId);
     let text = answer?.text;
     let messageId = answer?.messageId;

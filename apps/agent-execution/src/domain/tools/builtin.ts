@@ -22,7 +22,13 @@ export const searchKnowledge = defineTool({
     if (reply.hits.length === 0) return { hits: [], note: 'The knowledge base has nothing relevant to this question: say so plainly instead of guessing.' };
     // Numbered, so the answer can cite [n] and the operator can trace every claim to its document.
     return {
-      hits: reply.hits.map((h, i) => ({ ref: i + 1, title: h.title, source: h.source, text: h.text.slice(0, 1_500), score: Math.round(h.score * 1000) / 1000 })),
+      hits: reply.hits.map((h, i) => ({
+        ref: i + 1,
+        title: h.title,
+        source: h.source,
+        text: h.text.slice(0, 1_500),
+        score: Math.round(h.score * 1000) / 1000,
+      })),
       instructions: 'Answer only from these passages and cite each one you use as [ref] with its title.',
     };
   },
@@ -46,7 +52,12 @@ export const closeConversation = defineTool({
   roles: ['operator', 'admin'],
   async run({ reason }, ctx) {
     if (!ctx.conversationId) return { closed: false, message: 'this run has no conversation' };
-    await ctx.bus.call('conversation.session_closed', reason === undefined ? { conversationId: ctx.conversationId } : { conversationId: ctx.conversationId, reason }, ctx.meta, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+    await ctx.bus.call(
+      'conversation.session_closed',
+      reason === undefined ? { conversationId: ctx.conversationId } : { conversationId: ctx.conversationId, reason },
+      ctx.meta,
+      { timeoutMs: ctx.timeoutMs, signal: ctx.signal },
+    );
     return { closed: true };
   },
 });

@@ -33,7 +33,9 @@ export class Toolbox {
   }
 
   specs(only?: readonly string[]): ToolSpec[] {
-    return [...this.allowed.values()].filter((t) => !only || only.includes(t.name)).map((t) => ({ name: t.name, description: t.description, parameters: parametersOf(t) }));
+    return [...this.allowed.values()]
+      .filter((t) => !only || only.includes(t.name))
+      .map((t) => ({ name: t.name, description: t.description, parameters: parametersOf(t) }));
   }
 
   async call(call: ToolCall, progress?: number): Promise<ToolOutcome> {

@@ -35,16 +35,23 @@ export class ChatwootApi {
   ) {}
 
   async postMessage(inbox: InboxSettings, accountId: number, conversationId: number, content: string): Promise<{ id: number | null }> {
-    const body = await this.request(inbox, `/api/v1/accounts/${accountId}/conversations/${conversationId}/messages`, { content, message_type: 'outgoing', private: false });
+    const body = await this.request(inbox, `/api/v1/accounts/${accountId}/conversations/${conversationId}/messages`, {
+      content,
+      message_type: 'outgoing',
+      private: false,
+    });
     const id = typeof body === 'object' && body !== null && 'id' in body && typeof body.id === 'number' ? body.id : null;
     return { id };
   }
 
   /** Cosmetic: one try, never retried, never fatal. */
   async typing(inbox: InboxSettings, accountId: number, conversationId: number, on: boolean): Promise<void> {
-    await this.request(inbox, `/api/v1/accounts/${accountId}/conversations/${conversationId}/toggle_typing_status`, { typing_status: on ? 'on' : 'off' }, 1).catch((err: unknown) =>
-      this.log.debug({ err: (err as Error).message, conversationId }, 'typing indicator not set'),
-    );
+    await this.request(
+      inbox,
+      `/api/v1/accounts/${accountId}/conversations/${conversationId}/toggle_typing_status`,
+      { typing_status: on ? 'on' : 'off' },
+      1,
+    ).catch((err: unknown) => this.log.debug({ err: (err as Error).message, conversationId }, 'typing indicator not set'));
   }
 
   async setStatus(inbox: InboxSettings, accountId: number, conversationId: number, status: 'open' | 'pending'): Promise<void> {
@@ -70,7 +77,10 @@ export class ChatwootApi {
         lastError = new ChatwootUnavailable(`Chatwoot answered ${res.status} to ${path}`);
       } catch (err) {
         if (err instanceof ChatwootRejected || err instanceof OutboundRefused) throw err;
-        lastError = err instanceof ChatwootUnavailable ? err : new ChatwootUnavailable(`Chatwoot at ${new URL(inbox.baseUrl).host} is unreachable (${(err as Error).message})`);
+        lastError =
+          err instanceof ChatwootUnavailable
+            ? err
+            : new ChatwootUnavailable(`Chatwoot at ${new URL(inbox.baseUrl).host} is unreachable (${(err as Error).message})`);
       }
       if (attempt < maxAttempts) {
         const cap = this.policy.backoffMs * 2 ** (attempt - 1);
@@ -98,4 +108,3 @@ function parseRetryAfter(v: string | null): number | null {
   const at = Date.parse(v);
   return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
-

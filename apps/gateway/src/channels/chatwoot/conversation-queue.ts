@@ -42,7 +42,12 @@ export type Next = null | { start: Job } | { giveUp: Job; noticeRunId: string };
 
 export type Enqueued = { state: 'duplicate' | 'handed_off' | 'queued' } | { state: 'start'; next: NonNullable<Next> };
 
-export const refOf = (job: Pick<Job, 'tenantId' | 'address'>): ConversationRef => ({ tenantId: job.tenantId, accountId: job.address.accountId, inboxId: job.address.inboxId, conversationId: job.address.conversationId });
+export const refOf = (job: Pick<Job, 'tenantId' | 'address'>): ConversationRef => ({
+  tenantId: job.tenantId,
+  accountId: job.address.accountId,
+  inboxId: job.address.inboxId,
+  conversationId: job.address.conversationId,
+});
 
 // Starting the head again after a stall. Every start counts an attempt (`a:<run>`). Within the
 // limit: {2, job} (start it again). The first time the limit is passed: {3, job, noticeId}, the
@@ -158,13 +163,21 @@ export class ConversationQueue {
    */
   private track(r: ConversationRef | string, inFlight: boolean): void {
     const member = typeof r === 'string' ? r : ConversationQueue.member(r);
-    void (inFlight ? this.redis.zadd(this.active, Date.now(), member) : this.redis.zrem(this.active, member)).catch(() => { /* a hint only: the sweep re-checks under the script */ });
+    void (inFlight ? this.redis.zadd(this.active, Date.now(), member) : this.redis.zrem(this.active, member)).catch(() => {
+      /* a hint only: the sweep re-checks under the script */
+    });
   }
 
   /** Every key of one conversation, in one hash slot. */
   private keys(r: ConversationRef | string) {
     const base = `${this.prefix}:chatwoot:{cw:${typeof r === 'string' ? r : ConversationQueue.member(r)}}`;
-    return { q: `${base}:q`, jobs: `${base}:jobs`, human: `${base}:human`, delivery: (id: string) => `${base}:d:${keyPart(id)}`, message: (id: number) => `${base}:m:${id}` };
+    return {
+      q: `${base}:q`,
+      jobs: `${base}:jobs`,
+      human: `${base}:human`,
+      delivery: (id: string) => `${base}:d:${keyPart(id)}`,
+      message: (id: number) => `${base}:m:${id}`,
+    };
   }
 
   /** Heads that stayed unanswered past the stall limit, re-armed (or given up) for one caller to act on. */
@@ -189,8 +202,26 @@ export class ConversationQueue {
     const now = Date.now();
     // One write for both: the index entry is added (NX: an older score stays) whatever the outcome;
     // the sweep drops entries whose queue turns out empty.
-    const pipe = this.redis.pipeline() as unknown as { chatwootEnqueue: (...a: Array<string | number>) => unknown; zadd: (...a: Array<string | number>) => unknown; exec: () => Promise<Array<[Error | null, unknown]> | null> };
-    pipe.chatwootEnqueue(k.delivery(deliveryId ?? '-'), k.message(messageId), k.q, k.jobs, k.human, this.ttlS, job.runId, JSON.stringify(job), deliveryId ? '1' : '0', now, this.stallMs, this.maxAttempts, this.newRunId());
+    const pipe = this.redis.pipeline() as unknown as {
+      chatwootEnqueue: (...a: Array<string | number>) => unknown;
+      zadd: (...a: Array<string | number>) => unknown;
+      exec: () => Promise<Array<[Error | null, unknown]> | null>;
+    };
+    pipe.chatwootEnqueue(
+      k.delivery(deliveryId ?? '-'),
+      k.message(messageId),
+      k.q,
+      k.jobs,
+      k.human,
+      this.ttlS,
+      job.runId,
+      JSON.stringify(job),
+      deliveryId ? '1' : '0',
+      now,
+      this.stallMs,
+      this.maxAttempts,
+      this.newRunId(),
+    );
     pipe.zadd(this.active, 'NX', now, ConversationQueue.member(ref));
     const replies = (await pipe.exec()) ?? [];
     const [err, reply] = replies[0] ?? [new Error('no reply from the enqueue script'), null];

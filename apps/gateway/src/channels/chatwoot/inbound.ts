@@ -7,11 +7,7 @@ import { isStorableText, type ChatwootConversationEvent, type ChatwootMessageEve
 import type { InboxSettings } from './config.js';
 
 export type Inbound =
-  | { act: 'ignore'; why: string }
-  | { act: 'resume' }
-  | { act: 'release' }
-  | { act: 'run'; text: string }
-  | { act: 'direct'; content: string; handoff: boolean };
+  { act: 'ignore'; why: string } | { act: 'resume' } | { act: 'release' } | { act: 'run'; text: string } | { act: 'direct'; content: string; handoff: boolean };
 
 export function classifyMessage(m: ChatwootMessageEvent, inbox: InboxSettings): Inbound {
   if (m.event !== 'message_created') return { act: 'ignore', why: m.event };
@@ -43,7 +39,15 @@ export function savedText(m: ChatwootMessageEvent): string {
   return isStorableText(text) ? text : '[a message with characters that cannot be stored]';
 }
 
-const KINDS: Record<string, string> = { image: 'image', audio: 'voice message', video: 'video', file: 'file', location: 'location', contact: 'contact card', fallback: 'attachment' };
+const KINDS: Record<string, string> = {
+  image: 'image',
+  audio: 'voice message',
+  video: 'video',
+  file: 'file',
+  location: 'location',
+  contact: 'contact card',
+  fallback: 'attachment',
+};
 
 function cannotRead(m: ChatwootMessageEvent): string {
   const kind = KINDS[m.attachments?.[0]?.file_type ?? ''] ?? 'message';

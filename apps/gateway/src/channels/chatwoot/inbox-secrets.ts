@@ -35,7 +35,11 @@ export class InboxSecretCodec {
 
   open<T extends string | null>(w: Where, field: SecretField, stored: T): T {
     if (stored === null || !isSealed(stored)) return stored;
-    if (!this.box) throw new UnreadableSecret(field, new SecretBoxError('no_key', `the stored secret was encrypted with key ${sealedKeyId(stored) ?? '?'}, but SECRETS_KEY is not set`));
+    if (!this.box)
+      throw new UnreadableSecret(
+        field,
+        new SecretBoxError('no_key', `the stored secret was encrypted with key ${sealedKeyId(stored) ?? '?'}, but SECRETS_KEY is not set`),
+      );
     try {
       return this.box.open(stored, context(w, field)) as T;
     } catch (err) {
@@ -46,7 +50,11 @@ export class InboxSecretCodec {
 
   /** Every secret of a row in clear; throws UnreadableSecret for the first one that cannot be read. */
   openAll(w: Where, row: InboxSecrets): InboxSecrets {
-    return { apiToken: this.open(w, 'apiToken', row.apiToken), webhookSecret: this.open(w, 'webhookSecret', row.webhookSecret), inboxToken: this.open(w, 'inboxToken', row.inboxToken) };
+    return {
+      apiToken: this.open(w, 'apiToken', row.apiToken),
+      webhookSecret: this.open(w, 'webhookSecret', row.webhookSecret),
+      inboxToken: this.open(w, 'inboxToken', row.inboxToken),
+    };
   }
 
   sealAll(w: Where, s: InboxSecrets): InboxSecrets {

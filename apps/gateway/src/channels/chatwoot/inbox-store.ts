@@ -43,7 +43,10 @@ export class InboxStore {
   /** Loads and validates every stored inbox; a database that is down leaves the env default working. */
   async start(): Promise<void> {
     if (this.fallback) for (const p of this.problems(this.fallback)) this.log.error(p);
-    if (!this.codec.box) this.log.warn('SECRETS_KEY is not set: chatwoot inbox secrets are stored in PostgreSQL in plain text (dev mode only; production mode refuses to start without it)');
+    if (!this.codec.box)
+      this.log.warn(
+        'SECRETS_KEY is not set: chatwoot inbox secrets are stored in PostgreSQL in plain text (dev mode only; production mode refuses to start without it)',
+      );
     // An unreachable PostgreSQL must not hold the whole gateway (WebSocket chat included) at start.
     await Promise.race([this.refresh().then(() => this.sealStale()), new Promise((r) => setTimeout(r, 3_000).unref())]);
     this.timer = setInterval(() => void this.refresh(), this.refreshMs);
@@ -52,7 +55,9 @@ export class InboxStore {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.database.close().catch(() => { /* closing: the pool goes with the process */ });
+    await this.database.close().catch(() => {
+      /* closing: the pool goes with the process */
+    });
   }
 
   /** The settings that answer for this inbox, or null when it is not ours. */
@@ -95,7 +100,8 @@ export class InboxStore {
     await this.database.checkSchema();
     // A handful of rows per installation: reading them all keeps drizzle's operators out of the gateway.
     const existing = (await this.db.select().from(chatwootInboxes)).find((r) => r.accountId === input.accountId && r.inboxId === input.inboxId);
-    if (existing && existing.tenantId !== tenantId) throw new ActionError('conflict', `chatwoot inbox ${input.accountId}/${input.inboxId} belongs to another tenant`);
+    if (existing && existing.tenantId !== tenantId)
+      throw new ActionError('conflict', `chatwoot inbox ${input.accountId}/${input.inboxId} belongs to another tenant`);
     const where = { accountId: input.accountId, inboxId: input.inboxId };
     const pick = <T>(v: T | undefined, old: T): T => (v === undefined ? old : v);
     // An omitted secret keeps the stored one, which must then be readable with the configured keys.
@@ -105,7 +111,10 @@ export class InboxStore {
         return this.codec.open(where, field, existing[field]);
       } catch (err) {
         if (!(err instanceof UnreadableSecret)) throw err;
-        throw new ActionError('conflict', `chatwoot inbox ${where.accountId}/${where.inboxId}: the stored ${err.message}; send ${field} again (null clears it)`);
+        throw new ActionError(
+          'conflict',
+          `chatwoot inbox ${where.accountId}/${where.inboxId}: the stored ${err.message}; send ${field} again (null clears it)`,
+        );
       }
     };
     const next: InboxSettings = {
@@ -141,7 +150,10 @@ export class InboxStore {
     };
     await this.db.transaction(async (tx) => {
       await tx.insert(tenants).values({ id: tenantId, name: tenantId }).onConflictDoNothing();
-      await tx.insert(chatwootInboxes).values(values).onConflictDoUpdate({ target: [chatwootInboxes.accountId, chatwootInboxes.inboxId], set: values });
+      await tx
+        .insert(chatwootInboxes)
+        .values(values)
+        .onConflictDoUpdate({ target: [chatwootInboxes.accountId, chatwootInboxes.inboxId], set: values });
     });
     this.writes++;
     const k = key(input.accountId, input.inboxId);
@@ -190,7 +202,8 @@ export class InboxStore {
       this.warned = false;
     } catch (err) {
       // Keep the last known rows: a PostgreSQL blip must not stop WhatsApp answers.
-      if (!this.warned) this.log.warn({ err: (err as Error).message }, 'could not load chatwoot inboxes from PostgreSQL; using the last known ones and the env default');
+      if (!this.warned)
+        this.log.warn({ err: (err as Error).message }, 'could not load chatwoot inboxes from PostgreSQL; using the last known ones and the env default');
       this.warned = true;
     }
   }
@@ -202,7 +215,10 @@ export class InboxStore {
     const then = kept
       ? 'this gateway keeps the settings it read before'
       : 'the inbox is skipped until an admin saves its secrets again (PUT /api/v1/channels/chatwoot/inboxes) or the key it needs is set';
-    this.log.error({ accountId: r.accountId, inboxId: r.inboxId, tenantId: r.tenantId, field: err.field, reason: err.failure.reason }, `chatwoot inbox ${k} cannot be used: the stored ${err.message}; ${then}`);
+    this.log.error(
+      { accountId: r.accountId, inboxId: r.inboxId, tenantId: r.tenantId, field: err.field, reason: err.failure.reason },
+      `chatwoot inbox ${k} cannot be used: the stored ${err.message}; ${then}`,
+    );
   }
 
   /**
@@ -233,9 +249,16 @@ export class InboxStore {
         );
         sealed += res.rowCount ?? 0;
       }
-      if (sealed > 0) this.log.info({ inboxes: sealed, keyId: box.keyId }, `encrypted the stored secrets of ${sealed} chatwoot inbox${sealed === 1 ? '' : 'es'} with SECRETS_KEY`);
+      if (sealed > 0)
+        this.log.info(
+          { inboxes: sealed, keyId: box.keyId },
+          `encrypted the stored secrets of ${sealed} chatwoot inbox${sealed === 1 ? '' : 'es'} with SECRETS_KEY`,
+        );
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not encrypt the chatwoot inbox secrets still stored in plain text; they keep working and are encrypted when saved or at the next start');
+      this.log.warn(
+        { err: (err as Error).message },
+        'could not encrypt the chatwoot inbox secrets still stored in plain text; they keep working and are encrypted when saved or at the next start',
+      );
     }
   }
 }

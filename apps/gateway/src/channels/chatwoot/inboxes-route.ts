@@ -11,17 +11,26 @@ export function registerInboxRoutes(app: FastifyInstance, verifier: Verifier, st
   const admin = { preHandler: authGuard(verifier, { admin: true }) };
   const path = '/api/v1/channels/chatwoot/inboxes';
 
-  app.get(path, { ...admin, schema: doc('channels', "The tenant's Chatwoot inboxes (secrets only as *Set flags)") }, async (req) => ({ inboxes: store.list(principalOf(req).tenantId) }));
+  app.get(path, { ...admin, schema: doc('channels', "The tenant's Chatwoot inboxes (secrets only as *Set flags)") }, async (req) => ({
+    inboxes: store.list(principalOf(req).tenantId),
+  }));
 
-  app.put(path, { ...admin, schema: doc('channels', 'Create or change Chatwoot inboxes; omitted secrets keep their value, null clears them', { body: ChatwootInboxesPut }) }, async (req, reply) => {
-    try {
-      const body = parse(ChatwootInboxesPut, req.body);
-      const tenantId = principalOf(req).tenantId;
-      const inboxes = [];
-      for (const input of Array.isArray(body) ? body : [body]) inboxes.push(await store.put(tenantId, input));
-      return { inboxes };
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.put(
+    path,
+    {
+      ...admin,
+      schema: doc('channels', 'Create or change Chatwoot inboxes; omitted secrets keep their value, null clears them', { body: ChatwootInboxesPut }),
+    },
+    async (req, reply) => {
+      try {
+        const body = parse(ChatwootInboxesPut, req.body);
+        const tenantId = principalOf(req).tenantId;
+        const inboxes = [];
+        for (const input of Array.isArray(body) ? body : [body]) inboxes.push(await store.put(tenantId, input));
+        return { inboxes };
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 }

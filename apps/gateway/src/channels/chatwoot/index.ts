@@ -34,7 +34,12 @@ export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext
   const log = ctx.log.child({ channel: 'chatwoot' });
   // PostgreSQL down at start must not hold the whole gateway (WebSocket chat included): inboxes then
   // come from env until it is back. A schema behind the code is refused either way.
-  const database = await openDatabase(ctx.base.databaseUrl, { applicationName: 'gateway:chatwoot', max: 4, connectionTimeoutMillis: 3_000, whenUnreachable: 'wait' });
+  const database = await openDatabase(ctx.base.databaseUrl, {
+    applicationName: 'gateway:chatwoot',
+    max: 4,
+    connectionTimeoutMillis: 3_000,
+    whenUnreachable: 'wait',
+  });
   if (!database.schemaChecked) log.warn('PostgreSQL is not reachable at start; chatwoot inboxes come from env until it is');
   const { key, previousKey } = ctx.config.secrets;
   const guard = new OutboundGuard(ctx.config.outbound);
@@ -42,25 +47,41 @@ export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext
   await store.start();
   const queue = new ConversationQueue(ctx.redis, ctx.base.busPrefix, config.dedupeTtlS, config.stallMs, config.messageAttempts, uuidv7);
   const api = new ChatwootApi({ maxAttempts: config.maxAttempts, backoffMs: config.backoffMs, timeoutMs: config.requestTimeoutMs }, log, guard);
-  const outcomes = new Counter({ name: 'parley_gateway_chatwoot_webhooks_total', help: 'Chatwoot webhook deliveries by outcome.', labelNames: ['outcome'] as const, registers: [registry] });
-  const givenUp = new Counter({ name: 'parley_gateway_chatwoot_messages_given_up_total', help: 'Chatwoot messages whose run kept failing, answered with a notice after CHATWOOT_MESSAGE_ATTEMPTS starts.', registers: [registry] });
+  const outcomes = new Counter({
+    name: 'parley_gateway_chatwoot_webhooks_total',
+    help: 'Chatwoot webhook deliveries by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const givenUp = new Counter({
+    name: 'parley_gateway_chatwoot_messages_given_up_total',
+    help: 'Chatwoot messages whose run kept failing, answered with a notice after CHATWOOT_MESSAGE_ATTEMPTS starts.',
+    registers: [registry],
+  });
 
   await registerWebhookRoute(app, { bus: ctx.bus, store, queue, config, log, outcomes, givenUp });
   registerInboxRoutes(app, ctx.verifier, store);
   // Every replica sweeps; the re-arm script lets only one of them restart a given stalled head.
-  const sweeper = setInterval(() => {
-    queue
-      .sweep()
-      .then((steps) =>
-        Promise.all(
-          steps.map(async (next) => {
-            await dispatchNext(ctx.bus, next, givenUp, log);
-            if ('start' in next) log.warn({ tenantId: next.start.tenantId, runId: next.start.runId, conversationId: chatwootConversationId(next.start.address) }, 'restarted a chatwoot conversation whose answer never came');
-          }),
-        ),
-      )
-      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'chatwoot stall sweep failed'));
-  }, Math.max(250, Math.min(config.stallMs / 3, 60_000)));
+  const sweeper = setInterval(
+    () => {
+      queue
+        .sweep()
+        .then((steps) =>
+          Promise.all(
+            steps.map(async (next) => {
+              await dispatchNext(ctx.bus, next, givenUp, log);
+              if ('start' in next)
+                log.warn(
+                  { tenantId: next.start.tenantId, runId: next.start.runId, conversationId: chatwootConversationId(next.start.address) },
+                  'restarted a chatwoot conversation whose answer never came',
+                );
+            }),
+          ),
+        )
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'chatwoot stall sweep failed'));
+    },
+    Math.max(250, Math.min(config.stallMs / 3, 60_000)),
+  );
   sweeper.unref();
   return {
     store,

@@ -4,7 +4,19 @@ import type { InboxSettings } from './config.js';
 import { verifyDelivery } from './signature.js';
 
 const inbox = (o: Partial<InboxSettings>): InboxSettings => ({
-  accountId: 1, inboxId: 1, tenantId: 't', agentId: null, baseUrl: 'https://x', apiToken: 'tok', webhookSecret: null, inboxToken: null, answerStatuses: ['pending'], handoffNote: 'n', enabled: true, source: 'env', ...o,
+  accountId: 1,
+  inboxId: 1,
+  tenantId: 't',
+  agentId: null,
+  baseUrl: 'https://x',
+  apiToken: 'tok',
+  webhookSecret: null,
+  inboxToken: null,
+  answerStatuses: ['pending'],
+  handoffNote: 'n',
+  enabled: true,
+  source: 'env',
+  ...o,
 });
 const raw = Buffer.from('{"event":"message_created","id":1}');
 const now = 1_700_000_000_000;
@@ -14,7 +26,10 @@ const sig = (secret: string, t = ts, body: Buffer = raw) => `sha256=${createHmac
 describe('verifyDelivery', () => {
   const signed = inbox({ webhookSecret: 's'.repeat(20) });
   test('a signature over "<timestamp>.<raw body>" passes', () => {
-    expect(verifyDelivery(signed, raw, { signature: sig('s'.repeat(20)), timestamp: ts, urlToken: undefined }, 300, now)).toEqual({ ok: true, via: 'signature' });
+    expect(verifyDelivery(signed, raw, { signature: sig('s'.repeat(20)), timestamp: ts, urlToken: undefined }, 300, now)).toEqual({
+      ok: true,
+      via: 'signature',
+    });
   });
   test('wrong secret, malformed header, stale or future timestamp, changed body: refused', () => {
     const c = (signature: string, timestamp = ts, body = raw) => verifyDelivery(signed, body, { signature, timestamp, urlToken: undefined }, 300, now).ok;

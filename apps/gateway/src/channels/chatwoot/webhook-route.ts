@@ -89,7 +89,10 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
       } catch (err) {
         // Handled here, not by Fastify: its error log would carry the URL, and with it `?token=`.
         d.outcomes.inc({ outcome: 'error' });
-        req.log.error({ err: (err as Error).message, accountId: ids.accountId, inboxId: ids.inboxId }, 'chatwoot webhook could not be queued; Chatwoot will retry it');
+        req.log.error(
+          { err: (err as Error).message, accountId: ids.accountId, inboxId: ids.inboxId },
+          'chatwoot webhook could not be queued; Chatwoot will retry it',
+        );
         return reply.code(503).send({ code: 'unavailable', message: 'the message could not be queued; retry', retryable: true });
       }
       d.outcomes.inc({ outcome });
@@ -98,7 +101,13 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
   });
 }
 
-async function accept(d: WebhookDeps, inbox: InboxSettings, m: ChatwootMessageEvent, inbound: Extract<Inbound, { act: 'run' | 'direct' }>, deliveryId: string | undefined): Promise<string> {
+async function accept(
+  d: WebhookDeps,
+  inbox: InboxSettings,
+  m: ChatwootMessageEvent,
+  inbound: Extract<Inbound, { act: 'run' | 'direct' }>,
+  deliveryId: string | undefined,
+): Promise<string> {
   const address = { accountId: m.account.id, inboxId: m.inbox.id, conversationId: m.conversation.id, messageId: m.id };
   const job = {
     runId: uuidv7(),

@@ -16,7 +16,11 @@ describe('parseMarkdown', () => {
 
 describe('splitSentences', () => {
   it('splits Spanish questions and keeps abbreviations', () => {
-    expect(splitSentences('¿Cómo pido un reembolso? Escriba a soporte. Gracias.', 'es')).toEqual(['¿Cómo pido un reembolso?', 'Escriba a soporte.', 'Gracias.']);
+    expect(splitSentences('¿Cómo pido un reembolso? Escriba a soporte. Gracias.', 'es')).toEqual([
+      '¿Cómo pido un reembolso?',
+      'Escriba a soporte.',
+      'Gracias.',
+    ]);
   });
 });
 
@@ -32,7 +36,10 @@ describe('chunkDocument', () => {
     expect(chunks.at(-1)!.text).toBe('Short section.');
     expect(chunks.every((c, i) => c.ordinal === i)).toBe(true);
     // Every sentence survives, in order.
-    const all = chunks.filter((c) => c.heading.endsWith('A')).map((c) => c.text).join(' ');
+    const all = chunks
+      .filter((c) => c.heading.endsWith('A'))
+      .map((c) => c.text)
+      .join(' ');
     for (let i = 0; i < 40; i++) expect(all).toContain(sentence(i));
   });
 
@@ -57,7 +64,12 @@ describe('chunkDocument', () => {
     const blob = 'x'.repeat(5000);
     const chunks = await chunkDocument({ title: 'T', text: `${words}\n\n${blob}` }, { maxTokens: 64, overlapTokens: 0 }, count);
     for (const c of chunks) expect(c.tokenCount).toBeLessThanOrEqual(64);
-    expect(chunks.map((c) => c.text).join(' ').replace(/\s+/g, '')).toBe(`${words}${blob}`.replace(/\s+/g, ''));
+    expect(
+      chunks
+        .map((c) => c.text)
+        .join(' ')
+        .replace(/\s+/g, ''),
+    ).toBe(`${words}${blob}`.replace(/\s+/g, ''));
   });
 
   it('returns nothing for an empty document', async () => {

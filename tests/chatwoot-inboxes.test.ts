@@ -105,7 +105,7 @@ describe('chatwoot inbox configuration', () => {
     expect(ok).toMatchObject({ status: 200, json: { outcome: 'started' } });
     const entries = await redis.xrange(busKeys.stream(prefix, 'agent'), '-', '+');
     const action = JSON.parse(entries.at(-1)?.[1][1] ?? '{}') as Record<string, unknown>;
-    expect(action).toMatchObject({ type: 'agent.run', tenantId: 't-inbox', conversationId: 'cw:7:3:900' });
+    expect(action).toMatchObject({ type: 'agent.run', tenantId: 't-inbox' });
     expect(action['data']).toMatchObject({
       agentId: 'support',
       channel: 'chatwoot',

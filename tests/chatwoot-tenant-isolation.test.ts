@@ -62,8 +62,8 @@ const send = (t: typeof A, body: unknown) => deliver(gw.http, body, { query: `?t
 const where = (t: typeof A, conversation: number) => ({ account: ACCOUNT, inbox: t.inbox, conversation });
 const runsOf = async (conversationId: string) =>
   (await redis.xrange(busKeys.stream(prefix, 'agent'), '-', '+'))
-    .map(([, f]) => JSON.parse(f[1] ?? '{}') as { type: string; tenantId: string; conversationId?: string })
-    .filter((a) => a.type === 'agent.run' && a.conversationId === conversationId);
+    .map(([, f]) => JSON.parse(f[1] ?? '{}') as { type: string; tenantId: string; data?: { conversationId?: string } })
+    .filter((a) => a.type === 'agent.run' && a.data?.conversationId === conversationId);
 
 describe('two tenants, same Chatwoot ids', () => {
   test("B sending A's message id first does not get A's real message dropped as a duplicate", async () => {

@@ -75,7 +75,7 @@ export class RunEvents {
     this.buffered = [];
     // An explicit pipeline (the entry and its TTL in one write) leaves now, not a turn later behind
     // other commands: what was streamed live must reach the log before a killed worker's redelivery
-    // numbers its run.failed after the log's last seq (process-crash.test.ts). The gap is one turn of the loop.
+    // numbers its run.failed after the log's last seq (tests/crash.test.ts). The gap is one turn of the loop.
     const write = this.redis.pipeline().xadd(this.key, '*', ...encodeRunLogEntry(batch));
     // The TTL is set with the first entry (a run whose worker dies still expires) and refreshed at the end.
     if (!this.logged || this.terminal) write.pexpire(this.key, RUN_EVENT_LOG_TTL_MS);

@@ -6,7 +6,7 @@ import { createBus } from '@parley/bus';
 import { catalog, type RunEvent } from '@parley/contracts';
 
 // No MODEL_BASE_URL: each worker (dev mode) starts its own scripted dev model server.
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 describe('agent-execution crash recovery', () => {
   test(

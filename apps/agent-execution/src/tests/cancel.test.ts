@@ -6,7 +6,7 @@ import { createBus } from '@parley/bus';
 import { catalog, type RunEvent } from '@parley/contracts';
 
 // agent-execution as processes (its own scripted dev model): the cancel reaches the replica that runs the run.
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 describe('agent.cancel across processes', () => {
   test(

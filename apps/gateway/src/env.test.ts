@@ -21,6 +21,15 @@ describe('one run lists every problem', () => {
   });
 });
 
+describe('retired variables', () => {
+  test('a variable this release no longer reads is a problem naming its replacement, not a silent default', () => {
+    expect(problems({ WS_MESSAGES_PER_MINUTE: '10', WEBHOOK_ALLOW_PRIVATE: 'true' })).toEqual([
+      'WS_MESSAGES_PER_MINUTE: no longer read; set RUNS_PER_MINUTE (run starts per user per minute, WebSocket and REST alike)',
+      'WEBHOOK_ALLOW_PRIVATE: no longer read; allow private webhook hosts with OUTBOUND_ALLOW_HOSTS or OUTBOUND_ALLOW_CIDRS',
+    ]);
+  });
+});
+
 describe('SECRETS_KEY', () => {
   test('production mode refuses to start without it and says what to set', () => {
     const [p, ...rest] = problems({ PARLEY_MODE: 'production' });

@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { defineEnv, envBool, envInt, envList, envPort, outboundEnvShape, outboundPolicyOf, type OutboundPolicy } from '@parley/service-kit';
+import { defineEnv, retiredEnv, envBool, envInt, envList, envPort, outboundEnvShape, outboundPolicyOf, type OutboundPolicy } from '@parley/service-kit';
 import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
 import { SECRET_KEY_FORM, parseSecretKey } from './secrets/secret-box.js';
 
@@ -20,6 +20,10 @@ const secretKey = () =>
   });
 
 const shape = {
+  ...retiredEnv({
+    WS_MESSAGES_PER_MINUTE: 'set RUNS_PER_MINUTE (run starts per user per minute, WebSocket and REST alike)',
+    WEBHOOK_ALLOW_PRIVATE: 'allow private webhook hosts with OUTBOUND_ALLOW_HOSTS or OUTBOUND_ALLOW_CIDRS',
+  }),
   // Auth: either a shared HS256 secret, or a JWKS URL (RS256/ES256), or a PEM public key.
   AUTH_JWT_SECRET: z.string().min(32, 'use at least 32 characters').optional(),
   AUTH_JWKS_URL: z.url().optional(),

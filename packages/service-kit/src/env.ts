@@ -154,6 +154,14 @@ export function defineEnv<S extends z.ZodRawShape, C = EnvOf<S>>(shape: S, group
   };
 }
 
+/**
+ * Variables a release stopped reading. Set, each is a config problem naming what replaced it: left
+ * silently unread, an operator's old setting would change behaviour without a word.
+ */
+export function retiredEnv(retired: Record<string, string>): Record<string, z.ZodOptional<z.ZodUndefined>> {
+  return Object.fromEntries(Object.entries(retired).map(([name, instead]) => [name, z.undefined({ error: `no longer read; ${instead}` }).optional()]));
+}
+
 /** Whether a problem line (`A, B: …` or `A and B: …`) is about one of `names`. */
 function namesAny(problem: string, names: Set<string>): boolean {
   const head = problem.split(':')[0] ?? '';

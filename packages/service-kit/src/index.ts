@@ -2,7 +2,7 @@
  * @parley/service-kit — what every service's `main.ts` uses: config from env, logger, errors,
  * metrics, health server, graceful shutdown, and `runService` that wires them to the bus.
  */
-export { defineEnv, loadEnv, envBool, envInt, envList, envPort, safeUrl, baseEnvShape, LogLevel, modeOf, httpHostOf } from './env.js';
+export { defineEnv, retiredEnv, loadEnv, envBool, envInt, envList, envPort, safeUrl, baseEnvShape, LogLevel, modeOf, httpHostOf } from './env.js';
 export { envHttpUrl, modelConfigOf, modelEnvShape, modelProblems, type ModelEnvConfig } from './model-env.js';
 export type { BaseConfig, ConfigRules, EnvDefinition, EnvOf, EnvResult } from './env.js';
 export { exitWithConfigProblems, formatConfigProblems } from './config-problems.js';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { Id } from './common.js';
-import { isStorableText, storable, UNSTORABLE_TEXT_MESSAGE } from './text.js';
+import { storable } from './text.js';
 
 const Num = z.number().int();
 /** Top-level `message_type` is a string; inside `conversation.messages[]` it is Chatwoot's enum integer. */
@@ -79,10 +79,7 @@ export const ChatwootInboxInput = z.object({
   accountId: Num.positive(),
   inboxId: Num.positive(),
   agentId: Id.nullable().optional(),
-  baseUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2_000)
-    .refine(isStorableText, { message: UNSTORABLE_TEXT_MESSAGE }),
+  baseUrl: storable(z.url({ protocol: /^https?$/ }).max(2_000)),
   apiToken: storable(z.string().min(8).max(512)).optional(),
   webhookSecret: storable(z.string().min(16).max(512)).nullable().optional(),
   inboxToken: storable(z.string().min(24).max(512)).nullable().optional(),

@@ -5,7 +5,6 @@ import { type z } from 'zod';
  * UTF-16 surrogate is not a character at all (it cannot be encoded as UTF-8). Both are refused at
  * the edge with the field named, so no store ever sees them.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find U+0000.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function isStorableText(s: string): boolean {
@@ -15,7 +14,7 @@ export function isStorableText(s: string): boolean {
 export const UNSTORABLE_TEXT_MESSAGE = 'contains a character that cannot be stored (U+0000 or an unpaired surrogate)';
 
 /** A string schema that refuses unstorable text: `StorableText.max(n)` is not available, so build with `storable(z.string().max(n))`. */
-export function storable<S extends z.ZodString>(schema: S) {
+export function storable<S extends z.ZodType<string>>(schema: S) {
   return schema.refine(isStorableText, { message: UNSTORABLE_TEXT_MESSAGE });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { pgTest as test } from '@parley/testing';
+import { FORGET_LAST_MIGRATION, pgTest as test } from '@parley/testing';
 import { assertSchemaCurrent, schemaStatus } from './migrate.js';
 
 describe('schema check', () => {
@@ -11,7 +11,7 @@ describe('schema check', () => {
   });
 
   test('a database behind its migrations is refused with the command to run', async ({ db }) => {
-    await db.pool.query('delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)');
+    await db.pool.query(FORGET_LAST_MIGRATION);
     const { total } = await schemaStatus(db.pool);
     await expect(assertSchemaCurrent(db.pool)).rejects.toThrow(
       `database schema is behind (applied ${total - 1} of ${total} migrations); run npm run db:migrate`,

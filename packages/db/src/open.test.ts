@@ -1,4 +1,4 @@
-import { pgTest as test } from '@parley/testing';
+import { FORGET_LAST_MIGRATION, pgTest as test } from '@parley/testing';
 import { describe, expect } from 'vitest';
 import { DatabaseRefusedError, openDatabase } from './open.js';
 import { schemaStatus } from './migrate.js';
@@ -16,7 +16,7 @@ describe('openDatabase', () => {
   });
 
   test('refuses an unmigrated database, saying which command to run', async ({ db }) => {
-    await db.pool.query('delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)');
+    await db.pool.query(FORGET_LAST_MIGRATION);
     const { total } = await schemaStatus(db.pool);
     const err = await openDatabase(db.url, { max: 2 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatabaseRefusedError);

@@ -52,6 +52,11 @@ const CRASH_CODES: ReadonlySet<ErrorCode> = new Set(['internal', 'handler_error'
  */
 const INTERNAL_DETAIL = /Failed query:|\bparams: |\n\s+at [^\n]*:\d+:\d+|\binsert into "|\bSQLSTATE\b|\b(postgres(ql)?|rediss?):\/\//i;
 
+/** The reference a crash is known by: the one the failing service already logged it under, else a new one. */
+export function errorRefOf(err: unknown): string {
+  return (err instanceof ActionError ? err.ref : undefined) ?? newErrorRef();
+}
+
 /** A failure meant for the caller, safe to show as it is; anything else is a crash to be referenced. */
 export function isReportedFailure(err: unknown): err is ActionError {
   return err instanceof ActionError && !CRASH_CODES.has(err.code) && !INTERNAL_DETAIL.test(err.message);
@@ -66,7 +71,7 @@ export function isReportedFailure(err: unknown): err is ActionError {
  */
 export function toClientError(err: unknown, log: Logger, context: Record<string, unknown> = {}): ErrorBody {
   if (isReportedFailure(err)) return err.toBody();
-  const ref = (err instanceof ActionError ? err.ref : undefined) ?? newErrorRef();
+  const ref = errorRefOf(err);
   log.error({ ...context, err, ref }, 'failed on our side; the client was given a reference');
   const retryable = err instanceof ActionError ? err.retryable : true;
   return { code: 'internal', message: `something went wrong on our side (reference ${ref})`, retryable, ref };

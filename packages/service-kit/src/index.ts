@@ -7,13 +7,25 @@ export { envHttpUrl, modelConfigOf, modelEnvShape, modelProblems, type ModelEnvC
 export type { BaseConfig, ConfigRules, EnvDefinition, EnvOf, EnvResult } from './env.js';
 export { exitWithConfigProblems, formatConfigProblems } from './config-problems.js';
 export { createLogger, logContext, redactPaths, type Logger, type LogContext, type LoggerOptions } from './logger.js';
-export { ActionError, ErrorCode, assertNever, httpStatusOf, isRecord, isReportedFailure, toClientError, toErrorBody, type ErrorBody } from './errors.js';
+export {
+  ActionError,
+  ErrorCode,
+  assertNever,
+  errorRefOf,
+  httpStatusOf,
+  isRecord,
+  isReportedFailure,
+  toClientError,
+  toErrorBody,
+  type ErrorBody,
+} from './errors.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { createHealth, registerHealthRoutes, startHealthServer, type Health, type HealthServer, type ReadinessCheck } from './health.js';
 export { Stage, createShutdown, installSignalHandlers, type Closer, type Shutdown } from './shutdown.js';
 export { runService, startService, type RunningService, type ServiceDefinition, type ServiceKit, type StartKit } from './run-service.js';
 export {
   OutboundGuard,
+  hostMatches,
   OutboundRefused,
   outboundEnvShape,
   outboundPolicyOf,

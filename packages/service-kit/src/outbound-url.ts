@@ -100,7 +100,7 @@ export class OutboundGuard {
   /** Whether the operator allow-listed this host by name (or literal), so its addresses are not checked. */
   hostAllowed(host: string): boolean {
     const h = bareHost(host);
-    return this.policy.allowHosts.some((p) => (p.startsWith('*.') ? h.endsWith(p.slice(1)) && h.length > p.length - 1 : p === h));
+    return this.policy.allowHosts.some((p) => hostMatches(p, h));
   }
 
   /**
@@ -233,6 +233,12 @@ type CreateConnection = (
   options: { host?: string | null; hostname?: string | null; [k: string]: unknown },
   cb: (err: Error | null, socket?: unknown) => void,
 ) => unknown;
+
+/** An allow-list entry against a lower-case host: `name` exactly, or `*.suffix` for any name under it. */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+  return pattern === host;
+}
 
 function bareHost(host: string): string {
   return host.replace(/^\[|\]$/g, '').toLowerCase();

@@ -33,4 +33,13 @@ export const redisTest = base.extend<{ prefix: string; redis: Redis }>({
 // eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from its destructuring
 export const pgTest = redisTest.extend('db', { scope: 'file' }, async ({}, { onCleanup }) => testDatabaseFixture(onCleanup));
 
-export { TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, createTestDatabase, dropTestDatabase, urlForDatabase, withAdmin, type TestDatabase } from './pg.js';
+export {
+  FORGET_LAST_MIGRATION,
+  TEMPLATE_DATABASE,
+  TEST_DATABASE_PREFIX,
+  createTestDatabase,
+  dropTestDatabase,
+  urlForDatabase,
+  withAdmin,
+  type TestDatabase,
+} from './pg.js';

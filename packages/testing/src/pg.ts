@@ -64,6 +64,22 @@ export async function createTestDatabase(): Promise<string> {
   return name;
 }
 
+/** Run on a migrated database, leaves it one migration behind the code: a deploy that skipped `db:migrate`. */
+export const FORGET_LAST_MIGRATION = 'delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)';
+
+/** A test database one migration behind the code (drop it with dropTestDatabase). */
+export async function createDatabaseBehindMigrations(): Promise<string> {
+  const name = await createTestDatabase();
+  const client = new pg.Client({ connectionString: urlForDatabase(name) });
+  await client.connect();
+  try {
+    await client.query(FORGET_LAST_MIGRATION);
+  } finally {
+    await client.end();
+  }
+  return name;
+}
+
 export async function dropTestDatabase(name: string): Promise<void> {
   await withAdmin((c) => c.query(`drop database if exists "${name}" with (force)`));
 }

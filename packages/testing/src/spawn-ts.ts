@@ -23,6 +23,12 @@ function entryOf(file: string): string {
   return m ? `${m[1]}/dist/${m[2]}.js` : file;
 }
 
+/** The message of the first `fatal` line a service logged (pino JSON), if any. */
+export function fatalMessage(output: string): string | undefined {
+  const line = output.split('\n').find((l) => l.includes('"level":"fatal"'));
+  return line ? (JSON.parse(line) as { msg: string }).msg : undefined;
+}
+
 /** Runs a TypeScript file in a child process, resolving our packages to their source like the launcher does (or to the build, see above). */
 export function spawnTs(file: string, env: Record<string, string> = {}, args: string[] = [], nodeArgs: string[] = []): TsProcess {
   const child = spawn(process.execPath, [...nodeArgs, ...(runBuilt ? [] : ['--conditions=@parley/source']), '--import', 'tsx', entryOf(file), ...args], {

@@ -2,4 +2,4 @@
 export { redisUrl, databaseUrl } from './env.js';
 export { uniquePrefix, deletePrefix, newRedis } from './redis.js';
 export { waitFor } from './wait-for.js';
-export { spawnTs, type TsProcess } from './spawn-ts.js';
+export { fatalMessage, spawnTs, type TsProcess } from './spawn-ts.js';

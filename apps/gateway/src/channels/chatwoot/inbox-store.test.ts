@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseRefusedError, openDatabase } from '@parley/db';
 import { OutboundGuard, createLogger } from '@parley/service-kit';
-import { TEST_DATABASE_PREFIX, createTestDatabase, dropTestDatabase, urlForDatabase, withAdmin } from '@parley/testing/pg';
+import { FORGET_LAST_MIGRATION, TEST_DATABASE_PREFIX, createTestDatabase, dropTestDatabase, urlForDatabase, withAdmin } from '@parley/testing/pg';
 import { describe, expect, test } from 'vitest';
 import { InboxSecretCodec } from './inbox-secrets.js';
 import { InboxStore } from './inbox-store.js';
@@ -22,7 +22,7 @@ describe('InboxStore', () => {
       // It comes back, one migration behind the code.
       const made = await createTestDatabase();
       await withAdmin((c) => c.query(`alter database "${made}" rename to "${name}"`));
-      await database.pool.query('delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)');
+      await database.pool.query(FORGET_LAST_MIGRATION);
 
       const saved = store.put('t1', { accountId: 1, inboxId: 1, baseUrl: 'http://127.0.0.1:9', apiToken: 'token-1234' });
       await expect(saved).rejects.toBeInstanceOf(DatabaseRefusedError);

@@ -22,7 +22,7 @@ export const updateAgentHandler =
         details: { fields: ['tools'] },
       });
     }
-    const updated = await agents.update(ctx.action.tenantId, patch);
+    const updated = await agents.update(ctx.action.tenantId, patch, ctx.action.userId ?? null);
     if (!updated) throw new ActionError('not_found', `agent "${patch.agentId}" does not exist for this tenant`);
     return updated;
   };

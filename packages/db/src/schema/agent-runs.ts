@@ -1,4 +1,4 @@
-import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Channel, StoredUsage } from './conversations.js';
 
 export type RunStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -12,6 +12,8 @@ export const agentRuns = pgTable(
     runId: text('run_id').primaryKey(),
     tenantId: text('tenant_id').notNull(),
     agentId: text('agent_id').notNull(),
+    /** The agent's version (agent_versions) the run was started with; null for runs recorded before versions were. */
+    agentVersion: integer('agent_version'),
     flow: text('flow').notNull(),
     conversationId: text('conversation_id'),
     channel: text('channel').$type<Channel>().notNull(),

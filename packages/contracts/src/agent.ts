@@ -58,7 +58,15 @@ export type RunResult = z.infer<typeof RunResult>;
 export const RunStepKind = z.enum(['log', 'tool_call', 'tool_result']);
 const runBase = { runId: Id, seq: z.number().int().positive(), at: z.number().int() };
 export const RunEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('run.started'), ...runBase, agentId: z.string(), flow: z.string(), conversationId: z.string().nullable() }),
+  z.object({
+    type: z.literal('run.started'),
+    ...runBase,
+    agentId: z.string(),
+    /** The agent version the run runs with (agent.list_agent_versions reads its spec back). Optional: older events lack it. */
+    agentVersion: z.number().int().positive().optional(),
+    flow: z.string(),
+    conversationId: z.string().nullable(),
+  }),
   z.object({ type: z.literal('run.token'), ...runBase, delta: z.string() }),
   z.object({
     type: z.literal('run.step'),
@@ -94,6 +102,8 @@ export const AgentCancelReply = z.object({ runId: Id, cancelled: z.boolean() });
 export const RunRecord = z.object({
   runId: Id,
   agentId: z.string(),
+  /** The agent version the run ran with; null for runs recorded before versions were. Optional: older replies lack it. */
+  agentVersion: z.number().int().positive().nullable().optional(),
   flow: z.string(),
   conversationId: z.string().nullable(),
   channel: Channel,
@@ -170,6 +180,36 @@ export const AgentVersion = z.object({
   createdAt: IsoDate,
 });
 export type AgentVersion = z.infer<typeof AgentVersion>;
+
+/**
+ * An agent id an operator chooses ("support", "sales"): a ClientId (letters, digits, `.`, `_`, `-`), so it is a key part
+ * as it is and never spells a separator. Ids made before this rule are still read through `Id`.
+ */
+export const AgentId = storable(
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'),
+);
+export const CreateAgent = AgentSpec.extend({ agentId: AgentId });
+export type CreateAgent = z.infer<typeof CreateAgent>;
+export const GetAgent = z.object({ agentId: Id });
+export const ArchiveAgent = z.object({ agentId: Id, archived: z.boolean() });
+export const RollbackAgent = z.object({ agentId: Id, version: z.number().int().positive() });
+export const ListAgentVersions = z.object({ agentId: Id });
+export const ListAgentVersionsReply = z.object({ versions: z.array(AgentVersion) });
+
+/** A tool an agent can be given, for the operator's checklist. `source` tells where it comes from (more sources may come). */
+export const ToolInfo = z.object({
+  name: z.string(),
+  description: z.string(),
+  source: z.string(),
+  /** Only users with one of these roles may make the agent use it; absent: everyone. */
+  roles: z.array(z.string()).optional(),
+});
+export type ToolInfo = z.infer<typeof ToolInfo>;
+export const ListToolsReply = z.object({ tools: z.array(ToolInfo) });
 
 /**
  * Every run keeps a short-lived ordered log of its events in a Redis stream, written by

@@ -104,6 +104,44 @@ export const catalog = {
     reply: agent.AgentConfig,
     delivery: { mutates: true },
   }),
+  // Mutating agent actions are de-duplicated by action id (mutates): a redelivered create must answer its first reply,
+  // not `conflict`, and a redelivered rollback must not add a second version.
+  'agent.create_agent': action({
+    service: 'agent',
+    description: 'Create an agent (version 1); conflict when the tenant has one by that id.',
+    data: agent.CreateAgent,
+    reply: agent.AgentConfig,
+    delivery: { mutates: true },
+  }),
+  'agent.get_agent': action({ service: 'agent', description: 'One agent, archived ones included.', data: agent.GetAgent, reply: agent.AgentConfig }),
+  'agent.archive_agent': action({
+    service: 'agent',
+    description: 'Archive (archived: true) or restore an agent; an archived agent starts no runs. The default agent cannot be archived.',
+    data: agent.ArchiveAgent,
+    reply: agent.AgentConfig,
+    delivery: { mutates: true },
+  }),
+  'agent.set_default_agent': action({
+    service: 'agent',
+    description: "Make an agent the tenant's default: the web chat's agent, and the one runs without agentId use.",
+    data: agent.GetAgent,
+    reply: agent.AgentConfig,
+    delivery: { mutates: true },
+  }),
+  'agent.list_agent_versions': action({
+    service: 'agent',
+    description: "Every version of an agent's spec, newest first.",
+    data: agent.ListAgentVersions,
+    reply: agent.ListAgentVersionsReply,
+  }),
+  'agent.rollback_agent': action({
+    service: 'agent',
+    description: "Make an earlier version's spec current again, as a new version.",
+    data: agent.RollbackAgent,
+    reply: agent.AgentConfig,
+    delivery: { mutates: true },
+  }),
+  'agent.list_tools': action({ service: 'agent', description: 'The tools an agent can be given.', data: Empty, reply: agent.ListToolsReply }),
 
   // migration
   'migration.migrate_conversation': action({

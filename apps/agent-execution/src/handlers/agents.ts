@@ -1,28 +1,48 @@
 import type { Handler } from '@parley/bus';
-import { ActionError, type Catalog } from '@parley/contracts';
-import type { FlowRegistry } from '../domain/flows/define-flow.js';
+import type { Catalog } from '@parley/contracts';
+import type { AgentAdmin } from '../domain/agents/agent-admin.js';
 import type { AgentStore } from '../stores/agent-store.js';
-import type { ToolDef } from '../domain/tools/define-tool.js';
+
+// The tenant is the envelope's, never the payload's; the version's author is the action's userId.
 
 export const listAgentsHandler =
   (agents: AgentStore): Handler<Catalog, 'agent.list_agents'> =>
   async (_data, ctx) => ({ agents: await agents.list(ctx.action.tenantId) });
 
+export const getAgentHandler =
+  (admin: AgentAdmin): Handler<Catalog, 'agent.get_agent'> =>
+  async (data, ctx) =>
+    admin.get(ctx.action.tenantId, data.agentId);
+
+export const createAgentHandler =
+  (admin: AgentAdmin): Handler<Catalog, 'agent.create_agent'> =>
+  async (data, ctx) =>
+    admin.create(ctx.action.tenantId, data, ctx.action.userId ?? null);
+
 export const updateAgentHandler =
-  (agents: AgentStore, flows: FlowRegistry, tools: readonly ToolDef[]): Handler<Catalog, 'agent.update_agent'> =>
-  async (patch, ctx) => {
-    if (patch.flow !== undefined && !flows.get(patch.flow)) {
-      throw new ActionError('invalid_payload', `flow "${patch.flow}" is not registered; registered flows: ${flows.names().join(', ')}`, {
-        details: { fields: ['flow'] },
-      });
-    }
-    const unknown = (patch.tools ?? []).filter((t) => !tools.some((d) => d.name === t));
-    if (unknown.length > 0) {
-      throw new ActionError('invalid_payload', `unknown tools: ${unknown.join(', ')}; available: ${tools.map((t) => t.name).join(', ')}`, {
-        details: { fields: ['tools'] },
-      });
-    }
-    const updated = await agents.update(ctx.action.tenantId, patch, ctx.action.userId ?? null);
-    if (!updated) throw new ActionError('not_found', `agent "${patch.agentId}" does not exist for this tenant`);
-    return updated;
-  };
+  (admin: AgentAdmin): Handler<Catalog, 'agent.update_agent'> =>
+  async (patch, ctx) =>
+    admin.update(ctx.action.tenantId, patch, ctx.action.userId ?? null);
+
+export const archiveAgentHandler =
+  (admin: AgentAdmin): Handler<Catalog, 'agent.archive_agent'> =>
+  async (data, ctx) =>
+    admin.setArchived(ctx.action.tenantId, data.agentId, data.archived);
+
+export const setDefaultAgentHandler =
+  (admin: AgentAdmin): Handler<Catalog, 'agent.set_default_agent'> =>
+  async (data, ctx) =>
+    admin.makeDefault(ctx.action.tenantId, data.agentId);
+
+export const listAgentVersionsHandler =
+  (admin: AgentAdmin): Handler<Catalog, 'agent.list_agent_versions'> =>
+  async (data, ctx) => ({ versions: await admin.versions(ctx.action.tenantId, data.agentId) });
+
+export const rollbackAgentHandler =
+  (admin: AgentAdmin): Handler<Catalog, 'agent.rollback_agent'> =>
+  async (data, ctx) =>
+    admin.rollback(ctx.action.tenantId, data.agentId, data.version, ctx.action.userId ?? null);
+
+export const listToolsHandler =
+  (admin: AgentAdmin): Handler<Catalog, 'agent.list_tools'> =>
+  async () => ({ tools: admin.listTools() });

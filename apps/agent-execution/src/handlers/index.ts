@@ -6,7 +6,18 @@ import type { RunLifecycle } from '../domain/runs/run-lifecycle.js';
 import type { ToolDef } from '../domain/tools/define-tool.js';
 import type { AgentStore } from '../stores/agent-store.js';
 import type { RunStore } from '../stores/run-store.js';
-import { listAgentsHandler, updateAgentHandler } from './agents.js';
+import { AgentAdmin } from '../domain/agents/agent-admin.js';
+import {
+  archiveAgentHandler,
+  createAgentHandler,
+  getAgentHandler,
+  listAgentsHandler,
+  listAgentVersionsHandler,
+  listToolsHandler,
+  rollbackAgentHandler,
+  setDefaultAgentHandler,
+  updateAgentHandler,
+} from './agents.js';
 import { cancelHandler } from './cancel.js';
 import { listFlowsHandler } from './flows.js';
 import { runHandler } from './run.js';
@@ -22,6 +33,7 @@ export interface HandlerDeps {
 }
 
 export function agentHandlers(d: HandlerDeps) {
+  const admin = new AgentAdmin(d.agents, d.flows, d.tools);
   return {
     'agent.run': runHandler(d.lifecycle),
     'agent.cancel': cancelHandler(d.runs, d.cancels),
@@ -29,6 +41,13 @@ export function agentHandlers(d: HandlerDeps) {
     'agent.list_runs': listRunsHandler(d.runs),
     'agent.list_flows': listFlowsHandler(d.flows),
     'agent.list_agents': listAgentsHandler(d.agents),
-    'agent.update_agent': updateAgentHandler(d.agents, d.flows, d.tools),
+    'agent.get_agent': getAgentHandler(admin),
+    'agent.create_agent': createAgentHandler(admin),
+    'agent.update_agent': updateAgentHandler(admin),
+    'agent.archive_agent': archiveAgentHandler(admin),
+    'agent.set_default_agent': setDefaultAgentHandler(admin),
+    'agent.list_agent_versions': listAgentVersionsHandler(admin),
+    'agent.rollback_agent': rollbackAgentHandler(admin),
+    'agent.list_tools': listToolsHandler(admin),
   } satisfies Handlers<Catalog, 'agent'>;
 }

@@ -175,6 +175,35 @@ export class AgentStore {
     return row ? toConfig(row) : null;
   }
 
+  /**
+   * Makes the agent the tenant's default; null when it does not exist. One transaction clears the old default first,
+   * as the partial unique index allows one default per tenant at any moment.
+   */
+  async makeDefault(tenantId: string, agentId: string): Promise<AgentConfig | null> {
+    await this.ensureDefault(tenantId);
+    const updated = await this.db.transaction(async (tx) => {
+      const [target] = await tx
+        .select()
+        .from(agents)
+        .where(and(eq(agents.tenantId, tenantId), eq(agents.id, agentId)))
+        .for('update');
+      if (!target) return null;
+      if (target.isDefault) return toConfig(target);
+      await tx
+        .update(agents)
+        .set({ isDefault: false, updatedAt: new Date() })
+        .where(and(eq(agents.tenantId, tenantId), eq(agents.isDefault, true)));
+      const [row] = await tx
+        .update(agents)
+        .set({ isDefault: true, updatedAt: new Date() })
+        .where(and(eq(agents.tenantId, tenantId), eq(agents.id, agentId)))
+        .returning();
+      return row ? toConfig(row) : null;
+    });
+    this.forget(tenantId);
+    return updated;
+  }
+
   /** Idempotent and race-safe: concurrent first runs of a tenant insert one tenant and one default agent. */
   private async ensureDefault(tenantId: string): Promise<AgentConfig> {
     const [existing] = await this.db

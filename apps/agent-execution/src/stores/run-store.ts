@@ -8,6 +8,8 @@ export interface NewRun {
   runId: string;
   tenantId: string;
   agentId: string;
+  /** The agent version the run starts with. */
+  agentVersion: number;
   flow: string;
   conversationId: string | null;
   channel: Channel;
@@ -28,6 +30,7 @@ function toRecord(row: RunRow): RunRecord {
   return {
     runId: row.runId,
     agentId: row.agentId,
+    agentVersion: row.agentVersion,
     flow: row.flow,
     conversationId: row.conversationId,
     channel: row.channel,
@@ -76,6 +79,7 @@ export class RunStore {
           runId: p('runId'),
           tenantId: p('tenantId'),
           agentId: p('agentId'),
+          agentVersion: p('agentVersion'),
           flow: p('flow'),
           conversationId: p('conversationId'),
           channel: p('channel'),

@@ -18,6 +18,8 @@ export interface Magic {
   tool?: string;
   /** Call every matching tool in one reply instead of one per turn. */
   parallel?: boolean;
+  /** Answer with the request's system prompt (so a test sees which agent's prompt a run used). */
+  system?: boolean;
 }
 
 const MAGIC = /\[\[([a-z_]+)(?::([^\]]*))?\]\]/gi;
@@ -57,6 +59,9 @@ export function parseMagic(text: string): { magic: Magic; text: string } {
         break;
       case 'parallel':
         magic.parallel = true;
+        break;
+      case 'system':
+        magic.system = true;
         break;
     }
   }

@@ -52,6 +52,19 @@ describe('dev model rules', () => {
     expect(parallel.script.kind === 'tool_calls' && parallel.script.calls.map((c) => c.name)).toEqual(['search_knowledge', 'current_time']);
   });
 
+  it('answers with the system prompt on [[system]]', () => {
+    const plan = planReply(
+      req(
+        [
+          { role: 'system', content: 'You sell boats.' },
+          { role: 'user', content: 'hi [[system]]' },
+        ],
+        [],
+      ),
+    );
+    expect(plan.script).toEqual({ kind: 'text', text: 'System prompt: "You sell boats."' });
+  });
+
   it('reads magic words and strips them from the text', () => {
     const plan = planReply(req([{ role: 'user', content: 'hi [[fail:429:2]] [[slow:5]]' }], []));
     expect(plan.magic).toEqual({ fail: { status: 429, times: 2 }, slowMs: 5 });

@@ -120,5 +120,9 @@ export function planReply(request: ChatCompletionRequest): Plan {
   }
   if (last?.role === 'tool') return { magic, script: { kind: 'text', text: toolResultReply(messages, userIndex + 1) } };
   if (magic.tokens !== undefined) return { magic, script: { kind: 'text', text: nTokenReply(magic.tokens) } };
+  if (magic.system) {
+    const system = messages.find((m) => m.role === 'system');
+    return { magic, script: { kind: 'text', text: `System prompt: "${system ? messageText(system).slice(0, 500) : ''}"` } };
+  }
   return { magic, script: { kind: 'text', text: textReply(userText) } };
 }

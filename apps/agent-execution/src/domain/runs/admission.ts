@@ -13,6 +13,7 @@ export interface Admitted {
 export async function admit(agents: AgentStore, flows: FlowRegistry, tenantId: string, data: AgentRun): Promise<Admitted> {
   const agent = await agents.get(tenantId, data.agentId);
   if (!agent) throw new ActionError('not_found', `agent "${data.agentId}" does not exist for tenant ${tenantId}; agent.list_agents lists the tenant's agents`);
+  if (agent.archived) throw new ActionError('conflict', `agent "${agent.agentId}" is archived and starts no runs; restore it or use another agent`);
   const flowName = data.flow ?? agent.flow;
   const flow = flows.get(flowName);
   if (!flow) throw new ActionError('not_found', `flow "${flowName}" is not registered; registered flows: ${flows.names().join(', ')}`);

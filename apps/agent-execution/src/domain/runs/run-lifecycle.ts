@@ -126,6 +126,7 @@ export class RunLifecycle {
           runId,
           tenantId,
           agentId: agent.agentId,
+          agentVersion: agent.version,
           flow: flow.name,
           conversationId,
           channel: data.channel,
@@ -220,7 +221,7 @@ export class RunLifecycle {
       r.running.catch(() => {
         /* awaited before the final status write on every path */
       });
-      r.events.emit('run.started', { agentId: agent.agentId, flow: flow.name, conversationId });
+      r.events.emit('run.started', { agentId: agent.agentId, agentVersion: agent.version, flow: flow.name, conversationId });
       answer = await runFlow(this.d, {
         admitted: r.admitted,
         runId,

@@ -97,7 +97,7 @@ describe('agents as a resource (agent-execution)', () => {
     });
     await expect(h.caller.call('agent.archive_agent', { agentId: 'default', archived: true }, meta)).rejects.toMatchObject({
       code: 'conflict',
-      message: expect.stringContaining("default agent"),
+      message: expect.stringContaining('default agent'),
     });
 
     const archived = await h.caller.call('agent.archive_agent', { agentId: 'sales', archived: true }, meta);

@@ -86,7 +86,10 @@ export class AgentAdmin {
   async setArchived(tenantId: string, agentId: string, archived: boolean): Promise<AgentConfig> {
     const agent = await this.get(tenantId, agentId);
     if (archived && agent.isDefault) {
-      throw new ActionError('conflict', `agent "${agentId}" is the tenant's default agent (the web chat's); make another agent the default before archiving it`);
+      throw new ActionError(
+        'conflict',
+        `agent "${agentId}" is the tenant's default agent (the web chat's); make another agent the default before archiving it`,
+      );
     }
     const updated = await this.agents.setArchived(tenantId, agentId, archived);
     if (!updated) throw notFound(agentId);

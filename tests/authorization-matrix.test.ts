@@ -31,12 +31,26 @@ const TOKENS: Record<Who, string | null> = {
   foreignAdmin: token({ sub: 'mx-admin', tenant: 'mx-foreign', roles: ['admin'] }),
 };
 
+const MX_AGENT = {
+  name: 'Matrix sales',
+  systemPrompt: 'You sell boats.',
+  greeting: '',
+  model: 'parley-dev',
+  temperature: 0.2,
+  tools: [],
+  flow: 'chat',
+  doubleTexting: 'enqueue',
+  maxRunMs: 30_000,
+};
+
 /** What the rows need: a conversation and a finished run of `owner`, and things to delete or close. */
 interface Fixture {
   conversationId: string;
   runId: string;
   closable: string;
   agentId: string;
+  /** An agent of the matrix tenant besides the default one. */
+  salesAgentId: string;
   documentId: string;
   /** A Chatwoot conversation and its run, owned by a channel contact of the tenant. */
   channelConversationId: string;
@@ -100,6 +114,23 @@ const REST: Record<string, RestRow> = {
   'GET /api/v1/agents': { call: at('/api/v1/agents'), expect: staff(200) },
   // Agent ids are per tenant: the foreign admin changes its own tenant's agent of that id (the default agent).
   'PUT /api/v1/agents/:id': { call: (fx) => ({ path: `/api/v1/agents/${fx.agentId}`, body: { temperature: 0.4 } }), expect: adminOnly(200) },
+  // Each admin creates the agent in its own tenant; an id the tenant has already is a 409.
+  'POST /api/v1/agents': { call: at('/api/v1/agents', { ...MX_AGENT, agentId: 'mx-created' }), expect: adminOnly(201) },
+  'POST /api/v1/agents (existing id)': { call: (fx) => ({ path: '/api/v1/agents', body: { ...MX_AGENT, agentId: fx.agentId } }), expect: adminOnly(409) },
+  // `mx-sales` exists in the matrix tenant only: the foreign admin does not learn of it.
+  'GET /api/v1/agents/:id': { call: (fx) => ({ path: `/api/v1/agents/${fx.salesAgentId}` }), expect: staff(200, 404) },
+  'GET /api/v1/agents/:id (made-up agent id)': { call: at('/api/v1/agents/no-such-agent'), expect: staff(404) },
+  'GET /api/v1/agents/:id/versions': { call: (fx) => ({ path: `/api/v1/agents/${fx.salesAgentId}/versions` }), expect: staff(200, 404) },
+  'POST /api/v1/agents/:id/archive': { call: (fx) => ({ path: `/api/v1/agents/${fx.salesAgentId}/archive`, body: {} }), expect: adminOnly(200, 404) },
+  'POST /api/v1/agents/:id/archive (the default agent)': { call: (fx) => ({ path: `/api/v1/agents/${fx.agentId}/archive`, body: {} }), expect: adminOnly(409) },
+  'POST /api/v1/agents/:id/restore': { call: (fx) => ({ path: `/api/v1/agents/${fx.salesAgentId}/restore`, body: {} }), expect: adminOnly(200, 404) },
+  // The default agent made default again: no change, and each admin's own tenant's.
+  'POST /api/v1/agents/:id/make-default': { call: (fx) => ({ path: `/api/v1/agents/${fx.agentId}/make-default`, body: {} }), expect: adminOnly(200) },
+  'POST /api/v1/agents/:id/rollback': {
+    call: (fx) => ({ path: `/api/v1/agents/${fx.salesAgentId}/rollback`, body: { version: 1 } }),
+    expect: adminOnly(200, 404),
+  },
+  'GET /api/v1/tools': { call: at('/api/v1/tools'), expect: staff(200) },
   // knowledge: reads for every user of the tenant, writes for admins
   'GET /api/v1/knowledge/documents': { call: at('/api/v1/knowledge/documents'), expect: signedIn(200) },
   'GET /api/v1/knowledge/search': { call: at('/api/v1/knowledge/search?q=harbour'), expect: signedIn(200) },
@@ -240,6 +271,7 @@ beforeAll(async () => {
     what: 'the closable conversation',
   });
   const { agents } = await json<{ agents: Array<{ agentId: string }> }>(await fetch(`${base}/api/v1/agents`, { headers: h('admin') }));
+  const sales = await json<{ agentId: string }>(await post('admin', '/api/v1/agents', { ...MX_AGENT, agentId: 'mx-sales' }));
   const doc = await json<{ documentId: string }>(
     await post('admin', '/api/v1/knowledge/documents', { title: 'To delete', text: 'The lighthouse closes at noon.' }),
   );
@@ -254,7 +286,16 @@ beforeAll(async () => {
     async () => (await json<{ status: string }>(await fetch(`${base}/api/v1/runs/${channelRunId}`, { headers: h('admin') }))).status === 'SUCCEEDED',
     { timeoutMs: 30_000, what: 'the channel run' },
   );
-  fx = { conversationId, runId, closable, agentId: agents[0]!.agentId, documentId: doc.documentId, channelConversationId, channelRunId };
+  fx = {
+    conversationId,
+    runId,
+    closable,
+    agentId: agents[0]!.agentId,
+    salesAgentId: sales.agentId,
+    documentId: doc.documentId,
+    channelConversationId,
+    channelRunId,
+  };
 }, 90_000);
 
 // ---- the tests ---------------------------------------------------------------------------------

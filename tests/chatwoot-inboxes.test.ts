@@ -67,7 +67,6 @@ describe('chatwoot inbox configuration', () => {
       baseUrl: 'https://chat.example.com/',
       apiToken: API_TOKEN,
       inboxToken: INBOX_TOKEN,
-      agentId: 'support',
     });
     expect(put.status).toBe(200);
     const text = JSON.stringify(put.json) + JSON.stringify((await call('GET')).json);
@@ -78,7 +77,7 @@ describe('chatwoot inbox configuration', () => {
         accountId: 7,
         inboxId: 3,
         tenantId: 't-inbox',
-        agentId: 'support',
+        agentId: null,
         baseUrl: 'https://chat.example.com',
         apiTokenSet: true,
         inboxTokenSet: true,
@@ -97,7 +96,8 @@ describe('chatwoot inbox configuration', () => {
     expect(thief.status).toBe(409);
   });
 
-  test('a stored inbox checks its own token and maps to its tenant, agent and conversation', async () => {
+  // The inbox's agent binding (checked against agent-execution when saved) is tested in gateway-agents.test.ts.
+  test('a stored inbox checks its own token and maps to its tenant and conversation', async () => {
     const w = { account: 7, inbox: 3, conversation: 900 };
     expect((await deliver(gw.http, bodies.incoming(w, 'hola'), { query: '?token=wrong-token' })).status).toBe(401);
     expect((await deliver(gw.http, bodies.incoming({ ...w, inbox: 4 }, 'hola'), { query: `?token=${INBOX_TOKEN}` })).status).toBe(401);
@@ -106,8 +106,8 @@ describe('chatwoot inbox configuration', () => {
     const entries = await redis.xrange(busKeys.stream(prefix, 'agent'), '-', '+');
     const action = JSON.parse(entries.at(-1)?.[1][1] ?? '{}') as Record<string, unknown>;
     expect(action).toMatchObject({ type: 'agent.run', tenantId: 't-inbox' });
+    expect(action['data']).not.toHaveProperty('agentId');
     expect(action['data']).toMatchObject({
-      agentId: 'support',
       channel: 'chatwoot',
       conversationId: 'cw:7:3:900',
       input: { text: 'hola', chatwoot: { accountId: 7, inboxId: 3, conversationId: 900 } },

@@ -21,6 +21,7 @@ import { registerOpenApi } from './rest/openapi.js';
 import { collectRoutes, type RouteEntry } from './route-table.js';
 import { edgeErrorOptions, registerErrorShape } from './rest/fastify-errors.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
+import { registerAgentRoutes } from './rest/agents.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
 import { registerWebUi } from './web/serve-ui.js';
@@ -141,6 +142,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   registerDevTokenRoute(app, config.auth, base.mode);
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
+  registerAgentRoutes(app, ctx);
   registerKnowledgeRoutes(app, ctx);
   const chatwoot = await registerChatwoot(app, ctx, metrics.registry);
   kit.onShutdown('chatwoot', () => chatwoot.close());

@@ -10,6 +10,8 @@ export const WsClose = {
   shutdown: 1001,
   badToken: 4401,
   forbidden: 4403,
+  /** `?agent=` (or the default) names no live agent of the tenant: unknown, another tenant's, or archived. */
+  noSuchAgent: 4404,
   idle: 4408,
   tooManyConnections: 4429,
 } as const;

@@ -1,10 +1,10 @@
 /**
- * Operator routes: conversations, messages, stats, agents. The tenant is always the token's. One
+ * Operator routes: conversations, messages, stats, runs (agents: agents.ts). The tenant is always the token's. One
  * conversation and its messages follow the conversation rule (auth/access.ts: the owner, or staff
  * of the tenant; 404 otherwise); tenant-wide reads and closing need a staff role (operator or
- * admin); changing an agent needs admin. Every call is scoped by the token's tenant on the bus.
+ * admin). Every call is scoped by the token's tenant on the bus.
  */
-import { ConversationStats, Id, ListConversations, ListRuns, UpdateAgent } from '@parley/contracts';
+import { ConversationStats, Id, ListConversations, ListRuns } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, principalOf } from '../auth/guard.js';
@@ -17,13 +17,11 @@ const IdParams = z.object({ id: Id });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const ListQuery = ListConversations.extend({ limit: int(1, 100).default(20) });
 const MessagesQuery = z.object({ before: int(1, Number.MAX_SAFE_INTEGER).optional(), limit: int(1, 200).default(50) });
-const AgentBody = UpdateAgent.omit({ agentId: true });
 const RunsQuery = ListRuns.extend({ limit: int(1, 100).default(20) });
 
 export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const user = { preHandler: authGuard(ctx.verifier) };
   const staff = { preHandler: authGuard(ctx.verifier, { staff: true }) };
-  const admin = { preHandler: authGuard(ctx.verifier, { admin: true }) };
   const meta = (req: FastifyRequest) => {
     const p = principalOf(req);
     return { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
@@ -98,28 +96,4 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
       return sendError(reply, err);
     }
   });
-
-  app.get('/api/v1/agents', { ...staff, schema: doc('operators', "The tenant's agents") }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('agent.list_agents', {}, meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
-
-  app.put(
-    '/api/v1/agents/:id',
-    {
-      ...admin,
-      schema: doc('operators', "Change an agent's prompt, model, temperature, tools, flow or double-texting policy", { params: IdParams, body: AgentBody }),
-    },
-    async (req, reply) => {
-      try {
-        const { id } = parse(IdParams, req.params);
-        return await ctx.bus.call('agent.update_agent', { ...parse(AgentBody, req.body), agentId: id }, meta(req));
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    },
-  );
 }

@@ -3,7 +3,7 @@
  * one at a time in arrival order; runs stream concurrently beside them.
  */
 import { uuidv7 } from '@parley/bus';
-import { ActionError, runAnswerMessageId, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
+import { ActionError, runAnswerMessageId, WsClose, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
 import { assertNever, toClientError } from '@parley/service-kit';
 import type { WebSocket } from '@fastify/websocket';
 import type { Logger } from 'pino';
@@ -57,7 +57,8 @@ export class ChatSession {
 
   async start(): Promise<void> {
     const { ws } = this.ctx.config;
-    const agent = await this.ctx.agents.pick(this.principal.tenantId, this.agentId);
+    const agent = await this.ctx.agents.pick(this.principal.tenantId, this.agentId).catch((err: unknown) => this.refuseAgent(err));
+    if (!agent) return;
     this.agentId = agent.id;
     this.send({
       type: 'welcome',
@@ -110,9 +111,10 @@ export class ChatSession {
         if (!(await this.mayUse(f.conversationId, 'read'))) return;
         return this.sendHistory(f.conversationId, f.before, f.limit ?? this.ctx.config.ws.historyLimit);
       case 'conversation.new':
+        // An unknown or archived agent refuses the frame (error frame) before anything changes.
+        if (f.agent) this.agentId = (await this.ctx.agents.resolve(this.principal.tenantId, f.agent)).agentId;
         this.conversationId = uuidv7();
         this.grants.set(this.conversationId, this.ctx.conversations.generated(this.actor, this.conversationId));
-        if (f.agent) this.agentId = f.agent;
         this.send({ type: 'history', conversationId: this.conversationId, messages: [], hasMore: false });
         return;
       case 'resume':
@@ -278,6 +280,14 @@ export class ChatSession {
     this.closing = true;
     this.ctx.metrics.closes.inc({ code: String(code) });
     if (this.socket.readyState === OPEN) this.socket.close(code, reason);
+  }
+
+  /** An agent the socket cannot talk to: an error frame saying why, then close 4404 (never a fallback to another agent). */
+  private refuseAgent(err: unknown): null {
+    if (!(err instanceof ActionError)) throw err;
+    this.error(err.code, err.message);
+    this.close(WsClose.noSuchAgent, err.code === 'conflict' ? 'agent archived' : 'no such agent');
+    return null;
   }
 
   /** Socket gone: stop following logs; runs themselves go on (closing a tab never cancels). */

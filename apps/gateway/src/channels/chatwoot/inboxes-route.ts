@@ -1,13 +1,14 @@
 /** GET/PUT /api/v1/channels/chatwoot/inboxes: the tenant's inboxes (admin). Secrets are write-only. */
-import { ChatwootInboxesPut } from '@parley/contracts';
+import { ActionError, ChatwootInboxesPut } from '@parley/contracts';
 import type { FastifyInstance } from 'fastify';
 import { authGuard, principalOf } from '../../auth/guard.js';
 import type { Verifier } from '../../auth/verifier.js';
 import { parse, sendError } from '../../rest/errors.js';
 import { doc } from '../../rest/openapi.js';
+import type { AgentDirectory } from '../../ws/agent-directory.js';
 import type { InboxStore } from './inbox-store.js';
 
-export function registerInboxRoutes(app: FastifyInstance, verifier: Verifier, store: InboxStore): void {
+export function registerInboxRoutes(app: FastifyInstance, verifier: Verifier, store: InboxStore, agents: AgentDirectory): void {
   const admin = { preHandler: authGuard(verifier, { admin: true }) };
   const path = '/api/v1/channels/chatwoot/inboxes';
 
@@ -25,12 +26,25 @@ export function registerInboxRoutes(app: FastifyInstance, verifier: Verifier, st
       try {
         const body = parse(ChatwootInboxesPut, req.body);
         const tenantId = principalOf(req).tenantId;
+        const inputs = Array.isArray(body) ? body : [body];
+        // Every inbox's agent is checked before any inbox is saved: an inbox never points at an agent that cannot answer.
+        for (const input of inputs) if (input.agentId) await checkAgent(agents, tenantId, input.agentId, input);
         const inboxes = [];
-        for (const input of Array.isArray(body) ? body : [body]) inboxes.push(await store.put(tenantId, input));
+        for (const input of inputs) inboxes.push(await store.put(tenantId, input));
         return { inboxes };
       } catch (err) {
         return sendError(reply, err);
       }
     },
   );
+}
+
+/** An unknown, another tenant's or an archived agent makes the body invalid (400), named with the inbox. */
+async function checkAgent(agents: AgentDirectory, tenantId: string, agentId: string, inbox: { accountId: number; inboxId: number }): Promise<void> {
+  try {
+    await agents.resolve(tenantId, agentId);
+  } catch (err) {
+    if (!(err instanceof ActionError) || (err.code !== 'not_found' && err.code !== 'conflict')) throw err;
+    throw new ActionError('invalid_payload', `chatwoot inbox ${inbox.accountId}/${inbox.inboxId}: ${err.message}`, { details: { fields: ['agentId'] } });
+  }
 }

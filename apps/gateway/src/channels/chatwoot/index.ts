@@ -60,7 +60,7 @@ export async function registerChatwoot(app: FastifyInstance, ctx: GatewayContext
   });
 
   await registerWebhookRoute(app, { bus: ctx.bus, store, queue, config, log, outcomes, givenUp });
-  registerInboxRoutes(app, ctx.verifier, store);
+  registerInboxRoutes(app, ctx.verifier, store, ctx.agents);
   // Every replica sweeps; the re-arm script lets only one of them restart a given stalled head.
   const sweeper = setInterval(
     () => {

@@ -1,17 +1,36 @@
-import type { AgentConfig, FlowInfo } from '@parley/contracts';
+import type { AgentConfig, AgentSpec, AgentVersion, FlowInfo, ToolInfo } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, get } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
 
-/** Edit an agent's prompt, model, tools and policy, then try it in the chat. */
+const specOf = ({ name, systemPrompt, greeting, model, temperature, tools, flow, doubleTexting, maxRunMs }: AgentSpec): AgentSpec => ({
+  name,
+  systemPrompt,
+  greeting,
+  model,
+  temperature,
+  tools,
+  flow,
+  doubleTexting,
+  maxRunMs,
+});
+
+/**
+ * The tenant's agents: the list (version, default, archived), a new agent, the edit form (every save is a new
+ * version), the versions with "Roll back to this", archive/restore and "Make default" (the web chat's agent).
+ * Changes need admin; the gateway says so when the user is an operator.
+ */
 export function AgentsPage(): JSX.Element {
   const agents = useAsync(() => get<{ agents: AgentConfig[] }>('/agents'), []);
   const flows = useAsync(() => get<{ flows: FlowInfo[] }>('/flows'), []);
+  const tools = useAsync(() => get<{ tools: ToolInfo[] }>('/tools'), []);
   const [picked, setPicked] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
   const list = agents.data?.agents ?? [];
-  const agent = list.find((a) => a.agentId === picked) ?? list[0];
+  const agent = list.find((a) => a.agentId === picked) ?? list.find((a) => a.isDefault) ?? list[0];
+  const ctx = { flows: flows.data?.flows ?? [], tools: tools.data?.tools ?? [] };
   return (
     <section aria-labelledby="ag-h">
       <h1 id="ag-h">Agents</h1>
@@ -20,80 +39,202 @@ export function AgentsPage(): JSX.Element {
           {agents.error.message}
         </p>
       )}
-      {list.length > 1 && (
-        <label class="inline">
-          Agent{' '}
-          <select value={agent?.agentId} onChange={(e) => setPicked(e.currentTarget.value)}>
-            {list.map((a) => (
-              <option key={a.agentId} value={a.agentId}>
-                {a.name}
-                {a.isDefault ? ' (default)' : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+      <table class="data agents">
+        <thead>
+          <tr>
+            <th>Agent</th>
+            <th>Name</th>
+            <th>Version</th>
+            <th>State</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((a) => (
+            <tr key={a.agentId} data-agent={a.agentId} aria-current={!creating && a.agentId === agent?.agentId ? 'true' : undefined}>
+              <td>
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => {
+                    setCreating(false);
+                    setPicked(a.agentId);
+                  }}
+                >
+                  {a.agentId}
+                </button>
+              </td>
+              <td>{a.name}</td>
+              <td data-testid="version">v{a.version}</td>
+              <td data-testid="state">{a.archived ? 'archived' : a.isDefault ? 'default (web chat)' : 'live'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div class="actions">
+        <button type="button" onClick={() => setCreating(true)} disabled={creating}>
+          New agent
+        </button>
+      </div>
+      {creating && agent && (
+        <CreateForm
+          template={agent}
+          {...ctx}
+          onCreated={(id) => {
+            setCreating(false);
+            setPicked(id);
+            agents.reload();
+          }}
+          onCancel={() => setCreating(false)}
+        />
       )}
-      {agent && <AgentForm key={agent.agentId} agent={agent} flows={flows.data?.flows ?? []} onSaved={agents.reload} />}
+      {!creating && agent && (
+        <div key={`${agent.agentId}:${agent.version}:${String(agent.archived)}:${String(agent.isDefault)}`}>
+          <AgentForm agent={agent} {...ctx} onSaved={agents.reload} />
+          <AgentActions agent={agent} onChanged={agents.reload} />
+          <Versions agent={agent} onRolledBack={agents.reload} />
+        </div>
+      )}
     </section>
   );
 }
 
-function AgentForm({ agent, flows, onSaved }: { agent: AgentConfig; flows: FlowInfo[]; onSaved(): void }): JSX.Element {
-  const [a, setA] = useState(agent);
-  const [tools, setTools] = useState(agent.tools.join(', '));
+interface FormContext {
+  flows: FlowInfo[];
+  tools: ToolInfo[];
+}
+
+function CreateForm({
+  template,
+  flows,
+  tools,
+  onCreated,
+  onCancel,
+}: FormContext & { template: AgentSpec; onCreated(id: string): void; onCancel(): void }): JSX.Element {
+  const [agentId, setAgentId] = useState('');
+  const [spec, setSpec] = useState<AgentSpec>({ ...specOf(template), name: '', systemPrompt: '', greeting: '' });
   const [msg, setMsg] = useState<string | null>(null);
-  const set = <K extends keyof AgentConfig>(k: K, v: AgentConfig[K]) => setA({ ...a, [k]: v });
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setMsg(null);
+    try {
+      await api('POST', '/agents', { ...spec, agentId });
+      onCreated(agentId);
+    } catch (err) {
+      setMsg(`Not created: ${(err as Error).message}`);
+    }
+  };
+  return (
+    <form class="card agent-form" aria-label="New agent" onSubmit={(e) => void create(e)}>
+      <h2>New agent</h2>
+      <label>
+        Agent id
+        <input value={agentId} onInput={(e) => setAgentId(e.currentTarget.value)} required pattern="[A-Za-z0-9._\-]+" aria-describedby="id-hint" />
+      </label>
+      <p id="id-hint" class="muted small">
+        Letters, digits, ".", "_" and "-"; used in links such as <code>#/chat?agent=sales</code> and by Chatwoot inboxes.
+      </p>
+      <SpecFields spec={spec} onChange={setSpec} flows={flows} tools={tools} />
+      <div class="actions">
+        <button type="submit">Create</button>
+        <button type="button" class="ghost" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+      {msg && <p role="status">{msg}</p>}
+    </form>
+  );
+}
+
+function AgentForm({ agent, flows, tools, onSaved }: FormContext & { agent: AgentConfig; onSaved(): void }): JSX.Element {
+  const [spec, setSpec] = useState<AgentSpec>(specOf(agent));
+  const [msg, setMsg] = useState<string | null>(null);
   const save = async (e: Event) => {
     e.preventDefault();
     setMsg(null);
-    const { agentId, isDefault: _d, ...rest } = a;
     try {
-      await api('PUT', `/agents/${encodeURIComponent(agentId)}`, { ...rest, tools: tools.split(/[\s,]+/).filter(Boolean) });
-      setMsg('Saved.');
+      await api('PUT', `/agents/${encodeURIComponent(agent.agentId)}`, spec);
+      setMsg('Saved as a new version.');
       onSaved();
     } catch (err) {
       setMsg(`Not saved: ${(err as Error).message}`);
     }
   };
   return (
-    <form class="card agent-form" onSubmit={(e) => void save(e)}>
+    <form class="card agent-form" aria-label={`Agent ${agent.agentId}`} onSubmit={(e) => void save(e)}>
+      <h2>
+        {agent.agentId} <span class="muted small">version {agent.version}</span>
+      </h2>
+      <SpecFields spec={spec} onChange={setSpec} flows={flows} tools={tools} />
+      <div class="actions">
+        <button type="submit">Save</button>
+        <button type="button" class="ghost" onClick={() => navigate(`/chat?agent=${encodeURIComponent(agent.agentId)}`)} disabled={agent.archived}>
+          Chat with this agent
+        </button>
+      </div>
+      {msg && <p role="status">{msg}</p>}
+    </form>
+  );
+}
+
+function SpecFields({ spec, onChange, flows, tools }: FormContext & { spec: AgentSpec; onChange(s: AgentSpec): void }): JSX.Element {
+  const set = <K extends keyof AgentSpec>(k: K, v: AgentSpec[K]) => onChange({ ...spec, [k]: v });
+  const toggle = (name: string, on: boolean) => set('tools', on ? [...spec.tools.filter((t) => t !== name), name] : spec.tools.filter((t) => t !== name));
+  // A tool the agent has but the service no longer lists stays visible, so saving does not drop it silently.
+  const known: ToolInfo[] = [
+    ...tools,
+    ...spec.tools.filter((t) => !tools.some((x) => x.name === t)).map((name) => ({ name, description: '(not available)', source: '' })),
+  ];
+  return (
+    <>
       <label>
         Name
-        <input value={a.name} onInput={(e) => set('name', e.currentTarget.value)} required />
+        <input value={spec.name} onInput={(e) => set('name', e.currentTarget.value)} required />
       </label>
       <label>
         System prompt
-        <textarea rows={8} value={a.systemPrompt} onInput={(e) => set('systemPrompt', e.currentTarget.value)} />
+        <textarea rows={8} value={spec.systemPrompt} onInput={(e) => set('systemPrompt', e.currentTarget.value)} />
       </label>
-      <div class="row">
-        <label>
-          Model
-          <input value={a.model} onInput={(e) => set('model', e.currentTarget.value)} required />
-        </label>
-        <label>
-          Temperature
-          <input type="number" min={0} max={2} step={0.1} value={a.temperature} onInput={(e) => set('temperature', Number(e.currentTarget.value))} />
-        </label>
-      </div>
       <label>
-        Tools (comma-separated)
-        <input value={tools} onInput={(e) => setTools(e.currentTarget.value)} aria-describedby="tools-hint" />
+        Greeting
+        <input value={spec.greeting} onInput={(e) => set('greeting', e.currentTarget.value)} aria-describedby="greeting-hint" />
       </label>
-      <p id="tools-hint" class="muted small">
-        e.g. search_knowledge, current_time, handoff_to_human
+      <p id="greeting-hint" class="muted small">
+        Said when a new conversation opens; empty: no greeting.
       </p>
       <div class="row">
         <label>
+          Model
+          <input value={spec.model} onInput={(e) => set('model', e.currentTarget.value)} required />
+        </label>
+        <label>
+          Temperature
+          <input type="number" min={0} max={2} step={0.1} value={spec.temperature} onInput={(e) => set('temperature', Number(e.currentTarget.value))} />
+        </label>
+      </div>
+      <fieldset class="tools">
+        <legend>Tools</legend>
+        {known.map((t) => (
+          <label key={t.name} class="check">
+            <input type="checkbox" checked={spec.tools.includes(t.name)} onChange={(e) => toggle(t.name, e.currentTarget.checked)} />
+            <span>
+              <code>{t.name}</code> <span class="muted small">{t.description}</span>
+              {t.roles && <span class="muted small"> (only for {t.roles.join(', ')})</span>}
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      <div class="row">
+        <label>
           Flow
-          <select value={a.flow} onChange={(e) => set('flow', e.currentTarget.value)}>
-            {(flows.length ? flows.map((f) => f.name) : [a.flow]).map((n) => (
+          <select value={spec.flow} onChange={(e) => set('flow', e.currentTarget.value)}>
+            {(flows.length ? flows.map((f) => f.name) : [spec.flow]).map((n) => (
               <option key={n}>{n}</option>
             ))}
           </select>
         </label>
         <label>
           Second message while answering
-          <select value={a.doubleTexting} onChange={(e) => set('doubleTexting', e.currentTarget.value as AgentConfig['doubleTexting'])}>
+          <select value={spec.doubleTexting} onChange={(e) => set('doubleTexting', e.currentTarget.value as AgentSpec['doubleTexting'])}>
             <option value="enqueue">enqueue</option>
             <option value="reject">reject</option>
             <option value="interrupt">interrupt</option>
@@ -101,16 +242,100 @@ function AgentForm({ agent, flows, onSaved }: { agent: AgentConfig; flows: FlowI
         </label>
         <label>
           Max run (ms)
-          <input type="number" min={1000} step={1000} value={a.maxRunMs} onInput={(e) => set('maxRunMs', Number(e.currentTarget.value))} />
+          <input type="number" min={1000} step={1000} value={spec.maxRunMs} onInput={(e) => set('maxRunMs', Number(e.currentTarget.value))} />
         </label>
       </div>
+    </>
+  );
+}
+
+function AgentActions({ agent, onChanged }: { agent: AgentConfig; onChanged(): void }): JSX.Element {
+  const [msg, setMsg] = useState<string | null>(null);
+  const act = async (verb: 'archive' | 'restore' | 'make-default', done: string) => {
+    setMsg(null);
+    try {
+      await api('POST', `/agents/${encodeURIComponent(agent.agentId)}/${verb}`, {});
+      setMsg(done);
+      onChanged();
+    } catch (err) {
+      setMsg(`Not done: ${(err as Error).message}`);
+    }
+  };
+  return (
+    <div class="card">
+      <p class="muted small">The default agent answers the web chat (and runs that name no agent). An archived agent keeps its history but answers nothing.</p>
       <div class="actions">
-        <button type="submit">Save</button>
-        <button type="button" class="ghost" onClick={() => navigate(`/chat?agent=${encodeURIComponent(agent.agentId)}`)}>
-          Chat with this agent
-        </button>
+        {!agent.isDefault && !agent.archived && (
+          <button type="button" class="ghost" onClick={() => void act('make-default', 'Now the default agent.')}>
+            Make default
+          </button>
+        )}
+        {agent.archived ? (
+          <button type="button" class="ghost" onClick={() => void act('restore', 'Restored.')}>
+            Restore
+          </button>
+        ) : (
+          <button type="button" class="ghost" disabled={agent.isDefault} onClick={() => void act('archive', 'Archived.')}>
+            Archive
+          </button>
+        )}
       </div>
       {msg && <p role="status">{msg}</p>}
-    </form>
+    </div>
+  );
+}
+
+function Versions({ agent, onRolledBack }: { agent: AgentConfig; onRolledBack(): void }): JSX.Element {
+  const versions = useAsync(() => get<{ versions: AgentVersion[] }>(`/agents/${encodeURIComponent(agent.agentId)}/versions`), [agent.agentId, agent.version]);
+  const [msg, setMsg] = useState<string | null>(null);
+  const rollback = async (version: number) => {
+    setMsg(null);
+    try {
+      await api('POST', `/agents/${encodeURIComponent(agent.agentId)}/rollback`, { version });
+      onRolledBack();
+    } catch (err) {
+      setMsg(`Not rolled back: ${(err as Error).message}`);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="ver-h">
+      <h2 id="ver-h">Versions</h2>
+      {versions.error && (
+        <p role="alert" class="error">
+          {versions.error.message}
+        </p>
+      )}
+      <table class="data versions">
+        <thead>
+          <tr>
+            <th>Version</th>
+            <th>By</th>
+            <th>When</th>
+            <th>Prompt</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(versions.data?.versions ?? []).map((v) => (
+            <tr key={v.version} data-version={v.version}>
+              <td>v{v.version}</td>
+              <td>{v.createdBy ?? 'platform'}</td>
+              <td>{new Date(v.createdAt).toLocaleString()}</td>
+              <td class="muted small">{v.spec.systemPrompt.slice(0, 80)}</td>
+              <td>
+                {v.version === agent.version ? (
+                  <span class="muted small">current</span>
+                ) : (
+                  <button type="button" class="ghost" onClick={() => void rollback(v.version)}>
+                    Roll back to this
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {msg && <p role="status">{msg}</p>}
+    </section>
   );
 }

@@ -114,8 +114,8 @@ describe('operator and flow pages in a real browser', () => {
     expect(await page.locator('article.turn-assistant .step').count()).toBeGreaterThan(0);
 
     await page.goto(`${env.stack.url}/#/ops/agents`);
-    const tools = page.getByLabel('Tools (comma-separated)');
-    await expect.poll(() => tools.inputValue(), { timeout: 30_000 }).toContain('current_time');
+    const currentTime = page.getByRole('checkbox', { name: /^current_time/ });
+    await expect.poll(() => currentTime.isChecked(), { timeout: 30_000 }).toBe(true);
     const original = await page.evaluate(async () => {
       const res = await fetch('/api/v1/agents', { headers: { authorization: `Bearer ${localStorage.getItem('parley.token')}` } });
       const a = ((await res.json()) as { agents: Array<{ agentId: string; isDefault: boolean; tools: string[]; systemPrompt: string }> }).agents.find(
@@ -133,10 +133,11 @@ describe('operator and flow pages in a real browser', () => {
         }, original)
         .then(() => page.context().close()),
     );
-    await tools.fill('search_knowledge');
+    await currentTime.uncheck();
+    await page.getByRole('checkbox', { name: /^search_knowledge/ }).check();
     await page.getByLabel('System prompt').fill('You are terse.');
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toBe('Saved.');
+    await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toMatch(/^Saved as version \d+\.$/);
     await page.reload();
     await expect.poll(() => page.getByLabel('System prompt').inputValue(), { timeout: 30_000 }).toBe('You are terse.');
 
@@ -145,5 +146,42 @@ describe('operator and flow pages in a real browser', () => {
     await chatOnce(page, 'What time is it? [[tool:current_time]]');
     // current_time is no longer offered to the model, so no step calls it.
     expect(await page.locator('article.turn-assistant .step-name', { hasText: 'current_time' }).count()).toBe(0);
+  }, 120_000);
+
+  test('an admin creates an agent, edits it, rolls it back, and the chat answers with the rolled-back prompt', async () => {
+    const page = await signedIn('ops-ines');
+    const id = `boats-${Date.now().toString(36)}`;
+    await page.goto(`${env.stack.url}/#/ops/agents`);
+    await page.getByRole('button', { name: 'New agent' }).click();
+    await page.getByLabel('Agent id').fill(id);
+    await page.getByLabel('Name').fill('Boat seller');
+    await page.getByLabel('System prompt').fill('You sell boats.');
+    await page.getByRole('checkbox', { name: /^current_time/ }).check();
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toBe(`Created ${id}.`);
+    const row = page.locator(`tr[data-agent="${id}"]`);
+    expect(await row.getByTestId('version').innerText()).toBe('v1');
+    expect(await row.getByTestId('state').innerText()).toBe('live');
+
+    await page.getByLabel('System prompt').fill('You sell sails.');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toBe('Saved as version 2.');
+    await page.locator('tr[data-version="1"]').getByRole('button', { name: 'Roll back to this' }).click();
+    await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toBe('Rolled back to version 1: now version 3.');
+    expect(await row.getByTestId('version').innerText()).toBe('v3');
+    await expect.poll(() => page.getByLabel('System prompt').inputValue(), { timeout: 30_000 }).toBe('You sell boats.');
+    expect(await page.locator('table.versions tbody tr').count()).toBe(3);
+
+    await page.getByRole('button', { name: 'Archive' }).click();
+    await expect.poll(() => row.getByTestId('state').innerText(), { timeout: 30_000 }).toBe('archived');
+    await page.getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => row.getByTestId('state').innerText(), { timeout: 30_000 }).toBe('live');
+    await page.screenshot({ path: `${ARTIFACTS}web-agents.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Chat with this agent' }).click();
+    await expect.poll(() => page.locator('article.turn').count(), { timeout: 30_000 }).toBe(0);
+    await chatOnce(page, 'who are you [[system]]');
+    expect(await page.locator('article.turn-assistant').last().innerText()).toContain('System prompt: "You sell boats."');
+    await page.context().close();
   }, 120_000);
 });

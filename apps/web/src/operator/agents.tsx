@@ -28,6 +28,12 @@ export function AgentsPage(): JSX.Element {
   const tools = useAsync(() => get<{ tools: ToolInfo[] }>('/tools'), []);
   const [picked, setPicked] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  // One line saying what the last change did; outside the forms, which are rebuilt when a change makes a new version.
+  const [notice, setNotice] = useState<string | null>(null);
+  const changed = (msg: string) => {
+    setNotice(msg);
+    agents.reload();
+  };
   const list = agents.data?.agents ?? [];
   const agent = list.find((a) => a.agentId === picked) ?? list.find((a) => a.isDefault) ?? list[0];
   const ctx = { flows: flows.data?.flows ?? [], tools: tools.data?.tools ?? [] };
@@ -57,6 +63,7 @@ export function AgentsPage(): JSX.Element {
                   class="link"
                   onClick={() => {
                     setCreating(false);
+                    setNotice(null);
                     setPicked(a.agentId);
                   }}
                 >
@@ -82,18 +89,19 @@ export function AgentsPage(): JSX.Element {
           onCreated={(id) => {
             setCreating(false);
             setPicked(id);
-            agents.reload();
+            changed(`Created ${id}.`);
           }}
           onCancel={() => setCreating(false)}
         />
       )}
       {!creating && agent && (
         <div key={`${agent.agentId}:${agent.version}:${String(agent.archived)}:${String(agent.isDefault)}`}>
-          <AgentForm agent={agent} {...ctx} onSaved={agents.reload} />
-          <AgentActions agent={agent} onChanged={agents.reload} />
-          <Versions agent={agent} onRolledBack={agents.reload} />
+          <AgentForm agent={agent} {...ctx} report={setNotice} onSaved={changed} />
+          <AgentActions agent={agent} report={setNotice} onChanged={changed} />
+          <Versions agent={agent} report={setNotice} onRolledBack={changed} />
         </div>
       )}
+      {notice && <p role="status">{notice}</p>}
     </section>
   );
 }
@@ -145,18 +153,20 @@ function CreateForm({
   );
 }
 
-function AgentForm({ agent, flows, tools, onSaved }: FormContext & { agent: AgentConfig; onSaved(): void }): JSX.Element {
+interface Reports {
+  report(msg: string | null): void;
+}
+
+function AgentForm({ agent, flows, tools, report, onSaved }: FormContext & Reports & { agent: AgentConfig; onSaved(msg: string): void }): JSX.Element {
   const [spec, setSpec] = useState<AgentSpec>(specOf(agent));
-  const [msg, setMsg] = useState<string | null>(null);
   const save = async (e: Event) => {
     e.preventDefault();
-    setMsg(null);
+    report(null);
     try {
-      await api('PUT', `/agents/${encodeURIComponent(agent.agentId)}`, spec);
-      setMsg('Saved as a new version.');
-      onSaved();
+      const saved = await api<AgentConfig>('PUT', `/agents/${encodeURIComponent(agent.agentId)}`, spec);
+      onSaved(`Saved as version ${saved.version}.`);
     } catch (err) {
-      setMsg(`Not saved: ${(err as Error).message}`);
+      report(`Not saved: ${(err as Error).message}`);
     }
   };
   return (
@@ -171,7 +181,6 @@ function AgentForm({ agent, flows, tools, onSaved }: FormContext & { agent: Agen
           Chat with this agent
         </button>
       </div>
-      {msg && <p role="status">{msg}</p>}
     </form>
   );
 }
@@ -249,16 +258,14 @@ function SpecFields({ spec, onChange, flows, tools }: FormContext & { spec: Agen
   );
 }
 
-function AgentActions({ agent, onChanged }: { agent: AgentConfig; onChanged(): void }): JSX.Element {
-  const [msg, setMsg] = useState<string | null>(null);
+function AgentActions({ agent, report, onChanged }: Reports & { agent: AgentConfig; onChanged(msg: string): void }): JSX.Element {
   const act = async (verb: 'archive' | 'restore' | 'make-default', done: string) => {
-    setMsg(null);
+    report(null);
     try {
       await api('POST', `/agents/${encodeURIComponent(agent.agentId)}/${verb}`, {});
-      setMsg(done);
-      onChanged();
+      onChanged(done);
     } catch (err) {
-      setMsg(`Not done: ${(err as Error).message}`);
+      report(`Not done: ${(err as Error).message}`);
     }
   };
   return (
@@ -280,21 +287,19 @@ function AgentActions({ agent, onChanged }: { agent: AgentConfig; onChanged(): v
           </button>
         )}
       </div>
-      {msg && <p role="status">{msg}</p>}
     </div>
   );
 }
 
-function Versions({ agent, onRolledBack }: { agent: AgentConfig; onRolledBack(): void }): JSX.Element {
+function Versions({ agent, report, onRolledBack }: Reports & { agent: AgentConfig; onRolledBack(msg: string): void }): JSX.Element {
   const versions = useAsync(() => get<{ versions: AgentVersion[] }>(`/agents/${encodeURIComponent(agent.agentId)}/versions`), [agent.agentId, agent.version]);
-  const [msg, setMsg] = useState<string | null>(null);
   const rollback = async (version: number) => {
-    setMsg(null);
+    report(null);
     try {
-      await api('POST', `/agents/${encodeURIComponent(agent.agentId)}/rollback`, { version });
-      onRolledBack();
+      const rolled = await api<AgentConfig>('POST', `/agents/${encodeURIComponent(agent.agentId)}/rollback`, { version });
+      onRolledBack(`Rolled back to version ${version}: now version ${rolled.version}.`);
     } catch (err) {
-      setMsg(`Not rolled back: ${(err as Error).message}`);
+      report(`Not rolled back: ${(err as Error).message}`);
     }
   };
   return (
@@ -335,7 +340,6 @@ function Versions({ agent, onRolledBack }: { agent: AgentConfig; onRolledBack():
           ))}
         </tbody>
       </table>
-      {msg && <p role="status">{msg}</p>}
     </section>
   );
 }

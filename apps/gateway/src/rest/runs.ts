@@ -32,7 +32,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
         if (problem) return reply.code(400).send({ code: 'invalid_payload', message: problem, retryable: false });
       }
       // An unknown (or another tenant's) agent is a 404 and an archived one a 409 now, not a run that fails after the 202.
-      if (body.agentId !== undefined) await ctx.agents.resolve(p.tenantId, body.agentId);
+      if (body.agentId !== undefined) await ctx.agents.check(p.tenantId, body.agentId);
       // One budget with WS chat.message: REST is not a way around the chat limit.
       const rate = await ctx.limiter.consume('runs', p);
       if (!rate.ok) return sendRateLimited(reply, 'runs started', rate.retryAfterMs);

@@ -49,6 +49,19 @@ export class AgentDirectory {
   }
 
   /**
+   * Refuses (throws) an agent `resolve` refuses; when agent-execution cannot be asked, lets the caller go on, as every run
+   * is checked again when agent-execution admits it: a run queued during its outage still runs once it is back.
+   */
+  async check(tenantId: string, agentId: string): Promise<void> {
+    try {
+      await this.resolve(tenantId, agentId);
+    } catch (err) {
+      if (isRefusal(err)) throw err;
+      this.log.warn({ err, tenantId }, 'could not check the agent; agent-execution checks it when the run starts');
+    }
+  }
+
+  /**
    * The agent named in `welcome`. Refusals are thrown (see resolve). When agent-execution cannot be asked, the asked
    * agent is named unverified rather than refusing the socket: every run is checked again by agent-execution.
    */
@@ -57,9 +70,11 @@ export class AgentDirectory {
       const a = await this.resolve(tenantId, agentId);
       return { id: a.agentId, name: a.name };
     } catch (err) {
-      if (err instanceof ActionError && (err.code === 'not_found' || err.code === 'conflict')) throw err;
+      if (isRefusal(err)) throw err;
       this.log.warn({ err, tenantId }, 'could not list agents for welcome; naming the asked agent unverified');
       return { id: agentId ?? 'default', name: 'Assistant' };
     }
   }
 }
+
+const isRefusal = (err: unknown): boolean => err instanceof ActionError && (err.code === 'not_found' || err.code === 'conflict');

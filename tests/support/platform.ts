@@ -22,7 +22,8 @@ export function usePlatform(label: string, opts: { query?: boolean; gateway?: Re
     prefix = uniquePrefix(label);
     db = await createTestDatabase();
     services = await startServices(prefix, urlForDatabase(db), opts.query ? { query: true } : {});
-    if (opts.gateway) gw = await startGateway(prefix, opts.gateway);
+    // The file's database, not the machine's `parley` one (which may be behind this checkout's migrations).
+    if (opts.gateway) gw = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), ...opts.gateway });
   });
   afterAll(async () => {
     await gw?.close();

@@ -9,6 +9,8 @@ import type { Catalog } from '@parley/contracts';
 import { Stage, registerHealthRoutes, type Health, type Metrics, type ServiceKit, type StartKit } from '@parley/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerDevTokenRoute } from './auth/dev-token.js';
+import { registerSignInRoutes } from './auth/sign-in-routes.js';
+import { SignInStore } from './auth/sign-in-store.js';
 import { registerCors } from './cors.js';
 import { registerChatwoot } from './channels/chatwoot/index.js';
 import { ConversationAccess, RunAccess } from './auth/access.js';
@@ -139,6 +141,8 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   const hub = new ChatHub(ctx);
   hub.register(app);
   registerDevTokenRoute(app, config.auth, base.mode);
+  const signIn = await registerSignInRoutes(app, { config, mode: base.mode, verifier: ctx.verifier, store: new SignInStore(redis, base.busPrefix), log });
+  kit.onShutdown('sign-in', () => signIn.close());
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
   registerKnowledgeRoutes(app, ctx);

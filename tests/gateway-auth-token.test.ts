@@ -76,7 +76,12 @@ describe('npm run token', () => {
 
   test('it reads the secret, issuer and audience from .env when the environment lacks them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'token-cli-env-'));
-    writeFileSync(join(dir, '.env'), Object.entries(GATEWAY_ENV).map(([k, v]) => `${k}=${v}\n`).join(''));
+    writeFileSync(
+      join(dir, '.env'),
+      Object.entries(GATEWAY_ENV)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
     const run = await cli(['--tenant', 'acme', '--sub', 'carol'], {}, dir);
     expect(run.code).toBe(0);
     expect(await gw.gw.ctx.verifier.verify(run.stdout.trim())).toMatchObject({ userId: 'carol', tenantId: 'acme', roles: [] });

@@ -120,7 +120,9 @@ describe('gateway auth', () => {
   });
 
   test('a token without the tenant claim is refused saying which claim is missing, never given a default tenant', async () => {
-    const res = await fetch(`${nested.http}/api/v1/flows`, { headers: { authorization: `Bearer ${token({ claims: { realm_access: { roles: ['admin'] } } })}` } });
+    const res = await fetch(`${nested.http}/api/v1/flows`, {
+      headers: { authorization: `Bearer ${token({ claims: { realm_access: { roles: ['admin'] } } })}` },
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({
       message: 'invalid token: it has no "https://parley.example.com/tenant" claim naming your tenant; ask your identity provider\'s admin to add it',

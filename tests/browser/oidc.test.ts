@@ -176,7 +176,7 @@ describe('OIDC sign-in in a real browser against a real provider', () => {
       await redis.set(key, JSON.stringify({ ...pending, nonce: 'not-the-nonce-that-was-sent' }), 'EX', 600);
       redis.disconnect();
     });
-    expect(await alertText(page)).toContain("answer did not check out");
+    expect(await alertText(page)).toContain('answer did not check out');
     expect(await page.evaluate(() => localStorage.getItem('parley.token'))).toBeNull();
     await ctx.close();
   }, 90_000);

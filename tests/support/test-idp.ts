@@ -65,7 +65,8 @@ export async function startTestIdp(opts: TestIdpOptions): Promise<TestIdp> {
       return { accountId: id, claims: () => ({ sub: id, ...claims }) };
     },
   });
-  server.on('request', provider.callback());
+  const handle = provider.callback();
+  server.on('request', (req, res) => void handle(req, res));
 
   return {
     issuer,

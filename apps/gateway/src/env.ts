@@ -175,7 +175,9 @@ function authConfig(e: AuthEnv): GatewayConfig['auth'] {
       );
     }
     if (e.AUTH_JWT_ISSUER && e.AUTH_JWT_ISSUER !== oidc.issuerUrl) {
-      problems.push(`AUTH_JWT_ISSUER: "${e.AUTH_JWT_ISSUER}" differs from OIDC_ISSUER_URL "${oidc.issuerUrl}", so no token of the provider would verify; leave it unset`);
+      problems.push(
+        `AUTH_JWT_ISSUER: "${e.AUTH_JWT_ISSUER}" differs from OIDC_ISSUER_URL "${oidc.issuerUrl}", so no token of the provider would verify; leave it unset`,
+      );
     }
     if (oidc.bearer === 'access_token' && !e.AUTH_JWT_AUDIENCE) {
       problems.push("AUTH_JWT_AUDIENCE: required with OIDC_TOKEN=access_token: the audience (API identifier) the provider puts in Parley's access tokens");
@@ -209,7 +211,11 @@ export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'
   if (auth.devTokens && mode === 'production') problems.push('AUTH_DEV_TOKENS: dev tokens cannot be enabled in production mode');
   if (auth.devTokens && !auth.secret) problems.push('AUTH_DEV_TOKENS: minting dev tokens needs AUTH_JWT_SECRET');
   problems.push(...auth.problems);
-  if (auth.oidc && new URL(auth.oidc.issuerUrl).protocol === 'http:' && !config.outbound.allowHosts.includes(new URL(auth.oidc.issuerUrl).hostname.toLowerCase())) {
+  if (
+    auth.oidc &&
+    new URL(auth.oidc.issuerUrl).protocol === 'http:' &&
+    !config.outbound.allowHosts.includes(new URL(auth.oidc.issuerUrl).hostname.toLowerCase())
+  ) {
     problems.push(
       `OIDC_ISSUER_URL: use https; plain http is accepted only for a provider the operator names in OUTBOUND_ALLOW_HOSTS (${new URL(auth.oidc.issuerUrl).hostname}), e.g. a Keycloak on the same private network`,
     );

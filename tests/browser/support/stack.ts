@@ -44,7 +44,13 @@ export async function startStack(name: string, opts: { gateway?: Record<string, 
     spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, INSTANCE_ID: `agent-${prefix}` }),
   ];
   if (hasQuery) services.push(spawnTs(`${root}apps/query/src/main.ts`, { ...env, INSTANCE_ID: `query-${prefix}` }));
-  const gateway = spawnTs(`${root}apps/gateway/src/main.ts`, { ...env, INSTANCE_ID: `gw-${prefix}`, AUTH_JWT_SECRET: SECRET, AUTH_DEV_TOKENS: 'true', ...opts.gateway });
+  const gateway = spawnTs(`${root}apps/gateway/src/main.ts`, {
+    ...env,
+    INSTANCE_ID: `gw-${prefix}`,
+    AUTH_JWT_SECRET: SECRET,
+    AUTH_DEV_TOKENS: 'true',
+    ...opts.gateway,
+  });
   const all = [...services, gateway];
   const stop = async () => {
     await Promise.all(all.map((p) => p.kill('SIGTERM')));

@@ -85,7 +85,9 @@ export class OidcClient {
       method: options.method,
       headers: options.headers,
       timeoutMs: this.timeoutMs,
-      ...(body === undefined || body === null ? {} : { body: typeof body === 'string' ? body : body instanceof URLSearchParams ? body.toString() : bodyText(body) }),
+      ...(body === undefined || body === null
+        ? {}
+        : { body: typeof body === 'string' ? body : body instanceof URLSearchParams ? body.toString() : bodyText(body) }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const headers = new Headers();

@@ -40,13 +40,17 @@ export function oidcConfig(e: OidcEnv): { oidc: OidcConfig | undefined; problems
   if (!e.OIDC_ISSUER_URL) {
     const set = Object.entries(named).filter(([, v]) => v !== undefined);
     if (set.length > 0 || e.OIDC_PROVIDER_NAME) {
-      problems.push(`OIDC_ISSUER_URL: required with ${[...set.map(([k]) => k), ...(e.OIDC_PROVIDER_NAME ? ['OIDC_PROVIDER_NAME'] : [])].join(', ')} (OIDC sign-in is half configured)`);
+      problems.push(
+        `OIDC_ISSUER_URL: required with ${[...set.map(([k]) => k), ...(e.OIDC_PROVIDER_NAME ? ['OIDC_PROVIDER_NAME'] : [])].join(', ')} (OIDC sign-in is half configured)`,
+      );
     }
     return { oidc: undefined, problems };
   }
   if (!e.OIDC_CLIENT_ID) problems.push('OIDC_CLIENT_ID: required with OIDC_ISSUER_URL (the client registered at the provider for Parley)');
   if (!e.OIDC_REDIRECT_URL) {
-    problems.push('OIDC_REDIRECT_URL: required with OIDC_ISSUER_URL: the gateway\'s /auth/callback as the browser reaches it, e.g. https://chat.example.com/auth/callback');
+    problems.push(
+      "OIDC_REDIRECT_URL: required with OIDC_ISSUER_URL: the gateway's /auth/callback as the browser reaches it, e.g. https://chat.example.com/auth/callback",
+    );
   } else if (!new URL(e.OIDC_REDIRECT_URL).pathname.endsWith('/auth/callback')) {
     problems.push(`OIDC_REDIRECT_URL: must end in /auth/callback (the gateway's callback route), not ${new URL(e.OIDC_REDIRECT_URL).pathname}`);
   }

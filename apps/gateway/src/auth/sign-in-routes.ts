@@ -24,7 +24,7 @@ import { AuthorizationResponseError } from 'openid-client';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../env.js';
 import { OidcClient } from './oidc-client.js';
-import { PENDING_TTL_S, HANDOFF_TTL_S, SignInStore } from './sign-in-store.js';
+import { PENDING_TTL_S, HANDOFF_TTL_S, type SignInStore } from './sign-in-store.js';
 import { AuthError, type Verifier } from './verifier.js';
 
 /** Why a sign-in failed, as the page is told (`#/signin?error=<reason>`). */
@@ -105,7 +105,7 @@ export async function registerSignInRoutes(app: FastifyInstance, deps: SignInDep
       await verifier.verify(bearer);
     } catch (err) {
       const reason: SignInFailure = err instanceof AuthError && err.reason === 'claims' ? 'claims' : 'token';
-      log.warn({ reason, err: describe(err) }, 'OIDC sign-in refused: the provider\'s token does not pass the gateway\'s checks');
+      log.warn({ reason, err: describe(err) }, "OIDC sign-in refused: the provider's token does not pass the gateway's checks");
       return back(reply, reason);
     }
     const id = await store.saveHandoff(bearer);
@@ -132,7 +132,8 @@ export async function registerSignInRoutes(app: FastifyInstance, deps: SignInDep
 function failureOf(err: unknown): SignInFailure {
   if (err instanceof AuthorizationResponseError) return 'denied';
   for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof OutboundRefused || /^E[A-Z]+$/.test(String((e as { code?: unknown }).code)) || /did not answer within/.test(e.message)) return 'unavailable';
+    if (e instanceof OutboundRefused || /^E[A-Z]+$/.test(String((e as { code?: unknown }).code)) || /did not answer within/.test(e.message))
+      return 'unavailable';
   }
   return 'provider';
 }

@@ -87,7 +87,10 @@ export async function createVerifier(auth: GatewayConfig['auth']): Promise<Verif
 export function principalOf(payload: JWTPayload, auth: Pick<GatewayConfig['auth'], 'tenantClaim' | 'rolesClaim'>): Principal {
   const tenantId = claimAt(payload, auth.tenantClaim);
   if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.length > 128) {
-    throw new AuthError('claims', `${AuthMessage.invalid}: it has no "${auth.tenantClaim}" claim naming your tenant; ask your identity provider's admin to add it`);
+    throw new AuthError(
+      'claims',
+      `${AuthMessage.invalid}: it has no "${auth.tenantClaim}" claim naming your tenant; ask your identity provider's admin to add it`,
+    );
   }
   const sub = payload.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new AuthError('claims', `${AuthMessage.invalid}: it has no subject`);

@@ -275,4 +275,21 @@ describe('MCP servers and HTTP tools', () => {
     await update({ mcpServers: [{ id: 'crm', url: mcp.url }] });
     expect(kinds((await run('[[tool:crm__echo]] hi')).events)).toEqual(['tool_call:crm__echo', 'tool_result:crm__echo']);
   });
+
+  test('calls go through the outbound guard at run time too: a stored server on a refused address is never reached', async ({ prefix, db }) => {
+    const mcp = await startMcpTestServer();
+    // 127.0.0.1 is not allow-listed here; the spec is written as an older or hand-edited row would be, bypassing the save checks.
+    const { h, tenantId, run } = await setup(prefix, db, { OUTBOUND_ALLOW_HOSTS: '' });
+    await h.caller.call('agent.list_agents', {}, { tenantId });
+    await db.pool.query(`update agents set spec = spec || $2::jsonb where tenant_id = $1`, [
+      tenantId,
+      JSON.stringify({ tools: [], mcpServers: [{ id: 'crm', url: mcp.url }] }),
+    ]);
+    const { result, events } = await run('[[tool:crm__echo]] hi');
+    expect(result.status).toBe('SUCCEEDED');
+    expect(steps(events).find((s) => s.name === 'mcp_server_unavailable')).toMatchObject({
+      data: { server: 'crm', error: expect.stringContaining('loopback') },
+    });
+    expect(mcp.seen).toEqual([]);
+  });
 });

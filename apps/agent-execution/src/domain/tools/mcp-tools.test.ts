@@ -134,12 +134,12 @@ describe('MCP servers and HTTP tools', () => {
     const runId = randomUUID();
     const started = Date.now();
     const running = h.start({ runId, input: { text: '[[tool:crm__slow]] wait' }, channel: 'api' });
-    await waitFor(() => kinds(running.events).includes('tool_call:crm__slow'), { what: 'the tool call' });
+    await waitFor(() => mcp.calls.length === 1, { what: 'the tool call at the server' });
     expect(await h.caller.call('agent.cancel', { runId }, { tenantId })).toMatchObject({ cancelled: true });
     const { result } = await running.done;
     expect(result.status).toBe('CANCELLED');
     // The tool would have answered after 30 s and its timeout is 60 s: the cancel ended the call.
-    expect(mcp.calls).toEqual([{ tool: 'slow' }]);
+    expect(kinds(running.events)).toEqual(['tool_call:crm__slow']);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 

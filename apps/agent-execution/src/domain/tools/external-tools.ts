@@ -113,7 +113,7 @@ async function callHttpTool(d: ExternalToolsDeps, tool: HttpToolConfig, headers:
     });
   } catch (err) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    if (deadline.aborted) throw new ToolFailure(`did not answer within ${timeoutMs} ms`);
+    if (deadline.aborted) throw new ToolFailure(`did not answer within ${timeoutMs} ms`, { cause: err });
     throw err;
   }
   if (res.status < 200 || res.status >= 300) throw new ToolFailure(`HTTP ${res.status}: ${truncate(res.body, 500)}`);

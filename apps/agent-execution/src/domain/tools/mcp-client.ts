@@ -101,7 +101,7 @@ export class McpConnector {
       return await fn(client, opts);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (deadline.aborted) throw new Error(`did not answer within ${timeoutMs} ms`);
+      if (deadline.aborted) throw new Error(`did not answer within ${timeoutMs} ms`, { cause: err });
       throw err;
     } finally {
       await client.close().catch(() => {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { pgTest as test, waitFor, type TestDatabase } from '@parley/testing';
 import { SECRET_MASK, type ActionError, type RunEvent, type UpdateAgent } from '@parley/contracts';
-import { startHarness, tokensOf, type Harness } from '../../testing/harness.js';
+import { startHarness, tokensOf } from '../../testing/harness.js';
 import { closedPortUrl, startHangingServer, startHttpToolServer, startMcpTestServer } from '../../testing/tool-servers.js';
 
 const KEY = randomBytes(32).toString('base64');

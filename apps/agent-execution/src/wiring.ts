@@ -4,7 +4,7 @@ import type { Bus } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { createDb, openDatabase, type Pool } from '@parley/db';
 import { createModelClient, type ModelClient } from '@parley/llm';
-import { Stage, type ServiceKit } from '@parley/service-kit';
+import { OutboundGuard, SecretBox, Stage, type ServiceKit } from '@parley/service-kit';
 import type { AgentExecutionConfig } from './env.js';
 import { builtinFlows, createFlowRegistry, type FlowDefinition } from './domain/flows/index.js';
 import { RunEndObservers } from './domain/replies/run-end-observers.js';
@@ -14,6 +14,10 @@ import { ConversationPort } from './domain/runs/conversation-port.js';
 import { RunLifecycle } from './domain/runs/run-lifecycle.js';
 import { builtinTools, DEFAULT_AGENT_TOOLS } from './domain/tools/builtin.js';
 import type { ToolDef } from './domain/tools/define-tool.js';
+import { ExternalTools } from './domain/tools/external-tools.js';
+import { McpConnector } from './domain/tools/mcp-client.js';
+import type { ToolConfigDeps } from './domain/tools/tool-config.js';
+import { ToolSecrets } from './domain/tools/tool-secrets.js';
 import { agentHandlers } from './handlers/index.js';
 import { AgentStore } from './stores/agent-store.js';
 import { RunStore } from './stores/run-store.js';
@@ -44,6 +48,15 @@ export async function createAgentService(d: AgentServiceDeps) {
   subscriber.on('error', () => {});
   const db = createDb(d.pool);
   const tools = d.tools ?? builtinTools;
+  const { secretsKey, secretsPreviousKey } = d.config.tools;
+  const guard = new OutboundGuard(d.config.tools.outbound);
+  const toolConfig: ToolConfigDeps = {
+    guard,
+    connector: new McpConnector(guard, d.config.tools.mcpListCacheMs),
+    secrets: new ToolSecrets(secretsKey ? new SecretBox(secretsKey, secretsPreviousKey) : null),
+    builtinNames: tools.map((t) => t.name),
+  };
+  if (!secretsKey) d.log.info('SECRETS_KEY is not set: agents cannot be given MCP servers or HTTP tools with headers');
   const flows = createFlowRegistry(d.flows ?? builtinFlows);
   const agents = new AgentStore(db, { model: d.config.model.name, maxRunMs: d.config.runs.defaultMaxRunMs, tools: DEFAULT_AGENT_TOOLS });
   // A run's database work rides out an outage until the service closes: by then its worker has stopped
@@ -68,6 +81,7 @@ export async function createAgentService(d: AgentServiceDeps) {
     runs,
     flows,
     tools,
+    external: new ExternalTools(toolConfig),
     model: d.model,
     cancels,
     lock: new ConversationLock(redis, d.prefix, d.config.runs.lockTtlMs),
@@ -78,12 +92,13 @@ export async function createAgentService(d: AgentServiceDeps) {
   });
   let closed: Promise<void> | undefined;
   return {
-    handlers: agentHandlers({ lifecycle, runs, agents, flows, tools, cancels }),
+    handlers: agentHandlers({ lifecycle, runs, agents, flows, tools, toolConfig, cancels }),
     /** Stops database retries, then closes the cancel hub and the command connection; later calls return the same promise. */
     close(): Promise<void> {
       closed ??= (async () => {
         closing.abort();
         await cancels.close();
+        guard.close();
         await redis.quit().catch(() => redis.disconnect());
       })();
       return closed;

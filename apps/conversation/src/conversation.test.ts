@@ -215,7 +215,21 @@ describe('conversation.get_context', () => {
     await pg.insert(tenants).values({ id: 't1', name: 'Tenant one' }).onConflictDoNothing();
     await pg
       .insert(agents)
-      .values({ tenantId: 't1', id: 'support', name: 'Support', systemPrompt: 'You are Acme support. '.repeat(100), model: 'gpt-4o-mini' })
+      .values({
+        tenantId: 't1',
+        id: 'support',
+        spec: {
+          name: 'Support',
+          systemPrompt: 'You are Acme support. '.repeat(100),
+          greeting: '',
+          model: 'gpt-4o-mini',
+          temperature: 0.3,
+          tools: [],
+          flow: 'chat',
+          doubleTexting: 'enqueue',
+          maxRunMs: 60_000,
+        },
+      })
       .onConflictDoNothing();
     const c = id('c');
     await seed(h.bus, c, 3);

@@ -4,21 +4,23 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { defineEnv, retiredEnv, envBool, envInt, envList, envPort, outboundEnvShape, outboundPolicyOf, type OutboundPolicy } from '@parley/service-kit';
+import {
+  defineEnv,
+  retiredEnv,
+  envBool,
+  envInt,
+  envList,
+  envPort,
+  outboundEnvShape,
+  outboundPolicyOf,
+  SECRET_KEY_FORM,
+  secretKeyEnv,
+  type OutboundPolicy,
+} from '@parley/service-kit';
 import { oidcConfig, oidcEnvShape, type OidcConfig } from './auth/oidc-config.js';
 import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
-import { SECRET_KEY_FORM, parseSecretKey } from './secrets/secret-box.js';
 
 const Alg = z.enum(['HS256', 'RS256', 'ES256']);
-
-/** A KeyObject, not a Buffer: printing the config (or a crash dump of it) shows no key bytes. */
-const secretKey = () =>
-  z.string().transform((raw, ctx) => {
-    const key = parseSecretKey(raw);
-    if (typeof key !== 'string') return key;
-    ctx.addIssue({ code: 'custom', message: key });
-    return z.NEVER;
-  });
 
 const shape = {
   ...retiredEnv({
@@ -63,8 +65,8 @@ const shape = {
   WEBHOOK_MAX_ATTEMPTS: envInt(5),
   WEBHOOK_BACKOFF_MS: envInt(1_000),
   /** Encrypts secrets stored in PostgreSQL (Chatwoot inboxes); the previous key only decrypts, for rotation. */
-  SECRETS_KEY: secretKey().optional(),
-  SECRETS_KEY_PREVIOUS: secretKey().optional(),
+  SECRETS_KEY: secretKeyEnv().optional(),
+  SECRETS_KEY_PREVIOUS: secretKeyEnv().optional(),
   ...chatwootEnvShape,
   ...outboundEnvShape,
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Channel, Id, IsoDate, Usage } from './common.js';
+import { HttpTools, McpServers } from './agent-tools.js';
 import { storable, storableJson } from './text.js';
 
 export const RunStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
@@ -127,22 +128,53 @@ export const FlowInfo = z.object({
 export type FlowInfo = z.infer<typeof FlowInfo>;
 export const ListFlowsReply = z.object({ flows: z.array(FlowInfo) });
 
-export const AgentConfig = z.object({
-  agentId: Id,
+/**
+ * What an operator configures on an agent. Every change is a new immutable version of this spec, stored whole (a
+ * field added here needs no migration: the store fills it with its default when it reads an older version). No
+ * field has a zod default here, so `UpdateAgent` (the partial) never fills in a field the caller left out.
+ */
+export const AgentSpec = z.object({
   name: storable(z.string().min(1).max(128)),
   systemPrompt: storable(z.string().max(32_000)),
+  /** Said by the agent when a new conversation opens (the `welcome` frame); empty: no greeting. */
+  greeting: storable(z.string().max(2_000)),
   model: storable(z.string().min(1).max(128)),
   temperature: z.number().min(0).max(2),
   tools: z.array(storable(z.string().max(64))).max(32),
   flow: storable(z.string().min(1).max(64)),
   doubleTexting: DoubleTextingPolicy,
   maxRunMs: z.number().int().min(1_000).max(3_600_000),
+  /** MCP servers whose tools the agent may use (agent-tools.ts). Optional: callers that predate it send none; stored specs read as []. */
+  mcpServers: McpServers.optional(),
+  /** HTTP endpoints offered to the model as tools (agent-tools.ts). Optional like mcpServers. */
+  httpTools: HttpTools.optional(),
+});
+export type AgentSpec = z.infer<typeof AgentSpec>;
+
+export const AgentConfig = AgentSpec.extend({
+  agentId: Id,
+  /** The current version: 1 on creation, +1 on every update or rollback. */
+  version: z.number().int().positive(),
   isDefault: z.boolean(),
+  /** An archived agent keeps its history and versions but starts no new runs. */
+  archived: z.boolean(),
+  updatedAt: IsoDate,
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 export const ListAgentsReply = z.object({ agents: z.array(AgentConfig) });
-export const UpdateAgent = AgentConfig.omit({ isDefault: true }).partial().required({ agentId: true });
+export const UpdateAgent = AgentSpec.partial().extend({ agentId: Id });
 export type UpdateAgent = z.infer<typeof UpdateAgent>;
+
+/** One stored version of an agent's spec. */
+export const AgentVersion = z.object({
+  agentId: Id,
+  version: z.number().int().positive(),
+  spec: AgentSpec,
+  /** The userId of the action that made it; null for versions the platform made (the default agent). */
+  createdBy: z.string().nullable(),
+  createdAt: IsoDate,
+});
+export type AgentVersion = z.infer<typeof AgentVersion>;
 
 /**
  * Every run keeps a short-lived ordered log of its events in a Redis stream, written by

@@ -3,13 +3,17 @@ import { ActionError, type Catalog } from '@parley/contracts';
 import type { FlowRegistry } from '../domain/flows/define-flow.js';
 import type { AgentStore } from '../stores/agent-store.js';
 import type { ToolDef } from '../domain/tools/define-tool.js';
+import { prepareAgentTools, type ToolConfigDeps } from '../domain/tools/tool-config.js';
+import { maskToolSecrets } from '../domain/tools/tool-secrets.js';
+
+// Every reply that carries an agent's spec masks its header values (maskToolSecrets).
 
 export const listAgentsHandler =
   (agents: AgentStore): Handler<Catalog, 'agent.list_agents'> =>
-  async (_data, ctx) => ({ agents: await agents.list(ctx.action.tenantId) });
+  async (_data, ctx) => ({ agents: (await agents.list(ctx.action.tenantId)).map(maskToolSecrets) });
 
 export const updateAgentHandler =
-  (agents: AgentStore, flows: FlowRegistry, tools: readonly ToolDef[]): Handler<Catalog, 'agent.update_agent'> =>
+  (agents: AgentStore, flows: FlowRegistry, tools: readonly ToolDef[], toolConfig: ToolConfigDeps): Handler<Catalog, 'agent.update_agent'> =>
   async (patch, ctx) => {
     if (patch.flow !== undefined && !flows.get(patch.flow)) {
       throw new ActionError('invalid_payload', `flow "${patch.flow}" is not registered; registered flows: ${flows.names().join(', ')}`, {
@@ -22,7 +26,13 @@ export const updateAgentHandler =
         details: { fields: ['tools'] },
       });
     }
-    const updated = await agents.update(ctx.action.tenantId, patch);
+    const tenantId = ctx.action.tenantId;
+    if (patch.mcpServers !== undefined || patch.httpTools !== undefined) {
+      const current = await agents.get(tenantId, patch.agentId);
+      if (!current) throw new ActionError('not_found', `agent "${patch.agentId}" does not exist for this tenant`);
+      patch = { ...patch, ...(await prepareAgentTools(toolConfig, tenantId, patch.agentId, patch, current)) };
+    }
+    const updated = await agents.update(tenantId, patch, ctx.action.userId ?? null);
     if (!updated) throw new ActionError('not_found', `agent "${patch.agentId}" does not exist for this tenant`);
-    return updated;
+    return maskToolSecrets(updated);
   };

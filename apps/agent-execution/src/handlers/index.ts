@@ -4,6 +4,7 @@ import type { FlowRegistry } from '../domain/flows/define-flow.js';
 import type { CancelHub } from '../domain/runs/cancel-hub.js';
 import type { RunLifecycle } from '../domain/runs/run-lifecycle.js';
 import type { ToolDef } from '../domain/tools/define-tool.js';
+import type { ToolConfigDeps } from '../domain/tools/tool-config.js';
 import type { AgentStore } from '../stores/agent-store.js';
 import type { RunStore } from '../stores/run-store.js';
 import { listAgentsHandler, updateAgentHandler } from './agents.js';
@@ -18,6 +19,7 @@ export interface HandlerDeps {
   agents: AgentStore;
   flows: FlowRegistry;
   tools: readonly ToolDef[];
+  toolConfig: ToolConfigDeps;
   cancels: CancelHub;
 }
 
@@ -29,6 +31,6 @@ export function agentHandlers(d: HandlerDeps) {
     'agent.list_runs': listRunsHandler(d.runs),
     'agent.list_flows': listFlowsHandler(d.flows),
     'agent.list_agents': listAgentsHandler(d.agents),
-    'agent.update_agent': updateAgentHandler(d.agents, d.flows, d.tools),
+    'agent.update_agent': updateAgentHandler(d.agents, d.flows, d.tools, d.toolConfig),
   } satisfies Handlers<Catalog, 'agent'>;
 }

@@ -1,6 +1,6 @@
-import { and, eq } from 'drizzle-orm';
-import { agents, tenants, type Db } from '@parley/db';
-import type { AgentConfig, UpdateAgent } from '@parley/contracts';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { agents, agentVersions, tenants, type Db } from '@parley/db';
+import { AgentSpec, type AgentConfig, type AgentVersion, type UpdateAgent } from '@parley/contracts';
 
 export const DEFAULT_AGENT_ID = 'default';
 export const DEFAULT_SYSTEM_PROMPT =
@@ -13,24 +13,37 @@ export interface AgentDefaults {
   tools: readonly string[];
 }
 
+/** A version stored before a field existed reads with that field's default. */
+const StoredSpec = AgentSpec.extend({
+  greeting: AgentSpec.shape.greeting.default(''),
+  mcpServers: AgentSpec.shape.mcpServers.default([]),
+  httpTools: AgentSpec.shape.httpTools.default([]),
+});
+
 type AgentRow = typeof agents.$inferSelect;
 
 function toConfig(row: AgentRow): AgentConfig {
   return {
+    ...StoredSpec.parse(row.spec),
     agentId: row.id,
-    name: row.name,
-    systemPrompt: row.systemPrompt,
-    model: row.model,
-    temperature: row.temperature,
-    tools: row.tools,
-    flow: row.flow,
-    doubleTexting: row.doubleTexting,
-    maxRunMs: row.maxRunMs,
+    version: row.version,
     isDefault: row.isDefault,
+    archived: row.archivedAt !== null,
+    updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-/** Agents per tenant, in PostgreSQL. A tenant seen for the first time gets a default agent, so a fresh install answers at once. */
+function definedFields<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export type CreateOutcome = { created: AgentConfig } | { exists: true };
+
+/**
+ * Agents per tenant, in PostgreSQL: `agents` holds each agent's current spec and version, `agent_versions` every spec
+ * it ever had (written in the same transaction, so the two never disagree). A tenant seen for the first time gets a
+ * default agent, so a fresh install answers at once.
+ */
 export class AgentStore {
   /**
    * Every run reads its agent; a short in-process cache saves that query on the hot path. An edit made
@@ -57,6 +70,11 @@ export class AgentStore {
     return agent;
   }
 
+  private forget(tenantId: string): void {
+    for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}\u0000`)) this.cache.delete(key);
+  }
+
+  /** Every agent of the tenant, archived ones included (they say so). */
   async list(tenantId: string): Promise<AgentConfig[]> {
     await this.ensureDefault(tenantId);
     const rows = await this.db.select().from(agents).where(eq(agents.tenantId, tenantId)).orderBy(agents.id);
@@ -80,46 +98,111 @@ export class AgentStore {
     return this.ensureDefault(tenantId);
   }
 
-  async update(tenantId: string, patch: UpdateAgent): Promise<AgentConfig | null> {
+  /** A new agent at version 1; `exists` when the tenant already has one by that id (archived ones included). */
+  async create(tenantId: string, agentId: string, spec: AgentSpec, createdBy: string | null): Promise<CreateOutcome> {
+    await this.ensureDefault(tenantId);
+    const outcome = await this.db.transaction(async (tx) => {
+      const [row] = await tx.insert(agents).values({ tenantId, id: agentId, spec, version: 1 }).onConflictDoNothing().returning();
+      if (!row) return { exists: true } as const;
+      await tx.insert(agentVersions).values({ tenantId, agentId, version: 1, spec, createdBy });
+      return { created: toConfig(row) };
+    });
+    this.forget(tenantId);
+    return outcome;
+  }
+
+  /** Applies the fields given as a new version; null when the agent does not exist. */
+  async update(tenantId: string, patch: UpdateAgent, createdBy: string | null = null): Promise<AgentConfig | null> {
     await this.ensureDefault(tenantId);
     const { agentId, ...fields } = patch;
-    const set: Partial<typeof agents.$inferInsert> = { updatedAt: new Date() };
-    if (fields.name !== undefined) set.name = fields.name;
-    if (fields.systemPrompt !== undefined) set.systemPrompt = fields.systemPrompt;
-    if (fields.model !== undefined) set.model = fields.model;
-    if (fields.temperature !== undefined) set.temperature = fields.temperature;
-    if (fields.tools !== undefined) set.tools = fields.tools;
-    if (fields.flow !== undefined) set.flow = fields.flow;
-    if (fields.doubleTexting !== undefined) set.doubleTexting = fields.doubleTexting;
-    if (fields.maxRunMs !== undefined) set.maxRunMs = fields.maxRunMs;
+    return this.newVersion(tenantId, agentId, createdBy, (current) => ({ ...current, ...definedFields(fields) }));
+  }
+
+  /** Makes an earlier version's spec the current one, as a new version (history only grows); null when either is unknown. */
+  async rollback(tenantId: string, agentId: string, version: number, createdBy: string | null): Promise<AgentConfig | null> {
+    const [old] = await this.db
+      .select({ spec: agentVersions.spec })
+      .from(agentVersions)
+      .where(and(eq(agentVersions.tenantId, tenantId), eq(agentVersions.agentId, agentId), eq(agentVersions.version, version)));
+    if (!old) return null;
+    const spec = StoredSpec.parse(old.spec);
+    return this.newVersion(tenantId, agentId, createdBy, () => spec);
+  }
+
+  private async newVersion(tenantId: string, agentId: string, createdBy: string | null, next: (current: AgentSpec) => AgentSpec): Promise<AgentConfig | null> {
+    const updated = await this.db.transaction(async (tx) => {
+      // FOR UPDATE: two concurrent edits get consecutive versions instead of both claiming current + 1.
+      const [current] = await tx
+        .select()
+        .from(agents)
+        .where(and(eq(agents.tenantId, tenantId), eq(agents.id, agentId)))
+        .for('update');
+      if (!current) return null;
+      const spec = next(StoredSpec.parse(current.spec));
+      const version = current.version + 1;
+      await tx.insert(agentVersions).values({ tenantId, agentId, version, spec, createdBy });
+      const [row] = await tx
+        .update(agents)
+        .set({ spec, version, updatedAt: new Date() })
+        .where(and(eq(agents.tenantId, tenantId), eq(agents.id, agentId)))
+        .returning();
+      return row ? toConfig(row) : null;
+    });
+    this.forget(tenantId);
+    return updated;
+  }
+
+  /** Newest first. Empty when the agent does not exist. */
+  async versions(tenantId: string, agentId: string): Promise<AgentVersion[]> {
+    const rows = await this.db
+      .select()
+      .from(agentVersions)
+      .where(and(eq(agentVersions.tenantId, tenantId), eq(agentVersions.agentId, agentId)))
+      .orderBy(desc(agentVersions.version));
+    return rows.map((r) => ({
+      agentId: r.agentId,
+      version: r.version,
+      spec: StoredSpec.parse(r.spec),
+      createdBy: r.createdBy,
+      createdAt: r.createdAt.toISOString(),
+    }));
+  }
+
+  /** Archives (or restores) an agent; null when it does not exist. The caller refuses to archive the default agent. */
+  async setArchived(tenantId: string, agentId: string, archived: boolean): Promise<AgentConfig | null> {
     const [row] = await this.db
       .update(agents)
-      .set(set)
+      .set({ archivedAt: archived ? sql`coalesce(${agents.archivedAt}, now())` : null, updatedAt: new Date() })
       .where(and(eq(agents.tenantId, tenantId), eq(agents.id, agentId)))
       .returning();
-    for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}\u0000`)) this.cache.delete(key);
+    this.forget(tenantId);
     return row ? toConfig(row) : null;
   }
 
   /** Idempotent and race-safe: concurrent first runs of a tenant insert one tenant and one default agent. */
   private async ensureDefault(tenantId: string): Promise<AgentConfig> {
-    await this.db.insert(tenants).values({ id: tenantId, name: tenantId }).onConflictDoNothing();
-    await this.db
-      .insert(agents)
-      .values({
-        tenantId,
-        id: DEFAULT_AGENT_ID,
-        name: 'Assistant',
-        systemPrompt: DEFAULT_SYSTEM_PROMPT,
-        model: this.defaults.model,
-        temperature: 0.3,
-        tools: [...this.defaults.tools],
-        flow: 'chat',
-        doubleTexting: 'enqueue',
-        maxRunMs: this.defaults.maxRunMs,
-        isDefault: true,
-      })
-      .onConflictDoNothing();
+    const [existing] = await this.db
+      .select()
+      .from(agents)
+      .where(and(eq(agents.tenantId, tenantId), eq(agents.isDefault, true)))
+      .limit(1);
+    if (existing) return toConfig(existing);
+    const spec: AgentSpec = {
+      name: 'Assistant',
+      systemPrompt: DEFAULT_SYSTEM_PROMPT,
+      greeting: '',
+      model: this.defaults.model,
+      temperature: 0.3,
+      tools: [...this.defaults.tools],
+      flow: 'chat',
+      doubleTexting: 'enqueue',
+      maxRunMs: this.defaults.maxRunMs,
+    };
+    await this.db.transaction(async (tx) => {
+      await tx.insert(tenants).values({ id: tenantId, name: tenantId }).onConflictDoNothing();
+      const [row] = await tx.insert(agents).values({ tenantId, id: DEFAULT_AGENT_ID, spec, version: 1, isDefault: true }).onConflictDoNothing().returning();
+      if (row) await tx.insert(agentVersions).values({ tenantId, agentId: DEFAULT_AGENT_ID, version: 1, spec, createdBy: null });
+    });
     const [row] = await this.db
       .select()
       .from(agents)

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, doublePrecision, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, foreignKey, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const tenants = pgTable('tenants', {
   id: text('id').primaryKey(),
@@ -7,9 +7,6 @@ export const tenants = pgTable('tenants', {
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
-
-export const doubleTextingPolicies = ['enqueue', 'reject', 'interrupt'] as const;
-export type DoubleTextingPolicy = (typeof doubleTextingPolicies)[number];
 
 /** Agent ids are chosen by operators ("support", "sales"), so they are unique per tenant, not globally. */
 export const agents = pgTable(
@@ -19,18 +16,11 @@ export const agents = pgTable(
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
     id: text('id').notNull(),
-    name: text('name').notNull(),
-    systemPrompt: text('system_prompt').notNull().default(''),
-    model: text('model').notNull(),
-    temperature: doublePrecision('temperature').notNull().default(0.7),
-    tools: text('tools')
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
-    flow: text('flow').notNull().default('chat'),
-    doubleTexting: text('double_texting', { enum: doubleTextingPolicies }).notNull().default('enqueue'),
-    maxRunMs: integer('max_run_ms').notNull().default(120_000),
     isDefault: boolean('is_default').notNull().default(false),
+    /** The current spec (AgentSpec of @parley/contracts), a copy of agent_versions' row `version`. */
+    spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+    version: integer('version').notNull().default(1),
+    archivedAt: timestamp('archived_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
@@ -40,5 +30,22 @@ export const agents = pgTable(
     uniqueIndex('agents_one_default_per_tenant')
       .on(t.tenantId)
       .where(sql`${t.isDefault}`),
+  ],
+);
+
+/** Every spec an agent ever had; rows are never updated, so a run's recorded version can always be read back. */
+export const agentVersions = pgTable(
+  'agent_versions',
+  {
+    tenantId: text('tenant_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    version: integer('version').notNull(),
+    spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.agentId, t.version] }),
+    foreignKey({ columns: [t.tenantId, t.agentId], foreignColumns: [agents.tenantId, agents.id] }).onDelete('cascade'),
   ],
 );

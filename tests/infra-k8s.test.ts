@@ -236,8 +236,9 @@ describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
     expect(workloads.length).toBe(apps.length + 1);
     for (const o of workloads) {
       for (const c of containersOf(o)) {
+        const resources = c['resources'] as Record<string, Record<string, string> | undefined> | undefined;
         for (const kind of ['requests', 'limits'])
-          for (const r of ['cpu', 'memory']) expect(c.resources?.[kind]?.[r], `${o.kind}/${o.metadata.name} ${c.name} ${kind}.${r}`).toBeDefined();
+          for (const r of ['cpu', 'memory']) expect(resources?.[kind]?.[r], `${o.kind}/${o.metadata.name} ${c.name} ${kind}.${r}`).toBeDefined();
       }
     }
   });

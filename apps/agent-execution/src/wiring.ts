@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import type { Bus } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { createDb, openDatabase, type Pool } from '@parley/db';
-import { createModelClient, type ModelClient } from '@parley/llm';
+import { createModelClient, createModelMetrics, type ModelClient } from '@parley/llm';
 import { OutboundGuard, SecretBox, Stage, type ServiceKit } from '@parley/service-kit';
+import type { Registry } from 'prom-client';
 import type { AgentExecutionConfig } from './env.js';
 import { builtinFlows, createFlowRegistry, type FlowDefinition } from './domain/flows/index.js';
 import { RunEndObservers } from './domain/replies/run-end-observers.js';
@@ -12,6 +13,7 @@ import { CancelHub } from './domain/runs/cancel-hub.js';
 import { ConversationLock } from './domain/runs/conversation-lock.js';
 import { ConversationPort } from './domain/runs/conversation-port.js';
 import { RunLifecycle } from './domain/runs/run-lifecycle.js';
+import { runMetrics } from './domain/runs/run-metrics.js';
 import { builtinTools, DEFAULT_AGENT_TOOLS } from './domain/tools/builtin.js';
 import type { ToolDef } from './domain/tools/define-tool.js';
 import { ExternalTools } from './domain/tools/external-tools.js';
@@ -34,6 +36,8 @@ export interface AgentServiceDeps {
   log: Logger;
   flows?: readonly FlowDefinition[];
   tools?: readonly ToolDef[];
+  /** The process registry: runs ended are counted there (parley_agent_runs_total). */
+  registry?: Registry;
 }
 
 /** Builds the handlers of the `agent` service and what they need; main.ts (through startAgentService) and tests share it. */
@@ -86,7 +90,7 @@ export async function createAgentService(d: AgentServiceDeps) {
     cancels,
     lock: new ConversationLock(redis, d.prefix, d.config.runs.lockTtlMs),
     conversation: new ConversationPort(d.bus),
-    observers: RunEndObservers.forChannels(d.bus),
+    observers: RunEndObservers.forChannels(d.bus, d.registry ? [runMetrics(d.registry, flows)] : []),
     config: d.config.runs,
     dbRetry,
   });
@@ -133,6 +137,7 @@ export async function startAgentService(kit: ServiceKit<AgentExecutionConfig>) {
     timeoutMs: kit.config.model.timeoutMs,
     maxRetries: kit.config.model.maxRetries,
     logLevel: 'off',
+    observer: createModelMetrics(kit.metrics.registry),
   });
   const service = await createAgentService({
     bus: kit.bus,
@@ -142,6 +147,7 @@ export async function startAgentService(kit: ServiceKit<AgentExecutionConfig>) {
     model,
     config: kit.config,
     log: kit.log,
+    registry: kit.metrics.registry,
   });
   kit.onShutdown('runs', () => service.close(), Stage.infra);
   return service.handlers;

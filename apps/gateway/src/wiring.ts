@@ -134,6 +134,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
     const url = req.routeOptions.url ?? 'unmatched';
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';
     log[quiet ? 'debug' : 'info']({ method: req.method, route: url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    gm.responses.inc({ route: url, status: `${Math.floor(reply.statusCode / 100)}xx` });
   });
   await registerCors(app, config.cors.origins);
   await registerOpenApi(app);

@@ -22,21 +22,35 @@ interface Case {
   open(): Promise<{ op: () => Promise<unknown>; close: () => Promise<void> }>;
 }
 
+/** A peer that fails (its worker does not start, a call times out) is a row with its error, never a crashed suite. */
+function failedRow(c: Case, level: number, err: unknown): BenchRow {
+  const error = err instanceof Error ? err.message : String(err);
+  console.log(`${c.name} @${level}: failed: ${error}`);
+  return { case: c.name, concurrency: level, ops_per_s: NaN, p50_ms: NaN, p99_ms: NaN, error };
+}
+
 async function measure(c: Case): Promise<BenchRow[]> {
   const worker = spawnTs(c.worker.file, { REDIS_URL: url }, c.worker.args);
-  await worker.waitForOutput('bench worker ready', 30_000);
-  const caller = await c.open();
+  let caller: Awaited<ReturnType<Case['open']>> | undefined;
   const rows: BenchRow[] = [];
   try {
+    await worker.waitForOutput('bench worker ready', 30_000);
+    caller = await c.open();
     for (const level of levels) {
-      await closedLoop(level, 500, caller.op); // warm-up: JIT, connections, the peer's discovery
-      const r = await closedLoop(level, seconds * 1000, caller.op);
-      const { p50, p99 } = percentiles(r.latencies);
-      rows.push({ case: c.name, concurrency: level, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99 });
-      console.log(`${c.name} @${level}: ${Math.round(r.opsPerS)} ops/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
+      try {
+        await closedLoop(level, 500, caller.op); // warm-up: JIT, connections, the peer's discovery
+        const r = await closedLoop(level, seconds * 1000, caller.op);
+        const { p50, p99 } = percentiles(r.latencies);
+        rows.push({ case: c.name, concurrency: level, ops_per_s: r.opsPerS, p50_ms: p50, p99_ms: p99 });
+        console.log(`${c.name} @${level}: ${Math.round(r.opsPerS)} ops/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
+      } catch (err) {
+        rows.push(failedRow(c, level, err));
+      }
     }
+  } catch (err) {
+    for (const level of levels.slice(rows.length)) rows.push(failedRow(c, level, err));
   } finally {
-    await caller.close();
+    await caller?.close().catch((err: unknown) => console.log(`${c.name}: close failed: ${String(err)}`));
     await worker.kill('SIGTERM');
   }
   return rows;

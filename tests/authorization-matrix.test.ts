@@ -145,6 +145,11 @@ const REST: Record<string, RestRow> = {
   'POST /webhooks/chatwoot': { call: at('/webhooks/chatwoot', { event: 'message_created' }), expect: open(401) },
   // dev tokens are off in this gateway (AUTH_DEV_TOKENS unset)
   'POST /api/v1/dev/token': { call: at('/api/v1/dev/token', {}), expect: open(403) },
+  // sign-in: public by nature (no token yet); OIDC is not configured in this gateway, and a pick-up without its cookie has nothing to take
+  'GET /auth/config': { call: at('/auth/config'), expect: open(200) },
+  'GET /auth/login': { call: at('/auth/login'), expect: open(404) },
+  'GET /auth/callback': { call: at('/auth/callback?code=x&state=y'), expect: open(404) },
+  'POST /auth/session': { call: at('/auth/session', {}), expect: open(401) },
   // the chat socket answers plain HTTP without an upgrade; its frames have their own matrix below
   'GET /ws/chat': { call: at('/ws/chat'), expect: open(404) },
   // CORS preflight (@fastify/cors): no bearer token is involved; OPTIONS without an Origin is no preflight (gateway-edge tests the CORS cases)

@@ -8,6 +8,8 @@ let db: string;
 let services: Services;
 let hs: RunningGateway;
 let rs: RunningGateway;
+let nested: RunningGateway;
+let oidc: RunningGateway;
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
@@ -17,10 +19,21 @@ beforeAll(async () => {
   services = await startServices(prefix, urlForDatabase(db));
   hs = await startGateway(prefix, { AUTH_JWT_ISSUER: 'https://idp.test', AUTH_JWT_AUDIENCE: 'parley', AUTH_CLOCK_TOLERANCE_S: '5' });
   rs = await startGateway(prefix, { AUTH_JWT_SECRET: '', AUTH_JWT_PUBLIC_KEY: publicPem, AUTH_JWT_ALGORITHMS: 'RS256' });
+  // Keycloak's nesting for roles, Auth0's namespaced (dotted) claim name for the tenant.
+  nested = await startGateway(prefix, { AUTH_TENANT_CLAIM: 'https://parley.example.com/tenant', AUTH_ROLES_CLAIM: 'realm_access.roles' });
+  // A provider on a loopback address that the operator did not allow: the outbound guard refuses to call it.
+  oidc = await startGateway(prefix, {
+    AUTH_JWT_SECRET: '',
+    AUTH_JWKS_URL: 'https://127.0.0.1:9/jwks',
+    OIDC_ISSUER_URL: 'https://127.0.0.1:9',
+    OIDC_CLIENT_ID: 'parley-web',
+    OIDC_REDIRECT_URL: 'https://chat.example.com/auth/callback',
+    OIDC_PROVIDER_NAME: 'Example',
+  });
 });
 
 afterAll(async () => {
-  await Promise.all([hs?.close(), rs?.close()]);
+  await Promise.all([hs?.close(), rs?.close(), nested?.close(), oidc?.close()]);
   await services?.stop();
   const r = newRedis();
   await deletePrefix(r, prefix);
@@ -97,5 +110,48 @@ describe('gateway auth', () => {
     } finally {
       process.stdout.write = orig;
     }
+  });
+
+  test('tenant and roles from configured claims: a dotted path into nested claims, or a claim whose name has dots', async () => {
+    const claims = { 'https://parley.example.com/tenant': 't1', realm_access: { roles: ['admin'] }, tenant_id: undefined };
+    expect(await restStatus(nested, '/api/v1/agents', token({ claims }))).toBe(200);
+    expect(await restStatus(nested, '/api/v1/agents', token({ claims: { ...claims, realm_access: { roles: ['viewer'] } } }))).toBe(403);
+    expect(await nested.gw.ctx.verifier.verify(token({ claims }))).toMatchObject({ tenantId: 't1', roles: ['admin'] });
+  });
+
+  test('a token without the tenant claim is refused saying which claim is missing, never given a default tenant', async () => {
+    const res = await fetch(`${nested.http}/api/v1/flows`, {
+      headers: { authorization: `Bearer ${token({ claims: { realm_access: { roles: ['admin'] } } })}` },
+    });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({
+      message: 'invalid token: it has no "https://parley.example.com/tenant" claim naming your tenant; ask your identity provider\'s admin to add it',
+      details: { reason: 'claims' },
+    });
+  });
+
+  test('sign-in settings for the page: OIDC on offer or not, dev tokens, where tenant and roles are', async () => {
+    expect(await (await fetch(`${nested.http}/auth/config`)).json()).toEqual({
+      oidc: null,
+      devTokens: false,
+      claims: { tenant: 'https://parley.example.com/tenant', roles: 'realm_access.roles' },
+    });
+    expect(await (await fetch(`${oidc.http}/auth/config`)).json()).toMatchObject({ oidc: { providerName: 'Example', loginUrl: '/auth/login' } });
+    const login = await fetch(`${nested.http}/auth/login`, { redirect: 'manual' });
+    expect(login.status).toBe(404);
+    expect(await login.json()).toMatchObject({ message: 'OIDC sign-in is not configured on this gateway (OIDC_ISSUER_URL)' });
+  });
+
+  test('a provider the outbound guard refuses: sign-in goes back to the page saying it could not be reached', async () => {
+    const res = await fetch(`${oidc.http}/auth/login`, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('https://chat.example.com/#/signin?error=unavailable');
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
+  test('a finished sign-in is taken once, and only with its cookie', async () => {
+    const res = await fetch(`${oidc.http}/auth/session`, { method: 'POST', headers: { cookie: 'parley_handoff=not-a-real-handoff-id-0123456789' } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ message: 'no finished sign-in to take here; sign in again' });
   });
 });

@@ -103,7 +103,7 @@ describe('infra/docker/Dockerfile', () => {
     expect(one(runtime, 'EXPOSE')).toBe(port);
     const compose = parse(read('docker-compose.yml'), { merge: true });
     expect(compose.services.gateway.environment.HTTP_PORT).toBe(port);
-    const common = parse(read('infra/k8s/common.yaml').split('\n---\n')[0]!);
+    const common = parse(read('infra/k8s/base/common.yaml').split('\n---\n')[0]!);
     expect(common.data.HTTP_PORT).toBe(port);
   });
 

@@ -1,10 +1,13 @@
 /**
- * infra/k8s: every manifest validated against the Kubernetes and KEDA OpenAPI schemas shipped in
- * kubernetes-models / @kubernetes-models/keda (no cluster, no download), then checked against the code:
- * env names from each env.ts, KEDA streams and groups from busKeys, probes on service-kit's routes.
+ * infra/k8s: each overlay rendered as `kustomize build` would (tests/support/kustomize.ts), every object
+ * validated against the Kubernetes, KEDA and prometheus-operator schemas shipped in kubernetes-models /
+ * @kubernetes-models/* (no cluster, no download), then checked against the code (env names from each
+ * env.ts, KEDA streams and groups from busKeys, probes on service-kit's routes) and against the policy a
+ * platform team applies (resources everywhere, pinned images, no service account token, PDBs that
+ * survive a drain, WebSocket timeouts on the Ingress, a NetworkPolicy default deny).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { busKeys, catalog } from '@parley/contracts';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
@@ -15,12 +18,19 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { describe, expect, test } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
+import { containersOf, kustomizeBuild, type K8sObject } from './support/kustomize.js';
 
 const root = join(import.meta.dirname, '..');
-const dir = join(root, 'infra/k8s');
+const k8s = join(root, 'infra/k8s');
 const PREFIX = 'parley';
+const overlays = ['dev', 'prod'] as const;
 
 const models: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
@@ -32,6 +42,11 @@ const models: Record<string, new (data: any) => { validate(): void }> = {
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
   'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
+  'v1/ServiceAccount': ServiceAccount,
+  'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 };
 
 const envModules: Record<string, () => Promise<{ schema: { shape: object } }>> = {
@@ -44,30 +59,47 @@ const envModules: Record<string, () => Promise<{ schema: { shape: object } }>> =
 const apps = Object.keys(envModules);
 const workers = apps.filter((a) => a !== 'gateway');
 
-const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]!.toJS();
-const docs: Array<{ file: string; obj: any }> = kustomization.resources.flatMap((file: string) =>
-  parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => {
-    if (d.errors.length) throw new Error(`${file}: ${d.errors[0]!.message}`);
-    return { file, obj: d.toJS() };
-  }),
-);
-const find = (kind: string, name: string) => docs.find((d) => d.obj.kind === kind && d.obj.metadata.name === name)?.obj;
+const rendered: Record<(typeof overlays)[number], K8sObject[]> = {
+  dev: kustomizeBuild(join(k8s, 'overlays/dev')),
+  prod: kustomizeBuild(join(k8s, 'overlays/prod')),
+};
+const finder = (objects: K8sObject[]) => (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as any;
 
 /** The bus service an app consumes, as its main.ts passes it to runService. */
 const busServiceOf = (app: string) => /\bservice: '([a-z-]+)'/.exec(readFileSync(join(root, 'apps', app, 'src/main.ts'), 'utf8'))?.[1];
 
-describe('infra/k8s', () => {
-  test('kustomization lists every manifest in the folder', () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
-    expect([...kustomization.resources].sort()).toEqual(files.sort());
-    expect(kustomization.namespace).toBe('parley');
+/** Every .yaml under a folder, as paths relative to it. */
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const path = join(dir, f);
+    if (statSync(path).isDirectory()) return yamlFiles(path).map((p) => join(f, p));
+    return f.endsWith('.yaml') ? [f] : [];
   });
+}
 
-  test('every manifest is valid against its Kubernetes / KEDA schema', () => {
+test('the base lists every manifest in its folder; the workload component is applied to it', () => {
+  const base = join(k8s, 'base');
+  const kustomization = parse(readFileSync(join(base, 'kustomization.yaml'), 'utf8'));
+  expect([...kustomization.resources].sort()).toEqual(
+    yamlFiles(base)
+      .filter((f) => f !== 'kustomization.yaml')
+      .sort(),
+  );
+  expect(kustomization.namespace).toBe('parley');
+  expect(kustomization.components).toEqual([relative(base, join(k8s, 'components/workload'))]);
+});
+
+describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
+  const objects = rendered[overlay];
+  const docs = objects.map((obj) => ({ file: `${overlay}: ${obj.kind}/${obj.metadata.name}`, obj: obj as any }));
+  const find = finder(objects);
+
+  test('every rendered object is valid against its Kubernetes / KEDA / prometheus-operator schema, in the parley namespace', () => {
     for (const { file, obj } of docs) {
       const Model = models[`${obj.apiVersion}/${obj.kind}`];
       expect(Model, `${file}: no schema for ${obj.apiVersion} ${obj.kind}`).toBeDefined();
-      expect(() => new Model!(obj).validate(), `${file}: ${obj.kind} ${obj.metadata?.name}`).not.toThrow();
+      expect(() => new Model!(obj).validate(), file).not.toThrow();
+      expect(obj.metadata.namespace, file).toBe('parley');
     }
   });
 
@@ -90,7 +122,7 @@ describe('infra/k8s', () => {
     expect(String(http.containerPort)).toBe(common.data.HTTP_PORT);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    expect(container.image).toBe(`parley/${app}`);
+    expect(container.image).toMatch(new RegExp(`(^|/)parley/${app}:[^:]+$`));
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     // Autoscaled: a replicas field here would fight KEDA / the HPA on every apply.
     expect(deployment.spec.replicas).toBeUndefined();
@@ -190,5 +222,135 @@ describe('infra/k8s', () => {
     const [container] = find('Job', 'db-migrate').spec.template.spec.containers;
     expect(container.command).toEqual(['node', 'node_modules/@parley/db/dist/migrate-cli.js']);
     expect(container.env.map((e: any) => e.name)).toEqual(['DATABASE_URL']);
+  });
+
+  // ---- what a platform team checks ----
+
+  const workloads = docs.filter((d) => d.obj.kind === 'Deployment' || d.obj.kind === 'Job').map((d) => d.obj);
+  const podSpec = (o: any) => o.spec.template.spec;
+  const labelsMatch = (selector: any, labels: Record<string, string>) =>
+    Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+    (selector.matchExpressions ?? []).every((e: any) => e.operator === 'In' && e.values.includes(labels[e.key]));
+
+  test('every container, the migrate Job included, has cpu and memory requests and limits', () => {
+    expect(workloads.length).toBe(apps.length + 1);
+    for (const o of workloads) {
+      for (const c of containersOf(o)) {
+        const resources = c['resources'] as Record<string, Record<string, string> | undefined> | undefined;
+        for (const kind of ['requests', 'limits'])
+          for (const r of ['cpu', 'memory']) expect(resources?.[kind]?.[r], `${o.kind}/${o.metadata.name} ${c.name} ${kind}.${r}`).toBeDefined();
+      }
+    }
+  });
+
+  test('images are pinned by the overlay: a tag (or digest) on every image, never latest, one release for all', () => {
+    const tags = new Set<string>();
+    for (const o of workloads) {
+      for (const c of containersOf(o)) {
+        const m = /^(?<name>[^@]+?)(?::(?<tag>[^:/@]+))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/.exec(c.image);
+        expect(m?.groups?.['tag'] ?? m?.groups?.['digest'], `${o.metadata.name}: ${c.image} is not pinned`).toBeDefined();
+        expect(m?.groups?.['tag'], c.image).not.toBe('latest');
+        tags.add(m?.groups?.['tag'] ?? m?.groups?.['digest'] ?? '');
+      }
+    }
+    expect([...tags], 'every Parley image from the same build').toHaveLength(1);
+  });
+
+  test('one ServiceAccount without a token: every pod uses it with automountServiceAccountToken false', () => {
+    const sa = find('ServiceAccount', 'parley');
+    expect(sa.automountServiceAccountToken).toBe(false);
+    for (const o of workloads) {
+      expect(podSpec(o).serviceAccountName, o.metadata.name).toBe('parley');
+      expect(podSpec(o).automountServiceAccountToken, o.metadata.name).toBe(false);
+    }
+    expect(docs.filter((d) => /Role/.test(d.obj.kind))).toEqual([]);
+  });
+
+  test.each(apps)('%s: a PDB that keeps a pod through a drain and still lets the drain evict one', (app) => {
+    const deployment = find('Deployment', app);
+    const labels = deployment.spec.template.metadata.labels;
+    const pdbs = docs.filter((d) => d.obj.kind === 'PodDisruptionBudget' && labelsMatch(d.obj.spec.selector, labels)).map((d) => d.obj);
+    expect(pdbs).toHaveLength(1);
+    const [pdb] = pdbs;
+    // The autoscaler's floor: the fewest pods a drain can meet.
+    const floor = app === 'gateway' ? find('HorizontalPodAutoscaler', app).spec.minReplicas : find('ScaledObject', app).spec.minReplicaCount;
+    const keeps = pdb.spec.minAvailable ?? floor - pdb.spec.maxUnavailable;
+    expect(keeps, 'pods the PDB keeps during a drain').toBeGreaterThanOrEqual(1);
+    expect(floor - keeps, 'pods a drain may evict at the floor (0 would block drains forever)').toBeGreaterThanOrEqual(1);
+    if (overlay === 'prod') expect(floor).toBeGreaterThanOrEqual(2);
+  });
+
+  test.each(apps)('%s: graceful drain — preStop sleep, then SIGTERM with time for service-kit to finish; spread over zones and nodes', (app) => {
+    const pod = podSpec(find('Deployment', app));
+    const [container] = pod.containers;
+    const sleep = container.lifecycle?.preStop?.sleep?.seconds;
+    expect(sleep, 'preStop sleep while endpoints and the ingress drop the pod').toBeGreaterThanOrEqual(5);
+    const graceMs = Number(find('ConfigMap', 'parley-common').data.SHUTDOWN_GRACE_MS);
+    // service-kit: workers get SHUTDOWN_GRACE_MS, then a hard exit 5 s later (createShutdown hardTimeoutMs).
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(sleep + graceMs / 1000 + 5);
+    expect(pod.topologySpreadConstraints.map((t: any) => t.topologyKey).sort()).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+    for (const t of pod.topologySpreadConstraints) {
+      expect(labelsMatch(t.labelSelector, pod.containers && find('Deployment', app).spec.template.metadata.labels)).toBe(true);
+      expect(t.matchLabelKeys).toContain('app.kubernetes.io/name');
+    }
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+  });
+
+  test('the Ingress sends everything to the gateway, with WebSocket-long proxy timeouts', () => {
+    const ingresses = docs.filter((d) => d.obj.kind === 'Ingress').map((d) => d.obj);
+    expect(ingresses).toHaveLength(1);
+    const [ingress] = ingresses;
+    for (const a of ['proxy-read-timeout', 'proxy-send-timeout']) {
+      expect(Number(ingress.metadata.annotations[`nginx.ingress.kubernetes.io/${a}`]), a).toBeGreaterThanOrEqual(3600);
+    }
+    const backends = ingress.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.backend.service));
+    expect(backends).toEqual([{ name: 'gateway', port: { name: 'http' } }]);
+    expect(find('Service', 'gateway').spec.ports.map((p: any) => p.name)).toContain('http');
+    expect(ingress.spec.rules[0].host).toMatch(/\./);
+    if (overlay === 'prod') expect(ingress.spec.tls?.[0]?.hosts).toContain(ingress.spec.rules[0].host);
+  });
+
+  test('NetworkPolicy: default deny; only the gateway takes outside traffic; DNS, Redis, PostgreSQL for all; the model for agent-execution and query only', () => {
+    const policies = docs.filter((d) => d.obj.kind === 'NetworkPolicy').map((d) => d.obj);
+    const podsOf = (app: string) => find('Deployment', app).spec.template.metadata.labels;
+    const applying = (app: string, type: 'Ingress' | 'Egress') =>
+      policies.filter((p) => p.spec.policyTypes.includes(type) && labelsMatch(p.spec.podSelector, podsOf(app)));
+    const deny = find('NetworkPolicy', 'parley-default-deny');
+    expect(deny.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+    expect(deny.spec.ingress ?? []).toEqual([]);
+    expect(deny.spec.egress ?? []).toEqual([]);
+    const monitoring = (from: any) => from.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring' && !from.podSelector;
+    for (const app of apps) {
+      expect(labelsMatch(deny.spec.podSelector, podsOf(app)), `${app} under the default deny`).toBe(true);
+      // Ingress other than Prometheus' scrape: the gateway only.
+      const outside = applying(app, 'Ingress').flatMap((p) => (p.spec.ingress ?? []).filter((r: any) => !r.from.every(monitoring)));
+      expect(outside.length > 0, `${app} takes outside traffic`).toBe(app === 'gateway');
+      const egress = applying(app, 'Egress').flatMap((p) => p.spec.egress ?? []);
+      const ports = (rule: any) => (rule.ports ?? []).map((p: any) => `${p.protocol}/${p.port}`);
+      const allPorts = egress.flatMap(ports);
+      for (const needed of ['UDP/53', 'TCP/53', 'TCP/6379', 'TCP/5432']) expect(allPorts, `${app} egress`).toContain(needed);
+      const publicEgress = egress.filter((r: any) => r.to.some((t: any) => t.ipBlock?.cidr === '0.0.0.0/0'));
+      for (const r of publicEgress)
+        expect(r.to.every((t: any) => t.ipBlock.except.includes('10.0.0.0/8') && t.ipBlock.except.includes('169.254.0.0/16'))).toBe(true);
+      const reachesModel = publicEgress.some((r: any) => ports(r).includes('TCP/443'));
+      expect(reachesModel, `${app} reaches the model / the internet`).toBe(['agent-execution', 'query', 'gateway'].includes(app));
+    }
+  });
+
+  test('each app is scraped by one PodMonitor on the port that serves its /metrics', () => {
+    const monitors = docs.filter((d) => d.obj.kind === 'PodMonitor').map((d) => d.obj);
+    const metricsPort = find('ConfigMap', 'gateway-config').data.METRICS_PORT;
+    for (const app of apps) {
+      const pod = find('Deployment', app).spec.template;
+      const mine = monitors.filter((m) => labelsMatch(m.spec.selector, pod.metadata.labels));
+      expect(mine, app).toHaveLength(1);
+      const [endpoint] = mine[0].spec.podMetricsEndpoints;
+      expect(endpoint.path).toBe('/metrics');
+      expect(endpoint.honorLabels).toBe(true);
+      const port = pod.spec.containers[0].ports.find((p: any) => p.name === endpoint.port);
+      expect(String(port?.containerPort), `${app} scraped on ${endpoint.port}`).toBe(
+        app === 'gateway' ? metricsPort : find('ConfigMap', 'parley-common').data.HTTP_PORT,
+      );
+    }
   });
 });

@@ -20,10 +20,12 @@ export type RawWs = InstanceType<typeof WebSocket>;
 
 export interface Services {
   model: DevModelServer;
+  /** Each started service's health port (/healthz, /readyz, /metrics), from its `ready` line. */
+  ports: Record<string, number>;
   stop(): Promise<void>;
 }
 
-export async function startServices(prefix: string, databaseUrl: string, opts: { query?: boolean } = {}): Promise<Services> {
+export async function startServices(prefix: string, databaseUrl: string, opts: { query?: boolean; migration?: boolean } = {}): Promise<Services> {
   const model = await startDevModelServer({ tokenDelayMs: 0 });
   const env = {
     REDIS_URL: redisUrl,
@@ -36,14 +38,15 @@ export async function startServices(prefix: string, databaseUrl: string, opts: {
     PARLEY_MODE: 'dev',
     SHUTDOWN_GRACE_MS: '2000',
   };
-  const procs: TsProcess[] = [
-    spawnTs(`${root}apps/conversation/src/main.ts`, { ...env, INSTANCE_ID: `conv-${prefix}` }),
-    spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, INSTANCE_ID: `agent-${prefix}` }),
-  ];
-  if (opts.query) procs.push(spawnTs(`${root}apps/query/src/main.ts`, { ...env, INSTANCE_ID: `query-${prefix}` }));
+  // app → the short name its INSTANCE_ID starts with
+  const instances: Record<string, string> = { conversation: 'conv', 'agent-execution': 'agent', query: 'query', migration: 'migration' };
+  const apps = ['conversation', 'agent-execution', ...(opts.query ? ['query'] : []), ...(opts.migration ? ['migration'] : [])];
+  const procs: TsProcess[] = apps.map((app) => spawnTs(`${root}apps/${app}/src/main.ts`, { ...env, INSTANCE_ID: `${instances[app]}-${prefix}` }));
   await Promise.all(procs.map((p) => p.waitForOutput('"msg":"ready"', 30_000)));
+  const ports = Object.fromEntries(apps.map((app, i) => [app, Number(/"httpPort":(\d+)/.exec(procs[i]!.output())?.[1])]));
   return {
     model,
+    ports,
     async stop() {
       await Promise.all(procs.map((p) => p.kill('SIGTERM')));
       await model.close();

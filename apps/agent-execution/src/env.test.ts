@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { env } from './env.js';
 
@@ -33,5 +34,15 @@ describe('agent-execution config', () => {
     expect(problems).toMatch(/RUN_MAX_MS: /);
     expect(problems).toMatch(/MODEL_NAME: is required in production mode/);
     expect(problems).not.toContain('secret');
+  });
+
+  it('reads the secrets key shared with the gateway, and names a bad or lone previous key without echoing it', () => {
+    const key = randomBytes(32).toString('base64');
+    expect(parse({ SECRETS_KEY: key }).tools.secretsKey).toBeDefined();
+    expect(parse({}).tools.secretsKey).toBeUndefined();
+    const problems = problemsOf({ SECRETS_KEY: 'REPLACE_ME', OUTBOUND_ALLOW_CIDRS: 'nope' });
+    expect(problems).toEqual([expect.stringMatching(/^SECRETS_KEY: expected 32 random bytes/), expect.stringMatching(/^OUTBOUND_ALLOW_CIDRS: /)]);
+    expect(problems.join('\n')).not.toContain('REPLACE_ME');
+    expect(problemsOf({ SECRETS_KEY_PREVIOUS: key })).toEqual([expect.stringMatching(/^SECRETS_KEY_PREVIOUS: only decrypts during a rotation/)]);
   });
 });

@@ -1,8 +1,21 @@
 /**
  * Configuration of agent-execution: the only file that reads `process.env` (through service-kit).
  */
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { defineEnv, envInt, modeOf, modelConfigOf, modelEnvShape, modelProblems, type ModelEnvConfig } from '@parley/service-kit';
+import {
+  defineEnv,
+  envInt,
+  modeOf,
+  modelConfigOf,
+  modelEnvShape,
+  modelProblems,
+  outboundEnvShape,
+  outboundPolicyOf,
+  secretKeyEnv,
+  type ModelEnvConfig,
+  type OutboundPolicy,
+} from '@parley/service-kit';
 
 export interface AgentExecutionConfig {
   model: ModelEnvConfig;
@@ -22,6 +35,15 @@ export interface AgentExecutionConfig {
     /** After a run's first token, tokens are sent at most once per this many ms (0: every model token). */
     tokenWindowMs: number;
   };
+  tools: {
+    /** Opens the header values of agents' MCP servers and HTTP tools: the gateway's SECRETS_KEY (and previous key while rotating). */
+    secretsKey: KeyObject | undefined;
+    secretsPreviousKey: KeyObject | undefined;
+    /** What MCP servers and HTTP tools may be called (the same guard as webhooks). */
+    outbound: OutboundPolicy;
+    /** How long an MCP server's tool list is reused before it is listed again. */
+    mcpListCacheMs: number;
+  };
   production: boolean;
 }
 
@@ -36,6 +58,10 @@ export const env = defineEnv(
     RUN_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(300_000),
     RUN_DB_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
     RUN_TOKEN_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(25),
+    SECRETS_KEY: secretKeyEnv().optional(),
+    SECRETS_KEY_PREVIOUS: secretKeyEnv().optional(),
+    MCP_LIST_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+    ...outboundEnvShape,
   },
   (e): AgentExecutionConfig => ({
     model: modelConfigOf(e),
@@ -49,8 +75,19 @@ export const env = defineEnv(
       dbRetryMs: e.RUN_DB_RETRY_MS,
       tokenWindowMs: e.RUN_TOKEN_WINDOW_MS,
     },
+    tools: {
+      secretsKey: e.SECRETS_KEY,
+      secretsPreviousKey: e.SECRETS_KEY_PREVIOUS,
+      outbound: outboundPolicyOf(e),
+      mcpListCacheMs: e.MCP_LIST_CACHE_MS,
+    },
     production: modeOf(e) === 'production',
   }),
   // Production never answers from the scripted dev model: a missing model is a config problem, listed with the rest.
-  (c) => modelProblems(c.model, c.production),
+  (c) => [
+    ...modelProblems(c.model, c.production),
+    ...(c.tools.secretsPreviousKey && !c.tools.secretsKey
+      ? ['SECRETS_KEY_PREVIOUS: only decrypts during a rotation; set SECRETS_KEY to the new key as well']
+      : []),
+  ],
 );

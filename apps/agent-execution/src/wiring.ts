@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import type { Bus } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { createDb, openDatabase, type Pool } from '@parley/db';
-import { createModelClient, type ModelClient } from '@parley/llm';
-import { Stage, type ServiceKit } from '@parley/service-kit';
+import { createModelClient, createModelMetrics, type ModelClient } from '@parley/llm';
+import { OutboundGuard, SecretBox, Stage, type ServiceKit } from '@parley/service-kit';
+import type { Registry } from 'prom-client';
 import type { AgentExecutionConfig } from './env.js';
 import { builtinFlows, createFlowRegistry, type FlowDefinition } from './domain/flows/index.js';
 import { RunEndObservers } from './domain/replies/run-end-observers.js';
@@ -12,8 +13,13 @@ import { CancelHub } from './domain/runs/cancel-hub.js';
 import { ConversationLock } from './domain/runs/conversation-lock.js';
 import { ConversationPort } from './domain/runs/conversation-port.js';
 import { RunLifecycle } from './domain/runs/run-lifecycle.js';
+import { runMetrics } from './domain/runs/run-metrics.js';
 import { builtinTools, DEFAULT_AGENT_TOOLS } from './domain/tools/builtin.js';
 import type { ToolDef } from './domain/tools/define-tool.js';
+import { ExternalTools } from './domain/tools/external-tools.js';
+import { McpConnector } from './domain/tools/mcp-client.js';
+import type { ToolConfigDeps } from './domain/tools/tool-config.js';
+import { ToolSecrets } from './domain/tools/tool-secrets.js';
 import { agentHandlers } from './handlers/index.js';
 import { AgentStore } from './stores/agent-store.js';
 import { RunStore } from './stores/run-store.js';
@@ -30,6 +36,8 @@ export interface AgentServiceDeps {
   log: Logger;
   flows?: readonly FlowDefinition[];
   tools?: readonly ToolDef[];
+  /** The process registry: runs ended are counted there (parley_agent_runs_total). */
+  registry?: Registry;
 }
 
 /** Builds the handlers of the `agent` service and what they need; main.ts (through startAgentService) and tests share it. */
@@ -44,6 +52,15 @@ export async function createAgentService(d: AgentServiceDeps) {
   subscriber.on('error', () => {});
   const db = createDb(d.pool);
   const tools = d.tools ?? builtinTools;
+  const { secretsKey, secretsPreviousKey } = d.config.tools;
+  const guard = new OutboundGuard(d.config.tools.outbound);
+  const toolConfig: ToolConfigDeps = {
+    guard,
+    connector: new McpConnector(guard, d.config.tools.mcpListCacheMs),
+    secrets: new ToolSecrets(secretsKey ? new SecretBox(secretsKey, secretsPreviousKey) : null),
+    builtinNames: tools.map((t) => t.name),
+  };
+  if (!secretsKey) d.log.info('SECRETS_KEY is not set: agents cannot be given MCP servers or HTTP tools with headers');
   const flows = createFlowRegistry(d.flows ?? builtinFlows);
   const agents = new AgentStore(db, { model: d.config.model.name, maxRunMs: d.config.runs.defaultMaxRunMs, tools: DEFAULT_AGENT_TOOLS });
   // A run's database work rides out an outage until the service closes: by then its worker has stopped
@@ -68,22 +85,24 @@ export async function createAgentService(d: AgentServiceDeps) {
     runs,
     flows,
     tools,
+    external: new ExternalTools(toolConfig),
     model: d.model,
     cancels,
     lock: new ConversationLock(redis, d.prefix, d.config.runs.lockTtlMs),
     conversation: new ConversationPort(d.bus),
-    observers: RunEndObservers.forChannels(d.bus),
+    observers: RunEndObservers.forChannels(d.bus, d.registry ? [runMetrics(d.registry, flows)] : []),
     config: d.config.runs,
     dbRetry,
   });
   let closed: Promise<void> | undefined;
   return {
-    handlers: agentHandlers({ lifecycle, runs, agents, flows, tools, cancels }),
+    handlers: agentHandlers({ lifecycle, runs, agents, flows, tools, toolConfig, cancels }),
     /** Stops database retries, then closes the cancel hub and the command connection; later calls return the same promise. */
     close(): Promise<void> {
       closed ??= (async () => {
         closing.abort();
         await cancels.close();
+        guard.close();
         await redis.quit().catch(() => redis.disconnect());
       })();
       return closed;
@@ -118,6 +137,7 @@ export async function startAgentService(kit: ServiceKit<AgentExecutionConfig>) {
     timeoutMs: kit.config.model.timeoutMs,
     maxRetries: kit.config.model.maxRetries,
     logLevel: 'off',
+    observer: createModelMetrics(kit.metrics.registry),
   });
   const service = await createAgentService({
     bus: kit.bus,
@@ -127,6 +147,7 @@ export async function startAgentService(kit: ServiceKit<AgentExecutionConfig>) {
     model,
     config: kit.config,
     log: kit.log,
+    registry: kit.metrics.registry,
   });
   kit.onShutdown('runs', () => service.close(), Stage.infra);
   return service.handlers;

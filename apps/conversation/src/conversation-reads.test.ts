@@ -39,6 +39,10 @@ describe('conversation.get_history', () => {
     expect(await h.bus.call('conversation.get_history', { sessionId: 'never' }, t1)).toEqual({ conversationId: null, messages: [], hasMore: false });
     expect((await errorOf(h.bus.call('conversation.get_history', { limit: 5 } as never, t1))).code).toBe('invalid_payload');
   });
+
+  test('the history of an id nobody wrote yet (every new chat asks) is a reply saying "no conversation", not an error', async ({ h }) => {
+    expect(await h.bus.call('conversation.get_history', { conversationId: id('new') }, t1)).toEqual({ conversationId: null, messages: [], hasMore: false });
+  });
 });
 
 describe('conversation.session_closed', () => {

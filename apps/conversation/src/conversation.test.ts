@@ -192,7 +192,6 @@ describe('tenancy', () => {
       const calls: Array<() => Promise<unknown>> = [
         () => h.bus.call('conversation.get', { conversationId: target }, meta),
         () => h.bus.call('conversation.get_context', { conversationId: target, maxTokens: 1000 }, meta),
-        () => h.bus.call('conversation.get_history', { conversationId: target }, meta),
         () => h.bus.call('conversation.session_closed', { conversationId: target }, meta),
       ];
       if (target === c) {
@@ -202,6 +201,8 @@ describe('tenancy', () => {
         );
       }
       for (const call of calls) expect((await errorOf(call())).code).toBe('not_found');
+      // History answers "no conversation" as a reply, the same for an unknown id and another tenant's.
+      expect(await h.bus.call('conversation.get_history', { conversationId: target }, meta)).toEqual({ conversationId: null, messages: [], hasMore: false });
     }
     expect((await h.bus.call('conversation.list', {}, t2)).items).toEqual([]);
     expect((await h.bus.call('conversation.get', { conversationId: c }, t1)).messageCount).toBe(2);

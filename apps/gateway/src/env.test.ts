@@ -85,3 +85,55 @@ describe('CORS_ORIGINS', () => {
     expect(parsed.ok && parsed.config.cors.origins).toEqual([]);
   });
 });
+
+describe('OIDC sign-in', () => {
+  const OIDC = {
+    AUTH_JWT_SECRET: '',
+    AUTH_JWKS_URL: 'https://idp.example.com/jwks',
+    OIDC_ISSUER_URL: 'https://idp.example.com/realms/parley',
+    OIDC_CLIENT_ID: 'parley-web',
+    OIDC_REDIRECT_URL: 'https://chat.example.com/auth/callback',
+  };
+
+  test('configured: the ID token is the bearer, issuer and audience default to the provider and the client', () => {
+    const parsed = env.parse('gateway', OIDC);
+    expect(parsed.ok && parsed.config.auth).toMatchObject({
+      issuer: 'https://idp.example.com/realms/parley',
+      audience: 'parley-web',
+      oidc: { clientId: 'parley-web', scopes: ['openid', 'profile', 'email'], providerName: 'idp.example.com', bearer: 'id_token' },
+    });
+  });
+
+  test('half configured: every missing piece is named', () => {
+    expect(problems({ OIDC_CLIENT_ID: 'parley-web', OIDC_CLIENT_SECRET: 's' })).toEqual([
+      'OIDC_ISSUER_URL: required with OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (OIDC sign-in is half configured)',
+    ]);
+    expect(problems({ ...OIDC, OIDC_CLIENT_ID: '', OIDC_REDIRECT_URL: '' })).toEqual([
+      expect.stringMatching(/^OIDC_CLIENT_ID: required with OIDC_ISSUER_URL/),
+      expect.stringMatching(/^OIDC_REDIRECT_URL: required with OIDC_ISSUER_URL/),
+    ]);
+    expect(problems({ ...OIDC, OIDC_REDIRECT_URL: 'https://chat.example.com/callback', OIDC_SCOPES: 'profile' })).toEqual([
+      "OIDC_REDIRECT_URL: must end in /auth/callback (the gateway's callback route), not /callback",
+      'OIDC_SCOPES: must include openid',
+    ]);
+  });
+
+  test("the provider's tokens must be verifiable: its key set, its issuer, an audience for access tokens", () => {
+    expect(problems({ ...OIDC, AUTH_JWKS_URL: '', AUTH_JWT_SECRET: 'x'.repeat(40) })).toEqual([
+      expect.stringMatching(/^AUTH_JWKS_URL: OIDC sign-in hands the browser the provider's id_token/),
+    ]);
+    expect(problems({ ...OIDC, AUTH_JWT_ISSUER: 'https://elsewhere.example.com' })).toEqual([
+      expect.stringMatching(/^AUTH_JWT_ISSUER: "https:\/\/elsewhere.example.com" differs from OIDC_ISSUER_URL/),
+    ]);
+    expect(problems({ ...OIDC, OIDC_TOKEN: 'access_token' })).toEqual([expect.stringMatching(/^AUTH_JWT_AUDIENCE: required with OIDC_TOKEN=access_token/)]);
+    expect(problems({ ...OIDC, OIDC_TOKEN: 'access_token', AUTH_JWT_AUDIENCE: 'https://api.parley.example.com' })).toEqual([]);
+  });
+
+  test('plain http only for a provider the operator allows by name', () => {
+    const http = { ...OIDC, OIDC_ISSUER_URL: 'http://keycloak:8080/realms/parley' };
+    expect(problems(http)).toEqual([
+      expect.stringMatching(/^OIDC_ISSUER_URL: use https; plain http is accepted only for a provider the operator names in OUTBOUND_ALLOW_HOSTS \(keycloak\)/),
+    ]);
+    expect(problems({ ...http, OUTBOUND_ALLOW_HOSTS: 'keycloak' })).toEqual([]);
+  });
+});

@@ -4,20 +4,23 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { defineEnv, retiredEnv, envBool, envInt, envList, envPort, outboundEnvShape, outboundPolicyOf, type OutboundPolicy } from '@parley/service-kit';
+import {
+  defineEnv,
+  retiredEnv,
+  envBool,
+  envInt,
+  envList,
+  envPort,
+  outboundEnvShape,
+  outboundPolicyOf,
+  SECRET_KEY_FORM,
+  secretKeyEnv,
+  type OutboundPolicy,
+} from '@parley/service-kit';
+import { oidcConfig, oidcEnvShape, type OidcConfig } from './auth/oidc-config.js';
 import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
-import { SECRET_KEY_FORM, parseSecretKey } from './secrets/secret-box.js';
 
 const Alg = z.enum(['HS256', 'RS256', 'ES256']);
-
-/** A KeyObject, not a Buffer: printing the config (or a crash dump of it) shows no key bytes. */
-const secretKey = () =>
-  z.string().transform((raw, ctx) => {
-    const key = parseSecretKey(raw);
-    if (typeof key !== 'string') return key;
-    ctx.addIssue({ code: 'custom', message: key });
-    return z.NEVER;
-  });
 
 const shape = {
   ...retiredEnv({
@@ -32,9 +35,11 @@ const shape = {
   AUTH_JWT_ISSUER: z.string().optional(),
   AUTH_JWT_AUDIENCE: z.string().optional(),
   AUTH_CLOCK_TOLERANCE_S: envInt(30),
+  /** A claim name, or a dotted path into nested claims (`realm_access.roles`); a claim literally named so wins. */
   AUTH_TENANT_CLAIM: z.string().min(1).default('tenant_id'),
   AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
   AUTH_DEV_TOKENS: envBool(false),
+  ...oidcEnvShape,
 
   WS_MAX_FRAME_BYTES: envInt(16 * 1024),
   /** Frames above this are not even buffered: ws closes the socket with 1009. */
@@ -60,8 +65,8 @@ const shape = {
   WEBHOOK_MAX_ATTEMPTS: envInt(5),
   WEBHOOK_BACKOFF_MS: envInt(1_000),
   /** Encrypts secrets stored in PostgreSQL (Chatwoot inboxes); the previous key only decrypts, for rotation. */
-  SECRETS_KEY: secretKey().optional(),
-  SECRETS_KEY_PREVIOUS: secretKey().optional(),
+  SECRETS_KEY: secretKeyEnv().optional(),
+  SECRETS_KEY_PREVIOUS: secretKeyEnv().optional(),
   ...chatwootEnvShape,
   ...outboundEnvShape,
 };
@@ -80,6 +85,9 @@ export interface GatewayConfig {
     tenantClaim: string;
     rolesClaim: string;
     devTokens: boolean;
+    /** OpenID Connect sign-in (authorization code + PKCE, run by the gateway), when OIDC_ISSUER_URL is set. */
+    oidc: OidcConfig | undefined;
+    problems: string[];
   };
   ws: {
     maxFrameBytes: number;
@@ -111,18 +119,7 @@ export const env = defineEnv(
     AUTH_JWT_ALGORITHMS: shape.AUTH_JWT_ALGORITHMS.pipe(z.array(Alg)),
   },
   (e): GatewayConfig => ({
-    auth: {
-      secret: e.AUTH_JWT_SECRET,
-      jwksUrl: e.AUTH_JWKS_URL,
-      publicKeyPem: e.AUTH_JWT_PUBLIC_KEY,
-      algorithms: e.AUTH_JWT_ALGORITHMS,
-      issuer: e.AUTH_JWT_ISSUER,
-      audience: e.AUTH_JWT_AUDIENCE,
-      clockToleranceS: e.AUTH_CLOCK_TOLERANCE_S,
-      tenantClaim: e.AUTH_TENANT_CLAIM,
-      rolesClaim: e.AUTH_ROLES_CLAIM,
-      devTokens: e.AUTH_DEV_TOKENS,
-    },
+    auth: authConfig(e),
     ws: {
       maxFrameBytes: e.WS_MAX_FRAME_BYTES,
       hardMaxFrameBytes: Math.max(e.WS_HARD_MAX_FRAME_BYTES, e.WS_MAX_FRAME_BYTES),
@@ -151,6 +148,59 @@ export const env = defineEnv(
   (config, base) => configProblems(config, base.mode),
 );
 
+type AuthEnv = Pick<
+  z.output<z.ZodObject<typeof shape>>,
+  | 'AUTH_JWT_SECRET'
+  | 'AUTH_JWKS_URL'
+  | 'AUTH_JWT_PUBLIC_KEY'
+  | 'AUTH_JWT_ISSUER'
+  | 'AUTH_JWT_AUDIENCE'
+  | 'AUTH_CLOCK_TOLERANCE_S'
+  | 'AUTH_TENANT_CLAIM'
+  | 'AUTH_ROLES_CLAIM'
+  | 'AUTH_DEV_TOKENS'
+  | keyof typeof oidcEnvShape
+> & { AUTH_JWT_ALGORITHMS: JwtAlg[] };
+
+/**
+ * With OIDC sign-in, the browser's bearer token is the provider's own token, so the expected issuer
+ * defaults to the provider's and, for its ID token, the expected audience to the client id.
+ */
+function authConfig(e: AuthEnv): GatewayConfig['auth'] {
+  const { oidc, problems } = oidcConfig(e);
+  const issuer = e.AUTH_JWT_ISSUER ?? oidc?.issuerUrl;
+  const audience = e.AUTH_JWT_AUDIENCE ?? (oidc?.bearer === 'id_token' ? oidc.clientId : undefined);
+  if (oidc) {
+    if (!e.AUTH_JWKS_URL && !e.AUTH_JWT_PUBLIC_KEY) {
+      problems.push(
+        `AUTH_JWKS_URL: OIDC sign-in hands the browser the provider's ${oidc.bearer}, so the gateway must verify it with the provider's keys: set AUTH_JWKS_URL to the jwks_uri of ${oidc.issuerUrl}/.well-known/openid-configuration`,
+      );
+    }
+    if (e.AUTH_JWT_ISSUER && e.AUTH_JWT_ISSUER !== oidc.issuerUrl) {
+      problems.push(
+        `AUTH_JWT_ISSUER: "${e.AUTH_JWT_ISSUER}" differs from OIDC_ISSUER_URL "${oidc.issuerUrl}", so no token of the provider would verify; leave it unset`,
+      );
+    }
+    if (oidc.bearer === 'access_token' && !e.AUTH_JWT_AUDIENCE) {
+      problems.push("AUTH_JWT_AUDIENCE: required with OIDC_TOKEN=access_token: the audience (API identifier) the provider puts in Parley's access tokens");
+    }
+  }
+  return {
+    secret: e.AUTH_JWT_SECRET,
+    jwksUrl: e.AUTH_JWKS_URL,
+    publicKeyPem: e.AUTH_JWT_PUBLIC_KEY,
+    algorithms: e.AUTH_JWT_ALGORITHMS,
+    issuer,
+    audience,
+    clockToleranceS: e.AUTH_CLOCK_TOLERANCE_S,
+    tenantClaim: e.AUTH_TENANT_CLAIM,
+    rolesClaim: e.AUTH_ROLES_CLAIM,
+    devTokens: e.AUTH_DEV_TOKENS,
+    oidc,
+    problems,
+  };
+}
+
 /** Rules zod cannot see one variable at a time, as `NAME: …` lines (the rules of `env` above). */
 export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'): string[] {
   const problems: string[] = [];
@@ -162,6 +212,16 @@ export function configProblems(config: GatewayConfig, mode: 'dev' | 'production'
   if (!auth.secret && auth.algorithms.includes('HS256')) problems.push('AUTH_JWT_ALGORITHMS: HS256 needs AUTH_JWT_SECRET, not a public key');
   if (auth.devTokens && mode === 'production') problems.push('AUTH_DEV_TOKENS: dev tokens cannot be enabled in production mode');
   if (auth.devTokens && !auth.secret) problems.push('AUTH_DEV_TOKENS: minting dev tokens needs AUTH_JWT_SECRET');
+  problems.push(...auth.problems);
+  if (
+    auth.oidc &&
+    new URL(auth.oidc.issuerUrl).protocol === 'http:' &&
+    !config.outbound.allowHosts.includes(new URL(auth.oidc.issuerUrl).hostname.toLowerCase())
+  ) {
+    problems.push(
+      `OIDC_ISSUER_URL: use https; plain http is accepted only for a provider the operator names in OUTBOUND_ALLOW_HOSTS (${new URL(auth.oidc.issuerUrl).hostname}), e.g. a Keycloak on the same private network`,
+    );
+  }
   if (!config.secrets.key && mode === 'production') {
     problems.push(
       `SECRETS_KEY: required in production mode, it encrypts the Chatwoot inbox secrets stored in PostgreSQL; set it to ${SECRET_KEY_FORM} and keep it with your other secrets (stored inboxes cannot be read without it)`,

@@ -9,6 +9,7 @@ export interface GatewayMetrics {
   errors: Counter<'code'>;
   closes: Counter<'code'>;
   deliveryLag: Histogram<'path'>;
+  responses: Counter<'route' | 'status'>;
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -40,6 +41,12 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       help: 'From a run event being produced to its frame being written to the socket, by path (live bus or event log).',
       labelNames: ['path'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    responses: new Counter({
+      name: 'parley_gateway_http_responses_total',
+      help: 'HTTP responses of the public port, by route pattern (unmatched for none) and status class (2xx, 4xx, 5xx).',
+      labelNames: ['route', 'status'] as const,
       registers,
     }),
   };

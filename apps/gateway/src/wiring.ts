@@ -9,6 +9,8 @@ import type { Catalog } from '@parley/contracts';
 import { Stage, registerHealthRoutes, type Health, type Metrics, type ServiceKit, type StartKit } from '@parley/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerDevTokenRoute } from './auth/dev-token.js';
+import { registerSignInRoutes } from './auth/sign-in-routes.js';
+import { SignInStore } from './auth/sign-in-store.js';
 import { registerCors } from './cors.js';
 import { registerChatwoot } from './channels/chatwoot/index.js';
 import { ConversationAccess, RunAccess } from './auth/access.js';
@@ -133,6 +135,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
     const url = req.routeOptions.url ?? 'unmatched';
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';
     log[quiet ? 'debug' : 'info']({ method: req.method, route: url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    gm.responses.inc({ route: url, status: `${Math.floor(reply.statusCode / 100)}xx` });
   });
   await registerCors(app, config.cors.origins);
   await registerOpenApi(app);
@@ -140,6 +143,8 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   const hub = new ChatHub(ctx);
   hub.register(app);
   registerDevTokenRoute(app, config.auth, base.mode);
+  const signIn = await registerSignInRoutes(app, { config, mode: base.mode, verifier: ctx.verifier, store: new SignInStore(redis, base.busPrefix), log });
+  kit.onShutdown('sign-in', () => signIn.close());
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
   registerAgentRoutes(app, ctx);

@@ -5,7 +5,7 @@
 import type { Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { openDatabase, type Pool } from '@parley/db';
-import { countTokens, createModelClient, type ModelClient } from '@parley/llm';
+import { countTokens, createModelClient, createModelMetrics, type ModelClient } from '@parley/llm';
 import type { ServiceKit } from '@parley/service-kit';
 import type { Logger } from 'pino';
 import { createLimiter } from './domain/limiter.js';
@@ -82,6 +82,7 @@ async function createQueryModel(kit: ServiceKit<QueryConfig>): Promise<ModelClie
     embedBatchSize: m.embedBatchSize,
     timeoutMs: m.timeoutMs,
     maxRetries: m.maxRetries,
+    observer: createModelMetrics(kit.metrics.registry),
   });
 }
 

@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
+import { useEffect } from 'preact/hooks';
 import { isAdmin, session, signOut } from './lib/auth.js';
-import { href, useRoute } from './lib/router.js';
+import { href, navigate, useRoute } from './lib/router.js';
 import { useSignal } from './lib/signal.js';
 import { ChatPage } from './chat/chat-page.js';
 import { FlowsPage } from './flows/flows-page.js';
@@ -10,6 +11,11 @@ import { SignIn } from './sign-in.js';
 export function App(): JSX.Element {
   const s = useSignal(session);
   const route = useRoute();
+  const onSignInPage = route.parts[0] === 'signin';
+  // Signed in while on the sign-in page (back from the identity provider, or a retry after its error).
+  useEffect(() => {
+    if (s && onSignInPage) navigate('/chat', true);
+  }, [s, onSignInPage]);
   if (!s) return <SignIn />;
   const [section = 'chat'] = route.parts;
   const admin = isAdmin(s);

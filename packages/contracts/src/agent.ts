@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Channel, Id, IsoDate, Usage } from './common.js';
+import { HttpTools, McpServers } from './agent-tools.js';
 import { storable, storableJson } from './text.js';
 
 export const RunStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
@@ -153,6 +154,10 @@ export const AgentSpec = z.object({
   flow: storable(z.string().min(1).max(64)),
   doubleTexting: DoubleTextingPolicy,
   maxRunMs: z.number().int().min(1_000).max(3_600_000),
+  /** MCP servers whose tools the agent may use (agent-tools.ts). Optional: callers that predate it send none; stored specs read as []. */
+  mcpServers: McpServers.optional(),
+  /** HTTP endpoints offered to the model as tools (agent-tools.ts). Optional like mcpServers. */
+  httpTools: HttpTools.optional(),
 });
 export type AgentSpec = z.infer<typeof AgentSpec>;
 

@@ -126,6 +126,7 @@ export const GetHistory = z
 export type GetHistory = z.infer<typeof GetHistory>;
 
 export const GetHistoryReply = z.object({
+  /** null: no such conversation for this tenant (unknown id, another tenant's, a session without one); messages empty. */
   conversationId: Id.nullable(),
   /** Oldest first. */
   messages: z.array(HistoryMessage),

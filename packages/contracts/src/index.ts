@@ -11,6 +11,7 @@ export * from './text.js';
 export * from './lease.js';
 export * from './conversation.js';
 export * from './agent.js';
+export * from './agent-tools.js';
 export * from './run-event-log.js';
 export * from './run-ids.js';
 export * from './migration.js';

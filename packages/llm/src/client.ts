@@ -2,8 +2,9 @@ import OpenAI from 'openai';
 import { CallScope } from './call-scope.js';
 import { abortError, ModelError, toModelError } from './errors.js';
 import { createHttpFetch } from './http-fetch.js';
+import type { ModelOperation } from './metrics.js';
 import { StreamAssembler } from './stream-assembler.js';
-import type { ChatRequest, ChatResult, ModelConfig, StreamChunk, ToolCall } from './types.js';
+import type { ChatRequest, ChatResult, ModelConfig, StreamChunk, ToolCall, Usage } from './types.js';
 import { toFinishReason, toUsage, toWireMessages, toWireTools, WireChunk, WireCompletion, WireEmbeddings } from './wire.js';
 
 export interface ModelClient {
@@ -41,9 +42,17 @@ export function createModelClient(config: ModelConfig): ModelClient {
     };
   }
 
+  /** Tells the observer of a call that ended; a cancelled one is the caller's doing, not the model's. */
+  function observe(model: string, operation: ModelOperation, started: number, usage: Usage | null, error: ModelError | null): void {
+    if (!config.observer || error?.code === 'cancelled') return;
+    config.observer.ended({ model, operation, seconds: (performance.now() - started) / 1000, usage, error });
+  }
+
   async function chat(request: ChatRequest): Promise<ChatResult> {
     const timeoutMs = request.timeoutMs ?? config.timeoutMs;
     const scope = new CallScope(timeoutMs, request.signal);
+    const started = performance.now();
+    const model = request.model ?? config.model;
     try {
       const raw: unknown = await scope.race(sdk.chat.completions.create({ ...body(request), stream: false }, { signal: scope.signal, timeout: timeoutMs }));
       const parsed = WireCompletion.safeParse(raw);
@@ -56,15 +65,19 @@ export function createModelClient(config: ModelConfig): ModelClient {
       for (const c of choice?.message.tool_calls ?? []) {
         if (c.function) toolCalls.push({ id: c.id, name: c.function.name, arguments: c.function.arguments });
       }
+      const usage = toUsage(parsed.data.usage);
+      observe(model, 'chat', started, usage, null);
       return {
         text: choice?.message.content ?? '',
         toolCalls,
         finishReason: toFinishReason(choice?.finish_reason),
-        usage: toUsage(parsed.data.usage),
-        model: parsed.data.model ?? request.model ?? config.model,
+        usage,
+        model: parsed.data.model ?? model,
       };
     } catch (err) {
-      throw toModelError(err, scope.reason, timeoutMs);
+      const error = toModelError(err, scope.reason, timeoutMs);
+      observe(model, 'chat', started, null, error);
+      throw error;
     } finally {
       scope.dispose();
     }
@@ -73,7 +86,9 @@ export function createModelClient(config: ModelConfig): ModelClient {
   async function* streamChat(request: ChatRequest): AsyncGenerator<StreamChunk, void, undefined> {
     const timeoutMs = request.timeoutMs ?? config.timeoutMs;
     const scope = new CallScope(timeoutMs, request.signal);
-    const assembler = new StreamAssembler(request.model ?? config.model);
+    const model = request.model ?? config.model;
+    const assembler = new StreamAssembler(model);
+    const started = performance.now();
     let iterator: AsyncIterator<unknown> | undefined;
     let drained = false;
     try {
@@ -99,9 +114,15 @@ export function createModelClient(config: ModelConfig): ModelClient {
       }
       // The SDK ends the iteration quietly when its signal aborts; that is a cancel, not a reply.
       if (scope.reason) throw abortError(scope.reason, timeoutMs);
-      yield* assembler.finish();
+      for (const chunk of assembler.finish()) {
+        // Observed before the last yield: a consumer may stop reading right after `done`.
+        if (chunk.type === 'done') observe(model, 'stream', started, chunk.usage, null);
+        yield chunk;
+      }
     } catch (err) {
-      throw toModelError(err, scope.reason, timeoutMs);
+      const error = toModelError(err, scope.reason, timeoutMs);
+      observe(model, 'stream', started, null, error);
+      throw error;
     } finally {
       // Runs also when the consumer stops early (break/return) or a chunk was bad: the HTTP stream must
       // not leak. A drained stream has nothing left to close, and aborting it anyway cost two
@@ -120,16 +141,16 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const timeoutMs = options.timeoutMs ?? config.timeoutMs;
     const batchSize = config.embedBatchSize ?? DEFAULT_EMBED_BATCH;
     const scope = new CallScope(timeoutMs, options.signal);
+    const model = config.embeddingModel ?? config.model;
+    const started = performance.now();
+    let promptTokens = 0;
     const out: number[][] = [];
     try {
       for (let i = 0; i < texts.length; i += batchSize) {
         const batch = texts.slice(i, i + batchSize);
         // encoding_format 'float' on purpose: the SDK's base64 default breaks on servers (Ollama) that ignore it.
         const raw: unknown = await scope.race(
-          sdk.embeddings.create(
-            { model: config.embeddingModel ?? config.model, input: batch, encoding_format: 'float' },
-            { signal: scope.signal, timeout: timeoutMs },
-          ),
+          sdk.embeddings.create({ model, input: batch, encoding_format: 'float' }, { signal: scope.signal, timeout: timeoutMs }),
         );
         const parsed = WireEmbeddings.safeParse(raw);
         if (!parsed.success || parsed.data.data.length !== batch.length) {
@@ -139,12 +160,16 @@ export function createModelClient(config: ModelConfig): ModelClient {
             { retryable: true },
           );
         }
+        promptTokens += parsed.data.usage?.prompt_tokens ?? 0;
         const ordered = [...parsed.data.data].sort((a, b) => a.index - b.index);
         for (const item of ordered) out.push(item.embedding);
       }
+      observe(model, 'embed', started, { promptTokens, completionTokens: 0, totalTokens: promptTokens }, null);
       return out;
     } catch (err) {
-      throw toModelError(err, scope.reason, timeoutMs);
+      const error = toModelError(err, scope.reason, timeoutMs);
+      observe(model, 'embed', started, null, error);
+      throw error;
     } finally {
       scope.dispose();
     }

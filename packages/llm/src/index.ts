@@ -6,3 +6,4 @@ export { countTokens, countMessageTokens, countChatTokens, encodingForModel, typ
 export { createModelClient, type ModelClient } from './client.js';
 export { ModelError, type ModelErrorCode } from './errors.js';
 export type { ChatMessage, ChatRequest, ChatResult, FinishReason, ModelConfig, StreamChunk, ToolCall, ToolSpec, Usage } from './types.js';
+export { createModelMetrics, type ModelCallEnd, type ModelObserver, type ModelOperation } from './metrics.js';

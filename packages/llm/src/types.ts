@@ -1,4 +1,5 @@
 import type { ToolCall, Usage } from '@parley/contracts';
+import type { ModelObserver } from './metrics.js';
 import type { ChatMessage } from './tokens.js';
 
 export type { ChatMessage } from './tokens.js';
@@ -20,6 +21,8 @@ export interface ModelConfig {
   embedBatchSize?: number;
   /** The SDK's own logging (retries, unparsable chunks); 'off' in tests. */
   logLevel?: 'off' | 'error' | 'warn' | 'info' | 'debug';
+  /** Told of every call that ended (not cancelled ones): `createModelMetrics(registry)` turns it into Prometheus series. */
+  observer?: ModelObserver;
 }
 
 /** A function the model may call; `parameters` is its JSON schema. */

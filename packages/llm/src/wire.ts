@@ -72,6 +72,7 @@ export const WireCompletion = z.object({
 
 export const WireEmbeddings = z.object({
   data: z.array(z.object({ index: z.number().int().nonnegative(), embedding: z.array(z.number()) })),
+  usage: z.object({ prompt_tokens: z.number().int().nonnegative() }).nullish(),
 });
 
 export function toUsage(u: z.infer<typeof WireUsage> | null | undefined): Usage | null {

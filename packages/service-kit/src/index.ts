@@ -33,3 +33,15 @@ export {
   type OutboundRequest,
   type OutboundResponse,
 } from './outbound-url.js';
+export {
+  SecretBox,
+  SecretBoxError,
+  SECRET_KEY_FORM,
+  isSealed,
+  keyIdOf,
+  parseSecretKey,
+  sealedKeyId,
+  secretKeyEnv,
+  type SecretBoxFailure,
+} from './secret-box.js';
+export { guardedFetch, type GuardedFetch } from './outbound-fetch.js';

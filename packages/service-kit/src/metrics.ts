@@ -90,6 +90,20 @@ export function createMetrics(labels: { service: string; instance: string }, opt
     },
   });
 
+  // Lag counts entries nobody read; a handler stuck on what it read shows here instead.
+  new Gauge({
+    name: 'parley_consumer_oldest_pending_seconds',
+    help: 'Age of the oldest entry delivered to the consumer group and not acknowledged yet (0 when none is pending).',
+    labelNames: ['stream', 'group'] as const,
+    registers: [registry],
+    async collect() {
+      for (const g of groups) {
+        const age = await oldestPendingAge(g.redis, g.stream, g.group);
+        if (age !== null) this.set({ stream: g.stream, group: g.group }, age);
+      }
+    },
+  });
+
   // A counter of dead letters resets with the process; the stream's length is what an operator must empty.
   new Gauge({
     name: 'parley_dead_letter_entries',
@@ -132,6 +146,19 @@ async function readGroup(redis: Redis, stream: string, group: string): Promise<{
     return { lag: lagValue == null ? null : Number(lagValue), pending: Number(get('pending') ?? 0) };
   }
   return null;
+}
+
+/** Seconds since the oldest pending entry was added (its id is its time); null when there is no group to read. */
+async function oldestPendingAge(redis: Redis, stream: string, group: string): Promise<number | null> {
+  let summary: unknown[];
+  try {
+    summary = (await redis.xpending(stream, group)) as unknown[];
+  } catch {
+    return null; // no stream or group yet
+  }
+  const oldestId = summary[1];
+  if (typeof oldestId !== 'string') return 0;
+  return Math.max(0, (Date.now() - Number(oldestId.split('-')[0])) / 1000);
 }
 
 // A label value with free text (an exception message as a "reason") would create a series per value.

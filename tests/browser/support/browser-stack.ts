@@ -8,13 +8,16 @@ import { startStack, type Stack } from './stack.js';
 export const ARTIFACTS = new URL('../../artifacts/', import.meta.url).pathname;
 
 /** One file's browser test environment: the built UI, the platform behind a gateway, and chromium; closed after the file. */
-export function useBrowserStack(label: string): { readonly stack: Stack; readonly chrome: TestBrowser } {
+export function useBrowserStack(
+  label: string,
+  opts: { gateway?: () => Promise<Record<string, string>> } = {},
+): { readonly stack: Stack; readonly chrome: TestBrowser } {
   let stack: Stack | undefined;
   let chrome: TestBrowser | undefined;
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await ensureWebBuilt();
-    stack = await startStack(label);
+    stack = await startStack(label, opts.gateway ? { gateway: await opts.gateway() } : {});
     chrome = await launchChromium();
   }, 180_000);
   afterAll(async () => {

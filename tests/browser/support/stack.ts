@@ -21,7 +21,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(name: string): Promise<Stack> {
+/** `gateway`: variables for the gateway only, over the stack's (e.g. OIDC sign-in instead of dev tokens). */
+export async function startStack(name: string, opts: { gateway?: Record<string, string> } = {}): Promise<Stack> {
   const prefix = uniquePrefix(name);
   const db = await createTestDatabase();
   const model = await startDevModelServer({ tokenDelayMs: 20 });
@@ -43,7 +44,13 @@ export async function startStack(name: string): Promise<Stack> {
     spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, INSTANCE_ID: `agent-${prefix}` }),
   ];
   if (hasQuery) services.push(spawnTs(`${root}apps/query/src/main.ts`, { ...env, INSTANCE_ID: `query-${prefix}` }));
-  const gateway = spawnTs(`${root}apps/gateway/src/main.ts`, { ...env, INSTANCE_ID: `gw-${prefix}`, AUTH_JWT_SECRET: SECRET, AUTH_DEV_TOKENS: 'true' });
+  const gateway = spawnTs(`${root}apps/gateway/src/main.ts`, {
+    ...env,
+    INSTANCE_ID: `gw-${prefix}`,
+    AUTH_JWT_SECRET: SECRET,
+    AUTH_DEV_TOKENS: 'true',
+    ...opts.gateway,
+  });
   const all = [...services, gateway];
   const stop = async () => {
     await Promise.all(all.map((p) => p.kill('SIGTERM')));

@@ -1,13 +1,15 @@
 import type { Handler } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import type { AgentAdmin } from '../domain/agents/agent-admin.js';
+import { maskToolSecrets } from '../domain/tools/tool-secrets.js';
 import type { AgentStore } from '../stores/agent-store.js';
 
 // The tenant is the envelope's, never the payload's; the version's author is the action's userId.
+// Every reply that carries an agent's spec masks its header values (AgentAdmin for the rest).
 
 export const listAgentsHandler =
   (agents: AgentStore): Handler<Catalog, 'agent.list_agents'> =>
-  async (_data, ctx) => ({ agents: await agents.list(ctx.action.tenantId) });
+  async (_data, ctx) => ({ agents: (await agents.list(ctx.action.tenantId)).map(maskToolSecrets) });
 
 export const getAgentHandler =
   (admin: AgentAdmin): Handler<Catalog, 'agent.get_agent'> =>

@@ -4,6 +4,7 @@ import type { FlowRegistry } from '../domain/flows/define-flow.js';
 import type { CancelHub } from '../domain/runs/cancel-hub.js';
 import type { RunLifecycle } from '../domain/runs/run-lifecycle.js';
 import type { ToolDef } from '../domain/tools/define-tool.js';
+import type { ToolConfigDeps } from '../domain/tools/tool-config.js';
 import type { AgentStore } from '../stores/agent-store.js';
 import type { RunStore } from '../stores/run-store.js';
 import { AgentAdmin } from '../domain/agents/agent-admin.js';
@@ -29,11 +30,12 @@ export interface HandlerDeps {
   agents: AgentStore;
   flows: FlowRegistry;
   tools: readonly ToolDef[];
+  toolConfig: ToolConfigDeps;
   cancels: CancelHub;
 }
 
 export function agentHandlers(d: HandlerDeps) {
-  const admin = new AgentAdmin(d.agents, d.flows, d.tools);
+  const admin = new AgentAdmin(d.agents, d.flows, d.tools, d.toolConfig);
   return {
     'agent.run': runHandler(d.lifecycle),
     'agent.cancel': cancelHandler(d.runs, d.cancels),

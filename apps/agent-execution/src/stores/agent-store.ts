@@ -14,7 +14,11 @@ export interface AgentDefaults {
 }
 
 /** A version stored before a field existed reads with that field's default. */
-const StoredSpec = AgentSpec.extend({ greeting: AgentSpec.shape.greeting.default('') });
+const StoredSpec = AgentSpec.extend({
+  greeting: AgentSpec.shape.greeting.default(''),
+  mcpServers: AgentSpec.shape.mcpServers.default([]),
+  httpTools: AgentSpec.shape.httpTools.default([]),
+});
 
 type AgentRow = typeof agents.$inferSelect;
 

@@ -1,16 +1,24 @@
 import type { GetHistory, GetHistoryReply, HistoryMessage } from '@parley/contracts';
-import { findArchivedBySession, readArchivedMessages, type StoredMessage } from '@parley/conversation-store';
-import { asActionError } from './store-errors.js';
+import { ConversationNotFoundError, findArchivedBySession, readArchivedMessages, type StoredMessage } from '@parley/conversation-store';
 import type { ConversationDeps } from './ports.js';
+
+const NO_CONVERSATION: GetHistoryReply = { conversationId: null, messages: [], hasMore: false };
 
 /**
  * Raw history, paged backwards by seq. Messages above the hot copy's base are read from Redis, the
  * rest from the archive, so a conversation reads the same before, during and after migration.
+ * No conversation (unknown, another tenant's, or a session without one) is an ordinary answer with
+ * `conversationId: null`, not an error: every new chat asks for the history of an id nobody wrote yet.
  */
 export async function getHistory(deps: ConversationDeps, tenantId: string, req: GetHistory): Promise<GetHistoryReply> {
   const conversationId = req.conversationId ?? (await bySession(deps, tenantId, req.sessionId as string));
-  if (conversationId === null) return { conversationId: null, messages: [], hasMore: false };
-  const { hot, record } = await asActionError(deps.store.find(tenantId, conversationId));
+  if (conversationId === null) return NO_CONVERSATION;
+  const found = await deps.store.find(tenantId, conversationId).catch((err: unknown) => {
+    if (err instanceof ConversationNotFoundError) return null;
+    throw err;
+  });
+  if (!found) return NO_CONVERSATION;
+  const { hot, record } = found;
   const upper = Math.min(record.messageCount, (req.before ?? Number.MAX_SAFE_INTEGER) - 1);
   const lower = Math.max(1, upper - req.limit + 1);
   if (upper < 1) return { conversationId, messages: [], hasMore: false };

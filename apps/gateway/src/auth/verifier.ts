@@ -5,6 +5,7 @@
  */
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { acceptedAlgorithms, type GatewayConfig } from '../env.js';
+import { claimAt, rolesIn } from './claims.js';
 
 export interface Principal {
   userId: string;
@@ -79,16 +80,21 @@ export async function createVerifier(auth: GatewayConfig['auth']): Promise<Verif
   };
 }
 
-function principalOf(payload: JWTPayload, auth: GatewayConfig['auth']): Principal {
-  const tenantId = payload[auth.tenantClaim];
+/**
+ * The principal a verified token names. A token without a tenant is refused, never given a default
+ * tenant: a missing claim mapping at the identity provider must not put its users into someone's tenant.
+ */
+export function principalOf(payload: JWTPayload, auth: Pick<GatewayConfig['auth'], 'tenantClaim' | 'rolesClaim'>): Principal {
+  const tenantId = claimAt(payload, auth.tenantClaim);
   if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.length > 128) {
-    throw new AuthError('claims', `${AuthMessage.invalid}: it has no "${auth.tenantClaim}" claim`);
+    throw new AuthError(
+      'claims',
+      `${AuthMessage.invalid}: it has no "${auth.tenantClaim}" claim naming your tenant; ask your identity provider's admin to add it`,
+    );
   }
   const sub = payload.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new AuthError('claims', `${AuthMessage.invalid}: it has no subject`);
-  const raw = payload[auth.rolesClaim];
-  const roles = Array.isArray(raw) ? raw.filter((r): r is string => typeof r === 'string') : typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : [];
-  return { userId: sub, tenantId, roles };
+  return { userId: sub, tenantId, roles: rolesIn(claimAt(payload, auth.rolesClaim)) };
 }
 
 export function isAdmin(p: Principal): boolean {

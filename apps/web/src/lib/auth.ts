@@ -5,6 +5,8 @@
 import { signal } from './signal.js';
 
 const KEY = 'parley.token';
+/** Where the gateway finds tenant and roles in a token (GET /auth/config), kept so a reload reads them alike. */
+const CLAIMS_KEY = 'parley.claims';
 
 export interface Session {
   token: string;
@@ -54,6 +56,57 @@ export async function devSignIn(userId: string, admin: boolean): Promise<Session
   return signIn(body.token);
 }
 
+/** What the gateway's sign-in offers (GET /auth/config). */
+export interface AuthConfig {
+  oidc: { providerName: string; loginUrl: string } | null;
+  devTokens: boolean;
+  claims: ClaimPaths;
+}
+
+interface ClaimPaths {
+  tenant: string;
+  roles: string;
+}
+
+export async function fetchAuthConfig(): Promise<AuthConfig> {
+  const res = await fetch('/auth/config');
+  if (!res.ok) throw new Error(`the gateway answered ${res.status}`);
+  const config = (await res.json()) as AuthConfig;
+  localStorage.setItem(CLAIMS_KEY, JSON.stringify(config.claims));
+  return config;
+}
+
+/**
+ * The end of an OIDC sign-in: the gateway finished the code exchange and holds the token for this
+ * browser (an HttpOnly cookie names it); take it, once.
+ */
+export async function takeOidcSession(): Promise<Session> {
+  const res = await fetch('/auth/session', { method: 'POST' });
+  const body = (await res.json().catch(() => ({}))) as { token?: string; message?: string };
+  if (!res.ok || !body.token) throw new Error(body.message ?? `the gateway answered ${res.status}`);
+  return signIn(body.token);
+}
+
+function claimPaths(): ClaimPaths {
+  try {
+    const stored = JSON.parse(localStorage.getItem(CLAIMS_KEY) ?? 'null') as Partial<ClaimPaths> | null;
+    return { tenant: stored?.tenant ?? 'tenant_id', roles: stored?.roles ?? 'roles' };
+  } catch {
+    return { tenant: 'tenant_id', roles: 'roles' };
+  }
+}
+
+/** The gateway's rule (apps/gateway/src/auth/claims.ts): a claim of that exact name, else a dotted path. */
+function claimAt(claims: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(claims, name)) return claims[name];
+  let at: unknown = claims;
+  for (const part of name.split('.')) {
+    if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, part)) return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
+}
+
 function load(): Session | null {
   const t = localStorage.getItem(KEY);
   if (!t) return null;
@@ -70,15 +123,19 @@ function fromToken(token: string): Session {
   if (!part) throw new Error('this is not a JWT (expected three dot-separated parts)');
   let claims: Record<string, unknown>;
   try {
-    claims = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))) as Record<string, unknown>;
+    // UTF-8: an identity provider's claims carry names in any script.
+    const bytes = Uint8Array.from(atob(part.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    claims = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
   } catch {
     throw new Error('the token payload is not readable JSON');
   }
-  const roles = claims['roles'];
+  const paths = claimPaths();
+  const roles = claimAt(claims, paths.roles);
+  const tenant = claimAt(claims, paths.tenant);
   return {
     token,
     userId: String(claims['sub'] ?? 'unknown'),
-    tenantId: String(claims['tenant_id'] ?? claims['tenant'] ?? ''),
+    tenantId: typeof tenant === 'string' ? tenant : '',
     roles: Array.isArray(roles) ? roles.map(String) : typeof roles === 'string' ? roles.split(/[\s,]+/).filter(Boolean) : [],
     exp: typeof claims['exp'] === 'number' ? claims['exp'] : null,
   };

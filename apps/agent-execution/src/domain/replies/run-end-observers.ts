@@ -25,8 +25,9 @@ export class RunEndObservers {
 
   constructor(private readonly observers: readonly RunEndObserver[]) {}
 
-  static forChannels(bus: Bus<Catalog>): RunEndObservers {
-    return new RunEndObservers([new ChatwootReply(bus), new WebhookReply(bus)]);
+  /** The channels' observers, and `more` (run metrics). */
+  static forChannels(bus: Bus<Catalog>, more: readonly RunEndObserver[] = []): RunEndObservers {
+    return new RunEndObservers([new ChatwootReply(bus), new WebhookReply(bus), ...more]);
   }
 
   async ended(data: AgentRun, outcome: RunOutcome, ctx: HandlerContext<unknown>): Promise<void> {

@@ -6,6 +6,7 @@ import { countChatTokens, countTokens, type ChatResult, type ModelClient } from 
 import type { AgentExecutionConfig } from '../../env.js';
 import type { ChatMessage, FlowRuntime, ModelCallOptions } from '../flows/define-flow.js';
 import type { ToolDef } from '../tools/define-tool.js';
+import type { ExternalTools } from '../tools/external-tools.js';
 import { Toolbox } from '../tools/toolbox.js';
 import type { Admitted } from './admission.js';
 import type { RunEvents } from './run-events.js';
@@ -14,6 +15,8 @@ export interface FlowDeps {
   bus: Bus<Catalog>;
   model: ModelClient;
   tools: readonly ToolDef[];
+  /** The agent's MCP servers and HTTP tools; absent: built-ins only. */
+  external?: ExternalTools | undefined;
   config: AgentExecutionConfig['runs'];
 }
 
@@ -48,9 +51,17 @@ export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
   const messages = run.messages;
   const notes: Record<string, unknown> = {};
   let modelMs = 0;
+  // The lifecycle stops the run agent.maxRunMs after it starts the flow (right before this call).
+  const deadline = Date.now() + agent.maxRunMs;
+  // Configured MCP servers and HTTP tools are enabled by being configured; role gating applies as for built-ins.
+  const external = d.external
+    ? await d.external.forRun(agent, run.tenantId, run.signal, deadline, run.log, (server, why) =>
+        run.events.step('log', 'mcp_server_unavailable', { server, error: why }),
+      )
+    : [];
   const toolbox = new Toolbox(
-    d.tools,
-    agent.tools,
+    [...d.tools, ...external],
+    [...agent.tools, ...external.map((t) => t.name)],
     run.roles,
     {
       bus: d.bus,
@@ -60,6 +71,7 @@ export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
       conversationId,
       signal: run.signal,
       timeoutMs: d.config.toolTimeoutMs,
+      deadline,
       log: run.log,
       note: (k, v) => (notes[k] = v),
     },

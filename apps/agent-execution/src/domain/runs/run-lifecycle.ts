@@ -10,6 +10,7 @@ import { isTerminal, type RunStore } from '../../stores/run-store.js';
 import type { FlowRegistry } from '../flows/define-flow.js';
 import type { RunEndObservers } from '../replies/run-end-observers.js';
 import type { ToolDef } from '../tools/define-tool.js';
+import type { ExternalTools } from '../tools/external-tools.js';
 import { admit, type Admitted } from './admission.js';
 import { RunStopped, type CancelHub } from './cancel-hub.js';
 import type { ConversationLock } from './conversation-lock.js';
@@ -31,6 +32,8 @@ export interface LifecycleDeps {
   runs: RunStore;
   flows: FlowRegistry;
   tools: readonly ToolDef[];
+  /** The agent's MCP servers and HTTP tools, listed per run. */
+  external?: ExternalTools;
   model: ModelClient;
   cancels: CancelHub;
   lock: ConversationLock;

@@ -12,6 +12,8 @@ export interface ToolContext {
   conversationId: string | null;
   signal: AbortSignal;
   timeoutMs: number;
+  /** When the run is stopped for its max run time (epoch ms): a tool's own timeout leaves the model time to answer. */
+  deadline: number;
   log: Logger;
   /** Records something the run's result should carry (e.g. a hand-off request). */
   note(key: string, value: unknown): void;
@@ -23,6 +25,8 @@ export interface ToolDef<A extends z.ZodType = z.ZodType> {
   args: A;
   /** When set, only users with one of these roles (from their token, in the envelope) may use it. */
   roles?: readonly string[];
+  /** The JSON schema offered to the model when it is not derived from `args` (an MCP server's or an HTTP tool's own). */
+  parameters?: Record<string, unknown>;
   run(args: z.output<A>, ctx: ToolContext): Promise<unknown>;
 }
 
@@ -35,6 +39,7 @@ const schemas = new WeakMap<ToolDef, Record<string, unknown>>();
 
 /** The JSON schema the model sees, derived from the same zod schema that checks the model's arguments. */
 export function parametersOf(tool: ToolDef): Record<string, unknown> {
+  if (tool.parameters) return tool.parameters;
   const cached = schemas.get(tool);
   if (cached) return cached;
   const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.args) as Record<string, unknown>;

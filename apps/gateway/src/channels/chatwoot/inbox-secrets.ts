@@ -2,7 +2,7 @@
  * The secret columns of `chatwoot_inboxes` as they are stored: sealed with the gateway's SecretBox
  * when SECRETS_KEY is set, plain text without one (dev mode) and in rows written before encryption.
  */
-import { type SecretBox, SecretBoxError, isSealed, sealedKeyId } from '../../secrets/secret-box.js';
+import { type SecretBox, SecretBoxError, isSealed, sealedKeyId } from '@parley/service-kit';
 
 export interface InboxSecrets {
   apiToken: string;

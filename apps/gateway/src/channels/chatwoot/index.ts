@@ -6,11 +6,10 @@
 import { uuidv7 } from '@parley/bus';
 import { chatwootConversationId } from '@parley/contracts';
 import { openDatabase } from '@parley/db';
-import { OutboundGuard } from '@parley/service-kit';
+import { OutboundGuard, SecretBox } from '@parley/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext } from '../../context.js';
-import { SecretBox } from '../../secrets/secret-box.js';
 import { ChatwootApi } from './chatwoot-api.js';
 import { ConversationQueue } from './conversation-queue.js';
 import { dispatchNext } from './dispatch.js';

@@ -4,8 +4,12 @@
  * stored value says which key opens it: the current key seals, a previous one still opens (rotation).
  * The caller's `context` (which row, which column) is bound as associated data, so a value copied
  * into another row or column does not open there.
+ *
+ * Shared by every service that keeps a secret: the gateway (Chatwoot inbox secrets) and agent-execution
+ * (header values of an agent's MCP servers and HTTP tools). Both read the same SECRETS_KEY.
  */
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
 
 const PREFIX = 'enc:';
 const VERSION = 'v1';
@@ -41,6 +45,15 @@ export function parseSecretKey(raw: string): KeyObject | string {
   if (new Set(bytes).size < 16) return `does not look random; use ${SECRET_KEY_FORM}`;
   return createSecretKey(bytes);
 }
+
+/** An env variable holding a key: a KeyObject, not a Buffer, so printing the config (or a crash dump of it) shows no key bytes. */
+export const secretKeyEnv = () =>
+  z.string().transform((raw, ctx) => {
+    const key = parseSecretKey(raw);
+    if (typeof key !== 'string') return key;
+    ctx.addIssue({ code: 'custom', message: key });
+    return z.NEVER;
+  });
 
 /** 8 hex characters of a domain-separated SHA-256 of the key: tells keys apart, reveals nothing usable. */
 export function keyIdOf(key: KeyObject): string {
@@ -88,7 +101,7 @@ export class SecretBox {
     if (parts.length < 2 || `${parts[0]}:` !== PREFIX) throw new SecretBoxError('malformed', 'the stored value is not an encrypted secret');
     // The version is not echoed: a plain-text secret that happens to start with `enc:` must not reach a log.
     if (parts[1] !== VERSION)
-      throw new SecretBoxError('unsupported', `the stored secret is in a format this gateway does not read (it reads enc:${VERSION}); run a newer gateway`);
+      throw new SecretBoxError('unsupported', `the stored secret is in a format this service does not read (it reads enc:${VERSION}); run a newer version`);
     const [, , keyId, payload] = parts;
     if (parts.length !== 4 || !keyId || !/^[0-9a-f]{8}$/.test(keyId) || !payload || !/^[A-Za-z0-9_-]+$/.test(payload)) {
       throw new SecretBoxError('malformed', 'the stored secret is malformed (expected enc:v1:<keyId>:<base64url>)');

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { pgTest as test } from '@parley/testing';
-import type { AgentSpec } from '@parley/contracts';
+import { SECRET_MASK, type AgentSpec } from '@parley/contracts';
 import { startHarness, tokensOf } from '../../testing/harness.js';
+import { startHttpToolServer } from '../../testing/tool-servers.js';
 
 const tenant = () => `t-${randomUUID().slice(0, 8)}`;
 const spec = (over: Partial<AgentSpec> = {}): AgentSpec => ({
@@ -118,5 +119,32 @@ describe('agents as a resource (agent-execution)', () => {
     expect(agents.filter((a) => a.isDefault).map((a) => a.agentId)).toEqual(['sales']);
     // The old default can now be archived.
     expect((await h.caller.call('agent.archive_agent', { agentId: 'default', archived: true }, meta)).archived).toBe(true);
+  });
+
+  test('tool header values are sealed on create and masked in every agent and version reply; a rollback restores the real value', async ({ prefix, db }) => {
+    const tenantId = tenant();
+    const h = await startHarness({ prefix, db, tenantId, vars: { SECRETS_KEY: randomBytes(32).toString('base64'), OUTBOUND_ALLOW_HOSTS: '127.0.0.1' } });
+    const meta = { tenantId, userId: 'alice' };
+    const api = await startHttpToolServer();
+    const SECRET = 'sk-live-agents-0123456789';
+    const inputSchema = { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] };
+    const tool = { name: 'lookup_order', description: 'Looks up an order', url: `${api.url}/echo`, method: 'POST' as const, inputSchema };
+    const created = await h.caller.call(
+      'agent.create_agent',
+      { agentId: 'orders', ...spec({ tools: [] }), httpTools: [{ ...tool, headers: { Authorization: `Bearer ${SECRET}` } }] },
+      meta,
+    );
+    expect(created.httpTools?.[0]?.headers).toEqual({ Authorization: SECRET_MASK });
+    await h.caller.call('agent.update_agent', { agentId: 'orders', httpTools: [tool] }, meta);
+    const rolled = await h.caller.call('agent.rollback_agent', { agentId: 'orders', version: 1 }, meta);
+    const { versions } = await h.caller.call('agent.list_agent_versions', { agentId: 'orders' }, meta);
+    const got = await h.caller.call('agent.get_agent', { agentId: 'orders' }, meta);
+    const replies = JSON.stringify([created, rolled, versions, got]);
+    expect(replies).not.toContain(SECRET);
+    expect(versions.map((v) => v.spec.httpTools?.[0]?.headers)).toEqual([{ Authorization: SECRET_MASK }, undefined, { Authorization: SECRET_MASK }]);
+
+    const run = await h.run({ runId: randomUUID(), agentId: 'orders', input: { text: '[[tool:lookup_order]] order 7' }, channel: 'api' }, meta);
+    expect(run.result.status).toBe('SUCCEEDED');
+    expect(api.seen[0]?.authorization).toBe(`Bearer ${SECRET}`);
   });
 });

@@ -1,8 +1,13 @@
 // npm run ops -- <command>: look at and repair the bus of a running Parley.
 import type { Redis } from 'ioredis';
+import type * as BusModule from '@parley/bus';
 import { catalog } from '@parley/contracts';
-import { drainConsumer, listDeadLetters, replayDeadLetters, streamStatus } from '@parley/bus';
-import { connectRedis, helpText, parseCommand, printTable, route, runCli, UsageError, type CommandSpec, type Subcommand } from './cli/index.js';
+import { helpText, parseCommand, route, type CommandSpec, type Subcommand } from './cli/args.js';
+import { runCli, UsageError } from './cli/errors.js';
+import { printTable } from './cli/table.js';
+
+/** The bus's operator functions, loaded once a command is about to use them (--help stays quick). */
+type BusOps = typeof BusModule;
 
 const PROGRAM = 'npm run ops --';
 const services = [...new Set(Object.values(catalog).map((d) => d.service))].sort();
@@ -23,7 +28,10 @@ function service(name: string | undefined, usage: string): string {
 const fmtAge = (ms: number | null) => (ms === null ? null : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 /** A command: its spec, and what it does with Redis once its arguments are valid. */
-function command<F extends CommandSpec>(spec: F, body: (redis: Redis, parsed: ReturnType<typeof parseCommand<F['flags']>>) => Promise<number>): Subcommand {
+function command<F extends CommandSpec>(
+  spec: F,
+  body: (redis: Redis, parsed: ReturnType<typeof parseCommand<F['flags']>>, bus: BusOps) => Promise<number>,
+): Subcommand {
   return {
     spec,
     async run(argv) {
@@ -32,9 +40,10 @@ function command<F extends CommandSpec>(spec: F, body: (redis: Redis, parsed: Re
         console.log(helpText(spec));
         return 0;
       }
+      const [bus, { connectRedis }] = await Promise.all([import('@parley/bus'), import('./cli/deps.js')]);
       const redis = await connectRedis(redisUrl);
       try {
-        return await body(redis, parsed);
+        return await body(redis, parsed, bus);
       } finally {
         redis.disconnect();
       }
@@ -77,7 +86,7 @@ const drainSpec = {
 } satisfies CommandSpec;
 
 const commands: Record<string, Subcommand> = {
-  status: command(statusSpec, async (redis, { flags }) => {
+  status: command(statusSpec, async (redis, { flags }, { streamStatus }) => {
     const rows = await Promise.all(services.map((s) => streamStatus(redis, prefix, s)));
     printTable(
       rows.map((r) => ({
@@ -93,7 +102,7 @@ const commands: Record<string, Subcommand> = {
     );
     return 0;
   }),
-  'dlq list': command(listSpec, async (redis, { flags, positionals: [svc, limitArg] }) => {
+  'dlq list': command(listSpec, async (redis, { flags, positionals: [svc, limitArg] }, { listDeadLetters }) => {
     const limit = Number(limitArg ?? 20);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new UsageError(`limit expects a whole number from 1 to 1000, got "${limitArg}"`, helpText(listSpec));
@@ -104,7 +113,7 @@ const commands: Record<string, Subcommand> = {
     );
     return 0;
   }),
-  'dlq replay': command(replaySpec, async (redis, { flags, positionals: [svc, ...ids] }) => {
+  'dlq replay': command(replaySpec, async (redis, { flags, positionals: [svc, ...ids] }, { replayDeadLetters }) => {
     if (ids.length === 0 && !flags.all) throw new UsageError('name dead-letter ids, or --all', helpText(replaySpec));
     if (ids.length > 0 && flags.all) throw new UsageError('either ids or --all, not both', helpText(replaySpec));
     const result = await replayDeadLetters(redis, prefix, service(svc, helpText(replaySpec)), flags.all ? 'all' : ids);
@@ -112,7 +121,7 @@ const commands: Record<string, Subcommand> = {
     for (const s of result.skipped) console.log(`skipped ${s.id}: ${s.why}`);
     return 0;
   }),
-  drain: command(drainSpec, async (redis, { positionals: [svc, consumer] }) => {
+  drain: command(drainSpec, async (redis, { positionals: [svc, consumer] }, { drainConsumer }) => {
     const r = await drainConsumer(redis, prefix, service(svc, helpText(drainSpec)), consumer!);
     console.log(`consumer ${r.consumer}: handed over ${r.handedOver} pending, removed: ${r.removed}`);
     return 0;

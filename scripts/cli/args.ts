@@ -53,7 +53,7 @@ export function helpText(spec: CommandSpec): string {
 
 /** Parses `argv` against `spec`; --help wins over every other problem (so `x --bad --help` still helps). */
 export function parseCommand<F extends Record<string, FlagSpec>>(spec: CommandSpec<F>, argv: string[]): Parsed<F> {
-  if (argv.includes('--help') || argv.includes('-h')) return { flags: {} as Flags<F>, positionals: [], help: true };
+  if (argv.includes('--help') || argv.includes('-h')) return { flags: withDefaults(spec, {}), positionals: [], help: true };
   const options = Object.fromEntries(
     Object.entries(spec.flags).map(([name, f]) => [name, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }]),
   );
@@ -67,12 +67,17 @@ export function parseCommand<F extends Record<string, FlagSpec>>(spec: CommandSp
   const pos = parsed.positionals;
   if (pos.length > max) throw new UsageError(`unexpected argument "${pos[max]}"`, helpText(spec));
   if (pos.length < min) throw new UsageError(`missing ${spec.args ?? 'arguments'}`, helpText(spec));
-  const flags = { ...parsed.values } as Record<string, unknown>;
+  return { flags: withDefaults(spec, parsed.values), positionals: pos, help: false };
+}
+
+/** A boolean flag not given is false, a repeatable one []. */
+function withDefaults<F extends Record<string, FlagSpec>>(spec: CommandSpec<F>, values: Record<string, unknown>): Flags<F> {
+  const flags = { ...values };
   for (const [name, f] of Object.entries(spec.flags)) {
     if (f.type === 'boolean') flags[name] = flags[name] === true;
     else if (f.multiple) flags[name] ??= [];
   }
-  return { flags: flags as Flags<F>, positionals: pos, help: false };
+  return flags as Flags<F>;
 }
 
 /** parseArgs explains in a paragraph; the user needs the flag's name and what is wrong with it. */

@@ -23,7 +23,7 @@ export async function connectRedis(url: string): Promise<Redis> {
     return redis;
   } catch (err) {
     redis.disconnect();
-    throw dependencyDown('Redis', url, lastError ?? err, 'REDIS_URL');
+    throw dependencyDown('Redis', url, lastError ?? err, 'start it or set REDIS_URL');
   }
 }
 
@@ -37,7 +37,7 @@ export async function probePostgres(url: string): Promise<void> {
     await client.connect();
     await client.query('select 1');
   } catch (err) {
-    throw dependencyDown('PostgreSQL', url, err, 'DATABASE_URL');
+    throw dependencyDown('PostgreSQL', url, err, 'start it or set DATABASE_URL');
   } finally {
     await client.end().catch(() => {
       /* the answer is known; a failed close ends with the process */

@@ -15,11 +15,11 @@ export class UsageError extends Error {
 
 export class DependencyDown extends Error {}
 
-/** `Redis at redis://127.0.0.1:6379/ is not reachable (ECONNREFUSED); start it or set REDIS_URL`. */
-export function dependencyDown(what: string, url: string, cause: unknown, envVar: string): DependencyDown {
+/** `Redis at redis://127.0.0.1:6379 is not reachable (ECONNREFUSED); start it or set REDIS_URL`. */
+export function dependencyDown(what: string, url: string, cause: unknown, fix: string): DependencyDown {
   const c = cause as { code?: string; message?: string } | undefined;
   const why = c?.code ?? c?.message ?? String(cause);
-  return new DependencyDown(`${what} at ${safeUrl(url)} is not reachable (${why}); start it or set ${envVar}`);
+  return new DependencyDown(`${what} at ${safeUrl(url)} is not reachable (${why}); ${fix}`);
 }
 
 /** Runs a command's main and turns its outcome into an exit code and at most a few lines on stderr. */

@@ -3,5 +3,5 @@
 export { helpText, overview, parseCommand, route, type CommandSpec, type FlagSpec, type Flags, type Subcommand } from './args.js';
 export { connectRedis, probePostgres } from './deps.js';
 export { DependencyDown, UsageError, dependencyDown, report, runCli } from './errors.js';
-export { startProgress, type Progress } from './progress.js';
+export { startProgress, writeLine, type Progress } from './progress.js';
 export { printTable, renderTable, truncate, type Row, type TableOptions } from './table.js';

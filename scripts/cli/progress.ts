@@ -26,3 +26,8 @@ export function startProgress(render: () => string, opts: { stream?: NodeJS.Writ
     },
   };
 }
+
+/** A log line that does not land in the middle of a progress line being rewritten on a terminal. */
+export function writeLine(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(`${stream.isTTY ? '\r\x1b[2K' : ''}${text}\n`);
+}

@@ -3,6 +3,7 @@ import { CallScope } from './call-scope.js';
 import { abortError, ModelError, toModelError } from './errors.js';
 import { createHttpFetch } from './http-fetch.js';
 import { StreamAssembler } from './stream-assembler.js';
+import { endModelSpan, startModelSpan } from './tracing.js';
 import type { ChatRequest, ChatResult, ModelConfig, StreamChunk, ToolCall } from './types.js';
 import { toFinishReason, toUsage, toWireMessages, toWireTools, WireChunk, WireCompletion, WireEmbeddings } from './wire.js';
 
@@ -44,6 +45,9 @@ export function createModelClient(config: ModelConfig): ModelClient {
   async function chat(request: ChatRequest): Promise<ChatResult> {
     const timeoutMs = request.timeoutMs ?? config.timeoutMs;
     const scope = new CallScope(timeoutMs, request.signal);
+    const span = startModelSpan('chat', request.model ?? config.model, config.baseURL, request);
+    let result: ChatResult | null = null;
+    let failure: unknown;
     try {
       const raw: unknown = await scope.race(sdk.chat.completions.create({ ...body(request), stream: false }, { signal: scope.signal, timeout: timeoutMs }));
       const parsed = WireCompletion.safeParse(raw);
@@ -56,17 +60,20 @@ export function createModelClient(config: ModelConfig): ModelClient {
       for (const c of choice?.message.tool_calls ?? []) {
         if (c.function) toolCalls.push({ id: c.id, name: c.function.name, arguments: c.function.arguments });
       }
-      return {
+      result = {
         text: choice?.message.content ?? '',
         toolCalls,
         finishReason: toFinishReason(choice?.finish_reason),
         usage: toUsage(parsed.data.usage),
         model: parsed.data.model ?? request.model ?? config.model,
       };
+      return result;
     } catch (err) {
-      throw toModelError(err, scope.reason, timeoutMs);
+      failure = toModelError(err, scope.reason, timeoutMs);
+      throw failure;
     } finally {
       scope.dispose();
+      endModelSpan(span, result, failure);
     }
   }
 
@@ -74,6 +81,9 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const timeoutMs = request.timeoutMs ?? config.timeoutMs;
     const scope = new CallScope(timeoutMs, request.signal);
     const assembler = new StreamAssembler(request.model ?? config.model);
+    const span = startModelSpan('chat', request.model ?? config.model, config.baseURL, request);
+    let last: ChatResult | null = null;
+    let failure: unknown;
     let iterator: AsyncIterator<unknown> | undefined;
     let drained = false;
     try {
@@ -99,10 +109,15 @@ export function createModelClient(config: ModelConfig): ModelClient {
       }
       // The SDK ends the iteration quietly when its signal aborts; that is a cancel, not a reply.
       if (scope.reason) throw abortError(scope.reason, timeoutMs);
-      yield* assembler.finish();
+      for (const chunk of assembler.finish()) {
+        if (chunk.type === 'done') last = chunk;
+        yield chunk;
+      }
     } catch (err) {
-      throw toModelError(err, scope.reason, timeoutMs);
+      failure = toModelError(err, scope.reason, timeoutMs);
+      throw failure;
     } finally {
+      endModelSpan(span, last, failure);
       // Runs also when the consumer stops early (break/return) or a chunk was bad: the HTTP stream must
       // not leak. A drained stream has nothing left to close, and aborting it anyway cost two
       // DOMExceptions and an event dispatch per call (measured).
@@ -120,6 +135,8 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const timeoutMs = options.timeoutMs ?? config.timeoutMs;
     const batchSize = config.embedBatchSize ?? DEFAULT_EMBED_BATCH;
     const scope = new CallScope(timeoutMs, options.signal);
+    const span = startModelSpan('embeddings', config.embeddingModel ?? config.model, config.baseURL);
+    let failure: unknown;
     const out: number[][] = [];
     try {
       for (let i = 0; i < texts.length; i += batchSize) {
@@ -144,9 +161,11 @@ export function createModelClient(config: ModelConfig): ModelClient {
       }
       return out;
     } catch (err) {
-      throw toModelError(err, scope.reason, timeoutMs);
+      failure = toModelError(err, scope.reason, timeoutMs);
+      throw failure;
     } finally {
       scope.dispose();
+      endModelSpan(span, null, failure);
     }
   }
 

@@ -33,3 +33,16 @@ export {
   type OutboundRequest,
   type OutboundResponse,
 } from './outbound-url.js';
+export {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  installTracing,
+  tracingEnabled,
+  type ReadableSpan,
+  type SpanProcessor,
+  type Tracing,
+  type TracingOptions,
+} from './tracing.js';
+export { tracedStore } from './traced-store.js';
+export { traceRequests } from './trace-http.js';
+export { SpanKind, activeTraceId, withSpan, type Span } from '@parley/bus';

@@ -156,6 +156,21 @@ describe('tracing across the services', () => {
     expect(elsewhere.map((s) => s.name)).toEqual([]);
   }, 30_000);
 
+  test('a REST request is the root of its trace, and the bus calls its route makes are its children', async () => {
+    const res = await fetch(`${gw.http}/api/v1/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token({ sub: 'alice' })}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { text: 'hello over REST' } }),
+    });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+    const spans = await traceOfRun(runId, [named('POST /api/v1/runs', 'gateway'), named('agent.run handle', 'agent-execution')]);
+    const request = one(spans, named('POST /api/v1/runs'));
+    expect(request).toMatchObject({ kind: KIND.server, parentSpanId: undefined });
+    expect(request.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/api/v1/runs', 'http.response.status_code': 202 });
+    expect(one(spans, named('agent.run send')).parentSpanId).toBe(request.spanId);
+  }, 30_000);
+
   test('the logs of a turn carry its trace id', async () => {
     // A model that refuses the request (400, not retried): agent-execution logs "run ended early".
     const frames = await turn('this one fails [[fail:400]]');

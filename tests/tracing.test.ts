@@ -5,7 +5,18 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, redisUrl, spawnTs, uniquePrefix, urlForDatabase, waitFor, type TsProcess } from '@parley/testing';
+import {
+  createTestDatabase,
+  deletePrefix,
+  dropTestDatabase,
+  newRedis,
+  redisUrl,
+  spawnTs,
+  uniquePrefix,
+  urlForDatabase,
+  waitFor,
+  type TsProcess,
+} from '@parley/testing';
 import { ParleyClient, type RunFrame } from '../packages/client/src/index.js';
 import { startDevModelServer, type DevModelServer } from '../packages/llm/src/dev-server/index.js';
 import { installTracing, type Tracing } from '../packages/service-kit/src/index.js';

@@ -38,7 +38,11 @@ describe('bus tracing', () => {
     expect(handle.kind).toBe(SpanKind.SERVER);
     expect(parentOf(call)).toBe(turn.spanContext().spanId);
     expect(parentOf(handle)).toBe(call.spanContext().spanId);
-    expect(call.attributes).toMatchObject({ 'messaging.system': 'redis', 'messaging.operation.name': 'call', 'messaging.destination.name': `${prefix}:actions:{echo}` });
+    expect(call.attributes).toMatchObject({
+      'messaging.system': 'redis',
+      'messaging.operation.name': 'call',
+      'messaging.destination.name': `${prefix}:actions:{echo}`,
+    });
     expect(handle.attributes).toMatchObject({ 'messaging.operation.type': 'process', 'messaging.consumer.group.name': 'echo', 'parley.outcome': 'ok' });
   });
 
@@ -61,7 +65,8 @@ describe('bus tracing', () => {
     echoWorker(prefix, redis);
     const caller = testBus(prefix);
     const traceId = await withSpan('turn', {}, async (span) => {
-      await caller.call('echo.fail', {}, meta).catch(() => undefined);
+      const err = await caller.call('echo.fail', {}, meta).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'not_found' });
       return span.spanContext().traceId;
     });
     await waitFor(() => spansOfTrace(traceId).length === 3, { what: 'three spans' });

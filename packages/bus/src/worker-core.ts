@@ -76,7 +76,14 @@ export class WorkerCore {
   }
 
   /** `traceparent`: of the handle span (or, in a process that does not trace, the sender's), for the handler's meta. */
-  private async processAction(entryId: string, raw: string, action: DomainAction, attempt: number, started: number, traceparent: string | undefined): Promise<void> {
+  private async processAction(
+    entryId: string,
+    raw: string,
+    action: DomainAction,
+    attempt: number,
+    started: number,
+    traceparent: string | undefined,
+  ): Promise<void> {
     const target: ReplyTarget = { id: action.id, correlationId: action.correlationId, replyTo: action.replyTo, type: action.type };
     const def = this.d.catalog[action.type];
     const handler = this.d.handlers[action.type];

@@ -23,7 +23,12 @@ const GEN_AI = {
   temperature: 'gen_ai.request.temperature',
 } as const;
 
-export function startModelSpan(operation: 'chat' | 'embeddings', model: string, serverUrl: string, request: { maxTokens?: number; temperature?: number } = {}): Span {
+export function startModelSpan(
+  operation: 'chat' | 'embeddings',
+  model: string,
+  serverUrl: string,
+  request: { maxTokens?: number; temperature?: number } = {},
+): Span {
   const span = tracer.startSpan(`${operation} ${model}`, { kind: SpanKind.CLIENT });
   if (!span.isRecording()) return span;
   // Every server this client speaks to has the OpenAI API; the conventions name the API's provider.

@@ -130,7 +130,10 @@ export class ChatSession {
    * the frame queue moves on once the run is started, as without it.
    */
   private async chatTurn(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<void> {
-    const turn = openSpan('ws chat.message', { kind: SpanKind.SERVER, attributes: { 'parley.tenant.id': this.principal.tenantId, 'parley.session.id': this.id } });
+    const turn = openSpan('ws chat.message', {
+      kind: SpanKind.SERVER,
+      attributes: { 'parley.tenant.id': this.principal.tenantId, 'parley.session.id': this.id },
+    });
     try {
       const running = await turn.within(() => this.chat(f));
       if (running) void running.settled.finally(() => turn.end());

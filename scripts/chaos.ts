@@ -4,42 +4,72 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { Redis } from 'ioredis';
-import { createBus, replayDeadLetters } from '@parley/bus';
-import { catalog } from '@parley/contracts';
-import { startDevModelServer } from '../packages/llm/src/dev-server/index.js';
-import { ensureDatabase, migrateDatabase } from '../packages/db/src/migrate.js';
+import { report } from './cli/errors.js';
+import { startProgress, writeLine, type Progress } from './cli/progress.js';
 import { CHAOS_USAGE, parseChaosArgs, type ChaosArgs } from './chaos/args.js';
-import { failoverWebSocket, livePicker } from './chaos/failover.js';
-import { startPgProxy } from './chaos/pg-proxy.js';
-import { startChaosRedis } from './chaos/redis.js';
-import { runChaos } from './chaos/schedule.js';
-import { replica, type Replica } from './chaos/services.js';
-import { deadLetters, summarizeLetters, verify } from './chaos/verify.js';
-import { LoadStats } from './load/stats.js';
-import { runUser, type Accepted } from './load/user.js';
+import type { Replica } from './chaos/services.js';
+import type { Accepted } from './load/user.js';
 
-const say = (m: string) => console.log(`chaos ${m}`);
 const started = performance.now();
 let args: ChaosArgs;
 try {
   args = parseChaosArgs(process.argv.slice(2));
 } catch (err) {
-  console.error(`${(err as Error).message}\n${CHAOS_USAGE}`);
-  process.exit(2);
+  process.exit(report('chaos', err));
 }
 if (args.help) {
   console.log(CHAOS_USAGE);
   process.exit(0);
 }
+// With --json stdout carries only the verdict; what a person watches goes to stderr.
+// The rest loads only now: --help and a usage error answer at once.
+const [
+  { default: pg },
+  { Redis },
+  { createBus, replayDeadLetters },
+  { catalog },
+  { startDevModelServer },
+  { ensureDatabase, migrateDatabase },
+  { printTable, probePostgres },
+  { failoverWebSocket, livePicker },
+  { startPgProxy },
+  { startChaosRedis },
+  { runChaos },
+  { replica },
+  { deadLetters, summarizeLetters, verify },
+  { LoadStats },
+  { runUser },
+] = await Promise.all([
+  import('pg'),
+  import('ioredis'),
+  import('@parley/bus'),
+  import('@parley/contracts'),
+  import('../packages/llm/src/dev-server/index.js'),
+  import('../packages/db/src/migrate.js'),
+  import('./cli/index.js'),
+  import('./chaos/failover.js'),
+  import('./chaos/pg-proxy.js'),
+  import('./chaos/redis.js'),
+  import('./chaos/schedule.js'),
+  import('./chaos/services.js'),
+  import('./chaos/verify.js'),
+  import('./load/stats.js'),
+  import('./load/user.js'),
+]);
+const human = args.json ? process.stderr : process.stdout;
+const say = (m: string) => writeLine(human, `chaos ${m}`);
+const print = (m = '') => writeLine(human, m);
+const since = (t: number) => `${((performance.now() - t) / 1000).toFixed(0)} s`;
+let phase = 'checking PostgreSQL';
+let progress: Progress | undefined = startProgress(() => `chaos ${phase} … ${since(started)}`, { stream: human });
 
 const tag = `${Math.floor(Date.now() / 1000)}_${randomBytes(3).toString('hex')}`;
 const logFile = join(tmpdir(), `parley-chaos-${tag}.log`);
 const log = createWriteStream(logFile);
 const adminUrl = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(adminUrl.hostname)) {
-  console.error(`DATABASE_URL host ${adminUrl.hostname} is not loopback; the chaos suite only targets this machine`);
+  progress.stop();
+  console.error(`chaos: DATABASE_URL host ${adminUrl.hostname} is not loopback; the chaos suite only targets this machine`);
   process.exit(2);
 }
 const dbName = `parley_chaos_${tag}`;
@@ -50,6 +80,7 @@ const replicas: Replica[] = [];
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
+    progress?.stop();
     await Promise.all(
       replicas.map((r) =>
         r.stop().catch(() => {
@@ -70,6 +101,9 @@ const watchdog = setTimeout(() => {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().then(() => process.exit(130)));
 
 try {
+  // Before anything is started: a PostgreSQL that is down is one line, not a stack from the migrator.
+  await probePostgres(adminUrl.toString());
+  phase = 'starting Redis, the database and the dev model';
   const redis = await startChaosRedis();
   cleanups.push(() => redis.stop());
   const direct = dbUrl(adminUrl.hostname, Number(adminUrl.port || 5432));
@@ -109,6 +143,7 @@ try {
     ['gateway', 'gateway-1'],
     ['gateway', 'gateway-2'],
   ];
+  phase = 'starting the services';
   for (const [app, label] of plan) replicas.push(await replica(app, label, env, log));
   await Promise.all(replicas.map((r) => r.start()));
   say(`started ${replicas.map((r) => `${r.label}:${r.port}`).join(' ')} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
@@ -122,6 +157,12 @@ try {
   const stats = new LoadStats(deadline);
   const loadStart = loadavg()[0]!;
   say(`${args.users} users for ${args.durationS} s, a kill every ${args.everyS} s (load average ${loadStart.toFixed(2)} on ${cpus().length} cores)`);
+  progress.stop();
+  progress = startProgress(
+    () =>
+      `chaos t=${since(t0)}/${args.durationS} s: ${stats.completed} turns answered, ${stats.started - stats.completed - stats.failed()} in flight, ${replicas.reduce((n, r) => n + r.kills, 0)} kills, errors ${stats.errorsLine()}`,
+    { stream: human },
+  );
   const users = Promise.all(
     Array.from({ length: args.users }, async (_, i) => {
       await new Promise((r) => setTimeout(r, (i / args.users) * 2000));
@@ -150,6 +191,7 @@ try {
     say,
   });
   await users;
+  progress.stop();
   say(`load done: ${stats.completed} turns answered, ${stats.failed()} failed (${stats.errorsLine()}), ${accepted.length} accepted`);
 
   // Runs that were in flight at the end finish (or are failed by a recovering worker) before counting.
@@ -174,10 +216,8 @@ try {
   const letterRuns = new Set(letters.flatMap((l) => (l.runId ? [l.runId] : [])));
   const acceptedInDlq = new Set(accepted.filter((a) => letterRuns.has(a.runId)).map((a) => a.runId)).size;
   if (letters.length) {
-    console.log(
-      `\ndead letters after the load (${letters.length}; ${acceptedInDlq} of them hold accepted chat messages)${args.replay ? '; replaying them' : ''}:`,
-    );
-    for (const line of summarizeLetters(letters)) console.log(`  ${line}`);
+    print(`\ndead letters after the load (${letters.length}; ${acceptedInDlq} of them hold accepted chat messages)${args.replay ? '; replaying them' : ''}:`);
+    for (const line of summarizeLetters(letters)) print(`  ${line}`);
   }
   if (letters.length && args.replay) {
     for (const s of new Set(letters.map((l) => l.service))) await replayDeadLetters(vredis, 'parley', s, 'all');
@@ -189,26 +229,36 @@ try {
   const verdict = await verify({ bus, db, redis: vredis, prefix: 'parley', services, accepted });
   verdict.counts = { ...verdict.counts, dead_letters_replayed: args.replay ? letters.length : 0, accepted_runs_dead_lettered: acceptedInDlq };
 
-  console.log(`\nchaos events (${events.length}):`);
-  for (const e of events) console.log(`  t=${e.atS}s  ${e.what}`);
-  console.log('\ncounts:');
-  console.table(verdict.counts);
-  console.log(`kills: ${replicas.map((r) => `${r.label} ×${r.kills}`).join(', ')}`);
-  console.log(
-    `load average ${loadStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end; ${cpus().length} cores; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
-  );
   const violations = [...verdict.violations];
   if (accepted.length === 0) violations.push('no chat message was accepted: the load never got going');
+  const kills = Object.fromEntries(replicas.map((r) => [r.label, r.kills]));
+  if (args.json) {
+    printTable([], {
+      json: true,
+      machine: { ok: violations.length === 0, counts: verdict.counts, events, kills, violations, seconds: Math.round((performance.now() - started) / 1000) },
+    });
+  } else {
+    console.log(`\nchaos events (${events.length}):`);
+    printTable(
+      events.map((e) => ({ t_s: e.atS, event: e.what })),
+      { full: args.full, maxCell: 100 },
+    );
+    console.log('\ncounts:');
+    printTable(Object.entries(verdict.counts).map(([count, value]) => ({ count, value })));
+    console.log(`kills: ${replicas.map((r) => `${r.label} ×${r.kills}`).join(', ')}`);
+  }
+  print(`load average ${loadStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end; ${cpus().length} cores; ${since(started)} in all`);
   if (violations.length) {
-    console.log(`\nVIOLATIONS (${violations.length}):`);
-    for (const v of violations.slice(0, 50)) console.log(`  ${v}`);
-  } else console.log('\nOK: every accepted message has one user row and one answer or a failed run; no run left RUNNING/PENDING');
+    print(`\nVIOLATIONS (${violations.length}):`);
+    for (const v of violations.slice(0, 50)) print(`  ${v}`);
+  } else print('\nOK: every accepted message has one user row and one answer or a failed run; no run left RUNNING/PENDING');
   clearTimeout(watchdog);
   await cleanup();
   process.exit(violations.length ? 1 : 0);
 } catch (err) {
-  console.error(`chaos: ${(err as Error).stack ?? err}`);
+  progress?.stop();
+  const code = report('chaos', err);
   clearTimeout(watchdog);
   await cleanup();
-  process.exit(1);
+  process.exit(code);
 }

@@ -1,32 +1,45 @@
 // npm run load — N simulated users chatting over WebSocket (through @parley/client) with a running
 // Parley, or one it starts itself (--start); prints turns/s, first-token and full-turn latency, errors.
 import { cpus, loadavg } from 'node:os';
-import { Redis } from 'ioredis';
-import { deletePrefix } from '@parley/testing/tools';
-import { report } from '../bench/lib/results.js';
+import type { BenchRow } from '../bench/lib/results.js';
+import { report } from './cli/errors.js';
+import { startProgress, writeLine, type Progress } from './cli/progress.js';
 import { LOAD_USAGE, parseLoadArgs, type LoadArgs } from './load/args.js';
-import { startPlatform, type Platform } from './load/platform.js';
-import { LoadStats } from './load/stats.js';
-import { runUser } from './load/user.js';
+import type { Platform } from './load/platform.js';
 
-const say = (m: string) => console.log(`load ${m}`);
 const GRACE_MS = 20_000;
 
 let args: LoadArgs;
 try {
   args = parseLoadArgs(process.argv.slice(2), process.env);
 } catch (err) {
-  console.error(`${(err as Error).message}\n${LOAD_USAGE}`);
-  process.exit(2);
+  process.exit(report('load', err));
 }
 if (args.help) {
   console.log(LOAD_USAGE);
   process.exit(0);
 }
+// The rest loads only now: --help and a usage error answer at once.
+const [{ Redis }, { deletePrefix }, { roundRows, writeResults }, { dependencyDown, printTable }, { startPlatform }, { LoadStats }, { runUser }] =
+  await Promise.all([
+    import('ioredis'),
+    import('@parley/testing/tools'),
+    import('../bench/lib/results.js'),
+    import('./cli/index.js'),
+    import('./load/platform.js'),
+    import('./load/stats.js'),
+    import('./load/user.js'),
+  ]);
+// With --json stdout carries only the summary; what a person watches goes to stderr.
+const human = args.json ? process.stderr : process.stdout;
+const say = (m: string) => writeLine(human, `load ${m}`);
+const elapsed = (since: number) => `${((performance.now() - since) / 1000).toFixed(0)} s`;
 
 let platform: Platform | undefined;
+let progress: Progress | undefined;
 let stopping = false;
 async function cleanup(): Promise<void> {
+  progress?.stop();
   if (stopping) return;
   stopping = true;
   if (!platform) return;
@@ -42,13 +55,17 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void c
 
 try {
   if (args.start) {
+    const t = performance.now();
+    progress = startProgress(() => `load starting the platform … ${elapsed(t)}`, { stream: human });
     platform = await startPlatform(args.scale, say);
+    progress.stop();
+    say(`platform ready in ${elapsed(t)}`);
     args.url = platform.gatewayUrl;
   }
-  const health = await fetch(`${args.url}/healthz`, { signal: AbortSignal.timeout(3000) }).catch((e: Error) => e);
-  if (health instanceof Error || !health.ok) {
-    throw new Error(`no gateway answers ${args.url}/healthz (${health instanceof Error ? health.message : health.status}); run \`npm start\` or pass --start`);
-  }
+  const health = await fetch(`${args.url}/healthz`, { signal: AbortSignal.timeout(2000) }).catch((e: Error) => e);
+  if (health instanceof Error)
+    throw dependencyDown('the gateway', args.url, health.cause ?? health, 'run `npm start`, pass --start, or point --url at a gateway');
+  if (!health.ok) throw new Error(`the gateway at ${args.url} answers /healthz with ${health.status}; is it healthy?`);
   const ws = `${args.url.replace(/^http/, 'ws')}/ws/chat`;
   const loadStart = loadavg()[0]!;
   const t0 = performance.now();
@@ -58,10 +75,11 @@ try {
   say(
     `${args.users} users for ${args.durationS} s against ${args.url} (think ${args.thinkMs.join('-')} ms; load average ${loadStart.toFixed(2)} on ${cpus().length} cores)`,
   );
-  const progress = setInterval(() => {
-    const s = (performance.now() - t0) / 1000;
-    say(`${s.toFixed(0)} s: ${stats.completed} turns done, ${stats.started - stats.completed - stats.failed()} in flight, errors ${stats.errorsLine()}`);
-  }, 10_000);
+  progress = startProgress(
+    () =>
+      `load ${elapsed(t0)}/${args.durationS} s: ${stats.completed} turns done, ${stats.started - stats.completed - stats.failed()} in flight, errors ${stats.errorsLine()}`,
+    { stream: human },
+  );
   // Users start over the first two seconds, as real ones would not all press enter at once.
   await Promise.all(
     Array.from({ length: args.users }, async (_, i) => {
@@ -78,24 +96,31 @@ try {
       });
     }),
   );
-  clearInterval(progress);
+  progress.stop();
   const loadEnd = loadavg()[0]!;
-  const summary = stats.summary(args.durationS);
-  const { turns_per_s, full_turn_p50_ms, full_turn_p99_ms, ...rest } = summary;
-  report(
-    args.suite,
-    [{ case: 'chat', concurrency: args.users, ops_per_s: turns_per_s!, p50_ms: full_turn_p50_ms!, p99_ms: full_turn_p99_ms!, ...rest }],
-    [
-      `${args.users} users, ${args.durationS} s, think ${args.thinkMs.join('-')} ms, ${args.start ? `platform started here${args.scale.length ? ` with --scale ${args.scale.join(' --scale ')}` : ''}` : `against ${args.url}`}.`,
-      `ops_per_s = turns/s (turns finished inside the window); p50/p99 = full turn (send → agent.message); first token = send → first agent.token.`,
-      `errors by code: ${stats.errorsLine()}`,
-      `${cpus().length} cores; 1-min load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end (the machine is shared).`,
-    ],
-  );
+  const { turns_per_s, full_turn_p50_ms, full_turn_p99_ms, ...rest } = stats.summary(args.durationS);
+  const rows: BenchRow[] = roundRows([
+    { case: 'chat', concurrency: args.users, ops_per_s: turns_per_s!, p50_ms: full_turn_p50_ms!, p99_ms: full_turn_p99_ms!, ...rest },
+  ]);
+  const notes = [
+    `${args.users} users, ${args.durationS} s, think ${args.thinkMs.join('-')} ms, ${args.start ? `platform started here${args.scale.length ? ` with --scale ${args.scale.join(' --scale ')}` : ''}` : `against ${args.url}`}.`,
+    `ops_per_s = turns/s (turns finished inside the window); p50/p99 = full turn (send → agent.message); first token = send → first agent.token.`,
+    `errors by code: ${stats.errorsLine()}`,
+    `${cpus().length} cores; 1-min load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end (the machine is shared).`,
+  ];
+  const file = writeResults(args.suite, rows, notes);
+  if (args.json) printTable([], { json: true, machine: { suite: args.suite, rows, notes, file } });
+  else {
+    console.log(`\n${args.suite}`);
+    // One row with many columns reads better turned on its side.
+    printTable(Object.entries(rows[0]!).map(([measure, value]) => ({ measure, value })));
+    for (const n of notes) console.log(n);
+    console.log(`wrote ${file}`);
+  }
   await cleanup();
   process.exit(stats.completed === 0 ? 1 : 0);
 } catch (err) {
-  console.error(`load: ${(err as Error).message}`);
+  const code = report('load', err);
   await cleanup();
-  process.exit(1);
+  process.exit(code);
 }

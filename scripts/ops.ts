@@ -1,74 +1,138 @@
 // npm run ops -- <command>: look at and repair the bus of a running Parley.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type * as BusModule from '@parley/bus';
 import { catalog } from '@parley/contracts';
-import { drainConsumer, listDeadLetters, replayDeadLetters, streamStatus } from '@parley/bus';
+import { helpText, parseCommand, route, type CommandSpec, type Subcommand } from './cli/args.js';
+import { runCli, UsageError } from './cli/errors.js';
+import { printTable } from './cli/table.js';
 
-const usage = `usage: npm run ops -- <command>
-  status                          streams per service: length, lag, pending, consumers, oldest pending, dead letters
-  dlq list <service> [limit]      newest dead letters of a service
-  dlq replay <service> <id…|--all> put dead letters back on the service's stream
-  drain <service> <consumer>      hand a leaving consumer's pending work to the others, then remove it
-env: REDIS_URL (default redis://127.0.0.1:6379), BUS_PREFIX (default parley)`;
+/** The bus's operator functions, loaded once a command is about to use them (--help stays quick). */
+type BusOps = typeof BusModule;
 
+const PROGRAM = 'npm run ops --';
 const services = [...new Set(Object.values(catalog).map((d) => d.service))].sort();
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, retryStrategy: () => null });
-const prefix = process.env.BUS_PREFIX ?? 'parley';
+const ENV = ['env: REDIS_URL (default redis://127.0.0.1:6379), BUS_PREFIX (default parley)', `services: ${services.join(', ')}`];
+const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const prefix = process.env['BUS_PREFIX'] ?? 'parley';
 
-type Service = (typeof services)[number];
-const isService = (name: string | undefined): name is Service => services.some((s) => s === name);
+const output = {
+  json: { type: 'boolean', help: 'JSON on stdout, for machines (every field, nothing cut)' },
+  full: { type: 'boolean', help: 'whole cells instead of cutting long ones with …' },
+} as const;
 
-function service(name: string | undefined): Service {
-  if (isService(name)) return name;
-  console.error(`unknown service "${name ?? ''}"; services: ${services.join(', ')}`);
-  process.exit(2);
+function service(name: string | undefined, usage: string): string {
+  if (name && (services as readonly string[]).includes(name)) return name;
+  throw new UsageError(`unknown service "${name ?? ''}"; services: ${services.join(', ')}`, usage);
 }
 
-const fmtAge = (ms: number | null) => (ms === null ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+const fmtAge = (ms: number | null) => (ms === null ? null : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 
-async function main(args: string[]): Promise<number> {
-  const [cmd, sub, ...rest] = args;
-  if (cmd === 'status') {
+/** A command: its spec, and what it does with Redis once its arguments are valid. */
+function command<F extends CommandSpec>(
+  spec: F,
+  body: (redis: Redis, parsed: ReturnType<typeof parseCommand<F['flags']>>, bus: BusOps) => Promise<number>,
+): Subcommand {
+  return {
+    spec,
+    async run(argv) {
+      const parsed = parseCommand(spec, argv);
+      if (parsed.help) {
+        console.log(helpText(spec));
+        return 0;
+      }
+      const [bus, { connectRedis }] = await Promise.all([import('@parley/bus'), import('./cli/deps.js')]);
+      const redis = await connectRedis(redisUrl);
+      try {
+        return await body(redis, parsed, bus);
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+const statusSpec = {
+  usage: `${PROGRAM} status`,
+  summary: 'streams per service: length, lag, pending, consumers, oldest pending, dead letters',
+  flags: output,
+  notes: ENV,
+} satisfies CommandSpec;
+
+const listSpec = {
+  usage: `${PROGRAM} dlq list`,
+  args: '<service> [limit]',
+  summary: 'newest dead letters of a service (limit: 1–1000, default 20)',
+  flags: output,
+  positionals: { min: 1, max: 2 },
+  notes: ENV,
+} satisfies CommandSpec;
+
+const replaySpec = {
+  usage: `${PROGRAM} dlq replay`,
+  args: '<service> <id…>',
+  summary: "put dead letters back on the service's stream (--all: every one)",
+  flags: { all: { type: 'boolean', help: 'replay every dead letter of the service' } },
+  positionals: { min: 1, max: 1000 },
+  notes: ENV,
+} satisfies CommandSpec;
+
+const drainSpec = {
+  usage: `${PROGRAM} drain`,
+  args: '<service> <consumer>',
+  summary: "hand a leaving consumer's pending work to the others, then remove it",
+  flags: {},
+  positionals: { min: 2, max: 2 },
+  notes: ENV,
+} satisfies CommandSpec;
+
+const commands: Record<string, Subcommand> = {
+  status: command(statusSpec, async (redis, { flags }, { streamStatus }) => {
     const rows = await Promise.all(services.map((s) => streamStatus(redis, prefix, s)));
-    console.table(
+    printTable(
       rows.map((r) => ({
         service: r.service,
         length: r.length,
-        lag: r.lag ?? '-',
+        lag: r.lag,
         pending: r.pending,
-        consumers: r.consumers.map((c) => `${c.name}(${c.pending} pending, idle ${fmtAge(c.idleMs)})`).join(', ') || '-',
+        consumers: r.consumers.map((c) => `${c.name}(${c.pending} pending, idle ${fmtAge(c.idleMs)})`).join(', ') || null,
         oldest_pending: fmtAge(r.oldestPendingMs),
         dead_letters: r.deadLetters,
       })),
+      { ...flags, machine: rows },
     );
     return 0;
-  }
-  if (cmd === 'dlq' && sub === 'list') {
-    const letters = await listDeadLetters(redis, prefix, service(rest[0]), Number(rest[1] ?? 20));
-    console.table(letters.map(({ raw: _raw, at, ...l }) => ({ ...l, at: new Date(at).toISOString() })));
+  }),
+  'dlq list': command(listSpec, async (redis, { flags, positionals: [svc, limitArg] }, { listDeadLetters }) => {
+    const limit = Number(limitArg ?? 20);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new UsageError(`limit expects a whole number from 1 to 1000, got "${limitArg}"`, helpText(listSpec));
+    const letters = await listDeadLetters(redis, prefix, service(svc, helpText(listSpec)), limit);
+    printTable(
+      letters.map(({ id, type, code, attempts, at, reason }) => ({ id, at: new Date(at).toISOString(), type, code, attempts, reason })),
+      { ...flags, machine: letters },
+    );
     return 0;
-  }
-  if (cmd === 'dlq' && sub === 'replay') {
-    const [svc, ...ids] = rest;
-    if (ids.length === 0) return (console.error('name dead-letter ids, or --all'), 2);
-    const result = await replayDeadLetters(redis, prefix, service(svc), ids.includes('--all') ? 'all' : ids);
+  }),
+  'dlq replay': command(replaySpec, async (redis, { flags, positionals: [svc, ...ids] }, { replayDeadLetters }) => {
+    if (ids.length === 0 && !flags.all) throw new UsageError('name dead-letter ids, or --all', helpText(replaySpec));
+    if (ids.length > 0 && flags.all) throw new UsageError('either ids or --all, not both', helpText(replaySpec));
+    const result = await replayDeadLetters(redis, prefix, service(svc, helpText(replaySpec)), flags.all ? 'all' : ids);
     console.log(`replayed ${result.replayed.length}`);
     for (const s of result.skipped) console.log(`skipped ${s.id}: ${s.why}`);
     return 0;
-  }
-  if (cmd === 'drain' && sub && rest[0]) {
-    const r = await drainConsumer(redis, prefix, service(sub), rest[0]);
+  }),
+  drain: command(drainSpec, async (redis, { positionals: [svc, consumer] }, { drainConsumer }) => {
+    const r = await drainConsumer(redis, prefix, service(svc, helpText(drainSpec)), consumer!);
     console.log(`consumer ${r.consumer}: handed over ${r.handedOver} pending, removed: ${r.removed}`);
     return 0;
-  }
-  console.error(usage);
-  return 2;
-}
+  }),
+};
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  console.error(`ops failed: ${(err as Error).message}`);
-  process.exitCode = 1;
-} finally {
-  redis.disconnect();
-}
+await runCli('ops', async () => {
+  const { command: cmd, rest, help } = route(PROGRAM, commands, process.argv.slice(2));
+  if (help !== undefined) {
+    console.log(help);
+    return 0;
+  }
+  return cmd!.run(rest);
+});

@@ -9,7 +9,8 @@ import { signalAll, startChild, stopAll } from './launcher/children.mjs';
 import { devAuth } from './launcher/dev-auth.mjs';
 import { maybeStartDevModel } from './launcher/dev-model.mjs';
 import { ensureInstalled } from './launcher/install.mjs';
-import { portAllocator } from './launcher/ports.mjs';
+import { describeHolder } from './launcher/port-holder.mjs';
+import { portPlan } from './launcher/ports.mjs';
 import { findPostgres } from './launcher/postgres.mjs';
 import { c, prefixColor } from './launcher/pretty.mjs';
 import { findRedis, safe } from './launcher/redis.mjs';
@@ -18,7 +19,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const say = (msg) => console.log(`${c.bold(c.cyan('parley'))} ${msg}`);
 const USAGE = `usage: npm start [-- --scale <app>=<N> ...]
   --scale agent-execution=3   run 3 replicas of apps/agent-execution (0 = do not start it)
-env: REDIS_URL, DATABASE_URL, MODEL_BASE_URL/OPENAI_API_KEY, PARLEY_GATEWAY_PORT (3000), PARLEY_STOP_TIMEOUT_MS (15000)`;
+env: REDIS_URL, DATABASE_URL, MODEL_BASE_URL/OPENAI_API_KEY, PARLEY_GATEWAY_PORT (3000), PARLEY_PORT_BASE (9101; 0 = any free port),
+     PARLEY_STOP_TIMEOUT_MS (15000)`;
 
 let args;
 try {
@@ -41,6 +43,7 @@ for (const name of args.scale.keys()) {
   }
 }
 
+const plan = await planPorts();
 ensureInstalled(root, say);
 const stopTimeoutMs = Number(process.env.PARLEY_STOP_TIMEOUT_MS ?? 15_000);
 const redis = await findRedis(root, process.env, say);
@@ -55,19 +58,6 @@ runMigrations(baseEnv);
 const devModel = await maybeStartDevModel(root, baseEnv, say);
 if (devModel) baseEnv.MODEL_BASE_URL = devModel.baseUrl;
 
-// One process per replica; ports are handed out in a stable order so URLs survive restarts.
-const nextPort = portAllocator(9101);
-const plan = [];
-for (const app of apps) {
-  const replicas = args.scale.get(app.name) ?? 1;
-  for (let n = 1; n <= replicas; n++) {
-    const preferred = app.name === 'gateway' && n === 1 ? Number(process.env.PARLEY_GATEWAY_PORT ?? 3000) : undefined;
-    const port = await nextPort(preferred);
-    // The gateway serves /metrics on an internal port of its own, never on its public one.
-    const metricsPort = app.name === 'gateway' ? await nextPort() : undefined;
-    plan.push({ app, n, label: `${app.name}-${n}`, port, metricsPort });
-  }
-}
 for (const s of skipped) say(c.yellow(`skipping ${s}`));
 if (plan.length === 0) {
   say(`no app to start under ${appsDir} (an app is a folder with a package.json that has a "start" script)`);
@@ -155,13 +145,15 @@ for (const proc of procs) {
   });
 }
 
-// If the launcher itself dies on a bug, its services must not live on as orphans.
+// If the launcher exits on a bug, its services stop at once. (Dying hard, it cannot run this: then
+// each child sees its tether pipe close and stops itself, see launcher/tether.mjs.)
 process.on('exit', () => {
   signalAll(procs, 'SIGTERM');
 });
 
 let signals = 0;
-for (const signal of ['SIGINT', 'SIGTERM']) {
+// SIGHUP: the terminal was closed; the services are in their own process groups and would not hear it.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     if (++signals > 1) {
       say('second signal: killing everything now');
@@ -226,6 +218,51 @@ async function shutdown(code) {
 async function cleanup() {
   if (devModel) await stopAll([devModel.proc], 5_000, say);
   await redis.stop?.();
+}
+
+/**
+ * One process per replica, on ports in a stable order so URLs survive restarts. A port that is taken
+ * (most often by a Parley still running from an earlier start) stops the launch with what holds it,
+ * instead of quietly moving the service elsewhere.
+ */
+async function planPorts() {
+  const base = Number(process.env.PARLEY_PORT_BASE || 9101);
+  const gatewayPort = Number(process.env.PARLEY_GATEWAY_PORT || 3000);
+  for (const [name, v] of [
+    ['PARLEY_PORT_BASE', base],
+    ['PARLEY_GATEWAY_PORT', gatewayPort],
+  ]) {
+    if (!Number.isInteger(v) || v < 0 || v > 65_000) {
+      console.error(`${name} expects a port number (0 = any free port), got "${process.env[name]}"`);
+      process.exit(2);
+    }
+  }
+  const ports = portPlan(base);
+  const out = [];
+  for (const app of apps) {
+    const replicas = args.scale.get(app.name) ?? 1;
+    for (let n = 1; n <= replicas; n++) {
+      const label = `${app.name}-${n}`;
+      const port = await ports.take(label, app.name === 'gateway' && n === 1 ? gatewayPort : undefined);
+      // The gateway serves /metrics on an internal port of its own, never on its public one.
+      const metricsPort = app.name === 'gateway' ? await ports.take(`${label} metrics`) : undefined;
+      out.push({ app, n, label, port, metricsPort });
+    }
+  }
+  if (ports.busy.length) {
+    console.error(
+      [
+        '',
+        ...ports.busy.map(({ port, label }) => `port ${port} (for ${label}) is taken by ${describeHolder(port)}`),
+        '',
+        'A Parley still running from an earlier start? Stop it (Ctrl-C in its terminal, or kill the pid above).',
+        'Or run on other ports: PARLEY_PORT_BASE=<first port> (0 = any free port) and PARLEY_GATEWAY_PORT=<port>.',
+        '',
+      ].join('\n'),
+    );
+    process.exit(1);
+  }
+  return out;
 }
 
 function runMigrations(env) {

@@ -155,6 +155,12 @@ describe('Prometheus and Grafana', () => {
     expect(services.gateway.environment.METRICS_PORT).not.toBe(services.gateway.environment.HTTP_PORT);
   });
 
+  test('tracing: every app service exports OTLP/HTTP to the Jaeger service, whose UI is published on loopback only', () => {
+    for (const app of runnableApps) expect(services[app].environment.OTEL_EXPORTER_OTLP_ENDPOINT, app).toBe('http://jaeger:4318');
+    expect(services.jaeger.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    expect(services.jaeger.ports).toEqual(['127.0.0.1:16686:16686']);
+  });
+
   test('containers listen beyond loopback: HTTP_HOST=0.0.0.0 for every app service', () => {
     for (const app of runnableApps) expect(services[app].environment.HTTP_HOST, app).toBe('0.0.0.0');
   });

@@ -1,6 +1,8 @@
 // The launcher end to end, against the machine's real Redis and PostgreSQL, with fixture apps.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import type Pg from 'pg';
@@ -27,6 +29,7 @@ function launch(args: string[], env: Record<string, string> = {}): Launcher {
       MODEL_BASE_URL: 'http://127.0.0.1:9/v1', // a model is "configured": no dev model server
       NO_COLOR: '1',
       PARLEY_STOP_TIMEOUT_MS: '5000',
+      PARLEY_PORT_BASE: '0', // tests run side by side: any free port, never the stable 9101…
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,6 +66,38 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false; // exited while we looked
+      }
+    })
+    .map(Number);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -146,6 +181,39 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(await l.exit).toBe(1);
     expect(l.output()).toContain('plain-1 exited (code 3)');
     expect(l.output()).toContain('every service has exited; stopping');
+  });
+
+  test('SIGKILL of the launcher: every process it started (services, dev model) exits and frees its port', async () => {
+    const l = launch([], { MODEL_BASE_URL: '', OPENAI_API_KEY: '' });
+    await l.waitFor('all 2 processes ready');
+    const children = childrenOf(l.child.pid!);
+    const out = l.output();
+    const ports = [ready(out, 'echo-1'), Number(/model=http:\/\/127\.0\.0\.1:(\d+)\/v1/.exec(out)?.[1])];
+    expect(children).toHaveLength(3); // echo-1, plain-1, the dev model
+    for (const port of ports) expect(await portIsFree(port)).toBe(false);
+
+    l.child.kill('SIGKILL');
+    await l.exit;
+    try {
+      await until('no child of the killed launcher is alive', () => children.every((pid) => !alive(pid)));
+      for (const port of ports) expect(await portIsFree(port)).toBe(true);
+    } finally {
+      for (const pid of children.filter(alive)) process.kill(pid, 'SIGKILL'); // a failure leaves no orphans either
+    }
+  }, 60_000);
+
+  test('a taken port stops the start, naming the port and the process that holds it', async () => {
+    const holder = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => holder.once('listening', r));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const l = launch(['--scale', 'plain=0'], { PARLEY_PORT_BASE: String(port) });
+      expect(await l.exit).toBe(1);
+      expect(l.output()).toContain(`port ${port} (for echo-1) is taken by pid ${process.pid} (`);
+      expect(l.output()).not.toContain('applying database migrations'); // it says so before doing anything
+    } finally {
+      holder.close();
+    }
   });
 
   test('an unknown --scale name is an error that lists the apps', async () => {

@@ -22,14 +22,23 @@ const round = (v: number, d = 3) => (Number.isFinite(v) ? Math.round(v * 10 ** d
 
 /** Prints the table and writes bench/results/<suite>.json as {suite, rows}. */
 export function report(suite: string, rows: BenchRow[], notes: string[] = []): void {
-  const clean = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as BenchRow);
+  const clean = roundRows(rows);
   console.log(`\n${suite}`);
   console.table(clean);
   for (const n of notes) console.log(n);
+  console.log(`wrote ${writeResults(suite, clean, notes)}`);
+}
+
+export function roundRows(rows: BenchRow[]): BenchRow[] {
+  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as BenchRow);
+}
+
+/** Writes bench/results/<suite>.json as {suite, at, rows, notes}; returns its path from the repo root. */
+export function writeResults(suite: string, rows: BenchRow[], notes: string[] = []): string {
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}${suite}.json`, `${JSON.stringify({ suite, at: new Date().toISOString(), rows: clean, notes }, null, 2)}\n`);
-  console.log(`wrote bench/results/${suite}.json`);
+  writeFileSync(`${dir}${suite}.json`, `${JSON.stringify({ suite, at: new Date().toISOString(), rows: roundRows(rows), notes }, null, 2)}\n`);
+  return `bench/results/${suite}.json`;
 }
 
 /** Runs `op` from `concurrency` loops for `ms` and returns throughput and latencies. */

@@ -3,15 +3,29 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { prettyLine } from './pretty.mjs';
 
+const TETHER_FD = 3;
+const TETHER = new URL('./tether.mjs', import.meta.url).href;
+
+/**
+ * The environment that ties a Node child's life to the launcher's (see tether.mjs): the preload, and
+ * which fd is the pipe whose far end only the launcher holds.
+ */
+export function tetherEnv(env) {
+  return { ...env, PARLEY_LAUNCHER_FD: String(TETHER_FD), NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${TETHER}`].filter(Boolean).join(' ') };
+}
+
 export function startChild({ label, color, width, command, env, onLine }) {
   // Own process group: Ctrl-C in the terminal reaches only the launcher, which then stops each
   // child exactly once with SIGTERM (a second signal would make a service skip its graceful path).
+  // Because of that, nothing the terminal does reaches a child when the launcher dies hard: fd 3 is
+  // the pipe that tells it (tether.mjs).
   const child = spawn(command.cmd, command.args, {
     cwd: command.cwd,
-    env: { ...env, PATH: command.path },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: tetherEnv({ ...env, PATH: command.path }),
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     detached: true,
   });
+  child.stdio[TETHER_FD].on('error', () => {}); // the child's end closes when it exits; nothing to report
   const prefix = color(`${label.padEnd(width)} │`);
   const print = (line) => {
     for (const l of prettyLine(line).split('\n')) process.stdout.write(`${prefix} ${l}\n`);

@@ -21,24 +21,29 @@ export function freePort(host = '127.0.0.1') {
   });
 }
 
-/** Hands out distinct ports, preferring a predictable sequence so URLs stay the same across runs. */
-export function portAllocator(start) {
-  const taken = new Set();
-  return async function next(preferred) {
-    for (const candidate of [preferred, ...range(start, start + 200)]) {
-      if (candidate && !taken.has(candidate) && (await isPortFree(candidate))) {
-        taken.add(candidate);
-        return candidate;
-      }
+/**
+ * Hands out the launcher's ports: `base`, `base + 1`, … in a stable order, so URLs survive restarts;
+ * `base` 0 takes every port from the OS. A stable port that is taken is not skipped (that would move
+ * a service's URL without a word): it is recorded in `busy` for the launcher to report.
+ */
+export function portPlan(base) {
+  const given = new Set();
+  const busy = [];
+  let offset = 0;
+  async function take(label, fixed) {
+    const port = fixed ?? (base === 0 ? 0 : base + offset++);
+    if (port === 0) {
+      let p;
+      do p = await freePort();
+      while (given.has(p));
+      given.add(p);
+      return p;
     }
-    const port = await freePort();
-    taken.add(port);
+    given.add(port);
+    if (!(await isPortFree(port))) busy.push({ port, label });
     return port;
-  };
-}
-
-function range(from, to) {
-  return Array.from({ length: to - from }, (_, i) => from + i);
+  }
+  return { take, busy };
 }
 
 /** Resolves true if something accepts TCP connections on host:port within `ms`. */

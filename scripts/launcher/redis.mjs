@@ -30,6 +30,11 @@ export async function findRedis(root, env, say) {
     return { url: env.REDIS_URL, note: 'from REDIS_URL' };
   }
   if (!(await pingRedis(root, DEFAULT_URL))) return { url: DEFAULT_URL, note: 'local, port 6379' };
+  return startThrowawayRedis(root, say);
+}
+
+/** A redis-server of the launcher's own on a free port; it stops when stop() is called or the launcher is gone. */
+export async function startThrowawayRedis(root, say) {
   if (!onPath('redis-server')) {
     fail(
       [
@@ -44,12 +49,12 @@ export async function findRedis(root, env, say) {
   const dir = join(root, '.parley', 'redis');
   mkdirSync(dir, { recursive: true });
   say(`starting a throwaway redis-server on port ${port} (no persistence; data in .parley/redis is not kept)`);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  // redis-server is not a Node process, so the tether preload cannot reach it: a shell holds it and stops it when its
+  // stdin, a pipe only the launcher holds, reaches end of file, which the kernel makes happen however the launcher goes.
+  const child = spawn('sh', ['-c', 'redis-server "$@" & server=$!; cat >/dev/null; kill $server; wait $server', 'redis-server', ...args], {
+    stdio: ['pipe', 'ignore', 'ignore'],
   });
-  // A launcher that exits early (a later check failed) must not leave this server behind.
-  const onExit = () => child.kill('SIGTERM');
-  process.once('exit', onExit);
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 50 && (await pingRedis(root, url)); i++) await sleep(100);
   if (await pingRedis(root, url)) fail(`redis-server on port ${port} did not answer; try running \`redis-server --port ${port}\` by hand`);
@@ -58,8 +63,7 @@ export async function findRedis(root, env, say) {
     url,
     note: `started by the launcher, port ${port}`,
     async stop() {
-      process.off('exit', onExit);
-      child.kill('SIGTERM');
+      child.stdin.end();
       await Promise.race([exited, sleep(3000)]);
     },
   };

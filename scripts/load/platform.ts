@@ -40,6 +40,8 @@ export async function startPlatform(scale: string[], say: (m: string) => void, r
     ...process.env,
     PARLEY_MODE: 'dev',
     PARLEY_GATEWAY_PORT: String(port),
+    // Free ports for every other process too: a platform started by `npm start` may hold the stable ones.
+    PARLEY_PORT_BASE: '0',
     // Its own prefix keeps this run's streams apart from other work on a shared Redis; deleted at the end.
     BUS_PREFIX: busPrefix,
     AUTH_JWT_SECRET: randomBytes(24).toString('hex'),

@@ -4,7 +4,7 @@ import type { Bus } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { createDb, openDatabase, type Pool } from '@parley/db';
 import { createModelClient, createModelMetrics, type ModelClient } from '@parley/llm';
-import { OutboundGuard, SecretBox, Stage, type ServiceKit } from '@parley/service-kit';
+import { OutboundGuard, SecretBox, Stage, tracedStore, type ServiceKit } from '@parley/service-kit';
 import type { Registry } from 'prom-client';
 import type { AgentExecutionConfig } from './env.js';
 import { builtinFlows, createFlowRegistry, type FlowDefinition } from './domain/flows/index.js';
@@ -74,7 +74,7 @@ export async function createAgentService(d: AgentServiceDeps) {
     onRetry: (err: unknown, attempt: number) =>
       d.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'postgres unavailable; retrying the run record write'),
   };
-  const runs = new RunStore(db, dbRetry);
+  const runs = tracedStore(new RunStore(db, dbRetry), { system: 'postgresql', name: 'agent_runs' });
   const cancels = new CancelHub(redis, subscriber, d.prefix, d.log);
   await cancels.start();
   const lifecycle = new RunLifecycle({
@@ -88,7 +88,7 @@ export async function createAgentService(d: AgentServiceDeps) {
     external: new ExternalTools(toolConfig),
     model: d.model,
     cancels,
-    lock: new ConversationLock(redis, d.prefix, d.config.runs.lockTtlMs),
+    lock: tracedStore(new ConversationLock(redis, d.prefix, d.config.runs.lockTtlMs), { system: 'redis', name: 'conversation_lock' }),
     conversation: new ConversationPort(d.bus),
     observers: RunEndObservers.forChannels(d.bus, d.registry ? [runMetrics(d.registry, flows)] : []),
     config: d.config.runs,

@@ -6,7 +6,7 @@ import type { Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { ConversationStore, HotStore } from '@parley/conversation-store';
 import { createDb, openDatabase, type Pool } from '@parley/db';
-import type { ServiceKit } from '@parley/service-kit';
+import { tracedStore, type ServiceKit } from '@parley/service-kit';
 import type { Redis } from 'ioredis';
 import type { ConversationDeps } from './domain/ports.js';
 import type { ConversationConfig } from './env.js';
@@ -22,5 +22,6 @@ export async function wire(kit: ServiceKit<ConversationConfig>): Promise<Handler
 
 /** The domain's parts from connections; the tests' harness builds them the same way. */
 export function createConversationDeps(redis: Redis, pool: Pool, prefix: string, config: ConversationConfig): ConversationDeps {
-  return { store: new ConversationStore(new HotStore(redis, { prefix, ...config.hot }), createDb(pool)) };
+  const hot = tracedStore(new HotStore(redis, { prefix, ...config.hot }), { system: 'redis', name: 'hot_conversations' });
+  return { store: new ConversationStore(hot, createDb(pool)) };
 }

@@ -6,7 +6,7 @@
 import websocket from '@fastify/websocket';
 import type { Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
-import { Stage, registerHealthRoutes, type Health, type Metrics, type ServiceKit, type StartKit } from '@parley/service-kit';
+import { Stage, registerHealthRoutes, traceRequests, type Health, type Metrics, type ServiceKit, type StartKit } from '@parley/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerDevTokenRoute } from './auth/dev-token.js';
 import { registerSignInRoutes } from './auth/sign-in-routes.js';
@@ -131,6 +131,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
     }
   });
   registerErrorShape(app);
+  traceRequests(app);
   app.addHook('onResponse', async (req, reply) => {
     const url = req.routeOptions.url ?? 'unmatched';
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';

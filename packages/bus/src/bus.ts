@@ -6,6 +6,7 @@ import { CallbackQueue } from './callback-queue.js';
 import { commandConnection, errorMessage, type RedisTarget } from './connection.js';
 import { newTraceId, uuidv7 } from './ids.js';
 import { Outbox } from './outbox.js';
+import { endSpan, stampTrace, startSendSpan } from './tracing.js';
 import type { ActionMeta, Bus, BusHooks, CallOptions, WorkerHandle, WorkerOptions } from './types.js';
 import { Worker } from './worker.js';
 import { WorkerCore } from './worker-core.js';
@@ -93,7 +94,16 @@ class RedisBus<C extends AnyCatalog> implements Bus<C> {
     const def = this.definition(type);
     if (this.closed) throw new ActionError('unavailable', 'bus is closed', { retryable: true });
     const action = this.envelope(type, data, meta, undefined, meta.deadline);
-    await this.cmd.xadd(busKeys.stream(this.prefix, def.service), '*', 'a', JSON.stringify(action));
+    const stream = busKeys.stream(this.prefix, def.service);
+    const span = startSendSpan(action, stream, this.instance, meta.traceparent);
+    stampTrace(action, span);
+    try {
+      await this.cmd.xadd(stream, '*', 'a', JSON.stringify(action));
+    } catch (err) {
+      endSpan(span, { message: errorMessage(err) });
+      throw err;
+    }
+    endSpan(span);
     return action.id;
   }
 
@@ -102,9 +112,14 @@ class RedisBus<C extends AnyCatalog> implements Bus<C> {
     if (this.closed) return Promise.reject(new ActionError('unavailable', 'bus is closed', { retryable: true }));
     const timeoutMs = opts.timeoutMs ?? def.delivery.timeoutMs;
     const action = this.envelope(type, data, meta, this.callbacks.key, meta.deadline ?? Date.now() + timeoutMs);
+    const stream = busKeys.stream(this.prefix, def.service);
+    // The call's span lasts until its reply: the time a caller waited, with the handler's span inside.
+    const span = startSendSpan(action, stream, this.instance, meta.traceparent);
+    stampTrace(action, span);
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const fail = (err: ActionError, outcome: 'error' | 'timeout') => {
+        endSpan(span, err);
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         this.callbacks.unregister(action.id);
@@ -123,6 +138,7 @@ class RedisBus<C extends AnyCatalog> implements Bus<C> {
           if (!reply.ok) return fail(ActionError.fromBody(reply.error), 'error');
           const parsed = def.reply ? def.reply.safeParse(reply.data) : { success: true as const, data: undefined };
           if (!parsed.success) return fail(new ActionError('internal', `${type} replied with an invalid body: ${describeZodError(parsed.error)}`), 'error');
+          endSpan(span);
           clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
           this.hooks.called?.(type, 'ok', performance.now() - started);
@@ -135,7 +151,7 @@ class RedisBus<C extends AnyCatalog> implements Bus<C> {
           else this.log.warn({ action: type, err: describeZodError(parsed.error) }, 'dropped an invalid event');
         },
       });
-      this.cmd.xadd(busKeys.stream(this.prefix, def.service), '*', 'a', JSON.stringify(action)).catch((err: unknown) => {
+      this.cmd.xadd(stream, '*', 'a', JSON.stringify(action)).catch((err: unknown) => {
         fail(new ActionError('unavailable', `could not send ${type}: ${errorMessage(err)}`, { retryable: true }), 'error');
       });
     });

@@ -6,3 +6,15 @@ export { trimByProgress } from './trimmer.js';
 export { streamStatus, type StreamStatus, type ConsumerStatus } from './ops/stream-status.js';
 export { listDeadLetters, replayDeadLetters, writeDeadLetter, type DeadLetter, type NewDeadLetter, type ReplayResult } from './ops/dead-letters.js';
 export { drainConsumer, type DrainResult } from './ops/drain-consumer.js';
+export {
+  SpanKind,
+  activeTraceId,
+  formatTraceparent,
+  openSpan,
+  parseTraceparent,
+  traceparentOf,
+  withSpan,
+  type Attributes,
+  type OpenSpan,
+  type Span,
+} from './tracing.js';

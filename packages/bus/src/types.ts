@@ -4,8 +4,13 @@ import type { Logger } from 'pino';
 /** Who and where an action comes from; carried along every hop. */
 export interface ActionMeta {
   tenantId: string;
-  /** W3C trace id (32 hex); a new one is made when absent. */
+  /**
+   * W3C trace id (32 hex); a new one is made when absent. When the send has a trace context (the
+   * active span, or `traceparent`), the envelope's traceId is that trace's id instead.
+   */
   traceId?: string;
+  /** W3C traceparent of the action being handled (set in `ctx.meta`): the parent of a send made outside any active span. */
+  traceparent?: string;
   /** Ties a chain of actions to its origin; a new one is made when absent. */
   correlationId?: string;
   sessionId?: string;

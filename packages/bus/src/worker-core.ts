@@ -14,6 +14,7 @@ import { errorMessage, sleep } from './connection.js';
 import { isDataException, newErrorRef } from './failures.js';
 import type { Outbox } from './outbox.js';
 import { writeDeadLetter } from './ops/dead-letters.js';
+import { inHandleSpan, markOutcome, traceparentOf } from './tracing.js';
 import type { ActionMeta, BusHooks, HandlerContext, Outcome } from './types.js';
 
 type AnyHandler = (data: unknown, ctx: HandlerContext<unknown>) => Promise<unknown>;
@@ -70,6 +71,19 @@ export class WorkerCore {
       return this.deadLetter(entryId, raw, 'invalid_payload', msg, looseTarget(json), attempt, started);
     }
     const action = parsed.data;
+    const where = { stream: this.stream, group: this.group, consumer: this.d.consumer, attempt };
+    return inHandleSpan(action, where, (span) => this.processAction(entryId, raw, action, attempt, started, traceparentOf(span)));
+  }
+
+  /** `traceparent`: of the handle span (or, in a process that does not trace, the sender's), for the handler's meta. */
+  private async processAction(
+    entryId: string,
+    raw: string,
+    action: DomainAction,
+    attempt: number,
+    started: number,
+    traceparent: string | undefined,
+  ): Promise<void> {
     const target: ReplyTarget = { id: action.id, correlationId: action.correlationId, replyTo: action.replyTo, type: action.type };
     const def = this.d.catalog[action.type];
     const handler = this.d.handlers[action.type];
@@ -108,7 +122,7 @@ export class WorkerCore {
       }
     }
 
-    const ctx = this.context(entryId, action, attempt);
+    const ctx = this.context(entryId, action, attempt, traceparent);
     let retry = false;
     try {
       const result = await handler(data.data, ctx);
@@ -157,9 +171,10 @@ export class WorkerCore {
     }
   }
 
-  private context(entryId: string, action: DomainAction, attempt: number): HandlerContext<unknown> {
+  private context(entryId: string, action: DomainAction, attempt: number, traceparent: string | undefined): HandlerContext<unknown> {
     const { data: _data, ...envelope } = action;
     const meta: ActionMeta = { tenantId: action.tenantId, traceId: action.traceId, correlationId: action.correlationId };
+    if (traceparent !== undefined) meta.traceparent = traceparent;
     if (action.sessionId !== undefined) meta.sessionId = action.sessionId;
     if (action.userId !== undefined) meta.userId = action.userId;
     if (action.roles !== undefined) meta.roles = action.roles;
@@ -248,6 +263,7 @@ export class WorkerCore {
   }
 
   private observe(type: string, outcome: Outcome, started: number): void {
+    markOutcome(outcome);
     this.d.hooks.handled?.(type, outcome, performance.now() - started);
   }
 }

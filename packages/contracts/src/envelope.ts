@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.js';
 
+/**
+ * W3C Trace Context `traceparent` (version 00): `00-<trace id>-<parent span id>-<flags>`, lowercase hex.
+ * The pattern bounds it (55 characters); an all-zero trace or span id is invalid by the spec and is
+ * ignored by the receiver rather than refused, so a bad header never costs an action.
+ */
+export const TRACEPARENT_PATTERN = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+export const Traceparent = z.string().length(55).regex(TRACEPARENT_PATTERN);
+
 export const Origin = z.object({ service: z.string(), instance: z.string() });
 export type Origin = z.infer<typeof Origin>;
 
@@ -21,6 +29,12 @@ export const DomainAction = z.object({
   correlationId: z.string().min(1).max(128),
   replyTo: z.string().max(256).optional(),
   traceId: z.string().min(1).max(64),
+  /**
+   * The sender's span (W3C `traceparent`): the worker's handler span is its child, so one chat turn is
+   * one trace across services. When present, `traceId` is its trace id, so logs and traces line up.
+   * Optional: entries written before it existed, and senders without tracing, still parse.
+   */
+  traceparent: Traceparent.optional(),
   origin: Origin,
   createdAt: z.number().int(),
   deadline: z.number().int().optional(),

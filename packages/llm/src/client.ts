@@ -4,6 +4,7 @@ import { abortError, ModelError, toModelError } from './errors.js';
 import { createHttpFetch } from './http-fetch.js';
 import type { ModelOperation } from './metrics.js';
 import { StreamAssembler } from './stream-assembler.js';
+import { endModelSpan, startModelSpan } from './tracing.js';
 import type { ChatRequest, ChatResult, ModelConfig, StreamChunk, ToolCall, Usage } from './types.js';
 import { toFinishReason, toUsage, toWireMessages, toWireTools, WireChunk, WireCompletion, WireEmbeddings } from './wire.js';
 
@@ -53,6 +54,9 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const scope = new CallScope(timeoutMs, request.signal);
     const started = performance.now();
     const model = request.model ?? config.model;
+    const span = startModelSpan('chat', model, config.baseURL, request);
+    let result: ChatResult | null = null;
+    let failure: ModelError | undefined;
     try {
       const raw: unknown = await scope.race(sdk.chat.completions.create({ ...body(request), stream: false }, { signal: scope.signal, timeout: timeoutMs }));
       const parsed = WireCompletion.safeParse(raw);
@@ -67,19 +71,21 @@ export function createModelClient(config: ModelConfig): ModelClient {
       }
       const usage = toUsage(parsed.data.usage);
       observe(model, 'chat', started, usage, null);
-      return {
+      result = {
         text: choice?.message.content ?? '',
         toolCalls,
         finishReason: toFinishReason(choice?.finish_reason),
         usage,
         model: parsed.data.model ?? model,
       };
+      return result;
     } catch (err) {
-      const error = toModelError(err, scope.reason, timeoutMs);
-      observe(model, 'chat', started, null, error);
-      throw error;
+      failure = toModelError(err, scope.reason, timeoutMs);
+      observe(model, 'chat', started, null, failure);
+      throw failure;
     } finally {
       scope.dispose();
+      endModelSpan(span, result, failure);
     }
   }
 
@@ -89,6 +95,9 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const model = request.model ?? config.model;
     const assembler = new StreamAssembler(model);
     const started = performance.now();
+    const span = startModelSpan('chat', model, config.baseURL, request);
+    let last: ChatResult | null = null;
+    let failure: ModelError | undefined;
     let iterator: AsyncIterator<unknown> | undefined;
     let drained = false;
     try {
@@ -116,14 +125,18 @@ export function createModelClient(config: ModelConfig): ModelClient {
       if (scope.reason) throw abortError(scope.reason, timeoutMs);
       for (const chunk of assembler.finish()) {
         // Observed before the last yield: a consumer may stop reading right after `done`.
-        if (chunk.type === 'done') observe(model, 'stream', started, chunk.usage, null);
+        if (chunk.type === 'done') {
+          last = chunk;
+          observe(model, 'stream', started, chunk.usage, null);
+        }
         yield chunk;
       }
     } catch (err) {
-      const error = toModelError(err, scope.reason, timeoutMs);
-      observe(model, 'stream', started, null, error);
-      throw error;
+      failure = toModelError(err, scope.reason, timeoutMs);
+      observe(model, 'stream', started, null, failure);
+      throw failure;
     } finally {
+      endModelSpan(span, last, failure);
       // Runs also when the consumer stops early (break/return) or a chunk was bad: the HTTP stream must
       // not leak. A drained stream has nothing left to close, and aborting it anyway cost two
       // DOMExceptions and an event dispatch per call (measured).
@@ -143,7 +156,9 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const scope = new CallScope(timeoutMs, options.signal);
     const model = config.embeddingModel ?? config.model;
     const started = performance.now();
+    const span = startModelSpan('embeddings', model, config.baseURL);
     let promptTokens = 0;
+    let failure: ModelError | undefined;
     const out: number[][] = [];
     try {
       for (let i = 0; i < texts.length; i += batchSize) {
@@ -167,11 +182,12 @@ export function createModelClient(config: ModelConfig): ModelClient {
       observe(model, 'embed', started, { promptTokens, completionTokens: 0, totalTokens: promptTokens }, null);
       return out;
     } catch (err) {
-      const error = toModelError(err, scope.reason, timeoutMs);
-      observe(model, 'embed', started, null, error);
-      throw error;
+      failure = toModelError(err, scope.reason, timeoutMs);
+      observe(model, 'embed', started, null, failure);
+      throw failure;
     } finally {
       scope.dispose();
+      endModelSpan(span, null, failure);
     }
   }
 

@@ -77,6 +77,8 @@ export const baseEnvShape = {
   NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
   PARLEY_MODE: z.enum(['dev', 'production']).optional(),
   SHUTDOWN_GRACE_MS: envInt(10_000),
+  /** The standard OpenTelemetry variable: the OTLP/HTTP collector's base URL (traces go to `<url>/v1/traces`). Unset: no tracing. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:'], 'http://127.0.0.1:4318').optional(),
 };
 
 export type BaseShape = typeof baseEnvShape;
@@ -92,6 +94,8 @@ export interface BaseConfig {
   logLevel: z.infer<typeof LogLevel>;
   http: { port: number; host: string };
   shutdownGraceMs: number;
+  /** Where spans go (OTLP/HTTP traces URL); null: tracing off. */
+  tracing: { tracesUrl: string | null };
 }
 
 export type EnvOf<S extends z.ZodRawShape> = z.output<z.ZodObject<BaseShape & S>>;
@@ -215,5 +219,11 @@ function toBase(env: z.output<z.ZodObject<BaseShape>>, defaultName: string): Bas
     logLevel: env.LOG_LEVEL,
     http: { port: env.HTTP_PORT, host: httpHostOf(env, mode) },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    tracing: { tracesUrl: env.OTEL_EXPORTER_OTLP_ENDPOINT ? tracesUrlOf(env.OTEL_EXPORTER_OTLP_ENDPOINT) : null },
   };
+}
+
+/** The spec's rule for the base endpoint variable: the signal's path is appended to it. */
+function tracesUrlOf(endpoint: string): string {
+  return `${endpoint.replace(/\/+$/, '')}/v1/traces`;
 }

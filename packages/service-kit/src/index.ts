@@ -45,3 +45,16 @@ export {
   type SecretBoxFailure,
 } from './secret-box.js';
 export { guardedFetch, type GuardedFetch } from './outbound-fetch.js';
+export {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  installTracing,
+  tracingEnabled,
+  type ReadableSpan,
+  type SpanProcessor,
+  type Tracing,
+  type TracingOptions,
+} from './tracing.js';
+export { tracedStore } from './traced-store.js';
+export { traceRequests } from './trace-http.js';
+export { SpanKind, activeTraceId, withSpan, type Span } from '@parley/bus';

@@ -11,6 +11,7 @@ import { createHealth, startHealthServer, type Health } from './health.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Stage, createShutdown, installSignalHandlers, type Closer, type Shutdown } from './shutdown.js';
+import { installTracing } from './tracing.js';
 
 /** What a service's setup code gets. */
 export interface ServiceKit<C> {
@@ -81,6 +82,11 @@ export async function runService<C, S extends Service>(def: ServiceDefinition<C,
 
   const shutdown = createShutdown(log, { hardTimeoutMs: base.shutdownGraceMs + 5_000 });
   installSignalHandlers(shutdown, log);
+  // Before anything is wired, so stores and routes see tracing on; last to close, so the spans of the
+  // shutdown itself are exported. In-process tests (startService) install their own.
+  const tracing = installTracing({ service: base.service, instance: base.instance, tracesUrl: base.tracing.tracesUrl, log });
+  shutdown.onShutdown('tracing', () => tracing.shutdown(), Stage.infra + 1);
+  if (base.tracing.tracesUrl) log.info({ tracesUrl: safeUrl(base.tracing.tracesUrl) }, 'tracing on: spans go to OTLP/HTTP');
   try {
     return await startService(def, { base, config, log, shutdown });
   } catch {

@@ -2,7 +2,7 @@
  * One chat socket: decodes frames, starts and follows runs, answers history. Frames are handled
  * one at a time in arrival order; runs stream concurrently beside them.
  */
-import { uuidv7 } from '@parley/bus';
+import { SpanKind, openSpan, uuidv7 } from '@parley/bus';
 import { ActionError, runAnswerMessageId, WsClose, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
 import { assertNever, toClientError } from '@parley/service-kit';
 import type { WebSocket } from '@fastify/websocket';
@@ -104,7 +104,7 @@ export class ChatSession {
     if (this.closing) return;
     switch (f.type) {
       case 'chat.message':
-        return this.chat(f);
+        return this.chatTurn(f);
       case 'chat.cancel':
         return this.cancel(f.runId);
       case 'history.get':
@@ -127,7 +127,27 @@ export class ChatSession {
     }
   }
 
-  private async chat(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<void> {
+  /**
+   * One chat turn is one trace: this span is its root, open until the run's reply (or the refusal), and
+   * the frame queue moves on once the run is started, as without it.
+   */
+  private async chatTurn(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<void> {
+    const turn = openSpan('ws chat.message', {
+      kind: SpanKind.SERVER,
+      attributes: { 'parley.tenant.id': this.principal.tenantId, 'parley.session.id': this.id },
+    });
+    try {
+      const running = await turn.within(() => this.chat(f));
+      if (running) void running.settled.finally(() => turn.end());
+      else turn.end();
+    } catch (err) {
+      turn.end(err);
+      throw err;
+    }
+  }
+
+  /** Resolves once the run is started, with its settling (boxed: an async function would wait for it) when one was. */
+  private async chat(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<{ settled: Promise<void> } | void> {
     const p = this.principal;
     const actor = this.actor;
     // The rate limit and the message claim share one round trip; a refused message gives its claim back.
@@ -157,10 +177,11 @@ export class ChatSession {
       ownerRecorded: true,
       onEvent: (e) => this.deliver(e, 'live'),
     });
-    result.then(
+    const settled = result.then(
       (r) => this.settle(claim.runId, r),
       (err: unknown) => this.settleError(claim.runId, err),
     );
+    return { settled };
   }
 
   /** A run this socket started, or one the rule lets it touch; anything else (made-up ids too) is `not_found`. */

@@ -1,3 +1,4 @@
+import { withSpan } from '@parley/bus';
 import { ActionError, type ToolCall } from '@parley/contracts';
 import type { ToolSpec } from '@parley/llm';
 import { parametersOf, type ToolContext, type ToolDef } from './define-tool.js';
@@ -40,7 +41,13 @@ export class Toolbox {
 
   async call(call: ToolCall, progress?: number): Promise<ToolOutcome> {
     this.events.step('tool_call', call.name, { id: call.id, arguments: safeJson(call.arguments) }, progress);
-    const outcome = await this.execute(call);
+    // GenAI conventions: `execute_tool <name>`; a refused or failed call is an outcome here, not a throw.
+    const attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id };
+    const outcome = await withSpan(`execute_tool ${call.name}`, { attributes }, async (span) => {
+      const result = await this.execute(call);
+      if (span.isRecording()) span.setAttribute('parley.tool.ok', result.ok);
+      return result;
+    });
     this.events.step('tool_result', call.name, { id: call.id, ok: outcome.ok, result: safeJson(outcome.content) }, progress);
     return outcome;
   }

@@ -23,6 +23,7 @@ import { registerOpenApi } from './rest/openapi.js';
 import { collectRoutes, type RouteEntry } from './route-table.js';
 import { edgeErrorOptions, registerErrorShape } from './rest/fastify-errors.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
+import { registerMeRoutes } from './rest/me.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
 import { registerWebUi } from './web/serve-ui.js';
@@ -146,6 +147,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   kit.onShutdown('sign-in', () => signIn.close());
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
+  registerMeRoutes(app, ctx);
   registerKnowledgeRoutes(app, ctx);
   const chatwoot = await registerChatwoot(app, ctx, metrics.registry);
   kit.onShutdown('chatwoot', () => chatwoot.close());

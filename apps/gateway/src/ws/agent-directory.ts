@@ -13,7 +13,8 @@ export class AgentDirectory {
     private readonly log: Logger,
   ) {}
 
-  async pick(tenantId: string, agentId?: string): Promise<{ id: string; name: string }> {
+  /** `greeting` is what the agent says when a new conversation opens ('' = nothing). */
+  async pick(tenantId: string, agentId?: string): Promise<{ id: string; name: string; greeting: string }> {
     let hit = this.cache.get(tenantId);
     if (!hit || Date.now() - hit.at > TTL_MS) {
       const agents = this.bus.call('agent.list_agents', {}, { tenantId }, { timeoutMs: 3_000 }).then((r) => r.agents);
@@ -24,10 +25,10 @@ export class AgentDirectory {
     try {
       const agents = await hit.agents;
       const a = agents.find((x) => x.agentId === agentId) ?? agents.find((x) => x.isDefault) ?? agents[0];
-      if (a) return { id: a.agentId, name: a.name };
+      if (a) return { id: a.agentId, name: a.name, greeting: a.greeting };
     } catch (err) {
       this.log.warn({ err, tenantId }, 'could not list agents for welcome; naming the default agent');
     }
-    return { id: agentId ?? 'default', name: 'Assistant' };
+    return { id: agentId ?? 'default', name: 'Assistant', greeting: '' };
   }
 }

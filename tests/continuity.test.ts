@@ -160,6 +160,31 @@ describe('continuity over the chat socket', () => {
     expect(roles(back.history)).toEqual(['assistant', 'user', 'assistant', 'user', 'assistant']);
     expect((back.history.messages as Array<{ content: string }>)[0]!.content).toBe('Hello, I am Pat. How can I help?');
     back.p.close();
+
+    // An id too long to derive the greeting's message id from: the conversation goes on without it.
+    const long = `cont-${'l'.repeat(120)}`;
+    const l = await open(dee, `&conversationId=${long}`);
+    expect(l.welcome).toMatchObject({ resumed: false, greeting: 'Hello, I am Pat. How can I help?' });
+    await say(l.p, 'a long id');
+    l.p.close();
+    const lBack = await open(dee, `&conversationId=${long}`);
+    expect(roles(lBack.history)).toEqual(['user', 'assistant']);
+    lBack.p.close();
+  }, 60_000);
+
+  test('a greeting that cannot be saved (the id was taken by another tenant meanwhile) refuses the message; nothing is written there', async () => {
+    const id = `cont-race-${Date.now()}`;
+    const late = await open({ sub: 'cont-hal', tenant: 'cont-greet' }, `&conversationId=${id}`);
+    expect(late.welcome).toMatchObject({ resumed: false, greeting: 'Hello, I am Pat. How can I help?' });
+    const first = await open({ sub: 'cont-gil' }, `&conversationId=${id}`);
+    await say(first.p, 'mine now');
+    first.p.close();
+    const refused = await ask(late.p, { type: 'chat.message', id: 'cont-race-1', text: 'hello?' }, (f) => f.type === 'chat.accepted' || f.type === 'error');
+    expect(refused).toMatchObject({ type: 'error', code: 'not_found', ref: 'cont-race-1' });
+    late.p.close();
+    const owner = await open({ sub: 'cont-gil' }, `&conversationId=${id}`);
+    expect(roles(owner.history)).toEqual(['user', 'assistant']);
+    owner.p.close();
   }, 60_000);
 });
 

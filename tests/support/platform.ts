@@ -22,7 +22,8 @@ export function usePlatform(label: string, opts: { query?: boolean; migration?: 
     prefix = uniquePrefix(label);
     db = await createTestDatabase();
     services = await startServices(prefix, urlForDatabase(db), { query: opts.query ?? false, migration: opts.migration ?? false });
-    if (opts.gateway) gw = await startGateway(prefix, opts.gateway);
+    // The file's database, not the default one: that is the developer's (`npm start`), maybe at other migrations.
+    if (opts.gateway) gw = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), ...opts.gateway });
   });
   afterAll(async () => {
     await gw?.close();

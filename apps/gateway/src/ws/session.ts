@@ -209,12 +209,18 @@ export class ChatSession {
     this.greeted.add(conversationId);
     const p = this.principal;
     const msg = { messageId, conversationId, role: 'assistant' as const, content: this.greeting, channel: 'web' as const, metadata: { greeting: true } };
-    await this.ctx.bus.call(
-      'conversation.save_message',
-      agentId ? { ...msg, agentId } : msg,
-      { tenantId: p.tenantId, userId: p.userId, sessionId: this.id },
-      { timeoutMs: 5_000 },
-    );
+    try {
+      await this.ctx.bus.call(
+        'conversation.save_message',
+        agentId ? { ...msg, agentId } : msg,
+        { tenantId: p.tenantId, userId: p.userId, sessionId: this.id },
+        { timeoutMs: 5_000 },
+      );
+    } catch (err) {
+      // Not saved: the message that brought it is refused, and its retry tries again.
+      this.greeted.delete(conversationId);
+      throw err;
+    }
   }
 
   /** A run this socket started, or one the rule lets it touch; anything else (made-up ids too) is `not_found`. */

@@ -108,6 +108,8 @@ const REST: Record<string, RestRow> = {
   'GET /api/v1/conversations': { call: at('/api/v1/conversations'), expect: staff(200) },
   'GET /api/v1/conversations/:id': { call: (fx) => ({ path: `/api/v1/conversations/${fx.conversationId}` }), expect: owned(200) },
   'GET /api/v1/conversations/:id/messages': { call: (fx) => ({ path: `/api/v1/conversations/${fx.conversationId}/messages` }), expect: owned(200) },
+  // the caller's own conversations: every signed-in user, each sees only theirs (tests/continuity.test.ts checks the content)
+  'GET /api/v1/me/conversations': { call: at('/api/v1/me/conversations'), expect: signedIn(200) },
   'POST /api/v1/conversations/:id/close': { call: (fx) => ({ path: `/api/v1/conversations/${fx.closable}/close`, body: {} }), expect: staff(200, 404) },
   // operators
   'GET /api/v1/stats': { call: at('/api/v1/stats'), expect: staff(200) },

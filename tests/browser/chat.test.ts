@@ -133,21 +133,24 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
 
   test('an answer to a session that already ended signs nobody out and shows no reason', async () => {
     const page = await signedIn('web-leaver');
-    // Hold the admin list's first request; the list asks for the rest only once it answers.
+    // Hold the conversation list's request until the session has ended, then answer it 401 (its token expired meanwhile).
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let seen!: () => void;
     const intercepted = new Promise<void>((r) => (seen = r));
-    await page.route(/\/api\/v1\/conversations\?/, async (route) => {
+    await page.route(/\/api\/v1\/me\/conversations/, async (route) => {
       seen();
       await held;
-      await route.continue();
+      await route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: 'unauthorized', message: 'your sign-in expired; sign in again', retryable: false }),
+      });
     });
     await page.getByRole('button', { name: 'New conversation' }).click();
     await intercepted;
     await page.getByRole('button', { name: 'Sign out' }).click();
-    // The list's next requests now go out with no session, and the gateway answers 401.
-    const refused = page.waitForResponse((r) => /\/api\/v1\/conversations\/[^?]+$/.test(r.url()) && r.status() === 401);
+    const refused = page.waitForResponse((r) => /\/api\/v1\/me\/conversations/.test(r.url()) && r.status() === 401);
     release();
     await refused;
     await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));

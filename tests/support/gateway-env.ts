@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createHmac, createSign, type KeyObject } from 'node:crypto';
-import { spawnTs, redisUrl, type TsProcess } from '@parley/testing';
+import { createTestDatabase, dropTestDatabase, spawnTs, redisUrl, urlForDatabase, type TsProcess } from '@parley/testing';
 import { startDevModelServer, type DevModelServer } from '../../packages/llm/src/dev-server/index.js';
 import { gatewayWiring, type Gateway } from '../../apps/gateway/src/wiring.js';
 import { env } from '../../apps/gateway/src/env.js';
@@ -69,7 +69,10 @@ export interface GatewayOpts {
 }
 
 export async function startGateway(prefix: string, vars: Record<string, string> = {}, opts: GatewayOpts = {}): Promise<RunningGateway> {
+  // Without a DATABASE_URL the gateway would open the default one: the developer's (`npm start`), maybe at other migrations.
+  const ownDb = vars['DATABASE_URL'] ? null : await createTestDatabase();
   const parsed = env.parse('gateway', {
+    ...(ownDb ? { DATABASE_URL: urlForDatabase(ownDb) } : {}),
     REDIS_URL: redisUrl,
     BUS_PREFIX: prefix,
     HTTP_PORT: '0',
@@ -103,7 +106,10 @@ export async function startGateway(prefix: string, vars: Record<string, string> 
     http: `http://127.0.0.1:${port}`,
     ws: `ws://127.0.0.1:${port}/ws/chat`,
     metrics: `http://127.0.0.1:${running.httpPort}`,
-    close: () => running.stop(),
+    close: async () => {
+      await running.stop();
+      if (ownDb) await dropTestDatabase(ownDb);
+    },
   };
 }
 

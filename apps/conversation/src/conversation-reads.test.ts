@@ -102,6 +102,40 @@ describe('conversation.list', () => {
     expect(closed.items.map((x) => x.conversationId)).toEqual([ids[6]]);
     expect((await errorOf(h.bus.call('conversation.list', { cursor: 'garbage' }, tenant))).code).toBe('invalid_payload');
   });
+
+  test("with userId: only that user's own web conversations, hot and archived, paged; never a channel's or another user's", async ({ h }) => {
+    const tenantId = id('tenant');
+    const ann = { tenantId, userId: 'ann' };
+    const save = (conversationId: string, meta: { tenantId: string; userId?: string }, agentId = 'support') =>
+      h.bus.call('conversation.save_message', { messageId: id('m'), conversationId, role: 'user', content: `in ${conversationId}`, agentId }, meta);
+    const mine = [id('c'), id('c'), id('c'), id('c')];
+    for (const c of mine) await save(c, ann);
+    await save(id('c'), { tenantId, userId: 'bob' });
+    await save(id('c'), { tenantId: id('other-tenant'), userId: 'ann' });
+    // A channel contact whose id equals the user's: its conversation is the contact's, not ann's.
+    const channel = `cw:1:2:${id('x')}`;
+    await save(channel, ann);
+    await save(id('c'), ann, 'sales');
+    await h.archive(channel);
+    await h.archive(mine[0]!);
+    await h.archive(mine[2]!);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await h.bus.call('conversation.list', { userId: 'ann', agentId: 'support', limit: 3, cursor }, { tenantId });
+      seen.push(...page.items.map((x) => x.conversationId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual([...mine].reverse());
+    // Closing moves it to the front (last activity) and out of the open ones.
+    await h.bus.call('conversation.session_closed', { conversationId: mine[1]! }, { tenantId });
+    const all = await h.bus.call('conversation.list', { userId: 'ann', limit: 100 }, { tenantId });
+    expect(all.items.map((x) => x.conversationId)).toHaveLength(5);
+    expect(all.items[0]).toMatchObject({ conversationId: mine[1], status: 'closed' });
+    const open = await h.bus.call('conversation.list', { userId: 'ann', agentId: 'support', status: 'open', limit: 1 }, { tenantId });
+    expect(open.items.map((x) => x.conversationId)).toEqual([mine[3]]);
+    expect((await h.bus.call('conversation.list', { userId: 'nobody', limit: 10 }, { tenantId })).items).toEqual([]);
+  });
 });
 
 describe('conversation.stats', () => {

@@ -24,6 +24,7 @@ import { collectRoutes, type RouteEntry } from './route-table.js';
 import { edgeErrorOptions, registerErrorShape } from './rest/fastify-errors.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerAgentRoutes } from './rest/agents.js';
+import { registerMeRoutes } from './rest/me.js';
 import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
 import { registerWebUi } from './web/serve-ui.js';
@@ -149,6 +150,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
+  registerMeRoutes(app, ctx);
   registerKnowledgeRoutes(app, ctx);
   const chatwoot = await registerChatwoot(app, ctx, metrics.registry);
   kit.onShutdown('chatwoot', () => chatwoot.close());

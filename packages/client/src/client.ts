@@ -17,7 +17,10 @@ export interface ParleyClientOptions {
   url: string;
   /** Called on every (re)connect, so an expiring token can be refreshed. */
   token: string | (() => string | Promise<string>);
+  /** Without it the server resumes the user's latest open conversation with the agent (see `fresh`). */
   conversationId?: string;
+  /** Start a new conversation on the first connect instead of resuming the latest (`?new=1`). */
+  fresh?: boolean;
   agent?: string;
   reconnect?: false | { minDelayMs?: number; maxDelayMs?: number; maxAttempts?: number };
   /** Every request (a chat message until accepted, history, conversation.new, ping) settles within this, time queued included. Default 30 000. */
@@ -204,6 +207,7 @@ export class ParleyClient {
     url.searchParams.set('token', token);
     const conversationId = this.conversationId ?? this.welcome?.conversationId;
     if (conversationId) url.searchParams.set('conversationId', conversationId);
+    else if (this.opts.fresh) url.searchParams.set('new', '1');
     if (this.opts.agent) url.searchParams.set('agent', this.opts.agent);
     const ws = new WS(url.toString());
     this.ws = ws;

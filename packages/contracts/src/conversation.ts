@@ -160,6 +160,11 @@ export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
 export const ListConversations = z.object({
   status: ConversationStatus.optional(),
+  /**
+   * Only the conversations this user owns through the web or REST (`/me/conversations`, resuming a
+   * socket). A channel's conversations are never among them: their `userId` is a channel contact.
+   */
+  userId: Id.optional(),
   agentId: Id.optional(),
   channel: Channel.optional(),
   cursor: storable(z.string().max(512)).optional(),

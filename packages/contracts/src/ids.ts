@@ -21,6 +21,15 @@ export function isChannelConversationId(conversationId: string): boolean {
   return conversationId.includes(':');
 }
 
+/**
+ * The message id of an agent's greeting in a conversation: one per conversation (message ids are
+ * unique across conversations), so saving it again stores nothing twice. A client cannot spell it
+ * (ClientId refuses `:`), so no message of theirs is ever taken for the greeting.
+ */
+export function greetingMessageId(conversationId: string): string {
+  return `${conversationId}:greeting`;
+}
+
 /** Where a Chatwoot message lives. `(accountId, inboxId)` is the primary key of an inbox binding, so it names one tenant. */
 export interface ChatwootInboxRef {
   accountId: number;

@@ -47,9 +47,24 @@ export const ServerFrame = z.discriminatedUnion('type', [
     user: z.object({ id: z.string(), tenantId: z.string(), roles: z.array(z.string()) }),
     conversationId: Id,
     agent: z.object({ id: z.string(), name: z.string() }),
+    /**
+     * true: the socket continues a conversation that already has messages (the one asked for, or the
+     * user's latest open one with this agent); the `history` frame that follows holds them.
+     * Optional only so a client still parses the welcome of an older gateway replica.
+     */
+    resumed: z.boolean().optional(),
+    /** The agent's greeting, on a new conversation only (an agent without one sends none). */
+    greeting: z.string().optional(),
     limits: z.object({ maxFrameBytes: z.number().int(), maxTextChars: z.number().int(), messagesPerMinute: z.number().int() }),
   }),
-  z.object({ type: z.literal('history'), conversationId: Id, messages: z.array(HistoryMessage), hasMore: z.boolean() }),
+  z.object({
+    type: z.literal('history'),
+    conversationId: Id,
+    messages: z.array(HistoryMessage),
+    hasMore: z.boolean(),
+    /** On the answer to `conversation.new`: the greeting of the agent the new conversation is with. */
+    greeting: z.string().optional(),
+  }),
   z.object({ type: z.literal('chat.accepted'), id: Id, runId: Id, conversationId: Id }),
   z.object({ type: z.literal('agent.token'), runId: Id, seq: z.number().int(), delta: z.string() }),
   z.object({

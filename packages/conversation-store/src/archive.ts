@@ -90,6 +90,8 @@ export interface ArchiveListFilter {
   status?: 'open' | 'closed';
   agentId?: string;
   channel?: string;
+  /** Only this user's web and REST conversations (a channel's, owned by a contact, never). */
+  userId?: string;
   /** Keyset: rows strictly after (lastActivityAt, conversationId) in newest-first order. */
   after?: { lastActivityAt: number; conversationId: string };
   limit: number;
@@ -101,6 +103,7 @@ export async function listArchived(db: Db, tenantId: string, f: ArchiveListFilte
   if (f.status) conds.push(eq(conversations.status, f.status));
   if (f.agentId) conds.push(eq(conversations.agentId, f.agentId));
   if (f.channel) conds.push(sql`${conversations.channel} = ${f.channel}`);
+  if (f.userId) conds.push(eq(conversations.userId, f.userId), sql`position(':' in ${conversations.id}) = 0`);
   if (f.after) {
     const at = new Date(f.after.lastActivityAt);
     const cond = or(lt(conversations.lastActivityAt, at), and(eq(conversations.lastActivityAt, at), lt(conversations.id, f.after.conversationId)));

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { LEASE_RELEASE_SCRIPT, LEASE_RENEW_SCRIPT } from '@parley/contracts';
+import { isChannelConversationId, LEASE_RELEASE_SCRIPT, LEASE_RENEW_SCRIPT } from '@parley/contracts';
 import { decodeFacts, decodeMessage, decodeMeta, decodeTail, encodeFacts, encodeMessageBody, titleFrom, type MessageFacts } from './codec.js';
 import { execAll } from './exec.js';
-import { conversationKeys, migrationDueKey, sessionKey, tenantIndexKey } from './keys.js';
+import { conversationKeys, migrationDueKey, sessionKey, tenantIndexKey, userIndexKey } from './keys.js';
 import { APPEND, CLOSE, FINISH, runScript, ZREM_IF_SCORE } from './scripts.js';
 import type { AppendInput, ConversationRecord, HotCopy, HotMeta, HotTail, StoredMessage } from './types.js';
 
@@ -21,7 +21,17 @@ export const DEFAULT_TTL_MS = 7 * 24 * 60 * 60_000;
 
 /** What an append script answered; `snapshot` only when it was asked for a tail. */
 export type AppendOutcome =
-  | { kind: 'ok' | 'dup'; seq: number; tokenCount: number; createdConversation: boolean; lastActivityAt: number; dueAt: number; snapshot: HotTail | null }
+  | {
+      kind: 'ok' | 'dup';
+      seq: number;
+      tokenCount: number;
+      createdConversation: boolean;
+      lastActivityAt: number;
+      dueAt: number;
+      /** The conversation's owner as stored (the first save that named one), for the user's index. */
+      userId: string | null;
+      snapshot: HotTail | null;
+    }
   | { kind: 'missing' | 'lease' | 'tenant' | 'fenced' };
 
 export interface AppendOptions {
@@ -107,7 +117,7 @@ export class HotStore {
     )) as [string, ...unknown[]];
     const [kind] = res;
     if (kind === 'missing' || kind === 'lease' || kind === 'tenant' || kind === 'fenced') return { kind };
-    const [, seqOrPrev, created, la, du, , rawMeta, rawTail] = res;
+    const [, seqOrPrev, created, la, du, , user, rawMeta, rawTail] = res;
     let seq = Number(seqOrPrev);
     let tokenCount = input.tokenCount;
     if (kind === 'dup') {
@@ -122,24 +132,44 @@ export class HotStore {
       createdConversation: Number(created) === 1,
       lastActivityAt: Number(la),
       dueAt: Number(du),
+      userId: typeof user === 'string' && user !== '' ? user : null,
       snapshot: tail === undefined ? null : decodeTail(input.conversationId, rawMeta, rawTail),
     };
   }
 
   /** Makes the indexes agree with the conversation's header; repeated calls are harmless. */
-  async index(tenantId: string, conversationId: string, lastActivityAt: number, dueAt: number, sessionId?: string): Promise<void> {
+  async index(
+    tenantId: string,
+    conversationId: string,
+    lastActivityAt: number,
+    dueAt: number,
+    about: { sessionId?: string | undefined; userId?: string | null | undefined } = {},
+  ): Promise<void> {
+    const { sessionId, userId } = about;
     const p = this.redis.pipeline();
     // GT: a late pipeline of an older save must not move the entry back in time.
     p.zadd(tenantIndexKey(this.prefix, tenantId), 'GT', lastActivityAt, conversationId);
+    const user = this.userIndex(tenantId, conversationId, userId);
+    if (user) p.zadd(user, 'GT', lastActivityAt, conversationId);
     p.zadd(migrationDueKey(this.prefix), dueAt, conversationId);
     if (sessionId) p.set(sessionKey(this.prefix, tenantId, sessionId), conversationId, 'PX', this.ttlMs);
     await execAll(p);
   }
 
-  async close(tenantId: string, conversationId: string, now: number): Promise<'missing' | 'tenant' | { lastActivityAt: number; dueAt: number }> {
+  async close(
+    tenantId: string,
+    conversationId: string,
+    now: number,
+  ): Promise<'missing' | 'tenant' | { lastActivityAt: number; dueAt: number; userId: string | null }> {
     const res = (await runScript(this.redis, CLOSE, [this.keys(conversationId).meta], [tenantId, now])) as [string, ...string[]];
     if (res[0] === 'missing' || res[0] === 'tenant') return res[0];
-    return { lastActivityAt: Number(res[1]), dueAt: Number(res[2]) };
+    return { lastActivityAt: Number(res[1]), dueAt: Number(res[2]), userId: res[4] ? res[4] : null };
+  }
+
+  /** The user's index a conversation belongs in: none for a channel's (its owner is a contact) or an unowned one. */
+  private userIndex(tenantId: string, conversationId: string, userId: string | null | undefined): string | null {
+    if (!userId || isChannelConversationId(conversationId)) return null;
+    return userIndexKey(this.prefix, tenantId, userId);
   }
 
   async getMeta(conversationId: string): Promise<HotMeta | null> {
@@ -215,6 +245,20 @@ export class HotStore {
     return out;
   }
 
+  /** A user's index page (their own web and REST conversations): like tenantPage. */
+  async userPage(
+    tenantId: string,
+    userId: string,
+    maxScore: number,
+    offset: number,
+    count: number,
+  ): Promise<Array<{ conversationId: string; lastActivityAt: number }>> {
+    const res = await this.redis.zrange(userIndexKey(this.prefix, tenantId, userId), maxScore, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, count, 'WITHSCORES');
+    const out: Array<{ conversationId: string; lastActivityAt: number }> = [];
+    for (let i = 0; i + 1 < res.length; i += 2) out.push({ conversationId: res[i] as string, lastActivityAt: Number(res[i + 1]) });
+    return out;
+  }
+
   /** Every hot conversation of a tenant active at or after `since` (stats). */
   async tenantActiveSince(tenantId: string, since: number): Promise<string[]> {
     return this.redis.zrange(tenantIndexKey(this.prefix, tenantId), since, '+inf', 'BYSCORE');
@@ -264,21 +308,28 @@ export class HotStore {
     const k = this.keys(meta.conversationId);
     const res = (await runScript(this.redis, FINISH, [k.meta, k.messages, k.ids, k.facts, k.lease], [leaseToken, meta.messageCount, meta.lastActivityAt])) as
       'deleted' | 'changed' | 'lease_lost' | 'missing';
-    if (res === 'deleted') await this.unindex(meta.tenantId, meta.conversationId, meta.lastActivityAt, meta.dueAt);
+    if (res === 'deleted') await this.unindex(meta.tenantId, meta.conversationId, meta.lastActivityAt, meta.dueAt, meta.userId);
     return res;
   }
 
   /** Conditional removal from both indexes (an entry whose score moved on belongs to a newer save). */
-  async unindex(tenantId: string, conversationId: string, lastActivityAt: number, dueAt: number): Promise<void> {
+  async unindex(tenantId: string, conversationId: string, lastActivityAt: number, dueAt: number, userId?: string | null): Promise<void> {
+    const user = this.userIndex(tenantId, conversationId, userId);
     await Promise.all([
       runScript(this.redis, ZREM_IF_SCORE, [migrationDueKey(this.prefix)], [conversationId, dueAt]),
       runScript(this.redis, ZREM_IF_SCORE, [tenantIndexKey(this.prefix, tenantId)], [conversationId, lastActivityAt]),
+      ...(user ? [runScript(this.redis, ZREM_IF_SCORE, [user], [conversationId, lastActivityAt])] : []),
     ]);
   }
 
   /** A due entry whose hot copy is gone (expired by the safety TTL, or already migrated): drop it if unchanged. */
   async dropStaleDue(conversationId: string, dueAt: number): Promise<void> {
     await runScript(this.redis, ZREM_IF_SCORE, [migrationDueKey(this.prefix)], [conversationId, dueAt]);
+  }
+
+  /** Lazy clean-up of a user index entry whose hot copy is gone. */
+  async dropStaleUserEntry(tenantId: string, userId: string, conversationId: string, lastActivityAt: number): Promise<void> {
+    await runScript(this.redis, ZREM_IF_SCORE, [userIndexKey(this.prefix, tenantId, userId)], [conversationId, lastActivityAt]);
   }
 
   /** Lazy clean-up of a tenant index entry whose hot copy is gone. */

@@ -1,4 +1,4 @@
-import { conversationLockKey } from '@parley/contracts';
+import { conversationLockKey, keyPart } from '@parley/contracts';
 
 /**
  * The Redis layout of hot conversations. Every key of one conversation carries the hash tag
@@ -46,4 +46,13 @@ export function migrationDueKey(prefix: string): string {
 /** string: the newest conversation of a session, for get_history by sessionId. */
 export function sessionKey(prefix: string, tenantId: string, sessionId: string): string {
   return `${prefix}:convs:session:{tenant:${tenantId}}:${sessionId}`;
+}
+
+/**
+ * Sorted set per (tenant, user): the user's own web and REST conversations by last activity (a
+ * user's list, resuming their latest). Channel conversations are never in it: their `userId` is a
+ * channel contact, which must never be taken for a user of the same id. Same slot as the tenant's index.
+ */
+export function userIndexKey(prefix: string, tenantId: string, userId: string): string {
+  return `${prefix}:convs:{tenant:${tenantId}}:user:${keyPart(userId)}`;
 }

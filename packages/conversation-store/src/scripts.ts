@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
  *       agent, channel, session, user, ttlMs, idleMs, lease token ('' = do not create), init JSON,
  *       tail ('' = no snapshot, else how many of the newest messages to return),
  *       fence ('' = none, else the run lock's value this write requires).
- * Returns {'ok', seq, createdConv, la, du, status[, meta, tail]} | {'dup', "seq:tokens", createdConv, la, du, status[, meta, tail]}
+ * Returns {'ok', seq, createdConv, la, du, status, user[, meta, tail]} | {'dup', "seq:tokens", createdConv, la, du, status, user[, meta, tail]}
  *       | {'missing'} | {'lease'} | {'tenant'} | {'fenced'}; meta is HGETALL's flat list, tail oldest first.
  * A fenced write whose message id is not stored yet is refused before anything changes.
  * With a lease token, a conversation that is not hot is re-created and the lease (checked to be
@@ -27,9 +27,9 @@ local createdConv = 0
 local function withSnapshot(res)
   if ARGV[17] == nil or ARGV[17] == '' then return res end
   local n = tonumber(ARGV[17])
-  res[7] = redis.call('HGETALL', M)
+  res[8] = redis.call('HGETALL', M)
   -- LRANGE -0 -1 would be the whole list, not none of it.
-  if n > 0 then res[8] = redis.call('LRANGE', L, -n, -1) else res[8] = {} end
+  if n > 0 then res[9] = redis.call('LRANGE', L, -n, -1) else res[9] = {} end
   return res
 end
 local prev = redis.call('HGET', I, ARGV[2])
@@ -52,9 +52,9 @@ elseif redis.call('HGET', M, 't') ~= tenant then
 end
 local ttl = tonumber(ARGV[13])
 if prev then
-  local h = redis.call('HMGET', M, 'la', 'du', 'st')
+  local h = redis.call('HMGET', M, 'la', 'du', 'st', 'u')
   if createdConv == 1 then redis.call('PEXPIRE', M, ttl); redis.call('PEXPIRE', I, ttl) end
-  return withSnapshot({'dup', prev, createdConv, h[1], h[2], h[3]})
+  return withSnapshot({'dup', prev, createdConv, h[1], h[2], h[3], h[4] or ''})
 end
 local seq = redis.call('HINCRBY', M, 'n', 1)
 redis.call('RPUSH', L, '{"seq":' .. seq .. ',' .. string.sub(ARGV[3], 2))
@@ -83,21 +83,21 @@ redis.call('PEXPIRE', M, ttl)
 redis.call('PEXPIRE', L, ttl)
 redis.call('PEXPIRE', I, ttl)
 redis.call('PEXPIRE', F, ttl)
-return withSnapshot({'ok', seq, createdConv, la, du, st})
+return withSnapshot({'ok', seq, createdConv, la, du, st, redis.call('HGET', M, 'u') or ''})
 `;
 
-/** KEYS: meta. ARGV: tenant, now. Returns {'ok', la, du, changed} | {'missing'} | {'tenant'}. */
+/** KEYS: meta. ARGV: tenant, now. Returns {'ok', la, du, changed, user} | {'missing'} | {'tenant'}. */
 export const CLOSE = `
 local M = KEYS[1]
 if redis.call('EXISTS', M) == 0 then return {'missing'} end
 if redis.call('HGET', M, 't') ~= ARGV[1] then return {'tenant'} end
-local h = redis.call('HMGET', M, 'st', 'la', 'du')
-if h[1] == 'closed' then return {'ok', h[2], h[3], 0} end
+local h = redis.call('HMGET', M, 'st', 'la', 'du', 'u')
+if h[1] == 'closed' then return {'ok', h[2], h[3], 0, h[4] or ''} end
 local now = tonumber(ARGV[2])
 local la = tonumber(h[2] or '0')
 if now > la then la = now else la = la + 1 end
 redis.call('HSET', M, 'st', 'closed', 'cl', la, 'la', la, 'du', la)
-return {'ok', la, la, 1}
+return {'ok', la, la, 1, h[4] or ''}
 `;
 
 /**

@@ -97,7 +97,10 @@ export class ConversationStore {
 
   /** Also on duplicates: a redelivery after a crash between the script and the index write repairs the indexes. */
   private indexAfter(tenantId: string, input: AppendInput, out: Appended): Promise<void> {
-    return this.hot.index(tenantId, input.conversationId, out.lastActivityAt, out.dueAt, out.createdConversation ? input.sessionId : undefined);
+    return this.hot.index(tenantId, input.conversationId, out.lastActivityAt, out.dueAt, {
+      sessionId: out.createdConversation ? input.sessionId : undefined,
+      userId: out.userId,
+    });
   }
 
   private async reopenAndAppend(tenantId: string, input: AppendInput, tail: number | undefined): Promise<AppendOutcome> {
@@ -154,7 +157,7 @@ export class ConversationStore {
       if (!(await closeArchived(this.db, tenantId, conversationId, this.now()))) throw new ConversationNotFoundError(conversationId);
       return;
     }
-    await this.hot.index(tenantId, conversationId, res.lastActivityAt, res.dueAt);
+    await this.hot.index(tenantId, conversationId, res.lastActivityAt, res.dueAt, { userId: res.userId });
   }
 
   /** The conversation's header for this tenant: hot first, else archived; not found otherwise. */

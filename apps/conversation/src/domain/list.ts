@@ -1,4 +1,4 @@
-import { ActionError, type ListConversations, type ListConversationsReply } from '@parley/contracts';
+import { ActionError, isChannelConversationId, type ListConversations, type ListConversationsReply } from '@parley/contracts';
 import { listArchived, type ConversationRecord, type HotMeta } from '@parley/conversation-store';
 import type { ConversationDeps } from './ports.js';
 import { toSummary } from './summary.js';
@@ -31,17 +31,21 @@ const newestFirst = (a: ConversationRecord, b: ConversationRecord) =>
   b.lastActivityAt - a.lastActivityAt || (a.conversationId < b.conversationId ? 1 : a.conversationId > b.conversationId ? -1 : 0);
 
 /**
- * One page of a tenant's conversations, hot and archived merged. The cursor is a position in a total
+ * One page of a tenant's conversations (or of one user's own, with `userId`), hot and archived merged. The cursor is a position in a total
  * order, not an offset, so paging stays stable while conversations move from Redis to PostgreSQL: a
  * conversation present in both (migrated but not yet deleted, or re-opened) is shown once, hot.
  */
 export async function listConversations(deps: ConversationDeps, tenantId: string, req: ListConversations): Promise<ListConversationsReply> {
   const cursor = req.cursor ? decodeCursor(req.cursor) : null;
   const want = req.limit + 1;
+  const owned = (r: ConversationRecord) => !req.userId || (r.userId === req.userId && !isChannelConversationId(r.conversationId));
   const matches = (r: ConversationRecord) =>
-    (!req.status || r.status === req.status) && (!req.agentId || r.agentId === req.agentId) && (!req.channel || r.channel === req.channel);
+    (!req.status || r.status === req.status) && (!req.agentId || r.agentId === req.agentId) && (!req.channel || r.channel === req.channel) && owned(r);
 
-  const [hot, archived] = await Promise.all([hotCandidates(deps, tenantId, cursor, want, matches), archivedCandidates(deps, tenantId, req, cursor, want)]);
+  const [hot, archived] = await Promise.all([
+    hotCandidates(deps, tenantId, req.userId, cursor, want, matches),
+    archivedCandidates(deps, tenantId, req, cursor, want),
+  ]);
   const merged = [...hot.map((r) => ({ r, archived: false })), ...archived.map((r) => ({ r, archived: true }))].sort((a, b) => newestFirst(a.r, b.r));
   const page = merged.slice(0, req.limit);
   const last = page[page.length - 1];
@@ -51,9 +55,11 @@ export async function listConversations(deps: ConversationDeps, tenantId: string
   };
 }
 
+/** From the user's index when the list is one user's (a tenant can have many users), else the tenant's. */
 async function hotCandidates(
   deps: ConversationDeps,
   tenantId: string,
+  userId: string | undefined,
   cursor: Cursor | null,
   want: number,
   matches: (r: ConversationRecord) => boolean,
@@ -61,14 +67,19 @@ async function hotCandidates(
   const out: HotMeta[] = [];
   const batch = Math.max(want * 2, 50);
   for (let offset = 0; out.length < want; offset += batch) {
-    const entries = await deps.store.hot.tenantPage(tenantId, cursor?.t ?? Number.POSITIVE_INFINITY, offset, batch);
+    const maxScore = cursor?.t ?? Number.POSITIVE_INFINITY;
+    const entries = userId
+      ? await deps.store.hot.userPage(tenantId, userId, maxScore, offset, batch)
+      : await deps.store.hot.tenantPage(tenantId, maxScore, offset, batch);
     const metas = await deps.store.hot.getMetas(entries.map((e) => e.conversationId));
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const meta = metas[i];
       if (!meta || meta.tenantId !== tenantId) {
         // The hot copy is gone (migrated, or expired): drop the entry unless a newer save rewrote it.
-        await deps.store.hot.dropStaleTenantEntry(tenantId, e.conversationId, e.lastActivityAt);
+        await (userId
+          ? deps.store.hot.dropStaleUserEntry(tenantId, userId, e.conversationId, e.lastActivityAt)
+          : deps.store.hot.dropStaleTenantEntry(tenantId, e.conversationId, e.lastActivityAt));
         continue;
       }
       if (after(meta, cursor) && matches(meta)) out.push(meta);
@@ -88,7 +99,14 @@ async function archivedCandidates(
   const out: ConversationRecord[] = [];
   let position = cursor ? { lastActivityAt: cursor.t, conversationId: cursor.id } : undefined;
   for (;;) {
-    const rows = await listArchived(deps.store.db, tenantId, { status: req.status, agentId: req.agentId, channel: req.channel, after: position, limit: want });
+    const rows = await listArchived(deps.store.db, tenantId, {
+      status: req.status,
+      agentId: req.agentId,
+      channel: req.channel,
+      userId: req.userId,
+      after: position,
+      limit: want,
+    });
     // Rows whose conversation is hot again are listed from Redis, with their newer state.
     const hot = await deps.store.hot.getMetas(rows.map((r) => r.conversationId));
     rows.forEach((r, i) => {

@@ -128,6 +128,20 @@ export class ConversationAccess {
     return issue(actor, conversationId, intent, false);
   }
 
+  /**
+   * The actor's latest open conversation with this agent, to resume on a socket opened without one:
+   * the user's own web or REST conversations only (staff are not special here, and a channel's are
+   * never among them). Writing it passes the rule by construction: the list is the owner's.
+   */
+  async latestOpen(actor: Actor, agentId: string): Promise<ConversationGrant | null> {
+    if (actor.owner.kind !== 'user') return null;
+    const meta = { tenantId: actor.tenantId, userId: actor.owner.id };
+    const page = await this.bus.call('conversation.list', { userId: actor.owner.id, agentId, status: 'open', limit: 1 }, meta, { timeoutMs: 5_000 });
+    const found = page.items[0];
+    if (!found || found.userId !== actor.owner.id || isChannelConversationId(found.conversationId)) return null;
+    return issue(actor, found.conversationId, 'write', false);
+  }
+
   /** An id the server just generated (conversation.new, a socket without one): nobody else can hold it. */
   generated(actor: Actor, conversationId: string): ConversationGrant {
     return issue(actor, conversationId, 'write', true);

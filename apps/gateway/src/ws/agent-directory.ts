@@ -62,17 +62,18 @@ export class AgentDirectory {
   }
 
   /**
-   * The agent named in `welcome`. Refusals are thrown (see resolve). When agent-execution cannot be asked, the asked
-   * agent is named unverified rather than refusing the socket: every run is checked again by agent-execution.
+   * The agent named in `welcome`, with its greeting ('' = none). Refusals are thrown (see resolve). When
+   * agent-execution cannot be asked, the asked agent is named unverified (and greets with nothing) rather than refusing
+   * the socket: every run is checked again by agent-execution.
    */
-  async pick(tenantId: string, agentId?: string): Promise<{ id: string; name: string }> {
+  async pick(tenantId: string, agentId?: string): Promise<{ id: string; name: string; greeting: string }> {
     try {
       const a = await this.resolve(tenantId, agentId);
-      return { id: a.agentId, name: a.name };
+      return { id: a.agentId, name: a.name, greeting: a.greeting };
     } catch (err) {
       if (isRefusal(err)) throw err;
       this.log.warn({ err, tenantId }, 'could not list agents for welcome; naming the asked agent unverified');
-      return { id: agentId ?? 'default', name: 'Assistant' };
+      return { id: agentId ?? 'default', name: 'Assistant', greeting: '' };
     }
   }
 }

@@ -11,8 +11,8 @@ import { tokenOf } from '../auth/token.js';
 import { originAllowed } from '../cors.js';
 import { AuthError, AuthMessage } from '../auth/verifier.js';
 import type { Lease } from './connection-registry.js';
-import { userActor, type ConversationGrant } from '../auth/access.js';
-import { ChatSession } from './session.js';
+import { userActor } from '../auth/access.js';
+import { ChatSession, type ConversationChoice } from './session.js';
 import { atExpiry } from './token-expiry.js';
 
 export class ChatHub {
@@ -95,11 +95,11 @@ export class ChatHub {
       const asked = Id.safeParse(query.conversationId);
       const agent = Id.safeParse(query.agent);
       // The socket's conversation is where its chat.message frames write: it must pass the rule for writing.
+      // Without one, the session resumes the user's latest open conversation with its agent, or with `new=1` starts one.
       const actor = userActor(principal);
-      const conversationId = asked.success ? asked.data : uuidv7();
-      let grant: ConversationGrant;
+      let choice: ConversationChoice;
       try {
-        grant = asked.success ? await ctx.conversations.check(actor, conversationId, 'write') : ctx.conversations.generated(actor, conversationId);
+        choice = asked.success ? { grant: await ctx.conversations.check(actor, asked.data, 'write') } : { fresh: query.new === '1' || query.new === 'true' };
       } catch (err) {
         if (!(err instanceof ActionError)) throw err;
         ctx.metrics.closes.inc({ code: String(WsClose.forbidden) });
@@ -107,7 +107,7 @@ export class ChatHub {
         socket.close(WsClose.forbidden, err.code === 'not_found' ? 'no such conversation' : 'a channel conversation cannot be written from the web');
         return;
       }
-      const s = new ChatSession(socket, principal, conversationId, agent.success ? agent.data : undefined, ctx, grant);
+      const s = new ChatSession(socket, principal, choice, agent.success ? agent.data : undefined, ctx);
       if (closed) return;
       this.sessions.add(s);
       ctx.metrics.connections.inc({ kind: 'ws' });

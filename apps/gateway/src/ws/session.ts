@@ -3,7 +3,17 @@
  * one at a time in arrival order; runs stream concurrently beside them.
  */
 import { SpanKind, openSpan, uuidv7 } from '@parley/bus';
-import { ActionError, runAnswerMessageId, WsClose, type ClientFrame, type RunEvent, type RunResult, type ServerFrame } from '@parley/contracts';
+import {
+  ActionError,
+  greetingMessageId,
+  Id,
+  runAnswerMessageId,
+  WsClose,
+  type ClientFrame,
+  type RunEvent,
+  type RunResult,
+  type ServerFrame,
+} from '@parley/contracts';
 import { assertNever, toClientError } from '@parley/service-kit';
 import type { WebSocket } from '@fastify/websocket';
 import type { Logger } from 'pino';
@@ -22,6 +32,12 @@ interface RunView {
 
 const OPEN = 1;
 
+/**
+ * Which conversation a socket opens: the one asked for (it passed the rule for writing at the
+ * handshake), a fresh one (`?new=1`), or else the user's latest open one with the socket's agent.
+ */
+export type ConversationChoice = { grant: ConversationGrant } | { fresh: boolean };
+
 export class ChatSession {
   readonly id = uuidv7();
   alive = true;
@@ -35,19 +51,22 @@ export class ChatSession {
   /** The frame being handled, named in the error frames it causes. */
   private ref: string | undefined;
   private readonly log: Logger;
+  /** The socket's conversation: where chat.message frames without a conversationId write. Set by start(). */
+  private conversationId = '';
+  /** What the socket's agent says when a conversation opens ('' = nothing). */
+  private greeting = '';
+  /** New conversations whose greeting is (being) saved, so each is saved once per socket. */
+  private readonly greeted = new Set<string>();
 
   constructor(
     readonly socket: WebSocket,
     readonly principal: Principal,
-    private conversationId: string,
+    private readonly choice: ConversationChoice,
     private agentId: string | undefined,
     private readonly ctx: GatewayContext,
-    /** The socket's first conversation passed the rule for writing at the handshake (ChatHub). */
-    grant: ConversationGrant,
   ) {
     this.log = ctx.log.child({ tenantId: principal.tenantId, sessionId: this.id });
     this.actor = userActor(principal);
-    this.grants.set(conversationId, grant);
   }
 
   /** Runs still streaming to this socket, with the last seq it was sent (handed over on shutdown). */
@@ -60,15 +79,29 @@ export class ChatSession {
     const agent = await this.ctx.agents.pick(this.principal.tenantId, this.agentId).catch((err: unknown) => this.refuseAgent(err));
     if (!agent) return;
     this.agentId = agent.id;
+    this.greeting = agent.greeting;
+    const grant = await this.openingGrant(agent.id);
+    this.conversationId = grant.conversationId;
+    this.grants.set(grant.conversationId, grant);
+    const resumed = !grant.fresh;
     this.send({
       type: 'welcome',
       sessionId: this.id,
       user: { id: this.principal.userId, tenantId: this.principal.tenantId, roles: this.principal.roles },
       conversationId: this.conversationId,
-      agent,
+      agent: { id: agent.id, name: agent.name },
+      resumed,
+      ...(!resumed && this.greeting ? { greeting: this.greeting } : {}),
       limits: { maxFrameBytes: ws.maxFrameBytes, maxTextChars: ws.maxTextChars, messagesPerMinute: this.ctx.config.runs.perMinute },
     });
-    await this.sendHistory(this.conversationId, undefined, ws.historyLimit);
+    if (resumed) await this.sendHistory(this.conversationId, undefined, ws.historyLimit);
+    else this.send({ type: 'history', conversationId: this.conversationId, messages: [], hasMore: false });
+  }
+
+  private async openingGrant(agentId: string): Promise<ConversationGrant> {
+    if ('grant' in this.choice) return this.choice.grant;
+    const latest = this.choice.fresh ? null : await this.ctx.conversations.latestOpen(this.actor, agentId);
+    return latest ?? this.ctx.conversations.generated(this.actor, uuidv7());
   }
 
   onMessage(raw: RawData, isBinary: boolean): void {
@@ -110,13 +143,19 @@ export class ChatSession {
       case 'history.get':
         if (!(await this.mayUse(f.conversationId, 'read'))) return;
         return this.sendHistory(f.conversationId, f.before, f.limit ?? this.ctx.config.ws.historyLimit);
-      case 'conversation.new':
+      case 'conversation.new': {
         // An unknown or archived agent refuses the frame (error frame) before anything changes.
-        if (f.agent) this.agentId = (await this.ctx.agents.resolve(this.principal.tenantId, f.agent)).agentId;
+        if (f.agent) {
+          const agent = await this.ctx.agents.pick(this.principal.tenantId, f.agent);
+          this.agentId = agent.id;
+          this.greeting = agent.greeting;
+        }
         this.conversationId = uuidv7();
         this.grants.set(this.conversationId, this.ctx.conversations.generated(this.actor, this.conversationId));
-        this.send({ type: 'history', conversationId: this.conversationId, messages: [], hasMore: false });
+        const greeting = this.greeting ? { greeting: this.greeting } : {};
+        this.send({ type: 'history', conversationId: this.conversationId, messages: [], hasMore: false, ...greeting });
         return;
+      }
       case 'resume':
         return this.resume(f.runId, f.lastSeq);
       case 'ping':
@@ -158,6 +197,13 @@ export class ChatSession {
     if (!grant && claim.fresh) await this.ctx.owners.releaseMessage(actor, f.id, claim.runId);
     if (!rate.ok) return this.error('rate_limited', `too many messages; retry in ${rate.retryAfterMs} ms`, rate.retryAfterMs);
     if (!grant) return;
+    if (claim.fresh && grant.fresh) {
+      // A failed save gives the claim back, so the same message can be sent again.
+      await this.saveGreeting(conversationId, f.agent ?? this.agentId).catch(async (err: unknown) => {
+        await this.ctx.owners.releaseMessage(actor, f.id, claim.runId);
+        throw err;
+      });
+    }
     this.send({ type: 'chat.accepted', id: f.id, runId: claim.runId, conversationId });
     if (!claim.fresh) return this.follow(claim.runId, 0);
     const view: RunView = { lastSeq: 0, ended: false };
@@ -182,6 +228,32 @@ export class ChatSession {
       (err: unknown) => this.settleError(claim.runId, err),
     );
     return { settled };
+  }
+
+  /**
+   * A new conversation keeps the greeting its user saw, as its first message, so a reload or another
+   * device shows it again and the model knows what it said. Saved with the first user message rather
+   * than when the socket opens: a socket that never speaks (every reload with `new=1`) leaves no
+   * empty conversation behind. Before the run starts, so it comes first; idempotent by its id.
+   */
+  private async saveGreeting(conversationId: string, agentId: string | undefined): Promise<void> {
+    const messageId = greetingMessageId(conversationId);
+    if (!this.greeting || agentId !== this.agentId || this.greeted.has(conversationId) || !Id.safeParse(messageId).success) return;
+    this.greeted.add(conversationId);
+    const p = this.principal;
+    const msg = { messageId, conversationId, role: 'assistant' as const, content: this.greeting, channel: 'web' as const, metadata: { greeting: true } };
+    try {
+      await this.ctx.bus.call(
+        'conversation.save_message',
+        agentId ? { ...msg, agentId } : msg,
+        { tenantId: p.tenantId, userId: p.userId, sessionId: this.id },
+        { timeoutMs: 5_000 },
+      );
+    } catch (err) {
+      // Not saved: the message that brought it is refused, and its retry tries again.
+      this.greeted.delete(conversationId);
+      throw err;
+    }
   }
 
   /** A run this socket started, or one the rule lets it touch; anything else (made-up ids too) is `not_found`. */

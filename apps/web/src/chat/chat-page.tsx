@@ -6,7 +6,7 @@ import { useSignal } from '../lib/signal.js';
 import { ChatStore } from './chat-store.js';
 import { Composer } from './composer.js';
 import { ConnectionBadge } from './connection-badge.js';
-import { ConversationList, rememberConversation } from './conversation-list.js';
+import { ConversationList } from './conversation-list.js';
 import { TurnView } from './turn-view.js';
 
 export function ChatPage({ session, conversationId, agent }: { session: Session; conversationId: string | undefined; agent: string | undefined }): JSX.Element {
@@ -15,8 +15,8 @@ export function ChatPage({ session, conversationId, agent }: { session: Session;
   const [generation, setGeneration] = useState(0);
   // One socket per signed-in user; switching conversations reuses it.
   useEffect(() => {
+    // Without an id in the address the server resumes the user's latest open conversation (or starts one).
     const s = new ChatStore(session, conversationId, (id) => {
-      rememberConversation(session, id);
       // Only while the chat is what the address shows: a user who already moved on stays there.
       const [section = 'chat'] = currentRoute().parts;
       if (section === 'chat' && location.hash !== `#/chat/${id}`) navigate(`/chat/${id}`, true);

@@ -58,7 +58,7 @@ export class ChatStore {
       const { welcome, history } = await this.client.connect();
       if (this.closed) return;
       this.welcome = welcome;
-      this.show(history.conversationId, history.messages, history.hasMore);
+      this.show(history.conversationId, history.messages, history.hasMore, welcome.greeting);
       this.resumeAfterReload();
       this.started();
     } catch (err) {
@@ -82,7 +82,7 @@ export class ChatStore {
   async newConversation(agent?: string): Promise<void> {
     this.error.set(null);
     const h = await this.client.newConversation(agent);
-    this.show(h.conversationId, h.messages, h.hasMore);
+    this.show(h.conversationId, h.messages, h.hasMore, h.greeting);
   }
 
   async loadOlder(): Promise<void> {
@@ -118,9 +118,15 @@ export class ChatStore {
     this.client.close();
   }
 
-  private show(conversationId: string, messages: Parameters<typeof turnsFromHistory>[0], hasMore: boolean): void {
+  /**
+   * A new conversation opens with the agent's greeting: shown here until the first message, when the
+   * server saves it as the conversation's first message, so a reload or another device shows it from history.
+   */
+  private show(conversationId: string, messages: Parameters<typeof turnsFromHistory>[0], hasMore: boolean, greeting?: string): void {
     this.conversationId.set(conversationId);
-    this.turns.set(turnsFromHistory(messages));
+    const greeted: Turn[] =
+      messages.length === 0 && greeting ? [{ key: `greeting-${conversationId}`, role: 'assistant', text: greeting, steps: [], status: 'done' }] : [];
+    this.turns.set([...greeted, ...turnsFromHistory(messages)]);
     this.oldestSeq = messages[0]?.seq;
     this.hasMore.set(hasMore);
     this.onConversation(conversationId);

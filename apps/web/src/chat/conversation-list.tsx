@@ -2,66 +2,66 @@ import type { ConversationSummary } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, query } from '../lib/api.js';
-import { isAdmin, type Session } from '../lib/auth.js';
+import type { Session } from '../lib/auth.js';
 import { href } from '../lib/router.js';
 
-// Listing every conversation needs the admin role; a plain user's list is the ones this browser opened.
-const known = (s: Session) => `parley.conversations.${s.tenantId}.${s.userId}`;
-
-export function rememberConversation(s: Session, id: string): void {
-  const ids = readKnown(s).filter((x) => x !== id);
-  localStorage.setItem(known(s), JSON.stringify([id, ...ids].slice(0, 50)));
+interface Page {
+  items: ConversationSummary[];
+  nextCursor: string | null;
 }
 
-function readKnown(s: Session): string[] {
-  try {
-    return JSON.parse(localStorage.getItem(known(s)) ?? '[]') as string[];
-  } catch {
-    return [];
-  }
-}
+const PAGE = 30;
 
-async function load(s: Session): Promise<ConversationSummary[]> {
-  const byId = new Map<string, ConversationSummary>();
-  if (isAdmin(s)) {
-    const page = await get<{ items: ConversationSummary[] }>(`/conversations${query({ limit: 100 })}`);
-    for (const c of page.items) if (c.userId === s.userId) byId.set(c.conversationId, c);
-  }
-  const missing = readKnown(s).filter((id) => !byId.has(id));
-  const found = await Promise.all(missing.map((id) => get<ConversationSummary>(`/conversations/${encodeURIComponent(id)}`).catch(() => null)));
-  for (const c of found) if (c) byId.set(c.conversationId, c);
-  return [...byId.values()].sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
-}
+/** The signed-in user's own conversations, from the server: another device or a cleared browser lists the same. */
+const load = (cursor?: string) => get<Page>(`/me/conversations${query({ limit: PAGE, cursor })}`);
 
 export function ConversationList(props: { session: Session; current: string | null; refreshKey: string; onPick(): void }): JSX.Element {
-  const [items, setItems] = useState<ConversationSummary[] | null>(null);
+  const [page, setPage] = useState<Page | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    load(props.session).then(
-      (x) => live && (setItems(x), setError(null)),
+    load().then(
+      (x) => live && (setPage(x), setError(null)),
       (e: Error) => live && setError(e.message),
     );
     return () => {
       live = false;
     };
   }, [props.session.token, props.current, props.refreshKey]);
+  const more = async (cursor: string) => {
+    try {
+      const next = await load(cursor);
+      setPage((p) => ({ items: [...(p?.items ?? []), ...next.items], nextCursor: next.nextCursor }));
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
   if (error) return <p class="error">Could not load conversations: {error}</p>;
-  if (!items) return <p class="muted">Loading…</p>;
+  if (!page) return <p class="muted">Loading…</p>;
+  const items = page.items;
+  // A new conversation is listed once it has its first message; until then it is shown as "New conversation".
   const shown = props.current && !items.some((c) => c.conversationId === props.current) ? [placeholder(props.current), ...items] : items;
   return (
-    <ul class="conv-list">
-      {shown.map((c) => (
-        <li key={c.conversationId}>
-          <a href={href(`/chat/${c.conversationId}`)} aria-current={c.conversationId === props.current ? 'page' : undefined} onClick={props.onPick}>
-            <span class="title">{c.title || 'New conversation'}</span>
-            <span class="meta">
-              {c.messageCount} messages · {c.lastActivityAt ? new Date(c.lastActivityAt).toLocaleString() : ''}
-            </span>
-          </a>
-        </li>
-      ))}
-    </ul>
+    <>
+      <ul class="conv-list">
+        {shown.map((c) => (
+          <li key={c.conversationId}>
+            <a href={href(`/chat/${c.conversationId}`)} aria-current={c.conversationId === props.current ? 'page' : undefined} onClick={props.onPick}>
+              <span class="title">{c.title || 'New conversation'}</span>
+              <span class="meta">
+                {c.messageCount} messages{c.lastActivityAt ? ` · ${new Date(c.lastActivityAt).toLocaleString()}` : ''}
+                {c.status === 'closed' ? ' · closed' : ''}
+              </span>
+            </a>
+          </li>
+        ))}
+      </ul>
+      {page.nextCursor && (
+        <button type="button" class="ghost small" onClick={() => void more(page.nextCursor as string)}>
+          Show more conversations
+        </button>
+      )}
+    </>
   );
 }
 

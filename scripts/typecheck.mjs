@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-export const PROGRAMS = ['tsconfig.json', 'apps/web/tsconfig.json', 'tests/browser/tsconfig.json', 'bench/tsconfig.json'];
+import { PROGRAMS } from './typecheck-programs.mjs';
 
 const tsc = join(root, 'node_modules', '.bin', 'tsc');
 let failed = 0;

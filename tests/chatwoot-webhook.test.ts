@@ -86,7 +86,7 @@ describe('who may post', () => {
     const before = await agentActions();
     const res = await deliver(signed.http, bodies.incoming(w, 'please pay me back'), opts);
     expect(res.status).toBe(401);
-    expect(res.json).toMatchObject({ code: 'unauthorized' });
+    expect(res.json).toMatchObject({ error: { code: 'unauthorized', requestId: expect.any(String) } });
     expect(JSON.stringify(res.json)).not.toContain(SECRET);
     // The same message, now properly signed, is not a duplicate: the refused one left no trace.
     expect(await agentActions()).toBe(before);

@@ -3,10 +3,10 @@ import { uuidv7 } from '@parley/bus';
 import { Id, StartRunRequest } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authGuard, principalOf } from '../auth/guard.js';
+import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import { userActor } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
-import { parse, sendError } from './errors.js';
+import { parse, refuse, sendError } from './errors.js';
 import { doc } from './openapi.js';
 import { sendRateLimited } from './rate-limited.js';
 import { streamRunEvents } from './sse.js';
@@ -29,7 +29,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
       const p = principalOf(req);
       if (body.webhook) {
         const problem = ctx.webhooks.check(body.webhook);
-        if (problem) return reply.code(400).send({ code: 'invalid_payload', message: problem, retryable: false });
+        if (problem) return refuse(reply, 400, { code: 'invalid_payload', message: problem, retryable: false });
       }
       // An unknown (or another tenant's) agent is a 404 and an archived one a 409 now, not a run that fails after the 202.
       if (body.agentId !== undefined) await ctx.agents.check(p.tenantId, body.agentId);
@@ -47,7 +47,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
         ...pick(body, ['flow', 'agentId', 'conversationId']),
         ...(body.webhook ? { notify: { webhook: body.webhook } } : {}),
       };
-      await ctx.runs.start({ run, principal: p });
+      await ctx.runs.start({ run, principal: p, requestId: req.id });
       return reply.code(202).send({ runId, status: 'PENDING', eventsUrl: `/api/v1/runs/${runId}/events` });
     } catch (err) {
       return sendError(reply, err);
@@ -57,8 +57,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
   app.get('/api/v1/runs/:id', { ...auth, schema: doc('runs', 'One run', { params: RunParams }) }, async (req, reply) => {
     try {
       const id = await readableRun(req);
-      const p = principalOf(req);
-      return await ctx.bus.call('agent.get_run', { runId: id }, { tenantId: p.tenantId, userId: p.userId });
+      return await ctx.bus.call('agent.get_run', { runId: id }, callerMeta(req));
     } catch (err) {
       return sendError(reply, err);
     }
@@ -82,8 +81,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
   app.post('/api/v1/runs/:id/cancel', { ...auth, schema: doc('runs', 'Cancel a run', { params: RunParams }) }, async (req, reply) => {
     try {
       const id = await readableRun(req);
-      const p = principalOf(req);
-      return await ctx.bus.call('agent.cancel', { runId: id }, { tenantId: p.tenantId, userId: p.userId });
+      return await ctx.bus.call('agent.cancel', { runId: id }, callerMeta(req));
     } catch (err) {
       return sendError(reply, err);
     }
@@ -91,8 +89,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
 
   app.get('/api/v1/flows', { ...auth, schema: doc('runs', 'Registered flows with their input JSON schemas') }, async (req, reply) => {
     try {
-      const p = principalOf(req);
-      return await ctx.bus.call('agent.list_flows', {}, { tenantId: p.tenantId, userId: p.userId });
+      return await ctx.bus.call('agent.list_flows', {}, callerMeta(req));
     } catch (err) {
       return sendError(reply, err);
     }

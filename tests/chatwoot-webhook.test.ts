@@ -128,11 +128,11 @@ describe('what is answered', () => {
     const { conversation: _c, ...withoutConversation } = body;
     const bad = await deliver(signed.http, withoutConversation, { secret: SECRET });
     expect(bad.status).toBe(400);
-    expect(bad.json['message']).toContain('conversation');
+    expect((bad.json['error'] as { message?: string } | undefined)?.message).toContain('conversation');
     const noStatus = { ...body, conversation: { ...(body['conversation'] as object), status: undefined } };
     const bad2 = await deliver(signed.http, noStatus, { secret: SECRET });
     expect(bad2.status).toBe(400);
-    expect(bad2.json['message']).toContain('conversation.status');
+    expect((bad2.json['error'] as { message?: string } | undefined)?.message).toContain('conversation.status');
     expect((await deliver(signed.http, body, { secret: SECRET })).json).toMatchObject({ outcome: 'started' });
   });
 

@@ -151,7 +151,7 @@ describe('agents over REST', () => {
     const badTool = await api('POST', '/api/v1/agents', { agentId: 'bad', ...spec('x', { tools: ['rm_rf'] }) });
     expect(badTool).toMatchObject({ status: 400, json: { error: { code: 'invalid_payload', message: expect.stringContaining('unknown tools: rm_rf') } } });
     const badFlow = await api('PUT', '/api/v1/agents/default', { flow: 'nope' });
-    expect(badFlow).toMatchObject({ status: 400, json: { message: expect.stringContaining('flow "nope" is not registered') } });
+    expect(badFlow).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining('flow "nope" is not registered') } } });
     expect((await api('POST', '/api/v1/agents', { agentId: 'has space', ...spec('x') })).status).toBe(400);
     expect((await api('GET', '/api/v1/agents/bad')).status).toBe(404);
 

@@ -92,9 +92,9 @@ describe('listening address and dev tokens', () => {
 
     const remote = await fetch(`http://${lanIp}:${portOf(g.http)}/api/v1/dev/token`, { method: 'POST', headers: json, body: '{}' });
     expect(remote.status).toBe(403);
-    const body = (await remote.json()) as Record<string, unknown>;
+    const body = (await remote.json()) as { error: { message: string } };
     expect(body).toMatchObject({ error: { code: 'forbidden', retryable: false } });
-    expect(body.message).toMatch(/only for requests from this machine/);
+    expect(body.error.message).toMatch(/only for requests from this machine/);
     expect(body).not.toHaveProperty('token');
     // The API itself still answers the network caller: only minting is local.
     expect((await fetch(`http://${lanIp}:${portOf(g.http)}/healthz`)).status).toBe(200);

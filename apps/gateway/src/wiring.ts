@@ -30,6 +30,7 @@ import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
 import { registerWebUi } from './web/serve-ui.js';
 import { RunLogTailer } from './runs/run-log-tailer.js';
+import { RunIdempotency } from './runs/run-idempotency.js';
 import { RunOwners } from './runs/run-owners.js';
 import { RunStarter } from './runs/run-starter.js';
 import { WebhookSender } from './runs/webhook.js';
@@ -102,6 +103,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
     metrics: gm,
     tailer: new RunLogTailer(base.redisUrl, redis, base.busPrefix, log),
     owners,
+    idempotency: new RunIdempotency(redis, base.busPrefix),
     conversations,
     runAccess: new RunAccess(bus, owners),
     runs: new RunStarter(bus, owners, conversations, gm, config.runs.timeoutMs),

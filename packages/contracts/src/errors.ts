@@ -19,6 +19,8 @@ export const ErrorCode = z.enum([
   'model_error',
   'busy',
   'payload_too_large',
+  /** An Idempotency-Key sent again with a different request: the key names one request only. */
+  'idempotency_key_reused',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -31,3 +31,10 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
     throw new ActionError('invalid_payload', describeZodError(r.error), { details: { fields: r.error.issues.slice(0, 5).map((i) => i.path.join('.')) } });
   return r.data;
 }
+
+/** A request header checked like a body field: a 400 that names the header. */
+export function parseHeader<S extends z.ZodType>(schema: S, name: string, value: unknown): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ActionError('invalid_payload', `${name}: ${r.error.issues[0]?.message ?? 'invalid'}`, { details: { header: name } });
+  return r.data;
+}

@@ -168,8 +168,7 @@ describe('agents over REST', () => {
       expect([path, r.status, (r.json['error'] as { code?: string } | undefined)?.code]).toEqual([path, 404, 'not_found']);
     }
     expect((await api('POST', '/api/v1/agents/mine/rollback', { version: 7 })).json).toMatchObject({
-      code: 'not_found',
-      message: expect.stringContaining('no version 7'),
+      error: { code: 'not_found', message: expect.stringContaining('no version 7') },
     });
     const archiveDefault = await api('POST', '/api/v1/agents/default/archive', {});
     expect(archiveDefault).toMatchObject({ status: 409, json: { error: { code: 'conflict', message: expect.stringContaining('default agent') } } });

@@ -82,6 +82,11 @@ const REST: Record<string, RestRow> = {
     call: (fx) => ({ path: '/api/v1/runs', body: { flow: 'summarize_conversation', conversationId: fx.conversationId, input: {} } }),
     expect: owned(202),
   },
+  // Waits for the summary (the dev model answers at once): 200 with the finished run.
+  'POST /api/v1/runs/wait': {
+    call: (fx) => ({ path: '/api/v1/runs/wait', body: { flow: 'summarize_conversation', conversationId: fx.conversationId, input: {}, timeoutMs: 30_000 } }),
+    expect: owned(200),
+  },
   'GET /api/v1/runs/:id': { call: (fx) => ({ path: `/api/v1/runs/${fx.runId}` }), expect: owned(200) },
   'GET /api/v1/runs/:id/events': { call: (fx) => ({ path: `/api/v1/runs/${fx.runId}/events` }), expect: owned(200) },
   // The run has finished: cancelling answers {cancelled: false}, but only to those who may touch it.

@@ -84,9 +84,9 @@ describe('saving an inbox', () => {
   ])('baseUrl %s → 400 naming baseUrl (%s); nothing is stored', async (baseUrl, why) => {
     const res = await put(strict, { accountId: 32, inboxId: 1, baseUrl, apiToken: API_TOKEN, inboxToken: INBOX_TOKEN });
     expect(res.status).toBe(400);
-    expect(res.json['code']).toBe('invalid_payload');
-    expect(String(res.json['message'])).toContain('baseUrl');
-    expect(String(res.json['message'])).toContain(why);
+    expect((res.json['error'] as { code?: string } | undefined)?.code).toBe('invalid_payload');
+    expect(String((res.json['error'] as { message?: string } | undefined)?.message)).toContain('baseUrl');
+    expect(String((res.json['error'] as { message?: string } | undefined)?.message)).toContain(why);
     expect(JSON.stringify(res.json)).not.toContain(API_TOKEN);
     expect((await listed(strict)).some((i) => i.accountId === 32)).toBe(false);
   });

@@ -52,11 +52,11 @@ describe('chatwoot inbox configuration', () => {
     const base = { accountId: 7, inboxId: 3, baseUrl: 'https://chat.example.com', apiToken: API_TOKEN };
     const none = await call('PUT', base);
     expect(none.status).toBe(400);
-    expect(String(none.json['message'])).toContain('webhookSecret or inboxToken');
+    expect(String((none.json['error'] as { message?: string } | undefined)?.message)).toContain('webhookSecret or inboxToken');
     expect((await call('PUT', { ...base, inboxToken: INBOX_TOKEN, baseUrl: 'ftp://x' })).status).toBe(400);
     const short = await call('PUT', { ...base, inboxToken: 'short' });
     expect(short.status).toBe(400);
-    expect(String(short.json['message'])).toContain('inboxToken');
+    expect(String((short.json['error'] as { message?: string } | undefined)?.message)).toContain('inboxToken');
     expect((await call('GET')).json).toEqual({ inboxes: [] });
   });
 

@@ -241,7 +241,7 @@ describe('chatwoot inbox secrets at rest', () => {
     // A save that omits the unreadable secrets cannot keep them: it says which to send again.
     const partial = await call(wrong, 'PUT', { accountId: 11, inboxId: 1, baseUrl: fake.url, enabled: true });
     expect(partial.status).toBe(409);
-    expect(partial.json['message']).toMatch(/chatwoot inbox 11\/1: the stored apiToken: .*; send apiToken again/);
+    expect((partial.json['error'] as { message?: string } | undefined)?.message).toMatch(/chatwoot inbox 11\/1: the stored apiToken: .*; send apiToken again/);
 
     // Logged once, not at every refresh (every 5 s).
     await new Promise((r) => setTimeout(r, 5_500));

@@ -86,7 +86,7 @@ describe('who may post', () => {
     const before = await agentActions();
     const res = await deliver(signed.http, bodies.incoming(w, 'please pay me back'), opts);
     expect(res.status).toBe(401);
-    expect(res.json).toMatchObject({ code: 'unauthorized' });
+    expect(res.json).toMatchObject({ error: { code: 'unauthorized', requestId: expect.any(String) } });
     expect(JSON.stringify(res.json)).not.toContain(SECRET);
     // The same message, now properly signed, is not a duplicate: the refused one left no trace.
     expect(await agentActions()).toBe(before);
@@ -128,11 +128,11 @@ describe('what is answered', () => {
     const { conversation: _c, ...withoutConversation } = body;
     const bad = await deliver(signed.http, withoutConversation, { secret: SECRET });
     expect(bad.status).toBe(400);
-    expect(bad.json['message']).toContain('conversation');
+    expect((bad.json['error'] as { message?: string } | undefined)?.message).toContain('conversation');
     const noStatus = { ...body, conversation: { ...(body['conversation'] as object), status: undefined } };
     const bad2 = await deliver(signed.http, noStatus, { secret: SECRET });
     expect(bad2.status).toBe(400);
-    expect(bad2.json['message']).toContain('conversation.status');
+    expect((bad2.json['error'] as { message?: string } | undefined)?.message).toContain('conversation.status');
     expect((await deliver(signed.http, body, { secret: SECRET })).json).toMatchObject({ outcome: 'started' });
   });
 

@@ -93,11 +93,14 @@ describe('fuzzing the Chatwoot webhook', () => {
         if (typeof conv === 'number') touched.add(conv);
         const res = await deliver(gw.http, body, { secret: SECRET });
         const text = JSON.stringify(res.json);
-        const outcome = String(res.json['outcome'] ?? res.json['code'] ?? res.status);
+        const outcome = String(res.json['outcome'] ?? (res.json['error'] as { code?: string } | undefined)?.code ?? res.status);
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         expect(res.status, `→ ${res.status} ${text.slice(0, 300)}`).toBeLessThan(500);
         expect(internalDetail(text, JSON.stringify(body) ?? '')).toEqual([]);
-        if (res.status >= 400) expect(res.json).toMatchObject({ code: expect.any(String), message: expect.any(String), retryable: expect.any(Boolean) });
+        if (res.status >= 400)
+          expect(res.json).toMatchObject({
+            error: { code: expect.any(String), message: expect.any(String), retryable: expect.any(Boolean), requestId: expect.any(String) },
+          });
       }),
       { numRuns: 80, seed: Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31) },
     );

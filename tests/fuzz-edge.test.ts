@@ -208,7 +208,9 @@ describe('fuzzing the edge', () => {
         expect(internalDetail(text, sent)).toEqual([]);
         if (res.status >= 400) {
           const body = JSON.parse(text) as Record<string, unknown>;
-          expect(body).toMatchObject({ code: expect.any(String), message: expect.any(String), retryable: expect.any(Boolean) });
+          expect(body).toMatchObject({
+            error: { code: expect.any(String), message: expect.any(String), retryable: expect.any(Boolean), requestId: expect.any(String) },
+          });
         }
       }),
       { numRuns: 200, seed: Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31) },

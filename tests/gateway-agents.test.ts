@@ -149,9 +149,9 @@ describe('agents over REST', () => {
 
   test('refusals: invalid tool, flow or id; unknown or foreign agent and version; the default agent cannot be archived', async () => {
     const badTool = await api('POST', '/api/v1/agents', { agentId: 'bad', ...spec('x', { tools: ['rm_rf'] }) });
-    expect(badTool).toMatchObject({ status: 400, json: { code: 'invalid_payload', message: expect.stringContaining('unknown tools: rm_rf') } });
+    expect(badTool).toMatchObject({ status: 400, json: { error: { code: 'invalid_payload', message: expect.stringContaining('unknown tools: rm_rf') } } });
     const badFlow = await api('PUT', '/api/v1/agents/default', { flow: 'nope' });
-    expect(badFlow).toMatchObject({ status: 400, json: { message: expect.stringContaining('flow "nope" is not registered') } });
+    expect(badFlow).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining('flow "nope" is not registered') } } });
     expect((await api('POST', '/api/v1/agents', { agentId: 'has space', ...spec('x') })).status).toBe(400);
     expect((await api('GET', '/api/v1/agents/bad')).status).toBe(404);
 
@@ -165,14 +165,13 @@ describe('agents over REST', () => {
       ['POST', '/api/v1/agents/mine/make-default', {}],
     ] as const) {
       const r = await api(method, path, body, foreignAdmin);
-      expect([path, r.status, r.json['code']]).toEqual([path, 404, 'not_found']);
+      expect([path, r.status, (r.json['error'] as { code?: string } | undefined)?.code]).toEqual([path, 404, 'not_found']);
     }
     expect((await api('POST', '/api/v1/agents/mine/rollback', { version: 7 })).json).toMatchObject({
-      code: 'not_found',
-      message: expect.stringContaining('no version 7'),
+      error: { code: 'not_found', message: expect.stringContaining('no version 7') },
     });
     const archiveDefault = await api('POST', '/api/v1/agents/default/archive', {});
-    expect(archiveDefault).toMatchObject({ status: 409, json: { code: 'conflict', message: expect.stringContaining('default agent') } });
+    expect(archiveDefault).toMatchObject({ status: 409, json: { error: { code: 'conflict', message: expect.stringContaining('default agent') } } });
   });
 });
 
@@ -193,13 +192,13 @@ describe('channel bindings: each answered by its own agent', () => {
     await api('POST', '/api/v1/agents', { agentId: 'rest-bot', ...spec('You answer the API.') });
     expect(await restRun({ agentId: 'rest-bot', input: { text: 'hi [[system]]' } })).toBe('System prompt: "You answer the API."');
     const unknown = await api('POST', '/api/v1/runs', { agentId: 'ghost', input: { text: 'hi' } }, user);
-    expect(unknown).toMatchObject({ status: 404, json: { code: 'not_found', message: 'agent "ghost" does not exist for this tenant' } });
+    expect(unknown).toMatchObject({ status: 404, json: { error: { code: 'not_found', message: 'agent "ghost" does not exist for this tenant' } } });
     // Another tenant's agent is unknown here.
     const foreign = await api('POST', '/api/v1/runs', { agentId: 'rest-bot', input: { text: 'hi' } }, token({ sub: 'x', tenant: 't-agents-other' }));
-    expect(foreign).toMatchObject({ status: 404, json: { code: 'not_found' } });
+    expect(foreign).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
     await api('POST', '/api/v1/agents/rest-bot/archive', {});
     const archived = await api('POST', '/api/v1/runs', { agentId: 'rest-bot', input: { text: 'hi' } }, user);
-    expect(archived).toMatchObject({ status: 409, json: { code: 'conflict', message: expect.stringContaining('archived') } });
+    expect(archived).toMatchObject({ status: 409, json: { error: { code: 'conflict', message: expect.stringContaining('archived') } } });
     await api('POST', '/api/v1/agents/rest-bot/restore', {});
     expect(await restRun({ agentId: 'rest-bot', input: { text: 'hi again [[system]]' } })).toBe('System prompt: "You answer the API."');
   });
@@ -240,7 +239,7 @@ describe('channel bindings: each answered by its own agent', () => {
       ['shelved', 'chatwoot inbox 61/62: agent "shelved" is archived; an operator can restore it'],
     ] as const) {
       const r = await api('PUT', '/api/v1/channels/chatwoot/inboxes', { ...inbox, agentId });
-      expect(r).toMatchObject({ status: 400, json: { code: 'invalid_payload', message } });
+      expect(r).toMatchObject({ status: 400, json: { error: { code: 'invalid_payload', message } } });
     }
     expect((await api('GET', '/api/v1/channels/chatwoot/inboxes')).json).toEqual({ inboxes: [] });
     expect((await api('PUT', '/api/v1/channels/chatwoot/inboxes', { ...inbox, agentId: 'support' })).status).toBe(200);

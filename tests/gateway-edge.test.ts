@@ -92,9 +92,9 @@ describe('listening address and dev tokens', () => {
 
     const remote = await fetch(`http://${lanIp}:${portOf(g.http)}/api/v1/dev/token`, { method: 'POST', headers: json, body: '{}' });
     expect(remote.status).toBe(403);
-    const body = (await remote.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ code: 'forbidden', retryable: false });
-    expect(body.message).toMatch(/only for requests from this machine/);
+    const body = (await remote.json()) as { error: { message: string } };
+    expect(body).toMatchObject({ error: { code: 'forbidden', retryable: false } });
+    expect(body.error.message).toMatch(/only for requests from this machine/);
     expect(body).not.toHaveProperty('token');
     // The API itself still answers the network caller: only minting is local.
     expect((await fetch(`http://${lanIp}:${portOf(g.http)}/healthz`)).status).toBe(200);
@@ -122,7 +122,7 @@ describe('rate limits', () => {
       const retryAfter = Number(r.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(60);
-      const body = (await r.json()) as { code: string; retryable: boolean; message: string; details: { retryAfterMs: number } };
+      const { error: body } = (await r.json()) as { error: { code: string; retryable: boolean; message: string; details: { retryAfterMs: number } } };
       expect(body).toMatchObject({ code: 'rate_limited', retryable: true });
       expect(body.details.retryAfterMs).toBeGreaterThan(0);
       expect(body.details.retryAfterMs).toBeLessThanOrEqual(60_000);
@@ -237,7 +237,10 @@ describe('tokens', () => {
   test.each(forged)('%s: told "invalid token", never that the sign-in expired', async (_name, make) => {
     const t = make();
     expect(await wsClose(t)).toEqual({ code: 4401, reason: 'invalid token' });
-    expect(await rest(t)).toEqual({ status: 401, body: { code: 'unauthorized', message: 'invalid token', retryable: false, details: { reason: 'invalid' } } });
+    expect(await rest(t)).toEqual({
+      status: 401,
+      body: { error: { code: 'unauthorized', message: 'invalid token', retryable: false, details: { reason: 'invalid' }, requestId: expect.any(String) } },
+    });
   });
 
   test('a genuine expired token: told the sign-in expired', async () => {
@@ -245,7 +248,15 @@ describe('tokens', () => {
     expect(await wsClose(t)).toEqual({ code: 4401, reason: 'your sign-in expired; sign in again' });
     expect(await rest(t)).toEqual({
       status: 401,
-      body: { code: 'unauthorized', message: 'your sign-in expired; sign in again', retryable: false, details: { reason: 'expired' } },
+      body: {
+        error: {
+          code: 'unauthorized',
+          message: 'your sign-in expired; sign in again',
+          retryable: false,
+          details: { reason: 'expired' },
+          requestId: expect.any(String),
+        },
+      },
     });
   });
 });
@@ -270,7 +281,7 @@ describe('CORS', () => {
     const refused = await preflight(g, foreign);
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
-    expect(await refused.json()).toMatchObject({ code: 'forbidden' });
+    expect(await refused.json()).toMatchObject({ error: { code: 'forbidden' } });
 
     const t = token({ sub: user('cors') });
     const read = await fetch(`${g.http}/api/v1/flows`, { headers: { authorization: `Bearer ${t}`, origin: allowed } });

@@ -60,7 +60,7 @@ describe('issue 17 item 1: REST runs follow the conversation rule', () => {
 
     const summarize = await post('/api/v1/runs', bob, { flow: 'summarize_conversation', conversationId, input: {} });
     expect(summarize.status).toBe(404);
-    expect(await summarize.json()).toMatchObject({ code: 'not_found' });
+    expect(await summarize.json()).toMatchObject({ error: { code: 'not_found' } });
     const write = await post('/api/v1/runs', bob, { flow: 'chat', conversationId, input: { text: 'written by bob' } });
     expect(write.status).toBe(404);
     expect((await get(`/api/v1/conversations/${conversationId}/messages`, bob)).status).toBe(404);
@@ -174,7 +174,7 @@ describe('issue 17 item 3 (web side): channel conversation ids cannot be created
       await expect(s.welcome).rejects.toThrow();
       const res = await post('/api/v1/runs', t, { input: { text: 'claim' }, conversationId });
       expect(res.status).toBe(400);
-      expect(await res.json()).toMatchObject({ code: 'invalid_payload' });
+      expect(await res.json()).toMatchObject({ error: { code: 'invalid_payload' } });
     }
     const s = await socket(alice);
     expect(await ask(s, { type: 'chat.message', id: 'claim-1', text: 'claim', conversationId }, (f) => f.type === 'error')).toMatchObject({

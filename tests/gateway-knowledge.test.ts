@@ -67,7 +67,7 @@ describe('knowledge routes', () => {
     expect((await fetch(`${http()}/api/v1/knowledge/documents`, { method: 'POST', headers: json(reader), body })).status).toBe(403);
     const bad = await fetch(`${http()}/api/v1/knowledge/documents`, { method: 'POST', headers: json(admin), body: JSON.stringify({ title: 'no text' }) });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { message: string }).message).toContain('text');
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('text');
     const noQ = await fetch(`${http()}/api/v1/knowledge/search?q=`, { headers: bearer(reader) });
     expect(noQ.status).toBe(400);
 

@@ -50,9 +50,10 @@ async function readSse(url: string, headers: Record<string, string>): Promise<Ss
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/event-stream');
   const text = await res.text(); // the server ends the stream after SUCCESS or FAILURE
+  // Each event comes named and unnamed (rest/sse.ts): the named ones are what these tests follow.
   return text
     .split('\n\n')
-    .filter((block) => block.includes('data:'))
+    .filter((block) => block.includes('data:') && block.includes('event: '))
     .map((block) => {
       const ev: SseEvent = { event: 'message', data: {} };
       for (const line of block.split('\n')) {

@@ -61,7 +61,7 @@ describe('unstorable text', () => {
     const t = token({ sub: 'nul-rest' });
     for (const input of [{ text: NUL }, { nested: { list: ['ok', LONE] } }, { [`k${NUL}`]: 'v' }]) {
       const res = await fetch(`${platform.gw.http}/api/v1/runs`, { method: 'POST', headers: bearer(t), body: JSON.stringify({ flow: 'chat', input }) });
-      const body = (await res.json()) as { code: string; message: string };
+      const { error: body } = (await res.json()) as { error: { code: string; message: string } };
       expect(res.status).toBe(400);
       expect(body.code).toBe('invalid_payload');
       expect(body.message).toMatch(/^input\.(text|nested\.list\.1|ka\uFFFDb): contains a character that cannot be stored/);
@@ -75,7 +75,7 @@ describe('unstorable text', () => {
     const started = Date.now();
     const res = await fetch(`${platform.gw.http}/api/v1/knowledge/search?q=${encodeURIComponent(NUL)}`, { headers: bearer(reader) });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^q: contains a character/) });
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_payload', message: expect.stringMatching(/^q: contains a character/) } });
     expect(Date.now() - started).toBeLessThan(2_000);
     const admin = token({ sub: 'nul-kb-admin', tenant: 'kbnul', roles: ['admin'] });
     const upload = await fetch(`${platform.gw.http}/api/v1/knowledge/documents`, {
@@ -84,12 +84,12 @@ describe('unstorable text', () => {
       body: JSON.stringify({ title: 'T', text: `hello ${LONE}` }),
     });
     expect(upload.status).toBe(400);
-    expect(await upload.json()).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^text: contains a character/) });
+    expect(await upload.json()).toMatchObject({ error: { code: 'invalid_payload', message: expect.stringMatching(/^text: contains a character/) } });
     const form = new FormData();
     form.append('file', new Blob([`# Notes\n\nline one\u0000line two`], { type: 'text/markdown' }), 'notes.md');
     const file = await fetch(`${platform.gw.http}/api/v1/knowledge/documents`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
     expect(file.status).toBe(400);
-    expect(await file.json()).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^markdown: contains a character/) });
+    expect(await file.json()).toMatchObject({ error: { code: 'invalid_payload', message: expect.stringMatching(/^markdown: contains a character/) } });
     expect(await deadLetters()).toBe(0);
   });
 
@@ -115,7 +115,8 @@ describe('unstorable text', () => {
     for (const [path, init, status, code] of cases) {
       const res = await fetch(`${platform.gw.http}${path}`, init);
       expect(res.status, path).toBe(status);
-      expect(await res.json()).toEqual({ code, message: expect.any(String), retryable: false });
+      expect(await res.json()).toEqual({ error: { code, message: expect.any(String), retryable: false, requestId: expect.any(String) } });
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
     }
   });
 
@@ -148,7 +149,7 @@ describe('unstorable text', () => {
     const started = Date.now();
     // A well-formed date PostgreSQL cannot represent (year 0): SQLSTATE 22008 in the archive query.
     const res = await fetch(`${platform.gw.http}/api/v1/stats?from=${encodeURIComponent('0000-01-01T00:00:00Z')}`, { headers: bearer(admin) });
-    const body = (await res.json()) as { code: string; message: string; ref?: string };
+    const { error: body } = (await res.json()) as { error: { code: string; message: string; ref?: string } };
     expect(res.status).toBe(500);
     expect(body).toMatchObject({ code: 'internal', ref: expect.any(String) });
     expect(body.message).toContain(body.ref);

@@ -9,6 +9,7 @@ import type { Verifier } from './auth/verifier.js';
 import type { GatewayConfig } from './env.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RunLogTailer } from './runs/run-log-tailer.js';
+import type { RunIdempotency } from './runs/run-idempotency.js';
 import type { RunOwners } from './runs/run-owners.js';
 import type { RunStarter } from './runs/run-starter.js';
 import type { WebhookSender } from './runs/webhook.js';
@@ -26,6 +27,8 @@ export interface GatewayContext {
   metrics: GatewayMetrics;
   tailer: RunLogTailer;
   owners: RunOwners;
+  /** Idempotency-Key claims of `POST /runs` (runs/run-idempotency.ts). */
+  idempotency: RunIdempotency;
   /** The authorization rule for conversations and runs (auth/access.ts). */
   conversations: ConversationAccess;
   runAccess: RunAccess;

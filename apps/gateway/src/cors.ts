@@ -7,13 +7,14 @@
  */
 import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { refuse } from './rest/errors.js';
 
 export async function registerCors(app: FastifyInstance, origins: string[]): Promise<void> {
   const listed = new Set(origins);
   app.addHook('onRequest', async (req, reply) => {
     const origin = req.headers.origin;
     if (req.method !== 'OPTIONS' || !origin || !req.headers['access-control-request-method'] || listed.has(origin)) return;
-    return reply.code(403).send({
+    return refuse(reply, 403, {
       code: 'forbidden',
       message: `origin ${origin.slice(0, 200)} may not call this API cross-origin; the gateway allows the origins in CORS_ORIGINS`,
       retryable: false,
@@ -22,8 +23,8 @@ export async function registerCors(app: FastifyInstance, origins: string[]): Pro
   await app.register(cors, {
     origin: (origin, cb) => cb(null, origin !== undefined && listed.has(origin)),
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
-    exposedHeaders: ['retry-after'],
+    allowedHeaders: ['authorization', 'content-type', 'last-event-id', 'x-request-id', 'idempotency-key'],
+    exposedHeaders: ['retry-after', 'x-request-id', 'location'],
     maxAge: 600,
   });
 }

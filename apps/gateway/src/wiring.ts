@@ -22,6 +22,7 @@ import { createGatewayMetrics } from './metrics.js';
 import { registerOpenApi } from './rest/openapi.js';
 import { collectRoutes, type RouteEntry } from './route-table.js';
 import { edgeErrorOptions, registerErrorShape } from './rest/fastify-errors.js';
+import { requestIdOf } from './rest/request-id.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerAgentRoutes } from './rest/agents.js';
 import { registerMeRoutes } from './rest/me.js';
@@ -29,6 +30,7 @@ import { registerOperatorRoutes } from './rest/operator.js';
 import { registerRunRoutes } from './rest/runs.js';
 import { registerWebUi } from './web/serve-ui.js';
 import { RunLogTailer } from './runs/run-log-tailer.js';
+import { RunIdempotency } from './runs/run-idempotency.js';
 import { RunOwners } from './runs/run-owners.js';
 import { RunStarter } from './runs/run-starter.js';
 import { WebhookSender } from './runs/webhook.js';
@@ -101,6 +103,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
     metrics: gm,
     tailer: new RunLogTailer(base.redisUrl, redis, base.busPrefix, log),
     owners,
+    idempotency: new RunIdempotency(redis, base.busPrefix),
     conversations,
     runAccess: new RunAccess(bus, owners),
     runs: new RunStarter(bus, owners, conversations, gm, config.runs.timeoutMs),
@@ -115,8 +118,11 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   // Fastify logs the raw URL, and WS tokens travel in `?token=`: request logging is ours, without the query.
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
+    // Request ids (rest/request-id.ts): the caller's when sane, else new; `requestId` on every log line of the request.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: 1024 * 1024,
+    genReqId: requestIdOf,
+    requestIdHeader: false,
     ...edgeErrorOptions,
   });
   const routes = collectRoutes(app);
@@ -136,7 +142,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   app.addHook('onResponse', async (req, reply) => {
     const url = req.routeOptions.url ?? 'unmatched';
     const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';
-    log[quiet ? 'debug' : 'info']({ method: req.method, route: url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    req.log[quiet ? 'debug' : 'info']({ method: req.method, route: url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     gm.responses.inc({ route: url, status: `${Math.floor(reply.statusCode / 100)}xx` });
   });
   await registerCors(app, config.cors.origins);

@@ -121,6 +121,9 @@ export const RunRecord = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 export const GetRun = z.object({ runId: Id });
+/** What `agent.run` would admit, checked before a run exists (REST answers 400/404/409 instead of a 202 that fails). */
+export const ValidateRun = AgentRun.pick({ agentId: true, flow: true, conversationId: true, input: true });
+export const ValidateRunReply = z.object({ agentId: z.string(), flow: z.string() });
 export const ListRuns = z.object({
   conversationId: Id.optional(),
   status: RunStatus.optional(),

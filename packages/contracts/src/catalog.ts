@@ -93,6 +93,12 @@ export const catalog = {
     data: agent.AgentCancel,
     reply: agent.AgentCancelReply,
   }),
+  'agent.validate_run': action({
+    service: 'agent',
+    description: 'Checks a run before it is started: the agent, the flow and its input, as agent.run admits them.',
+    data: agent.ValidateRun,
+    reply: agent.ValidateRunReply,
+  }),
   'agent.get_run': action({ service: 'agent', description: 'One run record.', data: agent.GetRun, reply: agent.RunRecord }),
   'agent.list_runs': action({ service: 'agent', description: "The tenant's runs, newest first.", data: agent.ListRuns, reply: agent.ListRunsReply }),
   'agent.list_flows': action({ service: 'agent', description: 'Registered flows with input JSON schemas.', data: Empty, reply: agent.ListFlowsReply }),

@@ -19,6 +19,8 @@ export const ErrorCode = z.enum([
   'model_error',
   'busy',
   'payload_too_large',
+  /** An Idempotency-Key sent again with a different request: the key names one request only. */
+  'idempotency_key_reused',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -36,6 +38,17 @@ export const ErrorBody = z.object({
   ref: z.string().max(64).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The header a REST caller may name its request by, and the gateway answers every response with. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** A request id the gateway accepts from a caller: bounded, and safe in logs and headers; anything else is replaced. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+/** Every REST error the gateway answers, whatever produced it: one shape, with the request's id. */
+export const RestErrorBody = z.object({
+  error: ErrorBody.extend({ requestId: z.string() }),
+});
+export type RestErrorBody = z.infer<typeof RestErrorBody>;
 
 /**
  * A failure a handler means to report to its caller. Anything else a handler throws is a crash:

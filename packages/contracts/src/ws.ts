@@ -95,6 +95,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
     ref: z.string().max(128).optional(),
     /** On `internal`: the reference the failure was logged under (ErrorBody.ref); `ref` is taken by the frame answered. */
     errorRef: z.string().max(64).optional(),
+    /** The id of the socket's upgrade request (its x-request-id): the gateway's log lines of this socket carry it. */
+    requestId: z.string().max(64).optional(),
   }),
   z.object({ type: z.literal('pong'), t: z.number().optional() }),
   z.object({

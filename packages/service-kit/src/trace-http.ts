@@ -24,7 +24,8 @@ export function traceRequests(app: FastifyInstance): void {
     // The path only: a query string can hold a token (`?token=` on the socket route, signed links).
     const span = tracer.startSpan(`${req.method} ${route ?? 'unmatched'}`, {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url.split('?')[0] ?? '' },
+      // The request id (the gateway's x-request-id) joins the trace to the request's log lines and error body.
+      attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url.split('?')[0] ?? '', 'parley.request.id': req.id },
     });
     spans.set(req, span);
     done();

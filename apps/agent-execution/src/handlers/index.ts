@@ -22,7 +22,7 @@ import {
 import { cancelHandler } from './cancel.js';
 import { listFlowsHandler } from './flows.js';
 import { runHandler } from './run.js';
-import { getRunHandler, listRunsHandler } from './runs.js';
+import { getRunHandler, listRunsHandler, validateRunHandler } from './runs.js';
 
 export interface HandlerDeps {
   lifecycle: RunLifecycle;
@@ -39,6 +39,7 @@ export function agentHandlers(d: HandlerDeps) {
   return {
     'agent.run': runHandler(d.lifecycle),
     'agent.cancel': cancelHandler(d.runs, d.cancels),
+    'agent.validate_run': validateRunHandler(d.agents, d.flows),
     'agent.get_run': getRunHandler(d.runs),
     'agent.list_runs': listRunsHandler(d.runs),
     'agent.list_flows': listFlowsHandler(d.flows),

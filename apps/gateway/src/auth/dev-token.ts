@@ -6,6 +6,7 @@
  * even when HTTP_HOST opens it to the network.
  */
 import type { FastifyInstance } from 'fastify';
+import { refuse } from '../rest/errors.js';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import type { GatewayConfig } from '../env.js';
@@ -26,10 +27,10 @@ const DevTokenRequest = z.object({
 export function registerDevTokenRoute(app: FastifyInstance, auth: GatewayConfig['auth'], mode: 'dev' | 'production'): void {
   app.post('/api/v1/dev/token', { schema: { tags: ['dev'], summary: 'Mint a development token (dev mode only)' } }, async (req, reply) => {
     if (mode !== 'dev' || !auth.devTokens || !auth.secret) {
-      return reply.code(403).send({ code: 'forbidden', message: 'dev tokens are disabled; set PARLEY_MODE=dev and AUTH_DEV_TOKENS=true', retryable: false });
+      return refuse(reply, 403, { code: 'forbidden', message: 'dev tokens are disabled; set PARLEY_MODE=dev and AUTH_DEV_TOKENS=true', retryable: false });
     }
     if (!isLoopback(req.raw.socket.remoteAddress) || !isLoopbackHost(req.headers.host)) {
-      return reply.code(403).send({
+      return refuse(reply, 403, {
         code: 'forbidden',
         message:
           'dev tokens are minted only for requests from this machine to localhost (127.0.0.1 or ::1); from elsewhere, sign in with a token of your identity provider',
@@ -37,7 +38,7 @@ export function registerDevTokenRoute(app: FastifyInstance, auth: GatewayConfig[
       });
     }
     const parsed = DevTokenRequest.safeParse(req.body ?? {});
-    if (!parsed.success) return reply.code(400).send({ code: 'invalid_payload', message: parsed.error.issues[0]?.message ?? 'invalid body', retryable: false });
+    if (!parsed.success) return refuse(reply, 400, { code: 'invalid_payload', message: parsed.error.issues[0]?.message ?? 'invalid body', retryable: false });
     const { userId, tenantId, roles, ttlSeconds } = parsed.data;
     let jwt = new SignJWT({ [auth.tenantClaim]: tenantId, [auth.rolesClaim]: roles })
       .setProtectedHeader({ alg: 'HS256' })

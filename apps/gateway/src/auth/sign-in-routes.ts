@@ -20,6 +20,7 @@
 import cookie from '@fastify/cookie';
 import { OutboundGuard, OutboundRefused } from '@parley/service-kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { refuse } from '../rest/errors.js';
 import { AuthorizationResponseError } from 'openid-client';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../env.js';
@@ -55,7 +56,7 @@ export async function registerSignInRoutes(app: FastifyInstance, deps: SignInDep
   const secure = redirect?.protocol === 'https:';
   const cookieOpts = { httpOnly: true, sameSite: 'lax', path: cookiePath, secure } as const;
   const notConfigured = (reply: FastifyReply) =>
-    reply.code(404).send({ code: 'not_found', message: 'OIDC sign-in is not configured on this gateway (OIDC_ISSUER_URL)', retryable: false });
+    refuse(reply, 404, { code: 'not_found', message: 'OIDC sign-in is not configured on this gateway (OIDC_ISSUER_URL)', retryable: false });
   const back = (reply: FastifyReply, reason: SignInFailure) => reply.header('cache-control', 'no-store').redirect(`${appUrl}#/signin?error=${reason}`, 303);
 
   app.get('/auth/config', { schema: { tags: ['auth'], summary: 'What the sign-in page offers' } }, async () => ({
@@ -120,7 +121,7 @@ export async function registerSignInRoutes(app: FastifyInstance, deps: SignInDep
     reply.clearCookie(HANDOFF_COOKIE, cookieOpts).header('cache-control', 'no-store');
     const token = id && ID.test(id) ? await store.takeHandoff(id) : null;
     if (!token) {
-      return reply.code(401).send({ code: 'unauthorized', message: 'no finished sign-in to take here; sign in again', retryable: false });
+      return refuse(reply, 401, { code: 'unauthorized', message: 'no finished sign-in to take here; sign in again', retryable: false });
     }
     return { token };
   });

@@ -6,7 +6,7 @@
 import { AgentSpec, CreateAgent, Id } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authGuard, principalOf } from '../auth/guard.js';
+import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import type { GatewayContext } from '../context.js';
 import { parse, sendError } from './errors.js';
 import { doc } from './openapi.js';
@@ -20,7 +20,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext): 
   const admin = { preHandler: authGuard(ctx.verifier, { admin: true }) };
   const meta = (req: FastifyRequest) => {
     const p = principalOf(req);
-    return { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
+    return { ...callerMeta(req), roles: p.roles };
   };
   const idOf = (req: FastifyRequest) => parse(IdParams, req.params).id;
   /** A change made here is seen by this gateway's directory (WS `?agent=`, REST runs, inboxes) at once. */

@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart';
 import { ActionError, Id, IngestDocument, ListDocuments, storable } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authGuard, principalOf } from '../auth/guard.js';
+import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import type { GatewayContext } from '../context.js';
 import { notFound, parse, sendError } from './errors.js';
 import { doc } from './openapi.js';
@@ -29,7 +29,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
   const admin = { preHandler: authGuard(ctx.verifier, { admin: true }) };
   const meta = (req: FastifyRequest) => {
     const p = principalOf(req);
-    const m = { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
+    const m = { ...callerMeta(req), roles: p.roles };
     // A client retrying an upload with the same key gets the first result, not a second ingest.
     const key = req.headers['idempotency-key'];
     // Both parts are input (a token claim, a header): hashed as a pair, so two tenants never share an

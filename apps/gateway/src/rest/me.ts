@@ -6,7 +6,7 @@
 import { ListConversations } from '@parley/contracts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { authGuard, principalOf } from '../auth/guard.js';
+import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import type { GatewayContext } from '../context.js';
 import { parse, sendError } from './errors.js';
 import { doc } from './openapi.js';
@@ -29,7 +29,7 @@ export function registerMeRoutes(app: FastifyInstance, ctx: GatewayContext): voi
       try {
         const p = principalOf(req);
         const q = parse(MyConversationsQuery, req.query);
-        return await ctx.bus.call('conversation.list', { ...q, userId: p.userId }, { tenantId: p.tenantId, userId: p.userId });
+        return await ctx.bus.call('conversation.list', { ...q, userId: p.userId }, callerMeta(req));
       } catch (err) {
         return sendError(reply, err);
       }

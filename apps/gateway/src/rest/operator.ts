@@ -7,7 +7,7 @@
 import { ConversationStats, Id, ListConversations, ListRuns } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authGuard, principalOf } from '../auth/guard.js';
+import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import { userActor } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
 import { notFound, parse, sendError } from './errors.js';
@@ -24,7 +24,7 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
   const staff = { preHandler: authGuard(ctx.verifier, { staff: true }) };
   const meta = (req: FastifyRequest) => {
     const p = principalOf(req);
-    return { tenantId: p.tenantId, userId: p.userId, roles: p.roles };
+    return { ...callerMeta(req), roles: p.roles };
   };
   const readableConversation = async (req: FastifyRequest): Promise<string> => {
     const { id } = parse(IdParams, req.params);

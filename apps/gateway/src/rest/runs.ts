@@ -1,15 +1,17 @@
 /** Runs over REST: start (202 + optional webhook, delivered by any replica), read, SSE events, cancel, and the flow list. */
 import { uuidv7 } from '@parley/bus';
-import { Id, StartRunRequest } from '@parley/contracts';
+import { ActionError, Id, StartRunRequest } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authGuard, principalOf } from '../auth/guard.js';
+import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import { userActor } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
-import { parse, sendError } from './errors.js';
+import { parse, parseHeader, sendError } from './errors.js';
 import { doc } from './openapi.js';
 import { sendRateLimited } from './rate-limited.js';
 import { streamRunEvents } from './sse.js';
+import { IdempotencyKey } from '../runs/run-idempotency.js';
+import { DEFAULT_WAIT_MS, StartAndWaitRequest, WaitQuery, isFinal, waitForRun } from '../runs/run-wait.js';
 
 const RunParams = z.object({ id: Id });
 
@@ -23,20 +25,36 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
     return id;
   };
 
-  app.post('/api/v1/runs', { ...auth, schema: doc('runs', 'Start a run', { body: StartRunRequest, response: 202 }) }, async (req, reply) => {
+  /**
+   * Everything `POST /runs` and `POST /runs/wait` do before the 202: the body, the webhook, the agent,
+   * the flow and its input (agent.validate_run), the Idempotency-Key, the rate limit, then the start.
+   * Answers the run id and whether this request started it (false: an earlier one with the same key did).
+   */
+  const startRun = async (req: FastifyRequest, body: StartRunRequest): Promise<{ runId: string; fresh: boolean } | { limited: number }> => {
+    const p = principalOf(req);
+    if (body.webhook) {
+      const problem = ctx.webhooks.check(body.webhook);
+      if (problem) throw new ActionError('invalid_payload', problem, { details: { fields: ['webhook'] } });
+    }
+    // An unknown (or another tenant's) agent is a 404 and an archived one a 409 now, not a run that fails after the 202.
+    if (body.agentId !== undefined) await ctx.agents.check(p.tenantId, body.agentId);
+    // The flow and its input as agent-execution admits them (its registry, not a copy here): a 400 naming the field.
+    await ctx.bus.call('agent.validate_run', { input: body.input, ...pick(body, ['flow', 'agentId', 'conversationId']) }, callerMeta(req));
+    const header = req.headers['idempotency-key'];
+    const key = header === undefined ? undefined : parseHeader(IdempotencyKey, 'Idempotency-Key', header);
+    const actor = userActor(p);
+    const runId = uuidv7();
+    if (key !== undefined) {
+      const claimed = await ctx.idempotency.claim(actor, key, body, runId);
+      if (!claimed.fresh) return { runId: claimed.runId, fresh: false };
+    }
     try {
-      const body = parse(StartRunRequest, req.body);
-      const p = principalOf(req);
-      if (body.webhook) {
-        const problem = ctx.webhooks.check(body.webhook);
-        if (problem) return reply.code(400).send({ code: 'invalid_payload', message: problem, retryable: false });
-      }
-      // An unknown (or another tenant's) agent is a 404 and an archived one a 409 now, not a run that fails after the 202.
-      if (body.agentId !== undefined) await ctx.agents.check(p.tenantId, body.agentId);
       // One budget with WS chat.message: REST is not a way around the chat limit.
       const rate = await ctx.limiter.consume('runs', p);
-      if (!rate.ok) return sendRateLimited(reply, 'runs started', rate.retryAfterMs);
-      const runId = uuidv7();
+      if (!rate.ok) {
+        if (key !== undefined) await ctx.idempotency.release(actor, key, runId);
+        return { limited: rate.retryAfterMs };
+      }
       // RunStarter applies the conversation rule: another's conversation is a 404, a channel's a 400.
       // The webhook rides with the run: agent-execution sends `channel.webhook.deliver` when it ends,
       // for any replica to post, so it does not depend on this process still being alive then.
@@ -47,18 +65,56 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
         ...pick(body, ['flow', 'agentId', 'conversationId']),
         ...(body.webhook ? { notify: { webhook: body.webhook } } : {}),
       };
-      await ctx.runs.start({ run, principal: p });
-      return reply.code(202).send({ runId, status: 'PENDING', eventsUrl: `/api/v1/runs/${runId}/events` });
+      await ctx.runs.start({ run, principal: p, requestId: req.id });
+      return { runId, fresh: true };
+    } catch (err) {
+      if (key !== undefined) await ctx.idempotency.release(actor, key, runId);
+      throw err;
+    }
+  };
+
+  app.post('/api/v1/runs', { ...auth, schema: doc('runs', 'Start a run', { body: StartRunRequest, response: 202 }) }, async (req, reply) => {
+    try {
+      const started = await startRun(req, parse(StartRunRequest, req.body));
+      if ('limited' in started) return sendRateLimited(reply, 'runs started', started.limited);
+      const { runId } = started;
+      return reply
+        .code(202)
+        .header('location', `/api/v1/runs/${runId}`)
+        .send({ runId, status: 'PENDING', eventsUrl: `/api/v1/runs/${runId}/events` });
     } catch (err) {
       return sendError(reply, err);
     }
   });
 
+  app.post(
+    '/api/v1/runs/wait',
+    {
+      ...auth,
+      schema: doc('runs', 'Start a run and wait for its end (200 + the run) or timeoutMs (202 + Location + the run so far)', {
+        body: StartAndWaitRequest,
+        querystring: WaitQuery,
+      }),
+    },
+    async (req, reply) => {
+      try {
+        const { timeoutMs: inBody, ...rest } = parse(StartAndWaitRequest, req.body);
+        const timeoutMs = parse(WaitQuery, req.query).timeoutMs ?? inBody ?? DEFAULT_WAIT_MS;
+        const started = await startRun(req, rest);
+        if ('limited' in started) return sendRateLimited(reply, 'runs started', started.limited);
+        const record = await waitForRun(ctx, started.runId, timeoutMs, callerMeta(req));
+        if (isFinal(record.status)) return reply.code(200).send(record);
+        return reply.code(202).header('location', `/api/v1/runs/${started.runId}`).send(record);
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
+
   app.get('/api/v1/runs/:id', { ...auth, schema: doc('runs', 'One run', { params: RunParams }) }, async (req, reply) => {
     try {
       const id = await readableRun(req);
-      const p = principalOf(req);
-      return await ctx.bus.call('agent.get_run', { runId: id }, { tenantId: p.tenantId, userId: p.userId });
+      return await ctx.bus.call('agent.get_run', { runId: id }, callerMeta(req));
     } catch (err) {
       return sendError(reply, err);
     }
@@ -82,8 +138,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
   app.post('/api/v1/runs/:id/cancel', { ...auth, schema: doc('runs', 'Cancel a run', { params: RunParams }) }, async (req, reply) => {
     try {
       const id = await readableRun(req);
-      const p = principalOf(req);
-      return await ctx.bus.call('agent.cancel', { runId: id }, { tenantId: p.tenantId, userId: p.userId });
+      return await ctx.bus.call('agent.cancel', { runId: id }, callerMeta(req));
     } catch (err) {
       return sendError(reply, err);
     }
@@ -91,8 +146,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
 
   app.get('/api/v1/flows', { ...auth, schema: doc('runs', 'Registered flows with their input JSON schemas') }, async (req, reply) => {
     try {
-      const p = principalOf(req);
-      return await ctx.bus.call('agent.list_flows', {}, { tenantId: p.tenantId, userId: p.userId });
+      return await ctx.bus.call('agent.list_flows', {}, callerMeta(req));
     } catch (err) {
       return sendError(reply, err);
     }

@@ -5,6 +5,7 @@
  * events after Last-Event-ID are written.
  */
 import type { RunEvent } from '@parley/contracts';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 
@@ -40,7 +41,7 @@ export function streamRunEvents(ctx: GatewayContext, runId: string, req: Fastify
   });
   ctx.metrics.connections.inc({ kind: 'sse' });
   const state: RunState = { state: 'PENDING', status: 'PENDING', progress: null, step_results: [], final_result: null };
-  if (after === 0) res.write(`event: PENDING\ndata: ${JSON.stringify({ runId, ...state })}\n\n`);
+  if (after === 0) writeEvent(res, undefined, 'PENDING', { runId, ...state });
   let ended = false;
   const finish = () => {
     if (ended) return;
@@ -53,7 +54,7 @@ export function streamRunEvents(ctx: GatewayContext, runId: string, req: Fastify
   };
   const sub = ctx.tailer.subscribe(runId, 0, (e) => {
     apply(state, e);
-    if (e.seq > after) res.write(`id: ${e.seq}\nevent: ${state.state}\ndata: ${JSON.stringify({ runId, seq: e.seq, ...state, event: e })}\n\n`);
+    if (e.seq > after) writeEvent(res, e.seq, state.state, { runId, seq: e.seq, ...state, event: e });
     if (e.type === 'run.completed' || e.type === 'run.failed') finish();
   });
   // Proxies close connections that stay silent; a comment line keeps them open.
@@ -61,6 +62,18 @@ export function streamRunEvents(ctx: GatewayContext, runId: string, req: Fastify
   heartbeat.unref();
   req.raw.on('close', finish);
   ctx.streams.add(finish);
+}
+
+/**
+ * Each event twice, with the same id and data (`type` names the state): named (`event: SUCCESS`), for
+ * `addEventListener('SUCCESS', …)` clients, then unnamed, which a plain `EventSource.onmessage` gets
+ * (the SSE spec dispatches a named event to its listeners only). A client listens one way or the other;
+ * one that does both sees each event twice, and de-duplicates by `seq`.
+ */
+function writeEvent(res: ServerResponse, id: number | undefined, name: State, data: Record<string, unknown>): void {
+  const head = id === undefined ? '' : `id: ${id}\n`;
+  const json = JSON.stringify({ type: name, ...data });
+  res.write(`${head}event: ${name}\ndata: ${json}\n\n${head}data: ${json}\n\n`);
 }
 
 function apply(s: RunState, e: RunEvent): void {

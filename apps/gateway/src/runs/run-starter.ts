@@ -11,7 +11,10 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { RunOwners } from './run-owners.js';
 
 /** Who starts the run: a signed-in user (web, REST), or a channel contact (`contactActor(tenantId, chatwootContactId(...))`). */
-export type RunBy = { principal: Principal } | { actor: Actor };
+export type RunBy = ({ principal: Principal } | { actor: Actor }) & {
+  /** The HTTP request that starts the run (rest/request-id.ts): the trace id of its actions when no trace context is active. */
+  requestId?: string;
+};
 
 export type StartRun = RunBy & {
   run: AgentRun;
@@ -76,6 +79,7 @@ export class RunStarter {
     }
     if (record) await this.owners.record(run.runId, actor);
     const meta: ActionMeta = { tenantId: actor.tenantId, userId: actor.owner.id, correlationId: run.runId };
+    if (req.requestId !== undefined) meta.traceId = req.requestId;
     if ('principal' in req) meta.roles = req.principal.roles;
     return meta;
   }

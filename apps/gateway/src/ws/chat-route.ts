@@ -5,6 +5,7 @@
 import { uuidv7 } from '@parley/bus';
 import { ActionError, Id, WsClose } from '@parley/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { refuse } from '../rest/errors.js';
 import type { WebSocket } from '@fastify/websocket';
 import type { GatewayContext } from '../context.js';
 import { tokenOf } from '../auth/token.js';
@@ -31,7 +32,7 @@ export class ChatHub {
     const checkOrigin = async (req: FastifyRequest, reply: FastifyReply) => {
       if (originAllowed(req, origins)) return;
       this.ctx.metrics.errors.inc({ code: 'forbidden' });
-      return reply.code(403).send({
+      return refuse(reply, 403, {
         code: 'forbidden',
         message: 'this origin may not open the chat socket; the gateway allows its own origin and those in CORS_ORIGINS',
         retryable: false,
@@ -107,7 +108,7 @@ export class ChatHub {
         socket.close(WsClose.forbidden, err.code === 'not_found' ? 'no such conversation' : 'a channel conversation cannot be written from the web');
         return;
       }
-      const s = new ChatSession(socket, principal, choice, agent.success ? agent.data : undefined, ctx);
+      const s = new ChatSession(socket, principal, choice, agent.success ? agent.data : undefined, ctx, req.id);
       if (closed) return;
       this.sessions.add(s);
       ctx.metrics.connections.inc({ kind: 'ws' });

@@ -64,8 +64,10 @@ export class ChatSession {
     private readonly choice: ConversationChoice,
     private agentId: string | undefined,
     private readonly ctx: GatewayContext,
+    /** The id of the upgrade request (rest/request-id.ts): on the socket's log lines and its error frames. */
+    private readonly requestId?: string,
   ) {
-    this.log = ctx.log.child({ tenantId: principal.tenantId, sessionId: this.id });
+    this.log = ctx.log.child({ tenantId: principal.tenantId, sessionId: this.id, ...(requestId ? { requestId } : {}) });
     this.actor = userActor(principal);
   }
 
@@ -361,6 +363,7 @@ export class ChatSession {
     if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
     if (this.ref !== undefined) frame.ref = this.ref;
     if (errorRef !== undefined) frame.errorRef = errorRef;
+    if (this.requestId !== undefined) frame.requestId = this.requestId;
     this.send(frame);
   }
 

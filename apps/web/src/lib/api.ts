@@ -6,6 +6,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The gateway's x-request-id of the refused request: what an operator finds its log lines by. */
+    readonly requestId?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -26,11 +28,17 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const text = await res.text();
   const data = text ? safeJson(text) : undefined;
   if (!res.ok) {
-    const e = (data ?? {}) as { code?: string; message?: string };
+    // Every gateway error is `{ error: { code, message, retryable, requestId, details? } }` (contracts RestErrorBody).
+    const e = errorOf(data);
     // Only for the session that sent it: a request sent without a token, or by a session that ended, signs nobody out.
     // The gateway says which: "your sign-in expired; sign in again" or "invalid token" (forged, or not for this gateway).
     if (res.status === 401 && token) signOut(e.message ? `Signed out: ${e.message}` : 'Signed out: the gateway refused this sign-in. Sign in again.', token);
-    throw new ApiError(res.status, e.code ?? `http_${res.status}`, e.message ?? `${method} ${path} answered ${res.status}`);
+    throw new ApiError(
+      res.status,
+      e.code ?? `http_${res.status}`,
+      e.message ?? `${method} ${path} answered ${res.status}`,
+      e.requestId ?? res.headers.get('x-request-id') ?? undefined,
+    );
   }
   return data as T;
 }
@@ -43,6 +51,11 @@ export function query(params: Record<string, string | number | undefined | null>
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : '';
+}
+
+function errorOf(data: unknown): { code?: string; message?: string; requestId?: string } {
+  const error = typeof data === 'object' && data !== null && 'error' in data ? (data as { error: unknown }).error : data;
+  return typeof error === 'object' && error !== null ? (error as { code?: string; message?: string; requestId?: string }) : {};
 }
 
 function safeJson(text: string): unknown {

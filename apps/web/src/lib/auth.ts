@@ -51,8 +51,8 @@ export async function devSignIn(userId: string, admin: boolean): Promise<Session
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ userId, roles: admin ? ['admin'] : [] }),
   });
-  const body = (await res.json().catch(() => ({}))) as { token?: string; message?: string };
-  if (!res.ok || !body.token) throw new Error(body.message ?? `the gateway answered ${res.status}`);
+  const body = (await res.json().catch(() => ({}))) as { token?: string; error?: { message?: string } };
+  if (!res.ok || !body.token) throw new Error(body.error?.message ?? `the gateway answered ${res.status}`);
   return signIn(body.token);
 }
 
@@ -82,8 +82,8 @@ export async function fetchAuthConfig(): Promise<AuthConfig> {
  */
 export async function takeOidcSession(): Promise<Session> {
   const res = await fetch('/auth/session', { method: 'POST' });
-  const body = (await res.json().catch(() => ({}))) as { token?: string; message?: string };
-  if (!res.ok || !body.token) throw new Error(body.message ?? `the gateway answered ${res.status}`);
+  const body = (await res.json().catch(() => ({}))) as { token?: string; error?: { message?: string } };
+  if (!res.ok || !body.token) throw new Error(body.error?.message ?? `the gateway answered ${res.status}`);
   return signIn(body.token);
 }
 

@@ -16,7 +16,10 @@ export async function admit(agents: AgentStore, flows: FlowRegistry, tenantId: s
   if (agent.archived) throw new ActionError('conflict', `agent "${agent.agentId}" is archived and starts no runs; restore it or use another agent`);
   const flowName = data.flow ?? agent.flow;
   const flow = flows.get(flowName);
-  if (!flow) throw new ActionError('not_found', `flow "${flowName}" is not registered; registered flows: ${flows.names().join(', ')}`);
+  if (!flow)
+    throw new ActionError('not_found', `flow "${flowName}" is not registered; registered flows: ${flows.names().join(', ')}`, {
+      details: { fields: ['flow'] },
+    });
   const parsed = flow.input.safeParse(data.input);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)');
@@ -26,4 +29,26 @@ export async function admit(agents: AgentStore, flows: FlowRegistry, tenantId: s
   if (flow.requiresConversation && !conversationId)
     throw new ActionError('invalid_payload', `flow "${flow.name}" needs a conversationId`, { details: { fields: ['conversationId'] } });
   return { agent, flow, input: parsed.data, conversationId };
+}
+
+/**
+ * `agent.validate_run`: admission without a run. What the caller sent wrong is `invalid_payload` naming
+ * the request's field (`flow`, `input.<path>`, `conversationId`); an unknown agent stays `not_found`
+ * and an archived one `conflict`, as agent.run answers them.
+ */
+export async function validateRun(
+  agents: AgentStore,
+  flows: FlowRegistry,
+  tenantId: string,
+  data: Omit<AgentRun, 'runId' | 'channel'>,
+): Promise<{ agentId: string; flow: string }> {
+  try {
+    const { agent, flow } = await admit(agents, flows, tenantId, { ...data, runId: 'validate', channel: 'api' });
+    return { agentId: agent.agentId, flow: flow.name };
+  } catch (err) {
+    if (!(err instanceof ActionError) || !Array.isArray(err.details?.['fields'])) throw err;
+    const named = err.details['fields'] as string[];
+    const fields = named.map((f) => (f === 'flow' || f === 'conversationId' ? f : `input${f === '(root)' ? '' : `.${f}`}`));
+    throw new ActionError('invalid_payload', err.message, { details: { fields } });
+  }
 }

@@ -8,6 +8,7 @@ import { uuidv7, type Bus } from '@parley/bus';
 import { isRecord } from '@parley/service-kit';
 import { ChatwootConversationEvent, ChatwootMessageEvent, ChatwootWebhookHead, describeZodError, type Catalog } from '@parley/contracts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { refuse } from '../../rest/errors.js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { ChatwootConfig, InboxSettings } from './config.js';
@@ -49,7 +50,7 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
       if (!verdict.ok || !inbox) {
         d.outcomes.inc({ outcome: 'unauthorized' });
         req.log.warn({ accountId: ids.accountId, inboxId: ids.inboxId, why: verdict.ok ? 'no inbox' : verdict.why }, 'chatwoot webhook refused');
-        return reply.code(401).send({ code: 'unauthorized', message: 'the webhook delivery could not be verified', retryable: false });
+        return refuse(reply, 401, { code: 'unauthorized', message: 'the webhook delivery could not be verified', retryable: false });
       }
       if (json === undefined) return bad(reply, d, 'the body is not valid JSON');
       const head = ChatwootWebhookHead.safeParse(json);
@@ -93,7 +94,7 @@ export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps)
           { err: (err as Error).message, accountId: ids.accountId, inboxId: ids.inboxId },
           'chatwoot webhook could not be queued; Chatwoot will retry it',
         );
-        return reply.code(503).send({ code: 'unavailable', message: 'the message could not be queued; retry', retryable: true });
+        return refuse(reply, 503, { code: 'unavailable', message: 'the message could not be queued; retry', retryable: true });
       }
       d.outcomes.inc({ outcome });
       return reply.code(200).send({ ok: true, outcome });
@@ -127,7 +128,7 @@ async function accept(
 
 function bad(reply: FastifyReply, d: WebhookDeps, message: string): FastifyReply {
   d.outcomes.inc({ outcome: 'invalid' });
-  return reply.code(400).send({ code: 'invalid_payload', message, retryable: false });
+  return refuse(reply, 400, { code: 'invalid_payload', message, retryable: false });
 }
 
 function parseJson(raw: Buffer): unknown {

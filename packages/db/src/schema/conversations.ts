@@ -39,6 +39,8 @@ export const conversations = pgTable(
   (t) => [
     // The CRM list: a tenant's conversations, newest activity first, keyset-paged on (last_activity_at, id).
     index('conversations_tenant_activity_idx').on(t.tenantId, t.lastActivityAt.desc(), t.id.desc()),
+    // A user's own conversations, newest first (GET /me/conversations, and the one a socket resumes).
+    index('conversations_tenant_user_activity_idx').on(t.tenantId, t.userId, t.lastActivityAt.desc(), t.id.desc()),
     index('conversations_tenant_session_idx').on(t.tenantId, t.sessionId),
     index('conversations_tenant_created_idx').on(t.tenantId, t.createdAt),
   ],

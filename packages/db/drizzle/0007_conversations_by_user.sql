@@ -1,0 +1,1 @@
+CREATE INDEX "conversations_tenant_user_activity_idx" ON "conversations" USING btree ("tenant_id","user_id","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);

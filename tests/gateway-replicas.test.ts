@@ -16,7 +16,9 @@ beforeAll(async () => {
   prefix = uniquePrefix('gwrep');
   db = await createTestDatabase();
   services = await startServices(prefix, urlForDatabase(db));
-  [a, b] = await Promise.all([startGateway(prefix, limits), startGateway(prefix, limits)]);
+  // Replicas share one database, as in production.
+  const shared = { ...limits, DATABASE_URL: urlForDatabase(db) };
+  [a, b] = await Promise.all([startGateway(prefix, shared), startGateway(prefix, shared)]);
 });
 
 afterAll(async () => {
@@ -107,6 +109,7 @@ describe('two gateway replicas', () => {
   test('SIGTERM: shutdown frame with the runs to resume, close 1001, and the run finishes on the other replica', async () => {
     const gw = spawnTs(fileURLToPath(new URL('../apps/gateway/src/main.ts', import.meta.url)), {
       REDIS_URL: redisUrl,
+      DATABASE_URL: urlForDatabase(db),
       BUS_PREFIX: prefix,
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBus, type Bus, type Handlers } from '@parley/bus';
-import { catalog, type Catalog } from '@parley/contracts';
+import { catalog, type AgentConfig, type Catalog } from '@parley/contracts';
 import { deletePrefix, newRedis, redisUrl, uniquePrefix, waitFor } from '@parley/testing';
 import { createLogger } from '../packages/service-kit/src/index.js';
 import { rawSocket, startGateway, token, type RunningGateway } from './support/gateway-env.js';
@@ -19,6 +19,23 @@ const gatewayLogs: Array<Record<string, unknown>> = [];
 const agentLogs: Array<Record<string, unknown>> = [];
 const standIns: Array<Bus<Catalog>> = [];
 
+const DEFAULT_AGENT: AgentConfig = {
+  agentId: 'default',
+  name: 'Assistant',
+  systemPrompt: '',
+  greeting: '',
+  model: 'dev',
+  temperature: 0,
+  tools: [],
+  flow: 'chat',
+  doubleTexting: 'enqueue',
+  maxRunMs: 60_000,
+  version: 1,
+  isDefault: true,
+  archived: false,
+  updatedAt: new Date(0).toISOString(),
+};
+
 beforeAll(async () => {
   prefix = uniquePrefix('internal');
   const logger = createLogger({
@@ -29,7 +46,7 @@ beforeAll(async () => {
   });
   const agent = createBus({ catalog, service: 'agent', redis: redisUrl, prefix, instance: 'agent-stand-in', logger });
   agent.handle('agent', {
-    'agent.list_agents': async () => ({ agents: [] }),
+    'agent.list_agents': async () => ({ agents: [DEFAULT_AGENT] }),
     'agent.run': async () => {
       throw new Error(SQL, { cause: Object.assign(new Error('deadlock detected'), { code: '40P01' }) });
     },
@@ -52,7 +69,8 @@ afterAll(async () => {
 
 describe('no internal detail reaches a client', () => {
   test('WS: a run that crashed on every delivery ends with agent.error internal + errorRef; the SQL is only in the logs, under that reference', async () => {
-    const s = rawSocket(`${gw.ws}?token=${token({ sub: 'leak-victim' })}`);
+    // new=1: a fresh conversation, so the stand-in conversation service needs no conversation.list.
+    const s = rawSocket(`${gw.ws}?new=1&token=${token({ sub: 'leak-victim' })}`);
     await s.opened;
     await waitFor(() => s.frames.some((f) => f.type === 'history'), { what: 'history on connect' });
     s.ws.send(JSON.stringify({ type: 'chat.message', id: 'leak-1', text: 'my card is 4111' }));

@@ -127,7 +127,8 @@ describe('web chat in a real browser (gateway + services + dev model)', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     // Whichever notices first (the socket's 4401 or a REST 401) signs out and says why.
     await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 30_000 }).toMatch(/expired/i);
-    expect(await page.getByRole('button', { name: 'Sign in with a dev token' }).isVisible()).toBe(true);
+    // The dev sign-in shows once the page has read the gateway's sign-in options (GET /auth/config).
+    await expect.poll(() => page.getByRole('button', { name: 'Sign in with a dev token' }).isVisible()).toBe(true);
     await ctx.close();
   }, 90_000);
 

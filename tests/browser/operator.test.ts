@@ -160,7 +160,8 @@ describe('operator and flow pages in a real browser', () => {
     await page.getByRole('button', { name: 'Create' }).click();
     await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toBe(`Created ${id}.`);
     const row = page.locator(`tr[data-agent="${id}"]`);
-    expect(await row.getByTestId('version').innerText()).toBe('v1');
+    // The status line comes with the change; the list is read again after it.
+    await expect.poll(() => row.getByTestId('version').innerText(), { timeout: 30_000 }).toBe('v1');
     expect(await row.getByTestId('state').innerText()).toBe('live');
 
     await page.getByLabel('System prompt').fill('You sell sails.');
@@ -168,9 +169,9 @@ describe('operator and flow pages in a real browser', () => {
     await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toBe('Saved as version 2.');
     await page.locator('tr[data-version="1"]').getByRole('button', { name: 'Roll back to this' }).click();
     await expect.poll(() => page.getByRole('status').innerText(), { timeout: 30_000 }).toBe('Rolled back to version 1: now version 3.');
-    expect(await row.getByTestId('version').innerText()).toBe('v3');
+    await expect.poll(() => row.getByTestId('version').innerText(), { timeout: 30_000 }).toBe('v3');
     await expect.poll(() => page.getByLabel('System prompt').inputValue(), { timeout: 30_000 }).toBe('You sell boats.');
-    expect(await page.locator('table.versions tbody tr').count()).toBe(3);
+    await expect.poll(() => page.locator('table.versions tbody tr').count(), { timeout: 30_000 }).toBe(3);
 
     await page.getByRole('button', { name: 'Archive' }).click();
     await expect.poll(() => row.getByTestId('state').innerText(), { timeout: 30_000 }).toBe('archived');

@@ -151,8 +151,11 @@ export const ListRuns = z.object({
   status: RunStatus.optional(),
   flow: storable(z.string().min(1).max(64)).optional(),
   agentId: Id.optional(),
-  /** Only this owner's runs (agent_runs.owner_id): the gateway sets it for a caller who is not staff. */
-  ownerId: Id.optional(),
+  /**
+   * Only this owner's runs: the gateway sets it for a caller who is not staff. A run's owner is its owner_id, a
+   * channel contact for `chatwoot` runs and a user for the others (as the gateway's runOwner reads it).
+   */
+  owner: z.object({ kind: z.enum(['user', 'contact']), id: Id }).optional(),
   cursor: storable(z.string().max(512)).optional(),
   limit: z.number().int().min(1).max(100).default(20),
 });

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { agentRuns, withDbRetry, type Db, type DbRetryOptions } from '@parley/db';
 import { ActionError, type Channel, type RunRecord, type RunStatus, type StoredRunStep, type Usage } from '@parley/contracts';
 
@@ -64,7 +64,7 @@ export interface RunFilter {
   status?: RunStatus | undefined;
   flow?: string | undefined;
   agentId?: string | undefined;
-  ownerId?: string | undefined;
+  owner?: { kind: 'user' | 'contact'; id: string } | undefined;
 }
 
 const TERMINAL: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -197,7 +197,10 @@ export class RunStore {
     if (q.status !== undefined) where.push(eq(agentRuns.status, q.status));
     if (q.flow !== undefined) where.push(eq(agentRuns.flow, q.flow));
     if (q.agentId !== undefined) where.push(eq(agentRuns.agentId, q.agentId));
-    if (q.ownerId !== undefined) where.push(eq(agentRuns.ownerId, q.ownerId));
+    if (q.owner !== undefined) {
+      where.push(eq(agentRuns.ownerId, q.owner.id));
+      where.push(q.owner.kind === 'contact' ? eq(agentRuns.channel, 'chatwoot') : ne(agentRuns.channel, 'chatwoot'));
+    }
     const after = q.cursor ? decodeCursor(q.cursor) : null;
     if (q.cursor && !after) throw new ActionError('invalid_payload', 'cursor is not one this list gave', { details: { fields: ['cursor'] } });
     if (after) {

@@ -108,7 +108,8 @@ const REST: Record<string, RestRow> = {
     expect: { ...owned(200), owner: 404 },
   },
   'GET /api/v1/flows': { call: at('/api/v1/flows'), expect: signedIn(200) },
-  'GET /api/v1/runs': { call: at('/api/v1/runs'), expect: staff(200) },
+  // A plain user lists only their own runs (tests/gateway-runs-list.test.ts checks which).
+  'GET /api/v1/runs': { call: at('/api/v1/runs'), expect: signedIn(200) },
   // conversations
   'GET /api/v1/conversations': { call: at('/api/v1/conversations'), expect: staff(200) },
   'GET /api/v1/conversations/:id': { call: (fx) => ({ path: `/api/v1/conversations/${fx.conversationId}` }), expect: owned(200) },

@@ -97,6 +97,20 @@ export const RunEvent = z.discriminatedUnion('type', [
 export type RunEvent = z.infer<typeof RunEvent>;
 export const TERMINAL_RUN_EVENTS = ['run.completed', 'run.failed'] as const;
 
+/**
+ * A `run.step` event as kept with a finished run's record (the event log is a cache that expires), so its
+ * steps replay for good. Bounded by agent-execution: see its README (steps kept per run, data size per step).
+ */
+export const StoredRunStep = z.object({
+  seq: z.number().int().positive(),
+  at: z.number().int(),
+  kind: RunStepKind,
+  name: z.string(),
+  data: z.unknown().optional(),
+  progress: z.number().min(0).max(100).optional(),
+});
+export type StoredRunStep = z.infer<typeof StoredRunStep>;
+
 export const AgentCancel = z.object({ runId: Id });
 export const AgentCancelReply = z.object({ runId: Id, cancelled: z.boolean() });
 
@@ -118,6 +132,14 @@ export const RunRecord = z.object({
   createdAt: IsoDate,
   startedAt: IsoDate.nullable(),
   finishedAt: IsoDate.nullable(),
+  /** A finished run's `run.step` events, in seq order (bounded; `stepsOmitted` counts those not kept). Optional: absent before runs kept them. */
+  steps: z.array(StoredRunStep).optional(),
+  stepsOmitted: z.number().int().min(0).optional(),
+  /** A succeeded run's final text and answer message id, as its run.completed said them. */
+  text: z.string().nullable().optional(),
+  messageId: z.string().nullable().optional(),
+  /** The seq of the run's terminal event, so a replay from the record numbers it as the log did. */
+  endSeq: z.number().int().positive().nullable().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 export const GetRun = z.object({ runId: Id });
@@ -127,6 +149,13 @@ export const ValidateRunReply = z.object({ agentId: z.string(), flow: z.string()
 export const ListRuns = z.object({
   conversationId: Id.optional(),
   status: RunStatus.optional(),
+  flow: storable(z.string().min(1).max(64)).optional(),
+  agentId: Id.optional(),
+  /**
+   * Only this owner's runs: the gateway sets it for a caller who is not staff. A run's owner is its owner_id, a
+   * channel contact for `chatwoot` runs and a user for the others (as the gateway's runOwner reads it).
+   */
+  owner: z.object({ kind: z.enum(['user', 'contact']), id: Id }).optional(),
   cursor: storable(z.string().max(512)).optional(),
   limit: z.number().int().min(1).max(100).default(20),
 });

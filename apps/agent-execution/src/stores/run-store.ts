@@ -1,6 +1,6 @@
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { agentRuns, withDbRetry, type Db, type DbRetryOptions } from '@parley/db';
-import type { Channel, RunRecord, RunStatus, Usage } from '@parley/contracts';
+import { ActionError, type Channel, type RunRecord, type RunStatus, type StoredRunStep, type Usage } from '@parley/contracts';
 
 type RunRow = typeof agentRuns.$inferSelect;
 
@@ -24,6 +24,14 @@ export interface RunFinish {
   error?: { code: string; message: string };
   usage?: Usage;
   timings?: Record<string, number>;
+  /** SUCCEEDED: run.completed's text and answer message id. */
+  text?: string;
+  messageId?: string;
+  /** The run's kept steps (bounded by RunSteps) and how many it emitted beyond them. */
+  steps?: StoredRunStep[];
+  stepsOmitted?: number;
+  /** The seq of the run's terminal event. */
+  endSeq?: number;
 }
 
 function toRecord(row: RunRow): RunRecord {
@@ -43,7 +51,20 @@ function toRecord(row: RunRow): RunRecord {
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
+    ...(row.steps ? { steps: row.steps, stepsOmitted: row.stepsOmitted ?? 0 } : {}),
+    ...(row.text !== null ? { text: row.text } : {}),
+    ...(row.messageId !== null ? { messageId: row.messageId } : {}),
+    ...(row.endSeq !== null ? { endSeq: row.endSeq } : {}),
   };
+}
+
+/** What `agent.list_runs` filters by; every field narrows (and). */
+export interface RunFilter {
+  conversationId?: string | undefined;
+  status?: RunStatus | undefined;
+  flow?: string | undefined;
+  agentId?: string | undefined;
+  owner?: { kind: 'user' | 'contact'; id: string } | undefined;
 }
 
 const TERMINAL: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -104,6 +125,11 @@ export class RunStore {
           error: col('error', agentRuns.error),
           usage: col('usage', agentRuns.usage),
           timings: col('timings', agentRuns.timings),
+          steps: col('steps', agentRuns.steps),
+          stepsOmitted: col('stepsOmitted', agentRuns.stepsOmitted),
+          text: col('text', agentRuns.text),
+          messageId: col('messageId', agentRuns.messageId),
+          endSeq: col('endSeq', agentRuns.endSeq),
           // Times from this process's clock, like createdAt, so a record's times never run backwards.
           finishedAt: col('at', agentRuns.finishedAt),
           startedAt: sql`coalesce(${agentRuns.startedAt}, ${sql.param(p('at'), agentRuns.startedAt)})`,
@@ -147,6 +173,11 @@ export class RunStore {
       error: outcome.error ?? null,
       usage: outcome.usage ?? null,
       timings: outcome.timings ?? null,
+      steps: outcome.steps ?? null,
+      stepsOmitted: outcome.stepsOmitted ?? null,
+      text: outcome.text ?? null,
+      messageId: outcome.messageId ?? null,
+      endSeq: outcome.endSeq ?? null,
     });
     return rows.length > 0;
   }
@@ -159,12 +190,19 @@ export class RunStore {
     return row ? toRecord(row) : null;
   }
 
-  /** Newest first, keyset-paged on (created_at, run_id). */
-  async list(tenantId: string, q: { conversationId?: string | undefined; status?: RunStatus | undefined; cursor?: string | undefined; limit: number }) {
+  /** Newest first, keyset-paged on (created_at, run_id); a filter's cursor pages that filter (it carries only the position). */
+  async list(tenantId: string, q: RunFilter & { cursor?: string | undefined; limit: number }) {
     const where: SQL[] = [eq(agentRuns.tenantId, tenantId)];
     if (q.conversationId !== undefined) where.push(eq(agentRuns.conversationId, q.conversationId));
     if (q.status !== undefined) where.push(eq(agentRuns.status, q.status));
+    if (q.flow !== undefined) where.push(eq(agentRuns.flow, q.flow));
+    if (q.agentId !== undefined) where.push(eq(agentRuns.agentId, q.agentId));
+    if (q.owner !== undefined) {
+      where.push(eq(agentRuns.ownerId, q.owner.id));
+      where.push(q.owner.kind === 'contact' ? eq(agentRuns.channel, 'chatwoot') : ne(agentRuns.channel, 'chatwoot'));
+    }
     const after = q.cursor ? decodeCursor(q.cursor) : null;
+    if (q.cursor && !after) throw new ActionError('invalid_payload', 'cursor is not one this list gave', { details: { fields: ['cursor'] } });
     if (after) {
       const at = new Date(after.at);
       const older = or(lt(agentRuns.createdAt, at), and(eq(agentRuns.createdAt, at), lt(agentRuns.runId, after.runId)));
@@ -190,9 +228,10 @@ function encodeCursor(at: string, runId: string): string {
 function decodeCursor(cursor: string): { at: string; runId: string } | null {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (v && typeof v === 'object' && 'at' in v && 'runId' in v && typeof v.at === 'string' && typeof v.runId === 'string') return { at: v.at, runId: v.runId };
+    if (v && typeof v === 'object' && 'at' in v && 'runId' in v && typeof v.at === 'string' && typeof v.runId === 'string' && !Number.isNaN(Date.parse(v.at)))
+      return { at: v.at, runId: v.runId };
   } catch {
-    // an unreadable cursor starts from the top
+    // not a cursor this list made: the caller is told (400), not given the first page again
   }
   return null;
 }

@@ -1,10 +1,10 @@
 /**
- * Operator routes: conversations, messages, stats, runs (agents: agents.ts). The tenant is always the token's. One
+ * Operator routes: conversations, messages, stats (agents: agents.ts; the run list: runs.ts). The tenant is always the token's. One
  * conversation and its messages follow the conversation rule (auth/access.ts: the owner, or staff
  * of the tenant; 404 otherwise); tenant-wide reads and closing need a staff role (operator or
  * admin). Every call is scoped by the token's tenant on the bus.
  */
-import { ConversationStats, Id, ListConversations, ListRuns } from '@parley/contracts';
+import { ConversationStats, Id, ListConversations } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
@@ -17,7 +17,6 @@ const IdParams = z.object({ id: Id });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const ListQuery = ListConversations.extend({ limit: int(1, 100).default(20) });
 const MessagesQuery = z.object({ before: int(1, Number.MAX_SAFE_INTEGER).optional(), limit: int(1, 200).default(50) });
-const RunsQuery = ListRuns.extend({ limit: int(1, 100).default(20) });
 
 export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const user = { preHandler: authGuard(ctx.verifier) };
@@ -88,12 +87,4 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
       }
     },
   );
-
-  app.get('/api/v1/runs', { ...staff, schema: doc('operators', "The tenant's runs, newest first", { querystring: RunsQuery }) }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('agent.list_runs', parse(RunsQuery, req.query), meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
 }

@@ -1,6 +1,6 @@
 /** Runs over REST: start (202 + optional webhook, delivered by any replica), read, SSE events, cancel, and the flow list. */
 import { uuidv7 } from '@parley/bus';
-import { ActionError, Id, StartRunRequest } from '@parley/contracts';
+import { ActionError, Id, ListRuns, StartRunRequest } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
@@ -14,6 +14,8 @@ import { IdempotencyKey } from '../runs/run-idempotency.js';
 import { DEFAULT_WAIT_MS, StartAndWaitRequest, WaitQuery, isFinal, waitForRun } from '../runs/run-wait.js';
 
 const RunParams = z.object({ id: Id });
+/** The owner filter is the gateway's to set (the rule below), not a query parameter. */
+const RunsQuery = ListRuns.omit({ owner: true }).extend({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 
 export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const auth = { preHandler: authGuard(ctx.verifier) };
@@ -105,6 +107,28 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
         const record = await waitForRun(ctx, started.runId, timeoutMs, callerMeta(req));
         if (isFinal(record.status)) return reply.code(200).send(record);
         return reply.code(202).header('location', `/api/v1/runs/${started.runId}`).send(record);
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
+
+  app.get(
+    '/api/v1/runs',
+    {
+      ...auth,
+      schema: doc('runs', "Runs newest first, filtered by status, flow, agentId or conversationId, paged by nextCursor: a user's own, staff the tenant's", {
+        querystring: RunsQuery,
+      }),
+    },
+    async (req, reply) => {
+      try {
+        const q = parse(RunsQuery, req.query);
+        const p = principalOf(req);
+        // The run rule (auth/access.ts) as a filter: a plain user lists what they own, staff the tenant's.
+        const actor = userActor(p);
+        const filter = actor.staff ? q : { ...q, owner: actor.owner };
+        return await ctx.bus.call('agent.list_runs', filter, { ...callerMeta(req), roles: p.roles });
       } catch (err) {
         return sendError(reply, err);
       }

@@ -1,6 +1,7 @@
 /**
  * GET /api/v1/runs/:id/events — Server-Sent Events over a run's event log, the same log WS resume
- * reads. Each event carries the run's accumulated state so a client that joins late (or resumes
+ * reads, or once that expired over the run's record (runs/run-follower.ts), so a finished run streams its
+ * final state and ends however old it is. Each event carries the run's accumulated state so a client that joins late (or resumes
  * with Last-Event-ID) still sees every step result: the log is replayed from the start and only
  * events after Last-Event-ID are written.
  */
@@ -8,6 +9,8 @@ import type { RunEvent } from '@parley/contracts';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { callerMeta } from '../auth/guard.js';
+import { followRun } from '../runs/run-follower.js';
 
 type State = 'PENDING' | 'PROGRESS' | 'SUCCESS' | 'FAILURE';
 
@@ -52,7 +55,8 @@ export function streamRunEvents(ctx: GatewayContext, runId: string, req: Fastify
     ctx.metrics.connections.dec({ kind: 'sse' });
     res.end();
   };
-  const sub = ctx.tailer.subscribe(runId, 0, (e) => {
+  // From seq 0 so every event carries the accumulated state; only those after Last-Event-ID are written.
+  const sub = followRun(ctx, runId, 0, callerMeta(req), (e) => {
     apply(state, e);
     if (e.seq > after) writeEvent(res, e.seq, state.state, { runId, seq: e.seq, ...state, event: e });
     if (e.type === 'run.completed' || e.type === 'run.failed') finish();

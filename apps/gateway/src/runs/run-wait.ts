@@ -7,6 +7,7 @@ import type { ActionMeta } from '@parley/bus';
 import { StartRunRequest, type RunRecord, type RunStatus } from '@parley/contracts';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.js';
+import { followRun } from './run-follower.js';
 
 export const DEFAULT_WAIT_MS = 30_000;
 /** Bounded: a request held longer than this belongs on SSE or a webhook. */
@@ -28,7 +29,8 @@ export async function waitForRun(ctx: GatewayContext, runId: string, timeoutMs: 
       resolve();
     };
     const timer = setTimeout(done, timeoutMs);
-    const sub = ctx.tailer.subscribe(runId, 0, (e) => {
+    // A run started earlier under the same Idempotency-Key may be older than its event log: its record tells the end.
+    const sub = followRun(ctx, runId, 0, meta, (e) => {
       if (e.type === 'run.completed' || e.type === 'run.failed') {
         ended = true;
         done();

@@ -21,6 +21,7 @@ import type { GatewayContext } from '../context.js';
 import { userActor, type Actor, type ConversationGrant } from '../auth/access.js';
 import type { Principal } from '../auth/verifier.js';
 import type { RunSubscription } from '../runs/run-log-tailer.js';
+import { followRun } from '../runs/run-follower.js';
 import { decodeFrame, frameOf, isTerminal, type RawData } from './frames.js';
 
 interface RunView {
@@ -273,11 +274,12 @@ export class ChatSession {
     this.follow(runId, lastSeq);
   }
 
-  /** Streams a run from the event log: what was missed, then live, each seq once. */
+  /** Streams a run from the event log (or its record once the log expired): what was missed, then live, each seq once. */
   private follow(runId: string, afterSeq: number): void {
     const view: RunView = { lastSeq: afterSeq, ended: false };
     this.runs.set(runId, view);
-    view.sub = this.ctx.tailer.subscribe(runId, afterSeq, (e) => this.deliver(e, 'log'));
+    const meta = { tenantId: this.principal.tenantId, userId: this.principal.userId, sessionId: this.id };
+    view.sub = followRun(this.ctx, runId, afterSeq, meta, (e) => this.deliver(e, 'log'));
   }
 
   private deliver(e: RunEvent, path: 'live' | 'log'): void {

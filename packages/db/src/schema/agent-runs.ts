@@ -3,6 +3,16 @@ import type { Channel, StoredUsage } from './conversations.js';
 
 export type RunStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
+/** A `run.step` event kept with its run (contracts StoredRunStep; bounded by agent-execution). */
+export interface StoredRunStep {
+  seq: number;
+  at: number;
+  kind: 'log' | 'tool_call' | 'tool_result';
+  name: string;
+  data?: unknown;
+  progress?: number;
+}
+
 /** Step timings of a run in ms (queue wait, context load, model, tools…), free-form per flow. */
 export type RunTimings = Record<string, number>;
 
@@ -28,9 +38,23 @@ export const agentRuns = pgTable(
     error: jsonb('error').$type<{ code: string; message: string }>(),
     usage: jsonb('usage').$type<StoredUsage>(),
     timings: jsonb('timings').$type<RunTimings>(),
+    /** The run's steps, written with its final status: SSE and GET answer from here once the event log expired. Null before 0008. */
+    steps: jsonb('steps').$type<StoredRunStep[]>(),
+    /** Steps the run emitted beyond what is kept (0 when all are). */
+    stepsOmitted: integer('steps_omitted'),
+    /** A succeeded run's final text and answer message id (run.completed's). */
+    text: text('text'),
+    messageId: text('message_id'),
+    /** The seq of the run's terminal event. */
+    endSeq: integer('end_seq'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('agent_runs_tenant_created_idx').on(t.tenantId, t.createdAt.desc()), index('agent_runs_conversation_idx').on(t.conversationId)],
+  (t) => [
+    index('agent_runs_tenant_created_idx').on(t.tenantId, t.createdAt.desc()),
+    index('agent_runs_conversation_idx').on(t.conversationId),
+    // A plain user's own runs (GET /runs), newest first, keyset-paged like the tenant index.
+    index('agent_runs_tenant_owner_created_idx').on(t.tenantId, t.ownerId, t.createdAt.desc(), t.runId.desc()),
+  ],
 );

@@ -38,6 +38,15 @@ describe('agent.run', () => {
     expect(result.usage).toEqual(record.usage);
     expect(record.startedAt).not.toBeNull();
     expect(record.finishedAt).not.toBeNull();
+
+    // The record keeps the steps as streamed (seq and all), the final text and the terminal event's seq:
+    // what SSE replays once the log above expires.
+    const streamedSteps = events.flatMap((e) => (e.type === 'run.step' ? [(({ type: _t, runId: _r, ...rest }) => rest)(e)] : []));
+    expect(streamedSteps.length).toBeGreaterThan(1);
+    expect(record.steps).toEqual(streamedSteps);
+    expect(record.stepsOmitted).toBe(0);
+    expect(record.text).toBe(result.text);
+    expect(record.endSeq).toBe(last?.seq);
   });
 
   test('a chat run that calls a tool streams tool_call then tool_result then the answer', async ({ prefix, db }) => {

@@ -59,3 +59,36 @@ describe('RunEvents token window', () => {
     expect(deltas(seen)).toEqual(['lost']);
   });
 });
+
+describe('RunEvents end of a run', () => {
+  it('endSeq sends held tokens first, is the seq the terminal event gets, and drops anything but it after', async ({ redis, prefix }) => {
+    const seen: RunEvent[] = [];
+    const events = new RunEvents(redis, prefix, 'e1', (e) => seen.push(e), 0, 1_000);
+    events.token('a');
+    events.step('log', 'looked', { n: 1 }, 50);
+    events.token('b');
+    events.token('c');
+    const end = events.endSeq();
+    events.token('late');
+    events.step('log', 'late');
+    events.emit('run.completed', { text: 'abc', usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } });
+    expect(deltas(seen)).toEqual(['a', '<run.step>', 'bc', '<run.completed>']);
+    expect(seen.at(-1)?.seq).toBe(end);
+    expect(events.steps.steps).toEqual([{ seq: 2, at: seen[1]!.at, kind: 'log', name: 'looked', data: { n: 1 }, progress: 50 }]);
+    await events.flush();
+  });
+
+  it('logged() reads a redelivered run’s last seq and steps from its log', async ({ redis, prefix }) => {
+    const events = new RunEvents(redis, prefix, 'e2', () => {});
+    events.step('tool_call', 'search', { q: 'x' });
+    events.token('t');
+    events.step('tool_result', 'search');
+    await events.flush();
+    const logged = await RunEvents.logged(redis, prefix, 'e2');
+    expect(logged.lastSeq).toBe(3);
+    expect(logged.steps.map((s) => [s.seq, s.kind])).toEqual([
+      [1, 'tool_call'],
+      [3, 'tool_result'],
+    ]);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { decodeRunLogEntry, encodeRunLogEntry, RUN_EVENT_LOG_TTL_MS, runEventLogKey, type RunEvent } from '@parley/contracts';
+import { RunSteps } from './run-steps.js';
 
 type Payload<T extends RunEvent['type']> = Omit<Extract<RunEvent, { type: T }>, 'runId' | 'seq' | 'at' | 'type'>;
 
@@ -18,6 +19,10 @@ export class RunEvents {
   private writeScheduled = false;
   private logged = false;
   private terminal = false;
+  /** Set once the terminal event's seq is fixed (`endSeq`): nothing but the terminal event is emitted after. */
+  private closing = false;
+  /** The run's steps, kept with its record when it ends. */
+  readonly steps = new RunSteps();
   /** Tokens that arrived while the current token window was open, sent as one run.token when it closes. */
   private heldTokens = '';
   private tokenWindow: NodeJS.Timeout | null = null;
@@ -42,6 +47,32 @@ export class RunEvents {
     return decodeRunLogEntry(last[0]?.[1] ?? []).at(-1)?.seq ?? 0;
   }
 
+  /**
+   * A redelivered run's events so far (its earlier delivery's log): the last seq, so numbering continues, and
+   * its steps, so the record keeps them too. Reads the whole log, which only a redelivery does.
+   */
+  static async logged(redis: Redis, prefix: string, runId: string): Promise<{ lastSeq: number; steps: Array<Extract<RunEvent, { type: 'run.step' }>> }> {
+    const rows = await redis.xrange(runEventLogKey(prefix, runId), '-', '+');
+    let lastSeq = 0;
+    const steps: Array<Extract<RunEvent, { type: 'run.step' }>> = [];
+    for (const [, fields] of rows)
+      for (const e of decodeRunLogEntry(fields)) {
+        lastSeq = Math.max(lastSeq, e.seq);
+        if (e.type === 'run.step') steps.push(e);
+      }
+    return { lastSeq, steps };
+  }
+
+  /**
+   * The seq the terminal event will get, fixed before the record's final write stores it: held tokens go out
+   * first, and from here on only the terminal event is emitted (a late token of a stopped model is dropped).
+   */
+  endSeq(): number {
+    if (this.heldTokens) this.releaseTokens(false);
+    this.closing = true;
+    return this.seq + 1;
+  }
+
   get lastSeq(): number {
     return this.seq;
   }
@@ -52,6 +83,8 @@ export class RunEvents {
 
   emit<T extends RunEvent['type']>(type: T, payload: Payload<T>): void {
     if (this.terminal) return;
+    const ending = type === 'run.completed' || type === 'run.failed';
+    if (this.closing && !ending) return;
     // Whatever comes next goes after the tokens before it.
     if (this.heldTokens) this.releaseTokens(false);
     if (type === 'run.completed' || type === 'run.failed') {
@@ -60,6 +93,7 @@ export class RunEvents {
     }
     this.seq += 1;
     const event = { type, runId: this.runId, seq: this.seq, at: Date.now(), ...payload } as unknown as RunEvent;
+    if (event.type === 'run.step') this.steps.add(event);
     this.live(event);
     this.buffered.push(event);
     if (!this.writeScheduled) {
@@ -112,7 +146,7 @@ export class RunEvents {
    * a parse at every hop — while the reader sees text appear as smoothly as a screen redraws.
    */
   token(delta: string): void {
-    if (!delta || this.terminal) return;
+    if (!delta || this.terminal || this.closing) return;
     if (this.tokenWindow) {
       this.heldTokens += delta;
       return;

@@ -159,7 +159,10 @@ export class RunLifecycle {
       // A delivery that does not start the run: a finished run answers what it answered; a redelivered
       // one is completed from its saved answer, or failed as lost when its worker died mid-run.
       if (!created && isTerminal(record.status)) return await this.recovery.replay(record);
-      const events = this.eventsOf(runId, ctx, created ? 0 : await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId));
+      const earlier = created ? null : await RunEvents.logged(this.d.redis, this.d.prefix, runId);
+      const events = this.eventsOf(runId, ctx, earlier?.lastSeq ?? 0);
+      // The earlier delivery's steps are the run's too: the record keeps them with this delivery's.
+      for (const step of earlier?.steps ?? []) events.steps.add(step);
       if (!created) {
         const answered = await this.recovery.answered(runId, conversationId, ctx.meta, ctx.log);
         if (answered) {
@@ -307,9 +310,13 @@ export class RunLifecycle {
     return ended;
   }
 
-  /** The outcome recorded (final status write), then its terminal event emitted and the event log flushed. */
+  /** The outcome recorded (final status write, with the run's steps), then its terminal event emitted and the event log flushed. */
   private async end(outcome: RunOutcome, events: RunEvents, timings?: Record<string, number>): Promise<RunOutcome> {
-    await this.d.runs.finish(outcome.runId, finishOf(outcome, timings));
+    // The record keeps what the terminal event will say and its seq, with the steps: a replay from it once the
+    // event log expired (gateway runs/run-follower.ts) matches what the log said.
+    const endSeq = events.endSeq();
+    const { steps } = events;
+    await this.d.runs.finish(outcome.runId, { ...finishOf(outcome, timings), steps: steps.steps, stepsOmitted: steps.omittedCount, endSeq });
     await emitEnd(events, outcome);
     return outcome;
   }

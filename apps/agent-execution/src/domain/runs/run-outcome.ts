@@ -48,7 +48,9 @@ export async function emitEnd(events: RunEvents, o: RunOutcome): Promise<void> {
 
 /** The run record's final write. A succeeded run without output of its own keeps its text there. */
 export function finishOf(o: RunOutcome, timings?: Record<string, number>): RunFinish {
-  const finish: RunFinish = o.status === 'SUCCEEDED' ? { status: o.status, output: o.output ?? { text: o.text ?? '' } } : { status: o.status };
+  const finish: RunFinish =
+    o.status === 'SUCCEEDED' ? { status: o.status, output: o.output ?? { text: o.text ?? '' }, text: o.text ?? '' } : { status: o.status };
+  if (o.messageId !== undefined) finish.messageId = o.messageId;
   if (o.error) finish.error = o.error;
   if (o.usage) finish.usage = o.usage;
   if (timings) finish.timings = timings;

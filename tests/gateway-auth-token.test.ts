@@ -48,9 +48,11 @@ function cli(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync
   });
 }
 
+/** The answer's body, or its `error` when it is one (the gateway's one error shape). */
 async function status(path: string, token: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${gw.http}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const json = (await res.json()) as { error?: Record<string, unknown> } & Record<string, unknown>;
+  return { status: res.status, body: res.ok ? json : (json.error ?? {}) };
 }
 
 describe('npm run token', () => {

@@ -125,8 +125,10 @@ describe('gateway auth', () => {
     });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({
-      message: 'invalid token: it has no "https://parley.example.com/tenant" claim naming your tenant; ask your identity provider\'s admin to add it',
-      details: { reason: 'claims' },
+      error: {
+        message: 'invalid token: it has no "https://parley.example.com/tenant" claim naming your tenant; ask your identity provider\'s admin to add it',
+        details: { reason: 'claims' },
+      },
     });
   });
 
@@ -139,7 +141,7 @@ describe('gateway auth', () => {
     expect(await (await fetch(`${oidc.http}/auth/config`)).json()).toMatchObject({ oidc: { providerName: 'Example', loginUrl: '/auth/login' } });
     const login = await fetch(`${nested.http}/auth/login`, { redirect: 'manual' });
     expect(login.status).toBe(404);
-    expect(await login.json()).toMatchObject({ message: 'OIDC sign-in is not configured on this gateway (OIDC_ISSUER_URL)' });
+    expect(await login.json()).toMatchObject({ error: { message: 'OIDC sign-in is not configured on this gateway (OIDC_ISSUER_URL)' } });
   });
 
   test('a provider the outbound guard refuses: sign-in goes back to the page saying it could not be reached', async () => {
@@ -152,6 +154,6 @@ describe('gateway auth', () => {
   test('a finished sign-in is taken once, and only with its cookie', async () => {
     const res = await fetch(`${oidc.http}/auth/session`, { method: 'POST', headers: { cookie: 'parley_handoff=not-a-real-handoff-id-0123456789' } });
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ message: 'no finished sign-in to take here; sign in again' });
+    expect(await res.json()).toMatchObject({ error: { message: 'no finished sign-in to take here; sign in again' } });
   });
 });

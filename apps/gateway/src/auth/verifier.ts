@@ -5,7 +5,7 @@
  */
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { acceptedAlgorithms, type GatewayConfig } from '../env.js';
-import { claimAt, rolesIn } from './claims.js';
+import { claimAt, rolesIn } from '@parley/contracts/claims';
 
 export interface Principal {
   userId: string;

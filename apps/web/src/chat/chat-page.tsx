@@ -15,19 +15,25 @@ export function ChatPage({ session, conversationId, agent }: { session: Session;
   const [generation, setGeneration] = useState(0);
   // One socket per signed-in user; switching conversations reuses it.
   useEffect(() => {
-    // Without an id in the address the server resumes the user's latest open conversation (or starts one).
-    const s = new ChatStore(session, conversationId, (id) => {
-      // Only while the chat is what the address shows: a user who already moved on stays there.
-      const [section = 'chat'] = currentRoute().parts;
-      if (section === 'chat' && location.hash !== `#/chat/${id}`) navigate(`/chat/${id}`, true);
-    });
+    // Without an id in the address the server resumes the user's latest open conversation (or starts one);
+    // `#/chat?agent=…` (from the agents page) opens a fresh conversation with that agent instead.
+    const s = new ChatStore(
+      session,
+      conversationId,
+      (id) => {
+        // Only while the chat is what the address shows: a user who already moved on stays there.
+        const [section = 'chat'] = currentRoute().parts;
+        if (section === 'chat' && location.hash !== `#/chat/${id}`) navigate(`/chat/${id}`, true);
+      },
+      agent,
+    );
     setStore(s);
     void s.start();
     return () => s.close();
   }, [session.token, generation]);
-  // `#/chat?agent=…` (from the agents page): a fresh conversation with that agent.
+  // Another agent named while the chat is open: a fresh conversation with it.
   useEffect(() => {
-    if (store && agent) void store.ready.then(() => store.newConversation(agent));
+    if (store && agent && agent !== store.agent) void store.ready.then(() => store.newConversation(agent));
   }, [store, agent]);
   useEffect(() => {
     if (store && conversationId && store.conversationId.get() && conversationId !== store.conversationId.get()) void store.open(conversationId);

@@ -30,10 +30,12 @@ export class ChatStore {
   /** The server pages history backwards by seq. */
   private oldestSeq: number | undefined;
 
+  /** `agent` (from the agents page): the socket talks to that agent, in a fresh conversation unless one is named. */
   constructor(
     session: Session,
     conversationId: string | undefined,
     private readonly onConversation: (id: string) => void,
+    readonly agent?: string,
   ) {
     const opts: ConstructorParameters<typeof ParleyClient>[0] = {
       url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/chat`,
@@ -42,6 +44,10 @@ export class ChatStore {
       reconnect: { minDelayMs: 250, maxDelayMs: 8_000 },
     };
     if (conversationId) opts.conversationId = conversationId;
+    if (agent) {
+      opts.agent = agent;
+      opts.fresh = true;
+    }
     this.client = new ParleyClient(opts);
     this.client.onFrame((f) => {
       if (f.type === 'error' && f.ref === 'resume') this.finishLive('failed', `This run can no longer be resumed (${f.message}).`);

@@ -3,6 +3,7 @@
  * claims read from it for display only — the gateway verifies every request itself.
  */
 import { signal } from './signal.js';
+import { claimAt, rolesIn } from '@parley/contracts/claims';
 
 const KEY = 'parley.token';
 /** Where the gateway finds tenant and roles in a token (GET /auth/config), kept so a reload reads them alike. */
@@ -96,17 +97,6 @@ function claimPaths(): ClaimPaths {
   }
 }
 
-/** The gateway's rule (apps/gateway/src/auth/claims.ts): a claim of that exact name, else a dotted path. */
-function claimAt(claims: Record<string, unknown>, name: string): unknown {
-  if (Object.hasOwn(claims, name)) return claims[name];
-  let at: unknown = claims;
-  for (const part of name.split('.')) {
-    if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, part)) return undefined;
-    at = (at as Record<string, unknown>)[part];
-  }
-  return at;
-}
-
 function load(): Session | null {
   const t = localStorage.getItem(KEY);
   if (!t) return null;
@@ -136,7 +126,7 @@ function fromToken(token: string): Session {
     token,
     userId: String(claims['sub'] ?? 'unknown'),
     tenantId: typeof tenant === 'string' ? tenant : '',
-    roles: Array.isArray(roles) ? roles.map(String) : typeof roles === 'string' ? roles.split(/[\s,]+/).filter(Boolean) : [],
+    roles: rolesIn(roles),
     exp: typeof claims['exp'] === 'number' ? claims['exp'] : null,
   };
 }

@@ -1,8 +1,9 @@
 /**
- * Tenant and roles from a token's claims, where the operator says they are (AUTH_TENANT_CLAIM,
+ * Tenant and roles from a token's claims (the gateway's verifier, and the web app reading its own token back), where the operator says they are (AUTH_TENANT_CLAIM,
  * AUTH_ROLES_CLAIM). A name may be a dotted path into nested claims, as identity providers nest
  * them (Keycloak: `realm_access.roles`); a claim literally named with dots (Auth0's namespaced
- * `https://parley.example.com/tenant`) is found first, by its full name.
+ * `https://parley.example.com/tenant`) is found first, by its full name. Imports nothing, so the web app
+ * takes it (`@parley/contracts/claims`) without the schemas.
  */
 export function claimAt(claims: Record<string, unknown>, name: string): unknown {
   if (Object.hasOwn(claims, name)) return claims[name];

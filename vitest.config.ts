@@ -12,6 +12,9 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     pool: 'forks',
+    // Most test files wait on what they start (services, Redis, PostgreSQL, a browser), not on the CPU: on two cores two
+    // workers left the machine 40 % idle over a whole run, so files run three at a time.
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ['./tests/global-setup.ts'],

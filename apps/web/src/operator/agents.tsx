@@ -2,6 +2,7 @@ import type { AgentConfig, AgentSpec, AgentVersion, FlowInfo, ToolInfo } from '@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, get } from '../lib/api.js';
+import { shortDate } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
 
@@ -325,7 +326,7 @@ function Versions({ agent, report, onRolledBack }: Reports & { agent: AgentConfi
             <tr key={v.version} data-version={v.version}>
               <td>v{v.version}</td>
               <td>{v.createdBy ?? 'platform'}</td>
-              <td>{new Date(v.createdAt).toLocaleString()}</td>
+              <td>{shortDate(v.createdAt)}</td>
               <td class="muted small">{v.spec.systemPrompt.slice(0, 80)}</td>
               <td>
                 {v.version === agent.version ? (

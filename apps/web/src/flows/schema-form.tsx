@@ -1,3 +1,4 @@
+import { INTERNAL_FIELD } from '@parley/contracts';
 import type { JSX } from 'preact';
 
 /** The JSON Schema subset flows declare (zod's toJSONSchema of an object). */
@@ -13,20 +14,25 @@ export interface JsonSchema {
   maximum?: number;
   minLength?: number;
   maxLength?: number;
+  /** Filled in by a program, never typed by a person (contracts INTERNAL_FIELD). */
+  [INTERNAL_FIELD]?: boolean;
 }
+
+/** The fields a person fills in: internal ones (e.g. the chat flow's messageId) are left out. */
+const visible = (schema: JsonSchema) => Object.entries(schema.properties ?? {}).filter(([, p]) => p[INTERNAL_FIELD] !== true);
 
 export type FormValues = Record<string, unknown>;
 
 export function initialValues(schema: JsonSchema): FormValues {
   const out: FormValues = {};
-  for (const [k, p] of Object.entries(schema.properties ?? {})) if (p.default !== undefined) out[k] = p.default;
+  for (const [k, p] of visible(schema)) if (p.default !== undefined) out[k] = p.default;
   return out;
 }
 
 /** Only what the user filled in, typed by the schema; the server validates again. */
 export function toInput(schema: JsonSchema, values: FormValues): FormValues {
   const out: FormValues = {};
-  for (const [k, p] of Object.entries(schema.properties ?? {})) {
+  for (const [k, p] of visible(schema)) {
     const v = values[k];
     if (v === undefined || v === '') continue;
     const t = typeOf(p);
@@ -40,7 +46,7 @@ export function toInput(schema: JsonSchema, values: FormValues): FormValues {
 const typeOf = (p: JsonSchema) => (Array.isArray(p.type) ? p.type.find((t) => t !== 'null') : p.type) ?? 'string';
 
 export function SchemaFields({ schema, values, onChange }: { schema: JsonSchema; values: FormValues; onChange(v: FormValues): void }): JSX.Element {
-  const props = Object.entries(schema.properties ?? {});
+  const props = visible(schema);
   if (props.length === 0) return <p class="muted">This flow takes no input.</p>;
   return (
     <>

@@ -1,5 +1,6 @@
 import type { ConversationSummary } from '@parley/contracts';
 import type { JSX } from 'preact';
+import { Field } from '../ui/field.js';
 import { errorText, get } from '../lib/api.js';
 import { plural, shortDate, shortId } from '../lib/format.js';
 import { href } from '../lib/router.js';
@@ -25,8 +26,11 @@ export function ConversationPicker({ value, required, onChange }: { value: strin
       </p>
     );
   return (
-    <label for="field-conversation">
-      {`Conversation${required ? '' : ' (optional)'}`}
+    <Field
+      id="field-conversation"
+      label={`Conversation${required ? '' : ' (optional)'}`}
+      hint={`The run reads this conversation${required ? '; it cannot run without one' : ''}.`}
+    >
       <select
         id="field-conversation"
         required={required}
@@ -41,9 +45,6 @@ export function ConversationPicker({ value, required, onChange }: { value: strin
           </option>
         ))}
       </select>
-      <span class="muted small" id="field-conversation-d">
-        The run reads this conversation{required ? '; it cannot run without one' : ''}.
-      </span>
-    </label>
+    </Field>
   );
 }

@@ -1,5 +1,6 @@
 import type { AgentConfig, ChatwootInboxInput, ChatwootInboxView } from '@parley/contracts';
 import type { JSX } from 'preact';
+import { Field } from '../ui/field.js';
 import { useState } from 'preact/hooks';
 import { api, errorText, refusedFields } from '../lib/api.js';
 
@@ -146,9 +147,14 @@ export function InboxForm({
               {isSet(s.name) ? 'set' : 'not set'}
             </span>
           </legend>
-          <label>
-            {isSet(s.name) ? `Replace ${s.label.toLowerCase()}` : `${s.label} (${s.clearable ? 'optional' : 'required'})`}
+          <Field
+            id={`inbox-${s.name}`}
+            label={isSet(s.name) ? `Replace ${s.label.toLowerCase()}` : `${s.label} (${s.clearable ? 'optional' : 'required'})`}
+            hint={`${s.hint}${isSet(s.name) ? ' Leave empty to keep the stored value.' : ''}`}
+          >
             <input
+              id={`inbox-${s.name}`}
+              aria-describedby={`inbox-${s.name}-d`}
               type="password"
               autocomplete="new-password"
               minLength={s.minLength}
@@ -158,11 +164,7 @@ export function InboxForm({
               onInput={(e) => setSecrets({ ...secrets, [s.name]: e.currentTarget.value })}
               aria-invalid={invalid(s.name)}
             />
-            <span class="muted small">
-              {s.hint}
-              {isSet(s.name) ? ' Leave empty to keep the stored value.' : ''}
-            </span>
-          </label>
+          </Field>
           {s.clearable && isSet(s.name) && (
             <label class="check">
               <input type="checkbox" checked={cleared[s.name] ?? false} onChange={(e) => setCleared({ ...cleared, [s.name]: e.currentTarget.checked })} />

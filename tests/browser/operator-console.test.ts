@@ -170,6 +170,8 @@ describe('operator console', () => {
     await chatOnce(setup, 'a conversation for the console [[tokens:6]]');
     const conversationId = setup.url().split('#/chat/')[1]!;
     const runId = (await rest<{ items: Array<{ runId: string }> }>(setup, 'GET', '/runs?limit=1')).data.items[0]!.runId;
+    const inbox = { accountId: 9, inboxId: 1, baseUrl: 'https://chatwoot.test', apiToken: 'layout-token-1', webhookSecret: 'layout-secret-0123456789' };
+    expect((await rest(setup, 'PUT', '/channels/chatwoot/inboxes', inbox)).status).toBe(200);
     await open(setup, '/ops/knowledge');
     await setup.getByLabel('Title (optional)').fill('Returns policy');
     await setup.getByLabel('File (.md, .txt)').setInputFiles({
@@ -189,7 +191,7 @@ describe('operator console', () => {
       ['run', `/ops/runs/${runId}`, (p) => expect.poll(() => p.locator('.run').getAttribute('data-state'), { timeout: 30_000 }).toBe('SUCCESS')],
       ['knowledge', '/ops/knowledge', (p) => expect.poll(() => p.locator('.docs li').count(), { timeout: 30_000 }).toBe(1)],
       ['agents', '/ops/agents', (p) => expect.poll(() => p.locator('table.agents tbody tr').count(), { timeout: 30_000 }).toBeGreaterThan(0)],
-      ['inboxes', '/ops/inboxes', (p) => expect.poll(() => p.getByRole('button', { name: 'New inbox' }).isVisible(), { timeout: 30_000 }).toBe(true)],
+      ['inboxes', '/ops/inboxes', (p) => expect.poll(() => p.locator('tr[data-inbox="9/1"]').count(), { timeout: 30_000 }).toBe(1)],
       ['flows', '/flows', (p) => expect.poll(() => p.getByRole('button', { name: 'Run' }).isVisible(), { timeout: 30_000 }).toBe(true)],
     ];
     for (const width of [1280, 390]) {

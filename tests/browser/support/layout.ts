@@ -27,6 +27,9 @@ export function overflowing(page: Page): Promise<Overflow[]> {
       if (r.width === 0 || r.height === 0) continue;
       if (r.right > width + 0.5 && !inScroller(el)) out.push({ element: name(el), right: Math.round(r.right) });
     }
+    // Catches what escapes a scroller without being clipped by it (an absolutely positioned child whose containing block is outside).
+    const page = document.documentElement.scrollWidth;
+    if (page > width) out.push({ element: 'document (scrollWidth)', right: page });
     return out;
   });
 }

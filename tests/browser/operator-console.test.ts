@@ -61,7 +61,9 @@ describe('operator console', () => {
     await form.getByLabel('Chatwoot account id').fill('7');
     await form.getByLabel('Chatwoot inbox id').fill('42');
     await form.getByLabel('Chatwoot URL').fill('http://10.1.2.3');
-    await expect.poll(() => form.getByRole('combobox', { name: 'Agent' }).locator('option').allTextContents(), { timeout: 30_000 }).toContain(`Harbour desk (${agentId})`);
+    await expect
+      .poll(() => form.getByRole('combobox', { name: 'Agent' }).locator('option').allTextContents(), { timeout: 30_000 })
+      .toContain(`Harbour desk (${agentId})`);
     await form.getByRole('combobox', { name: 'Agent' }).selectOption(agentId);
     expect(await form.getByTestId('apiToken-state').innerText()).toBe('not set');
     await form.getByLabel('API access token (required)').fill('cw-token-secret-1');

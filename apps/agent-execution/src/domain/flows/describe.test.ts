@@ -12,7 +12,12 @@ describe('what GET /flows shows for generated forms', () => {
     for (const f of flows)
       for (const [key, p] of Object.entries(props(f.name))) {
         if (p[INTERNAL_FIELD]) continue;
-        expect({ flow: f.name, key, title: typeof p.title, description: typeof p.description }).toEqual({ flow: f.name, key, title: 'string', description: 'string' });
+        expect({ flow: f.name, key, title: typeof p.title, description: typeof p.description }).toEqual({
+          flow: f.name,
+          key,
+          title: 'string',
+          description: 'string',
+        });
       }
     expect(props('chat')['messageId']?.[INTERNAL_FIELD]).toBe(true);
     expect(props('chat')['text']?.title).toBe('Message');

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import type { Page } from '../../apps/web/test-support/browser.js';
 import { ARTIFACTS, useBrowserStack } from './support/browser-stack.js';
 import { overflowing, smallestChartText } from './support/layout.js';
-import { finished, send, signedIn as signIn } from './support/ui.js';
+import { conversationShown, finished, send, signedIn as signIn } from './support/ui.js';
 
 const env = useBrowserStack('webconsole');
 
@@ -136,9 +136,17 @@ describe('operator console', () => {
 
   test('flow forms are labelled from their schemas, hide internal fields, and summarize_conversation runs on a picked conversation', async () => {
     const page = await signedIn('ops-kim');
+    const flow = page.getByRole('combobox', { name: /^Flow/ });
+    // Before the user has any conversation, the flow says where to get one and cannot be run.
+    await page.getByRole('link', { name: 'Flows', exact: true }).click();
+    await flow.selectOption('summarize_conversation');
+    await expect.poll(() => page.getByTestId('no-conversations').isVisible(), { timeout: 30_000 }).toBe(true);
+    expect(await page.getByRole('button', { name: 'Run' }).isDisabled()).toBe(true);
+
+    await page.getByRole('link', { name: 'Chat', exact: true }).click();
+    await conversationShown(page);
     await chatOnce(page, 'my kayak order 1234 is late [[tokens:4]]');
     await page.getByRole('link', { name: 'Flows', exact: true }).click();
-    const flow = page.getByRole('combobox', { name: /^Flow/ });
 
     await flow.selectOption('chat');
     await expect.poll(() => page.getByLabel('Message', { exact: true }).isVisible(), { timeout: 30_000 }).toBe(true);

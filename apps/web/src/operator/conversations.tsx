@@ -3,6 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { get, query } from '../lib/api.js';
 import { href, navigate } from '../lib/router.js';
+import { shortDate, shortId } from '../lib/format.js';
 import { useAsync } from '../lib/use-async.js';
 
 type Page = { items: ConversationSummary[]; nextCursor: string | null };
@@ -86,8 +87,8 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
             <tbody>
               {list.data.items.map((c) => (
                 <tr key={c.conversationId}>
-                  <td>
-                    <a href={href(`/ops/conversations/${c.conversationId}`)}>{c.title || c.conversationId.slice(0, 8)}</a>
+                  <td class="clip" title={c.title ?? c.conversationId}>
+                    <a href={href(`/ops/conversations/${c.conversationId}`)}>{c.title || shortId(c.conversationId)}</a>
                   </td>
                   <td>{c.userId ?? '—'}</td>
                   <td>{c.agentId ?? '—'}</td>
@@ -98,7 +99,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
                   </td>
                   <td class="num">{c.messageCount}</td>
                   <td class="num">{c.tokenCount}</td>
-                  <td>{new Date(c.lastActivityAt).toLocaleString()}</td>
+                  <td>{shortDate(c.lastActivityAt)}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,12 +1,12 @@
 import { createDb } from '@parley/db/client';
-import { pgTest } from '@parley/testing';
+import { pgModeTest } from '@parley/testing';
 import { describe, expect } from 'vitest';
 import { copyToArchive, getArchivedConversation, readAllArchivedMessages } from './archive.js';
 import { copyManyToArchive } from './archive-batch.js';
 import { HotStore } from './hot-store.js';
 import { ConversationStore } from './store.js';
 
-const test = pgTest.extend('store', async ({ prefix, redis, db }) => new ConversationStore(new HotStore(redis, { prefix }), createDb(db.pool)));
+const test = pgModeTest.extend('store', async ({ prefix, redis, db }) => new ConversationStore(new HotStore(redis, { prefix }), createDb(db.pool)));
 const uid = () => `c-${Math.random().toString(36).slice(2, 10)}`;
 
 async function seed(store: ConversationStore, tenant: string, id: string, n: number): Promise<void> {

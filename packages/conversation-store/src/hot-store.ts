@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { isChannelConversationId, LEASE_RELEASE_SCRIPT, LEASE_RENEW_SCRIPT } from '@parley/contracts';
 import { decodeFacts, decodeMessage, decodeMeta, decodeTail, encodeFacts, encodeMessageBody, titleFrom, type MessageFacts } from './codec.js';
 import { execAll } from './exec.js';
@@ -59,7 +59,7 @@ export class HotStore {
   readonly ttlMs: number;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: Redis | Cluster,
     opts: HotStoreOptions,
   ) {
     this.prefix = opts.prefix;
@@ -146,14 +146,14 @@ export class HotStore {
     about: { sessionId?: string | undefined; userId?: string | null | undefined } = {},
   ): Promise<void> {
     const { sessionId, userId } = about;
+    // The tenant's keys share the `{tenant:…}` slot: one pipeline. The migration index is a slot of its own.
     const p = this.redis.pipeline();
     // GT: a late pipeline of an older save must not move the entry back in time.
     p.zadd(tenantIndexKey(this.prefix, tenantId), 'GT', lastActivityAt, conversationId);
     const user = this.userIndex(tenantId, conversationId, userId);
     if (user) p.zadd(user, 'GT', lastActivityAt, conversationId);
-    p.zadd(migrationDueKey(this.prefix), dueAt, conversationId);
     if (sessionId) p.set(sessionKey(this.prefix, tenantId, sessionId), conversationId, 'PX', this.ttlMs);
-    await execAll(p);
+    await Promise.all([execAll(p), this.redis.zadd(migrationDueKey(this.prefix), dueAt, conversationId)]);
   }
 
   async close(
@@ -177,11 +177,9 @@ export class HotStore {
   }
 
   async getMetas(conversationIds: string[]): Promise<Array<HotMeta | null>> {
-    if (conversationIds.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const id of conversationIds) p.hgetall(this.keys(id).meta);
-    const res = await execAll(p);
-    return conversationIds.map((id, i) => decodeMeta(id, (res[i] as Record<string, string> | undefined) ?? {}));
+    // One conversation per slot: sent together, not as one pipeline (which a cluster refuses across slots).
+    const res = await Promise.all(conversationIds.map((id) => this.redis.hgetall(this.keys(id).meta)));
+    return conversationIds.map((id, i) => decodeMeta(id, res[i] ?? {}));
   }
 
   /** Header and the newest `n` hot messages in one round trip (the get_context fast path). */
@@ -211,11 +209,8 @@ export class HotStore {
   }
 
   async readFacts(conversationIds: string[]): Promise<MessageFacts[][]> {
-    if (conversationIds.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const id of conversationIds) p.lrange(this.keys(id).facts, 0, -1);
-    const res = await execAll(p);
-    return conversationIds.map((_, i) => ((res[i] as string[] | undefined) ?? []).map(decodeFacts));
+    const res = await Promise.all(conversationIds.map((id) => this.redis.lrange(this.keys(id).facts, 0, -1)));
+    return res.map((raw) => raw.map(decodeFacts));
   }
 
   /** Loads message ids of archived messages into a re-created hot copy, so their redelivery stays a duplicate. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Lua scripts over ONE conversation's keys (one hash slot). Numbers written from Lua are epoch ms
@@ -127,7 +127,7 @@ return 0
 const shas = new Map<string, string>();
 
 /** EVALSHA with a fallback to EVAL after a script cache flush or on a fresh server. */
-export async function runScript(redis: Redis, script: string, keys: string[], args: Array<string | number>): Promise<unknown> {
+export async function runScript(redis: Redis | Cluster, script: string, keys: string[], args: Array<string | number>): Promise<unknown> {
   let sha = shas.get(script);
   if (!sha) {
     sha = createHash('sha1').update(script).digest('hex');

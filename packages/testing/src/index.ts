@@ -59,6 +59,10 @@ export const redisModeTest = base.extend<{ prefix: string; redis: TestRedis; tar
   },
 });
 
+/** redisModeTest plus `db` (see pgTest). */
+// eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from its destructuring
+export const pgModeTest = redisModeTest.extend('db', { scope: 'file' }, async ({}, { onCleanup }) => testDatabaseFixture(onCleanup));
+
 /** redisTest plus `db`: this test file's own PostgreSQL database, migrated (see pg.ts). */
 // eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from its destructuring
 export const pgTest = redisTest.extend('db', { scope: 'file' }, async ({}, { onCleanup }) => testDatabaseFixture(onCleanup));

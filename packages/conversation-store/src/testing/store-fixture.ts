@@ -1,11 +1,11 @@
 /** The store tests' fixture: a ConversationStore per test on its own key prefix and database, and message builders. */
 import { createDb } from '@parley/db/client';
-import { pgTest } from '@parley/testing';
+import { pgModeTest } from '@parley/testing';
 import { HotStore } from '../hot-store.js';
 import { ConversationStore } from '../store.js';
 import type { AppendInput } from '../types.js';
 
-export const test = pgTest.extend('store', async ({ prefix, redis, db }) => {
+export const test = pgModeTest.extend('store', async ({ prefix, redis, db }) => {
   const hot = new HotStore(redis, { prefix, idleMs: 60_000 });
   return new ConversationStore(hot, createDb(db.pool), { reopenWaitMs: 2_000 });
 });

@@ -1,0 +1,165 @@
+/**
+ * What every documented route shares, derived from the route rather than written at each call site:
+ * the bearer requirement and its 401/403 (from the route's authGuard), the error responses in the one
+ * shape (`components.schemas.Error`, contracts' RestErrorBody), `x-request-id` on every response, and an
+ * operationId for routes that did not name one. @fastify/swagger calls `describeRoute` per route when
+ * it builds the document.
+ */
+import type { FastifySchema, RouteOptions } from 'fastify';
+import type { z } from 'zod';
+import { requirementOf } from '../auth/guard.js';
+import { PLUGIN_ROUTES } from './openapi-plugin-routes.js';
+
+export const ERROR_SCHEMA_REF = '#/components/schemas/Error';
+
+/** What `doc()` takes: the zod schemas a route parses with and what it answers. */
+export interface DocParts {
+  /** Unique, camelCase: the method name generated clients give the route. Derived from method and path when absent. */
+  operationId?: string;
+  description?: string;
+  /** A JSON body, parsed with this schema. */
+  body?: z.ZodType;
+  bodyExample?: unknown;
+  /** Bodies by media type, when the route takes more than JSON (multipart uploads). */
+  content?: Record<string, z.ZodType | Record<string, unknown>>;
+  params?: z.ZodType;
+  querystring?: z.ZodType;
+  /** The success status; default 200, or 204 when `reply` is null. */
+  response?: number;
+  /** The success body's schema (a bus action's reply: `replyOf('agent.get_run')`); null for no body. */
+  reply?: z.ZodType | null;
+  replyDescription?: string;
+  replyExample?: unknown;
+  /** Other successful answers by status (e.g. 200 for a replaced upload beside 201). */
+  also?: Record<number, SuccessAnswer>;
+  /** Error statuses the route's own code answers beyond those every route shares (e.g. 409, 422, 429). */
+  errors?: number[];
+}
+
+export interface SuccessAnswer {
+  description: string;
+  reply?: z.ZodType | null | undefined;
+  example?: unknown;
+  /** Non-JSON answers (SSE): media type → media object. */
+  content?: Record<string, unknown>;
+  headers?: Record<string, { description: string; type: 'string' | 'integer' }>;
+}
+
+const ERRORS: Record<number, { description: string; example: { code: string; message: string; retryable: boolean; details?: Record<string, unknown> } }> = {
+  400: {
+    description: 'The request is invalid: a body that is not JSON, a field that fails its schema (`details.fields` names it), or a URL that does not decode',
+    example: { code: 'invalid_payload', message: 'input: expected object, received string', retryable: false, details: { fields: ['input'] } },
+  },
+  401: {
+    description: 'No bearer token, or an expired or invalid one (`details.reason`: missing, expired, invalid, claims)',
+    example: { code: 'unauthorized', message: 'your sign-in expired; sign in again', retryable: false, details: { reason: 'expired' } },
+  },
+  403: {
+    description: 'The token lacks the role this route needs',
+    example: { code: 'forbidden', message: 'this route needs the admin role', retryable: false },
+  },
+  404: {
+    description: "Nothing by that id for this caller: unknown ids and another tenant's or user's answer alike",
+    example: { code: 'not_found', message: 'no run 0192f3c4-1b2a-7cde-8f00-123456789abc', retryable: false },
+  },
+  409: {
+    description: 'The resource is in a state that refuses this (it exists already, or it is archived)',
+    example: { code: 'conflict', message: 'agent support exists', retryable: false },
+  },
+  413: {
+    description: 'The body is larger than this route accepts',
+    example: { code: 'payload_too_large', message: 'Request body is too large', retryable: false },
+  },
+  415: {
+    description: "The body's Content-Type is not one this route accepts",
+    example: { code: 'invalid_payload', message: 'Unsupported Media Type', retryable: false },
+  },
+  422: {
+    description: 'The Idempotency-Key was sent before with a different body: a key names one request',
+    example: { code: 'idempotency_key_reused', message: 'Idempotency-Key k1 was used with another body', retryable: false },
+  },
+  429: {
+    description: 'Rate limited; retry after `Retry-After` seconds (`details.retryAfterMs` is exact)',
+    example: { code: 'rate_limited', message: 'too many runs started; retry in 1200 ms', retryable: true, details: { retryAfterMs: 1200 } },
+  },
+  500: {
+    description: 'An unexpected failure; `ref` names it in the logs (quote it to an operator)',
+    example: { code: 'internal', message: 'internal error; see the service logs', retryable: true },
+  },
+  503: {
+    description: 'A service behind the gateway is unavailable, or this gateway is shutting down; retry',
+    example: { code: 'unavailable', message: 'the gateway is shutting down', retryable: true },
+  },
+  504: {
+    description: 'A service behind the gateway did not answer in time; retry',
+    example: { code: 'timeout', message: 'agent.get_run timed out', retryable: true },
+  },
+};
+
+const REQUEST_ID = { description: "The request's id: the caller's `x-request-id` when sane, else a new one", schema: { type: 'string' } };
+
+function errorResponse(status: number, requestId: string): Record<string, unknown> {
+  const e = ERRORS[status];
+  if (!e) throw new Error(`openapi: no description of error status ${status}`);
+  const headers: Record<string, unknown> = { 'x-request-id': REQUEST_ID };
+  if (status === 401) headers['www-authenticate'] = { description: '`Bearer`', schema: { type: 'string' } };
+  if (status === 429) headers['retry-after'] = { description: 'Seconds to wait', schema: { type: 'integer' } };
+  return {
+    description: e.description,
+    headers,
+    content: { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF }, example: { error: { ...e.example, requestId } } } },
+  };
+}
+
+interface TransformInput {
+  schema: FastifySchema | undefined;
+  url: string;
+  route: RouteOptions;
+}
+
+/** @fastify/swagger's `transform`: one route's schema as the document shows it. */
+export function describeRoute({ schema, url, route }: TransformInput): { schema: FastifySchema; url: string } {
+  const method = (Array.isArray(route.method) ? route.method[0] : route.method) ?? 'GET';
+  const own = (schema ?? PLUGIN_ROUTES[`${method} ${url}`]) as Record<string, unknown> | undefined;
+  // WebSocket upgrades are described in the info text; an undocumented route stays out rather than showing a bare 200.
+  if (!own || own.hide === true || (route as { websocket?: boolean }).websocket) return { schema: { ...own, hide: true } as FastifySchema, url };
+  const out: Record<string, unknown> = { ...own };
+  const requires = requirementOf(route.preHandler);
+  const statuses = new Set<number>(Array.isArray(out['x-parley-errors']) ? (out['x-parley-errors'] as number[]) : []);
+  delete out['x-parley-errors'];
+  const hasBody = out.body !== undefined;
+  if (hasBody || out.params || out.querystring) statuses.add(400);
+  if (out.params) statuses.add(404);
+  if (hasBody) [413, 415].forEach((s) => statuses.add(s));
+  if (requires) {
+    out.security = [{ bearer: [] }];
+    statuses.add(401);
+    if (requires !== 'user') statuses.add(403);
+    // Authenticated routes ask services over the bus, which can be down or slow.
+    [503, 504].forEach((s) => statuses.add(s));
+  } else out.security = [];
+  statuses.add(500);
+  const response: Record<string, unknown> = {};
+  for (const [code, r] of Object.entries((out.response ?? {}) as Record<string, Record<string, unknown>>)) {
+    response[code] = { ...r, headers: { 'x-request-id': REQUEST_ID, ...(r.headers as object | undefined) } };
+  }
+  const requestId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  for (const s of [...statuses].sort((a, b) => a - b)) response[s] ??= errorResponse(s, requestId);
+  out.response = response;
+  if (requires === 'staff' || requires === 'admin') {
+    const role = requires === 'admin' ? 'the admin role' : 'the operator or admin role';
+    out.description = [out.description, `Needs ${role}.`].filter(Boolean).join(' ');
+  }
+  out.operationId ??= operationIdOf(method, url);
+  return { schema: out as FastifySchema, url };
+}
+
+/** `POST /api/v1/agents/:id/archive` → `postAgentsByIdArchive`: unique per method and path. */
+export function operationIdOf(method: string, url: string): string {
+  const words = url
+    .replace(/^\/api\/v1\//, '/')
+    .split('/')
+    .filter(Boolean)
+    .flatMap((seg) => (seg.startsWith(':') ? ['by', seg.slice(1)] : seg.split(/[^A-Za-z0-9]+/)));
+  return [method.toLowerCase(), ...words.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join('');
+}

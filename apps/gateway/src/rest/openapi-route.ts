@@ -45,69 +45,91 @@ export interface SuccessAnswer {
   headers?: Record<string, { description: string; type: 'string' | 'integer' }>;
 }
 
-const ERRORS: Record<number, { description: string; example: { code: string; message: string; retryable: boolean; details?: Record<string, unknown> } }> = {
+interface ErrorAnswer {
+  /** Its name under components.responses. */
+  name: string;
+  description: string;
+  example: { code: string; message: string; retryable: boolean; details?: Record<string, unknown> };
+}
+
+const ERRORS: Record<number, ErrorAnswer> = {
   400: {
+    name: 'BadRequest',
     description: 'The request is invalid: a body that is not JSON, a field that fails its schema (`details.fields` names it), or a URL that does not decode',
     example: { code: 'invalid_payload', message: 'input: expected object, received string', retryable: false, details: { fields: ['input'] } },
   },
   401: {
+    name: 'Unauthorized',
     description: 'No bearer token, or an expired or invalid one (`details.reason`: missing, expired, invalid, claims)',
     example: { code: 'unauthorized', message: 'your sign-in expired; sign in again', retryable: false, details: { reason: 'expired' } },
   },
   403: {
+    name: 'Forbidden',
     description: 'The token lacks the role this route needs',
     example: { code: 'forbidden', message: 'this route needs the admin role', retryable: false },
   },
   404: {
+    name: 'NotFound',
     description: "Nothing by that id for this caller: unknown ids and another tenant's or user's answer alike",
     example: { code: 'not_found', message: 'no run 0192f3c4-1b2a-7cde-8f00-123456789abc', retryable: false },
   },
   409: {
+    name: 'Conflict',
     description: 'The resource is in a state that refuses this (it exists already, or it is archived)',
     example: { code: 'conflict', message: 'agent support exists', retryable: false },
   },
   413: {
+    name: 'PayloadTooLarge',
     description: 'The body is larger than this route accepts',
     example: { code: 'payload_too_large', message: 'Request body is too large', retryable: false },
   },
   415: {
+    name: 'UnsupportedMediaType',
     description: "The body's Content-Type is not one this route accepts",
     example: { code: 'invalid_payload', message: 'Unsupported Media Type', retryable: false },
   },
   422: {
+    name: 'IdempotencyKeyReused',
     description: 'The Idempotency-Key was sent before with a different body: a key names one request',
     example: { code: 'idempotency_key_reused', message: 'Idempotency-Key k1 was used with another body', retryable: false },
   },
   429: {
+    name: 'RateLimited',
     description: 'Rate limited; retry after `Retry-After` seconds (`details.retryAfterMs` is exact)',
     example: { code: 'rate_limited', message: 'too many runs started; retry in 1200 ms', retryable: true, details: { retryAfterMs: 1200 } },
   },
   500: {
+    name: 'InternalError',
     description: 'An unexpected failure; `ref` names it in the logs (quote it to an operator)',
     example: { code: 'internal', message: 'internal error; see the service logs', retryable: true },
   },
   503: {
+    name: 'Unavailable',
     description: 'A service behind the gateway is unavailable, or this gateway is shutting down; retry',
     example: { code: 'unavailable', message: 'the gateway is shutting down', retryable: true },
   },
   504: {
+    name: 'Timeout',
     description: 'A service behind the gateway did not answer in time; retry',
     example: { code: 'timeout', message: 'agent.get_run timed out', retryable: true },
   },
 };
 
-const REQUEST_ID = { description: "The request's id: the caller's `x-request-id` when sane, else a new one", schema: { type: 'string' } };
+/** Response headers as @fastify/swagger takes them: a JSON schema each, its description lifted to the header. */
+const REQUEST_ID = { type: 'string', description: "The request's id: the caller's `x-request-id` when sane, else a new one" };
 
-function errorResponse(status: number, requestId: string): Record<string, unknown> {
+const EXAMPLE_REQUEST_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+function errorResponse(status: number): Record<string, unknown> {
   const e = ERRORS[status];
   if (!e) throw new Error(`openapi: no description of error status ${status}`);
   const headers: Record<string, unknown> = { 'x-request-id': REQUEST_ID };
-  if (status === 401) headers['www-authenticate'] = { description: '`Bearer`', schema: { type: 'string' } };
-  if (status === 429) headers['retry-after'] = { description: 'Seconds to wait', schema: { type: 'integer' } };
+  if (status === 401) headers['www-authenticate'] = { type: 'string', description: '`Bearer`' };
+  if (status === 429) headers['retry-after'] = { type: 'integer', description: 'Seconds to wait' };
   return {
     description: e.description,
     headers,
-    content: { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF }, example: { error: { ...e.example, requestId } } } },
+    content: { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF }, example: { error: { ...e.example, requestId: EXAMPLE_REQUEST_ID } } } },
   };
 }
 
@@ -143,8 +165,7 @@ export function describeRoute({ schema, url, route }: TransformInput): { schema:
   for (const [code, r] of Object.entries((out.response ?? {}) as Record<string, Record<string, unknown>>)) {
     response[code] = { ...r, headers: { 'x-request-id': REQUEST_ID, ...(r.headers as object | undefined) } };
   }
-  const requestId = '4bf92f3577b34da6a3ce929d0e0e4736';
-  for (const s of [...statuses].sort((a, b) => a - b)) response[s] ??= errorResponse(s, requestId);
+  for (const s of [...statuses].sort((a, b) => a - b)) response[s] ??= errorResponse(s);
   out.response = response;
   if (requires === 'staff' || requires === 'admin') {
     const role = requires === 'admin' ? 'the admin role' : 'the operator or admin role';
@@ -162,4 +183,27 @@ export function operationIdOf(method: string, url: string): string {
     .filter(Boolean)
     .flatMap((seg) => (seg.startsWith(':') ? ['by', seg.slice(1)] : seg.split(/[^A-Za-z0-9]+/)));
   return [method.toLowerCase(), ...words.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join('');
+}
+
+/**
+ * @fastify/swagger's `transformObject`: every error answer in the one shape becomes a `$ref` to its one
+ * definition under components.responses, so the document (and the client generated from it) states
+ * each once rather than once per route.
+ */
+export function shareErrorResponses({ openapiObject }: { openapiObject: Record<string, unknown> }): Record<string, unknown> {
+  const components = (openapiObject.components ??= {}) as Record<string, Record<string, unknown>>;
+  const shared = (components.responses ??= {});
+  for (const pathItem of Object.values((openapiObject.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, unknown> }>>)) {
+    for (const op of Object.values(pathItem)) {
+      for (const [code, r] of Object.entries(op.responses ?? {})) {
+        const e = ERRORS[Number(code)];
+        const media = (r as { content?: Record<string, { schema?: { $ref?: string } }> }).content?.['application/json'];
+        if (!e || media?.schema?.$ref !== ERROR_SCHEMA_REF) continue;
+        // The first route's answer, as @fastify/swagger converted it (headers as OpenAPI header objects).
+        shared[e.name] ??= r;
+        op.responses![code] = { $ref: `#/components/responses/${e.name}` };
+      }
+    }
+  }
+  return openapiObject;
 }

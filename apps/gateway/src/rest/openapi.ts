@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifySchema } from 'fastify';
 import { z } from 'zod';
 import { API_DESCRIPTION } from './openapi-info.js';
 import { jsonSchemaOf as jsonSchema } from './openapi-json-schema.js';
-import { describeRoute, ERROR_SCHEMA_REF, type DocParts, type SuccessAnswer } from './openapi-route.js';
+import { describeRoute, shareErrorResponses, type DocParts, type SuccessAnswer } from './openapi-route.js';
 
 export type { DocParts };
 
@@ -92,10 +92,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       },
     },
     transform: describeRoute,
+    transformObject: shareErrorResponses,
     // The document keeps `const` (JSON Schema 2020-12 has it); it is what typed clients read literals from.
     convertConstToEnum: false,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 }
-
-export { ERROR_SCHEMA_REF };

@@ -35,12 +35,14 @@ const auth: Middleware = {
     // The gateway says which: "your sign-in expired; sign in again" or "invalid token" (forged, or not for this gateway).
     const sent = request.headers.get('authorization')?.replace(/^Bearer /, '');
     if (response.status === 401 && sent) {
-      const message = errorOf(
-        await response
-          .clone()
-          .json()
-          .catch(() => undefined),
-      ).message;
+      const body: unknown = await response
+        .clone()
+        .json()
+        .catch(() => {
+          // A 401 without a JSON body (a proxy's) still signs out, with the generic words.
+          return undefined;
+        });
+      const message = errorOf(body).message;
       signOut(message ? `Signed out: ${message}` : 'Signed out: the gateway refused this sign-in. Sign in again.', sent);
     }
     return response;

@@ -12,6 +12,9 @@ declare module 'fastify' {
   }
 }
 
+export type Requirement = 'user' | 'staff' | 'admin';
+const REQUIRES = Symbol('parley.authGuard.requires');
+
 /** preHandler for REST routes: 401 without a valid token, 403 without the admin role (or a staff role: admin, operator) when asked. */
 export function authGuard(verifier: Verifier, opts: { admin?: boolean; staff?: boolean } = {}) {
   const guard = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -33,9 +36,6 @@ export function authGuard(verifier: Verifier, opts: { admin?: boolean; staff?: b
   // What the OpenAPI document reads (requirementOf): the guard itself says what it requires, so the docs cannot drift from it.
   return Object.assign(guard, { [REQUIRES]: opts.admin ? 'admin' : opts.staff ? 'staff' : 'user' } satisfies Record<typeof REQUIRES, Requirement>);
 }
-
-export type Requirement = 'user' | 'staff' | 'admin';
-const REQUIRES = Symbol('parley.authGuard.requires');
 
 /** The role a route's preHandler(s) require, when one of them is an authGuard; undefined for a public route. */
 export function requirementOf(preHandler: unknown): Requirement | undefined {

@@ -154,7 +154,7 @@ export function describeRoute({ schema, url, route }: TransformInput): { schema:
   if (out.params) statuses.add(404);
   if (hasBody) [413, 415].forEach((s) => statuses.add(s));
   if (requires) {
-    out.security = [{ bearer: [] }];
+    out.security = [{ bearer: [] }, { queryToken: [] }];
     statuses.add(401);
     if (requires !== 'user') statuses.add(403);
     // Authenticated routes ask services over the bus, which can be down or slow.

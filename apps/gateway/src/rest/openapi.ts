@@ -87,7 +87,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'health', description: 'Probes for load balancers and orchestrators' },
       ],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          // For clients that cannot set headers (a browser's EventSource or WebSocket): auth/token.ts reads it second.
+          queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The same JWT as `?token=`' },
+        },
         schemas: { Error: jsonSchema(RestErrorBody, 'output') },
       },
     },

@@ -26,12 +26,13 @@ interface Operation {
   security?: unknown[];
   responses: Record<string, Response | { $ref: string }>;
 }
-interface Document {
+// A type, not an interface: the validator takes any JSON object (an index signature interfaces do not satisfy).
+type Document = {
   openapi: string;
   info: { description: string };
   paths: Record<string, Record<string, Operation>>;
   components: { responses: Record<string, Response> };
-}
+};
 
 const fetchDocument = async (): Promise<Document> => {
   const res = await fetch(`${platform.gw.http}/docs/json`);

@@ -5,6 +5,7 @@
  * operationId for routes that did not name one. @fastify/swagger calls `describeRoute` per route when
  * it builds the document.
  */
+import type { SwaggerTransformObject } from '@fastify/swagger';
 import type { FastifySchema, RouteOptions } from 'fastify';
 import type { z } from 'zod';
 import { requirementOf } from '../auth/guard.js';
@@ -190,7 +191,9 @@ export function operationIdOf(method: string, url: string): string {
  * definition under components.responses, so the document (and the client generated from it) states
  * each once rather than once per route.
  */
-export function shareErrorResponses({ openapiObject }: { openapiObject: Record<string, unknown> }): Record<string, unknown> {
+export const shareErrorResponses: SwaggerTransformObject = (document) => {
+  if (!('openapiObject' in document)) return document.swaggerObject;
+  const openapiObject = document.openapiObject as Record<string, unknown>;
   const components = (openapiObject.components ??= {}) as Record<string, Record<string, unknown>>;
   const shared = (components.responses ??= {});
   for (const pathItem of Object.values((openapiObject.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, unknown> }>>)) {
@@ -206,4 +209,4 @@ export function shareErrorResponses({ openapiObject }: { openapiObject: Record<s
     }
   }
   return openapiObject;
-}
+};

@@ -3,6 +3,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { client, unwrap } from '../lib/api.js';
 import type { Session } from '../lib/auth.js';
+import { plural } from '../lib/format.js';
 import { href } from '../lib/router.js';
 
 interface Page {
@@ -49,7 +50,8 @@ export function ConversationList(props: { session: Session; current: string | nu
             <a href={href(`/chat/${c.conversationId}`)} aria-current={c.conversationId === props.current ? 'page' : undefined} onClick={props.onPick}>
               <span class="title">{c.title || 'New conversation'}</span>
               <span class="meta">
-                {c.messageCount} messages{c.lastActivityAt ? ` · ${new Date(c.lastActivityAt).toLocaleString()}` : ''}
+                {plural(c.messageCount, 'message')}
+                {c.lastActivityAt ? ` · ${new Date(c.lastActivityAt).toLocaleString()}` : ''}
                 {c.status === 'closed' ? ' · closed' : ''}
               </span>
             </a>

@@ -18,6 +18,8 @@ export class ApiError extends Error {
     message: string,
     /** The gateway's x-request-id of the refused request: what an operator finds its log lines by. */
     readonly requestId?: string,
+    /** The gateway's `details`, e.g. `{ fields: ['agentId'] }` naming the inputs it refused. */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -64,17 +66,23 @@ export async function unwrap<D>(pending: Promise<{ data?: D; error?: unknown; re
     e.code ?? `http_${response.status}`,
     e.message ?? `${response.url} answered ${response.status}`,
     e.requestId ?? response.headers.get('x-request-id') ?? undefined,
+    e.details,
   );
-}
-
-/** Query parameters without the empty ones (a select's "any" is ''): the gateway reads '' as a value. */
-export function present<T extends Record<string, string | number | undefined | null>>(params: T): { [K in keyof T]?: Exclude<T[K], null | ''> } {
-  const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') out[k] = v;
-  return out as { [K in keyof T]?: Exclude<T[K], null | ''> };
 }
 
 function errorOf(data: unknown): Partial<ErrorBody> {
   const error = typeof data === 'object' && data !== null && 'error' in data ? (data as { error: unknown }).error : data;
   return typeof error === 'object' && error !== null ? (error as Partial<ErrorBody>) : {};
+}
+
+/** What a person reads when a request failed: the gateway's message and, for support, its request id. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.requestId ? `${err.message} (reference ${err.requestId})` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The input names a refused request's `details.fields` lists. */
+export function refusedFields(err: unknown): string[] {
+  const fields = err instanceof ApiError ? err.details?.['fields'] : undefined;
+  return Array.isArray(fields) ? fields.filter((f): f is string => typeof f === 'string') : [];
 }

@@ -2084,11 +2084,14 @@ export interface operations {
         content: {
           'application/json': {
             flows: {
+              /** @enum {string} */
+              conversation?: 'none' | 'read' | 'write';
               description: string;
               inputSchema: {
                 [key: string]: unknown;
               };
               name: string;
+              requiresConversation?: boolean;
             }[];
           };
         };

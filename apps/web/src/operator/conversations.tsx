@@ -3,6 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { client, unwrap } from '../lib/api.js';
 import { href, navigate } from '../lib/router.js';
+import { shortDate, shortId } from '../lib/format.js';
 import { useAsync } from '../lib/use-async.js';
 
 /** The tenant's conversations; filters live in the URL so a filtered list can be shared or reloaded. */
@@ -88,8 +89,8 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
             <tbody>
               {list.data.items.map((c) => (
                 <tr key={c.conversationId}>
-                  <td>
-                    <a href={href(`/ops/conversations/${c.conversationId}`)}>{c.title || c.conversationId.slice(0, 8)}</a>
+                  <td class="clip" title={c.title ?? c.conversationId}>
+                    <a href={href(`/ops/conversations/${c.conversationId}`)}>{c.title || shortId(c.conversationId)}</a>
                   </td>
                   <td>{c.userId ?? '—'}</td>
                   <td>{c.agentId ?? '—'}</td>
@@ -100,7 +101,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
                   </td>
                   <td class="num">{c.messageCount}</td>
                   <td class="num">{c.tokenCount}</td>
-                  <td>{new Date(c.lastActivityAt).toLocaleString()}</td>
+                  <td>{shortDate(c.lastActivityAt)}</td>
                 </tr>
               ))}
             </tbody>

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { client, unwrap } from '../lib/api.js';
 import { href } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
+import { plural } from '../lib/format.js';
 import { Markdown } from '../markdown/markdown.js';
 
 /** Every message of one conversation with its token count, latency, model and run. */
@@ -80,7 +81,7 @@ export function TranscriptPage({ conversationId }: { conversationId: string }): 
             <div class="msg-head">
               <strong>{m.role}</strong>
               <span class="msg-meta">
-                #{m.seq} · <span data-testid="tokens">{m.tokenCount} tokens</span>
+                #{m.seq} · <span data-testid="tokens">{plural(m.tokenCount, 'token')}</span>
                 {m.latencyMs !== undefined && (
                   <>
                     {' '}

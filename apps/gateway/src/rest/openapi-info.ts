@@ -11,8 +11,9 @@ what a caller sees; another tenant's or another user's ids answer 404, as unknow
 **Request ids**: every response carries \`x-request-id\`; send your own (up to 64 characters of \`[A-Za-z0-9._:-]\`)
 to find the request in the logs of every service it reached.
 
-**Idempotency**: \`Idempotency-Key\` on \`POST /api/v1/runs\`, \`POST /api/v1/runs/wait\` and knowledge uploads: the same
-key and body give the first answer again; the same key with another body is a 422 \`idempotency_key_reused\`.
+**Idempotency**: \`Idempotency-Key\` on \`POST /api/v1/runs\` and \`POST /api/v1/runs/wait\`: the same key and body
+answer the same run; the same key with another body is a 422 \`idempotency_key_reused\`. On knowledge uploads a
+retry with the same key answers the first upload's result.
 
 **Pagination**: lists answer \`nextCursor\`; pass it back as \`?cursor=\` with the same filters until it is null.
 

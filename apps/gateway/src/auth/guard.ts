@@ -12,9 +12,12 @@ declare module 'fastify' {
   }
 }
 
+export type Requirement = 'user' | 'staff' | 'admin';
+const REQUIRES = Symbol('parley.authGuard.requires');
+
 /** preHandler for REST routes: 401 without a valid token, 403 without the admin role (or a staff role: admin, operator) when asked. */
 export function authGuard(verifier: Verifier, opts: { admin?: boolean; staff?: boolean } = {}) {
-  return async (req: FastifyRequest, reply: FastifyReply) => {
+  const guard = async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       req.principal = await verifier.verify(tokenOf(req));
     } catch (err) {
@@ -30,6 +33,16 @@ export function authGuard(verifier: Verifier, opts: { admin?: boolean; staff?: b
       return refuse(reply, 403, { code: 'forbidden', message: 'this route needs the operator or admin role', retryable: false });
     }
   };
+  // What the OpenAPI document reads (requirementOf): the guard itself says what it requires, so the docs cannot drift from it.
+  return Object.assign(guard, { [REQUIRES]: opts.admin ? 'admin' : opts.staff ? 'staff' : 'user' } satisfies Record<typeof REQUIRES, Requirement>);
+}
+
+/** The role a route's preHandler(s) require, when one of them is an authGuard; undefined for a public route. */
+export function requirementOf(preHandler: unknown): Requirement | undefined {
+  for (const h of Array.isArray(preHandler) ? preHandler : [preHandler]) {
+    if (typeof h === 'function' && REQUIRES in h) return (h as unknown as Record<typeof REQUIRES, Requirement>)[REQUIRES];
+  }
+  return undefined;
 }
 
 export function principalOf(req: FastifyRequest): Principal {

@@ -21,6 +21,8 @@ import cookie from '@fastify/cookie';
 import { OutboundGuard, OutboundRefused } from '@parley/service-kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { refuse } from '../rest/errors.js';
+import { doc } from '../rest/openapi.js';
+import { z } from 'zod';
 import { AuthorizationResponseError } from 'openid-client';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../env.js';
@@ -43,6 +45,19 @@ export interface SignInDeps {
   log: Logger;
 }
 
+const AuthConfig = z.object({
+  oidc: z.object({ providerName: z.string(), loginUrl: z.string() }).nullable(),
+  devTokens: z.boolean(),
+  claims: z.object({ tenant: z.string(), roles: z.string() }),
+});
+/** Browser navigations: the answer is a redirect, to the provider or back to the page (`#/signin?error=<reason>` on failure). */
+const REDIRECT = {
+  response: 302,
+  reply: null,
+  replyDescription: 'To the provider (login) or back to the web UI (callback: 303)',
+  also: { 303: { description: 'Back to the web UI', reply: null } },
+};
+
 export async function registerSignInRoutes(app: FastifyInstance, deps: SignInDeps): Promise<{ close(): void }> {
   const { config, mode, verifier, store, log } = deps;
   const { auth } = config;
@@ -59,72 +74,91 @@ export async function registerSignInRoutes(app: FastifyInstance, deps: SignInDep
     refuse(reply, 404, { code: 'not_found', message: 'OIDC sign-in is not configured on this gateway (OIDC_ISSUER_URL)', retryable: false });
   const back = (reply: FastifyReply, reason: SignInFailure) => reply.header('cache-control', 'no-store').redirect(`${appUrl}#/signin?error=${reason}`, 303);
 
-  app.get('/auth/config', { schema: { tags: ['auth'], summary: 'What the sign-in page offers' } }, async () => ({
+  app.get('/auth/config', { schema: doc('auth', 'What the sign-in page offers', { operationId: 'getAuthConfig', reply: AuthConfig }) }, async () => ({
     oidc: auth.oidc ? { providerName: auth.oidc.providerName, loginUrl: `${cookiePath}login` } : null,
     devTokens: mode === 'dev' && auth.devTokens && auth.secret !== undefined,
     claims: { tenant: auth.tenantClaim, roles: auth.rolesClaim },
   }));
 
-  app.get('/auth/login', { schema: { tags: ['auth'], summary: 'Start OIDC sign-in (redirects to the provider)' } }, async (_req, reply) => {
-    if (!oidc) return notConfigured(reply);
-    let started: Awaited<ReturnType<OidcClient['start']>>;
-    try {
-      started = await oidc.start();
-    } catch (err) {
-      log.error({ err: describe(err), issuer: oidc.config.issuerUrl }, 'OIDC sign-in could not start: the provider did not answer discovery');
-      return back(reply, 'unavailable');
-    }
-    await store.savePending(started.pending);
-    return reply
-      .setCookie(PENDING_COOKIE, started.pending.state, { ...cookieOpts, maxAge: PENDING_TTL_S })
-      .header('cache-control', 'no-store')
-      .redirect(started.url.href, 302);
-  });
+  app.get(
+    '/auth/login',
+    { schema: doc('auth', 'Start OIDC sign-in (redirects to the provider)', { operationId: 'startSignIn', ...REDIRECT, errors: [404] }) },
+    async (_req, reply) => {
+      if (!oidc) return notConfigured(reply);
+      let started: Awaited<ReturnType<OidcClient['start']>>;
+      try {
+        started = await oidc.start();
+      } catch (err) {
+        log.error({ err: describe(err), issuer: oidc.config.issuerUrl }, 'OIDC sign-in could not start: the provider did not answer discovery');
+        return back(reply, 'unavailable');
+      }
+      await store.savePending(started.pending);
+      return reply
+        .setCookie(PENDING_COOKIE, started.pending.state, { ...cookieOpts, maxAge: PENDING_TTL_S })
+        .header('cache-control', 'no-store')
+        .redirect(started.url.href, 302);
+    },
+  );
 
-  app.get('/auth/callback', { schema: { tags: ['auth'], summary: 'The provider sends the browser back here' } }, async (req, reply) => {
-    if (!oidc) return notConfigured(reply);
-    const query = new URL(req.url, 'http://callback').search;
-    const state = new URLSearchParams(query).get('state');
-    const bound = req.cookies[PENDING_COOKIE];
-    reply.clearCookie(PENDING_COOKIE, cookieOpts);
-    // The state must be the one this browser started with, and still pending (taken once).
-    const pending = state && bound === state && ID.test(state) ? await store.takePending(state) : null;
-    if (!pending) {
-      log.warn({ reason: 'state', hasCookie: bound !== undefined }, 'OIDC callback refused: its state is not a sign-in this browser started (or it expired)');
-      return back(reply, 'state');
-    }
-    let bearer: string;
-    try {
-      bearer = await oidc.finish(query, pending);
-    } catch (err) {
-      const reason = failureOf(err);
-      log.warn({ reason, err: describe(err) }, 'OIDC callback refused');
-      return back(reply, reason);
-    }
-    // The page will use this token on every call: refuse it here, with a reason, if the API would.
-    try {
-      await verifier.verify(bearer);
-    } catch (err) {
-      const reason: SignInFailure = err instanceof AuthError && err.reason === 'claims' ? 'claims' : 'token';
-      log.warn({ reason, err: describe(err) }, "OIDC sign-in refused: the provider's token does not pass the gateway's checks");
-      return back(reply, reason);
-    }
-    const id = await store.saveHandoff(bearer);
-    return reply
-      .setCookie(HANDOFF_COOKIE, id, { ...cookieOpts, maxAge: HANDOFF_TTL_S })
-      .header('cache-control', 'no-store')
-      .redirect(`${appUrl}#/signin?done=1`, 303);
-  });
+  app.get(
+    '/auth/callback',
+    { schema: doc('auth', 'The provider sends the browser back here', { operationId: 'finishSignIn', ...REDIRECT, errors: [404] }) },
+    async (req, reply) => {
+      if (!oidc) return notConfigured(reply);
+      const query = new URL(req.url, 'http://callback').search;
+      const state = new URLSearchParams(query).get('state');
+      const bound = req.cookies[PENDING_COOKIE];
+      reply.clearCookie(PENDING_COOKIE, cookieOpts);
+      // The state must be the one this browser started with, and still pending (taken once).
+      const pending = state && bound === state && ID.test(state) ? await store.takePending(state) : null;
+      if (!pending) {
+        log.warn({ reason: 'state', hasCookie: bound !== undefined }, 'OIDC callback refused: its state is not a sign-in this browser started (or it expired)');
+        return back(reply, 'state');
+      }
+      let bearer: string;
+      try {
+        bearer = await oidc.finish(query, pending);
+      } catch (err) {
+        const reason = failureOf(err);
+        log.warn({ reason, err: describe(err) }, 'OIDC callback refused');
+        return back(reply, reason);
+      }
+      // The page will use this token on every call: refuse it here, with a reason, if the API would.
+      try {
+        await verifier.verify(bearer);
+      } catch (err) {
+        const reason: SignInFailure = err instanceof AuthError && err.reason === 'claims' ? 'claims' : 'token';
+        log.warn({ reason, err: describe(err) }, "OIDC sign-in refused: the provider's token does not pass the gateway's checks");
+        return back(reply, reason);
+      }
+      const id = await store.saveHandoff(bearer);
+      return reply
+        .setCookie(HANDOFF_COOKIE, id, { ...cookieOpts, maxAge: HANDOFF_TTL_S })
+        .header('cache-control', 'no-store')
+        .redirect(`${appUrl}#/signin?done=1`, 303);
+    },
+  );
 
-  app.post('/auth/session', { schema: { tags: ['auth'], summary: 'Take the token of a finished sign-in (once)' } }, async (req, reply) => {
-    const id = req.cookies[HANDOFF_COOKIE];
-    reply.clearCookie(HANDOFF_COOKIE, cookieOpts).header('cache-control', 'no-store');
-    const token = id && ID.test(id) ? await store.takeHandoff(id) : null;
-    if (!token) {
-      return refuse(reply, 401, { code: 'unauthorized', message: 'no finished sign-in to take here; sign in again', retryable: false });
-    }
-    return { token };
-  });
+  app.post(
+    '/auth/session',
+    {
+      schema: doc('auth', 'Take the token of a finished sign-in (once)', {
+        operationId: 'takeSignInToken',
+        description: 'Reads the HttpOnly hand-off cookie /auth/callback set; 401 when there is none (or it was taken).',
+        reply: z.object({ token: z.string() }),
+        errors: [401],
+      }),
+    },
+    async (req, reply) => {
+      const id = req.cookies[HANDOFF_COOKIE];
+      reply.clearCookie(HANDOFF_COOKIE, cookieOpts).header('cache-control', 'no-store');
+      const token = id && ID.test(id) ? await store.takeHandoff(id) : null;
+      if (!token) {
+        return refuse(reply, 401, { code: 'unauthorized', message: 'no finished sign-in to take here; sign in again', retryable: false });
+      }
+      return { token };
+    },
+  );
 
   return { close: () => guard.close() };
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import type { GatewayContext } from '../context.js';
 import { parse, sendError } from './errors.js';
-import { doc } from './openapi.js';
+import { doc, replyOf } from './openapi.js';
 
 const IdParams = z.object({ id: Id });
 const UpdateBody = AgentSpec.partial();
@@ -29,17 +29,42 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext): 
     return value;
   };
 
-  app.get('/api/v1/agents', { ...staff, schema: doc('agents', "The tenant's agents, archived ones included") }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('agent.list_agents', {}, meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/agents',
+    { ...staff, schema: doc('agents', "The tenant's agents, archived ones included", { operationId: 'listAgents', reply: replyOf('agent.list_agents') }) },
+    async (req, reply) => {
+      try {
+        return await ctx.bus.call('agent.list_agents', {}, meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
   app.post(
     '/api/v1/agents',
-    { ...admin, schema: doc('agents', 'Create an agent (version 1); 409 when the id exists', { body: CreateAgent }) },
+    {
+      ...admin,
+      schema: doc('agents', 'Create an agent (version 1); 409 when the id exists', {
+        operationId: 'createAgent',
+        body: CreateAgent,
+        bodyExample: {
+          agentId: 'support',
+          name: 'Support',
+          systemPrompt: 'You answer questions about our shop, briefly.',
+          greeting: 'Hello! How can I help?',
+          model: 'gpt-4o-mini',
+          temperature: 0.3,
+          tools: ['search_knowledge'],
+          flow: 'chat',
+          doubleTexting: 'enqueue',
+          maxRunMs: 120000,
+        },
+        response: 201,
+        reply: replyOf('agent.create_agent'),
+        errors: [409],
+      }),
+    },
     async (req, reply) => {
       try {
         const created = await ctx.bus.call('agent.create_agent', parse(CreateAgent, req.body), meta(req));
@@ -50,21 +75,28 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext): 
     },
   );
 
-  app.get('/api/v1/agents/:id', { ...staff, schema: doc('agents', 'One agent', { params: IdParams }) }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('agent.get_agent', { agentId: idOf(req) }, meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/agents/:id',
+    { ...staff, schema: doc('agents', 'One agent', { operationId: 'getAgent', params: IdParams, reply: replyOf('agent.get_agent') }) },
+    async (req, reply) => {
+      try {
+        return await ctx.bus.call('agent.get_agent', { agentId: idOf(req) }, meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
   app.put(
     '/api/v1/agents/:id',
     {
       ...admin,
       schema: doc('agents', "Change an agent's prompt, greeting, model, temperature, tools, flow or double texting: a new version", {
+        operationId: 'updateAgent',
         params: IdParams,
         body: UpdateBody,
+        reply: replyOf('agent.update_agent'),
+        errors: [409],
       }),
     },
     async (req, reply) => {
@@ -86,7 +118,10 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext): 
       {
         ...admin,
         schema: doc('agents', archived ? 'Archive an agent: it starts no runs (the default agent cannot be archived)' : 'Restore an archived agent', {
+          operationId: archived ? 'archiveAgent' : 'restoreAgent',
           params: IdParams,
+          reply: replyOf('agent.archive_agent'),
+          errors: [409],
         }),
       },
       async (req, reply) => {
@@ -103,7 +138,12 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext): 
     '/api/v1/agents/:id/make-default',
     {
       ...admin,
-      schema: doc('agents', "Make an agent the tenant's default: the web chat's agent, and the one runs without agentId use", { params: IdParams }),
+      schema: doc('agents', "Make an agent the tenant's default: the web chat's agent, and the one runs without agentId use", {
+        operationId: 'makeDefaultAgent',
+        params: IdParams,
+        reply: replyOf('agent.set_default_agent'),
+        errors: [409],
+      }),
     },
     async (req, reply) => {
       try {
@@ -116,7 +156,14 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext): 
 
   app.get(
     '/api/v1/agents/:id/versions',
-    { ...staff, schema: doc('agents', "Every version of an agent's spec, newest first", { params: IdParams }) },
+    {
+      ...staff,
+      schema: doc('agents', "Every version of an agent's spec, newest first", {
+        operationId: 'listAgentVersions',
+        params: IdParams,
+        reply: replyOf('agent.list_agent_versions'),
+      }),
+    },
     async (req, reply) => {
       try {
         return await ctx.bus.call('agent.list_agent_versions', { agentId: idOf(req) }, meta(req));
@@ -128,7 +175,15 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext): 
 
   app.post(
     '/api/v1/agents/:id/rollback',
-    { ...admin, schema: doc('agents', "Make an earlier version's spec current again, as a new version", { params: IdParams, body: RollbackBody }) },
+    {
+      ...admin,
+      schema: doc('agents', "Make an earlier version's spec current again, as a new version", {
+        operationId: 'rollbackAgent',
+        params: IdParams,
+        body: RollbackBody,
+        reply: replyOf('agent.rollback_agent'),
+      }),
+    },
     async (req, reply) => {
       try {
         const agentId = idOf(req);
@@ -142,7 +197,13 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext): 
 
   app.get(
     '/api/v1/tools',
-    { ...staff, schema: doc('agents', 'The tools an agent can be given, with descriptions and the roles that may use them') },
+    {
+      ...staff,
+      schema: doc('agents', 'The tools an agent can be given, with descriptions and the roles that may use them', {
+        operationId: 'listTools',
+        reply: replyOf('agent.list_tools'),
+      }),
+    },
     async (req, reply) => {
       try {
         return await ctx.bus.call('agent.list_tools', {}, meta(req));

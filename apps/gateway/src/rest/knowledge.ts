@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import type { GatewayContext } from '../context.js';
 import { notFound, parse, sendError } from './errors.js';
-import { doc } from './openapi.js';
+import { doc, replyOf } from './openapi.js';
 
 const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const INGEST_TIMEOUT_MS = 120_000;
@@ -23,6 +23,29 @@ const SearchQuery = z.object({
   topK: int(1, 50).default(5),
   knowledgeBaseId: Id.optional(),
 });
+
+/** The upload's documentation: a JSON body or a multipart form with one file; 201 for a new document, 200 for a replaced one. */
+const UPLOAD_DOC = {
+  operationId: 'uploadDocument',
+  description: `JSON \`{title, text | markdown, source?, knowledgeBaseId?, language?}\`, or multipart/form-data with one \`file\` part (at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB) and the same fields as text parts. The same \`source\` replaces the document. Send \`Idempotency-Key\` to make a retry safe.`,
+  content: {
+    'application/json': IngestDocument,
+    'multipart/form-data': {
+      type: 'object',
+      properties: {
+        file: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The document: text or markdown' },
+        title: { type: 'string', description: "Default: the file's name" },
+        source: { type: 'string', description: 'Default: `upload:<file name>`; an existing source is replaced' },
+        knowledgeBaseId: { type: 'string' },
+        language: { type: 'string' },
+      },
+    },
+  },
+  response: 201,
+  reply: replyOf('query.ingest_document'),
+  replyDescription: 'A new document',
+  also: { 200: { description: 'A document of the same source was replaced', reply: replyOf('query.ingest_document') } },
+};
 
 export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const user = { preHandler: authGuard(ctx.verifier) };
@@ -48,7 +71,11 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
     await scope.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 10 } });
     scope.post(
       '/api/v1/knowledge/documents',
-      { ...admin, bodyLimit: MAX_UPLOAD_BYTES + 64 * 1024, schema: doc('knowledge', 'Add or replace a document (JSON or a multipart text/markdown file)') },
+      {
+        ...admin,
+        bodyLimit: MAX_UPLOAD_BYTES + 64 * 1024,
+        schema: doc('knowledge', 'Add or replace a document (JSON or a multipart text/markdown file)', UPLOAD_DOC),
+      },
       async (req, reply) => {
         try {
           const input = req.isMultipart() ? await fromMultipart(req) : parse(IngestDocument, req.body);
@@ -61,17 +88,24 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
     );
   });
 
-  app.get('/api/v1/knowledge/documents', { ...user, schema: doc('knowledge', "The tenant's documents", { querystring: ListQuery }) }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('query.list_documents', parse(ListQuery, req.query), meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/knowledge/documents',
+    {
+      ...user,
+      schema: doc('knowledge', "The tenant's documents", { operationId: 'listDocuments', querystring: ListQuery, reply: replyOf('query.list_documents') }),
+    },
+    async (req, reply) => {
+      try {
+        return await ctx.bus.call('query.list_documents', parse(ListQuery, req.query), meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
   app.delete(
     '/api/v1/knowledge/documents/:id',
-    { ...admin, schema: doc('knowledge', 'Delete a document and its chunks', { params: IdParams }) },
+    { ...admin, schema: doc('knowledge', 'Delete a document and its chunks', { operationId: 'deleteDocument', params: IdParams, reply: null }) },
     async (req, reply) => {
       try {
         const { id } = parse(IdParams, req.params);
@@ -86,7 +120,14 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
 
   app.get(
     '/api/v1/knowledge/search',
-    { ...user, schema: doc('knowledge', 'Hybrid search over the knowledge base', { querystring: SearchQuery }) },
+    {
+      ...user,
+      schema: doc('knowledge', 'Hybrid search over the knowledge base', {
+        operationId: 'searchKnowledge',
+        querystring: SearchQuery,
+        reply: replyOf('query.search'),
+      }),
+    },
     async (req, reply) => {
       try {
         const q = parse(SearchQuery, req.query);

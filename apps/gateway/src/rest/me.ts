@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import type { GatewayContext } from '../context.js';
 import { parse, sendError } from './errors.js';
-import { doc } from './openapi.js';
+import { doc, replyOf } from './openapi.js';
 
 const MyConversationsQuery = ListConversations.pick({ status: true, agentId: true, cursor: true }).extend({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -22,7 +22,9 @@ export function registerMeRoutes(app: FastifyInstance, ctx: GatewayContext): voi
     {
       ...user,
       schema: doc('conversations', 'Your own conversations, newest activity first (title, last activity, agent, status); page with `cursor`', {
+        operationId: 'listMyConversations',
         querystring: MyConversationsQuery,
+        reply: replyOf('conversation.list'),
       }),
     },
     async (req, reply) => {

@@ -11,7 +11,7 @@ import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import { userActor } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
 import { notFound, parse, sendError } from './errors.js';
-import { doc } from './openapi.js';
+import { doc, replyOf } from './openapi.js';
 
 const IdParams = z.object({ id: Id });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -31,25 +31,48 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
     return id;
   };
 
-  app.get('/api/v1/conversations', { ...staff, schema: doc('conversations', "The tenant's conversations", { querystring: ListQuery }) }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('conversation.list', parse(ListQuery, req.query), meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/conversations',
+    {
+      ...staff,
+      schema: doc('conversations', "The tenant's conversations", {
+        operationId: 'listConversations',
+        querystring: ListQuery,
+        reply: replyOf('conversation.list'),
+      }),
+    },
+    async (req, reply) => {
+      try {
+        return await ctx.bus.call('conversation.list', parse(ListQuery, req.query), meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
-  app.get('/api/v1/conversations/:id', { ...user, schema: doc('conversations', 'One conversation', { params: IdParams }) }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('conversation.get', { conversationId: await readableConversation(req) }, meta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/conversations/:id',
+    { ...user, schema: doc('conversations', 'One conversation', { operationId: 'getConversation', params: IdParams, reply: replyOf('conversation.get') }) },
+    async (req, reply) => {
+      try {
+        return await ctx.bus.call('conversation.get', { conversationId: await readableConversation(req) }, meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
   app.get(
     '/api/v1/conversations/:id/messages',
-    { ...user, schema: doc('conversations', 'Messages of a conversation, paged backwards by seq', { params: IdParams, querystring: MessagesQuery }) },
+    {
+      ...user,
+      schema: doc('conversations', 'Messages of a conversation, paged backwards by seq', {
+        operationId: 'listConversationMessages',
+        params: IdParams,
+        querystring: MessagesQuery,
+        reply: replyOf('conversation.get_history'),
+      }),
+    },
     async (req, reply) => {
       try {
         const conversationId = await readableConversation(req);
@@ -65,7 +88,14 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
 
   app.post(
     '/api/v1/conversations/:id/close',
-    { ...staff, schema: doc('conversations', 'Close a conversation (it migrates to the archive)', { params: IdParams }) },
+    {
+      ...staff,
+      schema: doc('conversations', 'Close a conversation (it migrates to the archive)', {
+        operationId: 'closeConversation',
+        params: IdParams,
+        reply: replyOf('conversation.session_closed'),
+      }),
+    },
     async (req, reply) => {
       try {
         const id = await readableConversation(req);
@@ -78,7 +108,14 @@ export function registerOperatorRoutes(app: FastifyInstance, ctx: GatewayContext
 
   app.get(
     '/api/v1/stats',
-    { ...staff, schema: doc('operators', 'Conversation and token statistics', { querystring: ConversationStats }) },
+    {
+      ...staff,
+      schema: doc('operators', 'Conversation and token statistics', {
+        operationId: 'getStats',
+        querystring: ConversationStats,
+        reply: replyOf('conversation.stats'),
+      }),
+    },
     async (req, reply) => {
       try {
         return await ctx.bus.call('conversation.stats', parse(ConversationStats, req.query), meta(req));

@@ -1,19 +1,31 @@
 /** Runs over REST: start (202 + optional webhook, delivered by any replica), read, SSE events, cancel, and the flow list. */
 import { uuidv7 } from '@parley/bus';
-import { ActionError, Id, ListRuns, StartRunRequest } from '@parley/contracts';
+import { ActionError, Id, ListRuns, StartRunRequest, StartRunResponse } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import { userActor } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
 import { parse, parseHeader, sendError } from './errors.js';
-import { doc } from './openapi.js';
+import { doc, replyOf } from './openapi.js';
 import { sendRateLimited } from './rate-limited.js';
 import { streamRunEvents } from './sse.js';
 import { IdempotencyKey } from '../runs/run-idempotency.js';
 import { DEFAULT_WAIT_MS, StartAndWaitRequest, WaitQuery, isFinal, waitForRun } from '../runs/run-wait.js';
 
 const RunParams = z.object({ id: Id });
+/** What GET /runs/:id/events answers: an event stream, each event's data the run's state so far (rest/sse.ts). */
+const SSE_ANSWER = {
+  description:
+    'An event stream. Each event is sent named (`event: SUCCESS`) and unnamed, with `id: <seq>` and `data:` the run state so far: `{type, runId, seq, state, status, progress, step_results, final_result, event}`. It ends after SUCCESS or FAILURE. Send `Last-Event-ID` (or `?lastEventId=`) to resume after an event.',
+  content: {
+    'text/event-stream': {
+      schema: { type: 'string' },
+      example:
+        'id: 3\nevent: SUCCESS\ndata: {"type":"SUCCESS","runId":"0192f3c4-1b2a-7cde-8f00-123456789abc","seq":3,"state":"SUCCESS","status":"SUCCEEDED","progress":100,"step_results":[],"final_result":{"text":"We open at 9."}}\n\n',
+    },
+  },
+};
 /** The owner filter is the gateway's to set (the rule below), not a query parameter. */
 const RunsQuery = ListRuns.omit({ owner: true }).extend({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 
@@ -75,27 +87,58 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
     }
   };
 
-  app.post('/api/v1/runs', { ...auth, schema: doc('runs', 'Start a run', { body: StartRunRequest, response: 202 }) }, async (req, reply) => {
-    try {
-      const started = await startRun(req, parse(StartRunRequest, req.body));
-      if ('limited' in started) return sendRateLimited(reply, 'runs started', started.limited);
-      const { runId } = started;
-      return reply
-        .code(202)
-        .header('location', `/api/v1/runs/${runId}`)
-        .send({ runId, status: 'PENDING', eventsUrl: `/api/v1/runs/${runId}/events` });
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  const startErrors = [404, 409, 422, 429];
+  const location = { location: { description: 'The run: GET it for its status', type: 'string' as const } };
+  app.post(
+    '/api/v1/runs',
+    {
+      ...auth,
+      schema: doc('runs', 'Start a run', {
+        operationId: 'startRun',
+        description:
+          'Validates the flow, agent and input first (400 naming the field, 404 for an unknown agent, 409 for an archived one), then answers 202 while the run goes on. Send `Idempotency-Key` to make a retry safe.',
+        body: StartRunRequest,
+        bodyExample: { flow: 'chat', input: { text: 'What are your opening hours?' } },
+        response: 202,
+        reply: StartRunResponse,
+        replyDescription: 'Started; follow it at `eventsUrl` (SSE) or GET `Location`',
+        replyExample: {
+          runId: '0192f3c4-1b2a-7cde-8f00-123456789abc',
+          status: 'PENDING',
+          eventsUrl: '/api/v1/runs/0192f3c4-1b2a-7cde-8f00-123456789abc/events',
+        },
+        errors: startErrors,
+      }),
+    },
+    async (req, reply) => {
+      try {
+        const started = await startRun(req, parse(StartRunRequest, req.body));
+        if ('limited' in started) return sendRateLimited(reply, 'runs started', started.limited);
+        const { runId } = started;
+        return reply
+          .code(202)
+          .header('location', `/api/v1/runs/${runId}`)
+          .send({ runId, status: 'PENDING', eventsUrl: `/api/v1/runs/${runId}/events` });
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
   app.post(
     '/api/v1/runs/wait',
     {
       ...auth,
       schema: doc('runs', 'Start a run and wait for its end (200 + the run) or timeoutMs (202 + Location + the run so far)', {
+        operationId: 'startRunAndWait',
         body: StartAndWaitRequest,
         querystring: WaitQuery,
+        reply: replyOf('agent.get_run'),
+        replyDescription: 'The run ended (SUCCEEDED, FAILED or CANCELLED)',
+        also: {
+          202: { description: 'Still running at the timeout: the run so far; GET `Location` later', reply: replyOf('agent.get_run'), headers: location },
+        },
+        errors: startErrors,
       }),
     },
     async (req, reply) => {
@@ -118,7 +161,9 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
     {
       ...auth,
       schema: doc('runs', "Runs newest first, filtered by status, flow, agentId or conversationId, paged by nextCursor: a user's own, staff the tenant's", {
+        operationId: 'listRuns',
         querystring: RunsQuery,
+        reply: replyOf('agent.list_runs'),
       }),
     },
     async (req, reply) => {
@@ -135,20 +180,28 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
     },
   );
 
-  app.get('/api/v1/runs/:id', { ...auth, schema: doc('runs', 'One run', { params: RunParams }) }, async (req, reply) => {
-    try {
-      const id = await readableRun(req);
-      return await ctx.bus.call('agent.get_run', { runId: id }, callerMeta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/runs/:id',
+    { ...auth, schema: doc('runs', 'One run', { operationId: 'getRun', params: RunParams, reply: replyOf('agent.get_run') }) },
+    async (req, reply) => {
+      try {
+        const id = await readableRun(req);
+        return await ctx.bus.call('agent.get_run', { runId: id }, callerMeta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
   app.get(
     '/api/v1/runs/:id/events',
     {
       ...auth,
-      schema: doc('runs', 'Run events as Server-Sent Events (PENDING, PROGRESS, SUCCESS, FAILURE); resumes after Last-Event-ID', { params: RunParams }),
+      schema: doc('runs', 'Run events as Server-Sent Events (PENDING, PROGRESS, SUCCESS, FAILURE); resumes after Last-Event-ID', {
+        operationId: 'streamRunEvents',
+        params: RunParams,
+        also: { 200: SSE_ANSWER },
+      }),
     },
     async (req, reply) => {
       try {
@@ -159,22 +212,30 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
     },
   );
 
-  app.post('/api/v1/runs/:id/cancel', { ...auth, schema: doc('runs', 'Cancel a run', { params: RunParams }) }, async (req, reply) => {
-    try {
-      const id = await readableRun(req);
-      return await ctx.bus.call('agent.cancel', { runId: id }, callerMeta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.post(
+    '/api/v1/runs/:id/cancel',
+    { ...auth, schema: doc('runs', 'Cancel a run', { operationId: 'cancelRun', params: RunParams, reply: replyOf('agent.cancel') }) },
+    async (req, reply) => {
+      try {
+        const id = await readableRun(req);
+        return await ctx.bus.call('agent.cancel', { runId: id }, callerMeta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 
-  app.get('/api/v1/flows', { ...auth, schema: doc('runs', 'Registered flows with their input JSON schemas') }, async (req, reply) => {
-    try {
-      return await ctx.bus.call('agent.list_flows', {}, callerMeta(req));
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  app.get(
+    '/api/v1/flows',
+    { ...auth, schema: doc('runs', 'Registered flows with their input JSON schemas', { operationId: 'listFlows', reply: replyOf('agent.list_flows') }) },
+    async (req, reply) => {
+      try {
+        return await ctx.bus.call('agent.list_flows', {}, callerMeta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 }
 
 function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {

@@ -1,7 +1,7 @@
 import type { ConversationSummary } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { get, query } from '../lib/api.js';
+import { client, unwrap } from '../lib/api.js';
 import type { Session } from '../lib/auth.js';
 import { plural } from '../lib/format.js';
 import { href } from '../lib/router.js';
@@ -14,7 +14,7 @@ interface Page {
 const PAGE = 30;
 
 /** The signed-in user's own conversations, from the server: another device or a cleared browser lists the same. */
-const load = (cursor?: string) => get<Page>(`/me/conversations${query({ limit: PAGE, cursor })}`);
+const load = (cursor?: string): Promise<Page> => unwrap(client.GET('/api/v1/me/conversations', { params: { query: { limit: PAGE, cursor } } }));
 
 export function ConversationList(props: { session: Session; current: string | null; refreshKey: string; onPick(): void }): JSX.Element {
   const [page, setPage] = useState<Page | null>(null);

@@ -1,7 +1,6 @@
-import type { ConversationSummary } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { Field } from '../ui/field.js';
-import { errorText, get } from '../lib/api.js';
+import { client, errorText, unwrap } from '../lib/api.js';
 import { plural, shortDate, shortId } from '../lib/format.js';
 import { href } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
@@ -11,7 +10,7 @@ import { useAsync } from '../lib/use-async.js';
  * Only one's own: the gateway refuses a run on anybody else's conversation, whatever the role.
  */
 export function ConversationPicker({ value, required, onChange }: { value: string; required: boolean; onChange(id: string): void }): JSX.Element {
-  const list = useAsync(() => get<{ items: ConversationSummary[] }>('/me/conversations?limit=50'), []);
+  const list = useAsync(() => unwrap(client.GET('/api/v1/me/conversations', { params: { query: { limit: 50 } } })), []);
   const items = list.data?.items ?? [];
   if (list.error)
     return (

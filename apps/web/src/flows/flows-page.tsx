@@ -1,7 +1,7 @@
 import type { FlowInfo } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { api, errorText, get } from '../lib/api.js';
+import { client, errorText, unwrap } from '../lib/api.js';
 import { useRunEvents } from '../lib/run-events.js';
 import { useAsync } from '../lib/use-async.js';
 import { rememberRun } from '../lib/recent-runs.js';
@@ -11,7 +11,7 @@ import { initialValues, SchemaFields, toInput, type FormValues, type JsonSchema 
 
 /** Pick a flow, fill the form generated from its input schema, run it over REST and watch it over SSE. */
 export function FlowsPage(): JSX.Element {
-  const flows = useAsync(() => get<{ flows: FlowInfo[] }>('/flows'), []);
+  const flows = useAsync(() => unwrap(client.GET('/api/v1/flows')), []);
   const [name, setName] = useState<string | null>(null);
   const list = flows.data?.flows ?? [];
   const flow = list.find((f) => f.name === name) ?? list[0];
@@ -53,18 +53,19 @@ function FlowRunner({ flow }: { flow: FlowInfo }): JSX.Element {
     e.preventDefault();
     setError(null);
     try {
-      const r = await api<{ runId: string }>('POST', '/runs', {
-        flow: flow.name,
-        input: toInput(schema, values),
-        ...(usesConversation && conversationId ? { conversationId } : {}),
-      });
+      const r = await unwrap(
+        client.POST('/api/v1/runs', {
+          body: { flow: flow.name, input: toInput(schema, values), ...(usesConversation && conversationId ? { conversationId } : {}) },
+        }),
+      );
       rememberRun(r.runId, `${flow.name} flow`);
       setRunId(r.runId);
     } catch (err) {
       setError(errorText(err));
     }
   };
-  const cancel = () => runId && void api('POST', `/runs/${encodeURIComponent(runId)}/cancel`).catch((err: unknown) => setError(errorText(err)));
+  const cancel = () =>
+    runId && void unwrap(client.POST('/api/v1/runs/{id}/cancel', { params: { path: { id: runId } } })).catch((err: unknown) => setError(errorText(err)));
 
   return (
     <>

@@ -1,5 +1,15 @@
-/** REST calls to the gateway's /api/v1 with the session's bearer token; errors carry the server's message. */
+/**
+ * REST calls to the gateway with the session's bearer token, typed by the gateway's OpenAPI document:
+ * `client` is openapi-fetch over the generated `paths` (gateway-api.ts), so a path, its parameters, its
+ * body and its answer are checked at compile time against what the gateway documents. `unwrap` turns
+ * an answer into its data, or throws an ApiError carrying the server's message.
+ */
+import createClient, { type Middleware } from 'openapi-fetch';
 import { session, signOut } from './auth.js';
+import type { components, paths } from './gateway-api.js';
+
+export type Schemas = components['schemas'];
+type ErrorBody = Schemas['Error']['error'];
 
 export class ApiError extends Error {
   constructor(
@@ -16,51 +26,53 @@ export class ApiError extends Error {
   }
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const token = session.get()?.token;
-  const headers: Record<string, string> = {};
-  if (token) headers['authorization'] = `Bearer ${token}`;
-  const init: RequestInit = { method, headers };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(`/api/v1${path}`, init);
-  const text = await res.text();
-  const data = text ? safeJson(text) : undefined;
-  if (!res.ok) {
-    // Every gateway error is `{ error: { code, message, retryable, requestId, details? } }` (contracts RestErrorBody).
-    const e = errorOf(data);
+const auth: Middleware = {
+  onRequest({ request }) {
+    const token = session.get()?.token;
+    if (token) request.headers.set('authorization', `Bearer ${token}`);
+    return request;
+  },
+  async onResponse({ request, response }) {
     // Only for the session that sent it: a request sent without a token, or by a session that ended, signs nobody out.
     // The gateway says which: "your sign-in expired; sign in again" or "invalid token" (forged, or not for this gateway).
-    if (res.status === 401 && token) signOut(e.message ? `Signed out: ${e.message}` : 'Signed out: the gateway refused this sign-in. Sign in again.', token);
-    throw new ApiError(
-      res.status,
-      e.code ?? `http_${res.status}`,
-      e.message ?? `${method} ${path} answered ${res.status}`,
-      e.requestId ?? res.headers.get('x-request-id') ?? undefined,
-      typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>) : undefined,
-    );
-  }
-  return data as T;
+    const sent = request.headers.get('authorization')?.replace(/^Bearer /, '');
+    if (response.status === 401 && sent) {
+      const body: unknown = await response
+        .clone()
+        .json()
+        .catch(() => {
+          // A 401 without a JSON body (a proxy's) still signs out, with the generic words.
+          return undefined;
+        });
+      const message = errorOf(body).message;
+      signOut(message ? `Signed out: ${message}` : 'Signed out: the gateway refused this sign-in. Sign in again.', sent);
+    }
+    return response;
+  },
+};
+
+/** The page's own origin: the gateway serves the UI, so the API is same-origin. */
+export const client = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '' });
+client.use(auth);
+
+/** The answer's data; a refusal throws ApiError with the gateway's code, message and request id. */
+export async function unwrap<D>(pending: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
+  const { data, error, response } = await pending;
+  if (response.ok) return data as D;
+  // Every gateway error is `{ error: { code, message, retryable, requestId, details? } }` (components.schemas.Error).
+  const e = errorOf(error);
+  throw new ApiError(
+    response.status,
+    e.code ?? `http_${response.status}`,
+    e.message ?? `${response.url} answered ${response.status}`,
+    e.requestId ?? response.headers.get('x-request-id') ?? undefined,
+    e.details,
+  );
 }
 
-export const get = <T>(path: string) => api<T>('GET', path);
-
-/** `?a=1&b=2` without the empty values. */
-export function query(params: Record<string, string | number | undefined | null>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
-
-type ErrorFields = { code?: string; message?: string; requestId?: string; details?: unknown };
-
-function errorOf(data: unknown): ErrorFields {
+function errorOf(data: unknown): Partial<ErrorBody> {
   const error = typeof data === 'object' && data !== null && 'error' in data ? (data as { error: unknown }).error : data;
-  return typeof error === 'object' && error !== null ? (error as ErrorFields) : {};
+  return typeof error === 'object' && error !== null ? (error as Partial<ErrorBody>) : {};
 }
 
 /** What a person reads when a request failed: the gateway's message and, for support, its request id. */
@@ -73,12 +85,4 @@ export function errorText(err: unknown): string {
 export function refusedFields(err: unknown): string[] {
   const fields = err instanceof ApiError ? err.details?.['fields'] : undefined;
   return Array.isArray(fields) ? fields.filter((f): f is string => typeof f === 'string') : [];
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { message: text.slice(0, 200) };
-  }
 }

@@ -1,7 +1,7 @@
-import type { AgentConfig, AgentSpec, AgentVersion, FlowInfo, ToolInfo } from '@parley/contracts';
+import type { AgentConfig, AgentSpec, FlowInfo, ToolInfo } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { api, get } from '../lib/api.js';
+import { client, unwrap } from '../lib/api.js';
 import { shortDate } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
@@ -24,9 +24,9 @@ const specOf = ({ name, systemPrompt, greeting, model, temperature, tools, flow,
  * Changes need admin; the gateway says so when the user is an operator.
  */
 export function AgentsPage(): JSX.Element {
-  const agents = useAsync(() => get<{ agents: AgentConfig[] }>('/agents'), []);
-  const flows = useAsync(() => get<{ flows: FlowInfo[] }>('/flows'), []);
-  const tools = useAsync(() => get<{ tools: ToolInfo[] }>('/tools'), []);
+  const agents = useAsync(() => unwrap(client.GET('/api/v1/agents')), []);
+  const flows = useAsync(() => unwrap(client.GET('/api/v1/flows')), []);
+  const tools = useAsync(() => unwrap(client.GET('/api/v1/tools')), []);
   const [picked, setPicked] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   // One line saying what the last change did; outside the forms, which are rebuilt when a change makes a new version.
@@ -128,7 +128,7 @@ function CreateForm({
     e.preventDefault();
     setMsg(null);
     try {
-      await api('POST', '/agents', { ...spec, agentId });
+      await unwrap(client.POST('/api/v1/agents', { body: { ...spec, agentId } }));
       onCreated(agentId);
     } catch (err) {
       setMsg(`Not created: ${(err as Error).message}`);
@@ -166,7 +166,7 @@ function AgentForm({ agent, flows, tools, report, onSaved }: FormContext & Repor
     e.preventDefault();
     report(null);
     try {
-      const saved = await api<AgentConfig>('PUT', `/agents/${encodeURIComponent(agent.agentId)}`, spec);
+      const saved = await unwrap(client.PUT('/api/v1/agents/{id}', { params: { path: { id: agent.agentId } }, body: spec }));
       onSaved(`Saved as version ${saved.version}.`);
     } catch (err) {
       report(`Not saved: ${(err as Error).message}`);
@@ -265,7 +265,14 @@ function AgentActions({ agent, report, onChanged }: Reports & { agent: AgentConf
   const act = async (verb: 'archive' | 'restore' | 'make-default', done: string) => {
     report(null);
     try {
-      await api('POST', `/agents/${encodeURIComponent(agent.agentId)}/${verb}`, {});
+      const path = { id: agent.agentId };
+      await unwrap(
+        verb === 'archive'
+          ? client.POST('/api/v1/agents/{id}/archive', { params: { path } })
+          : verb === 'restore'
+            ? client.POST('/api/v1/agents/{id}/restore', { params: { path } })
+            : client.POST('/api/v1/agents/{id}/make-default', { params: { path } }),
+      );
       onChanged(done);
     } catch (err) {
       report(`Not done: ${(err as Error).message}`);
@@ -295,11 +302,12 @@ function AgentActions({ agent, report, onChanged }: Reports & { agent: AgentConf
 }
 
 function Versions({ agent, report, onRolledBack }: Reports & { agent: AgentConfig; onRolledBack(msg: string): void }): JSX.Element {
-  const versions = useAsync(() => get<{ versions: AgentVersion[] }>(`/agents/${encodeURIComponent(agent.agentId)}/versions`), [agent.agentId, agent.version]);
+  const path = { id: agent.agentId };
+  const versions = useAsync(() => unwrap(client.GET('/api/v1/agents/{id}/versions', { params: { path } })), [agent.agentId, agent.version]);
   const rollback = async (version: number) => {
     report(null);
     try {
-      const rolled = await api<AgentConfig>('POST', `/agents/${encodeURIComponent(agent.agentId)}/rollback`, { version });
+      const rolled = await unwrap(client.POST('/api/v1/agents/{id}/rollback', { params: { path }, body: { version } }));
       onRolledBack(`Rolled back to version ${version}: now version ${rolled.version}.`);
     } catch (err) {
       report(`Not rolled back: ${(err as Error).message}`);

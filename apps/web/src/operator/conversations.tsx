@@ -1,22 +1,24 @@
-import type { AgentConfig, ConversationSummary } from '@parley/contracts';
+import { Channel, ConversationStatus } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { get, query } from '../lib/api.js';
+import { client, unwrap } from '../lib/api.js';
 import { href, navigate } from '../lib/router.js';
 import { shortDate, shortId } from '../lib/format.js';
 import { useAsync } from '../lib/use-async.js';
 
-type Page = { items: ConversationSummary[]; nextCursor: string | null };
-
 /** The tenant's conversations; filters live in the URL so a filtered list can be shared or reloaded. */
 export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.Element {
-  const status = params.get('status') ?? '';
-  const channel = params.get('channel') ?? '';
+  // The URL is anyone's to edit: a filter the gateway does not know reads as no filter.
+  const status = ConversationStatus.safeParse(params.get('status')).data;
+  const channel = Channel.safeParse(params.get('channel')).data;
   const agentId = params.get('agentId') ?? '';
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
-  const agents = useAsync(() => get<{ agents: AgentConfig[] }>('/agents'), []);
-  const list = useAsync(() => get<Page>(`/conversations${query({ status, channel, agentId, cursor, limit: 25 })}`), [status, channel, agentId, cursor]);
+  const agents = useAsync(() => unwrap(client.GET('/api/v1/agents')), []);
+  const list = useAsync(
+    () => unwrap(client.GET('/api/v1/conversations', { params: { query: { status, channel, agentId: agentId || undefined, cursor, limit: 25 } } })),
+    [status, channel, agentId, cursor],
+  );
   const setFilter = (key: string, value: string) => {
     const p = new URLSearchParams(params);
     if (value) p.set(key, value);
@@ -32,7 +34,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Status
-          <select value={status} onChange={(e) => setFilter('status', e.currentTarget.value)}>
+          <select value={status ?? ''} onChange={(e) => setFilter('status', e.currentTarget.value)}>
             <option value="">any</option>
             <option value="open">open</option>
             <option value="closed">closed</option>
@@ -40,7 +42,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
         </label>
         <label>
           Channel
-          <select value={channel} onChange={(e) => setFilter('channel', e.currentTarget.value)}>
+          <select value={channel ?? ''} onChange={(e) => setFilter('channel', e.currentTarget.value)}>
             <option value="">any</option>
             <option value="web">web</option>
             <option value="chatwoot">chatwoot</option>

@@ -2,7 +2,7 @@ import type { AgentConfig, ChatwootInboxInput, ChatwootInboxView } from '@parley
 import type { JSX } from 'preact';
 import { Field } from '../ui/field.js';
 import { useState } from 'preact/hooks';
-import { api, errorText, refusedFields } from '../lib/api.js';
+import { client, errorText, refusedFields, unwrap } from '../lib/api.js';
 
 const STATUSES = ['pending', 'open', 'snoozed', 'resolved'] as const;
 type Status = (typeof STATUSES)[number];
@@ -75,7 +75,7 @@ export function InboxForm({
       else if (typed) Object.assign(body, { [name]: typed });
     }
     try {
-      const reply = await api<{ inboxes: ChatwootInboxView[] }>('PUT', '/channels/chatwoot/inboxes', body);
+      const reply = await unwrap(client.PUT('/api/v1/channels/chatwoot/inboxes', { body }));
       const saved = reply.inboxes[0];
       setSecrets({});
       setCleared({});

@@ -1,7 +1,7 @@
-import type { AgentConfig, ChatwootInboxView } from '@parley/contracts';
+import type { ChatwootInboxView } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { api, errorText, get } from '../lib/api.js';
+import { client, errorText, unwrap } from '../lib/api.js';
 import { useAsync } from '../lib/use-async.js';
 import { InboxForm } from './inbox-form.js';
 
@@ -12,8 +12,8 @@ const keyOf = (i: { accountId: number; inboxId: number }) => `${i.accountId}/${i
  * An inbox from the gateway's environment is shown but changed only there.
  */
 export function InboxesPage(): JSX.Element {
-  const inboxes = useAsync(() => get<{ inboxes: ChatwootInboxView[] }>('/channels/chatwoot/inboxes'), []);
-  const agents = useAsync(() => get<{ agents: AgentConfig[] }>('/agents'), []);
+  const inboxes = useAsync(() => unwrap(client.GET('/api/v1/channels/chatwoot/inboxes')), []);
+  const agents = useAsync(() => unwrap(client.GET('/api/v1/agents')), []);
   // null: no form; 'new': the create form; otherwise the key of the inbox being edited.
   const [editing, setEditing] = useState<string | null>(null);
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
@@ -25,7 +25,9 @@ export function InboxesPage(): JSX.Element {
   const setEnabled = async (inbox: ChatwootInboxView, enabled: boolean) => {
     setNotice(null);
     try {
-      await api('PUT', '/channels/chatwoot/inboxes', { accountId: inbox.accountId, inboxId: inbox.inboxId, baseUrl: inbox.baseUrl, enabled });
+      await unwrap(
+        client.PUT('/api/v1/channels/chatwoot/inboxes', { body: { accountId: inbox.accountId, inboxId: inbox.inboxId, baseUrl: inbox.baseUrl, enabled } }),
+      );
       setNotice({ text: `Inbox ${keyOf(inbox)} ${enabled ? 'enabled' : 'disabled'}.`, error: false });
       inboxes.reload();
     } catch (err) {

@@ -1,15 +1,13 @@
 import type { DocumentInfo, SearchHit } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { api, ApiError, get, query } from '../lib/api.js';
+import { ApiError, client, unwrap } from '../lib/api.js';
 import { plural, sectionPath } from '../lib/format.js';
 import { useAsync } from '../lib/use-async.js';
 
-const BASE = '/knowledge/documents';
-
 /** Upload (text or markdown files, read in the browser), list, delete, and try a search. */
 export function KnowledgePage(): JSX.Element {
-  const docs = useAsync(() => get<{ items: DocumentInfo[] }>(`${BASE}?limit=100`), []);
+  const docs = useAsync(() => unwrap(client.GET('/api/v1/knowledge/documents', { params: { query: { limit: 100 } } })), []);
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<string | null>(null);
   const [q, setQ] = useState('');
@@ -28,7 +26,7 @@ export function KnowledgePage(): JSX.Element {
       const text = await file.text();
       const markdown = /\.(md|markdown)$/i.test(file.name);
       const body = { title: titleInput.value.trim() || file.name, source: file.name, ...(markdown ? { markdown: text } : { text }) };
-      const info = await api<DocumentInfo>('POST', BASE, body);
+      const info = await unwrap(client.POST('/api/v1/knowledge/documents', { body }));
       setMsg(`“${info.title}” ${info.outcome ?? 'stored'}: ${plural(info.chunks, 'chunk')}.`);
       form.reset();
       docs.reload();
@@ -40,14 +38,14 @@ export function KnowledgePage(): JSX.Element {
   };
   const remove = async (d: DocumentInfo) => {
     if (!confirm(`Delete “${d.title}” and its chunks?`)) return;
-    await api('DELETE', `${BASE}/${encodeURIComponent(d.documentId)}`).catch((err: Error) => setMsg(err.message));
+    await unwrap(client.DELETE('/api/v1/knowledge/documents/{id}', { params: { path: { id: d.documentId } } })).catch((err: Error) => setMsg(err.message));
     docs.reload();
   };
   const search = async (e: Event) => {
     e.preventDefault();
     if (!q.trim()) return;
     try {
-      setHits((await get<{ hits: SearchHit[] }>(`/knowledge/search${query({ q: q.trim(), topK: 5 })}`)).hits);
+      setHits((await unwrap(client.GET('/api/v1/knowledge/search', { params: { query: { q: q.trim(), topK: 5 } } }))).hits);
     } catch (err) {
       setMsg(`Search failed: ${(err as Error).message}`);
     }

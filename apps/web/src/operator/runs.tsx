@@ -1,7 +1,7 @@
-import type { RunRecord } from '@parley/contracts';
+import { RunStatus, type RunRecord } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { ApiError, get, query } from '../lib/api.js';
+import { ApiError, client, unwrap } from '../lib/api.js';
 import { href, navigate } from '../lib/router.js';
 import { useRunEvents } from '../lib/run-events.js';
 import { useAsync } from '../lib/use-async.js';
@@ -18,7 +18,7 @@ function RunList(): JSX.Element {
   const [status, setStatus] = useState('');
   const [open, setOpen] = useState('');
   // GET /api/v1/runs may not exist on every gateway; without it the list is this browser's runs.
-  const list = useAsync(() => get<{ items: RunRecord[] }>(`/runs${query({ status, limit: 50 })}`), [status]);
+  const list = useAsync(() => unwrap(client.GET('/api/v1/runs', { params: { query: { status: RunStatus.safeParse(status).data, limit: 50 } } })), [status]);
   const missing = list.error instanceof ApiError && (list.error.status === 404 || list.error.status === 405);
   return (
     <section aria-labelledby="runs-h">
@@ -34,7 +34,7 @@ function RunList(): JSX.Element {
           Status
           <select value={status} onChange={(e) => setStatus(e.currentTarget.value)} disabled={missing}>
             <option value="">any</option>
-            {['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'].map((s) => (
+            {RunStatus.options.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
@@ -111,7 +111,7 @@ function RunTable({ runs }: { runs: RunRecord[] }): JSX.Element {
 }
 
 function RunDetail({ runId }: { runId: string }): JSX.Element {
-  const rec = useAsync(() => get<RunRecord>(`/runs/${encodeURIComponent(runId)}`), [runId]);
+  const rec = useAsync(() => unwrap(client.GET('/api/v1/runs/{id}', { params: { path: { id: runId } } })), [runId]);
   const { snap, error } = useRunEvents(runId);
   const r = rec.data;
   const took = r?.startedAt && r.finishedAt ? Date.parse(r.finishedAt) - Date.parse(r.startedAt) : null;

@@ -1,7 +1,7 @@
 import type { ConversationStatsReply } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { get, query } from '../lib/api.js';
+import { client, unwrap } from '../lib/api.js';
 import { useAsync } from '../lib/use-async.js';
 import { DayChart } from './day-chart.js';
 
@@ -16,7 +16,7 @@ export function StatsPage(): JSX.Element {
   const [days, setDays] = useState(7);
   const stats = useAsync(() => {
     const from = new Date(Date.now() - days * 86_400_000).toISOString();
-    return get<ConversationStatsReply>(`/stats${query({ from })}`);
+    return unwrap(client.GET('/api/v1/stats', { params: { query: { from } } }));
   }, [days]);
   const s = stats.data;
   const ms = (v: number | null) => (v === null ? '—' : `${Math.round(v)} ms`);

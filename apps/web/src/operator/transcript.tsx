@@ -1,30 +1,28 @@
-import type { ConversationSummary, HistoryMessage } from '@parley/contracts';
+import type { HistoryMessage } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { api, get, query } from '../lib/api.js';
+import { client, unwrap } from '../lib/api.js';
 import { href } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
 import { plural } from '../lib/format.js';
 import { Markdown } from '../markdown/markdown.js';
 
-type History = { messages: HistoryMessage[]; hasMore: boolean };
-
 /** Every message of one conversation with its token count, latency, model and run. */
 export function TranscriptPage({ conversationId }: { conversationId: string }): JSX.Element {
-  const id = encodeURIComponent(conversationId);
-  const conv = useAsync(() => get<ConversationSummary>(`/conversations/${id}`), [conversationId]);
+  const path = { id: conversationId };
+  const conv = useAsync(() => unwrap(client.GET('/api/v1/conversations/{id}', { params: { path } })), [conversationId]);
   const [older, setOlder] = useState<HistoryMessage[]>([]);
   const [hasMoreOlder, setHasMoreOlder] = useState<boolean | null>(null);
-  const page = useAsync(() => get<History>(`/conversations/${id}/messages${query({ limit: 200 })}`), [conversationId]);
+  const page = useAsync(() => unwrap(client.GET('/api/v1/conversations/{id}/messages', { params: { path, query: { limit: 200 } } })), [conversationId]);
   const messages = [...older, ...(page.data?.messages ?? [])];
   const hasMore = hasMoreOlder ?? page.data?.hasMore ?? false;
   const loadOlder = async () => {
-    const h = await get<History>(`/conversations/${id}/messages${query({ limit: 200, before: messages[0]?.seq })}`);
+    const h = await unwrap(client.GET('/api/v1/conversations/{id}/messages', { params: { path, query: { limit: 200, before: messages[0]?.seq } } }));
     setOlder([...h.messages, ...older]);
     setHasMoreOlder(h.hasMore);
   };
   const close = async () => {
-    await api('POST', `/conversations/${id}/close`);
+    await unwrap(client.POST('/api/v1/conversations/{id}/close', { params: { path } }));
     conv.reload();
   };
   const c = conv.data;

@@ -1,5 +1,6 @@
 /** GET/PUT /api/v1/channels/chatwoot/inboxes: the tenant's inboxes (admin). Secrets are write-only. */
-import { ActionError, ChatwootInboxesPut } from '@parley/contracts';
+import { ActionError, ChatwootInboxView, ChatwootInboxesPut } from '@parley/contracts';
+import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import { authGuard, principalOf } from '../../auth/guard.js';
 import type { Verifier } from '../../auth/verifier.js';
@@ -8,19 +9,29 @@ import { doc } from '../../rest/openapi.js';
 import type { AgentDirectory } from '../../ws/agent-directory.js';
 import type { InboxStore } from './inbox-store.js';
 
+const Inboxes = z.object({ inboxes: z.array(ChatwootInboxView) });
+
 export function registerInboxRoutes(app: FastifyInstance, verifier: Verifier, store: InboxStore, agents: AgentDirectory): void {
   const admin = { preHandler: authGuard(verifier, { admin: true }) };
   const path = '/api/v1/channels/chatwoot/inboxes';
 
-  app.get(path, { ...admin, schema: doc('channels', "The tenant's Chatwoot inboxes (secrets only as *Set flags)") }, async (req) => ({
-    inboxes: store.list(principalOf(req).tenantId),
-  }));
+  app.get(
+    path,
+    { ...admin, schema: doc('channels', "The tenant's Chatwoot inboxes (secrets only as *Set flags)", { operationId: 'listChatwootInboxes', reply: Inboxes }) },
+    async (req) => ({
+      inboxes: store.list(principalOf(req).tenantId),
+    }),
+  );
 
   app.put(
     path,
     {
       ...admin,
-      schema: doc('channels', 'Create or change Chatwoot inboxes; omitted secrets keep their value, null clears them', { body: ChatwootInboxesPut }),
+      schema: doc('channels', 'Create or change Chatwoot inboxes; omitted secrets keep their value, null clears them', {
+        operationId: 'putChatwootInboxes',
+        body: ChatwootInboxesPut,
+        reply: Inboxes,
+      }),
     },
     async (req, reply) => {
       try {

@@ -8,7 +8,9 @@ import { uuidv7, type Bus } from '@parley/bus';
 import { isRecord } from '@parley/service-kit';
 import { ChatwootConversationEvent, ChatwootMessageEvent, ChatwootWebhookHead, describeZodError, type Catalog } from '@parley/contracts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { refuse } from '../../rest/errors.js';
+import { doc } from '../../rest/openapi.js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { ChatwootConfig, InboxSettings } from './config.js';
@@ -28,12 +30,22 @@ export interface WebhookDeps {
   givenUp: Counter;
 }
 
+/** Chatwoot calls this, not API clients: documented so the whole surface is in one document. */
+const WEBHOOK_DOC = doc('channels', "Chatwoot's webhook (Agent Bot or account webhook): answered at once, the reply leaves as a Chatwoot API call", {
+  operationId: 'receiveChatwootWebhook',
+  description:
+    'Verified on the raw body: `X-Chatwoot-Signature: sha256=<hex HMAC-SHA256(secret, "<X-Chatwoot-Timestamp>.<body>")>` within 5 minutes, or the inbox\'s URL token (`?token=`) for Chatwoot versions that do not sign. Events other than a contact\'s incoming message are acknowledged and ignored.',
+  body: ChatwootWebhookHead.loose(),
+  reply: z.object({ ok: z.literal(true), outcome: z.string() }),
+  errors: [401, 503],
+});
+
 export async function registerWebhookRoute(app: FastifyInstance, d: WebhookDeps): Promise<void> {
   // Its own scope: the signature covers the raw bytes, so this route alone gets the body unparsed.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    scope.post('/webhooks/chatwoot', { schema: { hide: true } }, async (req, reply) => {
+    scope.post('/webhooks/chatwoot', { schema: WEBHOOK_DOC }, async (req, reply) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const h = (name: string) => {
         const v = req.headers[name];

@@ -4,6 +4,8 @@ import { useState } from 'preact/hooks';
 import { get, query } from '../lib/api.js';
 import { href, navigate } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
+import { SearchBox } from '../ui/search-box.js';
+import { Snippet } from '../ui/snippet.js';
 
 type Page = { items: ConversationSummary[]; nextCursor: string | null };
 
@@ -12,10 +14,11 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
   const status = params.get('status') ?? '';
   const channel = params.get('channel') ?? '';
   const agentId = params.get('agentId') ?? '';
+  const q = params.get('q') ?? '';
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
   const agents = useAsync(() => get<{ agents: AgentConfig[] }>('/agents'), []);
-  const list = useAsync(() => get<Page>(`/conversations${query({ status, channel, agentId, cursor, limit: 25 })}`), [status, channel, agentId, cursor]);
+  const list = useAsync(() => get<Page>(`/conversations${query({ q, status, channel, agentId, cursor, limit: 25 })}`), [q, status, channel, agentId, cursor]);
   const setFilter = (key: string, value: string) => {
     const p = new URLSearchParams(params);
     if (value) p.set(key, value);
@@ -28,6 +31,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
   return (
     <section aria-labelledby="convs-h">
       <h1 id="convs-h">Conversations</h1>
+      <SearchBox label="Search messages" value={q} onSearch={(text) => setFilter('q', text)} />
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Status
@@ -63,7 +67,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
           {list.error.message}
         </p>
       )}
-      {list.data && list.data.items.length === 0 && <p class="muted">No conversations match.</p>}
+      {list.data && list.data.items.length === 0 && <p class="muted">{q ? `No messages match “${q}”.` : 'No conversations match.'}</p>}
       {list.data && list.data.items.length > 0 && (
         <div class="table-wrap">
           <table class="data">
@@ -88,6 +92,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
                 <tr key={c.conversationId}>
                   <td>
                     <a href={href(`/ops/conversations/${c.conversationId}`)}>{c.title || c.conversationId.slice(0, 8)}</a>
+                    {c.match && <Snippet match={c.match} />}
                   </td>
                   <td>{c.userId ?? '—'}</td>
                   <td>{c.agentId ?? '—'}</td>

@@ -93,7 +93,7 @@ describe('conversation.list with q', () => {
     expect(own.items.map((i) => i.conversationId)).toEqual([mine]);
   });
 
-  test('hostile search text: operators and quotes are words, a message's markup is no highlight, limits and control characters are refused', async ({ h }) => {
+  test("hostile search text: operators and quotes are words, a message's markup is no highlight, limits and control characters are refused", async ({ h }) => {
     const tenant = { tenantId: id('t') };
     const c = id('c');
     await say(h, tenant, c, 'user', "O'Brien said: (a & b) | !c <-> 'd' — <b>bold</b> walrus");

@@ -120,7 +120,10 @@ const REST: Record<string, RestRow> = {
   'GET /api/v1/conversations (search)': { call: at('/api/v1/conversations?q=secret'), expect: staff(200) },
   'GET /api/v1/conversations (search text too long)': { call: at(`/api/v1/conversations?q=${'x'.repeat(201)}`), expect: staff(400) },
   'GET /api/v1/me/conversations (search)': { call: at('/api/v1/me/conversations?q=secret'), expect: signedIn(200) },
-  'GET /api/v1/me/conversations (search text with a control character)': { call: at('/api/v1/me/conversations?q=a%01b'), expect: { ...signedIn(400), anonymous: 401 } },
+  'GET /api/v1/me/conversations (search text with a control character)': {
+    call: at('/api/v1/me/conversations?q=a%01b'),
+    expect: { ...signedIn(400), anonymous: 401 },
+  },
   'POST /api/v1/conversations/:id/close': { call: (fx) => ({ path: `/api/v1/conversations/${fx.closable}/close`, body: {} }), expect: staff(200, 404) },
   // operators
   'GET /api/v1/stats': { call: at('/api/v1/stats'), expect: staff(200) },

@@ -32,7 +32,11 @@ async function chat(bearer: string, text: string): Promise<string> {
   try {
     const welcome = await p.welcome;
     await p.next((f) => f.type === 'history', { what: 'the handshake history' });
-    const accepted = await ask(p, { type: 'chat.message', id: `m-${Math.random().toString(36).slice(2)}`, text: `${text} [[tokens:2]]` }, (f) => f.type === 'chat.accepted');
+    const accepted = await ask(
+      p,
+      { type: 'chat.message', id: `m-${Math.random().toString(36).slice(2)}`, text: `${text} [[tokens:2]]` },
+      (f) => f.type === 'chat.accepted',
+    );
     await p.next((f) => f.type === 'agent.message' && f.runId === accepted.runId, { what: 'the answer' });
     return String(welcome.conversationId);
   } finally {

@@ -1,10 +1,10 @@
 /** End to end through the bus: `q` on conversation.list, over hot conversations, the archive and re-opened ones. */
-import type { ActionMeta } from '@parley/bus';
-import type { ConversationSummary } from '@parley/contracts';
+import type { ActionMeta, Bus } from '@parley/bus';
+import type { Catalog, ConversationSummary } from '@parley/contracts';
 import { describe, expect } from 'vitest';
 import { conversationTest as test, errorOf, id } from './testing/harness.js';
 
-const say = (h: { bus: import('@parley/bus').Bus<import('@parley/contracts').Catalog> }, meta: ActionMeta, conversationId: string, role: 'user' | 'assistant' | 'tool', content: string) =>
+const say = (h: { bus: Bus<Catalog> }, meta: ActionMeta, conversationId: string, role: 'user' | 'assistant' | 'tool', content: string) =>
   h.bus.call(
     'conversation.save_message',
     { messageId: id('m'), conversationId, role, content, channel: 'web', ...(role === 'tool' ? { toolCallId: 'call-1' } : {}) },
@@ -120,12 +120,22 @@ describe('status entries', () => {
     await say(h, tenant, c, 'user', 'first question');
     await h.bus.call(
       'conversation.save_message',
-      { messageId: id('m'), conversationId: c, role: 'status', content: 'the model failed (HTTP 500): boom', status: { outcome: 'failed', code: 'model_error' } },
+      {
+        messageId: id('m'),
+        conversationId: c,
+        role: 'status',
+        content: 'the model failed (HTTP 500): boom',
+        status: { outcome: 'failed', code: 'model_error' },
+      },
       tenant,
     );
     await say(h, tenant, c, 'user', 'second question');
     const history = await h.bus.call('conversation.get_history', { conversationId: c, limit: 50 }, tenant);
-    expect(history.messages[1]).toMatchObject({ role: 'status', content: 'the model failed (HTTP 500): boom', status: { outcome: 'failed', code: 'model_error' } });
+    expect(history.messages[1]).toMatchObject({
+      role: 'status',
+      content: 'the model failed (HTTP 500): boom',
+      status: { outcome: 'failed', code: 'model_error' },
+    });
     const context = await h.bus.call('conversation.get_context', { conversationId: c, maxTokens: 1000 }, tenant);
     expect(context.messages.map((m) => m.content)).toEqual(['first question', 'second question']);
     await h.archive(c);

@@ -178,7 +178,6 @@ export const SearchText = z
   .trim()
   .min(1, 'is empty; leave q out to list without searching')
   .max(MAX_SEARCH_CHARS, `is longer than ${MAX_SEARCH_CHARS} characters`)
-  // eslint-disable-next-line no-control-regex
   .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'contains a control character' })
   .pipe(storable(z.string()));
 export type SearchText = z.infer<typeof SearchText>;

@@ -82,7 +82,8 @@ const headline = (content: SQL, options: string) => sql`case when to_tsvector('e
     then ts_headline('english'::regconfig, ${content}, qe, ${options})
     else ts_headline('spanish'::regconfig, ${content}, qs, ${options}) end`;
 
-const queries = (q: string) => sql`q as (select websearch_to_tsquery('english'::regconfig, ${q}) as qe, websearch_to_tsquery('spanish'::regconfig, ${q}) as qs)`;
+const queries = (q: string) =>
+  sql`q as (select websearch_to_tsquery('english'::regconfig, ${q}) as qe, websearch_to_tsquery('spanish'::regconfig, ${q}) as qs)`;
 
 function toMatch(r: MatchRow, m: { start: string; stop: string }): MessageMatch {
   return {
@@ -133,7 +134,12 @@ export async function matchHotMessages(
  * Archived conversations of a tenant with at least one matching message, in the list's order
  * (newest activity first, keyset on (last_activity_at, id)), each with its newest match.
  */
-export async function searchArchived(db: Db, tenantId: string, q: string, f: ArchiveListFilter): Promise<Array<{ record: ConversationRecord; match: MessageMatch }>> {
+export async function searchArchived(
+  db: Db,
+  tenantId: string,
+  q: string,
+  f: ArchiveListFilter,
+): Promise<Array<{ record: ConversationRecord; match: MessageMatch }>> {
   const conds: SQL[] = [eq(conversations.tenantId, tenantId)];
   if (f.status) conds.push(eq(conversations.status, f.status));
   if (f.agentId) conds.push(eq(conversations.agentId, f.agentId));

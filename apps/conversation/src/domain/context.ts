@@ -33,5 +33,10 @@ export async function buildContext(deps: ConversationDeps, req: GetContext, from
   const source = modelTurns(messagesNewestFirst(deps.store, req.conversationId, from.hot, from.tail, from.record.messageCount));
   const window = await selectWindow(source, req.maxTokens);
   if (!window.ok) throw new ActionError('context_too_small', window.reason, { details: { maxTokens: req.maxTokens } });
-  return { conversationId: req.conversationId, messages: window.messages.flatMap((m) => (m.role === 'status' ? [] : [toContextMessage({ ...m, role: m.role })])), tokenCount: window.tokenCount, truncated: window.truncated };
+  return {
+    conversationId: req.conversationId,
+    messages: window.messages.flatMap((m) => (m.role === 'status' ? [] : [toContextMessage({ ...m, role: m.role })])),
+    tokenCount: window.tokenCount,
+    truncated: window.truncated,
+  };
 }

@@ -24,7 +24,8 @@ export async function saveMessage(deps: ConversationDeps, who: SaveContext, msg:
  */
 export function appendInputOf(who: SaveContext, msg: SaveMessage): AppendInput {
   if (msg.role === 'tool' && !msg.toolCallId) throw new ActionError('invalid_payload', 'toolCallId: required for a message with role tool');
-  if ((msg.role === 'status') !== (msg.status !== undefined)) throw new ActionError('invalid_payload', 'status: required for a message with role status, and only there');
+  if ((msg.role === 'status') !== (msg.status !== undefined))
+    throw new ActionError('invalid_payload', 'status: required for a message with role status, and only there');
   // A status entry never reaches a model, so it costs no tokens of any context window.
   const tokenCount =
     msg.role === 'status' ? 0 : countMessageTokens({ role: msg.role, content: msg.content, toolCalls: msg.toolCalls, toolCallId: msg.toolCallId }, msg.model);

@@ -67,7 +67,13 @@ async function hotHits(deps: ConversationDeps, tenantId: string, req: ListConver
   return out.slice(0, want);
 }
 
-async function archivedHits(deps: ConversationDeps, tenantId: string, req: ListConversations & { q: string }, cursor: Cursor | null, want: number): Promise<Hit[]> {
+async function archivedHits(
+  deps: ConversationDeps,
+  tenantId: string,
+  req: ListConversations & { q: string },
+  cursor: Cursor | null,
+  want: number,
+): Promise<Hit[]> {
   const out: Hit[] = [];
   let position = cursor ? { lastActivityAt: cursor.t, conversationId: cursor.id } : undefined;
   for (;;) {

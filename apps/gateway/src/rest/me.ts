@@ -21,9 +21,13 @@ export function registerMeRoutes(app: FastifyInstance, ctx: GatewayContext): voi
     '/api/v1/me/conversations',
     {
       ...user,
-      schema: doc('conversations', 'Your own conversations, newest activity first (title, last activity, agent, status); `q` searches their messages (each hit has `match` with a snippet); page with `cursor`', {
-        querystring: MyConversationsQuery,
-      }),
+      schema: doc(
+        'conversations',
+        'Your own conversations, newest activity first (title, last activity, agent, status); `q` searches their messages (each hit has `match` with a snippet); page with `cursor`',
+        {
+          querystring: MyConversationsQuery,
+        },
+      ),
     },
     async (req, reply) => {
       try {

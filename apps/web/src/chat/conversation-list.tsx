@@ -62,7 +62,8 @@ export function ConversationList(props: { session: Session; current: string | nu
               <span class="title">{c.title || 'New conversation'}</span>
               {c.match && <Snippet match={c.match} />}
               <span class="meta">
-                {c.messageCount} {c.messageCount === 1 ? 'message' : 'messages'}{c.lastActivityAt ? ` · ${new Date(c.lastActivityAt).toLocaleString()}` : ''}
+                {c.messageCount} {c.messageCount === 1 ? 'message' : 'messages'}
+                {c.lastActivityAt ? ` · ${new Date(c.lastActivityAt).toLocaleString()}` : ''}
                 {c.status === 'closed' ? ' · closed' : ''}
               </span>
             </a>

@@ -34,7 +34,14 @@ export function turnsFromHistory(messages: HistoryMessage[]): Turn[] {
     if (m.role === 'status') {
       // A turn that ended without an answer: shown like the live turn ended, with the steps it took.
       const cancelled = m.status?.outcome === 'cancelled';
-      const turn: Turn = { key: m.messageId, role: 'assistant', text: '', steps, status: cancelled ? 'cancelled' : 'failed', error: cancelled ? 'Stopped.' : m.content };
+      const turn: Turn = {
+        key: m.messageId,
+        role: 'assistant',
+        text: '',
+        steps,
+        status: cancelled ? 'cancelled' : 'failed',
+        error: cancelled ? 'Stopped.' : m.content,
+      };
       if (m.runId) turn.runId = m.runId;
       turn.createdAt = m.createdAt;
       out.push(turn);

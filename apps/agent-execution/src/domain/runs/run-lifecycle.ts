@@ -174,7 +174,13 @@ export class RunLifecycle {
         }
         if (record.status === 'RUNNING') {
           ctx.log.warn({ runId }, 'run found RUNNING on redelivery; marked failed (worker_lost)');
-          return await this.end(lostRun(runId, conversationId), events);
+          // The dead worker had begun the turn; this delivery's begin (its lock taken over, the user's message
+          // a duplicate) lets the failure's status entry be saved beside it.
+          const began = await turn.then(
+            () => writesConversation(admitted),
+            () => false,
+          );
+          return await this.end(lostRun(runId, conversationId), events, undefined, began ? { lease, request, log: ctx.log } : undefined);
         }
       }
 

@@ -114,6 +114,16 @@ describe('fuzzing the edge', () => {
 
   /** One REST request: route, headers and a body that is hostile JSON, not JSON, or too big. */
   const request = fc.oneof(
+    // Well-formed starts with hostile content types beside them: the fuzzing must reach the services, not only the parsers.
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/v1/runs'),
+      auth: fc.constant(user),
+      body: fc.record({
+        flow: fc.constantFrom('chat', 'poem'),
+        input: fc.record({ text: fc.string({ minLength: 1, maxLength: 200 }), topic: fc.string({ minLength: 1, maxLength: 200 }) }),
+      }),
+    }),
     fc.record({
       method: fc.constant('POST'),
       path: fc.constant('/api/v1/runs'),

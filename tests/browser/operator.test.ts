@@ -43,7 +43,7 @@ describe('operator and flow pages in a real browser', () => {
     // Each answer links to its run: the record and the timeline replayed from the run's event log.
     await answer.getByRole('link', { name: 'run' }).click();
     await expect.poll(() => page.locator('.run').getAttribute('data-state'), { timeout: 30_000 }).toBe('SUCCESS');
-    await expect.poll(() => page.locator('.facts .pill').first().textContent(), { timeout: 30_000 }).toBe('SUCCEEDED');
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('SUCCEEDED');
 
     await page.getByRole('link', { name: 'Stats', exact: true }).click();
     await expect.poll(() => page.getByTestId('stat-conversations').innerText(), { timeout: 30_000 }).toBe('1');
@@ -64,7 +64,7 @@ describe('operator and flow pages in a real browser', () => {
     const page = await signedIn('ops-erin');
     await page.getByRole('link', { name: 'Flows', exact: true }).click();
     await page.getByRole('combobox', { name: /^Flow/ }).selectOption('research');
-    await page.getByLabel(/^question/).fill('What are the opening hours?');
+    await page.getByLabel(/^Question/).fill('What are the opening hours?');
     await page.getByRole('button', { name: 'Run' }).click();
     const run = page.locator('.run');
     await expect.poll(() => run.getAttribute('data-state'), { timeout: 60_000 }).toBe('SUCCESS');

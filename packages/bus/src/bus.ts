@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { ActionError, busKeys, describeZodError, type AnyCatalog, type DomainAction, type DomainActionResponse } from '@parley/contracts';
 import { CallbackQueue } from './callback-queue.js';
-import { commandConnection, errorMessage, type RedisTarget } from './connection.js';
+import { commandConnection, errorMessage, type RedisTarget, type RedisClient } from './connection.js';
 import { newTraceId, uuidv7 } from './ids.js';
 import { Outbox } from './outbox.js';
 import { endSpan, stampTrace, startSendSpan } from './tracing.js';
@@ -37,7 +36,7 @@ export function createBus<C extends AnyCatalog>(opts: BusOptions<C>): Bus<C> {
 class RedisBus<C extends AnyCatalog> implements Bus<C> {
   readonly instance: string;
   readonly prefix: string;
-  private readonly cmd: Redis;
+  private readonly cmd: RedisClient;
   private readonly log: Logger;
   private readonly hooks: BusHooks;
   private readonly outbox: Outbox;

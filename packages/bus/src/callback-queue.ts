@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ActionError, CallbackMessage, type DomainActionResponse } from '@parley/contracts';
-import { blockingConnection, errorMessage, sleep, type RedisTarget } from './connection.js';
+import { blockingConnection, errorMessage, sleep, type RedisTarget, type RedisClient } from './connection.js';
 
 interface Waiter {
   settle(reply: DomainActionResponse): void;
@@ -14,7 +13,7 @@ interface Waiter {
  */
 export class CallbackQueue {
   private readonly waiters = new Map<string, Waiter>();
-  private conn: Redis | undefined;
+  private conn: RedisClient | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
 
@@ -45,7 +44,7 @@ export class CallbackQueue {
     this.loop = this.run(this.conn);
   }
 
-  private async run(conn: Redis): Promise<void> {
+  private async run(conn: RedisClient): Promise<void> {
     let backoff = 50;
     while (this.running) {
       try {

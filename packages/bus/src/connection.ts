@@ -1,31 +1,87 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
-export type RedisTarget = string | RedisOptions;
+/** One Redis node (a URL or options), or a Redis Cluster reached through its seed nodes. */
+export type RedisTarget = string | RedisOptions | ClusterTarget;
+
+export interface ClusterTarget {
+  cluster: Array<{ host: string; port: number }>;
+  /** Options for every node connection (password, TLS…). */
+  nodeOptions?: RedisOptions;
+}
+
+/** What the bus and the stores talk to: the same commands either way; only pipelines and blocking reads care. */
+export type RedisClient = Redis | Cluster;
+
+export function isClusterTarget(target: RedisTarget): target is ClusterTarget {
+  return typeof target === 'object' && 'cluster' in target;
+}
+
+/** `host:port,host:port` (REDIS_CLUSTER_NODES) as a cluster target. */
+export function clusterTarget(nodes: string, nodeOptions?: RedisOptions): ClusterTarget {
+  const cluster = nodes
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((hp) => {
+      const i = hp.lastIndexOf(':');
+      return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+    });
+  return nodeOptions ? { cluster, nodeOptions } : { cluster };
+}
+
+const retry = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000);
+
+function connect(target: RedisTarget, options: RedisOptions): RedisClient {
+  if (typeof target === 'string') return new Redis(target, options);
+  if (!isClusterTarget(target)) return new Redis({ ...target, ...options });
+  const { enableAutoPipelining, retryStrategy, ...perNode } = options;
+  const clusterOptions: ClusterOptions = {
+    redisOptions: { ...target.nodeOptions, ...perNode },
+    clusterRetryStrategy: retryStrategy ?? retry,
+    // A failover takes a node timeout or two; commands wait for the new map instead of failing.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 200,
+  };
+  if (enableAutoPipelining !== undefined) clusterOptions.enableAutoPipelining = enableAutoPipelining;
+  return new Cluster(target.cluster, clusterOptions);
+}
 
 /**
  * Commands connection: auto-pipelined, so every command issued in one tick (acks, replies, XADDs)
- * leaves in one write. Retries forever: a call waits for Redis to return instead of failing fast,
- * bounded by its own timeout.
+ * leaves in one write (per node on a cluster). Retries forever: a call waits for Redis to return
+ * instead of failing fast, bounded by its own timeout.
  */
-export function commandConnection(target: RedisTarget, name: string): Redis {
-  const base: RedisOptions = {
-    enableAutoPipelining: true,
-    maxRetriesPerRequest: null,
-    connectionName: name,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
-  };
-  return typeof target === 'string' ? new Redis(target, base) : new Redis({ ...target, ...base });
+export function commandConnection(target: RedisTarget, name: string): RedisClient {
+  return connect(target, { enableAutoPipelining: true, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
 }
 
-/** A connection for one blocking reader (XREADGROUP / BLMPOP); never shared, never auto-pipelined. */
-export function blockingConnection(target: RedisTarget, name: string): Redis {
-  const base: RedisOptions = {
-    enableAutoPipelining: false,
-    maxRetriesPerRequest: null,
-    connectionName: name,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
-  };
-  return typeof target === 'string' ? new Redis(target, base) : new Redis({ ...target, ...base });
+/**
+ * A connection for one blocking reader (XREADGROUP / BLMPOP) of one key; never shared, never
+ * auto-pipelined. On a cluster it is a cluster client of its own: the read goes to the node serving
+ * the key and follows it through a failover.
+ */
+export function blockingConnection(target: RedisTarget, name: string): RedisClient {
+  return connect(target, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
+}
+
+/** The hash slot of a key; 0 for every key on a single node, where any commands can share a pipeline. */
+export function slotGroup(client: RedisClient, key: string): number {
+  return client.isCluster ? calculateSlot(key) : 0;
+}
+
+/**
+ * The node connection that serves `key`: the client itself on a single node, the master's connection
+ * inside the cluster client otherwise (for CLIENT ID / CLIENT UNBLOCK, which name one connection).
+ * Call after a keyed command has gone through, so the slot map is loaded.
+ */
+export function nodeServing(client: RedisClient, key: string): Redis {
+  if (!(client instanceof Cluster)) return client;
+  const owner = client.slots[calculateSlot(key)]?.[0];
+  const node = client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  if (!node) throw new Error(`no connection to the node serving slot ${calculateSlot(key)}`);
+  return node;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -18,3 +18,4 @@ export {
   type OpenSpan,
   type Span,
 } from './tracing.js';
+export { clusterTarget, isClusterTarget, type ClusterTarget, type RedisClient, type RedisTarget } from './connection.js';

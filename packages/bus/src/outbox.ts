@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
+import { SlotPipelines } from './slot-pipelines.js';
 
 /**
  * Everything a worker writes after a handler finishes — idempotency marks, replies and events to
@@ -7,7 +8,7 @@ import type { Redis } from 'ioredis';
  * auto-pipelining, the write would wait yet another turn — behind, say, the rest of a model stream
  * that arrived in one read — and a run's first token would leave after its last.)
  * Order inside a flush is marks → replies → acks, so an acked mutation always has its mark and its
- * reply already written ("reply then XACK").
+ * reply already written ("reply then XACK"). On a cluster it is one pipeline per slot (see flush).
  */
 export class Outbox {
   private marks: Array<[string, string]> = [];
@@ -17,7 +18,7 @@ export class Outbox {
   private inFlight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly markTtlMs: number,
     private readonly callbackTtlMs: number,
   ) {}
@@ -56,17 +57,21 @@ export class Outbox {
   private flush(): void {
     if (!this.scheduled) return;
     this.scheduled = false;
-    const pipeline = this.redis.pipeline();
-    for (const [key, value] of this.marks) pipeline.set(key, value, 'PX', this.markTtlMs);
-    for (const [queue, messages] of this.pushes) {
-      pipeline.rpush(queue, ...messages);
-      pipeline.pexpire(queue, this.callbackTtlMs);
-    }
-    for (const [stream, { group, ids }] of this.acks) pipeline.xack(stream, group, ...ids);
+    const writes = new SlotPipelines(this.redis);
+    for (const [key, value] of this.marks) writes.for(key).set(key, value, 'PX', this.markTtlMs);
+    for (const [queue, messages] of this.pushes)
+      writes
+        .for(queue)
+        .rpush(queue, ...messages)
+        .pexpire(queue, this.callbackTtlMs);
+    // On one node the acks follow in the same pipeline. On a cluster the replies live in other slots
+    // (the callers' `{instance}`), so the acks leave once the replies have answered.
+    const acks = this.redis.isCluster ? new SlotPipelines(this.redis) : writes;
+    for (const [stream, { group, ids }] of this.acks) acks.for(stream).xack(stream, group, ...ids);
     this.marks = [];
     this.pushes = new Map();
     this.acks = new Map();
-    const all = pipeline.exec().catch(() => null);
+    const all = (acks === writes ? writes.exec() : writes.exec().finally(() => acks.exec())).catch(() => null);
     this.inFlight.add(all);
     void all.then(() => this.inFlight.delete(all));
   }

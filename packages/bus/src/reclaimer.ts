@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { errorMessage } from './connection.js';
+import { errorMessage, type RedisClient } from './connection.js';
 import { actionField, deliveryCounts, type RawEntry } from './stream-entries.js';
 
 export interface ReclaimDeps {
-  cmd: Redis;
+  cmd: RedisClient;
   stream: string;
   group: string;
   consumer: string;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { redisTest as test, spawnTs, waitFor } from '@parley/testing';
+import { nodesOf, redisModeTest as test, spawnTs, waitFor } from '@parley/testing';
 import { busKeys } from '@parley/contracts';
 import { echoWorker, meta, testBus } from './testing/harness.js';
 
@@ -112,15 +112,18 @@ describe('bus recovery', () => {
     const { bus: workerBus } = echoWorker(prefix, redis, 'w-drop');
     const caller = testBus(prefix, { instance: `caller-${prefix}` });
     expect(await caller.call('echo.ping', { n: 1 }, meta)).toMatchObject({ n: 1 });
-    const list = (await redis.client('LIST')) as string;
-    const ids = list
-      .split('\n')
-      .filter((l) => l.includes(`name=caller-${prefix}`) || l.includes('name=w-drop'))
-      .map((l) => /id=(\d+)/.exec(l)?.[1])
-      .filter((x): x is string => x !== undefined);
-    expect(ids.length).toBeGreaterThanOrEqual(3);
+    // Every connection of the two buses, on every node they use (one node, or each master of a cluster).
+    const ours = [];
+    for (const node of nodesOf(redis)) {
+      const list = (await node.client('LIST')) as string;
+      for (const l of list.split('\n').filter((l) => l.includes(`name=caller-${prefix}`) || l.includes('name=w-drop'))) {
+        const id = /id=(\d+)/.exec(l)?.[1];
+        if (id !== undefined) ours.push({ node, id });
+      }
+    }
+    expect(ours.length).toBeGreaterThanOrEqual(3);
     const inFlight = caller.call('echo.ping', { n: 2 }, meta, { timeoutMs: 8_000 });
-    for (const id of ids) await redis.client('KILL', 'ID', id);
+    for (const { node, id } of ours) await node.client('KILL', 'ID', id);
     expect(await inFlight).toMatchObject({ n: 2 });
     expect(await caller.call('echo.ping', { n: 3 }, meta, { timeoutMs: 8_000 })).toMatchObject({ n: 3 });
     expect(workerBus.isConnected()).toBe(true);

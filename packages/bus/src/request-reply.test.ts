@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { redisTest as test, waitFor } from '@parley/testing';
+import { redisModeTest as test, waitFor } from '@parley/testing';
 import { ActionError } from '@parley/contracts';
 import { echoWorker, meta, testBus } from './testing/harness.js';
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** [id, [field, value, …]] as XREADGROUP / XAUTOCLAIM return it; fields are null for a deleted entry. */
 export type RawEntry = [string, string[] | null];
@@ -10,7 +10,7 @@ export function actionField(fields: string[] | null): string | undefined {
 }
 
 /** Delivery counts of pending entries, as Redis counts them (already including the current delivery). */
-export async function deliveryCounts(cmd: Redis, stream: string, group: string, ids: string[]): Promise<Map<string, number>> {
+export async function deliveryCounts(cmd: RedisClient, stream: string, group: string, ids: string[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const rows = await Promise.all(ids.map((id) => cmd.xpending(stream, group, id, id, 1) as Promise<Array<[string, string, number, number]>>));
   for (const row of rows) {
@@ -25,7 +25,7 @@ export function isNoGroup(err: unknown): boolean {
 }
 
 /** Creates the consumer group from the start of the stream, so actions sent before the first worker are kept. */
-export async function ensureGroup(cmd: Redis, stream: string, group: string): Promise<void> {
+export async function ensureGroup(cmd: RedisClient, stream: string, group: string): Promise<void> {
   try {
     await cmd.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
   } catch (err) {

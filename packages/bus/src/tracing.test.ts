@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
-import { redisTest as test, waitFor } from '@parley/testing';
+import { redisModeTest as test, waitFor } from '@parley/testing';
 import { echoWorker, meta, testBus } from './testing/harness.js';
 import { formatTraceparent, parseTraceparent, withSpan } from './tracing.js';
 

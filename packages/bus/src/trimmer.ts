@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * Trims a stream by its consumer groups' progress (XTRIM MINID), never by a blind MAXLEN: nothing
  * newer than the oldest pending entry, or than the last delivered one, is ever removed, so an action
  * no consumer has finished always survives. With no group there is no trimming at all.
  */
-export async function trimByProgress(cmd: Redis, stream: string): Promise<string | null> {
+export async function trimByProgress(cmd: RedisClient, stream: string): Promise<string | null> {
   const groups = (await cmd.xinfo('GROUPS', stream)) as Array<Array<string | number | null>>;
   if (groups.length === 0) return null;
   let floor: string | null = null;

@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { redisTest as test, waitFor } from '@parley/testing';
+import { redisModeTest as test, waitFor } from '@parley/testing';
 import { busKeys } from '@parley/contracts';
 import { trimByProgress } from './trimmer.js';
 import { meta, testBus } from './testing/harness.js';

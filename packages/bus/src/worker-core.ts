@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   ActionError,
@@ -10,7 +9,7 @@ import {
   type ErrorBody,
   type ErrorCode,
 } from '@parley/contracts';
-import { errorMessage, sleep } from './connection.js';
+import { errorMessage, sleep, type RedisClient } from './connection.js';
 import { isDataException, newErrorRef } from './failures.js';
 import type { Outbox } from './outbox.js';
 import { writeDeadLetter } from './ops/dead-letters.js';
@@ -27,7 +26,7 @@ interface ReplyTarget {
 }
 
 export interface WorkerCoreDeps {
-  cmd: Redis;
+  cmd: RedisClient;
   outbox: Outbox;
   catalog: AnyCatalog;
   prefix: string;

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { blockingConnection, errorMessage, sleep, type RedisTarget } from './connection.js';
+import { blockingConnection, errorMessage, nodeServing, sleep, type RedisTarget, type RedisClient } from './connection.js';
 import { Reclaimer } from './reclaimer.js';
 import { actionField, deliveryCounts, ensureGroup, isNoGroup, type RawEntry } from './stream-entries.js';
 import { trimByProgress } from './trimmer.js';
@@ -10,7 +9,7 @@ import type { Outbox } from './outbox.js';
 
 export interface WorkerDeps {
   core: WorkerCore;
-  cmd: Redis;
+  cmd: RedisClient;
   outbox: Outbox;
   target: RedisTarget;
   service: string;
@@ -35,7 +34,7 @@ export class Worker implements WorkerHandle {
   private slotWaiter: (() => void) | undefined;
   private active = true;
   private loopAt = Date.now();
-  private conn: Redis;
+  private conn: RedisClient;
   private clientId: number | undefined;
   private loop: Promise<void>;
   private readonly reclaimer: Reclaimer;
@@ -147,7 +146,12 @@ export class Worker implements WorkerHandle {
       await this.waitForSlot();
       if (!this.active) break;
       try {
-        if (this.clientId === undefined) this.clientId = Number(await this.conn.client('ID'));
+        if (this.clientId === undefined) {
+          // On a cluster the read's connection is the one to the node serving the stream; a keyed
+          // command first loads the slot map (and follows a failover to the new master).
+          await this.conn.exists(core.stream);
+          this.clientId = Number(await nodeServing(this.conn, core.stream).client('ID'));
+        }
         const count = Math.min(this.d.batchSize, this.freeSlots());
         const res = (await this.conn.xreadgroup(
           'GROUP',
@@ -196,6 +200,25 @@ export class Worker implements WorkerHandle {
     }
   }
 
+  /**
+   * Ends a blocked XREADGROUP at once. A cluster client re-sends a read whose connection dropped on a
+   * new connection, which the remembered CLIENT ID no longer names (UNBLOCK answers 0): then the read
+   * is ended by closing its connection; an entry handed to it in that instant stays pending and is reclaimed.
+   */
+  private async unblockRead(): Promise<void> {
+    const blocked = this.clientId;
+    if (blocked === undefined) return;
+    try {
+      // The keyed command first (re)connects the cluster client to the stream's node, so it can be named.
+      await this.d.cmd.exists(this.d.core.stream);
+      const unblocked = await nodeServing(this.d.cmd, this.d.core.stream).call('CLIENT', 'UNBLOCK', blocked);
+      if (unblocked === 1) return;
+    } catch {
+      /* closing the connection below ends the read as well */
+    }
+    this.conn.disconnect();
+  }
+
   /** Stop reading, let in-flight handlers finish within the grace period, ack, close. */
   async stop(graceMs = this.d.graceMs): Promise<void> {
     if (!this.active) return;
@@ -203,10 +226,7 @@ export class Worker implements WorkerHandle {
     this.reclaimer.stop();
     if (this.trimTimer) clearInterval(this.trimTimer);
     this.slotWaiter?.();
-    if (this.clientId !== undefined)
-      await this.d.cmd.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => {
-        /* the blocked read ends at its own timeout anyway */
-      });
+    await this.unblockRead();
     await Promise.race([this.loop, sleep(this.d.blockMs + 500)]);
     const finished = Promise.allSettled([...this.running]);
     const inTime = await Promise.race([finished.then(() => true), sleep(graceMs).then(() => false)]);

@@ -9,11 +9,20 @@ export type RunStatus = z.infer<typeof RunStatus>;
 export const DoubleTextingPolicy = z.enum(['enqueue', 'reject', 'interrupt']);
 export type DoubleTextingPolicy = z.infer<typeof DoubleTextingPolicy>;
 
-/** Input of the `chat` flow; other flows declare their own input schema in the flow registry. */
+/**
+ * JSON Schema keyword (set with zod's `.meta`) on a flow input field that a program fills in and a person
+ * never types, e.g. the chat flow's `messageId`: generated forms leave it out.
+ */
+export const INTERNAL_FIELD = 'x-parley-internal';
+
+/**
+ * Input of the `chat` flow; other flows declare their own input schema in the flow registry. Every flow input
+ * field carries a `title` and `description` (zod `.meta`), which label the form generated from its JSON Schema.
+ */
 export const ChatInput = z.object({
-  text: storable(z.string().min(1).max(32_000)),
+  text: storable(z.string().min(1).max(32_000)).meta({ title: 'Message', description: 'What the user says to the agent.' }),
   /** The client's message id: saving the user message is idempotent by it. */
-  messageId: Id.optional(),
+  messageId: Id.optional().meta({ description: "The client's id of the message, for idempotent saves.", [INTERNAL_FIELD]: true }),
 });
 export type ChatInput = z.infer<typeof ChatInput>;
 
@@ -166,6 +175,10 @@ export const FlowInfo = z.object({
   description: z.string(),
   /** JSON Schema of the flow's input, for generated forms. */
   inputSchema: z.record(z.string(), z.unknown()),
+  /** none: never touches a conversation; read: reads the run's conversation; write: also adds to it. Optional: older agent-execution omits it. */
+  conversation: z.enum(['none', 'read', 'write']).optional(),
+  /** The run cannot start without a conversation (a form must offer to pick one). */
+  requiresConversation: z.boolean().optional(),
 });
 export type FlowInfo = z.infer<typeof FlowInfo>;
 export const ListFlowsReply = z.object({ flows: z.array(FlowInfo) });

@@ -3,6 +3,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, query } from '../lib/api.js';
 import type { Session } from '../lib/auth.js';
+import { plural } from '../lib/format.js';
 import { href } from '../lib/router.js';
 import { SearchBox } from '../ui/search-box.js';
 import { Snippet } from '../ui/snippet.js';
@@ -62,7 +63,7 @@ export function ConversationList(props: { session: Session; current: string | nu
               <span class="title">{c.title || 'New conversation'}</span>
               {c.match && <Snippet match={c.match} />}
               <span class="meta">
-                {c.messageCount} {c.messageCount === 1 ? 'message' : 'messages'}
+                {plural(c.messageCount, 'message')}
                 {c.lastActivityAt ? ` · ${new Date(c.lastActivityAt).toLocaleString()}` : ''}
                 {c.status === 'closed' ? ' · closed' : ''}
               </span>

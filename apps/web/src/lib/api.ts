@@ -8,6 +8,8 @@ export class ApiError extends Error {
     message: string,
     /** The gateway's x-request-id of the refused request: what an operator finds its log lines by. */
     readonly requestId?: string,
+    /** The gateway's `details`, e.g. `{ fields: ['agentId'] }` naming the inputs it refused. */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -38,6 +40,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       e.code ?? `http_${res.status}`,
       e.message ?? `${method} ${path} answered ${res.status}`,
       e.requestId ?? res.headers.get('x-request-id') ?? undefined,
+      typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>) : undefined,
     );
   }
   return data as T;
@@ -53,9 +56,23 @@ export function query(params: Record<string, string | number | undefined | null>
   return s ? `?${s}` : '';
 }
 
-function errorOf(data: unknown): { code?: string; message?: string; requestId?: string } {
+type ErrorFields = { code?: string; message?: string; requestId?: string; details?: unknown };
+
+function errorOf(data: unknown): ErrorFields {
   const error = typeof data === 'object' && data !== null && 'error' in data ? (data as { error: unknown }).error : data;
-  return typeof error === 'object' && error !== null ? (error as { code?: string; message?: string; requestId?: string }) : {};
+  return typeof error === 'object' && error !== null ? (error as ErrorFields) : {};
+}
+
+/** What a person reads when a request failed: the gateway's message and, for support, its request id. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.requestId ? `${err.message} (reference ${err.requestId})` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The input names a refused request's `details.fields` lists. */
+export function refusedFields(err: unknown): string[] {
+  const fields = err instanceof ApiError ? err.details?.['fields'] : undefined;
+  return Array.isArray(fields) ? fields.filter((f): f is string => typeof f === 'string') : [];
 }
 
 function safeJson(text: string): unknown {

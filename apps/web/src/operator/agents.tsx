@@ -2,6 +2,7 @@ import type { AgentConfig, AgentSpec, AgentVersion, FlowInfo, ToolInfo } from '@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, get } from '../lib/api.js';
+import { shortDate } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
 
@@ -45,38 +46,40 @@ export function AgentsPage(): JSX.Element {
           {agents.error.message}
         </p>
       )}
-      <table class="data agents">
-        <thead>
-          <tr>
-            <th>Agent</th>
-            <th>Name</th>
-            <th>Version</th>
-            <th>State</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((a) => (
-            <tr key={a.agentId} data-agent={a.agentId} aria-current={!creating && a.agentId === agent?.agentId ? 'true' : undefined}>
-              <td>
-                <button
-                  type="button"
-                  class="link"
-                  onClick={() => {
-                    setCreating(false);
-                    setNotice(null);
-                    setPicked(a.agentId);
-                  }}
-                >
-                  {a.agentId}
-                </button>
-              </td>
-              <td>{a.name}</td>
-              <td data-testid="version">v{a.version}</td>
-              <td data-testid="state">{a.archived ? 'archived' : a.isDefault ? 'default (web chat)' : 'live'}</td>
+      <div class="table-wrap">
+        <table class="data agents">
+          <thead>
+            <tr>
+              <th>Agent</th>
+              <th>Name</th>
+              <th>Version</th>
+              <th>State</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {list.map((a) => (
+              <tr key={a.agentId} data-agent={a.agentId} aria-current={!creating && a.agentId === agent?.agentId ? 'true' : undefined}>
+                <td>
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => {
+                      setCreating(false);
+                      setNotice(null);
+                      setPicked(a.agentId);
+                    }}
+                  >
+                    {a.agentId}
+                  </button>
+                </td>
+                <td>{a.name}</td>
+                <td data-testid="version">v{a.version}</td>
+                <td data-testid="state">{a.archived ? 'archived' : a.isDefault ? 'default (web chat)' : 'live'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <div class="actions">
         <button type="button" onClick={() => setCreating(true)} disabled={creating}>
           New agent
@@ -310,36 +313,38 @@ function Versions({ agent, report, onRolledBack }: Reports & { agent: AgentConfi
           {versions.error.message}
         </p>
       )}
-      <table class="data versions">
-        <thead>
-          <tr>
-            <th>Version</th>
-            <th>By</th>
-            <th>When</th>
-            <th>Prompt</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {(versions.data?.versions ?? []).map((v) => (
-            <tr key={v.version} data-version={v.version}>
-              <td>v{v.version}</td>
-              <td>{v.createdBy ?? 'platform'}</td>
-              <td>{new Date(v.createdAt).toLocaleString()}</td>
-              <td class="muted small">{v.spec.systemPrompt.slice(0, 80)}</td>
-              <td>
-                {v.version === agent.version ? (
-                  <span class="muted small">current</span>
-                ) : (
-                  <button type="button" class="ghost" onClick={() => void rollback(v.version)}>
-                    Roll back to this
-                  </button>
-                )}
-              </td>
+      <div class="table-wrap">
+        <table class="data versions">
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th>By</th>
+              <th>When</th>
+              <th>Prompt</th>
+              <th />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {(versions.data?.versions ?? []).map((v) => (
+              <tr key={v.version} data-version={v.version}>
+                <td>v{v.version}</td>
+                <td>{v.createdBy ?? 'platform'}</td>
+                <td>{shortDate(v.createdAt)}</td>
+                <td class="muted small">{v.spec.systemPrompt.slice(0, 80)}</td>
+                <td>
+                  {v.version === agent.version ? (
+                    <span class="muted small">current</span>
+                  ) : (
+                    <button type="button" class="ghost" onClick={() => void rollback(v.version)}>
+                      Roll back to this
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

@@ -3,6 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { get, query } from '../lib/api.js';
 import { href, navigate } from '../lib/router.js';
+import { shortDate, shortId } from '../lib/format.js';
 import { useAsync } from '../lib/use-async.js';
 import { SearchBox } from '../ui/search-box.js';
 import { Snippet } from '../ui/snippet.js';
@@ -90,8 +91,8 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
             <tbody>
               {list.data.items.map((c) => (
                 <tr key={c.conversationId}>
-                  <td>
-                    <a href={href(`/ops/conversations/${c.conversationId}`)}>{c.title || c.conversationId.slice(0, 8)}</a>
+                  <td class="clip" title={c.title ?? c.conversationId}>
+                    <a href={href(`/ops/conversations/${c.conversationId}`)}>{c.title || shortId(c.conversationId)}</a>
                     {c.match && <Snippet match={c.match} />}
                   </td>
                   <td>{c.userId ?? '—'}</td>
@@ -103,7 +104,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
                   </td>
                   <td class="num">{c.messageCount}</td>
                   <td class="num">{c.tokenCount}</td>
-                  <td>{new Date(c.lastActivityAt).toLocaleString()}</td>
+                  <td>{shortDate(c.lastActivityAt)}</td>
                 </tr>
               ))}
             </tbody>

@@ -2,6 +2,7 @@ import type { DocumentInfo, SearchHit } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, ApiError, get, query } from '../lib/api.js';
+import { plural, sectionPath } from '../lib/format.js';
 import { useAsync } from '../lib/use-async.js';
 
 const BASE = '/knowledge/documents';
@@ -28,7 +29,7 @@ export function KnowledgePage(): JSX.Element {
       const markdown = /\.(md|markdown)$/i.test(file.name);
       const body = { title: titleInput.value.trim() || file.name, source: file.name, ...(markdown ? { markdown: text } : { text }) };
       const info = await api<DocumentInfo>('POST', BASE, body);
-      setMsg(`“${info.title}” ${info.outcome ?? 'stored'}: ${info.chunks} chunks.`);
+      setMsg(`“${info.title}” ${info.outcome ?? 'stored'}: ${plural(info.chunks, 'chunk')}.`);
       form.reset();
       docs.reload();
     } catch (err) {
@@ -88,7 +89,7 @@ export function KnowledgePage(): JSX.Element {
           <li key={d.documentId}>
             <span class="title">{d.title}</span>{' '}
             <span class="muted">
-              {d.source ?? ''} · {d.chunks} chunks
+              {d.source ?? ''} · {plural(d.chunks, 'chunk')}
             </span>
             <button type="button" class="ghost small" aria-label={`Delete ${d.title}`} onClick={() => void remove(d)}>
               Delete
@@ -108,8 +109,9 @@ export function KnowledgePage(): JSX.Element {
         <ol class="hits" aria-label="Search results">
           {hits.map((h, i) => (
             <li key={i}>
-              <strong>{h.title}</strong>
-              {h.heading && <span class="muted"> › {h.heading}</span>} <span class="muted">score {h.score.toFixed(3)}</span>
+              <strong class="hit-title">{h.title}</strong>
+              {sectionPath(h.title, h.heading) && <span class="muted hit-section"> › {sectionPath(h.title, h.heading)}</span>}{' '}
+              <span class="muted">score {h.score.toFixed(3)}</span>
               <p class="plain">{h.text.length > 300 ? `${h.text.slice(0, 300)}…` : h.text}</p>
             </li>
           ))}

@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { href, type Route } from '../lib/router.js';
 import { AgentsPage } from './agents.js';
 import { ConversationsPage } from './conversations.js';
+import { InboxesPage } from './inboxes.js';
 import { KnowledgePage } from './knowledge.js';
 import { RunsPage } from './runs.js';
 import { StatsPage } from './stats.js';
@@ -13,6 +14,7 @@ const TABS = [
   ['runs', 'Runs'],
   ['knowledge', 'Knowledge'],
   ['agents', 'Agents'],
+  ['inboxes', 'Inboxes'],
 ] as const;
 
 export function OperatorPage({ route }: { route: Route }): JSX.Element {
@@ -41,7 +43,16 @@ function page(tab: string, id: string | undefined, route: Route): JSX.Element {
       return <KnowledgePage />;
     case 'agents':
       return <AgentsPage />;
-    default:
+    case 'inboxes':
+      return <InboxesPage />;
+    case 'conversations':
       return id ? <TranscriptPage conversationId={id} /> : <ConversationsPage params={route.params} />;
+    default:
+      // An unknown page says so instead of showing another one under its address.
+      return (
+        <p role="alert" class="error">
+          There is no operator page “{tab}”. Pick one above.
+        </p>
+      );
   }
 }

@@ -6,6 +6,8 @@ import { href, navigate } from '../lib/router.js';
 import { useRunEvents } from '../lib/run-events.js';
 import { useAsync } from '../lib/use-async.js';
 import { recentRuns } from '../lib/recent-runs.js';
+import { CopyButton } from '../ui/copy-button.js';
+import { shortDate, shortId } from '../lib/format.js';
 import { RunView } from '../ui/run-view.js';
 
 export function RunsPage({ runId }: { runId: string | null }): JSX.Element {
@@ -86,8 +88,11 @@ function RunTable({ runs }: { runs: RunRecord[] }): JSX.Element {
         <tbody>
           {runs.map((r) => (
             <tr key={r.runId}>
-              <td>
-                <a href={href(`/ops/runs/${r.runId}`)}>{r.runId.slice(0, 8)}</a>
+              <td class="run-id">
+                <a href={href(`/ops/runs/${r.runId}`)} title={r.runId}>
+                  <code>{shortId(r.runId)}</code>
+                </a>
+                <CopyButton value={r.runId} label={`Copy run id ${r.runId}`} />
               </td>
               <td>{r.flow}</td>
               <td>{r.agentId}</td>
@@ -96,7 +101,7 @@ function RunTable({ runs }: { runs: RunRecord[] }): JSX.Element {
                 <span class={`pill pill-${r.status.toLowerCase()}`}>{r.status}</span>
               </td>
               <td class="num">{r.usage?.totalTokens ?? '—'}</td>
-              <td>{new Date(r.startedAt ?? r.createdAt).toLocaleString()}</td>
+              <td>{shortDate(r.startedAt ?? r.createdAt)}</td>
             </tr>
           ))}
         </tbody>
@@ -115,7 +120,10 @@ function RunDetail({ runId }: { runId: string }): JSX.Element {
       <p>
         <a href={href('/ops/runs')}>← Runs</a>
       </p>
-      <h1 id="run-h">Run {runId.slice(0, 8)}</h1>
+      <h1 id="run-h">
+        Run <code title={runId}>{shortId(runId)}</code>
+        <CopyButton value={runId} label="Copy run id" />
+      </h1>
       {rec.error && (
         <p role="alert" class="error">
           {rec.error.message}
@@ -123,10 +131,6 @@ function RunDetail({ runId }: { runId: string }): JSX.Element {
       )}
       {r && (
         <dl class="facts">
-          <dt>Status</dt>
-          <dd>
-            <span class={`pill pill-${r.status.toLowerCase()}`}>{r.status}</span>
-          </dd>
           <dt>Flow</dt>
           <dd>{r.flow}</dd>
           <dt>Agent</dt>
@@ -137,7 +141,9 @@ function RunDetail({ runId }: { runId: string }): JSX.Element {
             <>
               <dt>Conversation</dt>
               <dd>
-                <a href={href(`/ops/conversations/${r.conversationId}`)}>{r.conversationId.slice(0, 8)}</a>
+                <a href={href(`/ops/conversations/${r.conversationId}`)} title={r.conversationId}>
+                  {shortId(r.conversationId)}
+                </a>
               </dd>
             </>
           )}

@@ -141,28 +141,30 @@ function Breakdown({ title, data }: { title: string; data: Record<string, { conv
       {rows.length === 0 ? (
         <p class="muted">Nothing yet.</p>
       ) : (
-        <table class="data">
-          <thead>
-            <tr>
-              <th scope="col">{title.replace('By ', '')}</th>
-              <th scope="col" class="num">
-                Conversations
-              </th>
-              <th scope="col" class="num">
-                Messages
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map(([k, v]) => (
-              <tr key={k}>
-                <td>{k}</td>
-                <td class="num">{v.conversations}</td>
-                <td class="num">{v.messages}</td>
+        <div class="table-wrap">
+          <table class="data">
+            <thead>
+              <tr>
+                <th scope="col">{title.replace('By ', '')}</th>
+                <th scope="col" class="num">
+                  Conversations
+                </th>
+                <th scope="col" class="num">
+                  Messages
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map(([k, v]) => (
+                <tr key={k}>
+                  <td>{k}</td>
+                  <td class="num">{v.conversations}</td>
+                  <td class="num">{v.messages}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );

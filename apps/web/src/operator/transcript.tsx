@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { api, get, query } from '../lib/api.js';
 import { href } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
+import { plural } from '../lib/format.js';
 import { Markdown } from '../markdown/markdown.js';
 
 type History = { messages: HistoryMessage[]; hasMore: boolean };
@@ -82,7 +83,7 @@ export function TranscriptPage({ conversationId }: { conversationId: string }): 
             <div class="msg-head">
               <strong>{m.role}</strong>
               <span class="msg-meta">
-                #{m.seq} · <span data-testid="tokens">{m.tokenCount} tokens</span>
+                #{m.seq} · <span data-testid="tokens">{plural(m.tokenCount, 'token')}</span>
                 {m.latencyMs !== undefined && (
                   <>
                     {' '}

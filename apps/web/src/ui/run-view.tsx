@@ -9,7 +9,10 @@ export function RunView({ snap }: { snap: RunSnapshot }): JSX.Element {
   return (
     <div class="run" data-state={snap.state}>
       <p class="run-state" role="status">
-        <span class={`pill pill-${snap.state.toLowerCase()}`}>{snap.state}</span> {snap.status}
+        {/* One pill: the run's own status (SUCCEEDED, CANCELLED…) where the stream has it, else the stream's state. */}
+        <span class={`pill pill-${(snap.status || snap.state).toLowerCase()}`} data-testid="run-status">
+          {snap.status || snap.state}
+        </span>
         {snap.progress !== null && <progress max={100} value={snap.progress} aria-label="Progress" />}
         {snap.progress !== null && <span class="muted"> {Math.round(snap.progress)}%</span>}
       </p>

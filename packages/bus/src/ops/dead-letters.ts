@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.js';
 import { busKeys } from '@parley/contracts';
 
 export interface DeadLetter {
@@ -37,7 +37,7 @@ export interface NewDeadLetter {
  * Appends a dead letter. The command is issued before this returns (no await ahead of it), so on an
  * auto-pipelined connection it precedes whatever the caller sends next, e.g. the entry's XACK.
  */
-export function writeDeadLetter(redis: Redis, prefix: string, d: NewDeadLetter): Promise<string | null> {
+export function writeDeadLetter(redis: RedisClient, prefix: string, d: NewDeadLetter): Promise<string | null> {
   const fields = [
     'a',
     d.raw,
@@ -62,7 +62,7 @@ export function writeDeadLetter(redis: Redis, prefix: string, d: NewDeadLetter):
   return redis.xadd(busKeys.deadLetters(prefix, d.service), 'MAXLEN', '~', 100_000, '*', ...fields);
 }
 
-export async function listDeadLetters(redis: Redis, prefix: string, service: string, limit = 20): Promise<DeadLetter[]> {
+export async function listDeadLetters(redis: RedisClient, prefix: string, service: string, limit = 20): Promise<DeadLetter[]> {
   const rows = await redis.xrevrange(busKeys.deadLetters(prefix, service), '+', '-', 'COUNT', limit);
   return rows.map(([id, f]) => ({
     id,
@@ -86,7 +86,7 @@ export interface ReplayResult {
  * the replay runs as a fresh fire-and-forget with the same action id (a mutation that did complete
  * meanwhile is still de-duplicated by that id).
  */
-export async function replayDeadLetters(redis: Redis, prefix: string, service: string, ids: string[] | 'all'): Promise<ReplayResult> {
+export async function replayDeadLetters(redis: RedisClient, prefix: string, service: string, ids: string[] | 'all'): Promise<ReplayResult> {
   const dlq = busKeys.deadLetters(prefix, service);
   const rows = ids === 'all' ? await redis.xrange(dlq, '-', '+') : (await Promise.all(ids.map((id) => redis.xrange(dlq, id, id)))).flat();
   const result: ReplayResult = { replayed: [], skipped: [] };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.js';
 import { busKeys } from '@parley/contracts';
 
 export interface DrainResult {
@@ -15,7 +15,7 @@ export interface DrainResult {
  * Deleting a consumer with pending entries would drop them from the group's PEL: never done here,
  * which is also why the placeholder stays (with nothing pending once the entries are reclaimed).
  */
-export async function drainConsumer(redis: Redis, prefix: string, service: string, consumer: string, waitMs = 30_000): Promise<DrainResult> {
+export async function drainConsumer(redis: RedisClient, prefix: string, service: string, consumer: string, waitMs = 30_000): Promise<DrainResult> {
   const stream = busKeys.stream(prefix, service);
   const group = busKeys.group(service);
   const until = Date.now() + waitMs;
@@ -35,7 +35,7 @@ export async function drainConsumer(redis: Redis, prefix: string, service: strin
   return { consumer, handedOver, removed };
 }
 
-async function consumerPending(redis: Redis, stream: string, group: string, consumer: string): Promise<string[]> {
+async function consumerPending(redis: RedisClient, stream: string, group: string, consumer: string): Promise<string[]> {
   const rows = (await redis.xpending(stream, group, '-', '+', 1000, consumer)) as Array<[string, string, number, number]>;
   return rows.map((r) => r[0]);
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.js';
 import { busKeys } from '@parley/contracts';
 
 export interface ConsumerStatus {
@@ -27,7 +27,7 @@ function toObject(list: unknown[]): Record<string, unknown> {
 }
 
 /** What `npm run ops -- status` prints: one row per service stream. */
-export async function streamStatus(redis: Redis, prefix: string, service: string): Promise<StreamStatus> {
+export async function streamStatus(redis: RedisClient, prefix: string, service: string): Promise<StreamStatus> {
   const stream = busKeys.stream(prefix, service);
   const group = busKeys.group(service);
   const [length, deadLetters] = await Promise.all([redis.xlen(stream), redis.xlen(busKeys.deadLetters(prefix, service))]);

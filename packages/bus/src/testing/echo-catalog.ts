@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.js';
 import { z } from 'zod';
 import { action, ActionError, type AnyCatalog } from '@parley/contracts';
 import type { Handlers } from '../types.js';
@@ -62,7 +62,7 @@ export interface EchoProbe {
 }
 
 export function echoHandlers(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   worker: string,
   probe: EchoProbe = { active: 0, maxActive: 0, started: 0 },

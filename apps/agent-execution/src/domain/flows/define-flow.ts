@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AgentConfig, ContextMessage } from '@parley/contracts';
+import type { AgentConfig, ContextMessage, FlowInfo } from '@parley/contracts';
 import type { ChatResult, ToolSpec } from '@parley/llm';
 import type { Logger } from 'pino';
 import type { RunEvents } from '../runs/run-events.js';
@@ -97,10 +97,10 @@ export class FlowRegistry {
     return [...this.flows.keys()];
   }
 
-  describe(): Array<{ name: string; description: string; inputSchema: Record<string, unknown> }> {
+  describe(): FlowInfo[] {
     return [...this.flows.values()].map((f) => {
       const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(f.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-      return { name: f.name, description: f.description, inputSchema };
+      return { name: f.name, description: f.description, inputSchema, conversation: f.conversation, requiresConversation: f.requiresConversation ?? false };
     });
   }
 }

@@ -12,8 +12,8 @@ export const poemFlow = defineFlow({
   name: 'poem',
   description: 'Writes a short poem about a topic in two steps (outline, then poem), reporting progress.',
   input: z.object({
-    topic: z.string().min(1).max(500),
-    lines: z.number().int().min(2).max(24).default(4),
+    topic: z.string().min(1).max(500).meta({ title: 'Topic', description: 'What the poem is about.' }),
+    lines: z.number().int().min(2).max(24).default(4).meta({ title: 'Lines', description: 'How many lines the poem has (2 to 24).' }),
   }),
   conversation: 'none',
   build: (rt) =>

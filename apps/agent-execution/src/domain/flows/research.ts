@@ -15,7 +15,9 @@ const State = Annotation.Root({
 export const researchFlow = defineFlow({
   name: 'research',
   description: 'Researches a question with several tools in a row (knowledge search, clock) and writes a short brief.',
-  input: z.object({ question: z.string().min(1).max(4_000) }),
+  input: z.object({
+    question: z.string().min(1).max(4_000).meta({ title: 'Question', description: 'What to look up in the knowledge base and answer.' }),
+  }),
   conversation: 'none',
   build: (rt) => {
     const call = (name: string, args: Record<string, unknown>, progress: number) =>

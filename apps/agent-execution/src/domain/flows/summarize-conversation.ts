@@ -8,7 +8,15 @@ const State = Annotation.Root({ result: Annotation<FlowOutput | null>({ reducer:
 export const summarizeConversationFlow = defineFlow({
   name: 'summarize_conversation',
   description: 'Summarizes the current conversation in a few sentences.',
-  input: z.object({ maxWords: z.number().int().min(10).max(1_000).default(120) }),
+  input: z.object({
+    maxWords: z
+      .number()
+      .int()
+      .min(10)
+      .max(1_000)
+      .default(120)
+      .meta({ title: 'Maximum words', description: 'The summary is at most this many words (10 to 1000).' }),
+  }),
   conversation: 'read',
   requiresConversation: true,
   build: (rt) =>

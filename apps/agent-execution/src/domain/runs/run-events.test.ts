@@ -1,31 +1,57 @@
 import { describe, expect } from 'vitest';
 import { decodeRunLogEntry, runEventLogKey, type RunEvent } from '@parley/contracts';
-import { newRedis, redisTest as it } from '@parley/testing';
+import { newRedis, redisTest as it, waitFor } from '@parley/testing';
 import { RunEvents } from './run-events.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const deltas = (events: RunEvent[]) => events.map((e) => (e.type === 'run.token' ? e.delta : `<${e.type}>`));
 
 describe('RunEvents token window', () => {
   it('sends the first token at once, then what arrives within the window as one event, in order, numbered without gaps', async ({ redis, prefix }) => {
     const seen: RunEvent[] = [];
+    const sees = (expected: string[]) => waitFor(() => deltas(seen).join('|') === expected.join('|') || null, { what: expected.join('|') });
     const events = new RunEvents(redis, prefix, 'r1', (e) => seen.push(e), 0, 40);
     events.token('Hel');
-    expect(deltas(seen)).toEqual(['Hel']);
+    await sees(['Hel']);
     events.token('lo');
     events.token(', wor');
-    expect(deltas(seen)).toEqual(['Hel']);
-    await sleep(80);
-    expect(deltas(seen)).toEqual(['Hel', 'lo, wor']);
+    // Held until the window closes, then sent as one event.
+    await sees(['Hel', 'lo, wor']);
     events.token('ld');
     // Anything else that happens sends the held tokens first, so the order is the model's.
     events.step('log', 'checking');
     events.emit('run.completed', { text: 'Hello, world', usage: { promptTokens: 1, completionTokens: 4, totalTokens: 5 } });
+    await events.flush();
     expect(deltas(seen)).toEqual(['Hel', 'lo, wor', 'ld', '<run.step>', '<run.completed>']);
     expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
-    await events.flush();
     const log = await redis.xrange(runEventLogKey(prefix, 'r1'), '-', '+');
     expect(log.flatMap(([, f]) => decodeRunLogEntry(f))).toEqual(seen);
+  });
+
+  it('nothing reaches the caller before the log holds it (a redelivery numbers after the log, so the caller never sees a seq twice)', async ({
+    redis,
+    prefix,
+  }) => {
+    const reader = newRedis();
+    try {
+      // Read the log from another connection the moment each event goes live.
+      const inLogWhenLive: Array<Promise<number>> = [];
+      const events = new RunEvents(
+        redis,
+        prefix,
+        'r-order',
+        (e) => inLogWhenLive.push(RunEvents.lastSeq(reader, prefix, 'r-order').then((last) => last - e.seq)),
+        0,
+      );
+      for (const t of ['a', 'b', 'c']) events.token(t);
+      events.step('log', 'done');
+      events.emit('run.completed', { text: 'abc', usage: { promptTokens: 1, completionTokens: 3, totalTokens: 4 } });
+      await events.flush();
+      const ahead = await Promise.all(inLogWhenLive);
+      expect(ahead).toHaveLength(5);
+      for (const d of ahead) expect(d).toBeGreaterThanOrEqual(0);
+    } finally {
+      reader.disconnect();
+    }
   });
 
   it('flush sends held tokens (a run that fails mid-stream loses none of what the model said)', async ({ redis, prefix }) => {
@@ -37,6 +63,7 @@ describe('RunEvents token window', () => {
     expect(deltas(seen)).toEqual(['a', 'b']);
     events.emit('run.failed', { status: 'FAILED', code: 'timeout', message: 'too slow' });
     events.token('late');
+    await events.flush();
     expect(deltas(seen)).toEqual(['a', 'b', '<run.failed>']);
   });
 
@@ -44,8 +71,8 @@ describe('RunEvents token window', () => {
     const seen: RunEvent[] = [];
     const events = new RunEvents(redis, prefix, 'r3', (e) => seen.push(e));
     for (const t of ['x', 'y', 'z']) events.token(t);
-    expect(deltas(seen)).toEqual(['x', 'y', 'z']);
     await events.flush();
+    expect(deltas(seen)).toEqual(['x', 'y', 'z']);
   });
 
   it('a log write that fails before the run flushes does not end the process; flush reports it', async ({ prefix }) => {
@@ -54,9 +81,10 @@ describe('RunEvents token window', () => {
     const seen: RunEvent[] = [];
     const events = new RunEvents(gone, prefix, 'r4', (e) => seen.push(e), 0, 0);
     events.token('lost');
-    await sleep(50); // the write has failed by now, with nobody awaiting it yet
+    await new Promise((r) => setTimeout(r, 50)); // the write has failed by now, with nobody awaiting it yet
     await expect(events.flush()).rejects.toThrow(/closed/i);
-    expect(deltas(seen)).toEqual(['lost']);
+    // Not in the log, so not sent: the run's error path answers the caller instead.
+    expect(seen).toEqual([]);
   });
 });
 
@@ -72,10 +100,10 @@ describe('RunEvents end of a run', () => {
     events.token('late');
     events.step('log', 'late');
     events.emit('run.completed', { text: 'abc', usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } });
+    await events.flush();
     expect(deltas(seen)).toEqual(['a', '<run.step>', 'bc', '<run.completed>']);
     expect(seen.at(-1)?.seq).toBe(end);
     expect(events.steps.steps).toEqual([{ seq: 2, at: seen[1]!.at, kind: 'log', name: 'looked', data: { n: 1 }, progress: 50 }]);
-    await events.flush();
   });
 
   it('logged() reads a redelivered run’s last seq and steps from its log', async ({ redis, prefix }) => {

@@ -5,11 +5,17 @@ import { RunSteps } from './run-steps.js';
 type Payload<T extends RunEvent['type']> = Omit<Extract<RunEvent, { type: T }>, 'runId' | 'seq' | 'at' | 'type'>;
 
 /**
- * The one way a run's events leave the process: numbered (seq 1, 2, … with no gaps), streamed live to
- * the caller through the bus at once, and appended to the run's event log so any gateway replica can
- * replay them. The log gets one entry per turn of the event loop holding every event emitted in it
- * (a fast model streams dozens of tokens per turn); writes are pipelined and never awaited on the
- * token path; `flush` writes what is buffered and waits for it before the run's terminal reply.
+ * The one way a run's events leave the process: numbered (seq 1, 2, … with no gaps), appended to the
+ * run's event log so any gateway replica can replay them, and streamed live to the caller through the
+ * bus once the log holds them. The log gets one entry per turn of the event loop holding every event
+ * emitted in it (a fast model streams dozens of tokens per turn); writes are pipelined, so a slow
+ * write delays its events by one round trip but never the events behind it; `flush` writes what is
+ * buffered and waits for it before the run's terminal reply.
+ *
+ * Invariant: nothing reaches the caller that the log does not hold. A redelivery after the worker
+ * died numbers its events after the log's last seq; an event the caller saw but the log missed would
+ * get its seq twice. The log and the live stream use different connections, and a killed process's
+ * connection can be reset with its last write unread, so only the log's acknowledgement orders them.
  */
 export class RunEvents {
   private seq: number;
@@ -94,7 +100,6 @@ export class RunEvents {
     this.seq += 1;
     const event = { type, runId: this.runId, seq: this.seq, at: Date.now(), ...payload } as unknown as RunEvent;
     if (event.type === 'run.step') this.steps.add(event);
-    this.live(event);
     this.buffered.push(event);
     if (!this.writeScheduled) {
       this.writeScheduled = true;
@@ -108,8 +113,7 @@ export class RunEvents {
     const batch = this.buffered;
     this.buffered = [];
     // An explicit pipeline (the entry and its TTL in one write) leaves now, not a turn later behind
-    // other commands: what was streamed live must reach the log before a killed worker's redelivery
-    // numbers its run.failed after the log's last seq (tests/crash.test.ts). The gap is one turn of the loop.
+    // other commands. Replies on one connection arrive in order, so the batches go live in seq order.
     const write = this.redis.pipeline().xadd(this.key, '*', ...encodeRunLogEntry(batch));
     // The TTL is set with the first entry (a run whose worker dies still expires) and refreshed at the end.
     if (!this.logged || this.terminal) write.pexpire(this.key, RUN_EVENT_LOG_TTL_MS);
@@ -118,6 +122,7 @@ export class RunEvents {
       write.exec().then((results) => {
         // exec resolves even when a command failed; the run's flush must see the failure.
         for (const [err] of results ?? []) if (err) throw err;
+        for (const event of batch) this.live(event);
       }),
     );
     if (this.pending.length > 256) {

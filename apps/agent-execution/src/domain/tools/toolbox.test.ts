@@ -28,8 +28,8 @@ describe('Toolbox', () => {
     const outcome = await toolbox.call({ id: 'c1', name: 'close_conversation', arguments: '{}' });
     expect(outcome).toMatchObject({ ok: false });
     expect(JSON.parse(outcome.content)).toEqual({ error: 'tool "close_conversation" is not available to this user' });
-    expect(seen.map((e) => e.type === 'run.step' && `${e.kind}:${e.name}`)).toEqual(['tool_call:close_conversation', 'tool_result:close_conversation']);
     await events.flush();
+    expect(seen.map((e) => e.type === 'run.step' && `${e.kind}:${e.name}`)).toEqual(['tool_call:close_conversation', 'tool_result:close_conversation']);
   });
 
   it('rejects invalid arguments without running the tool, and runs valid ones', async ({ redis, prefix }) => {

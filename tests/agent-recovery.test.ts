@@ -219,6 +219,12 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     const { result } = await h.run(data);
 
     expect(result).toMatchObject({ status: 'FAILED', error: { code: 'worker_lost' } });
+    // The transcript says why no answer follows the user's message.
+    const history = await h.caller.call('conversation.get_history', { conversationId, limit: 50 }, { tenantId });
+    expect(history.messages.map((m) => [m.role, m.status?.code])).toEqual([
+      ['user', undefined],
+      ['status', 'worker_lost'],
+    ]);
   });
 });
 

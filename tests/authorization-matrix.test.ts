@@ -116,6 +116,14 @@ const REST: Record<string, RestRow> = {
   'GET /api/v1/conversations/:id/messages': { call: (fx) => ({ path: `/api/v1/conversations/${fx.conversationId}/messages` }), expect: owned(200) },
   // the caller's own conversations: every signed-in user, each sees only theirs (tests/continuity.test.ts checks the content)
   'GET /api/v1/me/conversations': { call: at('/api/v1/me/conversations'), expect: signedIn(200) },
+  // Search (tests/conversation-search.test.ts checks whose conversations each one finds).
+  'GET /api/v1/conversations (search)': { call: at('/api/v1/conversations?q=secret'), expect: staff(200) },
+  'GET /api/v1/conversations (search text too long)': { call: at(`/api/v1/conversations?q=${'x'.repeat(201)}`), expect: staff(400) },
+  'GET /api/v1/me/conversations (search)': { call: at('/api/v1/me/conversations?q=secret'), expect: signedIn(200) },
+  'GET /api/v1/me/conversations (search text with a control character)': {
+    call: at('/api/v1/me/conversations?q=a%01b'),
+    expect: { ...signedIn(400), anonymous: 401 },
+  },
   'POST /api/v1/conversations/:id/close': { call: (fx) => ({ path: `/api/v1/conversations/${fx.closable}/close`, body: {} }), expect: staff(200, 404) },
   // operators
   'GET /api/v1/stats': { call: at('/api/v1/stats'), expect: staff(200) },

@@ -5,8 +5,32 @@ import { storable, storableJson } from './text.js';
 /** Longest message content the platform stores (characters). */
 export const MAX_MESSAGE_CHARS = 100_000;
 
-export const MessageRole = z.enum(['system', 'user', 'assistant', 'tool']);
+/** Roles a model sees. */
+export const ModelRole = z.enum(['system', 'user', 'assistant', 'tool']);
+export type ModelRole = z.infer<typeof ModelRole>;
+
+/**
+ * Roles of a stored message: the model's, and `status`, the trace of a turn that ended without an
+ * answer (failed, cancelled, timed out) so a reader of the transcript sees why. Status entries are
+ * for people only: the model's context never includes them.
+ */
+export const MessageRole = z.enum([...ModelRole.options, 'status']);
 export type MessageRole = z.infer<typeof MessageRole>;
+
+/** How a turn without an answer ended. */
+export const TurnOutcome = z.enum(['failed', 'cancelled', 'timed_out']);
+export type TurnOutcome = z.infer<typeof TurnOutcome>;
+
+/** What a `status` entry says: the outcome, the run's error code, and the run. */
+export const TurnStatus = z.object({
+  outcome: TurnOutcome,
+  code: storable(z.string().min(1).max(64)),
+  runId: Id.optional(),
+});
+export type TurnStatus = z.infer<typeof TurnStatus>;
+
+/** Where a stored status entry keeps its TurnStatus inside the message's metadata. */
+export const TURN_STATUS_KEY = 'turnStatus';
 
 /**
  * The conversation's run lock: a Redis string holding `runId|token`, taken and released by
@@ -37,6 +61,8 @@ export const SaveMessage = z.object({
   usage: Usage.optional(),
   runId: Id.optional(),
   metadata: storableJson(z.record(z.string(), z.unknown())).optional(),
+  /** For role `status` (required there): how the turn ended. */
+  status: TurnStatus.optional(),
   /**
    * The conversation lock's holder (`runId|token`) this save requires: while another holder has the
    * lock, or none, nothing is stored and the save answers `conflict`. Checked in the same step as the
@@ -58,7 +84,7 @@ export const SaveMessageReply = z.object({
 export type SaveMessageReply = z.infer<typeof SaveMessageReply>;
 
 export const ContextMessage = z.object({
-  role: MessageRole,
+  role: ModelRole,
   content: z.string(),
   toolCalls: z.array(ToolCall).optional(),
   toolCallId: z.string().optional(),
@@ -107,6 +133,8 @@ export const HistoryMessage = z.object({
   model: z.string().optional(),
   latencyMs: z.number().int().nonnegative().optional(),
   runId: z.string().optional(),
+  /** Role `status`: how the turn ended (the message is `content`). */
+  status: TurnStatus.optional(),
   createdAt: IsoDate,
 });
 export type HistoryMessage = z.infer<typeof HistoryMessage>;
@@ -138,6 +166,36 @@ export const SessionClosed = z.object({ conversationId: Id, reason: storable(z.s
 export type SessionClosed = z.infer<typeof SessionClosed>;
 export const SessionClosedReply = z.object({ conversationId: Id, status: z.literal('closed') });
 
+/** Longest search text (characters); a search is a few words, not a document. */
+export const MAX_SEARCH_CHARS = 200;
+
+/**
+ * Search text as typed: websearch syntax ("quoted phrase", or, -word) is read by PostgreSQL's
+ * websearch_to_tsquery, which never fails on any input, so only size and control characters are refused.
+ */
+export const SearchText = z
+  .string()
+  .trim()
+  .min(1, 'is empty; leave q out to list without searching')
+  .max(MAX_SEARCH_CHARS, `is longer than ${MAX_SEARCH_CHARS} characters`)
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'contains a control character' })
+  .pipe(storable(z.string()));
+export type SearchText = z.infer<typeof SearchText>;
+
+/** A piece of a snippet: `hit` marks the words that matched, to highlight; the text is plain, never markup. */
+export const SnippetPart = z.object({ text: z.string(), hit: z.boolean() });
+export type SnippetPart = z.infer<typeof SnippetPart>;
+
+export const SearchMatch = z.object({
+  messageId: Id,
+  seq: z.number().int().positive(),
+  role: MessageRole,
+  createdAt: IsoDate,
+  /** A short excerpt of the message around the matched words, in order. */
+  snippet: z.array(SnippetPart),
+});
+export type SearchMatch = z.infer<typeof SearchMatch>;
+
 export const ConversationStatus = z.enum(['open', 'closed']);
 export type ConversationStatus = z.infer<typeof ConversationStatus>;
 
@@ -155,10 +213,14 @@ export const ConversationSummary = z.object({
   tokenCount: z.number().int().nonnegative(),
   createdAt: IsoDate,
   lastActivityAt: IsoDate,
+  /** Present in search results (`q`): the conversation's newest message that matches. */
+  match: SearchMatch.optional(),
 });
 export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
 export const ListConversations = z.object({
+  /** Full-text search over the conversations' user and assistant messages (hot and archived); same order and cursor as the list. */
+  q: SearchText.optional(),
   status: ConversationStatus.optional(),
   /**
    * Only the conversations this user owns through the web or REST (`/me/conversations`, resuming a

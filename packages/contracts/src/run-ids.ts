@@ -8,6 +8,9 @@
 export const runUserMessageId = (runId: string): string => `${runId}:user`;
 
 /** The assistant's answer a run saves; recovery and the gateway's replies look it up by this id. */
+/** The message id of a run's status entry (a turn that ended without an answer): one per run, so a redelivered end saves it once. */
+export const runStatusMessageId = (runId: string): string => `${runId}:status`;
+
 export const runAnswerMessageId = (runId: string): string => `${runId}:answer`;
 
 /** The n-th (1-based) intermediate turn (a tool call or its result) a run saves before its answer. */

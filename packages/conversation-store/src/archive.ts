@@ -2,13 +2,16 @@
  * The PostgreSQL side: reads of archived conversations (history fallback, list merge, re-opening)
  * and the copy that migration commits.
  */
-import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '@parley/db/client';
 import { conversations, messages } from '@parley/db/schema';
 import type { ConversationRecord, HotCopy, StoredMessage } from './types.js';
 
 type ConversationRow = typeof conversations.$inferSelect;
-type MessageRow = typeof messages.$inferSelect;
+type MessageRow = Omit<typeof messages.$inferSelect, 'search'>;
+
+// Every column but the search vector, which only the database reads.
+const { search: _search, ...messageColumns } = getTableColumns(messages);
 
 export function toRecord(r: ConversationRow): ConversationRecord {
   return {
@@ -69,12 +72,12 @@ export async function readArchivedMessages(db: Db, conversationId: string, opts:
     opts.beforeSeq === undefined
       ? eq(messages.conversationId, conversationId)
       : and(eq(messages.conversationId, conversationId), lt(messages.seq, opts.beforeSeq));
-  const rows = await db.select().from(messages).where(where).orderBy(desc(messages.seq)).limit(opts.limit);
+  const rows = await db.select(messageColumns).from(messages).where(where).orderBy(desc(messages.seq)).limit(opts.limit);
   return rows.reverse().map(toMessage);
 }
 
 export async function readAllArchivedMessages(db: Db, conversationId: string): Promise<StoredMessage[]> {
-  const rows = await db.select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.seq));
+  const rows = await db.select(messageColumns).from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.seq));
   return rows.map(toMessage);
 }
 

@@ -208,6 +208,15 @@ export class HotStore {
     return { meta, messages: ((raw as string[] | undefined) ?? []).map(decodeMessage) };
   }
 
+  /** Every hot message of each conversation, oldest first, in one round trip (search matches them in PostgreSQL). */
+  async readMessages(conversationIds: string[]): Promise<StoredMessage[][]> {
+    if (conversationIds.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const id of conversationIds) p.lrange(this.keys(id).messages, 0, -1);
+    const res = await execAll(p);
+    return conversationIds.map((_, i) => ((res[i] as string[] | undefined) ?? []).map(decodeMessage));
+  }
+
   async readFacts(conversationIds: string[]): Promise<MessageFacts[][]> {
     const res = await Promise.all(conversationIds.map((id) => this.redis.lrange(this.keys(id).facts, 0, -1)));
     return res.map((raw) => raw.map(decodeFacts));

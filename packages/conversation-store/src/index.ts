@@ -21,3 +21,4 @@ export {
 } from './archive.js';
 export { migrateConversation, type MigrateOutcome } from './migration.js';
 export { copyManyToArchive } from './archive-batch.js';
+export { matchHotMessages, searchArchived, type MessageMatch } from './search.js';

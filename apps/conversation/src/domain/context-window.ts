@@ -1,4 +1,4 @@
-import type { ContextMessage } from '@parley/contracts';
+import type { ContextMessage, ModelRole } from '@parley/contracts';
 import type { StoredMessage } from '@parley/conversation-store';
 
 /** Messages newest first, pulled lazily: most contexts need only the last few dozen of thousands. */
@@ -73,7 +73,20 @@ function tooSmall(budget: number, block: StoredMessage[], used: number): string 
   return `the newest user message does not fit the token budget (maxTokens ${budget}; at least ${need} needed)`;
 }
 
-export function toContextMessage(m: Pick<StoredMessage, 'role' | 'content' | 'toolCalls' | 'toolCallId'>): ContextMessage {
+/**
+ * The conversation as a model may see it: status entries (turns that ended without an answer) are
+ * for people reading the transcript and are skipped, so they neither reach a model nor use its budget.
+ */
+export function modelTurns(source: NewestFirst): NewestFirst {
+  return {
+    async next() {
+      for (let m = await source.next(); m !== null; m = await source.next()) if (m.role !== 'status') return m;
+      return null;
+    },
+  };
+}
+
+export function toContextMessage(m: Pick<StoredMessage, 'content' | 'toolCalls' | 'toolCallId'> & { role: ModelRole }): ContextMessage {
   const out: ContextMessage = { role: m.role, content: m.content };
   if (m.toolCalls && m.toolCalls.length > 0) out.toolCalls = m.toolCalls;
   if (m.toolCallId !== undefined) out.toolCallId = m.toolCallId;

@@ -2,7 +2,7 @@ import { ActionError, type GetContext, type GetContextReply } from '@parley/cont
 import type { ConversationRecord, HotMeta, StoredMessage } from '@parley/conversation-store';
 import { asActionError } from './store-errors.js';
 import type { ConversationDeps } from './ports.js';
-import { selectWindow, toContextMessage } from './context-window.js';
+import { modelTurns, selectWindow, toContextMessage } from './context-window.js';
 import { messagesNewestFirst } from './message-source.js';
 
 /** Hot messages read with the header in one round trip: a 4,000-token budget of ordinary turns (~50 tokens) needs ~85. */
@@ -30,8 +30,13 @@ export async function getContext(deps: ConversationDeps, tenantId: string, req: 
 
 /** The context of a conversation already found for its tenant (begin_turn has it from its append). */
 export async function buildContext(deps: ConversationDeps, req: GetContext, from: ContextSource): Promise<GetContextReply> {
-  const source = messagesNewestFirst(deps.store, req.conversationId, from.hot, from.tail, from.record.messageCount);
+  const source = modelTurns(messagesNewestFirst(deps.store, req.conversationId, from.hot, from.tail, from.record.messageCount));
   const window = await selectWindow(source, req.maxTokens);
   if (!window.ok) throw new ActionError('context_too_small', window.reason, { details: { maxTokens: req.maxTokens } });
-  return { conversationId: req.conversationId, messages: window.messages.map(toContextMessage), tokenCount: window.tokenCount, truncated: window.truncated };
+  return {
+    conversationId: req.conversationId,
+    messages: window.messages.flatMap((m) => (m.role === 'status' ? [] : [toContextMessage({ ...m, role: m.role })])),
+    tokenCount: window.tokenCount,
+    truncated: window.truncated,
+  };
 }

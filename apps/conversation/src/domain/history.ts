@@ -1,4 +1,4 @@
-import type { GetHistory, GetHistoryReply, HistoryMessage } from '@parley/contracts';
+import { TURN_STATUS_KEY, TurnStatus, type GetHistory, type GetHistoryReply, type HistoryMessage } from '@parley/contracts';
 import { ConversationNotFoundError, findArchivedBySession, readArchivedMessages, type StoredMessage } from '@parley/conversation-store';
 import type { ConversationDeps } from './ports.js';
 
@@ -49,5 +49,9 @@ export function toHistoryMessage(m: StoredMessage): HistoryMessage {
   if (m.model !== undefined) out.model = m.model;
   if (m.latencyMs !== undefined) out.latencyMs = m.latencyMs;
   if (m.runId !== undefined) out.runId = m.runId;
+  if (m.role === 'status') {
+    const status = TurnStatus.safeParse(m.metadata?.[TURN_STATUS_KEY]);
+    if (status.success) out.status = status.data;
+  }
   return out;
 }

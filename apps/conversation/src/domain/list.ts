@@ -1,10 +1,11 @@
 import { ActionError, isChannelConversationId, type ListConversations, type ListConversationsReply } from '@parley/contracts';
 import { listArchived, type ConversationRecord, type HotMeta } from '@parley/conversation-store';
 import type { ConversationDeps } from './ports.js';
+import { searchConversations } from './search.js';
 import { toSummary } from './summary.js';
 
 /** Position in the newest-activity-first order: (lastActivityAt desc, conversationId desc). */
-interface Cursor {
+export interface Cursor {
   t: number;
   id: string;
 }
@@ -24,11 +25,18 @@ export function decodeCursor(raw: string): Cursor {
 }
 
 /** Strictly after the cursor in the list order. */
-const after = (r: { lastActivityAt: number; conversationId: string }, c: Cursor | null) =>
+export const after = (r: { lastActivityAt: number; conversationId: string }, c: Cursor | null) =>
   c === null || r.lastActivityAt < c.t || (r.lastActivityAt === c.t && r.conversationId < c.id);
 
-const newestFirst = (a: ConversationRecord, b: ConversationRecord) =>
+export const newestFirst = (a: ConversationRecord, b: ConversationRecord) =>
   b.lastActivityAt - a.lastActivityAt || (a.conversationId < b.conversationId ? 1 : a.conversationId > b.conversationId ? -1 : 0);
+
+/** The list's filters on a conversation header (status, agent, channel, owner). */
+export function filterOf(req: ListConversations): (r: ConversationRecord) => boolean {
+  const owned = (r: ConversationRecord) => !req.userId || (r.userId === req.userId && !isChannelConversationId(r.conversationId));
+  return (r) =>
+    (!req.status || r.status === req.status) && (!req.agentId || r.agentId === req.agentId) && (!req.channel || r.channel === req.channel) && owned(r);
+}
 
 /**
  * One page of a tenant's conversations (or of one user's own, with `userId`), hot and archived merged. The cursor is a position in a total
@@ -36,11 +44,10 @@ const newestFirst = (a: ConversationRecord, b: ConversationRecord) =>
  * conversation present in both (migrated but not yet deleted, or re-opened) is shown once, hot.
  */
 export async function listConversations(deps: ConversationDeps, tenantId: string, req: ListConversations): Promise<ListConversationsReply> {
+  if (req.q !== undefined) return searchConversations(deps, tenantId, { ...req, q: req.q });
   const cursor = req.cursor ? decodeCursor(req.cursor) : null;
   const want = req.limit + 1;
-  const owned = (r: ConversationRecord) => !req.userId || (r.userId === req.userId && !isChannelConversationId(r.conversationId));
-  const matches = (r: ConversationRecord) =>
-    (!req.status || r.status === req.status) && (!req.agentId || r.agentId === req.agentId) && (!req.channel || r.channel === req.channel) && owned(r);
+  const matches = filterOf(req);
 
   const [hot, archived] = await Promise.all([
     hotCandidates(deps, tenantId, req.userId, cursor, want, matches),
@@ -55,23 +62,25 @@ export async function listConversations(deps: ConversationDeps, tenantId: string
   };
 }
 
-/** From the user's index when the list is one user's (a tenant can have many users), else the tenant's. */
-async function hotCandidates(
+/**
+ * Hot conversations after the cursor that pass `matches`, in list order, pulled a batch at a time
+ * from the user's index when the list is one user's (a tenant can have many users), else the tenant's.
+ */
+export async function* hotInOrder(
   deps: ConversationDeps,
   tenantId: string,
   userId: string | undefined,
   cursor: Cursor | null,
-  want: number,
+  batch: number,
   matches: (r: ConversationRecord) => boolean,
-): Promise<HotMeta[]> {
-  const out: HotMeta[] = [];
-  const batch = Math.max(want * 2, 50);
-  for (let offset = 0; out.length < want; offset += batch) {
+): AsyncGenerator<HotMeta[]> {
+  for (let offset = 0; ; offset += batch) {
     const maxScore = cursor?.t ?? Number.POSITIVE_INFINITY;
     const entries = userId
       ? await deps.store.hot.userPage(tenantId, userId, maxScore, offset, batch)
       : await deps.store.hot.tenantPage(tenantId, maxScore, offset, batch);
     const metas = await deps.store.hot.getMetas(entries.map((e) => e.conversationId));
+    const out: HotMeta[] = [];
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const meta = metas[i];
@@ -84,7 +93,23 @@ async function hotCandidates(
       }
       if (after(meta, cursor) && matches(meta)) out.push(meta);
     }
-    if (entries.length < batch) break;
+    yield out;
+    if (entries.length < batch) return;
+  }
+}
+
+async function hotCandidates(
+  deps: ConversationDeps,
+  tenantId: string,
+  userId: string | undefined,
+  cursor: Cursor | null,
+  want: number,
+  matches: (r: ConversationRecord) => boolean,
+): Promise<HotMeta[]> {
+  const out: HotMeta[] = [];
+  for await (const metas of hotInOrder(deps, tenantId, userId, cursor, Math.max(want * 2, 50), matches)) {
+    out.push(...metas);
+    if (out.length >= want) break;
   }
   return out.slice(0, want);
 }

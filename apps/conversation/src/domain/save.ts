@@ -1,4 +1,4 @@
-import { ActionError, type SaveMessage, type SaveMessageReply } from '@parley/contracts';
+import { ActionError, TURN_STATUS_KEY, type SaveMessage, type SaveMessageReply } from '@parley/contracts';
 import type { AppendInput, AppendResult } from '@parley/conversation-store';
 import { countMessageTokens } from '@parley/llm';
 import { asActionError } from './store-errors.js';
@@ -24,7 +24,11 @@ export async function saveMessage(deps: ConversationDeps, who: SaveContext, msg:
  */
 export function appendInputOf(who: SaveContext, msg: SaveMessage): AppendInput {
   if (msg.role === 'tool' && !msg.toolCallId) throw new ActionError('invalid_payload', 'toolCallId: required for a message with role tool');
-  const tokenCount = countMessageTokens({ role: msg.role, content: msg.content, toolCalls: msg.toolCalls, toolCallId: msg.toolCallId }, msg.model);
+  if ((msg.role === 'status') !== (msg.status !== undefined))
+    throw new ActionError('invalid_payload', 'status: required for a message with role status, and only there');
+  // A status entry never reaches a model, so it costs no tokens of any context window.
+  const tokenCount =
+    msg.role === 'status' ? 0 : countMessageTokens({ role: msg.role, content: msg.content, toolCalls: msg.toolCalls, toolCallId: msg.toolCallId }, msg.model);
   return {
     conversationId: msg.conversationId,
     messageId: msg.messageId,
@@ -41,7 +45,8 @@ export function appendInputOf(who: SaveContext, msg: SaveMessage): AppendInput {
     toolCallId: msg.toolCallId,
     runId: msg.runId,
     usage: msg.usage,
-    metadata: msg.metadata,
+    // The turn's status rides in metadata, which both stores keep as it is.
+    metadata: msg.status ? { ...msg.metadata, [TURN_STATUS_KEY]: msg.status } : msg.metadata,
     fence: msg.fence,
   };
 }

@@ -11,7 +11,7 @@ import type { GatewayContext } from '../context.js';
 import { parse, sendError } from './errors.js';
 import { doc, replyOf } from './openapi.js';
 
-const MyConversationsQuery = ListConversations.pick({ status: true, agentId: true, cursor: true }).extend({
+const MyConversationsQuery = ListConversations.pick({ q: true, status: true, agentId: true, cursor: true }).extend({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
@@ -21,11 +21,11 @@ export function registerMeRoutes(app: FastifyInstance, ctx: GatewayContext): voi
     '/api/v1/me/conversations',
     {
       ...user,
-      schema: doc('conversations', 'Your own conversations, newest activity first (title, last activity, agent, status); page with `cursor`', {
-        operationId: 'listMyConversations',
-        querystring: MyConversationsQuery,
-        reply: replyOf('conversation.list'),
-      }),
+      schema: doc(
+        'conversations',
+        'Your own conversations, newest activity first (title, last activity, agent, status); `q` searches their messages (each hit has `match` with a snippet); page with `cursor`',
+        { operationId: 'listMyConversations', querystring: MyConversationsQuery, reply: replyOf('conversation.list') },
+      ),
     },
     async (req, reply) => {
       try {

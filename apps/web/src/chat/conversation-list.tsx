@@ -5,6 +5,8 @@ import { client, unwrap } from '../lib/api.js';
 import type { Session } from '../lib/auth.js';
 import { plural } from '../lib/format.js';
 import { href } from '../lib/router.js';
+import { SearchBox } from '../ui/search-box.js';
+import { Snippet } from '../ui/snippet.js';
 
 interface Page {
   items: ConversationSummary[];
@@ -14,41 +16,53 @@ interface Page {
 const PAGE = 30;
 
 /** The signed-in user's own conversations, from the server: another device or a cleared browser lists the same. */
-const load = (cursor?: string): Promise<Page> => unwrap(client.GET('/api/v1/me/conversations', { params: { query: { limit: PAGE, cursor } } }));
+const load = (q: string, cursor?: string): Promise<Page> =>
+  unwrap(client.GET('/api/v1/me/conversations', { params: { query: { q: q || undefined, limit: PAGE, cursor } } }));
 
 export function ConversationList(props: { session: Session; current: string | null; refreshKey: string; onPick(): void }): JSX.Element {
   const [page, setPage] = useState<Page | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [q, setQ] = useState('');
   useEffect(() => {
     let live = true;
-    load().then(
+    load(q).then(
       (x) => live && (setPage(x), setError(null)),
       (e: Error) => live && setError(e.message),
     );
     return () => {
       live = false;
     };
-  }, [props.session.token, props.current, props.refreshKey]);
+  }, [props.session.token, props.current, props.refreshKey, q]);
   const more = async (cursor: string) => {
     try {
-      const next = await load(cursor);
+      const next = await load(q, cursor);
       setPage((p) => ({ items: [...(p?.items ?? []), ...next.items], nextCursor: next.nextCursor }));
     } catch (e) {
       setError((e as Error).message);
     }
   };
-  if (error) return <p class="error">Could not load conversations: {error}</p>;
+  const search = <SearchBox label="Search your conversations" value={q} onSearch={setQ} />;
+  if (error)
+    return (
+      <>
+        {search}
+        <p class="error">Could not load conversations: {error}</p>
+      </>
+    );
   if (!page) return <p class="muted">Loading…</p>;
   const items = page.items;
-  // A new conversation is listed once it has its first message; until then it is shown as "New conversation".
-  const shown = props.current && !items.some((c) => c.conversationId === props.current) ? [placeholder(props.current), ...items] : items;
+  // A new conversation is listed once it has its first message; until then it is shown as "New conversation". Not among search results.
+  const shown = !q && props.current && !items.some((c) => c.conversationId === props.current) ? [placeholder(props.current), ...items] : items;
   return (
     <>
+      {search}
+      {q && items.length === 0 && <p class="muted">No messages match “{q}”.</p>}
       <ul class="conv-list">
         {shown.map((c) => (
           <li key={c.conversationId}>
             <a href={href(`/chat/${c.conversationId}`)} aria-current={c.conversationId === props.current ? 'page' : undefined} onClick={props.onPick}>
               <span class="title">{c.title || 'New conversation'}</span>
+              {c.match && <Snippet match={c.match} />}
               <span class="meta">
                 {plural(c.messageCount, 'message')}
                 {c.lastActivityAt ? ` · ${new Date(c.lastActivityAt).toLocaleString()}` : ''}

@@ -31,6 +31,23 @@ export function turnsFromHistory(messages: HistoryMessage[]): Turn[] {
   const out: Turn[] = [];
   let steps: Step[] = [];
   for (const m of messages) {
+    if (m.role === 'status') {
+      // A turn that ended without an answer: shown like the live turn ended, with the steps it took.
+      const cancelled = m.status?.outcome === 'cancelled';
+      const turn: Turn = {
+        key: m.messageId,
+        role: 'assistant',
+        text: '',
+        steps,
+        status: cancelled ? 'cancelled' : 'failed',
+        error: cancelled ? 'Stopped.' : m.content,
+      };
+      if (m.runId) turn.runId = m.runId;
+      turn.createdAt = m.createdAt;
+      out.push(turn);
+      steps = [];
+      continue;
+    }
     if (m.role === 'tool') {
       steps.push({ seq: m.seq, kind: 'tool_result', name: nameOfCall(steps, m.toolCallId), data: { result: m.content } });
       continue;

@@ -5,6 +5,8 @@ import { client, unwrap } from '../lib/api.js';
 import { href, navigate } from '../lib/router.js';
 import { shortDate, shortId } from '../lib/format.js';
 import { useAsync } from '../lib/use-async.js';
+import { SearchBox } from '../ui/search-box.js';
+import { Snippet } from '../ui/snippet.js';
 
 /** The tenant's conversations; filters live in the URL so a filtered list can be shared or reloaded. */
 export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.Element {
@@ -12,12 +14,13 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
   const status = ConversationStatus.safeParse(params.get('status')).data;
   const channel = Channel.safeParse(params.get('channel')).data;
   const agentId = params.get('agentId') ?? '';
+  const q = params.get('q') ?? '';
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
   const agents = useAsync(() => unwrap(client.GET('/api/v1/agents')), []);
   const list = useAsync(
-    () => unwrap(client.GET('/api/v1/conversations', { params: { query: { status, channel, agentId: agentId || undefined, cursor, limit: 25 } } })),
-    [status, channel, agentId, cursor],
+    () => unwrap(client.GET('/api/v1/conversations', { params: { query: { q: q || undefined, status, channel, agentId: agentId || undefined, cursor, limit: 25 } } })),
+    [q, status, channel, agentId, cursor],
   );
   const setFilter = (key: string, value: string) => {
     const p = new URLSearchParams(params);
@@ -31,6 +34,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
   return (
     <section aria-labelledby="convs-h">
       <h1 id="convs-h">Conversations</h1>
+      <SearchBox label="Search messages" value={q} onSearch={(text) => setFilter('q', text)} />
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Status
@@ -66,7 +70,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
           {list.error.message}
         </p>
       )}
-      {list.data && list.data.items.length === 0 && <p class="muted">No conversations match.</p>}
+      {list.data && list.data.items.length === 0 && <p class="muted">{q ? `No messages match “${q}”.` : 'No conversations match.'}</p>}
       {list.data && list.data.items.length > 0 && (
         <div class="table-wrap">
           <table class="data">
@@ -91,6 +95,7 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
                 <tr key={c.conversationId}>
                   <td class="clip" title={c.title ?? c.conversationId}>
                     <a href={href(`/ops/conversations/${c.conversationId}`)}>{c.title || shortId(c.conversationId)}</a>
+                    {c.match && <Snippet match={c.match} />}
                   </td>
                   <td>{c.userId ?? '—'}</td>
                   <td>{c.agentId ?? '—'}</td>

@@ -1,4 +1,4 @@
-import type { HistoryMessage } from '@parley/contracts';
+import type { HistoryMessage, TurnOutcome } from '@parley/contracts';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { client, unwrap } from '../lib/api.js';
@@ -99,7 +99,16 @@ export function TranscriptPage({ conversationId }: { conversationId: string }): 
                 <time dateTime={m.createdAt}>{new Date(m.createdAt).toLocaleTimeString()}</time>
               </span>
             </div>
-            {m.role === 'assistant' ? <Markdown text={m.content} /> : <p class="plain">{m.content}</p>}
+            {m.role === 'status' ? (
+              <p class={m.status?.outcome === 'cancelled' ? 'note' : 'error'} data-testid="turn-status">
+                Turn {m.status ? outcomeLabel[m.status.outcome] : 'ended without an answer'}
+                {m.status && <> ({m.status.code})</>}: {m.content}
+              </p>
+            ) : m.role === 'assistant' ? (
+              <Markdown text={m.content} />
+            ) : (
+              <p class="plain">{m.content}</p>
+            )}
             {m.toolCalls?.map((t) => (
               <p key={t.id} class="tool-call">
                 → <code>{t.name}</code> <code>{t.arguments}</code>
@@ -111,3 +120,5 @@ export function TranscriptPage({ conversationId }: { conversationId: string }): 
     </section>
   );
 }
+
+const outcomeLabel: Record<TurnOutcome, string> = { failed: 'failed', cancelled: 'cancelled', timed_out: 'timed out' };

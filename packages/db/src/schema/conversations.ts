@@ -1,6 +1,17 @@
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import { customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 export type ConversationStatus = 'open' | 'closed';
+
+// drizzle has no tsvector type.
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/**
+ * The text-search configurations a message is indexed and searched in. Short chat turns are too
+ * small for language detection (the query service's function-word count needs sentences), so every
+ * message is indexed in both languages the platform serves, like the knowledge search tries both.
+ */
+export const MESSAGE_SEARCH_LANGUAGES = ['english', 'spanish'] as const;
 export type Channel = 'web' | 'chatwoot' | 'api';
 export interface StoredToolCall {
   id: string;
@@ -54,7 +65,7 @@ export const messages = pgTable(
       .references(() => conversations.id, { onDelete: 'cascade' }),
     seq: integer('seq').notNull(),
     messageId: text('message_id').notNull(),
-    role: text('role').$type<'system' | 'user' | 'assistant' | 'tool'>().notNull(),
+    role: text('role').$type<'system' | 'user' | 'assistant' | 'tool' | 'status'>().notNull(),
     content: text('content').notNull(),
     tokenCount: integer('token_count').notNull(),
     model: text('model'),
@@ -65,8 +76,16 @@ export const messages = pgTable(
     usage: jsonb('usage').$type<StoredUsage>(),
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // What people wrote and read (user and assistant turns); tool payloads and status entries are not searched.
+    search: tsvector('search')
+      .notNull()
+      .generatedAlwaysAs(
+        (): SQL =>
+          sql`case when ${messages.role} in ('user', 'assistant') then to_tsvector('english'::regconfig, ${messages.content}) || to_tsvector('spanish'::regconfig, ${messages.content}) else ''::tsvector end`,
+      ),
   },
   (t) => [
+    index('messages_search_idx').using('gin', t.search),
     // (conversation_id, seq) is the order of a conversation and what makes a re-copy idempotent.
     primaryKey({ columns: [t.conversationId, t.seq] }),
     unique('messages_message_id_key').on(t.messageId),

@@ -1,9 +1,11 @@
 import type { ActionMeta, Bus } from '@parley/bus';
-import type { BeginTurn, Catalog, ContextMessage, Channel, SaveMessage, Usage, ToolCall } from '@parley/contracts';
+import type { BeginTurn, Catalog, ContextMessage, Channel, MessageRole, SaveMessage, TurnStatus, Usage, ToolCall } from '@parley/contracts';
 
 export interface SavedTurn {
   messageId: string;
-  role: ContextMessage['role'];
+  role: MessageRole;
+  /** Role `status`: how the turn ended. */
+  status?: TurnStatus;
   content: string;
   toolCalls?: ToolCall[] | undefined;
   toolCallId?: string | undefined;
@@ -61,5 +63,6 @@ function toSaveMessage(conversationId: string, runId: string, agentId: string, c
   if (turn.model !== undefined) data.model = turn.model;
   if (turn.latencyMs !== undefined) data.latencyMs = Math.round(turn.latencyMs);
   if (turn.usage !== undefined) data.usage = turn.usage;
+  if (turn.status !== undefined) data.status = turn.status;
   return data;
 }

@@ -22,6 +22,7 @@ import { RunEvents } from './run-events.js';
 import { runFlow, type FlowAnswer } from './run-flow.js';
 import { emitEnd, finishOf, refused, replyOf, type RunOutcome } from './run-outcome.js';
 import { RunRecovery } from './run-recovery.js';
+import { saveTurnTrace } from './turn-trace.js';
 
 export interface LifecycleDeps {
   bus: Bus<Catalog>;
@@ -59,6 +60,8 @@ interface Running {
   /** Aborts the run at the agent's max run time. */
   maxRun?: NodeJS.Timeout | undefined;
   log: Logger;
+  /** Set once the turn began (its user message saved): an end without an answer then leaves a status entry. */
+  trace?: { lease: ConversationLease; request: TurnRequest } | undefined;
 }
 
 /**
@@ -171,7 +174,13 @@ export class RunLifecycle {
         }
         if (record.status === 'RUNNING') {
           ctx.log.warn({ runId }, 'run found RUNNING on redelivery; marked failed (worker_lost)');
-          return await this.end(lostRun(runId, conversationId), events);
+          // The dead worker had begun the turn; this delivery's begin (its lock taken over, the user's message
+          // a duplicate) lets the failure's status entry be saved beside it.
+          const began = await turn.then(
+            () => writesConversation(admitted),
+            () => false,
+          );
+          return await this.end(lostRun(runId, conversationId), events, undefined, began ? { lease, request, log: ctx.log } : undefined);
         }
       }
 
@@ -217,6 +226,7 @@ export class RunLifecycle {
     let heldAt: number;
     try {
       const turn = await turnStarted;
+      if (writesConversation(r.admitted)) r.trace = { lease, request };
       if (signal.aborted) throw signal.reason;
       // The agent's max run time counts from here: a run queued behind another is not timed while it waits.
       r.maxRun = setTimeout(() => r.stop.abort(new RunStopped({ kind: 'timeout', afterMs: agent.maxRunMs })), agent.maxRunMs);
@@ -304,14 +314,26 @@ export class RunLifecycle {
     await r.running.catch(() => {
       /* the run is failing already; the status write of the failure follows */
     });
-    const ended = await this.end(outcome, r.events, r.timings);
+    const ended = await this.end(outcome, r.events, r.timings, r.trace && { ...r.trace, log: r.log });
     if (failure.code === 'internal') r.log.error({ err, ref: failure.ref }, 'run failed');
     else r.log.info({ code: failure.code, status: failure.status }, 'run ended early');
     return ended;
   }
 
-  /** The outcome recorded (final status write, with the run's steps), then its terminal event emitted and the event log flushed. */
-  private async end(outcome: RunOutcome, events: RunEvents, timings?: Record<string, number>): Promise<RunOutcome> {
+  /**
+   * The outcome recorded (final status write, with the run's steps), then its terminal event emitted and the event log flushed.
+   * Every end passes here; one without an answer whose turn began first leaves its status entry in the
+   * conversation (`trace`), before the terminal event, so a client reloading on that event finds it.
+   */
+  private async end(
+    outcome: RunOutcome,
+    events: RunEvents,
+    timings?: Record<string, number>,
+    trace?: { lease: ConversationLease; request: TurnRequest; log: Logger },
+  ): Promise<RunOutcome> {
+    if (trace && writesConversation(trace.request.admitted)) {
+      await saveTurnTrace(this.d, trace.lease, { ...trace.request, admitted: trace.request.admitted }, outcome, trace.log);
+    }
     // The record keeps what the terminal event will say and its seq, with the steps: a replay from it once the
     // event log expired (gateway runs/run-follower.ts) matches what the log said.
     const endSeq = events.endSeq();

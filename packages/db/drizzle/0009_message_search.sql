@@ -1,0 +1,2 @@
+ALTER TABLE "messages" ADD COLUMN "search" "tsvector" GENERATED ALWAYS AS (case when "messages"."role" in ('user', 'assistant') then to_tsvector('english'::regconfig, "messages"."content") || to_tsvector('spanish'::regconfig, "messages"."content") else ''::tsvector end) STORED NOT NULL;--> statement-breakpoint
+CREATE INDEX "messages_search_idx" ON "messages" USING gin ("search");

@@ -352,7 +352,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your own conversations, newest activity first (title, last activity, agent, status); page with `cursor` */
+    /** Your own conversations, newest activity first (title, last activity, agent, status); `q` searches their messages (each hit has `match` with a snippet); page with `cursor` */
     get: operations['listMyConversations'];
     put?: never;
     post?: never;
@@ -1832,6 +1832,7 @@ export interface operations {
         channel?: 'web' | 'chatwoot' | 'api';
         cursor?: string;
         limit?: number;
+        q?: string;
         status?: 'open' | 'closed';
         userId?: string;
       };
@@ -1859,6 +1860,18 @@ export interface operations {
               createdAt: string;
               /** Format: date-time */
               lastActivityAt: string;
+              match?: {
+                /** Format: date-time */
+                createdAt: string;
+                messageId: string;
+                /** @enum {string} */
+                role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+                seq: number;
+                snippet: {
+                  hit: boolean;
+                  text: string;
+                }[];
+              };
               messageCount: number;
               sessionId: string | null;
               /** @enum {string} */
@@ -1907,6 +1920,18 @@ export interface operations {
             createdAt: string;
             /** Format: date-time */
             lastActivityAt: string;
+            match?: {
+              /** Format: date-time */
+              createdAt: string;
+              messageId: string;
+              /** @enum {string} */
+              role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+              seq: number;
+              snippet: {
+                hit: boolean;
+                text: string;
+              }[];
+            };
             messageCount: number;
             sessionId: string | null;
             /** @enum {string} */
@@ -1993,9 +2018,15 @@ export interface operations {
               messageId: string;
               model?: string;
               /** @enum {string} */
-              role: 'system' | 'user' | 'assistant' | 'tool';
+              role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
               runId?: string;
               seq: number;
+              status?: {
+                code: string;
+                /** @enum {string} */
+                outcome: 'failed' | 'cancelled' | 'timed_out';
+                runId?: string;
+              };
               tokenCount: number;
               toolCallId?: string;
               toolCalls?: {
@@ -2341,6 +2372,7 @@ export interface operations {
         agentId?: string;
         cursor?: string;
         limit?: number;
+        q?: string;
         status?: 'open' | 'closed';
       };
       header?: never;
@@ -2367,6 +2399,18 @@ export interface operations {
               createdAt: string;
               /** Format: date-time */
               lastActivityAt: string;
+              match?: {
+                /** Format: date-time */
+                createdAt: string;
+                messageId: string;
+                /** @enum {string} */
+                role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+                seq: number;
+                snippet: {
+                  hit: boolean;
+                  text: string;
+                }[];
+              };
               messageCount: number;
               sessionId: string | null;
               /** @enum {string} */

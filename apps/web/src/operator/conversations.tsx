@@ -19,7 +19,10 @@ export function ConversationsPage({ params }: { params: URLSearchParams }): JSX.
   const cursor = cursors.at(-1);
   const agents = useAsync(() => unwrap(client.GET('/api/v1/agents')), []);
   const list = useAsync(
-    () => unwrap(client.GET('/api/v1/conversations', { params: { query: { q: q || undefined, status, channel, agentId: agentId || undefined, cursor, limit: 25 } } })),
+    () =>
+      unwrap(
+        client.GET('/api/v1/conversations', { params: { query: { q: q || undefined, status, channel, agentId: agentId || undefined, cursor, limit: 25 } } }),
+      ),
     [q, status, channel, agentId, cursor],
   );
   const setFilter = (key: string, value: string) => {

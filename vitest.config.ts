@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 const conditions = ['@parley/source', 'node', 'import', 'default'];
 
 /** The suites that run against a Redis Cluster as well as the single node. */
-const CLUSTER_FILES = ['packages/bus/src/**/*.test.ts', 'packages/conversation-store/src/**/*.test.ts'];
+const CLUSTER_FILES = ['packages/bus/src/**/*.test.ts', 'packages/conversation-store/src/**/*.test.ts', 'apps/gateway/src/runs/run-log-tailer.test.ts'];
 
 export default defineConfig({
   resolve: { conditions },

@@ -18,4 +18,13 @@ export {
   type OpenSpan,
   type Span,
 } from './tracing.js';
-export { clusterTarget, isClusterTarget, type ClusterTarget, type RedisClient, type RedisTarget } from './connection.js';
+export {
+  blockingConnection,
+  clusterTarget,
+  commandConnection,
+  isClusterTarget,
+  nodeServing,
+  type ClusterTarget,
+  type RedisClient,
+  type RedisTarget,
+} from './connection.js';

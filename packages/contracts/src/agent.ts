@@ -266,6 +266,22 @@ export const ListToolsReply = z.object({ tools: z.array(ToolInfo) });
  * agent-execution beside the live events it streams to the caller; any gateway replica reads it to
  * resume a client (`resume {runId, lastSeq}`) or to serve SSE. Entry layout: run-event-log.ts.
  */
-export const runEventLogKey = (prefix: string, runId: string) => `${prefix}:run:{${runId}}:events`;
+export const runEventLogKey = (prefix: string, runId: string) => `${prefix}:run:{runlog:${runLogShard(runId)}}:${runId}:events`;
+/**
+ * Run logs are spread over this many hash slots (the `{runlog:<shard>}` tag). A reader tails many
+ * runs in one multi-key XREAD, which a Redis Cluster allows only within one slot: a gateway reads
+ * one XREAD per shard on a cluster, so the count bounds its blocking connections while still
+ * spreading the logs over the masters.
+ */
+export const RUN_LOG_SHARDS = 16;
+/** The shard of a run's log: FNV-1a of the run id, stable across processes and languages. */
+export function runLogShard(runId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < runId.length; i++) {
+    h ^= runId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % RUN_LOG_SHARDS;
+}
 /** How long a run's event log outlives the run's last event. */
 export const RUN_EVENT_LOG_TTL_MS = 60 * 60_000;

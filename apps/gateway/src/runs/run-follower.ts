@@ -8,7 +8,7 @@
 import type { ActionMeta } from '@parley/bus';
 import { runEventLogKey, type RunEvent } from '@parley/contracts';
 import type { GatewayContext } from '../context.js';
-import type { RunSubscription } from './run-log-tailer.js';
+import type { RunSubscription } from './run-subscription.js';
 import { eventsOfRecord } from './run-replay.js';
 
 type Ctx = Pick<GatewayContext, 'tailer' | 'redis' | 'bus' | 'base' | 'log'>;

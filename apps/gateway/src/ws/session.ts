@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { GatewayContext } from '../context.js';
 import { userActor, type Actor, type ConversationGrant } from '../auth/access.js';
 import type { Principal } from '../auth/verifier.js';
-import type { RunSubscription } from '../runs/run-log-tailer.js';
+import type { RunSubscription } from '../runs/run-subscription.js';
 import { followRun } from '../runs/run-follower.js';
 import { decodeFrame, frameOf, isTerminal, type RawData } from './frames.js';
 

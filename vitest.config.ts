@@ -4,7 +4,16 @@ import { defineConfig } from 'vitest/config';
 const conditions = ['@parley/source', 'node', 'import', 'default'];
 
 /** The suites that run against a Redis Cluster as well as the single node. */
-const CLUSTER_FILES = ['packages/bus/src/**/*.test.ts', 'packages/conversation-store/src/**/*.test.ts', 'apps/gateway/src/runs/run-log-tailer.test.ts'];
+// The suites that run against a Redis Cluster as well (the same tests, the `cluster` project): the bus, the
+// conversation store, the run-log tailer, the gateway's chat turn end to end and resume across replicas, Chatwoot.
+const CLUSTER_FILES = [
+  'packages/bus/src/**/*.test.ts',
+  'packages/conversation-store/src/**/*.test.ts',
+  'apps/gateway/src/runs/run-log-tailer.test.ts',
+  'tests/gateway-chat.test.ts',
+  'tests/gateway-replicas.test.ts',
+  'tests/chatwoot-webhook.test.ts',
+];
 
 export default defineConfig({
   resolve: { conditions },

@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { busKeys } from '@parley/contracts';
-import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
-import type { Redis } from 'ioredis';
+import { createTestDatabase, deletePrefix, dropTestDatabase, newTestRedis, type TestRedis, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
 import { bodies, deliver, startFakeChatwoot, type FakeChatwoot } from './support/fake-chatwoot.js';
 import { startGateway, startServices, type RunningGateway, type Services } from './support/gateway-env.js';
 
@@ -20,13 +19,13 @@ let services: Services;
 let fake: FakeChatwoot;
 let signed: RunningGateway;
 let tokenGw: RunningGateway;
-let redis: Redis;
+let redis: TestRedis;
 let conv = 100;
 
 beforeAll(async () => {
   prefix = uniquePrefix('cwhook');
   db = await createTestDatabase();
-  redis = newRedis();
+  redis = newTestRedis();
   fake = await startFakeChatwoot(API_TOKEN);
   services = await startServices(prefix, urlForDatabase(db));
   const common = {

@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, redisUrl, spawnTs, uniquePrefix, urlForDatabase, waitFor } from '@parley/testing';
+import {
+  createTestDatabase,
+  deletePrefix,
+  dropTestDatabase,
+  newTestRedis,
+  testRedisEnv,
+  spawnTs,
+  uniquePrefix,
+  urlForDatabase,
+  waitFor,
+} from '@parley/testing';
 import { fileURLToPath } from 'node:url';
 import { ParleyClient, type RunFrame } from '../packages/client/src/index.js';
 import { SECRET, rawSocket, startGateway, startServices, token, type RunningGateway, type Services } from './support/gateway-env.js';
@@ -24,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);
   await services?.stop();
-  const r = newRedis();
+  const r = newTestRedis();
   await deletePrefix(r, prefix);
   r.disconnect();
   await dropTestDatabase(db);
@@ -108,7 +118,7 @@ describe('two gateway replicas', () => {
 
   test('SIGTERM: shutdown frame with the runs to resume, close 1001, and the run finishes on the other replica', async () => {
     const gw = spawnTs(fileURLToPath(new URL('../apps/gateway/src/main.ts', import.meta.url)), {
-      REDIS_URL: redisUrl,
+      ...testRedisEnv(),
       DATABASE_URL: urlForDatabase(db),
       BUS_PREFIX: prefix,
       HTTP_PORT: '0',

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createHmac, createSign, type KeyObject } from 'node:crypto';
-import { createTestDatabase, dropTestDatabase, spawnTs, redisUrl, urlForDatabase, type TsProcess } from '@parley/testing';
+import { createTestDatabase, dropTestDatabase, spawnTs, testRedisEnv, urlForDatabase, watchRedisRouting, type TsProcess } from '@parley/testing';
 import { startDevModelServer, type DevModelServer } from '../../packages/llm/src/dev-server/index.js';
 import { gatewayWiring, type Gateway } from '../../apps/gateway/src/wiring.js';
 import { env } from '../../apps/gateway/src/env.js';
@@ -28,7 +28,7 @@ export interface Services {
 export async function startServices(prefix: string, databaseUrl: string, opts: { query?: boolean; migration?: boolean } = {}): Promise<Services> {
   const model = await startDevModelServer({ tokenDelayMs: 0 });
   const env = {
-    REDIS_URL: redisUrl,
+    ...testRedisEnv(),
     DATABASE_URL: databaseUrl,
     BUS_PREFIX: prefix,
     MODEL_BASE_URL: model.url,
@@ -73,7 +73,7 @@ export async function startGateway(prefix: string, vars: Record<string, string> 
   const ownDb = vars['DATABASE_URL'] ? null : await createTestDatabase();
   const parsed = env.parse('gateway', {
     ...(ownDb ? { DATABASE_URL: urlForDatabase(ownDb) } : {}),
-    REDIS_URL: redisUrl,
+    ...testRedisEnv(),
     BUS_PREFIX: prefix,
     HTTP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
@@ -86,9 +86,20 @@ export async function startGateway(prefix: string, vars: Record<string, string> 
     ...vars,
   });
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
-  const level = (opts.logs ? 'info' : (process.env['TEST_LOG_LEVEL'] ?? 'silent')) as 'silent';
+  // On a cluster, warnings are read for routing errors (tests/cluster-env.ts) even when the test collects no log.
+  const onCluster = testRedisEnv().REDIS_CLUSTER_NODES !== undefined;
+  const level = (opts.logs ? 'info' : (process.env['TEST_LOG_LEVEL'] ?? (onCluster ? 'warn' : 'silent'))) as 'silent';
   const sink = opts.logs;
-  const destination = sink ? { write: (line: string) => void sink.push(JSON.parse(line) as Record<string, unknown>) } : undefined;
+  const destination =
+    sink || onCluster
+      ? {
+          write: (line: string) => {
+            watchRedisRouting(line);
+            if (sink) sink.push(JSON.parse(line) as Record<string, unknown>);
+            else if (process.env['TEST_LOG_LEVEL']) process.stdout.write(line);
+          },
+        }
+      : undefined;
   const log = createLogger({ service: 'gateway', instance: 'test', level, ...(destination ? { destination } : {}) });
   // The definition main.ts hands runService, run in this process (several gateways per test file).
   const wiring = gatewayWiring();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createTestDatabase, deletePrefix, dropTestDatabase, newRedis, uniquePrefix, urlForDatabase } from '@parley/testing';
+import { createTestDatabase, deletePrefix, dropTestDatabase, newTestRedis, uniquePrefix, urlForDatabase } from '@parley/testing';
 import { startGateway, startServices, type RunningGateway, type Services } from './gateway-env.js';
 
 export interface Platform {
@@ -28,7 +28,7 @@ export function usePlatform(label: string, opts: { query?: boolean; migration?: 
   afterAll(async () => {
     await gw?.close();
     await services?.stop();
-    const r = newRedis();
+    const r = newTestRedis();
     await deletePrefix(r, prefix);
     r.disconnect();
     if (db) await dropTestDatabase(db);

@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Bus } from '@parley/bus';
+import { openRedis, type Bus, type RedisTarget } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import { createDb, openDatabase, type Pool } from '@parley/db';
 import { createModelClient, createModelMetrics, type ModelClient } from '@parley/llm';
@@ -28,7 +27,7 @@ export const SERVICE_NAME = 'agent-execution';
 
 export interface AgentServiceDeps {
   bus: Bus<Catalog>;
-  redisUrl: string;
+  redis: RedisTarget;
   prefix: string;
   pool: Pool;
   model: ModelClient;
@@ -45,8 +44,8 @@ export async function createAgentService(d: AgentServiceDeps) {
   // No auto-pipelining: it holds each command for a tick and behind any batch still in flight, and the
   // run's lock and early-cancel lookup gate its first token (docs/adr/0001). Run event logs leave in
   // explicit pipelines (RunEvents.write).
-  const redis = new Redis(d.redisUrl, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: 'agent-execution:runs' });
-  const subscriber = new Redis(d.redisUrl, { maxRetriesPerRequest: null, connectionName: 'agent-execution:cancel' });
+  const redis = openRedis(d.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: 'agent-execution:runs' });
+  const subscriber = openRedis(d.redis, { maxRetriesPerRequest: null, connectionName: 'agent-execution:cancel' });
   // ioredis reconnects by itself; a command issued meanwhile fails and its caller handles that.
   redis.on('error', () => {});
   subscriber.on('error', () => {});
@@ -141,7 +140,7 @@ export async function startAgentService(kit: ServiceKit<AgentExecutionConfig>) {
   });
   const service = await createAgentService({
     bus: kit.bus,
-    redisUrl: kit.base.redisUrl,
+    redis: kit.base.redis,
     prefix: kit.base.busPrefix,
     pool: database.pool,
     model,

@@ -7,7 +7,7 @@ import type { Catalog } from '@parley/contracts';
 import { ConversationStore, HotStore } from '@parley/conversation-store';
 import { createDb, openDatabase, type Pool } from '@parley/db';
 import { tracedStore, type ServiceKit } from '@parley/service-kit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import type { ConversationDeps } from './domain/ports.js';
 import type { ConversationConfig } from './env.js';
 import { conversationHandlers } from './handlers/index.js';
@@ -21,7 +21,7 @@ export async function wire(kit: ServiceKit<ConversationConfig>): Promise<Handler
 }
 
 /** The domain's parts from connections; the tests' harness builds them the same way. */
-export function createConversationDeps(redis: Redis, pool: Pool, prefix: string, config: ConversationConfig): ConversationDeps {
+export function createConversationDeps(redis: RedisClient, pool: Pool, prefix: string, config: ConversationConfig): ConversationDeps {
   const hot = tracedStore(new HotStore(redis, { prefix, ...config.hot }), { system: 'redis', name: 'hot_conversations' });
   return { store: new ConversationStore(hot, createDb(pool)) };
 }

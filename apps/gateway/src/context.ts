@@ -2,7 +2,7 @@
 import type { Bus } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import type { BaseConfig } from '@parley/service-kit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import type { Logger } from 'pino';
 import type { ConversationAccess, RunAccess } from './auth/access.js';
 import type { Verifier } from './auth/verifier.js';
@@ -22,7 +22,7 @@ export interface GatewayContext {
   config: GatewayConfig;
   log: Logger;
   bus: Bus<Catalog>;
-  redis: Redis;
+  redis: RedisClient;
   verifier: Verifier;
   metrics: GatewayMetrics;
   tailer: RunLogTailer;

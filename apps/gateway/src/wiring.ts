@@ -101,7 +101,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
     redis,
     verifier: await createVerifier(config.auth),
     metrics: gm,
-    tailer: new RunLogTailer(base.redisUrl, redis, base.busPrefix, log),
+    tailer: new RunLogTailer(base.redis, redis, base.busPrefix, log),
     owners,
     idempotency: new RunIdempotency(redis, base.busPrefix),
     conversations,

@@ -32,11 +32,13 @@ export function clusterTarget(nodes: string, nodeOptions?: RedisOptions): Cluste
 
 const retry = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000);
 
-function connect(target: RedisTarget, options: RedisOptions): RedisClient {
+/** A connection to the target with these per-connection options (on a cluster: for every node connection). */
+export function openRedis(target: RedisTarget, options: RedisOptions): RedisClient {
   if (typeof target === 'string') return new Redis(target, options);
   if (!isClusterTarget(target)) return new Redis({ ...target, ...options });
-  const { enableAutoPipelining, retryStrategy, ...perNode } = options;
+  const { enableAutoPipelining, retryStrategy, lazyConnect, ...perNode } = options;
   const clusterOptions: ClusterOptions = {
+    lazyConnect: lazyConnect ?? false,
     redisOptions: { ...target.nodeOptions, ...perNode },
     clusterRetryStrategy: retryStrategy ?? retry,
     // A failover takes a node timeout or two; commands wait for the new map instead of failing.
@@ -54,7 +56,7 @@ function connect(target: RedisTarget, options: RedisOptions): RedisClient {
  * instead of failing fast, bounded by its own timeout.
  */
 export function commandConnection(target: RedisTarget, name: string): RedisClient {
-  return connect(target, { enableAutoPipelining: true, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
+  return openRedis(target, { enableAutoPipelining: true, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
 }
 
 /**
@@ -63,7 +65,16 @@ export function commandConnection(target: RedisTarget, name: string): RedisClien
  * the key and follows it through a failover.
  */
 export function blockingConnection(target: RedisTarget, name: string): RedisClient {
-  return connect(target, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
+  return openRedis(target, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
+}
+
+/**
+ * A service's own commands connection (stores, locks, rate limits): connected by the caller
+ * (`connect()`, so start-up can say Redis is unreachable) and failing a command after one retry
+ * instead of queueing it while Redis is away.
+ */
+export function kitConnection(target: RedisTarget, name: string): RedisClient {
+  return openRedis(target, { lazyConnect: true, connectionName: name, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * times, 2_000) });
 }
 
 /** The hash slot of a key; 0 for every key on a single node, where any commands can share a pipeline. */

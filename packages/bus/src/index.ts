@@ -23,8 +23,11 @@ export {
   clusterTarget,
   commandConnection,
   isClusterTarget,
+  kitConnection,
   nodeServing,
+  openRedis,
   type ClusterTarget,
   type RedisClient,
   type RedisTarget,
 } from './connection.js';
+export { SlotPipelines } from './slot-pipelines.js';

@@ -43,6 +43,26 @@ describe('defineEnv', () => {
     expect(host({ PARLEY_MODE: 'production', HTTP_HOST: '10.1.2.3' })).toBe('10.1.2.3');
   });
 
+  test("REDIS_CLUSTER_NODES: unset is REDIS_URL; set is a cluster of those seeds with REDIS_URL's user, password and TLS; malformed is a problem", () => {
+    const target = (vars: Record<string, string>) => {
+      const r = env.parse('x', { API_KEY: 'k', ...vars });
+      return r.ok ? r.base.redis : r.problems.join('; ');
+    };
+    expect(target({ REDIS_URL: 'redis://cache:6379' })).toBe('redis://cache:6379');
+    expect(target({ REDIS_CLUSTER_NODES: 'r1:7000, r2:7001' })).toEqual({
+      cluster: [
+        { host: 'r1', port: 7000 },
+        { host: 'r2', port: 7001 },
+      ],
+    });
+    expect(target({ REDIS_URL: 'rediss://app:s%3Acret@cache:6380', REDIS_CLUSTER_NODES: 'r1:7000' })).toEqual({
+      cluster: [{ host: 'r1', port: 7000 }],
+      nodeOptions: { username: 'app', password: 's:cret', tls: {} },
+    });
+    expect(target({ REDIS_CLUSTER_NODES: 'r1' })).toMatch(/^REDIS_CLUSTER_NODES: expected host:port,host:port/);
+    expect(target({ REDIS_CLUSTER_NODES: 'r1:7000,,r2:7001' })).toMatch(/^REDIS_CLUSTER_NODES: /);
+  });
+
   test('parses booleans on purpose: "false" is false, "maybe" is a problem', () => {
     const no = env.parse('x', { API_KEY: 'k', STREAMING: 'false' });
     expect(no.ok && no.config.streaming).toBe(false);

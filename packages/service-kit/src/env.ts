@@ -3,6 +3,7 @@
  * `defineEnv`, on top of the common base below, and gets a typed config or a list of every problem.
  */
 import { hostname } from 'node:os';
+import { clusterTarget, type RedisTarget } from '@parley/bus';
 import { z } from 'zod';
 
 import { exitWithConfigProblems } from './config-problems.js';
@@ -65,6 +66,14 @@ export const baseEnvShape = {
   SERVICE_NAME: z.string().min(1).optional(),
   INSTANCE_ID: z.string().min(1).optional(),
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
+  /**
+   * Set: a Redis Cluster reached through these seed nodes (`host:port,host:port,…`) instead of REDIS_URL's
+   * node; REDIS_URL's user, password and TLS (rediss:) still apply to every node connection.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "expected host:port,host:port,… (the cluster's seed nodes)")
+    .optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/parley').default('postgres://postgres@127.0.0.1:5432/parley'),
   BUS_PREFIX: z
     .string()
@@ -89,6 +98,8 @@ export interface BaseConfig {
   instance: string;
   mode: 'dev' | 'production';
   redisUrl: string;
+  /** What every Redis connection of the service uses: REDIS_URL's node, or the cluster of REDIS_CLUSTER_NODES. */
+  redis: RedisTarget;
   databaseUrl: string;
   busPrefix: string;
   logLevel: z.infer<typeof LogLevel>;
@@ -214,6 +225,7 @@ function toBase(env: z.output<z.ZodObject<BaseShape>>, defaultName: string): Bas
     instance: env.INSTANCE_ID ?? `${service}-${hostname()}-${process.pid}`,
     mode,
     redisUrl: env.REDIS_URL,
+    redis: redisTargetOf(env.REDIS_URL, env.REDIS_CLUSTER_NODES),
     databaseUrl: env.DATABASE_URL,
     busPrefix: env.BUS_PREFIX,
     logLevel: env.LOG_LEVEL,
@@ -221,6 +233,18 @@ function toBase(env: z.output<z.ZodObject<BaseShape>>, defaultName: string): Bas
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     tracing: { tracesUrl: env.OTEL_EXPORTER_OTLP_ENDPOINT ? tracesUrlOf(env.OTEL_EXPORTER_OTLP_ENDPOINT) : null },
   };
+}
+
+/** The cluster's nodes take REDIS_URL's credentials and TLS, so one secret serves either mode. */
+export function redisTargetOf(redisUrl: string, clusterNodes: string | undefined): RedisTarget {
+  if (!clusterNodes) return redisUrl;
+  const u = new URL(redisUrl);
+  const nodeOptions = {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  return clusterTarget(clusterNodes, Object.keys(nodeOptions).length ? nodeOptions : undefined);
 }
 
 /** The spec's rule for the base endpoint variable: the signal's path is appended to it. */

@@ -2,9 +2,8 @@
  * Prometheus metrics of one process: a registry of its own (never prom-client's global one, so two
  * services in one test process do not collide), the bus hooks, and consumer lag read on scrape.
  */
-import type { BusHooks, Outcome } from '@parley/bus';
+import type { BusHooks, Outcome, RedisClient } from '@parley/bus';
 import { busKeys } from '@parley/contracts';
-import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 // From sub-millisecond bus hops to minute-long agent runs.
@@ -15,7 +14,7 @@ export interface Metrics {
   /** Pass to `createBus({ hooks })`. */
   busHooks: Required<BusHooks>;
   /** Reports lag and pending of the service's consumer group, and its dead-letter stream's length, on every scrape. */
-  watchConsumerGroup(redis: Redis, prefix: string, service: string): void;
+  watchConsumerGroup(redis: RedisClient, prefix: string, service: string): void;
 }
 
 export function createMetrics(labels: { service: string; instance: string }, opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -63,7 +62,7 @@ export function createMetrics(labels: { service: string; instance: string }, opt
     },
   };
 
-  const groups: Array<{ redis: Redis; stream: string; group: string; deadLetters: string }> = [];
+  const groups: Array<{ redis: RedisClient; stream: string; group: string; deadLetters: string }> = [];
   // Each gauge reads on its own: prom-client collects metrics concurrently, so one cannot fill the other.
   new Gauge({
     name: 'parley_consumer_lag',
@@ -131,7 +130,7 @@ export function createMetrics(labels: { service: string; instance: string }, opt
  * XINFO GROUPS answers a flat [name, value, …] list per group. `lag` is null when Redis cannot
  * compute it (e.g. after XDEL/XSETID), so it is reported as absent rather than as zero.
  */
-async function readGroup(redis: Redis, stream: string, group: string): Promise<{ lag: number | null; pending: number } | null> {
+async function readGroup(redis: RedisClient, stream: string, group: string): Promise<{ lag: number | null; pending: number } | null> {
   let rows: unknown[];
   try {
     rows = (await redis.xinfo('GROUPS', stream)) as unknown[];
@@ -149,7 +148,7 @@ async function readGroup(redis: Redis, stream: string, group: string): Promise<{
 }
 
 /** Seconds since the oldest pending entry was added (its id is its time); null when there is no group to read. */
-async function oldestPendingAge(redis: Redis, stream: string, group: string): Promise<number | null> {
+async function oldestPendingAge(redis: RedisClient, stream: string, group: string): Promise<number | null> {
   let summary: unknown[];
   try {
     summary = (await redis.xpending(stream, group)) as unknown[];

@@ -100,6 +100,15 @@ describe('runService', () => {
     expect(p.output()).toContain('start Redis or set REDIS_URL');
     expect(p.output()).not.toContain('hunter2');
   });
+
+  redisTest('an unreachable cluster fails fast naming REDIS_CLUSTER_NODES, never the password', async ({ prefix }) => {
+    const p = start(prefix, { REDIS_URL: 'redis://:hunter2@127.0.0.1:6379', REDIS_CLUSTER_NODES: '127.0.0.1:1,127.0.0.1:2' });
+    const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(p.output()).toContain('REDIS_CLUSTER_NODES 127.0.0.1:1,127.0.0.1:2 is not reachable');
+    expect(p.output()).toContain('start the cluster or fix REDIS_CLUSTER_NODES');
+    expect(p.output()).not.toContain('hunter2');
+  });
 });
 
 describe('startService (in-process, as tests run services)', () => {

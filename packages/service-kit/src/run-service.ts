@@ -2,9 +2,8 @@
  * `runService`: everything a service's `main.ts` would otherwise repeat — config, logger, metrics,
  * Redis, the bus and its worker, health server, signals — so `main.ts` is wiring only.
  */
-import { createBus, type Bus, type Handlers, type WorkerHandle, type WorkerOptions } from '@parley/bus';
+import { createBus, isClusterTarget, kitConnection, type Bus, type Handlers, type RedisClient, type WorkerHandle, type WorkerOptions } from '@parley/bus';
 import { catalog, type Catalog, type Service } from '@parley/contracts';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadEnv, safeUrl, type BaseConfig, type EnvDefinition } from './env.js';
 import { createHealth, startHealthServer, type Health } from './health.js';
@@ -20,7 +19,7 @@ export interface ServiceKit<C> {
   log: Logger;
   bus: Bus<Catalog>;
   /** The kit's own Redis connection (health ping, lag); services may use it for ordinary commands. */
-  redis: Redis;
+  redis: RedisClient;
   metrics: Metrics;
   health: Health;
   /** Closes `closer` on shutdown, after the workers stopped (stage `app` unless told otherwise). */
@@ -122,7 +121,7 @@ export async function startService<C, S extends Service>(
 
 async function wire<C, S extends Service>(
   def: ServiceDefinition<C, S>,
-  deps: { base: BaseConfig; config: C; log: Logger; redis: Redis; metrics: Metrics; health: Health; shutdown: Shutdown },
+  deps: { base: BaseConfig; config: C; log: Logger; redis: RedisClient; metrics: Metrics; health: Health; shutdown: Shutdown },
 ): Promise<RunningService<C>> {
   const { base, config, log, redis, metrics, health, shutdown } = deps;
   shutdown.onShutdown('redis', () => quietly(redis.quit()), Stage.infra);
@@ -133,7 +132,7 @@ async function wire<C, S extends Service>(
   const bus = createBus({
     catalog,
     service: def.service ?? base.service,
-    redis: base.redisUrl,
+    redis: base.redis,
     prefix: base.busPrefix,
     instance: base.instance,
     logger: log,
@@ -186,13 +185,8 @@ async function wire<C, S extends Service>(
 }
 
 /** Fails fast with one line a human can act on, instead of a service that retries silently forever. */
-async function connectRedis(base: BaseConfig, log: Logger): Promise<Redis> {
-  const redis = new Redis(base.redisUrl, {
-    lazyConnect: true,
-    connectionName: `${base.instance}:kit`,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(100 * times, 2_000),
-  });
+async function connectRedis(base: BaseConfig, log: Logger): Promise<RedisClient> {
+  const redis = kitConnection(base.redis, `${base.instance}:kit`);
   redis.on('error', () => {}); // reconnects are logged by the bus; readiness reports the state
   try {
     await withTimeout(redis.connect(), 5_000);
@@ -201,7 +195,9 @@ async function connectRedis(base: BaseConfig, log: Logger): Promise<Redis> {
   } catch (err) {
     redis.disconnect();
     const why = err instanceof Error ? err.message : String(err);
-    const message = `REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`;
+    const message = isClusterTarget(base.redis)
+      ? `REDIS_CLUSTER_NODES ${base.redis.cluster.map((n) => `${n.host}:${n.port}`).join(',')} is not reachable (${why}); start the cluster or fix REDIS_CLUSTER_NODES`
+      : `REDIS_URL ${safeUrl(base.redisUrl)} is not reachable (${why}); start Redis or set REDIS_URL`;
     log.fatal(message);
     throw new Error(message, { cause: err });
   }

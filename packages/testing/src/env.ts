@@ -17,3 +17,9 @@ export function testRedisTarget(): string | { cluster: Array<{ host: string; por
     }),
   };
 }
+
+/** The variables a service started by a test needs to reach the run's Redis (the cluster's seed nodes in the `cluster` project). */
+export function testRedisEnv(): { REDIS_URL: string; REDIS_CLUSTER_NODES?: string } {
+  const nodes = process.env.PARLEY_TEST_REDIS_CLUSTER;
+  return nodes ? { REDIS_URL: redisUrl, REDIS_CLUSTER_NODES: nodes } : { REDIS_URL: redisUrl };
+}

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { watchRedisRouting } from './redis-routing-watch.js';
 
 export interface TsProcess {
   child: ChildProcess;
@@ -38,7 +39,9 @@ export function spawnTs(file: string, env: Record<string, string> = {}, args: st
   let out = '';
   const waiters: Array<{ text: string; resolve: () => void }> = [];
   const onData = (b: Buffer) => {
-    out += b.toString();
+    const text = b.toString();
+    out += text;
+    watchRedisRouting(text);
     for (const w of waiters.splice(0)) {
       if (out.includes(w.text)) w.resolve();
       else waiters.push(w);

@@ -52,7 +52,7 @@ export async function startHarness(opts: {
       maxRetries: opts.modelRetries ?? 2,
       logLevel: 'off',
     });
-    const service = await createAgentService({ bus, redisUrl, prefix: opts.prefix, pool: opts.db.pool, model: client, config, log });
+    const service = await createAgentService({ bus, redis: redisUrl, prefix: opts.prefix, pool: opts.db.pool, model: client, config, log });
     services.push(service);
     bus.handle('agent', service.handlers, { graceMs: 1_000 });
     onTestFinished(async () => {

@@ -8,7 +8,7 @@
  *   never appears in a URL (browser history, proxy and access logs, Referer); it waits 60 s at most.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import type { PendingSignIn } from './oidc-client.js';
 
 export const PENDING_TTL_S = 600;
@@ -16,7 +16,7 @@ export const HANDOFF_TTL_S = 60;
 
 export class SignInStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

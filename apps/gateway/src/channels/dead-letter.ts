@@ -5,7 +5,7 @@
  * replay (`npm run ops`) is not taken for the delivery that already ended.
  */
 import { writeDeadLetter, type HandlerContext } from '@parley/bus';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 
 export interface Refusal {
   code: string;
@@ -15,7 +15,7 @@ export interface Refusal {
 }
 
 export async function deadLetterRefusal(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   consumer: string,
   ctx: HandlerContext<never>,

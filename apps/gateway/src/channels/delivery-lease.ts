@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LEASE_RELEASE_SCRIPT, LEASE_RENEW_SCRIPT } from '@parley/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 
 export interface Lease {
   release(): Promise<void>;
@@ -18,7 +18,7 @@ export interface Lease {
  * call is its own owner. Renew and release compare the owner first (@parley/contracts' lease scripts):
  * a holder whose lease expired and was taken must not touch the new one.
  */
-export async function acquireLease(redis: Redis, key: string, holder: string, ttlMs: number): Promise<Lease | null> {
+export async function acquireLease(redis: RedisClient, key: string, holder: string, ttlMs: number): Promise<Lease | null> {
   const owner = `${holder}:${randomUUID()}`;
   if ((await redis.set(key, owner, 'PX', ttlMs, 'NX')) === null) return null;
   const renew = setInterval(

@@ -8,7 +8,7 @@
 import type { Bus, Handler, HandlerContext } from '@parley/bus';
 import { ActionError, keyPart, type Catalog, type ChatwootSend } from '@parley/contracts';
 import { OutboundRefused } from '@parley/service-kit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import { ChatwootRejected, type ChatwootApi } from '../channels/chatwoot/chatwoot-api.js';
 import type { InboxSettings } from '../channels/chatwoot/config.js';
 import type { ConversationQueue, ConversationRef } from '../channels/chatwoot/conversation-queue.js';
@@ -20,7 +20,7 @@ import { acquireLease } from '../channels/delivery-lease.js';
 
 export interface SendDeps {
   bus: Bus<Catalog>;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   store: InboxStore;
   api: ChatwootApi;

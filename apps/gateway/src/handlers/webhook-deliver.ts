@@ -18,13 +18,13 @@
  */
 import type { Handler, HandlerContext } from '@parley/bus';
 import { ActionError, type Catalog, type RunWebhookBody, type WebhookDeliver } from '@parley/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import { deadLetterRefusal } from '../channels/dead-letter.js';
 import { acquireLease } from '../channels/delivery-lease.js';
 import type { WebhookSender } from '../runs/webhook.js';
 
 export interface WebhookDeliverDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** This replica's bus consumer name, recorded in its dead letters. */
   instance: string;

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ActionError, keyPart } from '@parley/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import { stringify } from 'safe-stable-stringify';
 import { z } from 'zod';
 import type { Actor } from '../auth/access.js';
@@ -25,7 +25,7 @@ export type Claimed = { fresh: true } | { fresh: false; runId: string };
 
 export class RunIdempotency {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

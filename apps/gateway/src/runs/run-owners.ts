@@ -5,7 +5,7 @@
  * authorized from agent-execution's record, which keeps tenant and owner for good (see RunAccess).
  */
 import { keyPart } from '@parley/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import { z } from 'zod';
 import { sameOwner, type Actor, type Owner } from '../auth/access.js';
 
@@ -23,7 +23,7 @@ const TTL_S = 24 * 3600;
 
 export class RunOwners {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -4,7 +4,7 @@
  * stop counting once their leases run out instead of locking the user out forever.
  */
 import { keyPart } from '@parley/contracts';
-import type { Redis } from 'ioredis';
+import { SlotPipelines, type RedisClient } from '@parley/bus';
 
 const ACQUIRE = `
 local now = tonumber(ARGV[1])
@@ -25,7 +25,7 @@ export class ConnectionRegistry {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly max: number,
     private readonly leaseMs = 90_000,
@@ -58,12 +58,12 @@ export class ConnectionRegistry {
   private async renew(): Promise<void> {
     if (this.leases.size === 0) return;
     const until = Date.now() + this.leaseMs;
-    const pipe = this.redis.pipeline();
+    // One pipeline per hash slot: users' keys spread over a cluster's slots (one pipeline on a single node).
+    const pipes = new SlotPipelines(this.redis);
     for (const l of this.leases) {
-      pipe.zadd(l.key, 'XX', until, l.socketId);
-      pipe.pexpire(l.key, this.leaseMs);
+      pipes.for(l.key).zadd(l.key, 'XX', until, l.socketId).pexpire(l.key, this.leaseMs);
     }
-    await pipe.exec().catch(() => {
+    await pipes.exec().catch(() => {
       /* a missed renewal is retried on the next tick */
     });
   }

@@ -7,7 +7,7 @@
  * and the bus call that follows would fail anyway.
  */
 import { keyPart } from '@parley/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number };
@@ -18,7 +18,7 @@ export class RateLimits {
   private readonly limiters: Record<RateBudget, RateLimiterRedis>;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     prefix: string,
     readonly perMinute: Record<RateBudget, number>,
   ) {

@@ -4,7 +4,7 @@
  */
 import type { MigrationStats } from '@parley/contracts';
 import type { HotStore } from '@parley/conversation-store';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 
 export function migrationStatsKey(prefix: string): string {
   return `${prefix}:migration:stats`;
@@ -19,7 +19,7 @@ export class MigrationCounters {
   private readonly pausedKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly hot: HotStore,
   ) {
     this.statsKey = migrationStatsKey(hot.prefix);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import type { Logger } from 'pino';
 
 /** Why a run was stopped from outside; carried as the AbortSignal's reason. */
@@ -25,8 +25,8 @@ export class CancelHub {
   private started = false;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly subscriber: Redis,
+    private readonly redis: RedisClient,
+    private readonly subscriber: RedisClient,
     private readonly prefix: string,
     private readonly log: Logger,
   ) {

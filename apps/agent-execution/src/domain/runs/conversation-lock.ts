@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import { conversationFenceKey, conversationLockKey, LEASE_RELEASE_SCRIPT, LEASE_RENEW_SCRIPT } from '@parley/contracts';
 
 // Takes the lock when it is free or already held by the same run (a redelivered run taking over
@@ -26,7 +26,7 @@ export interface LockGrant {
  */
 export class ConversationLock {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlMs: number,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import type { Usage } from '@parley/contracts';
 
 /** What a run produced, kept until its record says so. */
@@ -21,7 +21,7 @@ const TTL_MS = 24 * 60 * 60 * 1000;
  */
 export class RunAnswers {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

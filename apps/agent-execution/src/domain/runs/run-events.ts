@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import { decodeRunLogEntry, encodeRunLogEntry, RUN_EVENT_LOG_TTL_MS, runEventLogKey, type RunEvent } from '@parley/contracts';
 import { RunSteps } from './run-steps.js';
 
@@ -34,7 +34,7 @@ export class RunEvents {
   private tokenWindow: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     readonly runId: string,
     private readonly live: (event: RunEvent) => void,
@@ -48,7 +48,7 @@ export class RunEvents {
   }
 
   /** The highest seq a previous delivery of this run wrote, so numbering continues without gaps. */
-  static async lastSeq(redis: Redis, prefix: string, runId: string): Promise<number> {
+  static async lastSeq(redis: RedisClient, prefix: string, runId: string): Promise<number> {
     const last = await redis.xrevrange(runEventLogKey(prefix, runId), '+', '-', 'COUNT', 1);
     return decodeRunLogEntry(last[0]?.[1] ?? []).at(-1)?.seq ?? 0;
   }
@@ -57,7 +57,7 @@ export class RunEvents {
    * A redelivered run's events so far (its earlier delivery's log): the last seq, so numbering continues, and
    * its steps, so the record keeps them too. Reads the whole log, which only a redelivery does.
    */
-  static async logged(redis: Redis, prefix: string, runId: string): Promise<{ lastSeq: number; steps: Array<Extract<RunEvent, { type: 'run.step' }>> }> {
+  static async logged(redis: RedisClient, prefix: string, runId: string): Promise<{ lastSeq: number; steps: Array<Extract<RunEvent, { type: 'run.step' }>> }> {
     const rows = await redis.xrange(runEventLogKey(prefix, runId), '-', '+');
     let lastSeq = 0;
     const steps: Array<Extract<RunEvent, { type: 'run.step' }>> = [];

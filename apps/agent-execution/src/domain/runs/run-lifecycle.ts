@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import type { Logger } from 'pino';
 import type { Bus, HandlerContext } from '@parley/bus';
 import { ActionError, type AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
@@ -27,7 +27,7 @@ import { saveTurnTrace } from './turn-trace.js';
 export interface LifecycleDeps {
   bus: Bus<Catalog>;
   /** Command connection for event logs, locks, answers and cancel marks. */
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   agents: AgentStore;
   runs: RunStore;

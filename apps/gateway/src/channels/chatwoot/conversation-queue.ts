@@ -7,7 +7,7 @@
  *
  * Every key of a conversation shares its hash slot, so the scripts run on Redis Cluster too.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@parley/bus';
 import { keyPart, type ChatwootAddress } from '@parley/contracts';
 
 /**
@@ -135,7 +135,7 @@ export class ConversationQueue {
    * @param newRunId the run id of a give-up notice, should one be needed.
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlS: number,
     private readonly stallMs: number,
@@ -200,14 +200,13 @@ export class ConversationQueue {
     const k = this.keys(ref);
     const messageId = job.address.messageId ?? 0;
     const now = Date.now();
-    // One write for both: the index entry is added (NX: an older score stays) whatever the outcome;
-    // the sweep drops entries whose queue turns out empty.
-    const pipe = this.redis.pipeline() as unknown as {
-      chatwootEnqueue: (...a: Array<string | number>) => unknown;
-      zadd: (...a: Array<string | number>) => unknown;
-      exec: () => Promise<Array<[Error | null, unknown]> | null>;
-    };
-    pipe.chatwootEnqueue(
+    // The index entry lives in another slot, so it goes beside the script rather than in one pipeline
+    // (a cluster refuses a pipeline across slots); both are in flight together. NX: an older score
+    // stays; the sweep drops entries whose queue turns out empty.
+    void this.redis.zadd(this.active, 'NX', now, ConversationQueue.member(ref)).catch(() => {
+      /* a hint only: the sweep re-checks under the script */
+    });
+    const reply = await this.scripts.chatwootEnqueue(
       k.delivery(deliveryId ?? '-'),
       k.message(messageId),
       k.q,
@@ -222,10 +221,6 @@ export class ConversationQueue {
       this.maxAttempts,
       this.newRunId(),
     );
-    pipe.zadd(this.active, 'NX', now, ConversationQueue.member(ref));
-    const replies = (await pipe.exec()) ?? [];
-    const [err, reply] = replies[0] ?? [new Error('no reply from the enqueue script'), null];
-    if (err) throw err;
     const res = reply as KickReply;
     const code = res[0];
     if (code === -1 || code === -2) return { state: 'duplicate' };

@@ -122,6 +122,8 @@ describe('npm start (scripts/start.mjs)', () => {
   test('starts every app with a start script, prefixed, with replicas; SIGINT stops them all', async () => {
     const l = launch(['--scale', 'echo=2']);
     await l.waitFor('all 3 processes ready');
+    // echo writes its warning right after its ready line; on a busy host it can reach the launcher after the summary.
+    await l.waitFor('a warning with a field');
     const out = l.output();
     expect(out).toContain(`created database ${database}`);
     expect(out).toContain('applying database migrations');

@@ -11,6 +11,8 @@ export type TestRedis = Redis | Cluster;
 
 /** Deletes every key under a test's prefix, on every master of a cluster. SCAN is fine here: tests only, never in services. */
 export async function deletePrefix(redis: TestRedis, prefix: string): Promise<void> {
+  // A cluster client lists its nodes once it has connected: a command first.
+  if (redis instanceof Cluster) await redis.ping();
   for (const node of nodesOf(redis)) {
     let cursor = '0';
     do {

@@ -13,13 +13,14 @@ import { describeHolder } from './launcher/port-holder.mjs';
 import { portPlan } from './launcher/ports.mjs';
 import { findPostgres } from './launcher/postgres.mjs';
 import { c, prefixColor } from './launcher/pretty.mjs';
-import { findRedis, safe } from './launcher/redis.mjs';
+import { findRedis, safe, startThrowawayCluster } from './launcher/redis.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const say = (msg) => console.log(`${c.bold(c.cyan('parley'))} ${msg}`);
-const USAGE = `usage: npm start [-- --scale <app>=<N> ...]
+const USAGE = `usage: npm start [-- --scale <app>=<N> ...] [-- --redis-cluster]
   --scale agent-execution=3   run 3 replicas of apps/agent-execution (0 = do not start it)
-env: REDIS_URL, DATABASE_URL, MODEL_BASE_URL/OPENAI_API_KEY, PARLEY_GATEWAY_PORT (3000), PARLEY_PORT_BASE (9101; 0 = any free port),
+  --redis-cluster             run on a throwaway Redis Cluster (3 masters, 3 replicas) started for this run
+env: REDIS_URL, REDIS_CLUSTER_NODES, DATABASE_URL, MODEL_BASE_URL/OPENAI_API_KEY, PARLEY_GATEWAY_PORT (3000), PARLEY_PORT_BASE (9101; 0 = any free port),
      PARLEY_STOP_TIMEOUT_MS (15000)`;
 
 let args;
@@ -46,12 +47,21 @@ for (const name of args.scale.keys()) {
 const plan = await planPorts();
 ensureInstalled(root, say);
 const stopTimeoutMs = Number(process.env.PARLEY_STOP_TIMEOUT_MS ?? 15_000);
-const redis = await findRedis(root, process.env, say);
+// A cluster (the flag's own, or REDIS_CLUSTER_NODES) replaces the single node for every service.
+const cluster = args.redisCluster ? await startThrowawayCluster(root, process.env, say) : null;
+const clusterNodes = cluster?.nodes ?? process.env.REDIS_CLUSTER_NODES;
+const redis = clusterNodes ? null : await findRedis(root, process.env, say);
 const postgres = await findPostgres(root, process.env, say);
-say(`Redis      ${safe(redis.url)} (${redis.note})`);
+if (redis) say(`Redis      ${safe(redis.url)} (${redis.note})`);
+else say(`Redis      cluster ${clusterNodes} (${cluster ? cluster.note : 'from REDIS_CLUSTER_NODES'})`);
 say(`PostgreSQL ${safe(postgres.url)} (${postgres.note})`);
 
-const baseEnv = { ...process.env, REDIS_URL: redis.url, DATABASE_URL: postgres.url, PARLEY_MODE: process.env.PARLEY_MODE ?? 'dev' };
+const baseEnv = {
+  ...process.env,
+  ...(redis ? { REDIS_URL: redis.url } : { REDIS_CLUSTER_NODES: clusterNodes }),
+  DATABASE_URL: postgres.url,
+  PARLEY_MODE: process.env.PARLEY_MODE ?? 'dev',
+};
 Object.assign(baseEnv, devAuth(root, baseEnv, say));
 runMigrations(baseEnv);
 
@@ -217,7 +227,8 @@ async function shutdown(code) {
 
 async function cleanup() {
   if (devModel) await stopAll([devModel.proc], 5_000, say);
-  await redis.stop?.();
+  await redis?.stop?.();
+  if (cluster) await stopAll([cluster.proc], 5_000, say);
 }
 
 /**

@@ -204,6 +204,19 @@ describe('npm start (scripts/start.mjs)', () => {
     }
   }, 60_000);
 
+  test('--redis-cluster: the apps get the cluster of the run; SIGKILL of the launcher stops its nodes too', async () => {
+    const l = launch(['--redis-cluster', '--scale', 'plain=0']);
+    await l.waitFor('all 1 processes ready', 60_000);
+    const nodes = /REDIS_CLUSTER_NODES=(\S+)/.exec(l.output())?.[1] ?? '';
+    const ports = nodes.split(',').map((hp) => Number(hp.split(':')[1]));
+    expect(ports).toHaveLength(6);
+    expect(l.output()).toContain(`redisCluster=${nodes}`);
+    for (const port of ports) expect(await portIsFree(port)).toBe(false);
+    l.child.kill('SIGKILL');
+    await l.exit;
+    await until('every cluster node of the killed launcher is gone', async () => (await Promise.all(ports.map(portIsFree))).every(Boolean), 30_000);
+  }, 90_000);
+
   test('a taken port stops the start, naming the port and the process that holds it', async () => {
     const holder = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => holder.once('listening', r));

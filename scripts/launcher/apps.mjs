@@ -32,9 +32,11 @@ export function discoverApps(appsDir) {
 export function parseArgs(argv) {
   const scale = new Map();
   let help = false;
+  let redisCluster = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === '--redis-cluster') redisCluster = true;
     else if (arg === '--scale' || arg.startsWith('--scale=')) {
       const value = arg === '--scale' ? argv[++i] : arg.slice('--scale='.length);
       for (const pair of (value ?? '').split(',')) {
@@ -44,7 +46,7 @@ export function parseArgs(argv) {
       }
     } else throw new Error(`unknown argument "${arg}" (try --help)`);
   }
-  return { scale, help };
+  return { scale, help, redisCluster };
 }
 
 /** What `pnpm run` would do: the script through sh, with the package's and the root's binaries on PATH. */

@@ -2,7 +2,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readPackage, scriptCommand } from './apps.mjs';
+import { startChild } from './children.mjs';
 import { freePort, sleep } from './ports.mjs';
+import { c } from './pretty.mjs';
 import { workspaceRequire } from './workspace-require.mjs';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -86,4 +89,29 @@ export function safe(url) {
 function fail(message) {
   console.error(`\n${message}\n`);
   process.exit(1);
+}
+
+/**
+ * `npm start -- --redis-cluster`: a throwaway 3+3 Redis Cluster of the launcher's own (`npm run
+ * redis-cluster`), tethered like every child, so it goes when the launcher goes.
+ * @returns {Promise<{ nodes: string, proc: ReturnType<typeof startChild>, note: string }>}
+ */
+export async function startThrowawayCluster(root, env, say) {
+  if (!onPath('redis-server')) fail('--redis-cluster needs redis-server on this machine (Debian/Ubuntu: sudo apt-get install redis-server)');
+  say('starting a throwaway Redis Cluster (3 masters, 3 replicas; nothing is kept)');
+  let nodes = null;
+  const proc = startChild({
+    label: 'redis-cluster',
+    color: c.gray,
+    width: 0,
+    command: scriptCommand(root, root, readPackage(root).scripts['redis-cluster']),
+    env,
+    onLine: (line) => {
+      const m = /^REDIS_CLUSTER_NODES=(\S+)$/.exec(line);
+      if (m) nodes = m[1];
+    },
+  });
+  for (let i = 0; i < 300 && proc.running() && !nodes; i++) await sleep(100);
+  if (!nodes) fail('the Redis Cluster did not start (see its lines above)');
+  return { nodes, proc, note: 'started by the launcher' };
 }

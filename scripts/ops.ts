@@ -1,5 +1,4 @@
 // npm run ops -- <command>: look at and repair the bus of a running Parley.
-import type { Redis } from 'ioredis';
 import type * as BusModule from '@parley/bus';
 import { catalog } from '@parley/contracts';
 import { helpText, parseCommand, route, type CommandSpec, type Subcommand } from './cli/args.js';
@@ -11,8 +10,12 @@ type BusOps = typeof BusModule;
 
 const PROGRAM = 'npm run ops --';
 const services = [...new Set(Object.values(catalog).map((d) => d.service))].sort();
-const ENV = ['env: REDIS_URL (default redis://127.0.0.1:6379), BUS_PREFIX (default parley)', `services: ${services.join(', ')}`];
+const ENV = [
+  'env: REDIS_URL (default redis://127.0.0.1:6379), REDIS_CLUSTER_NODES (host:port,…: a Redis Cluster), BUS_PREFIX (default parley)',
+  `services: ${services.join(', ')}`,
+];
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const clusterNodes = process.env['REDIS_CLUSTER_NODES'] || undefined;
 const prefix = process.env['BUS_PREFIX'] ?? 'parley';
 
 const output = {
@@ -30,7 +33,7 @@ const fmtAge = (ms: number | null) => (ms === null ? null : ms < 1000 ? `${ms} m
 /** A command: its spec, and what it does with Redis once its arguments are valid. */
 function command<F extends CommandSpec>(
   spec: F,
-  body: (redis: Redis, parsed: ReturnType<typeof parseCommand<F['flags']>>, bus: BusOps) => Promise<number>,
+  body: (redis: BusModule.RedisClient, parsed: ReturnType<typeof parseCommand<F['flags']>>, bus: BusOps) => Promise<number>,
 ): Subcommand {
   return {
     spec,
@@ -41,7 +44,7 @@ function command<F extends CommandSpec>(
         return 0;
       }
       const [bus, { connectRedis }] = await Promise.all([import('@parley/bus'), import('./cli/deps.js')]);
-      const redis = await connectRedis(redisUrl);
+      const redis = await connectRedis(redisUrl, clusterNodes);
       try {
         return await body(redis, parsed, bus);
       } finally {
@@ -53,7 +56,7 @@ function command<F extends CommandSpec>(
 
 const statusSpec = {
   usage: `${PROGRAM} status`,
-  summary: 'streams per service: length, lag, pending, consumers, oldest pending, dead letters',
+  summary: 'streams per service and the node serving each: length, lag, pending, consumers, oldest pending, dead letters',
   flags: output,
   notes: ENV,
 } satisfies CommandSpec;
@@ -86,10 +89,19 @@ const drainSpec = {
 } satisfies CommandSpec;
 
 const commands: Record<string, Subcommand> = {
-  status: command(statusSpec, async (redis, { flags }, { streamStatus }) => {
-    const rows = await Promise.all(services.map((s) => streamStatus(redis, prefix, s)));
+  status: command(statusSpec, async (redis, { flags }, { streamStatus, nodeServing }) => {
+    // On a cluster each stream lives on one master: the node column says which, so lag can be read per node.
+    const rows = await Promise.all(
+      services.map(async (s) => {
+        const status = await streamStatus(redis, prefix, s);
+        const node = nodeServing(redis, status.stream).options;
+        return { node: `${node.host ?? '127.0.0.1'}:${node.port ?? 6379}`, ...status };
+      }),
+    );
+    rows.sort((a, b) => a.node.localeCompare(b.node) || a.service.localeCompare(b.service));
     printTable(
       rows.map((r) => ({
+        node: r.node,
         service: r.service,
         length: r.length,
         lag: r.lag,

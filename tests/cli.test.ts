@@ -5,8 +5,10 @@ import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { writeDeadLetter } from '@parley/bus';
-import { deletePrefix, newRedis, redisUrl, uniquePrefix } from '@parley/testing/tools';
+import { nodeServing, writeDeadLetter } from '@parley/bus';
+import { busKeys } from '@parley/contracts';
+import { Cluster } from 'ioredis';
+import { deletePrefix, newRedis, redisUrl, startRedisCluster, uniquePrefix, type RedisCluster } from '@parley/testing/tools';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -104,6 +106,44 @@ describe('npm run ops', () => {
     expect(list.stdout).not.toContain('(index)');
     expect(full.stdout).toContain(`${reason.replace(/\s+/g, ' ')}`);
   }, 90_000); // six Node start-ups side by side on a shared machine
+});
+
+describe('npm run ops on a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  test('REDIS_CLUSTER_NODES: status names the master serving each stream; an unreachable cluster is one line', async () => {
+    const prefix = uniquePrefix('cli-cluster');
+    const client = new Cluster(cluster.nodes);
+    try {
+      for (const s of ['agent', 'conversation', 'gateway'] as const)
+        await client.xgroup('CREATE', busKeys.stream(prefix, s), busKeys.group(s), '$', 'MKSTREAM');
+      const port = await closedPort();
+      const [status, down] = await Promise.all([
+        run('ops', ['status', '--json'], { BUS_PREFIX: prefix, REDIS_CLUSTER_NODES: cluster.nodesEnv }),
+        run('ops', ['status'], { REDIS_CLUSTER_NODES: `127.0.0.1:${port}` }),
+      ]);
+      expect(status.code).toBe(0);
+      const rows = JSON.parse(status.stdout) as Array<{ service: string; node: string; consumers: unknown[]; length: number }>;
+      expect(rows.map((r) => r.service).sort()).toEqual(['agent', 'conversation', 'gateway', 'migration', 'query']);
+      for (const r of rows) {
+        const node = nodeServing(client, busKeys.stream(prefix, r.service)).options;
+        expect(r.node, r.service).toBe(`${node.host}:${node.port}`);
+      }
+      expect(down.code).toBe(1);
+      expect(down.stderr.trim()).toMatch(
+        new RegExp(`^ops: the Redis Cluster at 127\\.0\\.0\\.1:${port} is not reachable \\(.+\\); start it or fix REDIS_CLUSTER_NODES$`),
+      );
+      noStack(down.stderr);
+    } finally {
+      client.disconnect();
+    }
+  }, 90_000);
 });
 
 describe('npm run load and npm run chaos', () => {

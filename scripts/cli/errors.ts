@@ -19,7 +19,9 @@ export class DependencyDown extends Error {}
 export function dependencyDown(what: string, url: string, cause: unknown, fix: string): DependencyDown {
   const c = cause as { code?: string; message?: string } | undefined;
   const why = c?.code ?? c?.message ?? String(cause);
-  return new DependencyDown(`${what} at ${safeUrl(url)} is not reachable (${why}); ${fix}`);
+  // A URL is shown without its password; a list of host:port seeds (REDIS_CLUSTER_NODES) holds none.
+  const where = url.includes('://') ? safeUrl(url) : url;
+  return new DependencyDown(`${what} at ${where} is not reachable (${why}); ${fix}`);
 }
 
 /** Runs a command's main and turns its outcome into an exit code and at most a few lines on stderr. */

@@ -1,7 +1,7 @@
 // npm run chaos — the platform under load while replicas are killed (-9) and restarted, Redis is
 // restarted once (AOF) and PostgreSQL cut once; then: nothing lost, nothing doubled, nothing stuck.
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { report } from './cli/errors.js';
@@ -25,15 +25,14 @@ if (args.help) {
 // The rest loads only now: --help and a usage error answer at once.
 const [
   { default: pg },
-  { Redis },
-  { createBus, replayDeadLetters },
-  { catalog },
+  { createBus, openRedis, replayDeadLetters },
+  { busKeys, catalog },
   { startDevModelServer },
   { ensureDatabase, migrateDatabase },
   { printTable, probePostgres },
   { failoverWebSocket, livePicker },
   { startPgProxy },
-  { startChaosRedis },
+  { startChaosCluster, startChaosRedis },
   { runChaos },
   { replica },
   { deadLetters, summarizeLetters, verify },
@@ -41,7 +40,6 @@ const [
   { runUser },
 ] = await Promise.all([
   import('pg'),
-  import('ioredis'),
   import('@parley/bus'),
   import('@parley/contracts'),
   import('../packages/llm/src/dev-server/index.js'),
@@ -104,7 +102,7 @@ try {
   // Before anything is started: a PostgreSQL that is down is one line, not a stack from the migrator.
   await probePostgres(adminUrl.toString());
   phase = 'starting Redis, the database and the dev model';
-  const redis = await startChaosRedis();
+  const redis = args.redisCluster ? await startChaosCluster(busKeys.stream('parley', 'agent')) : await startChaosRedis(args.redisSignal);
   cleanups.push(() => redis.stop());
   const direct = dbUrl(adminUrl.hostname, Number(adminUrl.port || 5432));
   await ensureDatabase(direct);
@@ -118,10 +116,10 @@ try {
   cleanups.push(() => proxy.close());
   const model = await startDevModelServer({ tokenDelayMs: 10 });
   cleanups.push(() => model.close());
-  say(`redis ${redis.url} (AOF everysec), database ${dbName} behind a TCP proxy on port ${proxy.port}, dev model ${model.url}; service logs in ${logFile}`);
+  say(`${redis.describe}, database ${dbName} behind a TCP proxy on port ${proxy.port}, dev model ${model.url}; service logs in ${logFile}`);
 
   const env: NodeJS.ProcessEnv = {
-    REDIS_URL: redis.url,
+    ...redis.env,
     DATABASE_URL: dbUrl('127.0.0.1', proxy.port),
     MODEL_BASE_URL: model.url,
     MODEL_NAME: 'parley-dev',
@@ -183,7 +181,6 @@ try {
   const events = await runChaos({
     targets: replicas.filter((r) => r.app !== 'query'),
     redis,
-    redisSignal: args.redisSignal,
     pg: proxy,
     t0,
     endAt: deadline,
@@ -207,7 +204,7 @@ try {
     }
   };
   await settle('after the load');
-  const vredis = new Redis(redis.url);
+  const vredis = openRedis(redis.target, { maxRetriesPerRequest: null });
   cleanups.push(async () => vredis.disconnect());
   const services = [...new Set(Object.values(catalog).map((d) => d.service))].sort();
   // Dead letters are the operator's to replay (npm run ops -- dlq replay); the suite does what the
@@ -224,13 +221,20 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
     await settle('after the replay');
   }
-  const bus = createBus({ catalog, redis: redis.url, service: 'chaos' });
+  const bus = createBus({ catalog, redis: redis.target, service: 'chaos' });
   cleanups.push(() => bus.close(0));
   const verdict = await verify({ bus, db, redis: vredis, prefix: 'parley', services, accepted });
   verdict.counts = { ...verdict.counts, dead_letters_replayed: args.replay ? letters.length : 0, accepted_runs_dead_lettered: acceptedInDlq };
 
   const violations = [...verdict.violations];
   if (accepted.length === 0) violations.push('no chat message was accepted: the load never got going');
+  if (args.redisCluster) {
+    // Code that works on one node can fail on a cluster only in a log line; any such line fails the run.
+    const routing = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => /CROSSSLOT|\bMOVED\b|same slots allocation group/.test(l));
+    if (routing.length) violations.push(`${routing.length} Redis Cluster routing error(s) in the service logs, first: ${routing[0]!.slice(0, 300)}`);
+  }
   const kills = Object.fromEntries(replicas.map((r) => [r.label, r.kills]));
   if (args.json) {
     printTable([], {

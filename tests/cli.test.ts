@@ -162,6 +162,7 @@ describe('npm run load and npm run chaos', () => {
 
     expect(chaosHelp.code).toBe(0);
     expect(chaosHelp.stdout).toMatch(/^ +--redis-kill9 +restart Redis with kill -9/m);
+    expect(chaosHelp.stdout).toMatch(/^ +--redis-cluster +run on a 3\+3 Redis Cluster/m);
     expect(chaosDown.code).toBe(1);
     expect(chaosDown.stderr.trim()).toBe(
       `chaos: PostgreSQL at postgres://***@127.0.0.1:${port}/postgres is not reachable (ECONNREFUSED); start it or set DATABASE_URL`,

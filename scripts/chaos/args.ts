@@ -7,6 +7,7 @@ export interface ChaosArgs {
   durationS: number;
   everyS: number;
   redisSignal: 'SIGTERM' | 'SIGKILL';
+  redisCluster: boolean;
   replay: boolean;
   json: boolean;
   full: boolean;
@@ -22,6 +23,7 @@ export const chaosSpec = {
     every: { type: 'string', arg: '<s>', help: 'seconds between kills (default 5)' },
     'no-replay': { type: 'boolean', help: 'leave dead letters alone and count each one as a violation (the strict view)' },
     'redis-kill9': { type: 'boolean', help: 'restart Redis with kill -9 instead of SIGTERM (AOF everysec may then lose up to 1 s of writes)' },
+    'redis-cluster': { type: 'boolean', help: 'run on a 3+3 Redis Cluster and kill -9 the master of the agent stream (its replica takes over)' },
     json: { type: 'boolean', help: 'the verdict (counts, events, violations) as JSON on stdout (progress stays on stderr)' },
     full: { type: 'boolean', help: 'whole cells in the tables' },
   },
@@ -44,6 +46,7 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
     durationS: num('--duration', f.duration, 50, 20, 100),
     everyS: num('--every', f.every, 5, 1, 60),
     redisSignal: f['redis-kill9'] ? 'SIGKILL' : 'SIGTERM',
+    redisCluster: f['redis-cluster'],
     replay: !f['no-replay'],
     json: f.json,
     full: f.full,

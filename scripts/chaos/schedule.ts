@@ -1,5 +1,5 @@
-// What happens when: a kill -9 of a random replica every few seconds, one Redis restart at about a
-// third of the run and one PostgreSQL cut at about two thirds; never both gateways down at once.
+// What happens when: a kill -9 of a random replica every few seconds, one Redis fault (a restart, or a
+// cluster master killed) at about a third of the run and one PostgreSQL cut at about two thirds; never both gateways down at once.
 import type { ChaosRedis } from './redis.js';
 import type { PgProxy } from './pg-proxy.js';
 import type { Replica } from './services.js';
@@ -14,7 +14,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 export async function runChaos(o: {
   targets: Replica[];
   redis: ChaosRedis;
-  redisSignal: 'SIGTERM' | 'SIGKILL';
   pg: PgProxy;
   t0: number;
   endAt: number;
@@ -37,9 +36,8 @@ export async function runChaos(o: {
     const elapsed = performance.now() - o.t0;
     if (!redisDone && elapsed > span * 0.33) {
       redisDone = true;
-      note(`redis: ${o.redisSignal === 'SIGKILL' ? 'kill -9' : 'SIGTERM (AOF fsynced)'}, down 2 s, restarted from its AOF`);
-      await o.redis.restart(o.redisSignal, 2_000);
-      note('redis: back');
+      note(o.redis.fault.what);
+      note(await o.redis.fault.inject());
       continue;
     }
     if (!pgDone && elapsed > span * 0.66) {

@@ -2,9 +2,7 @@
 // conversation's history (asked through the bus, so hot and archived rows both count) or a failed
 // run; no run left RUNNING or PENDING; dead letters listed with their reasons.
 import type pg from 'pg';
-import type { Redis } from 'ioredis';
-import type { Bus } from '@parley/bus';
-import { listDeadLetters } from '@parley/bus';
+import { listDeadLetters, type Bus, type RedisClient } from '@parley/bus';
 import { runAnswerMessageId, type Catalog, type HistoryMessage } from '@parley/contracts';
 import type { Accepted } from '../load/user.js';
 
@@ -23,7 +21,7 @@ export interface Letter {
 }
 
 /** Every dead letter of every service, with the run it belongs to when there is one. */
-export async function deadLetters(redis: Redis, prefix: string, services: string[]): Promise<Letter[]> {
+export async function deadLetters(redis: RedisClient, prefix: string, services: string[]): Promise<Letter[]> {
   const out: Letter[] = [];
   for (const service of services) {
     for (const d of await listDeadLetters(redis, prefix, service, 1000)) {
@@ -71,7 +69,7 @@ async function fullHistory(bus: Bus<Catalog>, tenantId: string, conversationId: 
 export async function verify(o: {
   bus: Bus<Catalog>;
   db: pg.Client;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   services: string[];
   accepted: Accepted[];

@@ -30,12 +30,22 @@ export function fatalMessage(output: string): string | undefined {
   return line ? (JSON.parse(line) as { msg: string }).msg : undefined;
 }
 
+/**
+ * A spawned process dies with the test process however that ends: a test whose setup failed (a
+ * service that never said `ready` in time) never stops what it spawned, and vitest kills its workers
+ * without running exit handlers. The launcher's tether preload does it: EOF on fd 3, a pipe only this
+ * process holds, makes the child stop itself (scripts/launcher/tether.mjs).
+ */
+const TETHER = new URL('../../../scripts/launcher/tether.mjs', import.meta.url).href;
+
 /** Runs a TypeScript file in a child process, resolving our packages to their source like the launcher does (or to the build, see above). */
 export function spawnTs(file: string, env: Record<string, string> = {}, args: string[] = [], nodeArgs: string[] = []): TsProcess {
-  const child = spawn(process.execPath, [...nodeArgs, ...(runBuilt ? [] : ['--conditions=@parley/source']), '--import', 'tsx', entryOf(file), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, `--import=${TETHER}`, ...(runBuilt ? [] : ['--conditions=@parley/source']), '--import', 'tsx', entryOf(file), ...args],
+    { env: { ...process.env, ...env, PARLEY_LAUNCHER_FD: '3' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
+  );
+  child.stdio[3]?.on('error', () => {}); // the child's end closes when it exits; nothing to report
   let out = '';
   const waiters: Array<{ text: string; resolve: () => void }> = [];
   const onData = (b: Buffer) => {

@@ -1,7 +1,8 @@
 // The shared CLI conventions (scripts/cli) in-process: what every command of ops, load and chaos gets.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { helpText, parseCommand, route, type CommandSpec, type Subcommand } from '../scripts/cli/args.js';
 import { UsageError } from '../scripts/cli/errors.js';
+import { startProgress } from '../scripts/cli/progress.js';
 import { renderTable } from '../scripts/cli/table.js';
 
 const spec = {
@@ -86,5 +87,41 @@ describe('renderTable', () => {
     expect(renderTable(rows, { full: true })).toContain('x'.repeat(60));
     expect(renderTable([{ a: 'one\ntwo' }]).split('\n')).toHaveLength(3);
     expect(renderTable([])).toBe('(none)');
+  });
+});
+
+describe('progress on long runs', () => {
+  const sink = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, stream: { isTTY, write: (t: string) => writes.push(t) > 0 } as unknown as NodeJS.WriteStream };
+  };
+
+  test('in a log: a line at the first second, then one per logEveryMs; on a terminal: the line rewritten every second', () => {
+    vi.useFakeTimers();
+    try {
+      let n = 0;
+      const log = sink(false);
+      const p = startProgress(() => `working ${++n}`, { stream: log.stream, logEveryMs: 10_000 });
+      vi.advanceTimersByTime(999);
+      expect(log.writes).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(log.writes).toEqual(['working 1\n']);
+      vi.advanceTimersByTime(9_000);
+      expect(log.writes).toHaveLength(1);
+      vi.advanceTimersByTime(1_000);
+      expect(log.writes).toEqual(['working 1\n', 'working 2\n']);
+      p.stop();
+
+      const tty = sink(true);
+      const q = startProgress(() => 'on a terminal', { stream: tty.stream });
+      vi.advanceTimersByTime(2_000);
+      expect(tty.writes).toEqual(['\r\x1b[2Kon a terminal', '\r\x1b[2Kon a terminal']);
+      q.stop();
+      vi.advanceTimersByTime(5_000);
+      expect(tty.writes.at(-1)).toBe('\r\x1b[2K'); // stopped: the line cleared, nothing after
+      expect(tty.writes).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -99,7 +99,9 @@ async function benchRaw(prefix: string): Promise<BenchRow[]> {
   const read = new Redis(url);
   const replies = `${prefix}:raw:reply`;
   const waiting = new Map<string, () => void>();
-  let last = '$';
+  // From the id of a first entry, not `$`: with `$`, a reply written between two blocking reads that
+  // timed out would be skipped, and its call would wait for ever (seen on a loaded host).
+  let last = (await cmd.xadd(replies, '*', 'c', '0')) ?? '0';
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -122,7 +124,6 @@ async function benchRaw(prefix: string): Promise<BenchRow[]> {
       void cmd.xadd(`${prefix}:raw:req`, '*', 'r', replies, 'c', corr);
     });
   try {
-    await cmd.xadd(replies, '*', 'c', '0'); // so `$` has a stream to read
     return await withWorker('raw', prefix, (pid) => measure('raw-baseline', op, pid));
   } finally {
     running = false;

@@ -37,8 +37,8 @@ export function interpolate(text: string, vars: Record<string, string>, file = '
 }
 
 /** One compose file's YAML (already interpolated, or raw), with anchors, merge keys and `!override`. */
-export function parseCompose(text: string): Record<string, any> {
-  return parse(text, { merge: true, customTags: [overrideTag] });
+export function parseCompose(text: string): Record<string, unknown> {
+  return parse(text, { merge: true, customTags: [overrideTag] }) as Record<string, unknown>;
 }
 
 const appendLists = new Set(['ports', 'volumes', 'profiles']);
@@ -63,7 +63,7 @@ function stripTags(v: unknown): unknown {
 }
 
 /** Services a `docker compose up` starts with no profile named: those without `profiles`. */
-export function activeServices(project: { services: Record<string, any> }): Record<string, any> {
+export function activeServices<S extends { profiles?: string[] }>(project: { services: Record<string, S> }): Record<string, S> {
   return Object.fromEntries(Object.entries(project.services).filter(([, s]) => !s.profiles?.length));
 }
 

@@ -114,7 +114,7 @@ describe('docker-compose.yml', () => {
 });
 
 describe('docker-compose.cluster.yml over docker-compose.yml (the cluster profile)', () => {
-  const clusterRaw = parseCompose(read('docker-compose.cluster.yml'));
+  const clusterRaw = parseCompose(read('docker-compose.cluster.yml')) as { services: Record<string, any> };
   const merged = mergeCompose(compose, parseCompose(interpolate(read('docker-compose.cluster.yml'), envExample, 'docker-compose.cluster.yml'))) as {
     services: Record<string, any>;
     volumes: Record<string, unknown>;

@@ -1,14 +1,17 @@
 // The worker side of the bus benchmark, in its own process: `bus` (the real bus) or `raw` (baseline).
+// With REDIS_CLUSTER_NODES (the bus mode only), the worker runs on that Redis Cluster, as a service would.
 import { Redis } from 'ioredis';
-import { createBus } from '@parley/bus';
+import { clusterTarget, commandConnection, createBus } from '@parley/bus';
 import { echoCatalog, echoHandlers } from '../packages/bus/src/testing/echo-catalog.js';
 
 const [mode = 'bus', prefix = 'bench'] = process.argv.slice(2);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const clusterNodes = process.env.REDIS_CLUSTER_NODES;
 
 if (mode === 'bus') {
-  const bus = createBus({ catalog: echoCatalog, redis: url, prefix, service: 'echo', instance: `bench-worker-${process.pid}` });
-  const side = new Redis(url);
+  const target = clusterNodes ? clusterTarget(clusterNodes) : url;
+  const bus = createBus({ catalog: echoCatalog, redis: target, prefix, service: 'echo', instance: `bench-worker-${process.pid}` });
+  const side = commandConnection(target, 'bench-worker-side');
   bus.handle('echo', echoHandlers(side, prefix, 'bench'), { concurrency: 512, batchSize: 256 });
   process.on('SIGTERM', () => void bus.close(1_000).then(() => process.exit(0)));
   console.log('bench worker ready');

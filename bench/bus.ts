@@ -1,7 +1,8 @@
-// npm run bench:bus — bus.call vs a raw ioredis request/reply, worker in another process.
+// npm run bench:bus — bus.call vs a raw ioredis request/reply, worker in another process; then bus.call
+// again on a 3-master Redis Cluster started for the run (bus.call.cluster), beside the single node.
 import { Redis } from 'ioredis';
-import { createBus } from '@parley/bus';
-import { deletePrefix, spawnTs, uniquePrefix } from '@parley/testing/tools';
+import { clusterTarget, createBus, type RedisTarget } from '@parley/bus';
+import { deletePrefix, spawnTs, startRedisCluster, uniquePrefix } from '@parley/testing/tools';
 import { fileURLToPath } from 'node:url';
 import { echoCatalog } from '../packages/bus/src/testing/echo-catalog.js';
 import { cpuPerOp, cpuSnapshot } from './lib/cpu-time.js';
@@ -10,12 +11,20 @@ import { closedLoop, percentiles, report, type BenchRow } from './lib/results.js
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const levels = (process.env.BENCH_LEVELS ?? '1,64,256').split(',').map(Number);
+const clusterLevels = (process.env.BENCH_CLUSTER_LEVELS ?? '1,64').split(',').map(Number);
 const workerFile = fileURLToPath(new URL('./bus-worker.ts', import.meta.url));
 
 const infoClient = new Redis(url);
 
-async function withWorker<T>(mode: 'bus' | 'raw', prefix: string, fn: (workerPid: number | undefined) => Promise<T>): Promise<T> {
-  const worker = spawnTs(workerFile, { REDIS_URL: url }, [mode, prefix]);
+type RedisInfo = { info(section: 'cpu'): Promise<string> };
+
+async function withWorker<T>(
+  mode: 'bus' | 'raw',
+  prefix: string,
+  fn: (workerPid: number | undefined) => Promise<T>,
+  env: Record<string, string> = {},
+): Promise<T> {
+  const worker = spawnTs(workerFile, { REDIS_URL: url, ...env }, [mode, prefix]);
   await worker.waitForOutput('bench worker ready');
   try {
     return await fn(worker.child.pid);
@@ -24,15 +33,23 @@ async function withWorker<T>(mode: 'bus' | 'raw', prefix: string, fn: (workerPid
   }
 }
 
-/** Each level's throughput and latency, and the CPU µs per call the caller, the worker and Redis spent. */
-async function measure(name: string, op: () => Promise<unknown>, workerPid: number | undefined): Promise<BenchRow[]> {
+/**
+ * Each level's throughput and latency, and the CPU µs per call the caller, the worker and Redis spent
+ * (on a cluster: every node, replicas included, since replication is part of a write's cost).
+ */
+async function measure(
+  name: string,
+  op: () => Promise<unknown>,
+  workerPid: number | undefined,
+  at: { levels: number[]; redis: RedisInfo | RedisInfo[] } = { levels, redis: infoClient },
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const c of levels) {
+  for (const c of at.levels) {
     await closedLoop(c, 500, op); // warm-up
     const pids = { caller: process.pid, worker: workerPid };
-    const before = await cpuSnapshot(pids, { redis: infoClient });
+    const before = await cpuSnapshot(pids, { redis: at.redis });
     const r = await closedLoop(c, seconds * 1000, op);
-    const cpu = cpuPerOp(before, await cpuSnapshot(pids, { redis: infoClient }), r.ops);
+    const cpu = cpuPerOp(before, await cpuSnapshot(pids, { redis: at.redis }), r.ops);
     const us = (k: string) => (cpu[k] ?? NaN) * 1000;
     const { p50, p99 } = percentiles(r.latencies);
     rows.push({
@@ -49,12 +66,31 @@ async function measure(name: string, op: () => Promise<unknown>, workerPid: numb
   return rows;
 }
 
-async function benchBus(prefix: string): Promise<BenchRow[]> {
-  const bus = createBus({ catalog: echoCatalog, redis: url, prefix, service: 'bench' });
+async function benchBus(prefix: string, redis: RedisTarget = url, cluster?: { nodesEnv: string; info: RedisInfo[] }): Promise<BenchRow[]> {
+  const bus = createBus({ catalog: echoCatalog, redis, prefix, service: 'bench' });
+  const call = () => bus.call('echo.ping', { n: 1 }, { tenantId: 'bench' });
   try {
-    return await withWorker('bus', prefix, (pid) => measure('bus.call', () => bus.call('echo.ping', { n: 1 }, { tenantId: 'bench' }), pid));
+    if (!cluster) return await withWorker('bus', prefix, (pid) => measure('bus.call', call, pid));
+    return await withWorker('bus', prefix, (pid) => measure('bus.call.cluster', call, pid, { levels: clusterLevels, redis: cluster.info }), {
+      REDIS_CLUSTER_NODES: cluster.nodesEnv,
+    });
   } finally {
     await bus.close(0);
+  }
+}
+
+/**
+ * bus.call on a Redis Cluster of 3 masters and 3 replicas from this machine's redis-server (loopback,
+ * no persistence), the same caller and worker code as a service run with REDIS_CLUSTER_NODES.
+ */
+async function benchBusCluster(prefix: string): Promise<BenchRow[]> {
+  const cluster = await startRedisCluster();
+  const info = cluster.nodes.map((n) => new Redis({ host: n.host, port: n.port }));
+  try {
+    return await benchBus(prefix, clusterTarget(cluster.nodesEnv), { nodesEnv: cluster.nodesEnv, info });
+  } finally {
+    for (const c of info) c.disconnect();
+    await cluster.stop();
   }
 }
 
@@ -63,7 +99,9 @@ async function benchRaw(prefix: string): Promise<BenchRow[]> {
   const read = new Redis(url);
   const replies = `${prefix}:raw:reply`;
   const waiting = new Map<string, () => void>();
-  let last = '$';
+  // From the id of a first entry, not `$`: with `$`, a reply written between two blocking reads that
+  // timed out would be skipped, and its call would wait for ever (seen on a loaded host).
+  let last = (await cmd.xadd(replies, '*', 'c', '0')) ?? '0';
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -86,7 +124,6 @@ async function benchRaw(prefix: string): Promise<BenchRow[]> {
       void cmd.xadd(`${prefix}:raw:req`, '*', 'r', replies, 'c', corr);
     });
   try {
-    await cmd.xadd(replies, '*', 'c', '0'); // so `$` has a stream to read
     return await withWorker('raw', prefix, (pid) => measure('raw-baseline', op, pid));
   } finally {
     running = false;
@@ -100,18 +137,24 @@ const prefix = uniquePrefix('bench-bus');
 const cleaner = new Redis(url);
 try {
   const only = process.env.BENCH_ONLY;
-  const raw = only === 'bus' ? [] : await benchRaw(`${prefix}:raw`);
-  const bus = only === 'raw' ? [] : await benchBus(prefix);
+  const raw = only === 'bus' || only === 'cluster' ? [] : await benchRaw(`${prefix}:raw`);
+  const bus = only === 'raw' || only === 'cluster' ? [] : await benchBus(prefix);
+  const cluster = only === 'raw' || only === 'bus' ? [] : await benchBusCluster(`${prefix}:cluster`);
   for (const row of bus) {
     const base = raw.find((r) => r.concurrency === row.concurrency);
     if (base) row.vs_baseline_pct = (row.ops_per_s / base.ops_per_s) * 100;
   }
+  for (const row of cluster) {
+    const single = bus.find((r) => r.concurrency === row.concurrency);
+    if (single) row.vs_single_node_pct = (row.ops_per_s / single.ops_per_s) * 100;
+  }
   report(
     'bus',
-    [...bus, ...raw],
+    [...bus, ...cluster, ...raw],
     [
       `${seconds}s per level after a 0.5 s warm-up; worker and caller in separate processes; Redis on loopback; ${(await import('node:os')).cpus().length} cores.`,
       '*_cpu_us: CPU microseconds per call spent by the calling process, the worker process and the Redis server (INFO cpu) during the level.',
+      'bus.call.cluster: the same bus.call on a Redis Cluster of 3 masters + 3 replicas (redis-server processes on the same host, no persistence); redis_cpu_us is the sum of all six nodes; vs_single_node_pct compares with bus.call at the same concurrency.',
     ],
   );
   infoClient.disconnect();

@@ -1,12 +1,15 @@
 /**
- * docker-compose.yml, read as Docker Compose would after interpolating .env.example: no engine runs
- * here, so the invariants a broken `docker compose up` would reveal are checked on the file itself.
+ * docker-compose.yml, alone and with docker-compose.cluster.yml over it, read as Docker Compose would
+ * after interpolating .env.example (tests/support/compose.ts): no engine runs here, so the invariants a
+ * broken `docker compose up` would reveal are checked on the files themselves.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { redisTargetOf } from '../packages/service-kit/src/env.js';
+import { activeServices, dotenv, interpolate, mergeCompose, parseCompose, publishedPorts } from './support/compose.js';
 
 const root = join(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -25,26 +28,6 @@ const runnableApps = readdirSync(join(root, 'apps')).filter((name) => {
   const pkg = join(root, 'apps', name, 'package.json');
   return existsSync(pkg) && typeof JSON.parse(readFileSync(pkg, 'utf8')).scripts?.start === 'string';
 });
-
-function dotenv(text: string): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) vars[m[1]!] = m[2]!;
-  }
-  return vars;
-}
-
-/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}`; `$$` is a literal `$`. */
-function interpolate(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}/g, (whole, name?: string, op?: string, arg?: string) => {
-    if (whole === '$$') return '$';
-    const value = vars[name!];
-    if (value !== undefined && value !== '') return value;
-    if (op === ':?') throw new Error(`${name} is required by docker-compose.yml but empty in .env.example`);
-    return op === ':-' ? arg! : '';
-  });
-}
 
 const secretName = /PASSWORD|SECRET|_TOKEN$|API_KEY/;
 const envExample = dotenv(read('.env.example'));
@@ -127,6 +110,108 @@ describe('docker-compose.yml', () => {
     }
     const tracked = execFileSync('git', ['ls-files', '--', '.env', '*/.env', '.env.*'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(tracked.filter((f) => !f.endsWith('.env.example'))).toEqual([]);
+  });
+});
+
+describe('docker-compose.cluster.yml over docker-compose.yml (the cluster profile)', () => {
+  const clusterRaw = parseCompose(read('docker-compose.cluster.yml')) as { services: Record<string, any> };
+  const merged = mergeCompose(compose, parseCompose(interpolate(read('docker-compose.cluster.yml'), envExample, 'docker-compose.cluster.yml'))) as {
+    services: Record<string, any>;
+    volumes: Record<string, unknown>;
+  };
+  const running = activeServices(merged);
+  const nodeNames = Object.keys(merged.services).filter((n) => /^redis-node-\d+$/.test(n));
+  const nodeCommand = (name: string) => [merged.services[name].command].flat().join(' ');
+
+  test('six Redis 7+ nodes, cluster-enabled, AOF and noeviction like the single Redis, each with its own volume and password', () => {
+    expect(nodeNames.sort()).toEqual(['redis-node-1', 'redis-node-2', 'redis-node-3', 'redis-node-4', 'redis-node-5', 'redis-node-6']);
+    const volumes = new Set<string>();
+    for (const name of nodeNames) {
+      const node = merged.services[name];
+      const cmd = nodeCommand(name);
+      expect(Number(/^redis:(\d+)/.exec(node.image)?.[1]), name).toBeGreaterThanOrEqual(7);
+      expect(cmd).toMatch(/--cluster-enabled yes\b/);
+      expect(cmd).toMatch(/--appendonly yes\b/);
+      expect(cmd).toMatch(/--maxmemory-policy noeviction\b/);
+      // A replica authenticates to its master with the same password the clients use.
+      expect(cmd).toMatch(/--requirepass "\$REDIS_PASSWORD"/);
+      expect(cmd).toMatch(/--masterauth "\$REDIS_PASSWORD"/);
+      // The announced hostname is the service name, which every container on the network resolves.
+      expect(cmd).toMatch(/--cluster-announce-hostname "\$NODE_NAME" --cluster-preferred-endpoint-type hostname/);
+      expect(node.environment.NODE_NAME).toBe(name);
+      expect(node.environment.REDIS_PASSWORD).toBe(envExample.REDIS_PASSWORD);
+      expect(node.healthcheck.test.join(' ')).toContain('redis-cli ping');
+      const [data] = node.volumes as string[];
+      expect(data).toMatch(/:\/data$/);
+      volumes.add(data!.split(':')[0]!);
+    }
+    expect(volumes.size, 'one volume per node: nodes.conf is a node identity').toBe(6);
+    for (const v of volumes) expect(merged.volumes).toHaveProperty(v);
+  });
+
+  test('a one-shot init waits for all six nodes and creates 3 masters with a replica each, only if not created yet', () => {
+    const init = merged.services['redis-cluster-init'];
+    expect(init.restart).toBe('no');
+    expect(init.depends_on).toEqual(Object.fromEntries(nodeNames.map((n) => [n, { condition: 'service_healthy' }])));
+    const script = [init.command].flat().join(' ');
+    const create = /redis-cli --cluster create ([^\n]+?) --cluster-replicas 1 --cluster-yes/.exec(script);
+    expect(create, 'redis-cli --cluster create … --cluster-replicas 1 --cluster-yes').not.toBeNull();
+    expect(create![1]!.split(' ').sort()).toEqual(nodeNames.map((n) => `${n}:6379`).sort());
+    // A second `up` finds the nodes joined (nodes.conf): creating again would fail on non-empty nodes.
+    expect(script).toMatch(/cluster_known_nodes/);
+    expect(script).toMatch(/until .*cluster_state:ok/);
+    expect(init.environment.REDISCLI_AUTH).toBe(envExample.REDIS_PASSWORD);
+  });
+
+  test.each(Object.keys(envModules))('%s: REDIS_CLUSTER_NODES names the six nodes; REDIS_URL carries their password; it waits for the init', async (app) => {
+    const s = merged.services[app];
+    const schemaKeys = new Set(Object.keys((await envModules[app]!()).schema.shape));
+    expect(Object.keys(s.environment).filter((n) => !schemaKeys.has(n))).toEqual([]);
+    // What service-kit makes of the two variables: a cluster of these seeds, every node with the password.
+    const target = redisTargetOf(s.environment.REDIS_URL, s.environment.REDIS_CLUSTER_NODES);
+    expect(target).toEqual({
+      cluster: nodeNames.map((n) => ({ host: n, port: 6379 })),
+      nodeOptions: { password: envExample.REDIS_PASSWORD },
+    });
+    expect(s.depends_on).toEqual({
+      'redis-cluster-init': { condition: 'service_completed_successfully' },
+      postgres: { condition: 'service_healthy' },
+      migrate: { condition: 'service_completed_successfully' },
+    });
+    // The rest of the service is the base file's.
+    expect(s.environment.DATABASE_URL).toBe(services[app].environment.DATABASE_URL);
+    expect(s.deploy).toEqual(services[app].deploy);
+  });
+
+  test('the single Redis does not start: nothing depends on it, and it is only in a profile', () => {
+    expect(merged.services.redis.profiles).toEqual(['single-node']);
+    expect(Object.keys(running)).not.toContain('redis');
+    for (const [name, s] of Object.entries<any>(running)) expect(Object.keys(s.depends_on ?? {}), name).not.toContain('redis');
+    expect(Object.keys(running)).toEqual(expect.arrayContaining([...nodeNames, 'redis-cluster-init', ...runnableApps]));
+    // Without the override, the base stack is untouched: no node, no init, no cluster variable.
+    expect(Object.keys(activeServices(compose)).filter((n) => n.startsWith('redis-'))).toEqual([]);
+    for (const app of runnableApps) expect(services[app].environment.REDIS_CLUSTER_NODES, app).toBeUndefined();
+  });
+
+  test('published host ports are unique, on loopback only, with and without the cluster', () => {
+    for (const project of [activeServices(compose), running]) {
+      const seen = new Map<number, string>();
+      for (const [name, s] of Object.entries<any>(project)) {
+        for (const p of s.ports ?? []) expect(String(p), `${name} publishes beyond loopback`).toMatch(/^127\.0\.0\.1:/);
+        for (const port of publishedPorts(s)) {
+          expect(seen.get(port), `${name} and ${seen.get(port)} both publish ${port}`).toBeUndefined();
+          seen.set(port, name);
+        }
+      }
+    }
+  });
+
+  test('no secret is written in the file: the nodes and the init take the password from .env', () => {
+    for (const [name, s] of Object.entries<any>(clusterRaw.services)) {
+      for (const [key, value] of Object.entries(s.environment ?? {})) {
+        if (secretName.test(key)) expect(String(value), `${name}.${key}`).toMatch(/^\$\{[A-Z0-9_]+(:[-?][^}]*)?\}$/);
+      }
+    }
   });
 });
 

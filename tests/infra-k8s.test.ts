@@ -25,12 +25,15 @@ import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.co
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { redisTargetOf } from '../packages/service-kit/src/env.js';
 import { containersOf, kustomizeBuild, type K8sObject } from './support/kustomize.js';
 
 const root = join(import.meta.dirname, '..');
 const k8s = join(root, 'infra/k8s');
 const PREFIX = 'parley';
-const overlays = ['dev', 'prod'] as const;
+const overlays = ['dev', 'prod', 'prod-cluster'] as const;
+/** Overlays with components/redis-cluster: the services on a Redis Cluster, KEDA on redis-cluster-streams. */
+const clustered = new Set<string>(['prod-cluster']);
 
 const models: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
@@ -62,8 +65,22 @@ const workers = apps.filter((a) => a !== 'gateway');
 const rendered: Record<(typeof overlays)[number], K8sObject[]> = {
   dev: kustomizeBuild(join(k8s, 'overlays/dev')),
   prod: kustomizeBuild(join(k8s, 'overlays/prod')),
+  'prod-cluster': kustomizeBuild(join(k8s, 'overlays/prod-cluster')),
 };
 const finder = (objects: K8sObject[]) => (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as any;
+
+/** The environment a Deployment's container gets (env, then envFrom ConfigMaps and Secrets), as KEDA resolves *FromEnv. */
+function envOfIn(objects: K8sObject[], deployment: any): Record<string, string> {
+  const find = finder(objects);
+  const [container] = deployment.spec.template.spec.containers;
+  const out: Record<string, string> = {};
+  for (const from of container.envFrom ?? []) {
+    const source = from.configMapRef ? find('ConfigMap', from.configMapRef.name) : find('Secret', from.secretRef.name);
+    Object.assign(out, source?.data ?? source?.stringData ?? {});
+  }
+  for (const e of container.env ?? []) if (typeof e.value === 'string') out[e.name] = e.value;
+  return out;
+}
 
 /** The bus service an app consumes, as its main.ts passes it to runService. */
 const busServiceOf = (app: string) => /\bservice: '([a-z-]+)'/.exec(readFileSync(join(root, 'apps', app, 'src/main.ts'), 'utf8'))?.[1];
@@ -93,6 +110,7 @@ describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
   const objects = rendered[overlay];
   const docs = objects.map((obj) => ({ file: `${overlay}: ${obj.kind}/${obj.metadata.name}`, obj: obj as any }));
   const find = finder(objects);
+  const envOf = (deployment: any) => envOfIn(objects, deployment);
 
   test('every rendered object is valid against its Kubernetes / KEDA / prometheus-operator schema, in the parley namespace', () => {
     for (const { file, obj } of docs) {
@@ -163,7 +181,7 @@ describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
     expect(so.spec.maxReplicaCount).toBeGreaterThan(so.spec.minReplicaCount);
     expect(so.spec.triggers).toHaveLength(1);
     const [trigger] = so.spec.triggers;
-    expect(trigger.type).toBe('redis-streams');
+    expect(trigger.type).toBe(clustered.has(overlay) ? 'redis-cluster-streams' : 'redis-streams');
     expect(trigger.metadata.stream).toBe(busKeys.stream(PREFIX, busService));
     expect(trigger.metadata.consumerGroup).toBe(busKeys.group(busService));
     expect(Number(trigger.metadata.lagCount)).toBeGreaterThan(0);
@@ -173,8 +191,15 @@ describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
     expect(trigger.metadata.streamLength).toBeUndefined();
 
     // KEDA's operator connects from its own namespace, to the Redis the services use.
-    const redisUrl = new URL(find('Secret', 'parley-infra').stringData.REDIS_URL);
-    expect(trigger.metadata.address).toBe(`${redisUrl.hostname}:${redisUrl.port}`);
+    if (clustered.has(overlay)) {
+      // The seed nodes come from the scale target's own environment: the variable the services read.
+      expect(trigger.metadata.address).toBeUndefined();
+      expect(trigger.metadata.addressesFromEnv).toBe('REDIS_CLUSTER_NODES');
+      expect(envOf(find('Deployment', app))['REDIS_CLUSTER_NODES']).toMatch(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/);
+    } else {
+      const redisUrl = new URL(find('Secret', 'parley-infra').stringData.REDIS_URL);
+      expect(trigger.metadata.address).toBe(`${redisUrl.hostname}:${redisUrl.port}`);
+    }
     const auth = find('TriggerAuthentication', trigger.authenticationRef.name);
     for (const ref of auth.spec.secretTargetRef) expect(find('Secret', ref.name)?.stringData?.[ref.key], `${ref.name}.${ref.key}`).toBeDefined();
   });
@@ -277,7 +302,7 @@ describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
     const keeps = pdb.spec.minAvailable ?? floor - pdb.spec.maxUnavailable;
     expect(keeps, 'pods the PDB keeps during a drain').toBeGreaterThanOrEqual(1);
     expect(floor - keeps, 'pods a drain may evict at the floor (0 would block drains forever)').toBeGreaterThanOrEqual(1);
-    if (overlay === 'prod') expect(floor).toBeGreaterThanOrEqual(2);
+    if (overlay.startsWith('prod')) expect(floor).toBeGreaterThanOrEqual(2);
   });
 
   test.each(apps)('%s: graceful drain — preStop sleep, then SIGTERM with time for service-kit to finish; spread over zones and nodes', (app) => {
@@ -307,7 +332,7 @@ describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
     expect(backends).toEqual([{ name: 'gateway', port: { name: 'http' } }]);
     expect(find('Service', 'gateway').spec.ports.map((p: any) => p.name)).toContain('http');
     expect(ingress.spec.rules[0].host).toMatch(/\./);
-    if (overlay === 'prod') expect(ingress.spec.tls?.[0]?.hosts).toContain(ingress.spec.rules[0].host);
+    if (overlay.startsWith('prod')) expect(ingress.spec.tls?.[0]?.hosts).toContain(ingress.spec.rules[0].host);
   });
 
   test('NetworkPolicy: default deny; only the gateway takes outside traffic; DNS, Redis, PostgreSQL for all; the model for agent-execution and query only', () => {
@@ -352,5 +377,52 @@ describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
         app === 'gateway' ? metricsPort : find('ConfigMap', 'parley-common').data.HTTP_PORT,
       );
     }
+  });
+});
+
+describe('components/redis-cluster (overlays/prod-cluster = prod + the component)', () => {
+  const single = rendered.prod;
+  const cluster = rendered['prod-cluster'];
+  const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
+  const changed = cluster.filter((o) => JSON.stringify(o) !== JSON.stringify(single.find((s) => key(s) === key(o))));
+
+  test('changes only the common config, the ScaledObjects and the Redis egress; adds and removes nothing', () => {
+    expect(cluster.map(key).sort()).toEqual(single.map(key).sort());
+    expect(changed.map(key).sort()).toEqual(
+      ['ConfigMap/parley-common', 'NetworkPolicy/parley-egress-dns-redis-postgres', ...workers.map((w) => `ScaledObject/${w}`)].sort(),
+    );
+  });
+
+  test('one setting: REDIS_CLUSTER_NODES (seed host:port list) in parley-common, read by every service; REDIS_URL still gives the password', () => {
+    const before = finder(single)('ConfigMap', 'parley-common').data;
+    const after = finder(cluster)('ConfigMap', 'parley-common').data;
+    expect(after).toEqual({ ...before, REDIS_CLUSTER_NODES: expect.any(String) });
+    for (const app of apps) {
+      const env = envOfIn(cluster, finder(cluster)('Deployment', app));
+      // What service-kit makes of it: a cluster of these seeds, each node with REDIS_URL's password.
+      const target = redisTargetOf(env['REDIS_URL']!, env['REDIS_CLUSTER_NODES']) as { cluster: Array<{ host: string; port: number }>; nodeOptions: object };
+      expect(target.cluster.length, app).toBeGreaterThanOrEqual(1);
+      for (const node of target.cluster) expect(node.port).toBe(6379);
+      expect(target.nodeOptions).toEqual({ password: 'REPLACE_ME' });
+    }
+    expect(envOfIn(single, finder(single)('Deployment', 'gateway'))['REDIS_CLUSTER_NODES']).toBeUndefined();
+  });
+
+  test('each ScaledObject keeps its stream, group, thresholds and auth; only the trigger type and where the nodes come from change', () => {
+    for (const w of workers) {
+      const [before] = finder(single)('ScaledObject', w).spec.triggers;
+      const [after] = finder(cluster)('ScaledObject', w).spec.triggers;
+      const { address: _address, ...kept } = before.metadata;
+      expect(after).toEqual({ ...before, type: 'redis-cluster-streams', metadata: { ...kept, addressesFromEnv: 'REDIS_CLUSTER_NODES' } });
+    }
+  });
+
+  test("every pod may reach the cluster's nodes on the client port (not the cluster bus)", () => {
+    const before = finder(single)('NetworkPolicy', 'parley-egress-dns-redis-postgres').spec.egress;
+    const after = finder(cluster)('NetworkPolicy', 'parley-egress-dns-redis-postgres').spec.egress;
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.slice(before.length)).toEqual([
+      { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis-cluster' } } }], ports: [{ protocol: 'TCP', port: 6379 }] },
+    ]);
   });
 });

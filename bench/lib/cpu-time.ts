@@ -66,17 +66,23 @@ export function cpuMsNamed(name: string): number {
   return pidsNamed(name).reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
 }
 
+type RedisInfo = { info(section: 'cpu'): Promise<string> };
+
 /**
- * CPU ms used so far by each named process, plus the Redis server (`redis`, when given a client) and
- * every PostgreSQL backend (`postgres`, when asked). Two snapshots around a phase give its cost.
+ * CPU ms used so far by each named process, plus the Redis server (`redis`, when given a client; the
+ * sum of every node when given one client per node of a cluster) and every PostgreSQL backend
+ * (`postgres`, when asked). Two snapshots around a phase give its cost.
  */
 export async function cpuSnapshot(
   pids: Record<string, number | undefined>,
-  host: { redis?: { info(section: 'cpu'): Promise<string> }; postgres?: boolean } = {},
+  host: { redis?: RedisInfo | RedisInfo[]; postgres?: boolean } = {},
 ): Promise<Record<string, number>> {
   const snap: Record<string, number> = {};
   for (const [name, pid] of Object.entries(pids)) snap[name] = cpuMs(pid) ?? NaN;
-  if (host.redis) snap['redis'] = await redisCpuMs(host.redis);
+  if (host.redis) {
+    const nodes = [host.redis].flat();
+    snap['redis'] = (await Promise.all(nodes.map(redisCpuMs))).reduce((a, b) => a + b, 0);
+  }
   if (host.postgres) snap['postgres'] = cpuMsNamed('postgres');
   return snap;
 }

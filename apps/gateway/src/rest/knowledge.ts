@@ -120,6 +120,25 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
     },
   );
 
+  app.get(
+    '/api/v1/knowledge/documents/:id',
+    {
+      ...user,
+      schema: doc('knowledge', 'One document with its passages (what search hits and citations point at, by `ordinal`)', {
+        operationId: 'getDocument',
+        params: IdParams,
+        reply: replyOf('query.get_document'),
+      }),
+    },
+    async (req, reply) => {
+      try {
+        return await ctx.bus.call('query.get_document', { documentId: parse(IdParams, req.params).id }, meta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
+
   app.delete(
     '/api/v1/knowledge/documents/:id',
     { ...admin, schema: doc('knowledge', 'Delete a document and its chunks', { operationId: 'deleteDocument', params: IdParams, reply: null }) },

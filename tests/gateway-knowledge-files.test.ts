@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DOCX_TYPE, makeDocx, makeEncryptedPdf, makeImageOnlyPdf, makePdf, PDF_TYPE } from './support/documents.js';
+import { makeDocx, makeEncryptedPdf, makeImageOnlyPdf, makePdf, PDF_TYPE } from './support/documents.js';
 import { token } from './support/gateway-env.js';
 import { usePlatform } from './support/platform.js';
 
@@ -79,7 +79,11 @@ afterAll(async () => {
 
 describe('knowledge documents beyond plain text', () => {
   test('a PDF, a DOCX, an HTML page and a Markdown file are extracted: their text is found by search, titles come from the documents', async () => {
-    const pdf = await uploadFile(await makePdf('Warranty terms', ['Every kettle carries a seven year warranty.', 'Claims need the receipt.']), 'warranty.pdf', PDF_TYPE);
+    const pdf = await uploadFile(
+      await makePdf('Warranty terms', ['Every kettle carries a seven year warranty.', 'Claims need the receipt.']),
+      'warranty.pdf',
+      PDF_TYPE,
+    );
     expect(pdf.status).toBe(201);
     expect(await pdf.json()).toMatchObject({ title: 'Warranty terms', source: 'upload:warranty.pdf' });
     // curl's default type for a file: the extension decides, the bytes must agree.
@@ -118,7 +122,9 @@ describe('knowledge documents beyond plain text', () => {
   test('a file over its type’s limit is a 413 naming the limit', async () => {
     const res = await uploadFile(`# Big\n\n${'word '.repeat(TEXT_LIMIT / 5 + 10)}`, 'big.md', 'text/markdown');
     expect(res.status).toBe(413);
-    expect((await res.json()) as Err).toMatchObject({ error: { code: 'payload_too_large', message: expect.stringContaining('4 KiB'), details: { limitBytes: TEXT_LIMIT } } });
+    expect((await res.json()) as Err).toMatchObject({
+      error: { code: 'payload_too_large', message: expect.stringContaining('4 KiB'), details: { limitBytes: TEXT_LIMIT } },
+    });
   });
 
   test('a corrupt, an encrypted and a text-less PDF are each a clear 400 and store nothing', async () => {
@@ -131,7 +137,11 @@ describe('knowledge documents beyond plain text', () => {
     for (const [bytes, reason, message] of cases) {
       const res = await uploadFile(bytes, `${reason}.pdf`, PDF_TYPE);
       expect(res.status, reason).toBe(400);
-      expect(((await res.json()) as Err).error, reason).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(message), details: { reason } });
+      expect(((await res.json()) as Err).error, reason).toMatchObject({
+        code: 'invalid_payload',
+        message: expect.stringMatching(message),
+        details: { reason },
+      });
     }
     expect(await titles()).toEqual(before);
   });
@@ -148,20 +158,36 @@ describe('knowledge documents beyond plain text', () => {
     for (const refused of [`http://localhost:${new URL(siteUrl).port}/guide.html`, 'http://169.254.169.254/latest/meta-data', 'file:///etc/passwd']) {
       const res = await fetch(url('/api/v1/knowledge/documents'), { method: 'POST', headers: json(admin), body: JSON.stringify({ url: refused }) });
       expect(res.status, refused).toBe(400);
-      expect(((await res.json()) as Err).error, refused).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^url: /), details: { fields: ['url'] } });
+      expect(((await res.json()) as Err).error, refused).toMatchObject({
+        code: 'invalid_payload',
+        message: expect.stringMatching(/^url: /),
+        details: { fields: ['url'] },
+      });
     }
 
-    const image = await fetch(url('/api/v1/knowledge/documents'), { method: 'POST', headers: json(admin), body: JSON.stringify({ url: `${siteUrl}/photo.png` }) });
+    const image = await fetch(url('/api/v1/knowledge/documents'), {
+      method: 'POST',
+      headers: json(admin),
+      body: JSON.stringify({ url: `${siteUrl}/photo.png` }),
+    });
     expect(image.status).toBe(415);
     expect(((await image.json()) as Err).error.message).toContain('image/png');
 
-    const missing = await fetch(url('/api/v1/knowledge/documents'), { method: 'POST', headers: json(admin), body: JSON.stringify({ url: `${siteUrl}/nope.html` }) });
+    const missing = await fetch(url('/api/v1/knowledge/documents'), {
+      method: 'POST',
+      headers: json(admin),
+      body: JSON.stringify({ url: `${siteUrl}/nope.html` }),
+    });
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as Err).error.message).toContain('404');
   });
 
   test('a URL whose body passes the limit is a 413, and the gateway stops reading it', async () => {
-    const res = await fetch(url('/api/v1/knowledge/documents'), { method: 'POST', headers: json(admin), body: JSON.stringify({ url: `${siteUrl}/endless.txt` }) });
+    const res = await fetch(url('/api/v1/knowledge/documents'), {
+      method: 'POST',
+      headers: json(admin),
+      body: JSON.stringify({ url: `${siteUrl}/endless.txt` }),
+    });
     expect(res.status).toBe(413);
     expect(((await res.json()) as Err).error).toMatchObject({ code: 'payload_too_large', details: { limitBytes: TEXT_LIMIT } });
     // The endless response ends only because the gateway closed the connection.
@@ -187,7 +213,11 @@ describe('knowledge documents beyond plain text', () => {
     const pdf = await uploadFile(await makePdf('Cold brew', ['Cold brew steeps for eighteen hours in the fridge.']), 'cold-brew.pdf', PDF_TYPE);
     const { documentId } = (await pdf.json()) as Info;
     const ask = (who: string) =>
-      fetch(url('/api/v1/knowledge/answer'), { method: 'POST', headers: json(who), body: JSON.stringify({ question: 'How long does cold brew steep?', topK: 3 }) });
+      fetch(url('/api/v1/knowledge/answer'), {
+        method: 'POST',
+        headers: json(who),
+        body: JSON.stringify({ question: 'How long does cold brew steep?', topK: 3 }),
+      });
 
     const res = await ask(reader);
     expect(res.status).toBe(200);

@@ -11,7 +11,7 @@ describe('knowledge citations in the chat', () => {
     // An admin uploads a PDF (the API, as an integrator would); the chat user is not an admin.
     const form = new FormData();
     const pdf = await makePdf('Kettle warranty', ['Every kettle carries a seven year warranty against limescale damage.']);
-    form.append('file', new Blob([pdf], { type: PDF_TYPE }), 'kettle-warranty.pdf');
+    form.append('file', new Blob([new Uint8Array(pdf)], { type: PDF_TYPE }), 'kettle-warranty.pdf');
     const uploaded = await fetch(`${env.stack.url}/api/v1/knowledge/documents`, {
       method: 'POST',
       headers: { authorization: `Bearer ${mintToken({ sub: 'cite-admin', roles: ['admin'] })}` },

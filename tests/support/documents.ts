@@ -27,7 +27,9 @@ export async function makeEncryptedPdf(): Promise<Buffer> {
   const font = await doc.embedFont(StandardFonts.Helvetica);
   doc.addPage().drawText('classified', { x: 50, y: 700, font });
   const ctx = doc.context;
-  ctx.trailerInfo.Encrypt = ctx.register(ctx.obj({ Filter: 'Standard', V: 1, R: 2, O: PDFHexString.of('a'.repeat(64)), U: PDFHexString.of('b'.repeat(64)), P: -4 }));
+  ctx.trailerInfo.Encrypt = ctx.register(
+    ctx.obj({ Filter: 'Standard', V: 1, R: 2, O: PDFHexString.of('a'.repeat(64)), U: PDFHexString.of('b'.repeat(64)), P: -4 }),
+  );
   ctx.trailerInfo.ID = ctx.obj([PDFHexString.of('c'.repeat(32)), PDFHexString.of('c'.repeat(32))]);
   return Buffer.from(await doc.save({ useObjectStreams: false }));
 }

@@ -153,7 +153,13 @@ export const env = defineEnv(
     chatwoot: chatwootConfig(e),
     outbound: outboundPolicyOf(e),
     knowledge: {
-      maxBytes: { pdf: e.KNOWLEDGE_MAX_PDF_BYTES, docx: e.KNOWLEDGE_MAX_DOCX_BYTES, html: e.KNOWLEDGE_MAX_TEXT_BYTES, markdown: e.KNOWLEDGE_MAX_TEXT_BYTES, text: e.KNOWLEDGE_MAX_TEXT_BYTES },
+      maxBytes: {
+        pdf: e.KNOWLEDGE_MAX_PDF_BYTES,
+        docx: e.KNOWLEDGE_MAX_DOCX_BYTES,
+        html: e.KNOWLEDGE_MAX_TEXT_BYTES,
+        markdown: e.KNOWLEDGE_MAX_TEXT_BYTES,
+        text: e.KNOWLEDGE_MAX_TEXT_BYTES,
+      },
       urlTimeoutMs: e.KNOWLEDGE_URL_TIMEOUT_MS,
     },
   }),

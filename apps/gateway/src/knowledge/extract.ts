@@ -27,10 +27,7 @@ export async function extractDocument(kind: DocumentKind, bytes: Buffer): Promis
   const out = await extractByKind(kind, bytes);
   const text = 'text' in out.body ? out.body.text : out.body.markdown;
   if (text.trim().length === 0)
-    throw unreadable(
-      kind === 'pdf' ? 'the PDF has no text layer (a scanned image?); run it through OCR first' : `the ${kind} document has no text`,
-      'no_text',
-    );
+    throw unreadable(kind === 'pdf' ? 'the PDF has no text layer (a scanned image?); run it through OCR first' : `the ${kind} document has no text`, 'no_text');
   return out;
 }
 

@@ -60,7 +60,11 @@ export async function fetchDocument(guard: OutboundGuard, limits: KnowledgeLimit
     return { kind, contentType, bytes: await readAtMost(res, kind, limit), name };
   } catch (err) {
     if (err instanceof ActionError) throw err;
-    throw badUrl(timeout.aborted ? `${new URL(url).host} did not send the document within ${limits.urlTimeoutMs} ms` : `reading the document failed (${(err as Error).message})`);
+    throw badUrl(
+      timeout.aborted
+        ? `${new URL(url).host} did not send the document within ${limits.urlTimeoutMs} ms`
+        : `reading the document failed (${(err as Error).message})`,
+    );
   }
 }
 

@@ -86,8 +86,13 @@ const ERRORS: Record<number, ErrorAnswer> = {
   },
   415: {
     name: 'UnsupportedMediaType',
-    description: "The body's Content-Type is not one this route accepts, or an uploaded document's type is outside the allow-list (`details.type`, `details.allowed`)",
-    example: { code: 'unsupported_media_type', message: 'image/png is not a document type the knowledge base takes; send one of application/pdf, …', retryable: false },
+    description:
+      "The body's Content-Type is not one this route accepts, or an uploaded document's type is outside the allow-list (`details.type`, `details.allowed`)",
+    example: {
+      code: 'unsupported_media_type',
+      message: 'image/png is not a document type the knowledge base takes; send one of application/pdf, …',
+      retryable: false,
+    },
   },
   422: {
     name: 'IdempotencyKeyReused',

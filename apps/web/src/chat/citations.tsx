@@ -23,7 +23,12 @@ export function citationsOf(steps: Step[]): Citation[] {
     if (!Array.isArray(hits)) continue;
     for (const h of hits as Array<Record<string, unknown>>) {
       if (typeof h.documentId !== 'string' || typeof h.title !== 'string') continue;
-      out.push({ ref: typeof h.ref === 'number' ? h.ref : out.length + 1, title: h.title, documentId: h.documentId, chunk: typeof h.chunk === 'number' ? h.chunk : undefined });
+      out.push({
+        ref: typeof h.ref === 'number' ? h.ref : out.length + 1,
+        title: h.title,
+        documentId: h.documentId,
+        chunk: typeof h.chunk === 'number' ? h.chunk : undefined,
+      });
     }
   }
   return out;

@@ -39,4 +39,26 @@ describe('knowledge citations in the chat', () => {
     await expect.poll(() => page.getByRole('navigation', { name: 'Sources' }).count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await page.context().close();
   }, 180_000);
+
+  test('an admin uploads a PDF on the knowledge page; its search hit opens the passage', async () => {
+    const page = await signedIn(env.chrome, env.stack.url, 'cite-ops');
+    await page.goto(`${env.stack.url}/#/ops/knowledge`);
+    const pdf = await makePdf('Grinder manual', ['Clean the burrs of the grinder every second week.']);
+    await page.getByLabel(/^File/).setInputFiles({ name: 'grinder.pdf', mimeType: PDF_TYPE, buffer: pdf });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 60_000 }).toContain('“Grinder manual” created');
+    await expect.poll(() => page.locator('.docs li').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringContaining('upload:grinder.pdf'));
+
+    await page.getByLabel('Try a search').fill('clean the burrs');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('list', { name: 'Search results' }).getByRole('link', { name: 'Grinder manual' }).click();
+    await expect.poll(() => page.locator('li.passage[aria-current="location"]').innerText(), { timeout: 30_000 }).toContain('every second week');
+
+    // A file the knowledge base does not take is refused in the gateway's words.
+    await page.goto(`${env.stack.url}/#/ops/knowledge`);
+    await page.getByLabel(/^File/).setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47]) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 30_000 }).toMatch(/Upload failed: .*image\/png/);
+    await page.context().close();
+  }, 180_000);
 });

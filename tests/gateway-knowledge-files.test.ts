@@ -234,4 +234,30 @@ describe('knowledge documents beyond plain text', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as Err).error.details).toMatchObject({ fields: ['question'] });
   });
+
+  test('GET /knowledge/documents/:id: the passages a citation points at, by ordinal; unknown and foreign ids are 404', async () => {
+    const pdf = await uploadFile(
+      await makePdf('Filter guide', ['Change the water filter every two months.', 'Soak a new filter for five minutes.']),
+      'filter.pdf',
+      PDF_TYPE,
+    );
+    const { documentId } = (await pdf.json()) as Info;
+    const [hit] = await search('soak new filter five minutes');
+    expect(hit?.documentId).toBe(documentId);
+
+    const res = await fetch(url(`/api/v1/knowledge/documents/${documentId}`), { headers: bearer(reader) });
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as Info & { passages: Array<{ ordinal: number; text: string }> };
+    expect(doc).toMatchObject({ documentId, title: 'Filter guide', source: 'upload:filter.pdf' });
+    expect(doc.passages.find((p) => p.ordinal === hit?.ordinal)?.text).toContain('Soak a new filter');
+
+    for (const [who, id] of [
+      [stranger, documentId],
+      [reader, '01a25038-0db0-72bf-8427-a7b0a5859c56'],
+    ] as const) {
+      const missing = await fetch(url(`/api/v1/knowledge/documents/${id}`), { headers: bearer(who) });
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as Err).error.code).toBe('not_found');
+    }
+  });
 });

@@ -32,7 +32,7 @@ export interface UploadDeps {
 }
 
 export interface Upload {
-  input: z.input<typeof IngestDocument>;
+  input: IngestDocument;
   /** Names the request (not the extracted text): the same body under one Idempotency-Key is the same upload. */
   hash: string;
 }
@@ -52,7 +52,7 @@ export async function readUpload(deps: UploadDeps, req: FastifyRequest): Promise
   return { input: parse(IngestDocument, body), hash };
 }
 
-async function fromUrl(deps: UploadDeps, req: IngestUrl): Promise<z.input<typeof IngestDocument>> {
+async function fromUrl(deps: UploadDeps, req: IngestUrl): Promise<IngestDocument> {
   const fetched = await fetchDocument(deps.guard, deps.limits, req.url);
   checkBytes(fetched.kind, fetched.bytes, fetched.contentType);
   const doc = await extractDocument(fetched.kind, fetched.bytes);

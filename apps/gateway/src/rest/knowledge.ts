@@ -13,7 +13,7 @@ import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
 import type { GatewayContext } from '../context.js';
 import { ALLOWED_TYPES } from '../knowledge/document-types.js';
 import { UploadIdempotency } from '../knowledge/upload-idempotency.js';
-import { IngestUrl, largestLimit, readUpload } from '../knowledge/upload.js';
+import { IngestUrl, largestLimit, readUpload, type Upload } from '../knowledge/upload.js';
 import { IdempotencyKey } from '../runs/run-idempotency.js';
 import { notFound, parse, parseHeader, sendError } from './errors.js';
 import { doc, replyOf } from './openapi.js';
@@ -66,6 +66,26 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
   const limits = ctx.config.knowledge;
   const meta = (req: FastifyRequest) => ({ ...callerMeta(req), roles: principalOf(req).roles });
 
+  /** Ingests the upload; under an Idempotency-Key, once per key and body (upload-idempotency.ts). */
+  const ingestOnce = async (req: FastifyRequest, upload: Upload, key: string | undefined) => {
+    const call = (actionId?: string) =>
+      ctx.bus.call('query.ingest_document', upload.input, actionId ? { ...meta(req), actionId } : meta(req), { timeoutMs: INGEST_TIMEOUT_MS });
+    if (key === undefined) return call();
+    const tenantId = principalOf(req).tenantId;
+    await claims.claim(tenantId, key, upload.hash);
+    try {
+      // The action id names tenant, key and body: the bus answers a retry with the first ingest's reply.
+      return await call(
+        `ingest:${createHash('sha256')
+          .update(JSON.stringify([tenantId, key, upload.hash]))
+          .digest('hex')}`,
+      );
+    } catch (err) {
+      await claims.release(tenantId, key, upload.hash);
+      throw err;
+    }
+  };
+
   void app.register(async (scope) => {
     await scope.register(multipart, { limits: { fileSize: largestLimit(limits), files: 1, fields: 10 } });
     scope.post(
@@ -80,26 +100,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, ctx: GatewayContex
           const header = req.headers['idempotency-key'];
           const key = header === undefined ? undefined : parseHeader(IdempotencyKey, 'Idempotency-Key', header);
           const upload = await readUpload({ guard, limits }, req);
-          const tenantId = principalOf(req).tenantId;
-          if (key === undefined) return await ingest(upload.input, meta(req));
-          await claims.claim(tenantId, key, upload.hash);
-          // The action id names tenant, key and body: a retry is answered the first ingest's reply by the bus.
-          const actionId = `ingest:${createHash('sha256')
-            .update(JSON.stringify([tenantId, key, upload.hash]))
-            .digest('hex')}`;
-          try {
-            return await ingest(upload.input, { ...meta(req), actionId });
-          } catch (err) {
-            await claims.release(tenantId, key, upload.hash);
-            throw err;
-          }
+          const info = await ingestOnce(req, upload, key);
+          return reply.code(info.outcome === 'created' ? 201 : 200).send(info);
         } catch (err) {
           return sendError(reply, err);
-        }
-
-        async function ingest(input: z.input<typeof IngestDocument>, m: ReturnType<typeof meta> & { actionId?: string }) {
-          const info = await ctx.bus.call('query.ingest_document', parse(IngestDocument, input), m, { timeoutMs: INGEST_TIMEOUT_MS });
-          return reply.code(info.outcome === 'created' ? 201 : 200).send(info);
         }
       },
     );

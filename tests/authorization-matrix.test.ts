@@ -52,6 +52,8 @@ interface Fixture {
   /** An agent of the matrix tenant besides the default one. */
   salesAgentId: string;
   documentId: string;
+  /** A document no row deletes: the one `GET /knowledge/documents/:id` reads. */
+  keptDocumentId: string;
   /** A Chatwoot conversation and its run, owned by a channel contact of the tenant. */
   channelConversationId: string;
   channelRunId: string;
@@ -154,6 +156,11 @@ const REST: Record<string, RestRow> = {
     call: at('/api/v1/knowledge/documents', { title: 'Matrix', text: 'The harbour opens at nine.' }),
     expect: adminOnly(201),
   },
+  'GET /api/v1/knowledge/documents/:id': {
+    call: (fx) => ({ path: `/api/v1/knowledge/documents/${fx.keptDocumentId}` }),
+    expect: { ...signedIn(200), foreignAdmin: 404 },
+  },
+  'POST /api/v1/knowledge/answer': { call: at('/api/v1/knowledge/answer', { question: 'When does the harbour open?' }), expect: signedIn(200) },
   'DELETE /api/v1/knowledge/documents/:id': { call: (fx) => ({ path: `/api/v1/knowledge/documents/${fx.documentId}` }), expect: adminOnly(204, 404) },
   // channels: Chatwoot inboxes are configured by admins; the webhook is authenticated by its signature only
   'GET /api/v1/channels/chatwoot/inboxes': { call: at('/api/v1/channels/chatwoot/inboxes'), expect: adminOnly(200) },
@@ -296,6 +303,7 @@ beforeAll(async () => {
   const doc = await json<{ documentId: string }>(
     await post('admin', '/api/v1/knowledge/documents', { title: 'To delete', text: 'The lighthouse closes at noon.' }),
   );
+  const kept = await json<{ documentId: string }>(await post('admin', '/api/v1/knowledge/documents', { title: 'Kept', text: 'The ferry leaves at ten.' }));
   const channelConversationId = chatwootConversationId({ accountId: 40, inboxId: 41, conversationId: Date.now() % 1_000_000 });
   const channelRunId = `mx-cw-run-${stamp}`;
   const contact = contactActor(TENANT, chatwootContactId({ accountId: 40, inboxId: 41, contactId: 42 }));
@@ -314,6 +322,7 @@ beforeAll(async () => {
     agentId: agents[0]!.agentId,
     salesAgentId: sales.agentId,
     documentId: doc.documentId,
+    keptDocumentId: kept.documentId,
     channelConversationId,
     channelRunId,
   };

@@ -36,7 +36,8 @@ describe('knowledge routes', () => {
     );
     const uploaded = await fetch(`${http()}/api/v1/knowledge/documents`, { method: 'POST', headers: bearer(admin), body: form });
     expect(uploaded.status).toBe(201);
-    expect(await uploaded.json()).toMatchObject({ title: 'shipping.md', source: 'upload:shipping.md' });
+    // The title is the document's own (its first heading); the source names the file.
+    expect(await uploaded.json()).toMatchObject({ title: 'Shipping', source: 'upload:shipping.md' });
 
     const form2 = new FormData();
     form2.append('file', new Blob(['# Shipping\n\nParcels now leave twice a day, at noon and at six.'], { type: 'text/markdown' }), 'shipping.md');
@@ -44,7 +45,7 @@ describe('knowledge routes', () => {
     expect(replaced.status).toBe(200);
 
     const list = (await (await fetch(`${http()}/api/v1/knowledge/documents`, { headers: bearer(reader) })).json()) as { items: Array<{ title: string }> };
-    expect(list.items.map((d) => d.title).sort()).toEqual(['Returns policy', 'shipping.md']);
+    expect(list.items.map((d) => d.title).sort()).toEqual(['Returns policy', 'Shipping']);
 
     const search = await fetch(`${http()}/api/v1/knowledge/search?q=${encodeURIComponent('how long do I have to return an item?')}`, {
       headers: bearer(reader),

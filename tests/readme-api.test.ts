@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { usePlatform } from './support/platform.js';
 
-const platform = usePlatform('readmeapi', { gateway: { AUTH_DEV_TOKENS: 'true' } });
+const platform = usePlatform('readmeapi', { query: true, gateway: { AUTH_DEV_TOKENS: 'true' } });
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
 /** The `sh` blocks of the README's "## API" section, in order. */

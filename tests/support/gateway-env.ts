@@ -42,7 +42,8 @@ export async function startServices(prefix: string, databaseUrl: string, opts: {
   const instances: Record<string, string> = { conversation: 'conv', 'agent-execution': 'agent', query: 'query', migration: 'migration' };
   const apps = ['conversation', 'agent-execution', ...(opts.query ? ['query'] : []), ...(opts.migration ? ['migration'] : [])];
   const procs: TsProcess[] = apps.map((app) => spawnTs(`${root}apps/${app}/src/main.ts`, { ...env, INSTANCE_ID: `${instances[app]}-${prefix}` }));
-  await Promise.all(procs.map((p) => p.waitForOutput('"msg":"ready"', 30_000)));
+  // Three tsx processes compiling at once on a shared 2-core machine can take well over 30 s to be ready.
+  await Promise.all(procs.map((p) => p.waitForOutput('"msg":"ready"', 120_000)));
   const ports = Object.fromEntries(apps.map((app, i) => [app, Number(/"httpPort":(\d+)/.exec(procs[i]!.output())?.[1])]));
   return {
     model,

@@ -24,7 +24,8 @@ export function usePlatform(label: string, opts: { query?: boolean; migration?: 
     services = await startServices(prefix, urlForDatabase(db), { query: opts.query ?? false, migration: opts.migration ?? false });
     // The file's database, not the machine's `parley` one (which may be behind this checkout's migrations).
     if (opts.gateway) gw = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), ...opts.gateway });
-  });
+    // Above the services' own start-up wait (gateway-env.ts), so a slow start fails with their output, not a bare hook timeout.
+  }, 150_000);
   afterAll(async () => {
     await gw?.close();
     await services?.stop();

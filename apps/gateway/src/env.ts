@@ -19,6 +19,7 @@ import {
 } from '@parley/service-kit';
 import { oidcConfig, oidcEnvShape, type OidcConfig } from './auth/oidc-config.js';
 import { chatwootConfig, chatwootEnvShape, type ChatwootConfig } from './channels/chatwoot/config.js';
+import type { KnowledgeLimits } from './knowledge/document-types.js';
 
 const Alg = z.enum(['HS256', 'RS256', 'ES256']);
 
@@ -69,6 +70,12 @@ const shape = {
   SECRETS_KEY_PREVIOUS: secretKeyEnv().optional(),
   ...chatwootEnvShape,
   ...outboundEnvShape,
+  /** Per-file limits of knowledge uploads and URL ingestion, by the document's type (413 above them). */
+  KNOWLEDGE_MAX_PDF_BYTES: envInt(20 * 1024 * 1024),
+  KNOWLEDGE_MAX_DOCX_BYTES: envInt(10 * 1024 * 1024),
+  /** HTML, Markdown and plain text. */
+  KNOWLEDGE_MAX_TEXT_BYTES: envInt(5 * 1024 * 1024),
+  KNOWLEDGE_URL_TIMEOUT_MS: envInt(15_000),
 };
 
 export type JwtAlg = z.infer<typeof Alg>;
@@ -108,8 +115,9 @@ export interface GatewayConfig {
   /** Keys for secrets at rest: `key` seals and opens, `previousKey` only opens. */
   secrets: { key: KeyObject | undefined; previousKey: KeyObject | undefined };
   chatwoot: ChatwootConfig;
-  /** What user-supplied outbound URLs (webhooks, Chatwoot baseUrl) may reach besides public addresses. */
+  /** What user-supplied outbound URLs (webhooks, Chatwoot baseUrl, knowledge URLs) may reach besides public addresses. */
   outbound: OutboundPolicy;
+  knowledge: KnowledgeLimits;
 }
 
 /** One run lists every problem: the variables' own, then the rules across them (configProblems). */
@@ -144,6 +152,16 @@ export const env = defineEnv(
     secrets: { key: e.SECRETS_KEY, previousKey: e.SECRETS_KEY_PREVIOUS },
     chatwoot: chatwootConfig(e),
     outbound: outboundPolicyOf(e),
+    knowledge: {
+      maxBytes: {
+        pdf: e.KNOWLEDGE_MAX_PDF_BYTES,
+        docx: e.KNOWLEDGE_MAX_DOCX_BYTES,
+        html: e.KNOWLEDGE_MAX_TEXT_BYTES,
+        markdown: e.KNOWLEDGE_MAX_TEXT_BYTES,
+        text: e.KNOWLEDGE_MAX_TEXT_BYTES,
+      },
+      urlTimeoutMs: e.KNOWLEDGE_URL_TIMEOUT_MS,
+    },
   }),
   (config, base) => configProblems(config, base.mode),
 );

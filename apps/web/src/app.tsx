@@ -5,6 +5,7 @@ import { href, navigate, useRoute } from './lib/router.js';
 import { useSignal } from './lib/signal.js';
 import { ChatPage } from './chat/chat-page.js';
 import { FlowsPage } from './flows/flows-page.js';
+import { DocumentPage } from './knowledge/document-page.js';
 import { OperatorPage } from './operator/operator-page.js';
 import { SignIn } from './sign-in.js';
 
@@ -19,7 +20,7 @@ export function App(): JSX.Element {
   if (!s) return <SignIn />;
   const [section = 'chat'] = route.parts;
   const admin = isAdmin(s);
-  document.title = `${section === 'ops' ? `Operator · ${route.parts[1] ?? 'conversations'}` : section === 'flows' ? 'Flows' : 'Chat'} · Parley`;
+  document.title = `${section === 'ops' ? `Operator · ${route.parts[1] ?? 'conversations'}` : section === 'flows' ? 'Flows' : section === 'knowledge' ? 'Knowledge' : 'Chat'} · Parley`;
   const link = (to: string, label: string, active: boolean) => (
     <a href={href(to)} aria-current={active ? 'page' : undefined}>
       {label}
@@ -49,6 +50,8 @@ export function App(): JSX.Element {
       <main id="main" tabIndex={-1}>
         {section === 'flows' ? (
           <FlowsPage />
+        ) : section === 'knowledge' && route.parts[1] ? (
+          <DocumentPage documentId={route.parts[1]} chunk={chunkParam(route.params.get('chunk'))} />
         ) : section === 'ops' ? (
           admin ? (
             <OperatorPage route={route} />
@@ -61,4 +64,9 @@ export function App(): JSX.Element {
       </main>
     </div>
   );
+}
+
+/** `?chunk=<n>` of a citation link; anything else marks no passage. */
+function chunkParam(raw: string | null): number | undefined {
+  return raw !== null && /^\d{1,6}$/.test(raw) ? Number(raw) : undefined;
 }

@@ -176,6 +176,12 @@ export const catalog = {
     reply: query.DeleteDocumentReply,
     delivery: { mutates: true },
   }),
+  'query.get_document': action({
+    service: 'query',
+    description: 'One document of the tenant with its passages; not_found for an unknown or foreign id.',
+    data: query.GetDocument,
+    reply: query.DocumentWithPassages,
+  }),
   'query.list_documents': action({ service: 'query', description: "The tenant's documents.", data: query.ListDocuments, reply: query.ListDocumentsReply }),
   'query.search': action({ service: 'query', description: 'Hybrid full-text + embedding search.', data: query.SearchQuery, reply: query.SearchReply }),
   'query.answer': action({

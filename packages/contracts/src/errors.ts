@@ -19,6 +19,8 @@ export const ErrorCode = z.enum([
   'model_error',
   'busy',
   'payload_too_large',
+  /** A body or document of a type the route does not take (a knowledge upload outside its allow-list). */
+  'unsupported_media_type',
   /** An Idempotency-Key sent again with a different request: the key names one request only. */
   'idempotency_key_reused',
   'internal',

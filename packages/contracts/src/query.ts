@@ -43,6 +43,12 @@ export const DocumentInfo = z.object({
   outcome: z.enum(['created', 'replaced', 'unchanged']).optional(),
 });
 export type DocumentInfo = z.infer<typeof DocumentInfo>;
+/** One document with its passages (the chunks search and answers cite, by `ordinal`), to read a citation in place. */
+export const GetDocument = z.object({ documentId: Id });
+export type GetDocument = z.infer<typeof GetDocument>;
+export const DocumentPassage = z.object({ ordinal: z.number().int().nonnegative(), heading: z.string(), text: z.string() });
+export const DocumentWithPassages = DocumentInfo.extend({ passages: z.array(DocumentPassage) });
+export type DocumentWithPassages = z.infer<typeof DocumentWithPassages>;
 export const DeleteDocument = z.object({ documentId: Id });
 export type DeleteDocument = z.infer<typeof DeleteDocument>;
 export const DeleteDocumentReply = z.object({ documentId: Id, deleted: z.boolean() });

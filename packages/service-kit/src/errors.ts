@@ -28,6 +28,7 @@ const STATUS: Record<ErrorCode, number> = {
   model_error: 502,
   busy: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   idempotency_key_reused: 422,
   internal: 500,
 };

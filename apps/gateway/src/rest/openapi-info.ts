@@ -12,8 +12,8 @@ what a caller sees; another tenant's or another user's ids answer 404, as unknow
 to find the request in the logs of every service it reached.
 
 **Idempotency**: \`Idempotency-Key\` on \`POST /api/v1/runs\` and \`POST /api/v1/runs/wait\`: the same key and body
-answer the same run; the same key with another body is a 422 \`idempotency_key_reused\`. On knowledge uploads a
-retry with the same key answers the first upload's result.
+answer the same run; the same key with another body is a 422 \`idempotency_key_reused\`. Knowledge uploads alike:
+the same key and body answer the first upload's document, another body is a 422.
 
 **Pagination**: lists answer \`nextCursor\`; pass it back as \`?cursor=\` with the same filters until it is null.
 

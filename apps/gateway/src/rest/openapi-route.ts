@@ -86,8 +86,13 @@ const ERRORS: Record<number, ErrorAnswer> = {
   },
   415: {
     name: 'UnsupportedMediaType',
-    description: "The body's Content-Type is not one this route accepts",
-    example: { code: 'invalid_payload', message: 'Unsupported Media Type', retryable: false },
+    description:
+      "The body's Content-Type is not one this route accepts, or an uploaded document's type is outside the allow-list (`details.type`, `details.allowed`)",
+    example: {
+      code: 'unsupported_media_type',
+      message: 'image/png is not a document type the knowledge base takes; send one of application/pdf, …',
+      retryable: false,
+    },
   },
   422: {
     name: 'IdempotencyKeyReused',
@@ -103,6 +108,11 @@ const ERRORS: Record<number, ErrorAnswer> = {
     name: 'InternalError',
     description: 'An unexpected failure; `ref` names it in the logs (quote it to an operator)',
     example: { code: 'internal', message: 'internal error; see the service logs', retryable: true },
+  },
+  502: {
+    name: 'ModelError',
+    description: 'The model behind the service failed or answered something unusable; retry later',
+    example: { code: 'model_error', message: 'asking the model for an answer failed; try again later', retryable: true },
   },
   503: {
     name: 'Unavailable',

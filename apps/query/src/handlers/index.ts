@@ -3,6 +3,7 @@ import type { Catalog } from '@parley/contracts';
 import type { QueryDeps } from '../domain/ports.js';
 import { answerHandler } from './answer.js';
 import { deleteDocumentHandler } from './delete-document.js';
+import { getDocumentHandler } from './get-document.js';
 import { ingestDocumentHandler } from './ingest-document.js';
 import { listDocumentsHandler } from './list-documents.js';
 import { searchHandler } from './search.js';
@@ -12,6 +13,7 @@ export function queryHandlers(deps: QueryDeps): Handlers<Catalog, 'query'> {
   return {
     'query.ingest_document': ingestDocumentHandler(deps),
     'query.delete_document': deleteDocumentHandler(deps),
+    'query.get_document': getDocumentHandler(deps),
     'query.list_documents': listDocumentsHandler(deps),
     'query.search': searchHandler(deps),
     'query.answer': answerHandler(deps),

@@ -36,6 +36,12 @@ export interface NewDocument {
   metadata: Record<string, unknown>;
 }
 
+export interface StoredPassage {
+  ordinal: number;
+  heading: string;
+  text: string;
+}
+
 export interface NewChunk {
   ordinal: number;
   heading: string;
@@ -137,6 +143,17 @@ export function createDocumentStore(pool: Pool) {
       } finally {
         client.release();
       }
+    },
+
+    /** The document and its chunks in reading order, or null for an unknown id or another tenant's. */
+    async getDocument(tenantId: string, documentId: string): Promise<{ document: StoredDocument; passages: StoredPassage[] } | null> {
+      const doc = await pool.query<DocRow>(`select ${DOC_COLUMNS} from knowledge_documents where tenant_id = $1 and id = $2`, [tenantId, documentId]);
+      if (!doc.rows[0]) return null;
+      const chunks = await pool.query<StoredPassage>(
+        'select ordinal, heading, text from knowledge_chunks where tenant_id = $1 and document_id = $2 order by ordinal',
+        [tenantId, documentId],
+      );
+      return { document: toDocument(doc.rows[0]), passages: chunks.rows };
     },
 
     async deleteDocument(tenantId: string, documentId: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { JSX } from 'preact';
 import { Markdown } from '../markdown/markdown.js';
+import { Citations } from './citations.js';
 import { StepTimeline } from './step-timeline.js';
 import type { Turn } from './transcript.js';
 
@@ -15,6 +16,7 @@ export function TurnView({ turn }: { turn: Turn }): JSX.Element {
           {turn.status === 'streaming' && <span class="caret" aria-label="writing" />}
         </div>
       )}
+      {turn.role === 'assistant' && turn.status === 'done' && <Citations steps={turn.steps} />}
       {turn.error && (
         <p class={turn.status === 'cancelled' ? 'note' : 'error'} role={turn.status === 'failed' ? 'alert' : undefined}>
           {turn.error}

@@ -287,6 +287,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/knowledge/answer': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A grounded answer with citations from the knowledge base
+     * @description Retrieves the passages most relevant to `question`, and asks the model to answer from them only. `grounded: false` (and no citations) when the knowledge base has nothing relevant: the answer then says so instead of guessing.
+     */
+    post: operations['answerQuestion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/knowledge/documents': {
     parameters: {
       query?: never;
@@ -298,8 +318,8 @@ export interface paths {
     get: operations['listDocuments'];
     put?: never;
     /**
-     * Add or replace a document (JSON or a multipart text/markdown file)
-     * @description JSON `{title, text | markdown, source?, knowledgeBaseId?, language?}`, or multipart/form-data with one `file` part (at most 5 MiB) and the same fields as text parts. The same `source` replaces the document. Send `Idempotency-Key` to make a retry safe. Needs the admin role.
+     * Add or replace a document (JSON text, a URL, or a PDF, DOCX, HTML, Markdown or text file)
+     * @description JSON `{title, text | markdown, source?, knowledgeBaseId?, language?}`; JSON `{url, title?, knowledgeBaseId?, language?}` to fetch a document from the web (title from the document, the URL kept as its `source` for citations); or multipart/form-data with one `file` part and the same fields as text parts. Documents may be application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document, text/html, application/xhtml+xml, text/markdown, text/x-markdown, text/plain (the type and the bytes must agree, else 415), at most 20 MiB for a PDF, 10 MiB for DOCX, 5 MiB for the text types (else 413). The same `source` replaces the document. Send `Idempotency-Key` to make a retry safe; the same key with another body is a 422. Needs the admin role.
      */
     post: operations['uploadDocument'];
     delete?: never;
@@ -315,7 +335,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** One document with its passages (what search hits and citations point at, by `ordinal`) */
+    get: operations['getDocument'];
     put?: never;
     post?: never;
     /**
@@ -641,6 +662,7 @@ export interface components {
           | 'model_error'
           | 'busy'
           | 'payload_too_large'
+          | 'unsupported_media_type'
           | 'idempotency_key_reused'
           | 'internal';
         details?: {
@@ -756,6 +778,27 @@ export interface components {
          *       "error": {
          *         "code": "internal",
          *         "message": "internal error; see the service logs",
+         *         "retryable": true,
+         *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description The model behind the service failed or answered something unusable; retry later */
+    ModelError: {
+      headers: {
+        /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+        'x-request-id'?: string;
+        [name: string]: unknown;
+      };
+      content: {
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "model_error",
+         *         "message": "asking the model for an answer failed; try again later",
          *         "retryable": true,
          *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
          *       }
@@ -900,7 +943,7 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description The body's Content-Type is not one this route accepts */
+    /** @description The body's Content-Type is not one this route accepts, or an uploaded document's type is outside the allow-list (`details.type`, `details.allowed`) */
     UnsupportedMediaType: {
       headers: {
         /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
@@ -911,8 +954,8 @@ export interface components {
         /**
          * @example {
          *       "error": {
-         *         "code": "invalid_payload",
-         *         "message": "Unsupported Media Type",
+         *         "code": "unsupported_media_type",
+         *         "message": "image/png is not a document type the knowledge base takes; send one of application/pdf, …",
          *         "retryable": false,
          *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
          *       }
@@ -2133,6 +2176,67 @@ export interface operations {
       504: components['responses']['Timeout'];
     };
   };
+  answerQuestion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          knowledgeBaseId?: string;
+          question: string;
+          /** @default 5 */
+          topK?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            answer: string;
+            citations: {
+              chunkId: string;
+              documentId: string;
+              heading?: string;
+              knowledgeBaseId?: string;
+              ordinal?: number;
+              score: number;
+              similarity?: number | null;
+              source: string | null;
+              text: string;
+              textRank?: number | null;
+              title: string;
+            }[];
+            grounded: boolean;
+            model?: string;
+            usage?: {
+              completionTokens: number;
+              promptTokens: number;
+              totalTokens: number;
+            } | null;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      500: components['responses']['InternalError'];
+      502: components['responses']['ModelError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
   listDocuments: {
     parameters: {
       query?: {
@@ -2194,30 +2298,41 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': {
-          chunking?: {
-            maxTokens?: number;
-            overlapTokens?: number;
-          };
-          knowledgeBaseId?: string;
-          /** @enum {string} */
-          language?: 'english' | 'spanish' | 'simple';
-          markdown?: string;
-          metadata?: {
-            [key: string]: unknown;
-          };
-          source?: string;
-          text?: string;
-          title: string;
-        };
+        'application/json':
+          | {
+              chunking?: {
+                maxTokens?: number;
+                overlapTokens?: number;
+              };
+              knowledgeBaseId?: string;
+              /** @enum {string} */
+              language?: 'english' | 'spanish' | 'simple';
+              markdown?: string;
+              metadata?: {
+                [key: string]: unknown;
+              };
+              source?: string;
+              text?: string;
+              title: string;
+            }
+          | {
+              knowledgeBaseId?: string;
+              /** @enum {string} */
+              language?: 'english' | 'spanish' | 'simple';
+              metadata?: {
+                [key: string]: unknown;
+              };
+              title?: string;
+              url: string;
+            };
         'multipart/form-data': {
-          /** @description The document: text or markdown */
+          /** @description The document: application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document, text/html, application/xhtml+xml, text/markdown, text/x-markdown, text/plain */
           file?: string;
           knowledgeBaseId?: string;
           language?: string;
           /** @description Default: `upload:<file name>`; an existing source is replaced */
           source?: string;
-          /** @description Default: the file's name */
+          /** @description Default: the document's own title, else the file's name */
           title?: string;
         };
       };
@@ -2286,6 +2401,60 @@ export interface operations {
       403: components['responses']['Forbidden'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['IdempotencyKeyReused'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  getDocument: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            chunks: number;
+            /** Format: date-time */
+            createdAt: string;
+            documentId: string;
+            knowledgeBaseId: string;
+            /** @enum {string} */
+            language?: 'english' | 'spanish' | 'simple';
+            metadata?: {
+              [key: string]: unknown;
+            };
+            /** @enum {string} */
+            outcome?: 'created' | 'replaced' | 'unchanged';
+            passages: {
+              heading: string;
+              ordinal: number;
+              text: string;
+            }[];
+            source: string | null;
+            title: string;
+            tokens?: number;
+            /** Format: date-time */
+            updatedAt?: string;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['NotFound'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];

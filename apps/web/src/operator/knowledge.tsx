@@ -3,9 +3,26 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, client, unwrap } from '../lib/api.js';
 import { plural, sectionPath } from '../lib/format.js';
+import { href } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
 
-/** Upload (text or markdown files, read in the browser), list, delete, and try a search. */
+/** Text and Markdown files are read in the browser and sent as JSON; PDF, DOCX and HTML go as the file, extracted by the gateway. */
+async function asJson(file: File, title: string) {
+  const text = await file.text();
+  const markdown = /\.(md|markdown)$/i.test(file.name);
+  const body = { title: title || file.name, source: file.name, ...(markdown ? { markdown: text } : { text }) };
+  return unwrap(client.POST('/api/v1/knowledge/documents', { body }));
+}
+
+async function asFile(file: File, title: string) {
+  const form = new FormData();
+  form.append('file', file);
+  if (title) form.append('title', title);
+  // openapi-fetch sends FormData as it is, and the browser sets the multipart boundary.
+  return unwrap(client.POST('/api/v1/knowledge/documents', { body: title ? { title } : {}, bodySerializer: () => form }));
+}
+
+/** Upload (text and Markdown as JSON, PDF, DOCX and HTML as files), list, delete, and try a search; hits open their passage. */
 export function KnowledgePage(): JSX.Element {
   const docs = useAsync(() => unwrap(client.GET('/api/v1/knowledge/documents', { params: { query: { limit: 100 } } })), []);
   const [busy, setBusy] = useState(false);
@@ -23,10 +40,8 @@ export function KnowledgePage(): JSX.Element {
     setBusy(true);
     setMsg(null);
     try {
-      const text = await file.text();
-      const markdown = /\.(md|markdown)$/i.test(file.name);
-      const body = { title: titleInput.value.trim() || file.name, source: file.name, ...(markdown ? { markdown: text } : { text }) };
-      const info = await unwrap(client.POST('/api/v1/knowledge/documents', { body }));
+      const title = titleInput.value.trim();
+      const info = /\.(md|markdown|txt)$/i.test(file.name) ? await asJson(file, title) : await asFile(file, title);
       setMsg(`“${info.title}” ${info.outcome ?? 'stored'}: ${plural(info.chunks, 'chunk')}.`);
       form.reset();
       docs.reload();
@@ -63,8 +78,13 @@ export function KnowledgePage(): JSX.Element {
       <form class="card" onSubmit={(e) => void upload(e)}>
         <h2>Upload a document</h2>
         <label>
-          File (.md, .txt)
-          <input type="file" name="file" accept=".md,.markdown,.txt,text/plain,text/markdown" required />
+          File (.md, .txt), or a PDF, DOCX or HTML document
+          <input
+            type="file"
+            name="file"
+            accept=".md,.markdown,.txt,.pdf,.docx,.html,.htm,text/plain,text/markdown,text/html,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            required
+          />
         </label>
         <label>
           Title (optional)
@@ -107,7 +127,9 @@ export function KnowledgePage(): JSX.Element {
         <ol class="hits" aria-label="Search results">
           {hits.map((h, i) => (
             <li key={i}>
-              <strong class="hit-title">{h.title}</strong>
+              <a class="hit-title" href={href(`/knowledge/${encodeURIComponent(h.documentId)}${h.ordinal !== undefined ? `?chunk=${h.ordinal}` : ''}`)}>
+                {h.title}
+              </a>
               {sectionPath(h.title, h.heading) && <span class="muted hit-section"> › {sectionPath(h.title, h.heading)}</span>}{' '}
               <span class="muted">score {h.score.toFixed(3)}</span>
               <p class="plain">{h.text.length > 300 ? `${h.text.slice(0, 300)}…` : h.text}</p>

@@ -26,6 +26,9 @@ export const searchKnowledge = defineTool({
         ref: i + 1,
         title: h.title,
         source: h.source,
+        // Where the passage is: the chat links a citation to it (#/knowledge/<documentId>?chunk=<n>).
+        documentId: h.documentId,
+        ...(h.ordinal !== undefined ? { chunk: h.ordinal } : {}),
         text: h.text.slice(0, 1_500),
         score: Math.round(h.score * 1000) / 1000,
       })),

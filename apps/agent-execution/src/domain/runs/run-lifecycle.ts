@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Bus, HandlerContext } from '@parley/bus';
-import { ActionError, type AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
-import { withDbRetry, type DbRetryOptions } from '@parley/db';
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import { ActionError, AgentRun, type Catalog, type RunEvent, type RunResult, type StoredRunStep, type Usage } from '@parley/contracts';
+import { withDbRetry, type DbRetryOptions, type RunPause } from '@parley/db';
 import type { ModelClient } from '@parley/llm';
 import type { AgentExecutionConfig } from '../../env.js';
 import type { AgentStore } from '../../stores/agent-store.js';
+import type { RunPauses } from '../../stores/run-pauses.js';
 import { isTerminal, type RunStore } from '../../stores/run-store.js';
+import type { ApprovalRequest, ApprovalResume } from '../tools/approval.js';
 import type { FlowRegistry } from '../flows/define-flow.js';
 import type { RunEndObservers } from '../replies/run-end-observers.js';
 import type { ToolDef } from '../tools/define-tool.js';
@@ -44,6 +47,9 @@ export interface LifecycleDeps {
   config: AgentExecutionConfig['runs'];
   /** Retries of database reads and writes through a short PostgreSQL outage (until the service closes). */
   dbRetry: DbRetryOptions;
+  /** Paused runs (approvals) and the checkpoints of their graphs; absent: no run pauses. */
+  pauses?: RunPauses | undefined;
+  checkpoints?: BaseCheckpointSaver | undefined;
 }
 
 /** What a run that goes ahead carries through its steps. */
@@ -62,7 +68,19 @@ interface Running {
   log: Logger;
   /** Set once the turn began (its user message saved): an end without an answer then leaves a status entry. */
   trace?: { lease: ConversationLease; request: TurnRequest } | undefined;
+  /** The roles of the user who started the run (its toolbox): the envelope's, or the paused record's on resume. */
+  roles: readonly string[];
+  /** Resuming a paused run: the decision its pending tool call gets. */
+  resume?: ApprovalResume | undefined;
 }
+
+/** A delivery that left its run PAUSED: nothing is told but the reply; a decision resumes it (agent.resume_run). */
+export interface PausedOutcome {
+  runId: string;
+  conversationId: string | null;
+  status: 'PAUSED';
+}
+const pausedOf = (runId: string, conversationId: string | null): PausedOutcome => ({ runId, conversationId, status: 'PAUSED' });
 
 /**
  * One delivery of `agent.run`, top to bottom:
@@ -86,27 +104,129 @@ export class RunLifecycle {
 
   /** The `agent.run` handler. */
   async handle(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
-    let outcome: RunOutcome;
+    let outcome: RunOutcome | PausedOutcome;
     try {
       outcome = await this.run(data, ctx);
     } catch (err) {
       await this.d.observers.crashed(data, ctx, err);
       throw err;
     }
+    // A pause is no end: channels and metrics hear of the run when it ends after its resume.
+    if (outcome.status === 'PAUSED') return { ...outcome };
     await this.d.observers.ended(data, outcome, ctx);
     return replyOf(outcome);
   }
 
+  /** The `agent.resume_run` handler: a paused run whose decision (or timeout) is recorded goes on, on this replica. */
+  async resume(runId: string, ctx: HandlerContext<RunEvent>): Promise<void> {
+    const row = await this.d.pauses?.load(ctx.action.tenantId, runId);
+    const decision = row?.pause?.decision;
+    if (!row?.pause || !decision || row.status !== 'RUNNING') {
+      ctx.log.info({ runId, status: row?.status }, 'resume of a run that is not waiting to resume; nothing to do');
+      return;
+    }
+    const data = AgentRun.parse(row.pause.request);
+    let outcome: RunOutcome | PausedOutcome;
+    try {
+      outcome = await this.resumed(data, row.pause, decision, row.steps ?? [], ctx);
+    } catch (err) {
+      await this.d.observers.crashed(data, ctx, err);
+      throw err;
+    }
+    if (outcome.status !== 'PAUSED') await this.d.observers.ended(data, outcome, ctx);
+  }
+
+  private async resumed(
+    data: AgentRun,
+    pause: RunPause,
+    decision: NonNullable<RunPause['decision']>,
+    steps: readonly StoredRunStep[],
+    ctx: HandlerContext<RunEvent>,
+  ): Promise<RunOutcome | PausedOutcome> {
+    const { runId } = data;
+    const events = this.eventsOf(runId, ctx, Math.max(pause.lastSeq, await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId)));
+    for (const step of steps) events.steps.add({ ...step, type: 'run.step', runId });
+    let admitted: Admitted;
+    try {
+      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, ctx.action.tenantId, data), this.d.dbRetry);
+    } catch (err) {
+      if (!(err instanceof ActionError)) throw err;
+      return await this.end({ runId, conversationId: data.conversationId ?? null, status: 'FAILED', error: { code: err.code, message: err.message } }, events);
+    }
+    const stop = this.d.cancels.track(runId);
+    const onWorkerAbort = () => stop.abort(new RunStopped({ kind: 'shutdown' }));
+    ctx.signal.addEventListener('abort', onWorkerAbort, { once: true });
+    const lease = new ConversationLease(this.d, admitted.conversationId, runId);
+    const request: TurnRequest = {
+      admitted,
+      runId,
+      channel: data.channel,
+      meta: ctx.meta,
+      signal: stop.signal,
+      cancelChecked: Promise.resolve(),
+      fresh: Promise.resolve(true),
+      resuming: true,
+    };
+    const log = ctx.log.child({ runId, agentId: admitted.agent.agentId, flow: admitted.flow.name });
+    try {
+      if (decision.decision === 'timeout' || decision.decision === 'cancel') {
+        await lease.acquire('enqueue', request.fresh, stop.signal);
+        const outcome: RunOutcome =
+          decision.decision === 'cancel'
+            ? { runId, conversationId: admitted.conversationId, status: 'CANCELLED', error: { code: 'cancelled', message: 'the run was cancelled while it waited for an approval' } }
+            : {
+                runId,
+                conversationId: admitted.conversationId,
+                status: 'FAILED',
+                error: { code: 'approval_timeout', message: `no decision on the ${pause.approval.tool} call came by ${pause.approval.expiresAt}; the run stopped` },
+              };
+        await this.deleteCheckpoints(runId, log);
+        return await this.end(outcome, events, undefined, writesConversation(admitted) ? { lease, request, log } : undefined);
+      }
+      const r: Running = {
+        data,
+        admitted,
+        events,
+        stop,
+        usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+        timings: {},
+        startedAt: performance.now(),
+        running: Promise.resolve(),
+        log,
+        roles: pause.roles,
+        resume: decision.decision === 'edit' ? { decision: 'edit', args: decision.args ?? {} } : decision.decision === 'reject' ? { decision: 'reject', ...(decision.reason ? { reason: decision.reason } : {}) } : { decision: 'approve' },
+      };
+      try {
+        return await this.goAhead(r, lease, beginTurn(this.d, lease, request), request, ctx);
+      } finally {
+        clearTimeout(r.maxRun);
+      }
+    } finally {
+      await lease.release().catch((e: unknown) => log.warn({ err: e, runId }, 'could not release the conversation lock; it expires by itself'));
+      ctx.signal.removeEventListener('abort', onWorkerAbort);
+      this.d.cancels.untrack(runId, stop);
+    }
+  }
+
   /** The delivery's outcome; throws only when it crashed (the bus retries it). */
-  async run(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunOutcome> {
+  async run(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunOutcome | PausedOutcome> {
     const { runId } = data;
     const tenantId = ctx.action.tenantId;
 
     // 1. Admit. PostgreSQL outages are waited out rather than spending a delivery. A refusal has no
-    //    record; its event log still ends, for a client following the run.
+    //    record; its event log still ends, for a client following the run. A conversation that waits on
+    //    an approval takes no new run (looked up beside the admission, so it costs no round trip of its own).
     let admitted: Admitted;
     try {
-      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry);
+      const [a, waiting] = await Promise.all([
+        withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry),
+        data.conversationId && this.d.pauses ? this.d.pauses.pausedIn(tenantId, data.conversationId) : null,
+      ]);
+      if (waiting && waiting !== runId)
+        throw new ActionError('conflict', `conversation ${data.conversationId} waits for a decision on run ${waiting}; approve or reject its tool call first`, {
+          details: { pausedRunId: waiting },
+        });
+      admitted = a;
     } catch (err) {
       if (!(err instanceof ActionError)) throw err;
       const outcome = refused(runId, data.conversationId ?? null, err);
@@ -162,6 +282,8 @@ export class RunLifecycle {
       // A delivery that does not start the run: a finished run answers what it answered; a redelivered
       // one is completed from its saved answer, or failed as lost when its worker died mid-run.
       if (!created && isTerminal(record.status)) return await this.recovery.replay(record);
+      // Delivered again after it paused (its worker died before the ack): it waits, it was not lost.
+      if (!created && record.status === 'PAUSED') return pausedOf(runId, conversationId);
       const earlier = created ? null : await RunEvents.logged(this.d.redis, this.d.prefix, runId);
       const events = this.eventsOf(runId, ctx, earlier?.lastSeq ?? 0);
       // The earlier delivery's steps are the run's too: the record keeps them with this delivery's.
@@ -194,6 +316,7 @@ export class RunLifecycle {
         startedAt: performance.now(),
         running: Promise.resolve(),
         log: ctx.log.child({ runId, agentId: agent.agentId, flow: flow.name }),
+        roles: ctx.action.roles ?? [],
       };
       try {
         return await this.goAhead(r, lease, turn, request, ctx);
@@ -214,10 +337,12 @@ export class RunLifecycle {
     turnStarted: Promise<Turn>,
     request: TurnRequest,
     ctx: HandlerContext<RunEvent>,
-  ): Promise<RunOutcome> {
+  ): Promise<RunOutcome | PausedOutcome> {
     const { runId } = r.data;
     const { agent, flow, conversationId } = r.admitted;
     const signal = r.stop.signal;
+    // An agent with gated tools runs its graph checkpointed under the run's id, so it can pause and go on elsewhere.
+    const durable = this.d.checkpoints && (agent.requiresApproval?.length ?? 0) > 0 ? { threadId: runId, ...(r.resume ? { resume: r.resume } : {}) } : undefined;
 
     // 3. Begin turn: the conversation is the run's and the model's messages are loaded. RUNNING is
     //    written beside the flow (not awaited here: the record is RUNNING before it is finished).
@@ -237,12 +362,12 @@ export class RunLifecycle {
       r.running.catch(() => {
         /* awaited before the final status write on every path */
       });
-      r.events.emit('run.started', { agentId: agent.agentId, agentVersion: agent.version, flow: flow.name, conversationId });
-      answer = await runFlow(this.d, {
+      if (!r.resume) r.events.emit('run.started', { agentId: agent.agentId, agentVersion: agent.version, flow: flow.name, conversationId });
+      const flowEnd = await runFlow(this.d, {
         admitted: r.admitted,
         runId,
         tenantId: ctx.action.tenantId,
-        roles: ctx.action.roles ?? [],
+        roles: r.roles,
         meta: ctx.meta,
         messages: turn.messages,
         events: r.events,
@@ -250,10 +375,15 @@ export class RunLifecycle {
         usage: r.usage,
         timings: r.timings,
         log: r.log,
+        durable,
       });
+      if ('paused' in flowEnd) return await this.pause(r, flowEnd.paused);
+      answer = flowEnd;
     } catch (err) {
+      if (durable) await this.deleteCheckpoints(runId, r.log);
       return this.fail(r, err);
     }
+    if (durable) await this.deleteCheckpoints(runId, r.log);
 
     // 5. Persist: the answer is kept first, so a delivery after a crash can tell the run produced it,
     //    then the conversation gets it (a flow that writes no conversation keeps it only here).
@@ -296,6 +426,43 @@ export class RunLifecycle {
     } catch (err) {
       throw err instanceof ActionError ? new Error(`recording run ${runId} failed after its answer was saved: ${err.message}`, { cause: err }) : err;
     }
+  }
+
+  /**
+   * The flow paused on a tool call that needs a person: the record goes PAUSED first (with the step that asks, so a
+   * decision arriving the moment the step is seen finds the run waiting), then the step is emitted. The delivery
+   * then ends: the conversation lock, the worker and the run's timers are given back while it waits.
+   */
+  private async pause(r: Running, asked: ApprovalRequest): Promise<PausedOutcome> {
+    const { runId } = r.data;
+    const pauses = this.d.pauses;
+    if (!pauses) throw new Error('a run paused in a process without a pause store');
+    const now = Date.now();
+    const approval = {
+      ...asked,
+      approver: r.admitted.agent.approver ?? 'user',
+      requestedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.d.config.approvalTimeoutMs).toISOString(),
+    };
+    await r.events.flush();
+    const seq = r.events.lastSeq + 1;
+    const step: StoredRunStep = { seq, at: now, kind: 'log', name: 'approval_requested', data: approval };
+    await r.running;
+    const paused = await pauses.pause(
+      runId,
+      { approval, request: r.data, lastSeq: seq, roles: [...r.roles] },
+      { steps: [...r.events.steps.steps, step], omitted: r.events.steps.omittedCount },
+    );
+    if (!paused) throw new Error(`run ${runId} was not RUNNING when it paused`);
+    r.events.step('log', 'approval_requested', approval);
+    await r.events.flush();
+    r.log.info({ approvalId: asked.approvalId, tool: asked.tool }, 'run paused for an approval');
+    return pausedOf(runId, r.admitted.conversationId);
+  }
+
+  /** A durable run's checkpoints are needed only while it can still resume. */
+  private async deleteCheckpoints(runId: string, log: Logger): Promise<void> {
+    await this.d.checkpoints?.deleteThread(runId).catch((err: unknown) => log.warn({ err, runId }, 'could not delete the checkpoints of an ended run'));
   }
 
   /** A run that goes ahead and fails or is stopped before its answer is saved. */

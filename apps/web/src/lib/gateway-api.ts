@@ -400,6 +400,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/runs/{id}/approval': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve, edit or reject the tool call a paused run waits on; the run then goes on
+     * @description The run must be PAUSED on that `approvalId` (its `approval`, and its `approval_requested` step), else 409; a second decision is a 409 too. `edit` needs `args`, checked against the tool's schema (400 naming the field). Who decides is the agent's `approver`: `user` (the run's owner, or staff) or `operator` (staff only, 403 to the owner).
+     */
+    post: operations['decideRunApproval'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/runs/{id}/cancel': {
     parameters: {
       query?: never;
@@ -949,6 +969,8 @@ export interface operations {
           'application/json': {
             agents: {
               agentId: string;
+              /** @enum {string} */
+              approver?: 'user' | 'operator';
               archived: boolean;
               /** @enum {string} */
               doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -985,6 +1007,7 @@ export interface operations {
               }[];
               model: string;
               name: string;
+              requiresApproval?: string[];
               systemPrompt: string;
               temperature: number;
               tools: string[];
@@ -1013,6 +1036,8 @@ export interface operations {
       content: {
         'application/json': {
           agentId: string;
+          /** @enum {string} */
+          approver?: 'user' | 'operator';
           /** @enum {string} */
           doubleTexting: 'enqueue' | 'reject' | 'interrupt';
           flow: string;
@@ -1047,6 +1072,7 @@ export interface operations {
           }[];
           model: string;
           name: string;
+          requiresApproval?: string[];
           systemPrompt: string;
           temperature: number;
           tools: string[];
@@ -1064,6 +1090,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1100,6 +1128,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1141,6 +1170,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1177,6 +1208,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1207,6 +1239,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @enum {string} */
+          approver?: 'user' | 'operator';
           /** @enum {string} */
           doubleTexting?: 'enqueue' | 'reject' | 'interrupt';
           flow?: string;
@@ -1241,6 +1275,7 @@ export interface operations {
           }[];
           model?: string;
           name?: string;
+          requiresApproval?: string[];
           systemPrompt?: string;
           temperature?: number;
           tools?: string[];
@@ -1258,6 +1293,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1294,6 +1331,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1336,6 +1374,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1372,6 +1412,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1412,6 +1453,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1448,6 +1491,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1488,6 +1532,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1524,6 +1570,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1570,6 +1617,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1606,6 +1655,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1653,6 +1703,8 @@ export interface operations {
               createdBy: string | null;
               spec: {
                 /** @enum {string} */
+                approver?: 'user' | 'operator';
+                /** @enum {string} */
                 doubleTexting: 'enqueue' | 'reject' | 'interrupt';
                 flow: string;
                 greeting: string;
@@ -1686,6 +1738,7 @@ export interface operations {
                 }[];
                 model: string;
                 name: string;
+                requiresApproval?: string[];
                 systemPrompt: string;
                 temperature: number;
                 tools: string[];
@@ -2438,7 +2491,7 @@ export interface operations {
         cursor?: string;
         flow?: string;
         limit?: number;
-        status?: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+        status?: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
       };
       header?: never;
       path?: never;
@@ -2458,6 +2511,17 @@ export interface operations {
             items: {
               agentId: string;
               agentVersion?: number | null;
+              approval?: {
+                approvalId: string;
+                /** @enum {string} */
+                approver: 'user' | 'operator';
+                args: unknown;
+                /** Format: date-time */
+                expiresAt: string;
+                /** Format: date-time */
+                requestedAt: string;
+                tool: string;
+              } | null;
               /** @enum {string} */
               channel: 'web' | 'chatwoot' | 'api';
               conversationId: string | null;
@@ -2478,7 +2542,7 @@ export interface operations {
               runId: string;
               startedAt: string | null;
               /** @enum {string} */
-              status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+              status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
               steps?: {
                 at: number;
                 data?: unknown;
@@ -2587,6 +2651,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -2607,7 +2682,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;
@@ -2630,6 +2705,56 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  decideRunApproval: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          approvalId: string;
+          args?: {
+            [key: string]: unknown;
+          };
+          /** @enum {string} */
+          decision: 'approve' | 'edit' | 'reject';
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Decided: the run is RUNNING again; follow its events */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            runId: string;
+            /** @enum {string} */
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -2739,6 +2864,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -2759,7 +2895,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;
@@ -2792,6 +2928,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -2812,7 +2959,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;

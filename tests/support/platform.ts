@@ -25,7 +25,11 @@ export function usePlatform(
   beforeAll(async () => {
     prefix = uniquePrefix(label);
     db = await createTestDatabase();
-    services = await startServices(prefix, urlForDatabase(db), { query: opts.query ?? false, migration: opts.migration ?? false, ...(opts.services ? { env: opts.services } : {}) });
+    services = await startServices(prefix, urlForDatabase(db), {
+      query: opts.query ?? false,
+      migration: opts.migration ?? false,
+      ...(opts.services ? { env: opts.services } : {}),
+    });
     // The file's database, not the machine's `parley` one (which may be behind this checkout's migrations).
     if (opts.gateway) gw = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), ...opts.gateway });
   });

@@ -62,7 +62,11 @@ export const env = defineEnv(
     RUN_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(300_000),
     RUN_DB_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
     RUN_TOKEN_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(25),
-    APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(24 * 3_600_000),
+    APPROVAL_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .default(24 * 3_600_000),
     APPROVAL_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     SECRETS_KEY: secretKeyEnv().optional(),
     SECRETS_KEY_PREVIOUS: secretKeyEnv().optional(),

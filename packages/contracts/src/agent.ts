@@ -243,7 +243,10 @@ export const AgentSpec = z.object({
    * Tools (by the name the model sees: a built-in, `server__tool` of an MCP server, an HTTP tool) whose calls wait
    * for a person's approval before they run. Optional: stored specs read as [].
    */
-  requiresApproval: z.array(storable(z.string().min(1).max(64))).max(64).optional(),
+  requiresApproval: z
+    .array(storable(z.string().min(1).max(64)))
+    .max(64)
+    .optional(),
   /** Who decides on those calls: the run's user (default) or the tenant's staff (operator, admin). */
   approver: z.enum(['user', 'operator']).optional(),
 });

@@ -230,7 +230,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
     '/api/v1/runs/:id/approval',
     {
       ...auth,
-      schema: doc('runs', "Approve, edit or reject the tool call a paused run waits on; the run then goes on", {
+      schema: doc('runs', 'Approve, edit or reject the tool call a paused run waits on; the run then goes on', {
         operationId: 'decideRunApproval',
         description:
           "The run must be PAUSED on that `approvalId` (its `approval`, and its `approval_requested` step), else 409; a second decision is a 409 too. `edit` needs `args`, checked against the tool's schema (400 naming the field). Who decides is the agent's `approver`: `user` (the run's owner, or staff) or `operator` (staff only, 403 to the owner).",

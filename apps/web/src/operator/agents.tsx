@@ -6,7 +6,19 @@ import { shortDate } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
 
-const specOf = ({ name, systemPrompt, greeting, model, temperature, tools, flow, doubleTexting, maxRunMs, requiresApproval, approver }: AgentSpec): AgentSpec => ({
+const specOf = ({
+  name,
+  systemPrompt,
+  greeting,
+  model,
+  temperature,
+  tools,
+  flow,
+  doubleTexting,
+  maxRunMs,
+  requiresApproval,
+  approver,
+}: AgentSpec): AgentSpec => ({
   name,
   systemPrompt,
   greeting,

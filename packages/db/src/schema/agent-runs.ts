@@ -74,7 +74,11 @@ export const agentRuns = pgTable(
     // A plain user's own runs (GET /runs), newest first, keyset-paged like the tenant index.
     index('agent_runs_tenant_owner_created_idx').on(t.tenantId, t.ownerId, t.createdAt.desc(), t.runId.desc()),
     // The approval-timeout sweep and "does this conversation wait on an approval": only paused runs are indexed.
-    index('agent_runs_paused_idx').on(t.pauseExpiresAt).where(sql`${t.status} = 'PAUSED'`),
-    index('agent_runs_paused_conversation_idx').on(t.conversationId).where(sql`${t.status} = 'PAUSED'`),
+    index('agent_runs_paused_idx')
+      .on(t.pauseExpiresAt)
+      .where(sql`${t.status} = 'PAUSED'`),
+    index('agent_runs_paused_conversation_idx')
+      .on(t.conversationId)
+      .where(sql`${t.status} = 'PAUSED'`),
   ],
 );

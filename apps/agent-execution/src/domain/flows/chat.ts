@@ -55,17 +55,21 @@ export const chatFlow = defineFlow({
           const outcome =
             decided?.decision === 'reject'
               ? rt.tools.reject(call, decided.reason)
-              : await rt.tools.call(decided?.decision === 'edit' ? { ...call, arguments: JSON.stringify(decided.args) } : call, undefined, decided !== undefined);
+              : await rt.tools.call(
+                  decided?.decision === 'edit' ? { ...call, arguments: JSON.stringify(decided.args) } : call,
+                  undefined,
+                  decided !== undefined,
+                );
           results.push({ role: 'tool', content: outcome.content, toolCallId: call.id });
         }
         return { messages: results, turns: results, pendingTools: false };
       })
       .addEdge(START, 'agent')
-      .addConditionalEdges('agent', (s) => (!s.pendingTools ? END : lastCalls(s.messages).some((c) => rt.tools.requiresApproval(c.name)) ? 'approve' : 'tools'), [
-        'approve',
-        'tools',
-        END,
-      ])
+      .addConditionalEdges(
+        'agent',
+        (s) => (!s.pendingTools ? END : lastCalls(s.messages).some((c) => rt.tools.requiresApproval(c.name)) ? 'approve' : 'tools'),
+        ['approve', 'tools', END],
+      )
       .addEdge('approve', 'tools')
       .addEdge('tools', 'agent')
       .compile(),

@@ -39,7 +39,9 @@ describe('durable flow graphs (PostgresSaver)', () => {
     onTestFinished,
   }) => {
     const pools = [new pg.Pool({ connectionString: db.url, max: 2 }), new pg.Pool({ connectionString: db.url, max: 2 })];
-    onTestFinished(() => Promise.all(pools.map((p) => p.end())));
+    onTestFinished(async () => {
+      await Promise.all(pools.map((p) => p.end()));
+    });
     const [a, b] = pools.map((p) => new PostgresSaver(p, undefined, { schema: 'langgraph' })) as [PostgresSaver, PostgresSaver];
     const first = new FlowRegistry([ask], a).get('ask')!;
     const second = new FlowRegistry([ask], b).get('ask')!;

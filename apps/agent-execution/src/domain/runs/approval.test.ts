@@ -13,7 +13,7 @@ async function pausedRun(h: Harness, tenantId: string) {
   const runId = randomUUID();
   const { result, events } = await h.run({ runId, input: { text: 'What time is it?' }, channel: 'web' }, { userId: 'alice' });
   const asked = events.find((e) => e.type === 'run.step' && e.name === 'approval_requested');
-  return { runId, result, events, approvalId: (asked?.type === 'run.step' ? (asked.data as { approvalId: string }).approvalId : '') };
+  return { runId, result, events, approvalId: asked?.type === 'run.step' ? (asked.data as { approvalId: string }).approvalId : '' };
 }
 
 async function ended(h: Harness, tenantId: string, runId: string): Promise<RunRecord> {

@@ -173,12 +173,20 @@ export class RunLifecycle {
         await lease.acquire('enqueue', request.fresh, stop.signal);
         const outcome: RunOutcome =
           decision.decision === 'cancel'
-            ? { runId, conversationId: admitted.conversationId, status: 'CANCELLED', error: { code: 'cancelled', message: 'the run was cancelled while it waited for an approval' } }
+            ? {
+                runId,
+                conversationId: admitted.conversationId,
+                status: 'CANCELLED',
+                error: { code: 'cancelled', message: 'the run was cancelled while it waited for an approval' },
+              }
             : {
                 runId,
                 conversationId: admitted.conversationId,
                 status: 'FAILED',
-                error: { code: 'approval_timeout', message: `no decision on the ${pause.approval.tool} call came by ${pause.approval.expiresAt}; the run stopped` },
+                error: {
+                  code: 'approval_timeout',
+                  message: `no decision on the ${pause.approval.tool} call came by ${pause.approval.expiresAt}; the run stopped`,
+                },
               };
         await this.deleteCheckpoints(runId, log);
         return await this.end(outcome, events, undefined, writesConversation(admitted) ? { lease, request, log } : undefined);
@@ -194,7 +202,12 @@ export class RunLifecycle {
         running: Promise.resolve(),
         log,
         roles: pause.roles,
-        resume: decision.decision === 'edit' ? { decision: 'edit', args: decision.args ?? {} } : decision.decision === 'reject' ? { decision: 'reject', ...(decision.reason ? { reason: decision.reason } : {}) } : { decision: 'approve' },
+        resume:
+          decision.decision === 'edit'
+            ? { decision: 'edit', args: decision.args ?? {} }
+            : decision.decision === 'reject'
+              ? { decision: 'reject', ...(decision.reason ? { reason: decision.reason } : {}) }
+              : { decision: 'approve' },
       };
       try {
         return await this.goAhead(r, lease, beginTurn(this.d, lease, request), request, ctx);
@@ -342,7 +355,8 @@ export class RunLifecycle {
     const { agent, flow, conversationId } = r.admitted;
     const signal = r.stop.signal;
     // An agent with gated tools runs its graph checkpointed under the run's id, so it can pause and go on elsewhere.
-    const durable = this.d.checkpoints && (agent.requiresApproval?.length ?? 0) > 0 ? { threadId: runId, ...(r.resume ? { resume: r.resume } : {}) } : undefined;
+    const durable =
+      this.d.checkpoints && (agent.requiresApproval?.length ?? 0) > 0 ? { threadId: runId, ...(r.resume ? { resume: r.resume } : {}) } : undefined;
 
     // 3. Begin turn: the conversation is the run's and the model's messages are loaded. RUNNING is
     //    written beside the flow (not awaited here: the record is RUNNING before it is finished).

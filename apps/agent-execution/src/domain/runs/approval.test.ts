@@ -83,6 +83,10 @@ describe('approval interrupts', () => {
     const h = await startHarness({ prefix, db, tenantId });
     const { runId, approvalId } = await pausedRun(h, tenantId);
 
+    expect(await refusal(h.caller.call('agent.decide_approval', { runId, approvalId, decision: 'edit' }, { tenantId }))).toMatchObject({
+      code: 'invalid_payload',
+      details: { fields: ['args'] },
+    });
     const bad = await refusal(h.caller.call('agent.decide_approval', { runId, approvalId, decision: 'edit', args: { timezone: 5 } }, { tenantId }));
     expect(bad).toMatchObject({ code: 'invalid_payload', details: { fields: ['args.timezone'] } });
     expect(await refusal(h.caller.call('agent.decide_approval', { runId, approvalId: 'call_other', decision: 'approve' }, { tenantId }))).toMatchObject({

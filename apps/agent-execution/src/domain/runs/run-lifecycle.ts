@@ -2,14 +2,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Bus, HandlerContext } from '@parley/bus';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
-import { ActionError, AgentRun, type Catalog, type RunEvent, type RunResult, type StoredRunStep, type Usage } from '@parley/contracts';
-import { withDbRetry, type DbRetryOptions, type RunPause } from '@parley/db';
+import { ActionError, AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
+import { withDbRetry, type DbRetryOptions } from '@parley/db';
 import type { ModelClient } from '@parley/llm';
 import type { AgentExecutionConfig } from '../../env.js';
 import type { AgentStore } from '../../stores/agent-store.js';
 import type { RunPauses } from '../../stores/run-pauses.js';
 import { isTerminal, type RunStore } from '../../stores/run-store.js';
-import type { ApprovalRequest, ApprovalResume } from '../tools/approval.js';
+import type { ApprovalResume } from '../tools/approval.js';
 import type { FlowRegistry } from '../flows/define-flow.js';
 import type { RunEndObservers } from '../replies/run-end-observers.js';
 import type { ToolDef } from '../tools/define-tool.js';
@@ -24,7 +24,9 @@ import { classifyFailure } from './run-errors.js';
 import { RunEvents } from './run-events.js';
 import { runFlow, type FlowAnswer } from './run-flow.js';
 import { emitEnd, finishOf, refused, replyOf, type RunOutcome } from './run-outcome.js';
+import { pausedOf, pauseRun, type PausedOutcome } from './run-pause.js';
 import { RunRecovery } from './run-recovery.js';
+import { resumeRun, type LifecycleSteps } from './run-resume.js';
 import { saveTurnTrace } from './turn-trace.js';
 
 export interface LifecycleDeps {
@@ -53,7 +55,7 @@ export interface LifecycleDeps {
 }
 
 /** What a run that goes ahead carries through its steps. */
-interface Running {
+export interface Running {
   data: AgentRun;
   admitted: Admitted;
   events: RunEvents;
@@ -74,14 +76,6 @@ interface Running {
   resume?: ApprovalResume | undefined;
 }
 
-/** A delivery that left its run PAUSED: nothing is told but the reply; a decision resumes it (agent.resume_run). */
-export interface PausedOutcome {
-  runId: string;
-  conversationId: string | null;
-  status: 'PAUSED';
-}
-const pausedOf = (runId: string, conversationId: string | null): PausedOutcome => ({ runId, conversationId, status: 'PAUSED' });
-
 /**
  * One delivery of `agent.run`, top to bottom:
  *
@@ -96,6 +90,14 @@ const pausedOf = (runId: string, conversationId: string | null): PausedOutcome =
 export class RunLifecycle {
   private readonly answers: RunAnswers;
   private readonly recovery: RunRecovery;
+
+  /** The steps of a run the resume path (run-resume.ts) shares with a first delivery. */
+  private readonly steps: LifecycleSteps = {
+    goAhead: (r, lease, turn, request, ctx) => this.goAhead(r, lease, turn, request, ctx),
+    end: (outcome, events, timings, trace) => this.end(outcome, events, timings, trace),
+    eventsOf: (runId, ctx, startAfter) => this.eventsOf(runId, ctx, startAfter),
+    deleteCheckpoints: (runId, log) => this.deleteCheckpoints(runId, log),
+  };
 
   constructor(private readonly d: LifecycleDeps) {
     this.answers = new RunAnswers(d.redis, d.prefix);
@@ -128,97 +130,12 @@ export class RunLifecycle {
     const data = AgentRun.parse(row.pause.request);
     let outcome: RunOutcome | PausedOutcome;
     try {
-      outcome = await this.resumed(data, row.pause, decision, row.steps ?? [], ctx);
+      outcome = await resumeRun(this.d, this.steps, { data, pause: row.pause, decision, steps: row.steps ?? [] }, ctx);
     } catch (err) {
       await this.d.observers.crashed(data, ctx, err);
       throw err;
     }
     if (outcome.status !== 'PAUSED') await this.d.observers.ended(data, outcome, ctx);
-  }
-
-  private async resumed(
-    data: AgentRun,
-    pause: RunPause,
-    decision: NonNullable<RunPause['decision']>,
-    steps: readonly StoredRunStep[],
-    ctx: HandlerContext<RunEvent>,
-  ): Promise<RunOutcome | PausedOutcome> {
-    const { runId } = data;
-    const events = this.eventsOf(runId, ctx, Math.max(pause.lastSeq, await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId)));
-    for (const step of steps) events.steps.add({ ...step, type: 'run.step', runId });
-    let admitted: Admitted;
-    try {
-      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, ctx.action.tenantId, data), this.d.dbRetry);
-    } catch (err) {
-      if (!(err instanceof ActionError)) throw err;
-      return await this.end({ runId, conversationId: data.conversationId ?? null, status: 'FAILED', error: { code: err.code, message: err.message } }, events);
-    }
-    const stop = this.d.cancels.track(runId);
-    const onWorkerAbort = () => stop.abort(new RunStopped({ kind: 'shutdown' }));
-    ctx.signal.addEventListener('abort', onWorkerAbort, { once: true });
-    const lease = new ConversationLease(this.d, admitted.conversationId, runId);
-    const request: TurnRequest = {
-      admitted,
-      runId,
-      channel: data.channel,
-      meta: ctx.meta,
-      signal: stop.signal,
-      cancelChecked: Promise.resolve(),
-      fresh: Promise.resolve(true),
-      resuming: true,
-    };
-    const log = ctx.log.child({ runId, agentId: admitted.agent.agentId, flow: admitted.flow.name });
-    try {
-      if (decision.decision === 'timeout' || decision.decision === 'cancel') {
-        await lease.acquire('enqueue', request.fresh, stop.signal);
-        const outcome: RunOutcome =
-          decision.decision === 'cancel'
-            ? {
-                runId,
-                conversationId: admitted.conversationId,
-                status: 'CANCELLED',
-                error: { code: 'cancelled', message: 'the run was cancelled while it waited for an approval' },
-              }
-            : {
-                runId,
-                conversationId: admitted.conversationId,
-                status: 'FAILED',
-                error: {
-                  code: 'approval_timeout',
-                  message: `no decision on the ${pause.approval.tool} call came by ${pause.approval.expiresAt}; the run stopped`,
-                },
-              };
-        await this.deleteCheckpoints(runId, log);
-        return await this.end(outcome, events, undefined, writesConversation(admitted) ? { lease, request, log } : undefined);
-      }
-      const r: Running = {
-        data,
-        admitted,
-        events,
-        stop,
-        usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
-        timings: {},
-        startedAt: performance.now(),
-        running: Promise.resolve(),
-        log,
-        roles: pause.roles,
-        resume:
-          decision.decision === 'edit'
-            ? { decision: 'edit', args: decision.args ?? {} }
-            : decision.decision === 'reject'
-              ? { decision: 'reject', ...(decision.reason ? { reason: decision.reason } : {}) }
-              : { decision: 'approve' },
-      };
-      try {
-        return await this.goAhead(r, lease, beginTurn(this.d, lease, request), request, ctx);
-      } finally {
-        clearTimeout(r.maxRun);
-      }
-    } finally {
-      await lease.release().catch((e: unknown) => log.warn({ err: e, runId }, 'could not release the conversation lock; it expires by itself'));
-      ctx.signal.removeEventListener('abort', onWorkerAbort);
-      this.d.cancels.untrack(runId, stop);
-    }
   }
 
   /** The delivery's outcome; throws only when it crashed (the bus retries it). */
@@ -391,7 +308,7 @@ export class RunLifecycle {
         log: r.log,
         durable,
       });
-      if ('paused' in flowEnd) return await this.pause(r, flowEnd.paused);
+      if ('paused' in flowEnd) return await pauseRun(this.d, r, flowEnd.paused);
       answer = flowEnd;
     } catch (err) {
       if (durable) await this.deleteCheckpoints(runId, r.log);
@@ -442,40 +359,8 @@ export class RunLifecycle {
     }
   }
 
-  /**
-   * The flow paused on a tool call that needs a person: the record goes PAUSED first (with the step that asks, so a
-   * decision arriving the moment the step is seen finds the run waiting), then the step is emitted. The delivery
-   * then ends: the conversation lock, the worker and the run's timers are given back while it waits.
-   */
-  private async pause(r: Running, asked: ApprovalRequest): Promise<PausedOutcome> {
-    const { runId } = r.data;
-    const pauses = this.d.pauses;
-    if (!pauses) throw new Error('a run paused in a process without a pause store');
-    const now = Date.now();
-    const approval = {
-      ...asked,
-      approver: r.admitted.agent.approver ?? 'user',
-      requestedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + this.d.config.approvalTimeoutMs).toISOString(),
-    };
-    await r.events.flush();
-    const seq = r.events.lastSeq + 1;
-    const step: StoredRunStep = { seq, at: now, kind: 'log', name: 'approval_requested', data: approval };
-    await r.running;
-    const paused = await pauses.pause(
-      runId,
-      { approval, request: r.data, lastSeq: seq, roles: [...r.roles] },
-      { steps: [...r.events.steps.steps, step], omitted: r.events.steps.omittedCount },
-    );
-    if (!paused) throw new Error(`run ${runId} was not RUNNING when it paused`);
-    r.events.step('log', 'approval_requested', approval);
-    await r.events.flush();
-    r.log.info({ approvalId: asked.approvalId, tool: asked.tool }, 'run paused for an approval');
-    return pausedOf(runId, r.admitted.conversationId);
-  }
-
   /** A durable run's checkpoints are needed only while it can still resume. */
-  private async deleteCheckpoints(runId: string, log: Logger): Promise<void> {
+  async deleteCheckpoints(runId: string, log: Logger): Promise<void> {
     await this.d.checkpoints?.deleteThread(runId).catch((err: unknown) => log.warn({ err, runId }, 'could not delete the checkpoints of an ended run'));
   }
 

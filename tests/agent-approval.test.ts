@@ -9,7 +9,8 @@ import { token } from './support/gateway-env.js';
 import { usePlatform } from './support/platform.js';
 import { ask, wsProbe, type Frame, type WsProbe } from './support/ws-probe.js';
 
-const TIMEOUT_MS = 8_000;
+// Long enough for the other tests to decide under load, short enough for the timeout test to wait it out.
+const TIMEOUT_MS = 12_000;
 const platform = usePlatform('gwapproval', { gateway: {}, services: { APPROVAL_TIMEOUT_MS: String(TIMEOUT_MS), APPROVAL_SWEEP_MS: '250' } });
 const TENANT = 'approve';
 const user = token({ sub: 'ap-user', tenant: TENANT });
@@ -59,6 +60,28 @@ async function pausedTurn(p: WsProbe): Promise<{ runId: string; asked: Frame }> 
   return { runId, asked };
 }
 
+/** Reads the run's SSE stream up to the event of its approval_requested step; answers that event's status. */
+async function sseStatusAfterAsk(runId: string): Promise<string> {
+  const stop = new AbortController();
+  const res = await fetch(`${platform.gw.http}/api/v1/runs/${runId}/events`, { headers: { authorization: `Bearer ${user}` }, signal: stop.signal });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended before the approval step: ${text}`);
+      text += value;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('data: ')) continue;
+        const d = JSON.parse(line.slice(6)) as { status: string; event?: { type: string; name?: string } };
+        if (d.event?.type === 'run.step' && d.event.name === 'approval_requested') return d.status;
+      }
+    }
+  } finally {
+    stop.abort();
+  }
+}
+
 const approvalOf = (asked: Frame) => asked.data as { approvalId: string; tool: string; args: unknown; approver: string; expiresAt: string };
 const endOf = (p: WsProbe, runId: string): Promise<Frame> =>
   p.next((f) => (f.type === 'agent.message' || f.type === 'agent.error') && f.runId === runId, { what: `the end of run ${runId}`, timeoutMs: 30_000 });
@@ -76,6 +99,11 @@ describe('approval interrupts through the gateway', () => {
       expect(approvalOf(asked)).toMatchObject({ tool: 'current_time', args: {}, approver: 'user' });
       const run = await (await api(`/api/v1/runs/${runId}`, user)).json();
       expect(run).toMatchObject({ status: 'PAUSED', approval: { approvalId: approvalOf(asked).approvalId } });
+
+      // SSE and the run list say it waits: the stream's state after the asking step is PAUSED.
+      const listed = (await (await api('/api/v1/runs?status=PAUSED', user)).json()) as { items: Array<{ runId: string }> };
+      expect(listed.items.map((r) => r.runId)).toContain(runId);
+      expect(await sseStatusAfterAsk(runId)).toBe('PAUSED');
 
       const second = await ask(p, { type: 'chat.message', id: `m-${Date.now()}`, text: 'hello?' }, (f) => f.type === 'chat.accepted');
       const refused = await endOf(p, String(second.runId));

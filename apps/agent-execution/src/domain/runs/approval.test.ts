@@ -126,6 +126,21 @@ describe('approval interrupts', () => {
     expect(await refusal(h.caller.call('agent.decide_approval', { runId, approvalId, decision: 'approve' }, { tenantId }))).toMatchObject({ code: 'conflict' });
   });
 
+  test('a run whose agent lost the gate while it waited still resumes from its checkpoint (the model is not asked again)', async ({ prefix, db }) => {
+    const tenantId = tenant();
+    const h = await startHarness({ prefix, db, tenantId });
+    const { runId, approvalId } = await pausedRun(h, tenantId);
+    await h.caller.call('agent.update_agent', { agentId: 'default', requiresApproval: [] }, { tenantId, roles: ['admin'] });
+    const requestsBefore = h.model.control.requests().length;
+
+    await h.caller.call('agent.decide_approval', { runId, approvalId, decision: 'approve' }, { tenantId });
+    const record = await ended(h, tenantId, runId);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.steps?.map((s) => `${s.kind}:${s.name}`)).toEqual(['log:approval_requested', 'tool_call:current_time', 'tool_result:current_time']);
+    // One model call after the decision (the answer); the call that asked for the tool is not repeated.
+    expect(h.model.control.requests().length - requestsBefore).toBe(1);
+  });
+
   test('cancelling a paused run ends it CANCELLED', async ({ prefix, db }) => {
     const tenantId = tenant();
     const h = await startHarness({ prefix, db, tenantId });

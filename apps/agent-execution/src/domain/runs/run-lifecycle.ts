@@ -271,9 +271,12 @@ export class RunLifecycle {
     const { runId } = r.data;
     const { agent, flow, conversationId } = r.admitted;
     const signal = r.stop.signal;
-    // An agent with gated tools runs its graph checkpointed under the run's id, so it can pause and go on elsewhere.
+    // An agent with gated tools runs its graph checkpointed under the run's id, so it can pause and go on elsewhere;
+    // a resumed run always does (its agent may have lost the gate while it waited: the checkpoint is still where it is).
     const durable =
-      this.d.checkpoints && (agent.requiresApproval?.length ?? 0) > 0 ? { threadId: runId, ...(r.resume ? { resume: r.resume } : {}) } : undefined;
+      this.d.checkpoints && (r.resume || (agent.requiresApproval?.length ?? 0) > 0)
+        ? { threadId: runId, ...(r.resume ? { resume: r.resume } : {}) }
+        : undefined;
 
     // 3. Begin turn: the conversation is the run's and the model's messages are loaded. RUNNING is
     //    written beside the flow (not awaited here: the record is RUNNING before it is finished).

@@ -9,12 +9,12 @@ import { conversationShown, finished, send, signedIn } from './support/ui.js';
 
 const env = useBrowserStack('webapproval');
 
-async function createGatedAgent(): Promise<void> {
+async function createGatedAgent(agentId = 'gated', approver: 'user' | 'operator' = 'user'): Promise<void> {
   const res = await fetch(`${env.stack.url}/api/v1/agents`, {
     method: 'POST',
     headers: { authorization: `Bearer ${mintToken({ sub: 'approval-admin', roles: ['admin'] })}`, 'content-type': 'application/json' },
     body: JSON.stringify({
-      agentId: 'gated',
+      agentId,
       name: 'Gated clock',
       systemPrompt: 'You tell the time.',
       greeting: '',
@@ -25,7 +25,7 @@ async function createGatedAgent(): Promise<void> {
       doubleTexting: 'enqueue',
       maxRunMs: 30_000,
       requiresApproval: ['current_time'],
-      approver: 'user',
+      approver,
     }),
   });
   expect(res.status, await res.text()).toBe(201);
@@ -57,6 +57,32 @@ describe('approval interrupts in a real browser', () => {
     await finished(turn).toBe('done');
     expect(await turn.locator('.bubble').innerText()).toContain('current_time returned');
     expect(await turn.getByRole('group', { name: 'Approval for current_time' }).count()).toBe(0);
+    await page.context().close();
+  }, 120_000);
+
+  test('an agent that leaves approvals to operators: the user sees who it waits for; an operator approves on the run page and the answer reaches the chat', async () => {
+    await createGatedAgent('gated-ops', 'operator');
+    const page = await signedIn(env.chrome, env.stack.url, 'approval-hal', { admin: false, width: 390 });
+    await page.goto(`${env.stack.url}/#/chat?agent=gated-ops`);
+    await conversationShown(page);
+    const answer = await send(page, 'What time is it?');
+    const card = answer.getByRole('group', { name: 'Approval for current_time' });
+    await expect.poll(() => card.count(), { timeout: 30_000 }).toBe(1);
+    expect(await card.innerText()).toContain('Waiting for an operator to approve it.');
+    expect(await card.getByRole('button').count()).toBe(0);
+    const runId = await answer.getAttribute('data-run-id');
+
+    const ops = await signedIn(env.chrome, env.stack.url, 'approval-ida', { width: 1280 });
+    await ops.goto(`${env.stack.url}/#/ops/runs/${runId}`);
+    const opsCard = ops.getByRole('group', { name: 'Approval for current_time' });
+    await expect.poll(() => opsCard.count(), { timeout: 30_000 }).toBe(1);
+    await ops.screenshot({ path: `${ARTIFACTS}web-approval-run-page.png`, fullPage: true });
+    await opsCard.getByRole('button', { name: 'Approve' }).click();
+
+    await finished(answer).toBe('done');
+    expect(await answer.locator('.bubble').innerText()).toContain('current_time returned');
+    await page.screenshot({ path: `${ARTIFACTS}web-approval-operator-phone.png`, fullPage: true });
+    await ops.context().close();
     await page.context().close();
   }, 120_000);
 });

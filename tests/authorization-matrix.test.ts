@@ -93,6 +93,11 @@ const REST: Record<string, RestRow> = {
   'GET /api/v1/runs/:id/events': { call: (fx) => ({ path: `/api/v1/runs/${fx.runId}/events` }), expect: owned(200) },
   // The run has finished: cancelling answers {cancelled: false}, but only to those who may touch it.
   'POST /api/v1/runs/:id/cancel': { call: (fx) => ({ path: `/api/v1/runs/${fx.runId}/cancel`, body: {} }), expect: owned(200) },
+  // The run has finished, so it waits on no approval: those who may touch it hear 409; others do not learn it exists.
+  'POST /api/v1/runs/:id/approval': {
+    call: (fx) => ({ path: `/api/v1/runs/${fx.runId}/approval`, body: { approvalId: 'call_mx', decision: 'approve' } }),
+    expect: owned(409),
+  },
   // Further cases of a route: `METHOD /path (case)`, probed when the route exists.
   'POST /api/v1/runs (channel conversation)': {
     call: (fx) => ({ path: '/api/v1/runs', body: { flow: 'summarize_conversation', conversationId: fx.channelConversationId, input: {} } }),
@@ -247,6 +252,17 @@ const FRAMES: Record<ClientFrame['type'] | 'connect', FrameRow> & Record<string,
     expect: wsAnyone('error:not_found'),
   },
   'chat.cancel (made-up run id)': { frame: () => ({ type: 'chat.cancel', runId: 'no-such-run' }), answers: [], expect: wsAnyone('error:not_found') },
+  // Like the REST route: a finished run waits on nothing (conflict to the owner and staff, not_found to others).
+  'approval.decide': {
+    frame: (fx) => ({ type: 'approval.decide', runId: fx.runId, approvalId: 'call_mx', decision: 'approve' }),
+    answers: [],
+    expect: wsOwned('error:conflict'),
+  },
+  'approval.decide (made-up run id)': {
+    frame: () => ({ type: 'approval.decide', runId: 'no-such-run', approvalId: 'call_mx', decision: 'reject' }),
+    answers: [],
+    expect: wsAnyone('error:not_found'),
+  },
   // A channel conversation (owned by a Chatwoot contact): staff read it; nobody writes it from the web.
   'history.get (channel conversation)': {
     frame: (fx) => ({ type: 'history.get', conversationId: fx.channelConversationId }),

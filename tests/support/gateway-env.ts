@@ -25,7 +25,11 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-export async function startServices(prefix: string, databaseUrl: string, opts: { query?: boolean; migration?: boolean } = {}): Promise<Services> {
+export async function startServices(
+  prefix: string,
+  databaseUrl: string,
+  opts: { query?: boolean; migration?: boolean; env?: Record<string, string> } = {},
+): Promise<Services> {
   const model = await startDevModelServer({ tokenDelayMs: 0 });
   const env = {
     ...testRedisEnv(),
@@ -37,6 +41,7 @@ export async function startServices(prefix: string, databaseUrl: string, opts: {
     LOG_LEVEL: 'info',
     PARLEY_MODE: 'dev',
     SHUTDOWN_GRACE_MS: '2000',
+    ...opts.env,
   };
   // app → the short name its INSTANCE_ID starts with
   const instances: Record<string, string> = { conversation: 'conv', 'agent-execution': 'agent', query: 'query', migration: 'migration' };

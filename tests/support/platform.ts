@@ -13,7 +13,11 @@ export interface Platform {
  * One test file's platform: its own bus prefix and database, the services as child processes, and a
  * gateway when asked for; all torn down (keys, database, processes) after the file.
  */
-export function usePlatform(label: string, opts: { query?: boolean; migration?: boolean; gateway?: Record<string, string> } = {}): Platform {
+/** `services`: extra env of every service process (e.g. a short APPROVAL_TIMEOUT_MS). */
+export function usePlatform(
+  label: string,
+  opts: { query?: boolean; migration?: boolean; gateway?: Record<string, string>; services?: Record<string, string> } = {},
+): Platform {
   let prefix = '';
   let db = '';
   let services: Services | undefined;
@@ -21,7 +25,11 @@ export function usePlatform(label: string, opts: { query?: boolean; migration?: 
   beforeAll(async () => {
     prefix = uniquePrefix(label);
     db = await createTestDatabase();
-    services = await startServices(prefix, urlForDatabase(db), { query: opts.query ?? false, migration: opts.migration ?? false });
+    services = await startServices(prefix, urlForDatabase(db), {
+      query: opts.query ?? false,
+      migration: opts.migration ?? false,
+      ...(opts.services ? { env: opts.services } : {}),
+    });
     // The file's database, not the machine's `parley` one (which may be behind this checkout's migrations).
     if (opts.gateway) gw = await startGateway(prefix, { DATABASE_URL: urlForDatabase(db), ...opts.gateway });
     // Above the services' own start-up wait (gateway-env.ts), so a slow start fails with their output, not a bare hook timeout.

@@ -34,6 +34,10 @@ export interface AgentExecutionConfig {
     dbRetryMs: number;
     /** After a run's first token, tokens are sent at most once per this many ms (0: every model token). */
     tokenWindowMs: number;
+    /** How long a run paused for an approval waits for a decision before it fails (approval_timeout). */
+    approvalTimeoutMs: number;
+    /** How often this replica looks for paused runs past their timeout. */
+    approvalSweepMs: number;
   };
   tools: {
     /** Opens the header values of agents' MCP servers and HTTP tools: the gateway's SECRETS_KEY (and previous key while rotating). */
@@ -58,6 +62,12 @@ export const env = defineEnv(
     RUN_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(300_000),
     RUN_DB_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
     RUN_TOKEN_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(25),
+    APPROVAL_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .default(24 * 3_600_000),
+    APPROVAL_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     SECRETS_KEY: secretKeyEnv().optional(),
     SECRETS_KEY_PREVIOUS: secretKeyEnv().optional(),
     MCP_LIST_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
@@ -74,6 +84,8 @@ export const env = defineEnv(
       queueWaitMs: e.RUN_QUEUE_WAIT_MS,
       dbRetryMs: e.RUN_DB_RETRY_MS,
       tokenWindowMs: e.RUN_TOKEN_WINDOW_MS,
+      approvalTimeoutMs: e.APPROVAL_TIMEOUT_MS,
+      approvalSweepMs: e.APPROVAL_SWEEP_MS,
     },
     tools: {
       secretsKey: e.SECRETS_KEY,

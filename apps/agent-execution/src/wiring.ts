@@ -1,3 +1,4 @@
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type { Logger } from 'pino';
 import { openRedis, type Bus, type RedisTarget } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
@@ -11,6 +12,8 @@ import { RunEndObservers } from './domain/replies/run-end-observers.js';
 import { CancelHub } from './domain/runs/cancel-hub.js';
 import { ConversationLock } from './domain/runs/conversation-lock.js';
 import { ConversationPort } from './domain/runs/conversation-port.js';
+import { ApprovalDecisions } from './domain/runs/approval-decisions.js';
+import { ApprovalTimeouts } from './domain/runs/approval-timeouts.js';
 import { RunLifecycle } from './domain/runs/run-lifecycle.js';
 import { runMetrics } from './domain/runs/run-metrics.js';
 import { builtinTools, DEFAULT_AGENT_TOOLS } from './domain/tools/builtin.js';
@@ -21,6 +24,7 @@ import type { ToolConfigDeps } from './domain/tools/tool-config.js';
 import { ToolSecrets } from './domain/tools/tool-secrets.js';
 import { agentHandlers } from './handlers/index.js';
 import { AgentStore } from './stores/agent-store.js';
+import { RunPauses } from './stores/run-pauses.js';
 import { RunStore } from './stores/run-store.js';
 
 export const SERVICE_NAME = 'agent-execution';
@@ -60,7 +64,10 @@ export async function createAgentService(d: AgentServiceDeps) {
     builtinNames: tools.map((t) => t.name),
   };
   if (!secretsKey) d.log.info('SECRETS_KEY is not set: agents cannot be given MCP servers or HTTP tools with headers');
-  const flows = createFlowRegistry(d.flows ?? builtinFlows);
+  // Graph checkpoints of runs that can pause for an approval, in the `langgraph` schema (its tables come with
+  // migration 0010, so no replica runs setup() at start). The service's pool: a checkpoint write is one of a run's writes.
+  const checkpoints = new PostgresSaver(d.pool, undefined, { schema: 'langgraph' });
+  const flows = createFlowRegistry(d.flows ?? builtinFlows, checkpoints);
   const agents = new AgentStore(db, { model: d.config.model.name, maxRunMs: d.config.runs.defaultMaxRunMs, tools: DEFAULT_AGENT_TOOLS });
   // A run's database work rides out an outage until the service closes: by then its worker has stopped
   // (handlers still running are abandoned past the grace period) and the pool is about to end, and
@@ -74,6 +81,9 @@ export async function createAgentService(d: AgentServiceDeps) {
       d.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'postgres unavailable; retrying the run record write'),
   };
   const runs = tracedStore(new RunStore(db, dbRetry), { system: 'postgresql', name: 'agent_runs' });
+  const pauses = new RunPauses(db, dbRetry);
+  const timeouts = new ApprovalTimeouts(pauses, d.bus, d.config.runs.approvalSweepMs, d.log);
+  timeouts.start();
   const cancels = new CancelHub(redis, subscriber, d.prefix, d.log);
   await cancels.start();
   const lifecycle = new RunLifecycle({
@@ -92,14 +102,28 @@ export async function createAgentService(d: AgentServiceDeps) {
     observers: RunEndObservers.forChannels(d.bus, d.registry ? [runMetrics(d.registry, flows)] : []),
     config: d.config.runs,
     dbRetry,
+    pauses,
+    checkpoints,
   });
   let closed: Promise<void> | undefined;
   return {
-    handlers: agentHandlers({ lifecycle, runs, agents, flows, tools, toolConfig, cancels }),
+    handlers: agentHandlers({
+      bus: d.bus,
+      lifecycle,
+      runs,
+      agents,
+      flows,
+      tools,
+      toolConfig,
+      cancels,
+      pauses,
+      decisions: new ApprovalDecisions(pauses, agents, tools, d.bus),
+    }),
     /** Stops database retries, then closes the cancel hub and the command connection; later calls return the same promise. */
     close(): Promise<void> {
       closed ??= (async () => {
         closing.abort();
+        await timeouts.close();
         await cancels.close();
         guard.close();
         await redis.quit().catch(() => redis.disconnect());

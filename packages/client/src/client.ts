@@ -127,6 +127,15 @@ export class ParleyClient {
     if (!this.sendFrame({ type: 'chat.cancel', runId })) this.cancels.add(runId);
   }
 
+  /**
+   * A decision on the tool call a paused run waits on (its `approval_requested` step). The run's frames then go on
+   * on its stream; a refusal (not waiting any more, arguments that do not fit, not the approver) comes as an `error`
+   * frame with `ref: "approval.decide"`. False when offline: nothing was sent, decide again once connected.
+   */
+  decide(runId: string, approvalId: string, decision: 'approve' | 'edit' | 'reject', extra: { args?: Record<string, unknown>; reason?: string } = {}): boolean {
+    return this.sendFrame({ type: 'approval.decide', runId, approvalId, decision, ...extra });
+  }
+
   async history(opts: { conversationId?: string; before?: number; limit?: number } = {}): Promise<History> {
     const conversationId = opts.conversationId ?? this.conversationId ?? this.welcome?.conversationId;
     if (!conversationId) throw new Error('no conversation yet');

@@ -3,7 +3,8 @@ import { Channel, Id, IsoDate, Usage } from './common.js';
 import { HttpTools, McpServers } from './agent-tools.js';
 import { storable, storableJson } from './text.js';
 
-export const RunStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
+/** PAUSED: the run waits for a person's decision on a tool call (approval); it holds no worker, lease or lock meanwhile. */
+export const RunStatus = z.enum(['PENDING', 'RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 export const DoubleTextingPolicy = z.enum(['enqueue', 'reject', 'interrupt']);
@@ -123,6 +124,38 @@ export type StoredRunStep = z.infer<typeof StoredRunStep>;
 export const AgentCancel = z.object({ runId: Id });
 export const AgentCancelReply = z.object({ runId: Id, cancelled: z.boolean() });
 
+/** A tool call a paused run waits on (the `approval_requested` step says the same). */
+export const PendingApproval = z.object({
+  /** The model's tool call id: unique within the run. */
+  approvalId: z.string(),
+  tool: z.string(),
+  args: z.unknown(),
+  approver: z.enum(['user', 'operator']),
+  requestedAt: IsoDate,
+  /** The run fails with `approval_timeout` when no decision came by then. */
+  expiresAt: IsoDate,
+});
+export type PendingApproval = z.infer<typeof PendingApproval>;
+
+export const ApprovalDecision = z.enum(['approve', 'edit', 'reject']);
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+/** A decision on a paused run's tool call (WS `approval.decide`, REST `POST /runs/:id/approval`). */
+export const DecideApprovalBody = z.object({
+  approvalId: storable(z.string().min(1).max(128)),
+  decision: ApprovalDecision,
+  /** `edit`: the arguments the tool runs with instead, checked against the tool's schema. */
+  args: storableJson(z.record(z.string(), z.unknown())).optional(),
+  /** `reject`: why, told to the model with the refusal. */
+  reason: storable(z.string().max(2_000)).optional(),
+});
+export type DecideApprovalBody = z.infer<typeof DecideApprovalBody>;
+export const DecideApproval = DecideApprovalBody.extend({ runId: Id });
+export type DecideApproval = z.infer<typeof DecideApproval>;
+export const DecideApprovalReply = z.object({ runId: Id, status: RunStatus });
+/** Continues a paused run whose decision (or timeout) is recorded; any replica takes it. */
+export const ResumeRun = z.object({ runId: Id });
+
 export const RunRecord = z.object({
   runId: Id,
   agentId: z.string(),
@@ -149,9 +182,12 @@ export const RunRecord = z.object({
   messageId: z.string().nullable().optional(),
   /** The seq of the run's terminal event, so a replay from the record numbers it as the log did. */
   endSeq: z.number().int().positive().nullable().optional(),
+  /** PAUSED: the tool call it waits on. */
+  approval: PendingApproval.nullable().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 export const GetRun = z.object({ runId: Id });
+
 /** What `agent.run` would admit, checked before a run exists (REST answers 400/404/409 instead of a 202 that fails). */
 export const ValidateRun = AgentRun.pick({ agentId: true, flow: true, conversationId: true, input: true });
 export const ValidateRunReply = z.object({ agentId: z.string(), flow: z.string() });
@@ -203,6 +239,16 @@ export const AgentSpec = z.object({
   mcpServers: McpServers.optional(),
   /** HTTP endpoints offered to the model as tools (agent-tools.ts). Optional like mcpServers. */
   httpTools: HttpTools.optional(),
+  /**
+   * Tools (by the name the model sees: a built-in, `server__tool` of an MCP server, an HTTP tool) whose calls wait
+   * for a person's approval before they run. Optional: stored specs read as [].
+   */
+  requiresApproval: z
+    .array(storable(z.string().min(1).max(64)))
+    .max(64)
+    .optional(),
+  /** Who decides on those calls: the run's user (default) or the tenant's staff (operator, admin). */
+  approver: z.enum(['user', 'operator']).optional(),
 });
 export type AgentSpec = z.infer<typeof AgentSpec>;
 

@@ -148,6 +148,24 @@ export const catalog = {
     delivery: { mutates: true },
   }),
   'agent.list_tools': action({ service: 'agent', description: 'The tools an agent can be given.', data: Empty, reply: agent.ListToolsReply }),
+  'agent.decide_approval': action({
+    service: 'agent',
+    description: "Records a decision on a paused run's tool call and has any replica resume the run.",
+    data: agent.DecideApproval,
+    reply: agent.DecideApprovalReply,
+    // Idempotent by the run's state: only a PAUSED record takes a decision (one UPDATE … WHERE status = 'PAUSED'),
+    // so a redelivery answers conflict instead of deciding twice.
+  }),
+  'agent.resume_run': action({
+    service: 'agent',
+    description: 'Continues a paused run from its checkpoint once its decision (or its timeout) is recorded.',
+    data: agent.ResumeRun,
+    reply: null,
+    // Streamed to no caller (it is sent): the events go to the run's event log, which the gateway follows.
+    events: agent.RunEvent,
+    // Like agent.run: the record is the idempotency key (a resumed run is RUNNING, a finished one terminal).
+    delivery: { visibilityTimeoutMs: 20_000, maxDeliveries: 3, timeoutMs: 15 * 60_000 },
+  }),
 
   // migration
   'migration.migrate_conversation': action({

@@ -3,7 +3,7 @@ import { Id, Usage } from './common.js';
 import { ClientId } from './ids.js';
 import { storable, storableJson } from './text.js';
 import { HistoryMessage } from './conversation.js';
-import { RunResult, RunStepKind } from './agent.js';
+import { DecideApprovalBody, RunResult, RunStepKind } from './agent.js';
 
 /** WebSocket close codes of the chat protocol (DESIGN §4). */
 export const WsClose = {
@@ -35,6 +35,8 @@ export const ClientFrame = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('conversation.new'), agent: ClientId.optional() }),
   z.object({ type: z.literal('resume'), runId: ClientId, lastSeq: z.number().int().nonnegative() }),
+  /** A decision on the tool call a paused run waits on (its `approval_requested` step); the run's events follow. */
+  DecideApprovalBody.extend({ type: z.literal('approval.decide'), runId: ClientId }),
   z.object({ type: z.literal('ping'), t: z.number().optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;

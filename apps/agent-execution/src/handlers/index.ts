@@ -1,8 +1,10 @@
-import type { Handlers } from '@parley/bus';
+import type { Bus, Handlers } from '@parley/bus';
 import type { Catalog } from '@parley/contracts';
 import type { FlowRegistry } from '../domain/flows/define-flow.js';
 import type { CancelHub } from '../domain/runs/cancel-hub.js';
+import type { ApprovalDecisions } from '../domain/runs/approval-decisions.js';
 import type { RunLifecycle } from '../domain/runs/run-lifecycle.js';
+import type { RunPauses } from '../stores/run-pauses.js';
 import type { ToolDef } from '../domain/tools/define-tool.js';
 import type { ToolConfigDeps } from '../domain/tools/tool-config.js';
 import type { AgentStore } from '../stores/agent-store.js';
@@ -19,12 +21,14 @@ import {
   setDefaultAgentHandler,
   updateAgentHandler,
 } from './agents.js';
+import { decideApprovalHandler, resumeRunHandler } from './approvals.js';
 import { cancelHandler } from './cancel.js';
 import { listFlowsHandler } from './flows.js';
 import { runHandler } from './run.js';
 import { getRunHandler, listRunsHandler, validateRunHandler } from './runs.js';
 
 export interface HandlerDeps {
+  bus: Bus<Catalog>;
   lifecycle: RunLifecycle;
   runs: RunStore;
   agents: AgentStore;
@@ -32,13 +36,17 @@ export interface HandlerDeps {
   tools: readonly ToolDef[];
   toolConfig: ToolConfigDeps;
   cancels: CancelHub;
+  decisions: ApprovalDecisions;
+  pauses: RunPauses;
 }
 
 export function agentHandlers(d: HandlerDeps) {
   const admin = new AgentAdmin(d.agents, d.flows, d.tools, d.toolConfig);
   return {
     'agent.run': runHandler(d.lifecycle),
-    'agent.cancel': cancelHandler(d.runs, d.cancels),
+    'agent.cancel': cancelHandler(d.runs, d.cancels, d.pauses, d.bus),
+    'agent.decide_approval': decideApprovalHandler(d.decisions),
+    'agent.resume_run': resumeRunHandler(d.lifecycle),
     'agent.validate_run': validateRunHandler(d.agents, d.flows),
     'agent.get_run': getRunHandler(d.runs),
     'agent.list_runs': listRunsHandler(d.runs),

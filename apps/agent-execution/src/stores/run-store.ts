@@ -55,6 +55,7 @@ function toRecord(row: RunRow): RunRecord {
     ...(row.text !== null ? { text: row.text } : {}),
     ...(row.messageId !== null ? { messageId: row.messageId } : {}),
     ...(row.endSeq !== null ? { endSeq: row.endSeq } : {}),
+    ...(row.status === 'PAUSED' && row.pause ? { approval: row.pause.approval } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 /** Runs over REST: start (202 + optional webhook, delivered by any replica), read, SSE events, cancel, and the flow list. */
 import { uuidv7 } from '@parley/bus';
-import { ActionError, Id, ListRuns, StartRunRequest, StartRunResponse } from '@parley/contracts';
+import { ActionError, DecideApprovalBody, Id, ListRuns, StartRunRequest, StartRunResponse } from '@parley/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authGuard, callerMeta, principalOf } from '../auth/guard.js';
@@ -10,6 +10,7 @@ import { parse, parseHeader, sendError } from './errors.js';
 import { doc, replyOf } from './openapi.js';
 import { sendRateLimited } from './rate-limited.js';
 import { streamRunEvents } from './sse.js';
+import { decideApproval } from '../runs/run-approvals.js';
 import { IdempotencyKey } from '../runs/run-idempotency.js';
 import { DEFAULT_WAIT_MS, StartAndWaitRequest, WaitQuery, isFinal, waitForRun } from '../runs/run-wait.js';
 
@@ -219,6 +220,33 @@ export function registerRunRoutes(app: FastifyInstance, ctx: GatewayContext): vo
       try {
         const id = await readableRun(req);
         return await ctx.bus.call('agent.cancel', { runId: id }, callerMeta(req));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/runs/:id/approval',
+    {
+      ...auth,
+      schema: doc('runs', 'Approve, edit or reject the tool call a paused run waits on; the run then goes on', {
+        operationId: 'decideRunApproval',
+        description:
+          "The run must be PAUSED on that `approvalId` (its `approval`, and its `approval_requested` step), else 409; a second decision is a 409 too. `edit` needs `args`, checked against the tool's schema (400 naming the field). Who decides is the agent's `approver`: `user` (the run's owner, or staff) or `operator` (staff only, 403 to the owner).",
+        params: RunParams,
+        body: DecideApprovalBody,
+        bodyExample: { approvalId: 'call_1', decision: 'approve' },
+        reply: replyOf('agent.decide_approval'),
+        replyDescription: 'Decided: the run is RUNNING again; follow its events',
+        errors: [403, 409],
+      }),
+    },
+    async (req, reply) => {
+      try {
+        const { id } = parse(RunParams, req.params);
+        const body = parse(DecideApprovalBody, req.body);
+        return await decideApproval(ctx, userActor(principalOf(req)), id, body, callerMeta(req));
       } catch (err) {
         return sendError(reply, err);
       }

@@ -89,7 +89,8 @@ function apply(s: RunState, e: RunEvent): void {
       return;
     case 'run.step': {
       s.state = 'PROGRESS';
-      s.status = 'RUNNING';
+      // The run waits for a person's decision on a tool call until its next event.
+      s.status = e.kind === 'log' && e.name === 'approval_requested' ? 'PAUSED' : 'RUNNING';
       if (e.progress !== undefined) s.progress = e.progress;
       const step: RunState['step_results'][number] = { seq: e.seq, kind: e.kind, name: e.name };
       if (e.data !== undefined) step.data = e.data;

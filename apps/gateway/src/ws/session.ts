@@ -21,6 +21,7 @@ import type { GatewayContext } from '../context.js';
 import { userActor, type Actor, type ConversationGrant } from '../auth/access.js';
 import type { Principal } from '../auth/verifier.js';
 import type { RunSubscription } from '../runs/run-subscription.js';
+import { decideApproval } from '../runs/run-approvals.js';
 import { followRun } from '../runs/run-follower.js';
 import { decodeFrame, frameOf, isTerminal, type RawData } from './frames.js';
 
@@ -161,6 +162,15 @@ export class ChatSession {
       }
       case 'resume':
         return this.resume(f.runId, f.lastSeq);
+      case 'approval.decide': {
+        const { type: _type, runId, ...body } = f;
+        const meta = { tenantId: this.principal.tenantId, userId: this.principal.userId, sessionId: this.id };
+        await decideApproval(this.ctx, this.actor, runId, body, meta);
+        // The resumed run's events come through its event log: follow it here unless this socket already does.
+        const view = this.runs.get(runId);
+        if (!view || view.ended) this.follow(runId, view?.lastSeq ?? 0);
+        return;
+      }
       case 'ping':
         this.send(f.t === undefined ? { type: 'pong' } : { type: 'pong', t: f.t });
         return;
@@ -297,6 +307,12 @@ export class ChatSession {
   private settle(runId: string, r: RunResult): void {
     const view = this.runs.get(runId);
     if (!view || view.ended) return;
+    // Paused for an approval: the delivery ended, the run did not. Whoever decides, any agent-execution replica goes
+    // on with it and logs its events, which this socket follows from where the live stream stopped.
+    if (r.status === 'PAUSED') {
+      this.follow(runId, view.lastSeq);
+      return;
+    }
     view.ended = true;
     if (r.status === 'SUCCEEDED') {
       const usage = r.usage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0 };

@@ -92,7 +92,7 @@ function Chat({ store, session, onReconnect }: { store: ChatStore; session: Sess
           )}
           {turns.length === 0 && <p class="empty">No messages yet. Say hello.</p>}
           {turns.map((t) => (
-            <TurnView key={t.key} turn={t} />
+            <TurnView key={t.key} turn={t} staff={session.roles.includes('operator') || session.roles.includes('admin')} decide={store.decider} />
           ))}
         </div>
         {error && (

@@ -7,6 +7,7 @@ import { ParleyClient, RunFailedError, type RunStream, type WebSocketCtor, type 
 import { signOut, type Session } from '../lib/auth.js';
 import { rememberRun } from '../lib/recent-runs.js';
 import { signal } from '../lib/signal.js';
+import type { Decide } from '../ui/approval-card.js';
 import { applyFrame, turnsFromHistory, type Turn } from './transcript.js';
 
 export type ConnState = 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -50,10 +51,28 @@ export class ChatStore {
     }
     this.client = new ParleyClient(opts);
     this.client.onFrame((f) => {
+      if (f.type === 'error' && f.ref === 'approval.decide') this.decisionRefused?.(f.message);
       if (f.type === 'error' && f.ref === 'resume') this.finishLive('failed', `This run can no longer be resumed (${f.message}).`);
       if (f.type === 'system' && f.event === 'shutdown') this.connDetail.set('the server is restarting; reconnecting');
     });
   }
+
+  /** The card waiting for the answer to its decision: a refusal comes back as an error frame. */
+  private decisionRefused: ((message: string) => void) | undefined;
+
+  /**
+   * A decision on the tool call a run waits on, over the socket. Resolves with the refusal's message, or null once the
+   * run moves on (its next frame reaches the turn) — whichever comes first.
+   */
+  readonly decider =
+    (runId: string, ask: { approvalId: string }): Decide =>
+    (decision, extra) =>
+      new Promise((resolve) => {
+        if (!this.client.decide(runId, ask.approvalId, decision, extra)) return resolve('Not connected; try again once the chat is back online.');
+        this.decisionRefused = (message) => resolve(message);
+        // The card leaves the page once the run's next step arrives; a refusal comes before it.
+        setTimeout(() => resolve(null), 10_000);
+      });
 
   private started!: () => void;
   /** Resolves once the first connection brought its history. */

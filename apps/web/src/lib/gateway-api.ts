@@ -421,6 +421,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/runs/{id}/approval': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve, edit or reject the tool call a paused run waits on; the run then goes on
+     * @description The run must be PAUSED on that `approvalId` (its `approval`, and its `approval_requested` step), else 409; a second decision is a 409 too. `edit` needs `args`, checked against the tool's schema (400 naming the field). Who decides is the agent's `approver`: `user` (the run's owner, or staff) or `operator` (staff only, 403 to the owner).
+     */
+    post: operations['decideRunApproval'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/runs/{id}/cancel': {
     parameters: {
       query?: never;
@@ -992,6 +1012,8 @@ export interface operations {
           'application/json': {
             agents: {
               agentId: string;
+              /** @enum {string} */
+              approver?: 'user' | 'operator';
               archived: boolean;
               /** @enum {string} */
               doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1028,6 +1050,7 @@ export interface operations {
               }[];
               model: string;
               name: string;
+              requiresApproval?: string[];
               systemPrompt: string;
               temperature: number;
               tools: string[];
@@ -1056,6 +1079,8 @@ export interface operations {
       content: {
         'application/json': {
           agentId: string;
+          /** @enum {string} */
+          approver?: 'user' | 'operator';
           /** @enum {string} */
           doubleTexting: 'enqueue' | 'reject' | 'interrupt';
           flow: string;
@@ -1090,6 +1115,7 @@ export interface operations {
           }[];
           model: string;
           name: string;
+          requiresApproval?: string[];
           systemPrompt: string;
           temperature: number;
           tools: string[];
@@ -1107,6 +1133,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1143,6 +1171,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1184,6 +1213,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1220,6 +1251,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1250,6 +1282,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @enum {string} */
+          approver?: 'user' | 'operator';
           /** @enum {string} */
           doubleTexting?: 'enqueue' | 'reject' | 'interrupt';
           flow?: string;
@@ -1284,6 +1318,7 @@ export interface operations {
           }[];
           model?: string;
           name?: string;
+          requiresApproval?: string[];
           systemPrompt?: string;
           temperature?: number;
           tools?: string[];
@@ -1301,6 +1336,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1337,6 +1374,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1379,6 +1417,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1415,6 +1455,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1455,6 +1496,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1491,6 +1534,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1531,6 +1575,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1567,6 +1613,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1613,6 +1660,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1649,6 +1698,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1696,6 +1746,8 @@ export interface operations {
               createdBy: string | null;
               spec: {
                 /** @enum {string} */
+                approver?: 'user' | 'operator';
+                /** @enum {string} */
                 doubleTexting: 'enqueue' | 'reject' | 'interrupt';
                 flow: string;
                 greeting: string;
@@ -1729,6 +1781,7 @@ export interface operations {
                 }[];
                 model: string;
                 name: string;
+                requiresApproval?: string[];
                 systemPrompt: string;
                 temperature: number;
                 tools: string[];
@@ -2607,7 +2660,7 @@ export interface operations {
         cursor?: string;
         flow?: string;
         limit?: number;
-        status?: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+        status?: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
       };
       header?: never;
       path?: never;
@@ -2627,6 +2680,17 @@ export interface operations {
             items: {
               agentId: string;
               agentVersion?: number | null;
+              approval?: {
+                approvalId: string;
+                /** @enum {string} */
+                approver: 'user' | 'operator';
+                args: unknown;
+                /** Format: date-time */
+                expiresAt: string;
+                /** Format: date-time */
+                requestedAt: string;
+                tool: string;
+              } | null;
               /** @enum {string} */
               channel: 'web' | 'chatwoot' | 'api';
               conversationId: string | null;
@@ -2647,7 +2711,7 @@ export interface operations {
               runId: string;
               startedAt: string | null;
               /** @enum {string} */
-              status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+              status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
               steps?: {
                 at: number;
                 data?: unknown;
@@ -2756,6 +2820,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -2776,7 +2851,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;
@@ -2799,6 +2874,56 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  decideRunApproval: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          approvalId: string;
+          args?: {
+            [key: string]: unknown;
+          };
+          /** @enum {string} */
+          decision: 'approve' | 'edit' | 'reject';
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Decided: the run is RUNNING again; follow its events */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            runId: string;
+            /** @enum {string} */
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -2908,6 +3033,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -2928,7 +3064,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;
@@ -2961,6 +3097,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -2981,7 +3128,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;

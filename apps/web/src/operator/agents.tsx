@@ -6,7 +6,7 @@ import { shortDate } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
 
-const specOf = ({ name, systemPrompt, greeting, model, temperature, tools, flow, doubleTexting, maxRunMs }: AgentSpec): AgentSpec => ({
+const specOf = ({
   name,
   systemPrompt,
   greeting,
@@ -16,6 +16,20 @@ const specOf = ({ name, systemPrompt, greeting, model, temperature, tools, flow,
   flow,
   doubleTexting,
   maxRunMs,
+  requiresApproval,
+  approver,
+}: AgentSpec): AgentSpec => ({
+  name,
+  systemPrompt,
+  greeting,
+  model,
+  temperature,
+  tools,
+  flow,
+  doubleTexting,
+  maxRunMs,
+  requiresApproval: requiresApproval ?? [],
+  approver: approver ?? 'user',
 });
 
 /**
@@ -191,6 +205,8 @@ function AgentForm({ agent, flows, tools, report, onSaved }: FormContext & Repor
 function SpecFields({ spec, onChange, flows, tools }: FormContext & { spec: AgentSpec; onChange(s: AgentSpec): void }): JSX.Element {
   const set = <K extends keyof AgentSpec>(k: K, v: AgentSpec[K]) => onChange({ ...spec, [k]: v });
   const toggle = (name: string, on: boolean) => set('tools', on ? [...spec.tools.filter((t) => t !== name), name] : spec.tools.filter((t) => t !== name));
+  const gated = spec.requiresApproval ?? [];
+  const gate = (name: string, on: boolean) => set('requiresApproval', on ? [...gated.filter((t) => t !== name), name] : gated.filter((t) => t !== name));
   // A tool the agent has but the service no longer lists stays visible, so saving does not drop it silently.
   const known: ToolInfo[] = [
     ...tools,
@@ -226,14 +242,30 @@ function SpecFields({ spec, onChange, flows, tools }: FormContext & { spec: Agen
       <fieldset class="tools">
         <legend>Tools</legend>
         {known.map((t) => (
-          <label key={t.name} class="check">
-            <input type="checkbox" checked={spec.tools.includes(t.name)} onChange={(e) => toggle(t.name, e.currentTarget.checked)} />
-            <span>
-              <code>{t.name}</code> <span class="muted small">{t.description}</span>
-              {t.roles && <span class="muted small"> (only for {t.roles.join(', ')})</span>}
-            </span>
-          </label>
+          <div key={t.name} class="tool-row">
+            <label class="check">
+              <input type="checkbox" checked={spec.tools.includes(t.name)} onChange={(e) => toggle(t.name, e.currentTarget.checked)} />
+              <span>
+                <code>{t.name}</code> <span class="muted small">{t.description}</span>
+                {t.roles && <span class="muted small"> (only for {t.roles.join(', ')})</span>}
+              </span>
+            </label>
+            <label class="check small approval-check">
+              <input type="checkbox" checked={gated.includes(t.name)} onChange={(e) => gate(t.name, e.currentTarget.checked)} />
+              <span>
+                needs approval<span class="visually-hidden"> ({t.name})</span>
+              </span>
+            </label>
+          </div>
         ))}
+        <label>
+          Who approves
+          <select value={spec.approver ?? 'user'} onChange={(e) => set('approver', e.currentTarget.value as NonNullable<AgentSpec['approver']>)}>
+            <option value="user">the user in the chat</option>
+            <option value="operator">an operator</option>
+          </select>
+        </label>
+        <p class="muted small">A call to a tool that needs approval waits until it is approved, edited or rejected.</p>
       </fieldset>
       <div class="row">
         <label>

@@ -1,4 +1,5 @@
 import { RunStatus, type RunRecord } from '@parley/contracts';
+import { ApprovalCard, pendingApproval, type Decide } from '../ui/approval-card.js';
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, client, unwrap } from '../lib/api.js';
@@ -161,9 +162,25 @@ function RunDetail({ runId }: { runId: string }): JSX.Element {
           )}
         </dl>
       )}
+      {snap?.status === 'PAUSED' && <PausedCard runId={runId} steps={snap.step_results} />}
       <h2>Timeline</h2>
       {error && <p class="muted">{error}</p>}
       {snap ? <RunView snap={snap} /> : !error && <p class="muted">Loading events…</p>}
     </section>
   );
+}
+
+/** A run paused for an approval: staff (who see this page) may decide whatever the agent's approver is. */
+function PausedCard({ runId, steps }: { runId: string; steps: Parameters<typeof pendingApproval>[0] }): JSX.Element | null {
+  const ask = pendingApproval(steps);
+  if (!ask) return null;
+  const decide: Decide = async (decision, extra) => {
+    try {
+      await unwrap(client.POST('/api/v1/runs/{id}/approval', { params: { path: { id: runId } }, body: { approvalId: ask.approvalId, decision, ...extra } }));
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  return <ApprovalCard key={ask.approvalId} ask={ask} canDecide decide={decide} />;
 }

@@ -1,7 +1,20 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Channel, StoredUsage } from './conversations.js';
 
-export type RunStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type RunStatus = 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/**
+ * What a PAUSED run needs to go on (agent-execution writes and reads it whole): the tool call it waits on, the
+ * `agent.run` it was started with (notify included), the seq of its last event, and once decided, the decision.
+ */
+export interface RunPause {
+  approval: { approvalId: string; tool: string; args: unknown; approver: 'user' | 'operator'; requestedAt: string; expiresAt: string };
+  request: unknown;
+  lastSeq: number;
+  roles: string[];
+  decision?: { decision: 'approve' | 'edit' | 'reject' | 'timeout' | 'cancel'; args?: Record<string, unknown>; reason?: string; by: string | null };
+}
 
 /** A `run.step` event kept with its run (contracts StoredRunStep; bounded by agent-execution). */
 export interface StoredRunStep {
@@ -47,6 +60,10 @@ export const agentRuns = pgTable(
     messageId: text('message_id'),
     /** The seq of the run's terminal event. */
     endSeq: integer('end_seq'),
+    /** Set while a run is (or was last) paused for an approval; see RunPause. */
+    pause: jsonb('pause').$type<RunPause>(),
+    /** A PAUSED run fails with approval_timeout after this (the sweep reads the partial index below). */
+    pauseExpiresAt: timestamp('pause_expires_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
@@ -56,5 +73,12 @@ export const agentRuns = pgTable(
     index('agent_runs_conversation_idx').on(t.conversationId),
     // A plain user's own runs (GET /runs), newest first, keyset-paged like the tenant index.
     index('agent_runs_tenant_owner_created_idx').on(t.tenantId, t.ownerId, t.createdAt.desc(), t.runId.desc()),
+    // The approval-timeout sweep and "does this conversation wait on an approval": only paused runs are indexed.
+    index('agent_runs_paused_idx')
+      .on(t.pauseExpiresAt)
+      .where(sql`${t.status} = 'PAUSED'`),
+    index('agent_runs_paused_conversation_idx')
+      .on(t.conversationId)
+      .where(sql`${t.status} = 'PAUSED'`),
   ],
 );

@@ -1,3 +1,4 @@
+import type { BaseCheckpointSaver, Command } from '@langchain/langgraph';
 import { z } from 'zod';
 import type { AgentConfig, ContextMessage, FlowInfo } from '@parley/contracts';
 import type { ChatResult, ToolSpec } from '@parley/llm';
@@ -45,7 +46,7 @@ export interface FlowOutput {
 /** The one method of a compiled LangGraph graph the executor relies on. */
 export interface FlowGraph {
   invoke(
-    input: Record<string, never>,
+    input: Record<string, never> | Command<unknown, Record<string, never>, never>,
     options: { signal: AbortSignal; recursionLimit: number; configurable: Record<string, unknown> },
   ): Promise<{ result?: FlowOutput | null }>;
 }
@@ -82,10 +83,11 @@ export function defineFlow<S extends z.ZodType>(def: FlowDefinition<S>): FlowDef
 export class FlowRegistry {
   private readonly flows = new Map<string, RegisteredFlow>();
 
-  constructor(flows: readonly FlowDefinition[]) {
+  /** `saver`: checkpoints of runs that may pause for an approval (absent: no run can pause). */
+  constructor(flows: readonly FlowDefinition[], saver?: BaseCheckpointSaver) {
     for (const f of flows) {
       if (this.flows.has(f.name)) throw new Error(`flow "${f.name}" is registered twice`);
-      this.flows.set(f.name, { ...f, invoke: compileFlow(f) });
+      this.flows.set(f.name, { ...f, invoke: compileFlow(f, saver) });
     }
   }
 

@@ -122,6 +122,8 @@ export interface TurnRequest {
   cancelChecked: Promise<void>;
   /** See ConversationLease.acquire. */
   fresh: Promise<boolean>;
+  /** A paused run going on: its user message is saved already, so the turn only reads the context. */
+  resuming?: boolean;
 }
 
 /** The start of a run's turn: its conversation held and the model's messages loaded. */
@@ -161,7 +163,7 @@ export async function beginTurn(d: TurnDeps, lease: ConversationLease, r: TurnRe
   if (signal.aborted) throw signal.reason;
   const budget = Math.max(256, d.config.contextMaxTokens - promptTokens(system, agent.model));
   const context =
-    flow.conversation === 'write' && user
+    flow.conversation === 'write' && user && !r.resuming
       ? await d.conversation.beginTurn(
           r.meta,
           conversationId,

@@ -8,6 +8,8 @@ import type { ChatMessage, FlowRuntime, ModelCallOptions } from '../flows/define
 import type { ToolDef } from '../tools/define-tool.js';
 import type { ExternalTools } from '../tools/external-tools.js';
 import { Toolbox } from '../tools/toolbox.js';
+import type { Durable } from '../flows/flow-graph.js';
+import { isApprovalRequest, type ApprovalRequest } from '../tools/approval.js';
 import type { Admitted } from './admission.js';
 import type { RunEvents } from './run-events.js';
 
@@ -36,6 +38,13 @@ export interface FlowRun {
   /** flowMs and modelMs are added. */
   timings: Record<string, number>;
   log: Logger;
+  /** The run may pause for approvals (checkpointed under its id); `resume` continues a paused one. */
+  durable?: Durable | undefined;
+}
+
+/** A run that paused on a tool call needing a person's decision (its graph state is checkpointed). */
+export interface FlowPaused {
+  paused: ApprovalRequest;
 }
 
 /** What a flow produced: its answer, and the turns (tool calls and results) to save before it. */
@@ -46,7 +55,7 @@ export interface FlowAnswer {
 }
 
 /** Runs the flow's graph on the run's messages, streaming its tokens and steps; saves nothing. */
-export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
+export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer | FlowPaused> {
   const { agent, flow, conversationId, input } = run.admitted;
   const messages = run.messages;
   const notes: Record<string, unknown> = {};
@@ -76,6 +85,7 @@ export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
       note: (k, v) => (notes[k] = v),
     },
     run.events,
+    agent.requiresApproval ?? [],
   );
   const callModel = async (msgs: readonly ChatMessage[], opts: ModelCallOptions = {}): Promise<ChatResult> => {
     const started = performance.now();
@@ -124,10 +134,14 @@ export async function runFlow(d: FlowDeps, run: FlowRun): Promise<FlowAnswer> {
   };
 
   const graphStarted = performance.now();
-  const state = await flow.invoke(rt, { signal: run.signal, recursionLimit: 50 });
+  const state = await flow.invoke(rt, { signal: run.signal, recursionLimit: 50 }, run.durable);
   run.timings['flowMs'] = Math.round(performance.now() - graphStarted);
   run.timings['modelMs'] = Math.round(modelMs);
   if (run.signal.aborted) throw run.signal.reason;
+  if (state.paused) {
+    if (!isApprovalRequest(state.paused.value)) throw new Error(`flow "${flow.name}" paused on something other than an approval`);
+    return { paused: state.paused.value };
+  }
   const result = state.result ?? { text: '' };
   const output =
     Object.keys(notes).length > 0

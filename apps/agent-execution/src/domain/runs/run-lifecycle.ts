@@ -1,12 +1,15 @@
 import type { RedisClient } from '@parley/bus';
 import type { Logger } from 'pino';
 import type { Bus, HandlerContext } from '@parley/bus';
-import { ActionError, type AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import { ActionError, AgentRun, type Catalog, type RunEvent, type RunResult, type Usage } from '@parley/contracts';
 import { withDbRetry, type DbRetryOptions } from '@parley/db';
 import type { ModelClient } from '@parley/llm';
 import type { AgentExecutionConfig } from '../../env.js';
 import type { AgentStore } from '../../stores/agent-store.js';
+import type { RunPauses } from '../../stores/run-pauses.js';
 import { isTerminal, type RunStore } from '../../stores/run-store.js';
+import type { ApprovalResume } from '../tools/approval.js';
 import type { FlowRegistry } from '../flows/define-flow.js';
 import type { RunEndObservers } from '../replies/run-end-observers.js';
 import type { ToolDef } from '../tools/define-tool.js';
@@ -21,7 +24,9 @@ import { classifyFailure } from './run-errors.js';
 import { RunEvents } from './run-events.js';
 import { runFlow, type FlowAnswer } from './run-flow.js';
 import { emitEnd, finishOf, refused, replyOf, type RunOutcome } from './run-outcome.js';
+import { pausedOf, pauseRun, type PausedOutcome } from './run-pause.js';
 import { RunRecovery } from './run-recovery.js';
+import { resumeRun, type LifecycleSteps } from './run-resume.js';
 import { saveTurnTrace } from './turn-trace.js';
 
 export interface LifecycleDeps {
@@ -44,10 +49,13 @@ export interface LifecycleDeps {
   config: AgentExecutionConfig['runs'];
   /** Retries of database reads and writes through a short PostgreSQL outage (until the service closes). */
   dbRetry: DbRetryOptions;
+  /** Paused runs (approvals) and the checkpoints of their graphs; absent: no run pauses. */
+  pauses?: RunPauses | undefined;
+  checkpoints?: BaseCheckpointSaver | undefined;
 }
 
 /** What a run that goes ahead carries through its steps. */
-interface Running {
+export interface Running {
   data: AgentRun;
   admitted: Admitted;
   events: RunEvents;
@@ -62,6 +70,10 @@ interface Running {
   log: Logger;
   /** Set once the turn began (its user message saved): an end without an answer then leaves a status entry. */
   trace?: { lease: ConversationLease; request: TurnRequest } | undefined;
+  /** The roles of the user who started the run (its toolbox): the envelope's, or the paused record's on resume. */
+  roles: readonly string[];
+  /** Resuming a paused run: the decision its pending tool call gets. */
+  resume?: ApprovalResume | undefined;
 }
 
 /**
@@ -79,6 +91,14 @@ export class RunLifecycle {
   private readonly answers: RunAnswers;
   private readonly recovery: RunRecovery;
 
+  /** The steps of a run the resume path (run-resume.ts) shares with a first delivery. */
+  private readonly steps: LifecycleSteps = {
+    goAhead: (r, lease, turn, request, ctx) => this.goAhead(r, lease, turn, request, ctx),
+    end: (outcome, events, timings, trace) => this.end(outcome, events, timings, trace),
+    eventsOf: (runId, ctx, startAfter) => this.eventsOf(runId, ctx, startAfter),
+    deleteCheckpoints: (runId, log) => this.deleteCheckpoints(runId, log),
+  };
+
   constructor(private readonly d: LifecycleDeps) {
     this.answers = new RunAnswers(d.redis, d.prefix);
     this.recovery = new RunRecovery({ bus: d.bus, answers: this.answers });
@@ -86,27 +106,57 @@ export class RunLifecycle {
 
   /** The `agent.run` handler. */
   async handle(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunResult> {
-    let outcome: RunOutcome;
+    let outcome: RunOutcome | PausedOutcome;
     try {
       outcome = await this.run(data, ctx);
     } catch (err) {
       await this.d.observers.crashed(data, ctx, err);
       throw err;
     }
+    // A pause is no end: channels and metrics hear of the run when it ends after its resume.
+    if (outcome.status === 'PAUSED') return { ...outcome };
     await this.d.observers.ended(data, outcome, ctx);
     return replyOf(outcome);
   }
 
+  /** The `agent.resume_run` handler: a paused run whose decision (or timeout) is recorded goes on, on this replica. */
+  async resume(runId: string, ctx: HandlerContext<RunEvent>): Promise<void> {
+    const row = await this.d.pauses?.load(ctx.action.tenantId, runId);
+    const decision = row?.pause?.decision;
+    if (!row?.pause || !decision || row.status !== 'RUNNING') {
+      ctx.log.info({ runId, status: row?.status }, 'resume of a run that is not waiting to resume; nothing to do');
+      return;
+    }
+    const data = AgentRun.parse(row.pause.request);
+    let outcome: RunOutcome | PausedOutcome;
+    try {
+      outcome = await resumeRun(this.d, this.steps, { data, pause: row.pause, decision, steps: row.steps ?? [] }, ctx);
+    } catch (err) {
+      await this.d.observers.crashed(data, ctx, err);
+      throw err;
+    }
+    if (outcome.status !== 'PAUSED') await this.d.observers.ended(data, outcome, ctx);
+  }
+
   /** The delivery's outcome; throws only when it crashed (the bus retries it). */
-  async run(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunOutcome> {
+  async run(data: AgentRun, ctx: HandlerContext<RunEvent>): Promise<RunOutcome | PausedOutcome> {
     const { runId } = data;
     const tenantId = ctx.action.tenantId;
 
     // 1. Admit. PostgreSQL outages are waited out rather than spending a delivery. A refusal has no
-    //    record; its event log still ends, for a client following the run.
+    //    record; its event log still ends, for a client following the run. A conversation that waits on
+    //    an approval takes no new run (looked up beside the admission, so it costs no round trip of its own).
     let admitted: Admitted;
     try {
-      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry);
+      const [a, waiting] = await Promise.all([
+        withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry),
+        data.conversationId && this.d.pauses ? this.d.pauses.pausedIn(tenantId, data.conversationId) : null,
+      ]);
+      if (waiting && waiting !== runId)
+        throw new ActionError('conflict', `conversation ${data.conversationId} waits for a decision on run ${waiting}; approve or reject its tool call first`, {
+          details: { pausedRunId: waiting },
+        });
+      admitted = a;
     } catch (err) {
       if (!(err instanceof ActionError)) throw err;
       const outcome = refused(runId, data.conversationId ?? null, err);
@@ -162,6 +212,8 @@ export class RunLifecycle {
       // A delivery that does not start the run: a finished run answers what it answered; a redelivered
       // one is completed from its saved answer, or failed as lost when its worker died mid-run.
       if (!created && isTerminal(record.status)) return await this.recovery.replay(record);
+      // Delivered again after it paused (its worker died before the ack): it waits, it was not lost.
+      if (!created && record.status === 'PAUSED') return pausedOf(runId, conversationId);
       const earlier = created ? null : await RunEvents.logged(this.d.redis, this.d.prefix, runId);
       const events = this.eventsOf(runId, ctx, earlier?.lastSeq ?? 0);
       // The earlier delivery's steps are the run's too: the record keeps them with this delivery's.
@@ -194,6 +246,7 @@ export class RunLifecycle {
         startedAt: performance.now(),
         running: Promise.resolve(),
         log: ctx.log.child({ runId, agentId: agent.agentId, flow: flow.name }),
+        roles: ctx.action.roles ?? [],
       };
       try {
         return await this.goAhead(r, lease, turn, request, ctx);
@@ -214,10 +267,16 @@ export class RunLifecycle {
     turnStarted: Promise<Turn>,
     request: TurnRequest,
     ctx: HandlerContext<RunEvent>,
-  ): Promise<RunOutcome> {
+  ): Promise<RunOutcome | PausedOutcome> {
     const { runId } = r.data;
     const { agent, flow, conversationId } = r.admitted;
     const signal = r.stop.signal;
+    // An agent with gated tools runs its graph checkpointed under the run's id, so it can pause and go on elsewhere;
+    // a resumed run always does (its agent may have lost the gate while it waited: the checkpoint is still where it is).
+    const durable =
+      this.d.checkpoints && (r.resume || (agent.requiresApproval?.length ?? 0) > 0)
+        ? { threadId: runId, ...(r.resume ? { resume: r.resume } : {}) }
+        : undefined;
 
     // 3. Begin turn: the conversation is the run's and the model's messages are loaded. RUNNING is
     //    written beside the flow (not awaited here: the record is RUNNING before it is finished).
@@ -237,12 +296,12 @@ export class RunLifecycle {
       r.running.catch(() => {
         /* awaited before the final status write on every path */
       });
-      r.events.emit('run.started', { agentId: agent.agentId, agentVersion: agent.version, flow: flow.name, conversationId });
-      answer = await runFlow(this.d, {
+      if (!r.resume) r.events.emit('run.started', { agentId: agent.agentId, agentVersion: agent.version, flow: flow.name, conversationId });
+      const flowEnd = await runFlow(this.d, {
         admitted: r.admitted,
         runId,
         tenantId: ctx.action.tenantId,
-        roles: ctx.action.roles ?? [],
+        roles: r.roles,
         meta: ctx.meta,
         messages: turn.messages,
         events: r.events,
@@ -250,10 +309,15 @@ export class RunLifecycle {
         usage: r.usage,
         timings: r.timings,
         log: r.log,
+        durable,
       });
+      if ('paused' in flowEnd) return await pauseRun(this.d, r, flowEnd.paused);
+      answer = flowEnd;
     } catch (err) {
+      if (durable) await this.deleteCheckpoints(runId, r.log);
       return this.fail(r, err);
     }
+    if (durable) await this.deleteCheckpoints(runId, r.log);
 
     // 5. Persist: the answer is kept first, so a delivery after a crash can tell the run produced it,
     //    then the conversation gets it (a flow that writes no conversation keeps it only here).
@@ -296,6 +360,11 @@ export class RunLifecycle {
     } catch (err) {
       throw err instanceof ActionError ? new Error(`recording run ${runId} failed after its answer was saved: ${err.message}`, { cause: err }) : err;
     }
+  }
+
+  /** A durable run's checkpoints are needed only while it can still resume. */
+  async deleteCheckpoints(runId: string, log: Logger): Promise<void> {
+    await this.d.checkpoints?.deleteThread(runId).catch((err: unknown) => log.warn({ err, runId }, 'could not delete the checkpoints of an ended run'));
   }
 
   /** A run that goes ahead and fails or is stopped before its answer is saved. */

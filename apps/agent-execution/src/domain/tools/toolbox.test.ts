@@ -8,11 +8,11 @@ import type { ToolContext } from './define-tool.js';
 import { Toolbox } from './toolbox.js';
 import { RunEvents } from '../runs/run-events.js';
 
-function box(redis: Redis, prefix: string, enabled: string[], roles: string[]) {
+function box(redis: Redis, prefix: string, enabled: string[], roles: string[], gated: string[] = []) {
   const seen: RunEvent[] = [];
   const events = new RunEvents(redis, prefix, 'r1', (e) => seen.push(e));
   const ctx = { signal: new AbortController().signal, log: pino({ level: 'silent' }), note: () => {} } as unknown as ToolContext;
-  return { toolbox: new Toolbox(builtinTools, enabled, roles, ctx, events), seen, events };
+  return { toolbox: new Toolbox(builtinTools, enabled, roles, ctx, events, gated), seen, events };
 }
 
 describe('Toolbox', () => {
@@ -38,6 +38,17 @@ describe('Toolbox', () => {
     const ok = await toolbox.call({ id: 'c2', name: 'current_time', arguments: '{"timezone":"Europe/Madrid"}' });
     expect(ok.ok).toBe(true);
     expect(JSON.parse(ok.content)).toMatchObject({ timezone: 'Europe/Madrid' });
+    await events.flush();
+  });
+
+  it('a tool that needs approval runs only when the call says it was approved, whatever flow calls it', async ({ redis, prefix }) => {
+    const { toolbox, events } = box(redis, prefix, ['current_time'], [], ['current_time']);
+    expect(toolbox.requiresApproval('current_time')).toBe(true);
+    expect(toolbox.requiresApproval('close_conversation')).toBe(false);
+    const unasked = await toolbox.call({ id: 'c1', name: 'current_time', arguments: '{}' });
+    expect(unasked.ok).toBe(false);
+    expect(JSON.parse(unasked.content)).toEqual({ error: 'tool "current_time" needs a person\'s approval, which this flow cannot ask for' });
+    expect((await toolbox.call({ id: 'c2', name: 'current_time', arguments: '{}' }, undefined, true)).ok).toBe(true);
     await events.flush();
   });
 });

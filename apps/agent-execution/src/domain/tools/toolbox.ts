@@ -25,8 +25,23 @@ export class Toolbox {
     roles: readonly string[],
     private readonly ctx: ToolContext,
     private readonly events: RunEvents,
+    /** Tools whose calls run only once a person approved them (the agent's `requiresApproval`). */
+    private readonly gated: readonly string[] = [],
   ) {
     this.allowed = new Map(all.filter((t) => enabled.includes(t.name) && permitted(t, roles)).map((t) => [t.name, t]));
+  }
+
+  /** Whether a call to this tool must wait for a decision (only tools this run may use at all). */
+  requiresApproval(name: string): boolean {
+    return this.allowed.has(name) && this.gated.includes(name);
+  }
+
+  /** A gated call a person rejected: its steps say so and the model is told why, nothing runs. */
+  reject(call: ToolCall, reason: string | undefined): ToolOutcome {
+    const content = JSON.stringify({ error: `the call to ${call.name} was rejected${reason ? `: ${reason}` : ''}; do not retry it, answer without it` });
+    this.events.step('tool_call', call.name, { id: call.id, arguments: safeJson(call.arguments) });
+    this.events.step('tool_result', call.name, { id: call.id, ok: false, rejected: true, ...(reason ? { reason } : {}) });
+    return { call, ok: false, content };
   }
 
   get names(): string[] {
@@ -39,12 +54,13 @@ export class Toolbox {
       .map((t) => ({ name: t.name, description: t.description, parameters: parametersOf(t) }));
   }
 
-  async call(call: ToolCall, progress?: number): Promise<ToolOutcome> {
+  /** `approved`: a person approved this call (a gated tool is refused without it, whatever flow calls it). */
+  async call(call: ToolCall, progress?: number, approved = false): Promise<ToolOutcome> {
     this.events.step('tool_call', call.name, { id: call.id, arguments: safeJson(call.arguments) }, progress);
     // GenAI conventions: `execute_tool <name>`; a refused or failed call is an outcome here, not a throw.
     const attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id };
     const outcome = await withSpan(`execute_tool ${call.name}`, { attributes }, async (span) => {
-      const result = await this.execute(call);
+      const result = await this.execute(call, approved);
       if (span.isRecording()) span.setAttribute('parley.tool.ok', result.ok);
       return result;
     });
@@ -52,9 +68,11 @@ export class Toolbox {
     return outcome;
   }
 
-  private async execute(call: ToolCall): Promise<ToolOutcome> {
+  private async execute(call: ToolCall, approved: boolean): Promise<ToolOutcome> {
     const tool = this.allowed.get(call.name);
     if (!tool) return { call, ok: false, content: JSON.stringify({ error: `tool "${call.name}" is not available to this user` }) };
+    if (this.gated.includes(call.name) && !approved)
+      return { call, ok: false, content: JSON.stringify({ error: `tool "${call.name}" needs a person's approval, which this flow cannot ask for` }) };
     const args = tool.args.safeParse(safeJson(call.arguments) ?? {});
     if (!args.success) return { call, ok: false, content: JSON.stringify({ error: `invalid arguments: ${args.error.issues[0]?.message ?? 'invalid'}` }) };
     try {

@@ -71,7 +71,6 @@ export function registerHandoffRoutes(app: FastifyInstance, ctx: GatewayContext)
   act('takeover', 'takeOverConversation', 'Take the conversation over: the bot stops answering it, the user sees you joined', (req, id) =>
     desk.takeover(principalOf(req), id),
   );
-  act('handback', 'handBackConversation', 'Give the conversation back to the bot (its holder only)', (req, id) => desk.handback(principalOf(req), id));
 
   app.post(
     '/api/v1/conversations/:id/messages',
@@ -96,12 +95,18 @@ export function registerHandoffRoutes(app: FastifyInstance, ctx: GatewayContext)
       }
     },
   );
+  act('handback', 'handBackConversation', 'Give the conversation back to the bot (its holder only)', (req, id) => desk.handback(principalOf(req), id));
 }
 
 /** The tenant's feed until the client goes away (or the gateway drains); a comment line keeps proxies from closing it. */
 async function streamFeed(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const write = (e: HandoffFeedEvent) => res.write(`data: ${JSON.stringify(e)}\n\n`);
   const res = reply.raw;
+  // HEAD (derived from this GET) answers the headers only: no stream to hold open.
+  if (req.method === 'HEAD') {
+    void reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').send();
+    return;
+  }
   const stop = await ctx.handoffs.feed.listen(principalOf(req).tenantId, write);
   reply.hijack();
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
@@ -112,6 +117,7 @@ async function streamFeed(ctx: GatewayContext, req: FastifyRequest, reply: Fasti
     'x-accel-buffering': 'no',
   });
   // Subscribed before this line: a client that reads `ready` and then reads the queue misses nothing.
+  res.flushHeaders();
   res.write(': ready\n\n');
   ctx.metrics.connections.inc({ kind: 'sse' });
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);

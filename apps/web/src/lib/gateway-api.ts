@@ -233,6 +233,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/conversations/{id}/handback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Give the conversation back to the bot (its holder only)
+     * @description Needs the operator or admin role.
+     */
+    post: operations['handBackConversation'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/conversations/{id}/messages': {
     parameters: {
       query?: never;
@@ -243,7 +263,31 @@ export interface paths {
     /** Messages of a conversation, paged backwards by seq */
     get: operations['listConversationMessages'];
     put?: never;
-    post?: never;
+    /**
+     * Write to the user of a conversation you hold (saved as `human_agent`, delivered live)
+     * @description Needs the operator or admin role.
+     */
+    post: operations['postOperatorMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/conversations/{id}/takeover': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Take the conversation over: the bot stops answering it, the user sees you joined
+     * @description Needs the operator or admin role.
+     */
+    post: operations['takeOverConversation'];
     delete?: never;
     options?: never;
     head?: never;
@@ -279,6 +323,46 @@ export interface paths {
     };
     /** Registered flows with their input JSON schemas */
     get: operations['listFlows'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/handoffs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Conversations waiting for a person or held by one (who holds it)
+     * @description Needs the operator or admin role.
+     */
+    get: operations['listHandoffs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/handoffs/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The queue's changes and the new messages of handed-off conversations, as Server-Sent Events
+     * @description Needs the operator or admin role.
+     */
+    get: operations['streamHandoffEvents'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1865,7 +1949,7 @@ export interface operations {
                 createdAt: string;
                 messageId: string;
                 /** @enum {string} */
-                role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+                role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
                 seq: number;
                 snippet: {
                   hit: boolean;
@@ -1925,7 +2009,7 @@ export interface operations {
               createdAt: string;
               messageId: string;
               /** @enum {string} */
-              role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+              role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
               seq: number;
               snippet: {
                 hit: boolean;
@@ -1985,6 +2069,50 @@ export interface operations {
       504: components['responses']['Timeout'];
     };
   };
+  handBackConversation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            conversationId: string;
+            holder?: {
+              id: string;
+              name: string;
+            };
+            reason?: string;
+            /** Format: date-time */
+            since: string;
+            /** @enum {string} */
+            state: 'bot' | 'waiting' | 'human';
+            userId?: string;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
   listConversationMessages: {
     parameters: {
       query?: {
@@ -2014,11 +2142,19 @@ export interface operations {
               content: string;
               /** Format: date-time */
               createdAt: string;
+              handoff?: {
+                agent?: {
+                  id: string;
+                  name: string;
+                };
+                /** @enum {string} */
+                event?: 'waiting' | 'joined' | 'left';
+              };
               latencyMs?: number;
               messageId: string;
               model?: string;
               /** @enum {string} */
-              role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+              role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
               runId?: string;
               seq: number;
               status?: {
@@ -2041,6 +2177,106 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  postOperatorMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          id: string;
+          text: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            content: string;
+            /** Format: date-time */
+            createdAt: string;
+            handoff?: {
+              agent?: {
+                id: string;
+                name: string;
+              };
+              /** @enum {string} */
+              event?: 'waiting' | 'joined' | 'left';
+            };
+            messageId: string;
+            /** @enum {string} */
+            role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  takeOverConversation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            conversationId: string;
+            holder?: {
+              id: string;
+              name: string;
+            };
+            reason?: string;
+            /** Format: date-time */
+            since: string;
+            /** @enum {string} */
+            state: 'bot' | 'waiting' | 'human';
+            userId?: string;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -2128,6 +2364,75 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  listHandoffs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              conversationId: string;
+              holder?: {
+                id: string;
+                name: string;
+              };
+              reason?: string;
+              /** Format: date-time */
+              since: string;
+              /** @enum {string} */
+              state: 'bot' | 'waiting' | 'human';
+              userId?: string;
+            }[];
+            waiting: number;
+          };
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  streamHandoffEvents: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An event stream: `: ready` once subscribed, then each event's `data:` a HandoffFeedEvent as JSON (a conversation changed hands, or a new message in one). */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -2404,7 +2709,7 @@ export interface operations {
                 createdAt: string;
                 messageId: string;
                 /** @enum {string} */
-                role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+                role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
                 seq: number;
                 snippet: {
                   hit: boolean;

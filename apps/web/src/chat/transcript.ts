@@ -132,3 +132,12 @@ function handoffTurn(m: HistoryMessage): Turn {
   const text = event === 'joined' ? `${name} joined` : event === 'left' ? `${name} left; the assistant answers again` : m.content;
   return { ...base, role: 'marker', text };
 }
+
+/** The live frames of a hand-off as turns (null for any other frame). */
+export function handoffTurnOf(f: ServerFrame): Turn | null {
+  const base = { steps: [], status: 'done' as const };
+  if (f.type === 'human.message') return { ...base, key: f.messageId, role: 'human', text: f.text, author: f.name, createdAt: f.createdAt };
+  if (f.type === 'agent.joined') return { ...base, key: `joined-${Date.now()}`, role: 'marker', text: `${f.name} joined` };
+  if (f.type === 'agent.left') return { ...base, key: `left-${Date.now()}`, role: 'marker', text: `${f.name} left; the assistant answers again` };
+  return null;
+}

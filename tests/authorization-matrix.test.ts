@@ -132,6 +132,26 @@ const REST: Record<string, RestRow> = {
     expect: { ...signedIn(400), anonymous: 401 },
   },
   'POST /api/v1/conversations/:id/close': { call: (fx) => ({ path: `/api/v1/conversations/${fx.closable}/close`, body: {} }), expect: staff(200, 404) },
+  // the support desk (tests/web-takeover.test.ts checks the flow): staff of the tenant; in WHO order the
+  // operator takes the owner's conversation over, writes, hands back; the admin finds it held (409)
+  'GET /api/v1/handoffs': { call: at('/api/v1/handoffs'), expect: staff(200) },
+  'GET /api/v1/handoffs/events': { call: at('/api/v1/handoffs/events'), expect: staff(200) },
+  'POST /api/v1/conversations/:id/takeover': {
+    call: (fx) => ({ path: `/api/v1/conversations/${fx.conversationId}/takeover`, body: {} }),
+    expect: { ...staff(200, 404), admin: 409 },
+  },
+  'POST /api/v1/conversations/:id/messages': {
+    call: (fx) => ({ path: `/api/v1/conversations/${fx.conversationId}/messages`, body: { id: `mx-op-${Date.now()}`, text: 'Hello from a person' } }),
+    expect: { ...staff(201, 404), admin: 409 },
+  },
+  'POST /api/v1/conversations/:id/handback': {
+    call: (fx) => ({ path: `/api/v1/conversations/${fx.conversationId}/handback`, body: {} }),
+    expect: { ...staff(200, 404), admin: 409 },
+  },
+  'POST /api/v1/conversations/:id/takeover (channel conversation)': {
+    call: (fx) => ({ path: `/api/v1/conversations/${encodeURIComponent(fx.channelConversationId)}/takeover`, body: {} }),
+    expect: staff(404),
+  },
   // operators
   'GET /api/v1/stats': { call: at('/api/v1/stats'), expect: staff(200) },
   'GET /api/v1/agents': { call: at('/api/v1/agents'), expect: staff(200) },

@@ -14,6 +14,7 @@ import type { RunOwners } from './runs/run-owners.js';
 import type { RunStarter } from './runs/run-starter.js';
 import type { WebhookSender } from './runs/webhook.js';
 import type { AgentDirectory } from './ws/agent-directory.js';
+import type { HandoffDesk } from './handoff/handoff-desk.js';
 import type { ConnectionRegistry } from './ws/connection-registry.js';
 import type { RateLimits } from './ws/rate-limit.js';
 
@@ -39,4 +40,6 @@ export interface GatewayContext {
   limiter: RateLimits;
   /** Open SSE streams, ended on shutdown so the HTTP server can close. */
   streams: Set<() => void>;
+  /** Hand-off of web conversations to people (handoff/). */
+  handoffs: HandoffDesk;
 }

@@ -27,6 +27,10 @@ import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerAgentRoutes } from './rest/agents.js';
 import { registerMeRoutes } from './rest/me.js';
 import { registerOperatorRoutes } from './rest/operator.js';
+import { registerHandoffRoutes } from './rest/handoffs.js';
+import { HandoffDesk } from './handoff/handoff-desk.js';
+import { HandoffFeed } from './handoff/handoff-feed.js';
+import { HandoffStore } from './handoff/handoff-store.js';
 import { registerRunRoutes } from './rest/runs.js';
 import { registerWebUi } from './web/serve-ui.js';
 import { RunLogTailer } from './runs/run-log-tailer.js';
@@ -112,8 +116,10 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
     connections: new ConnectionRegistry(redis, base.busPrefix, config.ws.maxSocketsPerUser),
     limiter: new RateLimits(redis, base.busPrefix, { runs: config.runs.perMinute, frames: config.ws.framesPerMinute }),
     streams: new Set(),
+    handoffs: new HandoffDesk(bus, conversations, new HandoffStore(redis, base.busPrefix), new HandoffFeed(redis, base.busPrefix, log)),
   };
   kit.onShutdown('run log tailer', () => ctx.tailer.close());
+  kit.onShutdown('handoff feed', () => ctx.handoffs.feed.close());
 
   // Fastify logs the raw URL, and WS tokens travel in `?token=`: request logging is ours, without the query.
   const app = Fastify({
@@ -155,6 +161,7 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   kit.onShutdown('sign-in', () => signIn.close());
   registerRunRoutes(app, ctx);
   registerOperatorRoutes(app, ctx);
+  registerHandoffRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerMeRoutes(app, ctx);
   registerKnowledgeRoutes(app, ctx);

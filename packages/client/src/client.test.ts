@@ -1,7 +1,7 @@
 // What a real gateway cannot be made to do on cue: answer late, after the client gave up on a request.
 // A scripted socket stands in for it; the end-to-end behaviour is in tests/client-reconnect.test.ts.
 import { describe, expect, test } from 'vitest';
-import { ParleyClient, RequestTimeoutError } from './index.js';
+import { DeliveredToPersonError, ParleyClient, RequestTimeoutError } from './index.js';
 import type { MinimalWebSocket, WebSocketCtor } from './transport.js';
 
 type Listener = (ev: never) => void;
@@ -56,6 +56,17 @@ describe('ParleyClient request bookkeeping', () => {
     socket.serve({ type: 'history', conversationId: 'new', messages: [], hasMore: false });
     expect((await next).conversationId).toBe('new');
     expect(socket.sent.map((f) => f['conversationId'])).toEqual(['old', 'new']);
+    c.close();
+  });
+
+  test('a message delivered to a person (no run) rejects chat() with DeliveredToPersonError', async () => {
+    const c = new ParleyClient({ url: 'ws://test/ws/chat', token: 't', WebSocket: ScriptedSocket as unknown as WebSocketCtor });
+    await c.connect();
+    const socket = ScriptedSocket.last as ScriptedSocket;
+    const sent = c.chat('anyone there?');
+    const id = socket.sent.at(-1)?.['id'] as string;
+    socket.serve({ type: 'chat.delivered', id, conversationId: 'c1', messageId: id });
+    await expect(sent).rejects.toBeInstanceOf(DeliveredToPersonError);
     c.close();
   });
 

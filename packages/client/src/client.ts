@@ -4,7 +4,7 @@
  * stream has no gap and no duplicate across reconnects, on any gateway replica.
  */
 import { ServerFrame, WsClose, type ClientFrame } from '@parley/contracts';
-import { ClientClosedError, ClientOfflineError, RequestTimeoutError, ServerError, type ErrorFrame } from './errors.js';
+import { ClientClosedError, ClientOfflineError, DeliveredToPersonError, RequestTimeoutError, ServerError, type ErrorFrame } from './errors.js';
 import { RunStream, type RunFrame } from './run-stream.js';
 import { resolveWebSocket, textOf, type MinimalWebSocket, type WebSocketCtor } from './transport.js';
 
@@ -107,6 +107,7 @@ export class ParleyClient {
       // are dispatched before this function continues; with no stream to go to they were dropped.
       if (f.type === 'chat.accepted') run = this.follow(f.runId, 0, f.conversationId, false);
     });
+    if (accepted.type === 'chat.delivered') throw new DeliveredToPersonError(accepted);
     if (accepted.type !== 'chat.accepted' || !run) throw new Error(`unexpected ${accepted.type}`);
     return run;
   }
@@ -277,6 +278,7 @@ export class ParleyClient {
       case 'agent.error':
         return this.toRun(frame);
       case 'chat.accepted':
+      case 'chat.delivered':
         return this.settle((p) => p.ref === frame.id, frame);
       case 'history':
         return this.settle((p) => p.ref === 'history.get' || p.ref === 'conversation.new', frame);

@@ -42,3 +42,15 @@ export class RequestTimeoutError extends Error {
     this.name = 'RequestTimeoutError';
   }
 }
+
+/**
+ * chat() of a message that started no run: the conversation waits for or is held by a person of the
+ * support staff, and the message was saved and delivered to them (`chat.delivered`). Not a failure:
+ * show the message as sent; the person's answer arrives as `human.message`.
+ */
+export class DeliveredToPersonError extends Error {
+  constructor(readonly frame: { id: string; conversationId: string; messageId: string }) {
+    super('delivered to a person of the support staff; no bot run');
+    this.name = 'DeliveredToPersonError';
+  }
+}

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { action, type ActionType, type AnyCatalog, type ServiceOf } from './catalog-kit.js';
 import * as agent from './agent.js';
 import * as channel from './channel.js';
+import * as handoff from './handoff.js';
 import * as conv from './conversation.js';
 import * as mig from './migration.js';
 import * as query from './query.js';
@@ -224,6 +225,14 @@ export const catalog = {
     data: channel.WebhookDeliver,
     reply: channel.WebhookDeliverReply,
     delivery: { mutates: true, visibilityTimeoutMs: 30_000, maxDeliveries: 8, timeoutMs: 120_000 },
+  }),
+  // Idempotent by state: a redelivery finds the conversation already waiting (or held) and changes nothing.
+  'channel.web.handoff': action({
+    service: 'gateway',
+    description: "A web run asked for a human: the conversation waits in the operators' queue.",
+    data: handoff.WebHandoff,
+    reply: handoff.WebHandoffReply,
+    delivery: { mutates: true },
   }),
 } satisfies AnyCatalog;
 

@@ -10,11 +10,14 @@ export const ModelRole = z.enum(['system', 'user', 'assistant', 'tool']);
 export type ModelRole = z.infer<typeof ModelRole>;
 
 /**
- * Roles of a stored message: the model's, and `status`, the trace of a turn that ended without an
- * answer (failed, cancelled, timed out) so a reader of the transcript sees why. Status entries are
- * for people only: the model's context never includes them.
+ * Roles of a stored message: the model's; `status`, the trace of a turn that ended without an
+ * answer (failed, cancelled, timed out) so a reader of the transcript sees why; `human_agent`, a
+ * message an operator wrote while holding the conversation (the model later reads it as the
+ * assistant's, so the bot knows what was promised); `handoff`, a marker of the conversation changing
+ * hands (waiting for a human, an operator joined or left). Status and handoff entries are for people
+ * only: the model's context never includes them.
  */
-export const MessageRole = z.enum([...ModelRole.options, 'status']);
+export const MessageRole = z.enum([...ModelRole.options, 'status', 'human_agent', 'handoff']);
 export type MessageRole = z.infer<typeof MessageRole>;
 
 /** How a turn without an answer ended. */
@@ -31,6 +34,21 @@ export type TurnStatus = z.infer<typeof TurnStatus>;
 
 /** Where a stored status entry keeps its TurnStatus inside the message's metadata. */
 export const TURN_STATUS_KEY = 'turnStatus';
+
+/** A person of the tenant's staff as the user sees them: an id for the rule, a name to show. */
+export const HumanAgent = z.object({ id: storable(z.string().min(1).max(128)), name: storable(z.string().min(1).max(128)) });
+export type HumanAgent = z.infer<typeof HumanAgent>;
+
+/** What a `handoff` entry marks: the conversation waits for a human, one joined, or one left (handed back to the bot). */
+export const HandoffEvent = z.enum(['waiting', 'joined', 'left']);
+export type HandoffEvent = z.infer<typeof HandoffEvent>;
+
+/** Role `human_agent`: who wrote it; role `handoff`: what happened and who (absent for `waiting`). */
+export const HandoffMark = z.object({ event: HandoffEvent.optional(), agent: HumanAgent.optional() });
+export type HandoffMark = z.infer<typeof HandoffMark>;
+
+/** Where a stored human_agent or handoff entry keeps its HandoffMark inside the message's metadata. */
+export const HANDOFF_MARK_KEY = 'handoff';
 
 /**
  * The conversation's run lock: a Redis string holding `runId|token`, taken and released by
@@ -135,6 +153,8 @@ export const HistoryMessage = z.object({
   runId: z.string().optional(),
   /** Role `status`: how the turn ended (the message is `content`). */
   status: TurnStatus.optional(),
+  /** Roles `human_agent` and `handoff`: who wrote it or joined/left, and what happened. */
+  handoff: HandoffMark.optional(),
   createdAt: IsoDate,
 });
 export type HistoryMessage = z.infer<typeof HistoryMessage>;

@@ -18,5 +18,6 @@ export * from './migration.js';
 export * from './query.js';
 export * from './channel.js';
 export * from './chatwoot.js';
+export * from './handoff.js';
 export * from './ws.js';
 export * from './catalog.js';

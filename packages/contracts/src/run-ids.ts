@@ -24,3 +24,9 @@ export const chatwootSaveActionId = (messageId: string): string => `cw-save:${me
 
 /** `channel.webhook.deliver` of a run's result: one webhook POST per run. */
 export const runWebhookActionId = (runId: string): string => `webhook:${runId}`;
+
+/** `channel.web.handoff` of a web run whose `handoff_to_human` tool asked for a person: one per run. */
+export const webHandoffActionId = (runId: string): string => `web-handoff:${runId}`;
+
+/** The `handoff` marker ("waiting for a person") a web run's hand-off saves: one per run, so a redelivery saves it once. */
+export const webHandoffMarkerId = (runId: string): string => `${runId}:handoff`;

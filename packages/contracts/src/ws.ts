@@ -101,6 +101,12 @@ export const ServerFrame = z.discriminatedUnion('type', [
     requestId: z.string().max(64).optional(),
   }),
   z.object({ type: z.literal('pong'), t: z.number().optional() }),
+  // Hand-off to a person (contracts/handoff.ts): these reach the user's socket on any replica.
+  /** The user's message was saved and goes to a person (the conversation waits for or is held by one): no run. */
+  z.object({ type: z.literal('chat.delivered'), id: Id, conversationId: Id, messageId: Id }),
+  z.object({ type: z.literal('agent.joined'), conversationId: Id, name: z.string() }),
+  z.object({ type: z.literal('agent.left'), conversationId: Id, name: z.string() }),
+  z.object({ type: z.literal('human.message'), conversationId: Id, messageId: Id, name: z.string(), text: z.string(), createdAt: z.string() }),
   z.object({
     type: z.literal('system'),
     event: z.string(),

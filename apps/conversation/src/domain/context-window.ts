@@ -1,4 +1,4 @@
-import type { ContextMessage, ModelRole } from '@parley/contracts';
+import type { ContextMessage, MessageRole, ModelRole } from '@parley/contracts';
 import type { StoredMessage } from '@parley/conversation-store';
 
 /** Messages newest first, pulled lazily: most contexts need only the last few dozen of thousands. */
@@ -73,14 +73,27 @@ function tooSmall(budget: number, block: StoredMessage[], used: number): string 
   return `the newest user message does not fit the token budget (maxTokens ${budget}; at least ${need} needed)`;
 }
 
+/** Entries for people reading the transcript only: turns that ended without an answer, and hand-off markers. */
+export function isPeopleOnly(role: MessageRole): role is 'status' | 'handoff' {
+  return role === 'status' || role === 'handoff';
+}
+
 /**
- * The conversation as a model may see it: status entries (turns that ended without an answer) are
- * for people reading the transcript and are skipped, so they neither reach a model nor use its budget.
+ * The role a model reads a stored message as: an operator's message is the assistant's side of the
+ * conversation (the bot, answering again after a hand-back, knows what the person said).
+ */
+export function modelRoleOf(role: Exclude<MessageRole, 'status' | 'handoff'>): ModelRole {
+  return role === 'human_agent' ? 'assistant' : role;
+}
+
+/**
+ * The conversation as a model may see it: people-only entries (status and hand-off markers) are
+ * skipped, so they neither reach a model nor use its budget.
  */
 export function modelTurns(source: NewestFirst): NewestFirst {
   return {
     async next() {
-      for (let m = await source.next(); m !== null; m = await source.next()) if (m.role !== 'status') return m;
+      for (let m = await source.next(); m !== null; m = await source.next()) if (!isPeopleOnly(m.role)) return m;
       return null;
     },
   };

@@ -2,7 +2,7 @@ import { ActionError, type GetContext, type GetContextReply } from '@parley/cont
 import type { ConversationRecord, HotMeta, StoredMessage } from '@parley/conversation-store';
 import { asActionError } from './store-errors.js';
 import type { ConversationDeps } from './ports.js';
-import { modelTurns, selectWindow, toContextMessage } from './context-window.js';
+import { isPeopleOnly, modelRoleOf, modelTurns, selectWindow, toContextMessage } from './context-window.js';
 import { messagesNewestFirst } from './message-source.js';
 
 /** Hot messages read with the header in one round trip: a 4,000-token budget of ordinary turns (~50 tokens) needs ~85. */
@@ -35,7 +35,7 @@ export async function buildContext(deps: ConversationDeps, req: GetContext, from
   if (!window.ok) throw new ActionError('context_too_small', window.reason, { details: { maxTokens: req.maxTokens } });
   return {
     conversationId: req.conversationId,
-    messages: window.messages.flatMap((m) => (m.role === 'status' ? [] : [toContextMessage({ ...m, role: m.role })])),
+    messages: window.messages.flatMap((m) => (isPeopleOnly(m.role) ? [] : [toContextMessage({ ...m, role: modelRoleOf(m.role) })])),
     tokenCount: window.tokenCount,
     truncated: window.truncated,
   };

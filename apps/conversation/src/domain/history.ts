@@ -1,4 +1,4 @@
-import { TURN_STATUS_KEY, TurnStatus, type GetHistory, type GetHistoryReply, type HistoryMessage } from '@parley/contracts';
+import { HANDOFF_MARK_KEY, HandoffMark, TURN_STATUS_KEY, TurnStatus, type GetHistory, type GetHistoryReply, type HistoryMessage } from '@parley/contracts';
 import { ConversationNotFoundError, findArchivedBySession, readArchivedMessages, type StoredMessage } from '@parley/conversation-store';
 import type { ConversationDeps } from './ports.js';
 
@@ -52,6 +52,10 @@ export function toHistoryMessage(m: StoredMessage): HistoryMessage {
   if (m.role === 'status') {
     const status = TurnStatus.safeParse(m.metadata?.[TURN_STATUS_KEY]);
     if (status.success) out.status = status.data;
+  }
+  if (m.role === 'human_agent' || m.role === 'handoff') {
+    const mark = HandoffMark.safeParse(m.metadata?.[HANDOFF_MARK_KEY]);
+    if (mark.success) out.handoff = mark.data;
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { ActionError, TURN_STATUS_KEY, type SaveMessage, type SaveMessageReply }
 import type { AppendInput, AppendResult } from '@parley/conversation-store';
 import { countMessageTokens } from '@parley/llm';
 import { asActionError } from './store-errors.js';
+import { isPeopleOnly, modelRoleOf } from './context-window.js';
 import type { ConversationDeps } from './ports.js';
 
 /** Who saves: the envelope's tenant, session and user (a handler passes its action). */
@@ -26,9 +27,10 @@ export function appendInputOf(who: SaveContext, msg: SaveMessage): AppendInput {
   if (msg.role === 'tool' && !msg.toolCallId) throw new ActionError('invalid_payload', 'toolCallId: required for a message with role tool');
   if ((msg.role === 'status') !== (msg.status !== undefined))
     throw new ActionError('invalid_payload', 'status: required for a message with role status, and only there');
-  // A status entry never reaches a model, so it costs no tokens of any context window.
-  const tokenCount =
-    msg.role === 'status' ? 0 : countMessageTokens({ role: msg.role, content: msg.content, toolCalls: msg.toolCalls, toolCallId: msg.toolCallId }, msg.model);
+  // A people-only entry never reaches a model, so it costs no tokens of any context window.
+  const tokenCount = isPeopleOnly(msg.role)
+    ? 0
+    : countMessageTokens({ role: modelRoleOf(msg.role), content: msg.content, toolCalls: msg.toolCalls, toolCallId: msg.toolCallId }, msg.model);
   return {
     conversationId: msg.conversationId,
     messageId: msg.messageId,

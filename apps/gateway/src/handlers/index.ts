@@ -3,7 +3,7 @@
  * so it needs every channel's handler at once (a missing one is a compile error).
  */
 import type { Handlers } from '@parley/bus';
-import type { Catalog } from '@parley/contracts';
+import { webHandoffMarkerId, type Catalog } from '@parley/contracts';
 import type { GatewayContext } from '../context.js';
 import { chatwootSendHandler, type SendDeps } from './chatwoot-send.js';
 import { webhookDeliverHandler } from './webhook-deliver.js';
@@ -24,5 +24,16 @@ export function gatewayHandlers(ctx: GatewayContext, chatwoot: SendDeps): Handle
       deliveredTtlS: WEBHOOK_DELIVERED_TTL_S,
       leaseMs: WEBHOOK_LEASE_MS,
     }),
+    // The marker's id comes from the run, so a redelivery saves no second marker.
+    'channel.web.handoff': async (data, hctx) => {
+      const h = await ctx.handoffs.askForHuman(
+        hctx.action.tenantId,
+        data.conversationId,
+        data.userId ?? hctx.action.userId ?? '',
+        data.reason ?? '',
+        webHandoffMarkerId(data.runId),
+      );
+      return { state: h?.state ?? 'bot' };
+    },
   };
 }

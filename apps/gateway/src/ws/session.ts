@@ -10,6 +10,7 @@ import {
   runAnswerMessageId,
   WsClose,
   type ClientFrame,
+  type HandoffFeedEvent,
   type RunEvent,
   type RunResult,
   type ServerFrame,
@@ -59,6 +60,8 @@ export class ChatSession {
   private greeting = '';
   /** New conversations whose greeting is (being) saved, so each is saved once per socket. */
   private readonly greeted = new Set<string>();
+  /** Stops the tenant's hand-off feed for this socket (set once start() listens). */
+  private stopFeed: (() => void) | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -87,6 +90,10 @@ export class ChatSession {
     const grant = await this.openingGrant(agent.id);
     this.conversationId = grant.conversationId;
     this.grants.set(grant.conversationId, grant);
+    // Before the welcome, so a person joining right after the history is not missed.
+    const stop = await this.ctx.handoffs.feed.listen(this.principal.tenantId, (e) => this.onHandoff(e));
+    if (this.closing) stop();
+    else this.stopFeed = stop;
     const resumed = !grant.fresh;
     this.send({
       type: 'welcome',
@@ -210,6 +217,11 @@ export class ChatSession {
     if (!grant && claim.fresh) await this.ctx.owners.releaseMessage(actor, f.id, claim.runId);
     if (!rate.ok) return this.error('rate_limited', `too many messages; retry in ${rate.retryAfterMs} ms`, rate.retryAfterMs);
     if (!grant) return;
+    // A conversation waiting for or held by a person: the message goes to them, and no bot run starts.
+    if (await this.ctx.handoffs.handling(p.tenantId, conversationId)) {
+      await this.ctx.handoffs.userMessage(p, conversationId, f.id, f.text);
+      return this.send({ type: 'chat.delivered', id: f.id, conversationId, messageId: f.id });
+    }
     if (claim.fresh && grant.fresh) {
       // A failed save gives the claim back, so the same message can be sent again.
       await this.saveGreeting(conversationId, f.agent ?? this.agentId).catch(async (err: unknown) => {
@@ -241,6 +253,17 @@ export class ChatSession {
       (err: unknown) => this.settleError(claim.runId, err),
     );
     return { settled };
+  }
+
+  /** The tenant's hand-off feed, narrowed to this socket's conversations: a person joining, writing, leaving. */
+  private onHandoff(e: HandoffFeedEvent): void {
+    if (e.type !== 'message' || !this.grants.get(e.conversationId)?.covers(this.actor, e.conversationId, 'read')) return;
+    const m = e.message;
+    const name = m.handoff?.agent?.name ?? 'A person';
+    const conversationId = e.conversationId;
+    if (m.role === 'human_agent') this.send({ type: 'human.message', conversationId, messageId: m.messageId, name, text: m.content, createdAt: m.createdAt });
+    else if (m.role === 'handoff' && m.handoff?.event === 'joined') this.send({ type: 'agent.joined', conversationId, name });
+    else if (m.role === 'handoff' && m.handoff?.event === 'left') this.send({ type: 'agent.left', conversationId, name });
   }
 
   /**
@@ -407,6 +430,7 @@ export class ChatSession {
   /** Socket gone: stop following logs; runs themselves go on (closing a tab never cancels). */
   dispose(): void {
     this.closing = true;
+    this.stopFeed?.();
     for (const r of this.runs.values()) r.sub?.close();
     this.runs.clear();
   }

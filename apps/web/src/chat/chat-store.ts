@@ -3,12 +3,12 @@
  * on its own; this store adds what a page needs on top: the visible connection state, the turns
  * of the open conversation, and resuming a run that was streaming when the page was reloaded.
  */
-import { ParleyClient, RunFailedError, type RunStream, type WebSocketCtor, type Welcome } from '@parley/client';
+import { DeliveredToPersonError, ParleyClient, RunFailedError, type RunStream, type WebSocketCtor, type Welcome } from '@parley/client';
 import { signOut, type Session } from '../lib/auth.js';
 import { rememberRun } from '../lib/recent-runs.js';
 import { signal } from '../lib/signal.js';
 import type { Decide } from '../ui/approval-card.js';
-import { applyFrame, turnsFromHistory, type Turn } from './transcript.js';
+import { applyFrame, handoffTurnOf, turnsFromHistory, type Turn } from './transcript.js';
 
 export type ConnState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
@@ -54,6 +54,9 @@ export class ChatStore {
       if (f.type === 'error' && f.ref === 'approval.decide') this.decisionRefused?.(f.message);
       if (f.type === 'error' && f.ref === 'resume') this.finishLive('failed', `This run can no longer be resumed (${f.message}).`);
       if (f.type === 'system' && f.event === 'shutdown') this.connDetail.set('the server is restarting; reconnecting');
+      // A person of the support staff joining, writing, leaving: live, as the history shows them after a reload.
+      const live = handoffTurnOf(f);
+      if (live && f.type !== 'error' && 'conversationId' in f && f.conversationId === this.conversationId.get()) this.turns.set([...this.turns.get(), live]);
     });
   }
 
@@ -130,6 +133,8 @@ export class ChatStore {
       rememberRun(run.runId, `chat: ${text.length > 60 ? `${text.slice(0, 59)}…` : text}`);
       void this.stream(run);
     } catch (err) {
+      // A person handles the conversation: the message was delivered to them, nothing failed.
+      if (err instanceof DeliveredToPersonError) return;
       this.error.set((err as Error).message);
     }
   }

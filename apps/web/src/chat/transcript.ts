@@ -16,8 +16,10 @@ export type TurnStatus = 'done' | 'streaming' | 'cancelled' | 'failed';
 
 export interface Turn {
   key: string;
-  role: 'user' | 'assistant' | 'system';
+  /** `human`: a person of the support staff (`author`); `marker`: the conversation changed hands. */
+  role: 'user' | 'assistant' | 'system' | 'human' | 'marker';
   text: string;
+  author?: string;
   steps: Step[];
   status: TurnStatus;
   runId?: string;
@@ -31,6 +33,10 @@ export function turnsFromHistory(messages: HistoryMessage[]): Turn[] {
   const out: Turn[] = [];
   let steps: Step[] = [];
   for (const m of messages) {
+    if (m.role === 'human_agent' || m.role === 'handoff') {
+      out.push(handoffTurn(m));
+      continue;
+    }
     if (m.role === 'status') {
       // A turn that ended without an answer: shown like the live turn ended, with the steps it took.
       const cancelled = m.status?.outcome === 'cancelled';
@@ -115,4 +121,23 @@ function parseMaybe(s: string): unknown {
   } catch {
     return s;
   }
+}
+
+/** An operator's message (named), or the marker of a person joining or leaving, or of waiting for one. */
+function handoffTurn(m: HistoryMessage): Turn {
+  const name = m.handoff?.agent?.name ?? 'A person';
+  const base = { key: m.messageId, steps: [], status: 'done' as const, createdAt: m.createdAt };
+  if (m.role === 'human_agent') return { ...base, role: 'human', text: m.content, author: name };
+  const event = m.handoff?.event;
+  const text = event === 'joined' ? `${name} joined` : event === 'left' ? `${name} left; the assistant answers again` : m.content;
+  return { ...base, role: 'marker', text };
+}
+
+/** The live frames of a hand-off as turns (null for any other frame). */
+export function handoffTurnOf(f: ServerFrame): Turn | null {
+  const base = { steps: [], status: 'done' as const };
+  if (f.type === 'human.message') return { ...base, key: f.messageId, role: 'human', text: f.text, author: f.name, createdAt: f.createdAt };
+  if (f.type === 'agent.joined') return { ...base, key: `joined-${Date.now()}`, role: 'marker', text: `${f.name} joined` };
+  if (f.type === 'agent.left') return { ...base, key: `left-${Date.now()}`, role: 'marker', text: `${f.name} left; the assistant answers again` };
+  return null;
 }

@@ -233,6 +233,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/conversations/{id}/handback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Give the conversation back to the bot (its holder only)
+     * @description Needs the operator or admin role.
+     */
+    post: operations['handBackConversation'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/conversations/{id}/messages': {
     parameters: {
       query?: never;
@@ -243,7 +263,31 @@ export interface paths {
     /** Messages of a conversation, paged backwards by seq */
     get: operations['listConversationMessages'];
     put?: never;
-    post?: never;
+    /**
+     * Write to the user of a conversation you hold (saved as `human_agent`, delivered live)
+     * @description Needs the operator or admin role.
+     */
+    post: operations['postOperatorMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/conversations/{id}/takeover': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Take the conversation over: the bot stops answering it, the user sees you joined
+     * @description Needs the operator or admin role.
+     */
+    post: operations['takeOverConversation'];
     delete?: never;
     options?: never;
     head?: never;
@@ -287,20 +331,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/v1/knowledge/answer': {
+  '/api/v1/handoffs': {
     parameters: {
       query?: never;
       header?: never;
       path?: never;
       cookie?: never;
     };
-    get?: never;
-    put?: never;
     /**
-     * A grounded answer with citations from the knowledge base
-     * @description Retrieves the passages most relevant to `question`, and asks the model to answer from them only. `grounded: false` (and no citations) when the knowledge base has nothing relevant: the answer then says so instead of guessing.
+     * Conversations waiting for a person or held by one (who holds it)
+     * @description Needs the operator or admin role.
      */
-    post: operations['answerQuestion'];
+    get: operations['listHandoffs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/handoffs/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The queue's changes and the new messages of handed-off conversations, as Server-Sent Events
+     * @description Needs the operator or admin role.
+     */
+    get: operations['streamHandoffEvents'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -318,8 +382,8 @@ export interface paths {
     get: operations['listDocuments'];
     put?: never;
     /**
-     * Add or replace a document (JSON text, a URL, or a PDF, DOCX, HTML, Markdown or text file)
-     * @description JSON `{title, text | markdown, source?, knowledgeBaseId?, language?}`; JSON `{url, title?, knowledgeBaseId?, language?}` to fetch a document from the web (title from the document, the URL kept as its `source` for citations); or multipart/form-data with one `file` part and the same fields as text parts. Documents may be application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document, text/html, application/xhtml+xml, text/markdown, text/x-markdown, text/plain (the type and the bytes must agree, else 415), at most 20 MiB for a PDF, 10 MiB for DOCX, 5 MiB for the text types (else 413). The same `source` replaces the document. Send `Idempotency-Key` to make a retry safe; the same key with another body is a 422. Needs the admin role.
+     * Add or replace a document (JSON or a multipart text/markdown file)
+     * @description JSON `{title, text | markdown, source?, knowledgeBaseId?, language?}`, or multipart/form-data with one `file` part (at most 5 MiB) and the same fields as text parts. The same `source` replaces the document. Send `Idempotency-Key` to make a retry safe. Needs the admin role.
      */
     post: operations['uploadDocument'];
     delete?: never;
@@ -335,8 +399,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One document with its passages (what search hits and citations point at, by `ordinal`) */
-    get: operations['getDocument'];
+    get?: never;
     put?: never;
     post?: never;
     /**
@@ -415,26 +478,6 @@ export interface paths {
     get: operations['getRun'];
     put?: never;
     post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/runs/{id}/approval': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Approve, edit or reject the tool call a paused run waits on; the run then goes on
-     * @description The run must be PAUSED on that `approvalId` (its `approval`, and its `approval_requested` step), else 409; a second decision is a 409 too. `edit` needs `args`, checked against the tool's schema (400 naming the field). Who decides is the agent's `approver`: `user` (the run's owner, or staff) or `operator` (staff only, 403 to the owner).
-     */
-    post: operations['decideRunApproval'];
     delete?: never;
     options?: never;
     head?: never;
@@ -682,7 +725,6 @@ export interface components {
           | 'model_error'
           | 'busy'
           | 'payload_too_large'
-          | 'unsupported_media_type'
           | 'idempotency_key_reused'
           | 'internal';
         details?: {
@@ -798,27 +840,6 @@ export interface components {
          *       "error": {
          *         "code": "internal",
          *         "message": "internal error; see the service logs",
-         *         "retryable": true,
-         *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
-         *       }
-         *     }
-         */
-        'application/json': components['schemas']['Error'];
-      };
-    };
-    /** @description The model behind the service failed or answered something unusable; retry later */
-    ModelError: {
-      headers: {
-        /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
-        'x-request-id'?: string;
-        [name: string]: unknown;
-      };
-      content: {
-        /**
-         * @example {
-         *       "error": {
-         *         "code": "model_error",
-         *         "message": "asking the model for an answer failed; try again later",
          *         "retryable": true,
          *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
          *       }
@@ -963,7 +984,7 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description The body's Content-Type is not one this route accepts, or an uploaded document's type is outside the allow-list (`details.type`, `details.allowed`) */
+    /** @description The body's Content-Type is not one this route accepts */
     UnsupportedMediaType: {
       headers: {
         /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
@@ -974,8 +995,8 @@ export interface components {
         /**
          * @example {
          *       "error": {
-         *         "code": "unsupported_media_type",
-         *         "message": "image/png is not a document type the knowledge base takes; send one of application/pdf, …",
+         *         "code": "invalid_payload",
+         *         "message": "Unsupported Media Type",
          *         "retryable": false,
          *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
          *       }
@@ -1012,8 +1033,6 @@ export interface operations {
           'application/json': {
             agents: {
               agentId: string;
-              /** @enum {string} */
-              approver?: 'user' | 'operator';
               archived: boolean;
               /** @enum {string} */
               doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1050,7 +1069,6 @@ export interface operations {
               }[];
               model: string;
               name: string;
-              requiresApproval?: string[];
               systemPrompt: string;
               temperature: number;
               tools: string[];
@@ -1079,8 +1097,6 @@ export interface operations {
       content: {
         'application/json': {
           agentId: string;
-          /** @enum {string} */
-          approver?: 'user' | 'operator';
           /** @enum {string} */
           doubleTexting: 'enqueue' | 'reject' | 'interrupt';
           flow: string;
@@ -1115,7 +1131,6 @@ export interface operations {
           }[];
           model: string;
           name: string;
-          requiresApproval?: string[];
           systemPrompt: string;
           temperature: number;
           tools: string[];
@@ -1133,8 +1148,6 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
-            /** @enum {string} */
-            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1171,7 +1184,6 @@ export interface operations {
             }[];
             model: string;
             name: string;
-            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1213,8 +1225,6 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
-            /** @enum {string} */
-            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1251,7 +1261,6 @@ export interface operations {
             }[];
             model: string;
             name: string;
-            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1282,8 +1291,6 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          /** @enum {string} */
-          approver?: 'user' | 'operator';
           /** @enum {string} */
           doubleTexting?: 'enqueue' | 'reject' | 'interrupt';
           flow?: string;
@@ -1318,7 +1325,6 @@ export interface operations {
           }[];
           model?: string;
           name?: string;
-          requiresApproval?: string[];
           systemPrompt?: string;
           temperature?: number;
           tools?: string[];
@@ -1336,8 +1342,6 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
-            /** @enum {string} */
-            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1374,7 +1378,6 @@ export interface operations {
             }[];
             model: string;
             name: string;
-            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1417,8 +1420,6 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
-            /** @enum {string} */
-            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1455,7 +1456,6 @@ export interface operations {
             }[];
             model: string;
             name: string;
-            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1496,8 +1496,6 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
-            /** @enum {string} */
-            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1534,7 +1532,6 @@ export interface operations {
             }[];
             model: string;
             name: string;
-            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1575,8 +1572,6 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
-            /** @enum {string} */
-            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1613,7 +1608,6 @@ export interface operations {
             }[];
             model: string;
             name: string;
-            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1660,8 +1654,6 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
-            /** @enum {string} */
-            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1698,7 +1690,6 @@ export interface operations {
             }[];
             model: string;
             name: string;
-            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1746,8 +1737,6 @@ export interface operations {
               createdBy: string | null;
               spec: {
                 /** @enum {string} */
-                approver?: 'user' | 'operator';
-                /** @enum {string} */
                 doubleTexting: 'enqueue' | 'reject' | 'interrupt';
                 flow: string;
                 greeting: string;
@@ -1781,7 +1770,6 @@ export interface operations {
                 }[];
                 model: string;
                 name: string;
-                requiresApproval?: string[];
                 systemPrompt: string;
                 temperature: number;
                 tools: string[];
@@ -1961,7 +1949,7 @@ export interface operations {
                 createdAt: string;
                 messageId: string;
                 /** @enum {string} */
-                role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+                role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
                 seq: number;
                 snippet: {
                   hit: boolean;
@@ -2021,7 +2009,7 @@ export interface operations {
               createdAt: string;
               messageId: string;
               /** @enum {string} */
-              role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+              role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
               seq: number;
               snippet: {
                 hit: boolean;
@@ -2081,6 +2069,50 @@ export interface operations {
       504: components['responses']['Timeout'];
     };
   };
+  handBackConversation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            conversationId: string;
+            holder?: {
+              id: string;
+              name: string;
+            };
+            reason?: string;
+            /** Format: date-time */
+            since: string;
+            /** @enum {string} */
+            state: 'bot' | 'waiting' | 'human';
+            userId?: string;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
   listConversationMessages: {
     parameters: {
       query?: {
@@ -2110,11 +2142,19 @@ export interface operations {
               content: string;
               /** Format: date-time */
               createdAt: string;
+              handoff?: {
+                agent?: {
+                  id: string;
+                  name: string;
+                };
+                /** @enum {string} */
+                event?: 'waiting' | 'joined' | 'left';
+              };
               latencyMs?: number;
               messageId: string;
               model?: string;
               /** @enum {string} */
-              role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+              role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
               runId?: string;
               seq: number;
               status?: {
@@ -2137,6 +2177,106 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  postOperatorMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          id: string;
+          text: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            content: string;
+            /** Format: date-time */
+            createdAt: string;
+            handoff?: {
+              agent?: {
+                id: string;
+                name: string;
+              };
+              /** @enum {string} */
+              event?: 'waiting' | 'joined' | 'left';
+            };
+            messageId: string;
+            /** @enum {string} */
+            role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  takeOverConversation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            conversationId: string;
+            holder?: {
+              id: string;
+              name: string;
+            };
+            reason?: string;
+            /** Format: date-time */
+            since: string;
+            /** @enum {string} */
+            state: 'bot' | 'waiting' | 'human';
+            userId?: string;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -2229,23 +2369,14 @@ export interface operations {
       504: components['responses']['Timeout'];
     };
   };
-  answerQuestion: {
+  listHandoffs: {
     parameters: {
       query?: never;
       header?: never;
       path?: never;
       cookie?: never;
     };
-    requestBody: {
-      content: {
-        'application/json': {
-          knowledgeBaseId?: string;
-          question: string;
-          /** @default 5 */
-          topK?: number;
-        };
-      };
-    };
+    requestBody?: never;
     responses: {
       /** @description OK */
       200: {
@@ -2256,36 +2387,53 @@ export interface operations {
         };
         content: {
           'application/json': {
-            answer: string;
-            citations: {
-              chunkId: string;
-              documentId: string;
-              heading?: string;
-              knowledgeBaseId?: string;
-              ordinal?: number;
-              score: number;
-              similarity?: number | null;
-              source: string | null;
-              text: string;
-              textRank?: number | null;
-              title: string;
+            items: {
+              conversationId: string;
+              holder?: {
+                id: string;
+                name: string;
+              };
+              reason?: string;
+              /** Format: date-time */
+              since: string;
+              /** @enum {string} */
+              state: 'bot' | 'waiting' | 'human';
+              userId?: string;
             }[];
-            grounded: boolean;
-            model?: string;
-            usage?: {
-              completionTokens: number;
-              promptTokens: number;
-              totalTokens: number;
-            } | null;
+            waiting: number;
           };
         };
       };
-      400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
+      403: components['responses']['Forbidden'];
       500: components['responses']['InternalError'];
-      502: components['responses']['ModelError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  streamHandoffEvents: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An event stream: `: ready` once subscribed, then each event's `data:` a HandoffFeedEvent as JSON (a conversation changed hands, or a new message in one). */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
     };
@@ -2351,41 +2499,30 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json':
-          | {
-              chunking?: {
-                maxTokens?: number;
-                overlapTokens?: number;
-              };
-              knowledgeBaseId?: string;
-              /** @enum {string} */
-              language?: 'english' | 'spanish' | 'simple';
-              markdown?: string;
-              metadata?: {
-                [key: string]: unknown;
-              };
-              source?: string;
-              text?: string;
-              title: string;
-            }
-          | {
-              knowledgeBaseId?: string;
-              /** @enum {string} */
-              language?: 'english' | 'spanish' | 'simple';
-              metadata?: {
-                [key: string]: unknown;
-              };
-              title?: string;
-              url: string;
-            };
+        'application/json': {
+          chunking?: {
+            maxTokens?: number;
+            overlapTokens?: number;
+          };
+          knowledgeBaseId?: string;
+          /** @enum {string} */
+          language?: 'english' | 'spanish' | 'simple';
+          markdown?: string;
+          metadata?: {
+            [key: string]: unknown;
+          };
+          source?: string;
+          text?: string;
+          title: string;
+        };
         'multipart/form-data': {
-          /** @description The document: application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document, text/html, application/xhtml+xml, text/markdown, text/x-markdown, text/plain */
+          /** @description The document: text or markdown */
           file?: string;
           knowledgeBaseId?: string;
           language?: string;
           /** @description Default: `upload:<file name>`; an existing source is replaced */
           source?: string;
-          /** @description Default: the document's own title, else the file's name */
+          /** @description Default: the file's name */
           title?: string;
         };
       };
@@ -2454,60 +2591,6 @@ export interface operations {
       403: components['responses']['Forbidden'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
-      422: components['responses']['IdempotencyKeyReused'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-      504: components['responses']['Timeout'];
-    };
-  };
-  getDocument: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description OK */
-      200: {
-        headers: {
-          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
-          'x-request-id'?: string;
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            chunks: number;
-            /** Format: date-time */
-            createdAt: string;
-            documentId: string;
-            knowledgeBaseId: string;
-            /** @enum {string} */
-            language?: 'english' | 'spanish' | 'simple';
-            metadata?: {
-              [key: string]: unknown;
-            };
-            /** @enum {string} */
-            outcome?: 'created' | 'replaced' | 'unchanged';
-            passages: {
-              heading: string;
-              ordinal: number;
-              text: string;
-            }[];
-            source: string | null;
-            title: string;
-            tokens?: number;
-            /** Format: date-time */
-            updatedAt?: string;
-          };
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -2626,7 +2709,7 @@ export interface operations {
                 createdAt: string;
                 messageId: string;
                 /** @enum {string} */
-                role: 'system' | 'user' | 'assistant' | 'tool' | 'status';
+                role: 'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff';
                 seq: number;
                 snippet: {
                   hit: boolean;
@@ -2660,7 +2743,7 @@ export interface operations {
         cursor?: string;
         flow?: string;
         limit?: number;
-        status?: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+        status?: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
       };
       header?: never;
       path?: never;
@@ -2680,17 +2763,6 @@ export interface operations {
             items: {
               agentId: string;
               agentVersion?: number | null;
-              approval?: {
-                approvalId: string;
-                /** @enum {string} */
-                approver: 'user' | 'operator';
-                args: unknown;
-                /** Format: date-time */
-                expiresAt: string;
-                /** Format: date-time */
-                requestedAt: string;
-                tool: string;
-              } | null;
               /** @enum {string} */
               channel: 'web' | 'chatwoot' | 'api';
               conversationId: string | null;
@@ -2711,7 +2783,7 @@ export interface operations {
               runId: string;
               startedAt: string | null;
               /** @enum {string} */
-              status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+              status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
               steps?: {
                 at: number;
                 data?: unknown;
@@ -2820,17 +2892,6 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
-            approval?: {
-              approvalId: string;
-              /** @enum {string} */
-              approver: 'user' | 'operator';
-              args: unknown;
-              /** Format: date-time */
-              expiresAt: string;
-              /** Format: date-time */
-              requestedAt: string;
-              tool: string;
-            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -2851,7 +2912,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;
@@ -2874,56 +2935,6 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-      504: components['responses']['Timeout'];
-    };
-  };
-  decideRunApproval: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': {
-          approvalId: string;
-          args?: {
-            [key: string]: unknown;
-          };
-          /** @enum {string} */
-          decision: 'approve' | 'edit' | 'reject';
-          reason?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Decided: the run is RUNNING again; follow its events */
-      200: {
-        headers: {
-          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
-          'x-request-id'?: string;
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            runId: string;
-            /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-          };
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      409: components['responses']['Conflict'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -3033,17 +3044,6 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
-            approval?: {
-              approvalId: string;
-              /** @enum {string} */
-              approver: 'user' | 'operator';
-              args: unknown;
-              /** Format: date-time */
-              expiresAt: string;
-              /** Format: date-time */
-              requestedAt: string;
-              tool: string;
-            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -3064,7 +3064,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;
@@ -3097,17 +3097,6 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
-            approval?: {
-              approvalId: string;
-              /** @enum {string} */
-              approver: 'user' | 'operator';
-              args: unknown;
-              /** Format: date-time */
-              expiresAt: string;
-              /** Format: date-time */
-              requestedAt: string;
-              tool: string;
-            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -3128,7 +3117,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;

@@ -65,7 +65,7 @@ export const messages = pgTable(
       .references(() => conversations.id, { onDelete: 'cascade' }),
     seq: integer('seq').notNull(),
     messageId: text('message_id').notNull(),
-    role: text('role').$type<'system' | 'user' | 'assistant' | 'tool' | 'status'>().notNull(),
+    role: text('role').$type<'system' | 'user' | 'assistant' | 'tool' | 'status' | 'human_agent' | 'handoff'>().notNull(),
     content: text('content').notNull(),
     tokenCount: integer('token_count').notNull(),
     model: text('model'),

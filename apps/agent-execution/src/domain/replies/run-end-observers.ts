@@ -3,6 +3,7 @@ import { catalog, type AgentRun, type Catalog } from '@parley/contracts';
 import type { RunOutcome } from '../runs/run-outcome.js';
 import { ChatwootReply } from './chatwoot-reply.js';
 import { WebhookReply } from './webhook-reply.js';
+import { WebHandoffReply } from './web-handoff.js';
 
 /**
  * A channel answered through the bus rather than by the run's caller (which may have answered its own
@@ -27,7 +28,7 @@ export class RunEndObservers {
 
   /** The channels' observers, and `more` (run metrics). */
   static forChannels(bus: Bus<Catalog>, more: readonly RunEndObserver[] = []): RunEndObservers {
-    return new RunEndObservers([new ChatwootReply(bus), new WebhookReply(bus), ...more]);
+    return new RunEndObservers([new ChatwootReply(bus), new WebhookReply(bus), new WebHandoffReply(bus), ...more]);
   }
 
   async ended(data: AgentRun, outcome: RunOutcome, ctx: HandlerContext<unknown>): Promise<void> {

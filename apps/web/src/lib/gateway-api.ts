@@ -371,6 +371,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/knowledge/answer': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A grounded answer with citations from the knowledge base
+     * @description Retrieves the passages most relevant to `question`, and asks the model to answer from them only. `grounded: false` (and no citations) when the knowledge base has nothing relevant: the answer then says so instead of guessing.
+     */
+    post: operations['answerQuestion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/knowledge/documents': {
     parameters: {
       query?: never;
@@ -382,8 +402,8 @@ export interface paths {
     get: operations['listDocuments'];
     put?: never;
     /**
-     * Add or replace a document (JSON or a multipart text/markdown file)
-     * @description JSON `{title, text | markdown, source?, knowledgeBaseId?, language?}`, or multipart/form-data with one `file` part (at most 5 MiB) and the same fields as text parts. The same `source` replaces the document. Send `Idempotency-Key` to make a retry safe. Needs the admin role.
+     * Add or replace a document (JSON text, a URL, or a PDF, DOCX, HTML, Markdown or text file)
+     * @description JSON `{title, text | markdown, source?, knowledgeBaseId?, language?}`; JSON `{url, title?, knowledgeBaseId?, language?}` to fetch a document from the web (title from the document, the URL kept as its `source` for citations); or multipart/form-data with one `file` part and the same fields as text parts. Documents may be application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document, text/html, application/xhtml+xml, text/markdown, text/x-markdown, text/plain (the type and the bytes must agree, else 415), at most 20 MiB for a PDF, 10 MiB for DOCX, 5 MiB for the text types (else 413). The same `source` replaces the document. Send `Idempotency-Key` to make a retry safe; the same key with another body is a 422. Needs the admin role.
      */
     post: operations['uploadDocument'];
     delete?: never;
@@ -399,7 +419,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** One document with its passages (what search hits and citations point at, by `ordinal`) */
+    get: operations['getDocument'];
     put?: never;
     post?: never;
     /**
@@ -478,6 +499,26 @@ export interface paths {
     get: operations['getRun'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/runs/{id}/approval': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve, edit or reject the tool call a paused run waits on; the run then goes on
+     * @description The run must be PAUSED on that `approvalId` (its `approval`, and its `approval_requested` step), else 409; a second decision is a 409 too. `edit` needs `args`, checked against the tool's schema (400 naming the field). Who decides is the agent's `approver`: `user` (the run's owner, or staff) or `operator` (staff only, 403 to the owner).
+     */
+    post: operations['decideRunApproval'];
     delete?: never;
     options?: never;
     head?: never;
@@ -725,6 +766,7 @@ export interface components {
           | 'model_error'
           | 'busy'
           | 'payload_too_large'
+          | 'unsupported_media_type'
           | 'idempotency_key_reused'
           | 'internal';
         details?: {
@@ -840,6 +882,27 @@ export interface components {
          *       "error": {
          *         "code": "internal",
          *         "message": "internal error; see the service logs",
+         *         "retryable": true,
+         *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description The model behind the service failed or answered something unusable; retry later */
+    ModelError: {
+      headers: {
+        /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+        'x-request-id'?: string;
+        [name: string]: unknown;
+      };
+      content: {
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "model_error",
+         *         "message": "asking the model for an answer failed; try again later",
          *         "retryable": true,
          *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
          *       }
@@ -984,7 +1047,7 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description The body's Content-Type is not one this route accepts */
+    /** @description The body's Content-Type is not one this route accepts, or an uploaded document's type is outside the allow-list (`details.type`, `details.allowed`) */
     UnsupportedMediaType: {
       headers: {
         /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
@@ -995,8 +1058,8 @@ export interface components {
         /**
          * @example {
          *       "error": {
-         *         "code": "invalid_payload",
-         *         "message": "Unsupported Media Type",
+         *         "code": "unsupported_media_type",
+         *         "message": "image/png is not a document type the knowledge base takes; send one of application/pdf, …",
          *         "retryable": false,
          *         "requestId": "4bf92f3577b34da6a3ce929d0e0e4736"
          *       }
@@ -1033,6 +1096,8 @@ export interface operations {
           'application/json': {
             agents: {
               agentId: string;
+              /** @enum {string} */
+              approver?: 'user' | 'operator';
               archived: boolean;
               /** @enum {string} */
               doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1069,6 +1134,7 @@ export interface operations {
               }[];
               model: string;
               name: string;
+              requiresApproval?: string[];
               systemPrompt: string;
               temperature: number;
               tools: string[];
@@ -1097,6 +1163,8 @@ export interface operations {
       content: {
         'application/json': {
           agentId: string;
+          /** @enum {string} */
+          approver?: 'user' | 'operator';
           /** @enum {string} */
           doubleTexting: 'enqueue' | 'reject' | 'interrupt';
           flow: string;
@@ -1131,6 +1199,7 @@ export interface operations {
           }[];
           model: string;
           name: string;
+          requiresApproval?: string[];
           systemPrompt: string;
           temperature: number;
           tools: string[];
@@ -1148,6 +1217,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1184,6 +1255,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1225,6 +1297,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1261,6 +1335,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1291,6 +1366,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @enum {string} */
+          approver?: 'user' | 'operator';
           /** @enum {string} */
           doubleTexting?: 'enqueue' | 'reject' | 'interrupt';
           flow?: string;
@@ -1325,6 +1402,7 @@ export interface operations {
           }[];
           model?: string;
           name?: string;
+          requiresApproval?: string[];
           systemPrompt?: string;
           temperature?: number;
           tools?: string[];
@@ -1342,6 +1420,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1378,6 +1458,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1420,6 +1501,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1456,6 +1539,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1496,6 +1580,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1532,6 +1618,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1572,6 +1659,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1608,6 +1697,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1654,6 +1744,8 @@ export interface operations {
         content: {
           'application/json': {
             agentId: string;
+            /** @enum {string} */
+            approver?: 'user' | 'operator';
             archived: boolean;
             /** @enum {string} */
             doubleTexting: 'enqueue' | 'reject' | 'interrupt';
@@ -1690,6 +1782,7 @@ export interface operations {
             }[];
             model: string;
             name: string;
+            requiresApproval?: string[];
             systemPrompt: string;
             temperature: number;
             tools: string[];
@@ -1737,6 +1830,8 @@ export interface operations {
               createdBy: string | null;
               spec: {
                 /** @enum {string} */
+                approver?: 'user' | 'operator';
+                /** @enum {string} */
                 doubleTexting: 'enqueue' | 'reject' | 'interrupt';
                 flow: string;
                 greeting: string;
@@ -1770,6 +1865,7 @@ export interface operations {
                 }[];
                 model: string;
                 name: string;
+                requiresApproval?: string[];
                 systemPrompt: string;
                 temperature: number;
                 tools: string[];
@@ -2438,6 +2534,67 @@ export interface operations {
       504: components['responses']['Timeout'];
     };
   };
+  answerQuestion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          knowledgeBaseId?: string;
+          question: string;
+          /** @default 5 */
+          topK?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            answer: string;
+            citations: {
+              chunkId: string;
+              documentId: string;
+              heading?: string;
+              knowledgeBaseId?: string;
+              ordinal?: number;
+              score: number;
+              similarity?: number | null;
+              source: string | null;
+              text: string;
+              textRank?: number | null;
+              title: string;
+            }[];
+            grounded: boolean;
+            model?: string;
+            usage?: {
+              completionTokens: number;
+              promptTokens: number;
+              totalTokens: number;
+            } | null;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      500: components['responses']['InternalError'];
+      502: components['responses']['ModelError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
   listDocuments: {
     parameters: {
       query?: {
@@ -2499,30 +2656,41 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': {
-          chunking?: {
-            maxTokens?: number;
-            overlapTokens?: number;
-          };
-          knowledgeBaseId?: string;
-          /** @enum {string} */
-          language?: 'english' | 'spanish' | 'simple';
-          markdown?: string;
-          metadata?: {
-            [key: string]: unknown;
-          };
-          source?: string;
-          text?: string;
-          title: string;
-        };
+        'application/json':
+          | {
+              chunking?: {
+                maxTokens?: number;
+                overlapTokens?: number;
+              };
+              knowledgeBaseId?: string;
+              /** @enum {string} */
+              language?: 'english' | 'spanish' | 'simple';
+              markdown?: string;
+              metadata?: {
+                [key: string]: unknown;
+              };
+              source?: string;
+              text?: string;
+              title: string;
+            }
+          | {
+              knowledgeBaseId?: string;
+              /** @enum {string} */
+              language?: 'english' | 'spanish' | 'simple';
+              metadata?: {
+                [key: string]: unknown;
+              };
+              title?: string;
+              url: string;
+            };
         'multipart/form-data': {
-          /** @description The document: text or markdown */
+          /** @description The document: application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document, text/html, application/xhtml+xml, text/markdown, text/x-markdown, text/plain */
           file?: string;
           knowledgeBaseId?: string;
           language?: string;
           /** @description Default: `upload:<file name>`; an existing source is replaced */
           source?: string;
-          /** @description Default: the file's name */
+          /** @description Default: the document's own title, else the file's name */
           title?: string;
         };
       };
@@ -2591,6 +2759,60 @@ export interface operations {
       403: components['responses']['Forbidden'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['IdempotencyKeyReused'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  getDocument: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            chunks: number;
+            /** Format: date-time */
+            createdAt: string;
+            documentId: string;
+            knowledgeBaseId: string;
+            /** @enum {string} */
+            language?: 'english' | 'spanish' | 'simple';
+            metadata?: {
+              [key: string]: unknown;
+            };
+            /** @enum {string} */
+            outcome?: 'created' | 'replaced' | 'unchanged';
+            passages: {
+              heading: string;
+              ordinal: number;
+              text: string;
+            }[];
+            source: string | null;
+            title: string;
+            tokens?: number;
+            /** Format: date-time */
+            updatedAt?: string;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['NotFound'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -2743,7 +2965,7 @@ export interface operations {
         cursor?: string;
         flow?: string;
         limit?: number;
-        status?: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+        status?: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
       };
       header?: never;
       path?: never;
@@ -2763,6 +2985,17 @@ export interface operations {
             items: {
               agentId: string;
               agentVersion?: number | null;
+              approval?: {
+                approvalId: string;
+                /** @enum {string} */
+                approver: 'user' | 'operator';
+                args: unknown;
+                /** Format: date-time */
+                expiresAt: string;
+                /** Format: date-time */
+                requestedAt: string;
+                tool: string;
+              } | null;
               /** @enum {string} */
               channel: 'web' | 'chatwoot' | 'api';
               conversationId: string | null;
@@ -2783,7 +3016,7 @@ export interface operations {
               runId: string;
               startedAt: string | null;
               /** @enum {string} */
-              status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+              status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
               steps?: {
                 at: number;
                 data?: unknown;
@@ -2892,6 +3125,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -2912,7 +3156,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;
@@ -2935,6 +3179,56 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+      504: components['responses']['Timeout'];
+    };
+  };
+  decideRunApproval: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          approvalId: string;
+          args?: {
+            [key: string]: unknown;
+          };
+          /** @enum {string} */
+          decision: 'approve' | 'edit' | 'reject';
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Decided: the run is RUNNING again; follow its events */
+      200: {
+        headers: {
+          /** @description The request's id: the caller's `x-request-id` when sane, else a new one */
+          'x-request-id'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            runId: string;
+            /** @enum {string} */
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
       500: components['responses']['InternalError'];
       503: components['responses']['Unavailable'];
       504: components['responses']['Timeout'];
@@ -3044,6 +3338,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -3064,7 +3369,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;
@@ -3097,6 +3402,17 @@ export interface operations {
           'application/json': {
             agentId: string;
             agentVersion?: number | null;
+            approval?: {
+              approvalId: string;
+              /** @enum {string} */
+              approver: 'user' | 'operator';
+              args: unknown;
+              /** Format: date-time */
+              expiresAt: string;
+              /** Format: date-time */
+              requestedAt: string;
+              tool: string;
+            } | null;
             /** @enum {string} */
             channel: 'web' | 'chatwoot' | 'api';
             conversationId: string | null;
@@ -3117,7 +3433,7 @@ export interface operations {
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
-            status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+            status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
             steps?: {
               at: number;
               data?: unknown;

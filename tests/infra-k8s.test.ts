@@ -335,7 +335,7 @@ describe.each(overlays)('infra/k8s/overlays/%s', (overlay) => {
     if (overlay.startsWith('prod')) expect(ingress.spec.tls?.[0]?.hosts).toContain(ingress.spec.rules[0].host);
   });
 
-  test('NetworkPolicy: default deny; only the gateway takes outside traffic; DNS, Redis, PostgreSQL for all; the model for agent-execution and query only', () => {
+  test('NetworkPolicy: default deny; only the gateway takes outside traffic; DNS, Redis, PostgreSQL for all; public HTTPS (the model, Chatwoot, the OIDC provider) for agent-execution, query and the gateway only', () => {
     const policies = docs.filter((d) => d.obj.kind === 'NetworkPolicy').map((d) => d.obj);
     const podsOf = (app: string) => find('Deployment', app).spec.template.metadata.labels;
     const applying = (app: string, type: 'Ingress' | 'Egress') =>

@@ -45,7 +45,12 @@ export function HandoffsPage({ feed, conversationId }: { feed: HandoffFeed; conv
       {feed.items.length > 0 && (
         <ul class="handoff-queue" aria-label="Queue">
           {feed.items.map((h) => (
-            <li key={h.conversationId} data-conversation={h.conversationId} data-state={h.state} aria-current={h.conversationId === conversationId ? 'true' : undefined}>
+            <li
+              key={h.conversationId}
+              data-conversation={h.conversationId}
+              data-state={h.state}
+              aria-current={h.conversationId === conversationId ? 'true' : undefined}
+            >
               <div class="handoff-who">
                 <strong>{h.userId ?? 'A visitor'}</strong> <span class="muted small">conversation {shortId(h.conversationId)}</span>
               </div>
@@ -74,7 +79,9 @@ export function HandoffsPage({ feed, conversationId }: { feed: HandoffFeed; conv
           ))}
         </ul>
       )}
-      {conversationId && <HandoffConversation key={conversationId} conversationId={conversationId} handoff={current} feed={feed} me={me} onTakeOver={takeOver} />}
+      {conversationId && (
+        <HandoffConversation key={conversationId} conversationId={conversationId} handoff={current} feed={feed} me={me} onTakeOver={takeOver} />
+      )}
     </section>
   );
 }

@@ -42,13 +42,7 @@ export function OperatorPage({ route, admin }: { route: Route; admin: boolean })
           </a>
         ))}
       </nav>
-      <div class="ops-body">
-        {admin || OPERATOR_TABS.has(tab) ? (
-          page(tab, id, route, feed)
-        ) : (
-          <p role="alert">This page needs the admin role.</p>
-        )}
-      </div>
+      <div class="ops-body">{admin || OPERATOR_TABS.has(tab) ? page(tab, id, route, feed) : <p role="alert">This page needs the admin role.</p>}</div>
     </div>
   );
 }

@@ -19,7 +19,7 @@ export function useBrowserStack(
     await ensureWebBuilt();
     stack = await startStack(label, { ...(opts.gateway ? { gateway: await opts.gateway() } : {}), ...(opts.replicas ? { replicas: opts.replicas } : {}) });
     chrome = await launchChromium();
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await chrome?.close();
     await stack?.stop();

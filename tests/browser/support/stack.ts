@@ -67,7 +67,8 @@ export async function startStack(name: string, opts: { gateway?: Record<string, 
     await dropTestDatabase(db);
   };
   try {
-    await Promise.all(services.map((p) => p.waitForOutput('"msg":"ready"', 60_000)));
+    // Generous: on a shared 2-core machine under another suite's load, tsx start-up alone can take a minute.
+    await Promise.all(services.map((p) => p.waitForOutput('"msg":"ready"', 120_000)));
     await Promise.all(gateways.map((g) => g.waitForOutput('gateway listening on', 60_000)));
   } catch (err) {
     await stop();

@@ -1,6 +1,6 @@
 import type { JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
-import { isAdmin, session, signOut } from './lib/auth.js';
+import { isAdmin, isStaff, session, signOut } from './lib/auth.js';
 import { href, navigate, useRoute } from './lib/router.js';
 import { useSignal } from './lib/signal.js';
 import { ChatPage } from './chat/chat-page.js';
@@ -20,6 +20,7 @@ export function App(): JSX.Element {
   if (!s) return <SignIn />;
   const [section = 'chat'] = route.parts;
   const admin = isAdmin(s);
+  const staff = isStaff(s);
   document.title = `${section === 'ops' ? `Operator · ${route.parts[1] ?? 'conversations'}` : section === 'flows' ? 'Flows' : section === 'knowledge' ? 'Knowledge' : 'Chat'} · Parley`;
   const link = (to: string, label: string, active: boolean) => (
     <a href={href(to)} aria-current={active ? 'page' : undefined}>
@@ -38,7 +39,7 @@ export function App(): JSX.Element {
         <nav aria-label="Main">
           {link('/chat', 'Chat', section === 'chat')}
           {link('/flows', 'Flows', section === 'flows')}
-          {admin && link('/ops/conversations', 'Operator', section === 'ops')}
+          {staff && link(admin ? '/ops/conversations' : '/ops/handoffs', 'Operator', section === 'ops')}
         </nav>
         <div class="who">
           <span title={`tenant ${s.tenantId}`}>{s.userId}</span>
@@ -53,10 +54,10 @@ export function App(): JSX.Element {
         ) : section === 'knowledge' && route.parts[1] ? (
           <DocumentPage documentId={route.parts[1]} chunk={chunkParam(route.params.get('chunk'))} />
         ) : section === 'ops' ? (
-          admin ? (
-            <OperatorPage route={route} />
+          staff ? (
+            <OperatorPage route={route} admin={admin} />
           ) : (
-            <p role="alert">The operator pages need the admin role.</p>
+            <p role="alert">The operator pages need the admin or operator role.</p>
           )
         ) : (
           <ChatPage session={s} conversationId={section === 'chat' ? route.parts[1] : undefined} agent={route.params.get('agent') ?? undefined} />

@@ -10,16 +10,16 @@ export const ARTIFACTS = new URL('../../artifacts/', import.meta.url).pathname;
 /** One file's browser test environment: the built UI, the platform behind a gateway, and chromium; closed after the file. */
 export function useBrowserStack(
   label: string,
-  opts: { gateway?: () => Promise<Record<string, string>> } = {},
+  opts: { gateway?: () => Promise<Record<string, string>>; replicas?: number } = {},
 ): { readonly stack: Stack; readonly chrome: TestBrowser } {
   let stack: Stack | undefined;
   let chrome: TestBrowser | undefined;
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await ensureWebBuilt();
-    stack = await startStack(label, opts.gateway ? { gateway: await opts.gateway() } : {});
+    stack = await startStack(label, { ...(opts.gateway ? { gateway: await opts.gateway() } : {}), ...(opts.replicas ? { replicas: opts.replicas } : {}) });
     chrome = await launchChromium();
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await chrome?.close();
     await stack?.stop();

@@ -14,6 +14,8 @@ const SECRET = 'browser-test-secret-0123456789abcdef0123';
 
 export interface Stack {
   url: string;
+  /** Every gateway replica's address (`url` is the first). */
+  urls: string[];
   prefix: string;
   model: DevModelServer;
   hasQuery: boolean;
@@ -21,8 +23,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `gateway`: variables for the gateway only, over the stack's (e.g. OIDC sign-in instead of dev tokens). */
-export async function startStack(name: string, opts: { gateway?: Record<string, string> } = {}): Promise<Stack> {
+/**
+ * `gateway`: variables for the gateway only, over the stack's (e.g. OIDC sign-in instead of dev tokens).
+ * `replicas`: how many gateways share the bus and database (1 unless a test is about crossing replicas).
+ */
+export async function startStack(name: string, opts: { gateway?: Record<string, string>; replicas?: number } = {}): Promise<Stack> {
   const prefix = uniquePrefix(name);
   const db = await createTestDatabase();
   const model = await startDevModelServer({ tokenDelayMs: 20 });
@@ -44,14 +49,16 @@ export async function startStack(name: string, opts: { gateway?: Record<string, 
     spawnTs(`${root}apps/agent-execution/src/main.ts`, { ...env, INSTANCE_ID: `agent-${prefix}` }),
   ];
   if (hasQuery) services.push(spawnTs(`${root}apps/query/src/main.ts`, { ...env, INSTANCE_ID: `query-${prefix}` }));
-  const gateway = spawnTs(`${root}apps/gateway/src/main.ts`, {
-    ...env,
-    INSTANCE_ID: `gw-${prefix}`,
-    AUTH_JWT_SECRET: SECRET,
-    AUTH_DEV_TOKENS: 'true',
-    ...opts.gateway,
-  });
-  const all = [...services, gateway];
+  const gateways = Array.from({ length: opts.replicas ?? 1 }, (_, i) =>
+    spawnTs(`${root}apps/gateway/src/main.ts`, {
+      ...env,
+      INSTANCE_ID: `gw-${i}-${prefix}`,
+      AUTH_JWT_SECRET: SECRET,
+      AUTH_DEV_TOKENS: 'true',
+      ...opts.gateway,
+    }),
+  );
+  const all = [...services, ...gateways];
   const stop = async () => {
     await Promise.all(all.map((p) => p.kill('SIGTERM')));
     await model.close();
@@ -60,15 +67,19 @@ export async function startStack(name: string, opts: { gateway?: Record<string, 
     await dropTestDatabase(db);
   };
   try {
-    await Promise.all(services.map((p) => p.waitForOutput('"msg":"ready"', 60_000)));
-    await gateway.waitForOutput('gateway listening on', 60_000);
+    // Generous: on a shared 2-core machine under another suite's load, tsx start-up alone can take a minute.
+    await Promise.all(services.map((p) => p.waitForOutput('"msg":"ready"', 120_000)));
+    await Promise.all(gateways.map((g) => g.waitForOutput('gateway listening on', 60_000)));
   } catch (err) {
     await stop();
     throw err;
   }
-  const port = /gateway listening on http:\/\/[^:]+:(\d+)/.exec(gateway.output())?.[1];
-  if (!port) throw new Error(`no port in the gateway's output:\n${gateway.output()}`);
-  return { url: `http://127.0.0.1:${port}`, prefix, model, hasQuery, logs: () => all.map((p) => p.output()).join('\n'), stop };
+  const urls = gateways.map((g) => {
+    const port = /gateway listening on http:\/\/[^:]+:(\d+)/.exec(g.output())?.[1];
+    if (!port) throw new Error(`no port in the gateway's output:\n${g.output()}`);
+    return `http://127.0.0.1:${port}`;
+  });
+  return { url: urls[0]!, urls, prefix, model, hasQuery, logs: () => all.map((p) => p.output()).join('\n'), stop };
 }
 
 /** An HS256 token the stack's gateway accepts (or, with a past `expiresIn`, rejects as expired). */

@@ -44,6 +44,8 @@ export function signOut(reason?: string, token?: string): void {
 }
 
 export const isAdmin = (s: Session | null) => !!s?.roles.includes('admin');
+/** Staff: admin or operator (the gateway's rule for the hand-off desk). */
+export const isStaff = (s: Session | null) => isAdmin(s) || !!s?.roles.includes('operator');
 
 /** Dev mode only: the gateway mints a token (403 outside dev mode, with a message that says so). */
 export async function devSignIn(userId: string, admin: boolean): Promise<Session> {

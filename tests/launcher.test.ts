@@ -122,8 +122,10 @@ describe('npm start (scripts/start.mjs)', () => {
   test('starts every app with a start script, prefixed, with replicas; SIGINT stops them all', async () => {
     const l = launch(['--scale', 'echo=2']);
     await l.waitFor('all 3 processes ready');
-    // echo writes its warning right after its ready line; on a busy host it can reach the launcher after the summary.
-    await l.waitFor('a warning with a field');
+    // Each echo writes its warning right after its ready line; on a busy host echo-1's can reach the launcher after
+    // the summary (and after echo-2's).
+    const echoWarning = /^echo-1 {2}│ \d\d:\d\d:\d\d\.\d{3} WARN {2}a warning with a field tenantId=t1$/m;
+    await until("echo-1's warning line", () => echoWarning.test(l.output()));
     const out = l.output();
     expect(out).toContain(`created database ${database}`);
     expect(out).toContain('applying database migrations');
@@ -131,7 +133,7 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(out).not.toContain('idle'); // no start script: not an app to run
     expect(out).toMatch(/^plain-1 │ plain text from plain-1$/m);
     // pino-ish JSON is shown as "time LEVEL msg fields"
-    expect(out).toMatch(/^echo-1 {2}│ \d\d:\d\d:\d\d\.\d{3} WARN {2}a warning with a field tenantId=t1$/m);
+    expect(out).toMatch(echoWarning);
     // The summary names each process with its own HTTP_PORT.
     const ports = ['echo-1', 'echo-2', 'plain-1'].map((label) => Number(new RegExp(`^  ${label} +http://127.0.0.1:(\\d+)/readyz$`, 'm').exec(out)?.[1]));
     expect(new Set(ports).size).toBe(3);

@@ -106,11 +106,13 @@ async function post(
     await d.api.typing(inbox, data.accountId, data.conversationId, false);
   }
   if (!data.handoff) return { posted };
+  // Quiet first, then the status: once Chatwoot shows the conversation open, a delivery that still says
+  // `pending` must already find the bot silent (a retry hands over again, which changes nothing).
+  await d.queue.handOver(ref, QUIET_AFTER_HANDOFF_S);
   if (done['handoff'] === undefined) {
     await d.api.setStatus(inbox, data.accountId, data.conversationId, 'open');
     await d.redis.multi().hset(stateKey, 'handoff', '1').expire(stateKey, d.ttlS).exec();
   }
-  await d.queue.handOver(ref, QUIET_AFTER_HANDOFF_S);
   return { posted, handedOff: true };
 }
 

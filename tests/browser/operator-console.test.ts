@@ -202,6 +202,7 @@ describe('operator console', () => {
       ['knowledge', '/ops/knowledge', (p) => expect.poll(() => p.locator('.docs li').count(), { timeout: 30_000 }).toBe(1)],
       ['agents', '/ops/agents', (p) => expect.poll(() => p.locator('table.agents tbody tr').count(), { timeout: 30_000 }).toBeGreaterThan(0)],
       ['inboxes', '/ops/inboxes', (p) => expect.poll(() => p.locator('tr[data-inbox="9/1"]').count(), { timeout: 30_000 }).toBe(1)],
+      ['handoffs', '/ops/handoffs', (p) => expect.poll(() => p.locator('#handoffs-h').isVisible(), { timeout: 30_000 }).toBe(true)],
       ['flows', '/flows', (p) => expect.poll(() => p.getByRole('button', { name: 'Run' }).isVisible(), { timeout: 30_000 }).toBe(true)],
     ];
     for (const width of [1280, 390]) {
@@ -222,7 +223,7 @@ describe('operator console', () => {
         if (path.startsWith('/ops')) {
           // Every operator page is reachable from the sub-nav at this width: all entries inside the screen.
           const boxes = await page.locator('nav.subnav a').evaluateAll((as) => as.map((a) => a.getBoundingClientRect().right));
-          expect(boxes).toHaveLength(6);
+          expect(boxes).toHaveLength(7);
           for (const right of boxes) expect(right).toBeLessThanOrEqual(width);
         }
         if (name === 'conversations' && width === 1280) {

@@ -11,6 +11,7 @@ import { authGuard, principalOf } from '../auth/guard.js';
 import type { GatewayContext } from '../context.js';
 import { parse, sendError } from './errors.js';
 import { doc } from './openapi.js';
+import { openEventStream } from './sse.js';
 
 const IdParams = z.object({ id: Id });
 const SSE_ANSWER = {
@@ -108,14 +109,7 @@ async function streamFeed(ctx: GatewayContext, req: FastifyRequest, reply: Fasti
     return;
   }
   const stop = await ctx.handoffs.feed.listen(principalOf(req).tenantId, write);
-  reply.hijack();
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
+  openEventStream(reply);
   // Subscribed before this line: a client that reads `ready` and then reads the queue misses nothing.
   res.flushHeaders();
   res.write(': ready\n\n');

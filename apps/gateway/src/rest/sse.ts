@@ -30,8 +30,8 @@ export function lastEventIdOf(req: FastifyRequest): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
-export function streamRunEvents(ctx: GatewayContext, runId: string, req: FastifyRequest, reply: FastifyReply): void {
-  const after = lastEventIdOf(req);
+/** Takes the reply over from Fastify and starts a text/event-stream answer on its raw response. */
+export function openEventStream(reply: FastifyReply): FastifyReply['raw'] {
   reply.hijack();
   const res = reply.raw;
   // Headers hooks already set (CORS for a listed origin) are not sent by a hijacked reply on their own.
@@ -42,6 +42,12 @@ export function streamRunEvents(ctx: GatewayContext, runId: string, req: Fastify
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
+  return res;
+}
+
+export function streamRunEvents(ctx: GatewayContext, runId: string, req: FastifyRequest, reply: FastifyReply): void {
+  const after = lastEventIdOf(req);
+  const res = openEventStream(reply);
   ctx.metrics.connections.inc({ kind: 'sse' });
   const state: RunState = { state: 'PENDING', status: 'PENDING', progress: null, step_results: [], final_result: null };
   if (after === 0) writeEvent(res, undefined, 'PENDING', { runId, ...state });

@@ -27,6 +27,8 @@ export interface BusOptions<C extends AnyCatalog> {
   trimEveryMs?: number;
 }
 
+/** How long a callback queue outlives its last reader: replies to a dead caller expire with it. */
+const CALLBACK_TTL_MS = 10 * 60_000;
 const DEFAULT_INSTANCE = () => `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
 
 export function createBus<C extends AnyCatalog>(opts: BusOptions<C>): Bus<C> {
@@ -51,8 +53,8 @@ class RedisBus<C extends AnyCatalog> implements Bus<C> {
     this.hooks = opts.hooks ?? {};
     this.cmd = commandConnection(opts.redis, `${this.instance}:cmd`);
     this.cmd.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis connection error'));
-    this.outbox = new Outbox(this.cmd, opts.idempotencyTtlMs ?? 24 * 3600_000, 10 * 60_000);
-    this.callbacks = new CallbackQueue(busKeys.callbackQueue(this.prefix, this.instance), opts.redis, this.instance, this.log);
+    this.outbox = new Outbox(this.cmd, opts.idempotencyTtlMs ?? 24 * 3600_000, CALLBACK_TTL_MS);
+    this.callbacks = new CallbackQueue(busKeys.callbackQueue(this.prefix, this.instance), opts.redis, this.instance, this.log, CALLBACK_TTL_MS);
   }
 
   pendingCalls(): number {

@@ -59,11 +59,13 @@ export class Outbox {
     this.scheduled = false;
     const writes = new SlotPipelines(this.redis);
     for (const [key, value] of this.marks) writes.for(key).set(key, value, 'PX', this.markTtlMs);
+    // A callback queue gets its TTL when a push creates it (the length is then the batch's own), so a
+    // queue whose reader died expires; one that exists already has it, and its live reader renews it
+    // (CallbackQueue). That is one command per push instead of two.
     for (const [queue, messages] of this.pushes)
-      writes
-        .for(queue)
-        .rpush(queue, ...messages)
-        .pexpire(queue, this.callbackTtlMs);
+      writes.for(queue).rpush(queue, ...messages, (err, length) => {
+        if (!err && length === messages.length) this.track(this.redis.pexpire(queue, this.callbackTtlMs));
+      });
     // On one node the acks follow in the same pipeline. On a cluster the replies live in other slots
     // (the callers' `{instance}`), so the acks leave once the replies have answered.
     const acks = this.redis.isCluster ? new SlotPipelines(this.redis) : writes;
@@ -71,8 +73,12 @@ export class Outbox {
     this.marks = [];
     this.pushes = new Map();
     this.acks = new Map();
-    const all = (acks === writes ? writes.exec() : writes.exec().finally(() => acks.exec())).catch(() => null);
-    this.inFlight.add(all);
-    void all.then(() => this.inFlight.delete(all));
+    this.track(acks === writes ? writes.exec() : writes.exec().finally(() => acks.exec()));
+  }
+
+  private track(write: Promise<unknown>): void {
+    const settled = write.catch(() => null);
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
   }
 }

@@ -57,12 +57,6 @@ export const HANDOFF_MARK_KEY = 'handoff';
  */
 export const conversationLockKey = (prefix: string, conversationId: string) => `${prefix}:agent:{conv:${conversationId}}:lock`;
 
-/**
- * The counter that numbers the grants of a conversation's run lock (the fencing tokens in the lock's
- * value). It only grows, so a stale holder's `runId|token` never matches a later grant. Same slot as the lock.
- */
-export const conversationFenceKey = (prefix: string, conversationId: string) => `${prefix}:agent:{conv:${conversationId}}:fence`;
-
 export const SaveMessage = z.object({
   /** Idempotency key: saving the same message id twice stores one row. */
   messageId: Id,

@@ -23,11 +23,24 @@ import type { Cluster, Redis } from 'ioredis';
 export const APPEND = `
 local M, L, I, F, K = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local tenant = ARGV[1]
+local ttl = tonumber(ARGV[13])
 local createdConv = 0
+-- The header is read once, whole, and every change below is made to this table and written back in
+-- one HSET: a save costs a fixed handful of commands however many fields it touches.
+local flat = redis.call('HGETALL', M)
+local h = {}
+for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+local function writeHeader()
+  local args = {}
+  for k, v in pairs(h) do args[#args + 1] = k; args[#args + 1] = v end
+  redis.call('HSET', M, unpack(args))
+end
 local function withSnapshot(res)
   if ARGV[17] == nil or ARGV[17] == '' then return res end
   local n = tonumber(ARGV[17])
-  res[8] = redis.call('HGETALL', M)
+  local meta = {}
+  for k, v in pairs(h) do meta[#meta + 1] = k; meta[#meta + 1] = v end
+  res[8] = meta
   -- LRANGE -0 -1 would be the whole list, not none of it.
   if n > 0 then res[9] = redis.call('LRANGE', L, -n, -1) else res[9] = {} end
   return res
@@ -36,54 +49,66 @@ local prev = redis.call('HGET', I, ARGV[2])
 -- A fenced save writes a new message only while the run lock holds the caller's value, checked
 -- before anything changes; a message already stored is still answered as a duplicate.
 if not prev and ARGV[18] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[18] then return {'fenced'} end
-if redis.call('EXISTS', M) == 0 then
+if h.t == nil then
   if ARGV[15] == '' then return {'missing'} end
   -- Re-creating must happen under the lease, so the archive read it was built from is still true.
   if redis.call('GET', K) ~= ARGV[15] then return {'lease'} end
   local c = cjson.decode(ARGV[16])
-  redis.call('HSET', M, 't', tenant, 'a', c.a, 'ch', c.ch, 's', c.s, 'u', c.u, 'ti', c.ti, 'st', c.st,
-    'n', c.n, 'b', c.n, 'tc', c.tc, 'ca', c.ca, 'la', c.la, 'cl', c.cl, 'du', c.du)
+  h = {t = tenant, a = c.a, ch = c.ch, s = c.s, u = c.u, ti = c.ti, st = c.st, n = tostring(c.n), b = tostring(c.n),
+    tc = tostring(c.tc), ca = tostring(c.ca), la = tostring(c.la), cl = tostring(c.cl), du = tostring(c.du)}
   -- The lease only guarded the archive read this copy was built from; the copy exists now, so it is
   -- released here rather than in one more round trip (the caller knows it by createdConv).
   redis.call('DEL', K)
   createdConv = 1
-elseif redis.call('HGET', M, 't') ~= tenant then
+elseif h.t ~= tenant then
   return {'tenant'}
 end
-local ttl = tonumber(ARGV[13])
 if prev then
-  local h = redis.call('HMGET', M, 'la', 'du', 'st', 'u')
-  if createdConv == 1 then redis.call('PEXPIRE', M, ttl); redis.call('PEXPIRE', I, ttl) end
-  return withSnapshot({'dup', prev, createdConv, h[1], h[2], h[3], h[4] or ''})
+  if createdConv == 1 then
+    writeHeader()
+    redis.call('PEXPIRE', M, ttl)
+    redis.call('PEXPIRE', I, ttl)
+  end
+  return withSnapshot({'dup', prev, createdConv, h.la, h.du, h.st, h.u or ''})
 end
-local seq = redis.call('HINCRBY', M, 'n', 1)
+local seq = tonumber(h.n or '0') + 1
 redis.call('RPUSH', L, '{"seq":' .. seq .. ',' .. string.sub(ARGV[3], 2))
 redis.call('RPUSH', F, ARGV[4])
 redis.call('HSET', I, ARGV[2], seq .. ':' .. ARGV[5])
-redis.call('HINCRBY', M, 'tc', tonumber(ARGV[5]))
+h.n = tostring(seq)
+h.tc = tostring(tonumber(h.tc or '0') + tonumber(ARGV[5]))
 -- Last activity strictly increases, so index entries written by older saves never equal newer ones
 -- (the migration's conditional removals rely on that).
 local now = tonumber(ARGV[6])
-local la = tonumber(redis.call('HGET', M, 'la') or '0')
+local la = tonumber(h.la or '0')
 if now > la then la = now else la = la + 1 end
-local st = redis.call('HGET', M, 'st')
-if st == 'closed' and ARGV[7] == 'user' then
-  st = 'open'
-  redis.call('HSET', M, 'st', 'open', 'cl', '')
+if h.st == 'closed' and ARGV[7] == 'user' then
+  h.st = 'open'
+  h.cl = ''
 end
 local du = la + tonumber(ARGV[14])
-if st == 'closed' then du = la end
-redis.call('HSET', M, 'la', la, 'du', du)
-if ARGV[7] == 'user' and ARGV[8] ~= '' and (redis.call('HGET', M, 'ti') or '') == '' then redis.call('HSET', M, 'ti', ARGV[8]) end
+if h.st == 'closed' then du = la end
+h.la = tostring(la)
+h.du = tostring(du)
+if ARGV[7] == 'user' and ARGV[8] ~= '' and (h.ti or '') == '' then h.ti = ARGV[8] end
 local fill = {{'a', ARGV[9]}, {'ch', ARGV[10]}, {'s', ARGV[11]}, {'u', ARGV[12]}}
 for _, f in ipairs(fill) do
-  if f[2] ~= '' and (redis.call('HGET', M, f[1]) or '') == '' then redis.call('HSET', M, f[1], f[2]) end
+  if f[2] ~= '' and (h[f[1]] or '') == '' then h[f[1]] = f[2] end
 end
-redis.call('PEXPIRE', M, ttl)
-redis.call('PEXPIRE', L, ttl)
-redis.call('PEXPIRE', I, ttl)
-redis.call('PEXPIRE', F, ttl)
-return withSnapshot({'ok', seq, createdConv, la, du, st, redis.call('HGET', M, 'u') or ''})
+-- The four keys live ttl past their last refresh (x), renewed once half of it has passed rather than on
+-- every save: the lists and the ids hash never shrink, so a key created by this save (a first message,
+-- a re-created copy) is always one whose header has no x yet, and gets its TTL here.
+local x = tonumber(h.x or '')
+local refresh = createdConv == 1 or x == nil or now - x >= ttl / 2
+if refresh then h.x = tostring(now) end
+writeHeader()
+if refresh then
+  redis.call('PEXPIRE', M, ttl)
+  redis.call('PEXPIRE', L, ttl)
+  redis.call('PEXPIRE', I, ttl)
+  redis.call('PEXPIRE', F, ttl)
+end
+return withSnapshot({'ok', seq, createdConv, h.la, h.du, h.st, h.u or ''})
 `;
 
 /** KEYS: meta. ARGV: tenant, now. Returns {'ok', la, du, changed, user} | {'missing'} | {'tenant'}. */

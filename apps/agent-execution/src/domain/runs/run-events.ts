@@ -23,7 +23,8 @@ export class RunEvents {
   private pending: Array<Promise<unknown>> = [];
   private buffered: RunEvent[] = [];
   private writeScheduled = false;
-  private logged = false;
+  /** When this writer set the log's TTL (0: not yet). */
+  private expiresFrom = 0;
   private terminal = false;
   /** Set once the terminal event's seq is fixed (`endSeq`): nothing but the terminal event is emitted after. */
   private closing = false;
@@ -115,9 +116,14 @@ export class RunEvents {
     // An explicit pipeline (the entry and its TTL in one write) leaves now, not a turn later behind
     // other commands. Replies on one connection arrive in order, so the batches go live in seq order.
     const write = this.redis.pipeline().xadd(this.key, '*', ...encodeRunLogEntry(batch));
-    // The TTL is set with the first entry (a run whose worker dies still expires) and refreshed at the end.
-    if (!this.logged || this.terminal) write.pexpire(this.key, RUN_EVENT_LOG_TTL_MS);
-    this.logged = true;
+    // The TTL is set with the first entry (a run whose worker dies still expires); the last entry
+    // renews it only for a run that took more than half of it (one paused for approval, say), so every
+    // log outlives its run's end by at least half the TTL for one command per run, not two.
+    const now = Date.now();
+    if (this.expiresFrom === 0 || (this.terminal && now - this.expiresFrom > RUN_EVENT_LOG_TTL_MS / 2)) {
+      write.pexpire(this.key, RUN_EVENT_LOG_TTL_MS);
+      this.expiresFrom = now;
+    }
     this.track(
       write.exec().then((results) => {
         // exec resolves even when a command failed; the run's flush must see the failure.

@@ -54,7 +54,7 @@ class RedisBus<C extends AnyCatalog> implements Bus<C> {
     this.cmd = commandConnection(opts.redis, `${this.instance}:cmd`);
     this.cmd.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis connection error'));
     this.outbox = new Outbox(this.cmd, opts.idempotencyTtlMs ?? 24 * 3600_000, CALLBACK_TTL_MS);
-    this.callbacks = new CallbackQueue(busKeys.callbackQueue(this.prefix, this.instance), opts.redis, this.instance, this.log, CALLBACK_TTL_MS);
+    this.callbacks = new CallbackQueue(busKeys.callbackQueue(this.prefix, this.instance), opts.redis, this.instance, this.log);
   }
 
   pendingCalls(): number {

@@ -22,8 +22,6 @@ export class CallbackQueue {
     private readonly target: RedisTarget,
     private readonly name: string,
     private readonly log: Logger,
-    /** The queue's TTL: set by the push that creates it (Outbox), renewed here while this reader lives. */
-    private readonly ttlMs: number,
   ) {}
 
   get pendingCount(): number {
@@ -48,15 +46,8 @@ export class CallbackQueue {
 
   private async run(conn: RedisClient): Promise<void> {
     let backoff = 50;
-    let renewedAt = 0;
     while (this.running) {
       try {
-        // A queue that never empties (a reader always behind) keeps the TTL its first push gave it;
-        // renewing it at a third of the TTL means a live reader's replies never expire under it.
-        if (Date.now() - renewedAt >= this.ttlMs / 3) {
-          await conn.pexpire(this.key, this.ttlMs);
-          renewedAt = Date.now();
-        }
         const res = (await conn.call('BLMPOP', 1, 1, this.key, 'LEFT', 'COUNT', 1000)) as [string, string[]] | null;
         backoff = 50;
         if (res) for (const raw of res[1]) this.dispatch(raw);

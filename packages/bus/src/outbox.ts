@@ -1,6 +1,9 @@
 import type { RedisClient } from './connection.js';
 import { SlotPipelines } from './slot-pipelines.js';
 
+/** How long after a push its callback queue's TTL is (re)set; see Outbox.expireSoon. */
+export const CALLBACK_EXPIRY_DELAY_MS = 1_000;
+
 /**
  * Everything a worker writes after a handler finishes — idempotency marks, replies and events to
  * callback queues, XACKs — collected for one event-loop turn and issued together as one explicit
@@ -16,6 +19,8 @@ export class Outbox {
   private acks = new Map<string, { group: string; ids: string[] }>();
   private scheduled = false;
   private inFlight = new Set<Promise<unknown>>();
+  private expiring = new Set<string>();
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -45,6 +50,7 @@ export class Outbox {
   /** Resolves when everything queued so far has been written. */
   async drain(): Promise<void> {
     if (this.scheduled) this.flush();
+    if (this.expiring.size > 0) this.expire();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -59,13 +65,10 @@ export class Outbox {
     this.scheduled = false;
     const writes = new SlotPipelines(this.redis);
     for (const [key, value] of this.marks) writes.for(key).set(key, value, 'PX', this.markTtlMs);
-    // A callback queue gets its TTL when a push creates it (the length is then the batch's own), so a
-    // queue whose reader died expires; one that exists already has it, and its live reader renews it
-    // (CallbackQueue). That is one command per push instead of two.
-    for (const [queue, messages] of this.pushes)
-      writes.for(queue).rpush(queue, ...messages, (err, length) => {
-        if (!err && length === messages.length) this.track(this.redis.pexpire(queue, this.callbackTtlMs));
-      });
+    for (const [queue, messages] of this.pushes) {
+      writes.for(queue).rpush(queue, ...messages);
+      this.expireSoon(queue);
+    }
     // On one node the acks follow in the same pipeline. On a cluster the replies live in other slots
     // (the callers' `{instance}`), so the acks leave once the replies have answered.
     const acks = this.redis.isCluster ? new SlotPipelines(this.redis) : writes;
@@ -74,6 +77,28 @@ export class Outbox {
     this.pushes = new Map();
     this.acks = new Map();
     this.track(acks === writes ? writes.exec() : writes.exec().finally(() => acks.exec()));
+  }
+
+  /**
+   * A callback queue expires CALLBACK_EXPIRY_DELAY_MS after the pushes that made it, so replies to a
+   * caller that died do not stay forever. Its live reader empties it (and Redis deletes it) at once,
+   * so the expiry is not on the reply's path: one PEXPIRE per queue per delay, after that delay's pushes,
+   * stands for one per push. The pending ones are sent at once by drain (a clean shutdown).
+   */
+  private expireSoon(queue: string): void {
+    this.expiring.add(queue);
+    if (this.expiryTimer) return;
+    this.expiryTimer = setTimeout(() => this.expire(), CALLBACK_EXPIRY_DELAY_MS);
+    this.expiryTimer.unref();
+  }
+
+  private expire(): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    const writes = new SlotPipelines(this.redis);
+    for (const queue of this.expiring) writes.for(queue).pexpire(queue, this.callbackTtlMs);
+    this.expiring.clear();
+    this.track(writes.exec());
   }
 
   private track(write: Promise<unknown>): void {

@@ -13,6 +13,7 @@ type Listener = (e: HandoffFeedEvent) => void;
 
 export class HandoffFeed {
   private sub: RedisClient | undefined;
+  private subReady: Promise<RedisClient> | undefined;
   private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(
@@ -34,21 +35,39 @@ export class HandoffFeed {
       this.listeners.set(channel, set);
     }
     set.add(fn);
-    await this.subscriber().subscribe(channel);
-    return () => {
+    const stop = () => {
       const s = this.listeners.get(channel);
       if (!s?.delete(fn) || s.size > 0) return;
       this.listeners.delete(channel);
       this.sub?.unsubscribe(channel).catch((err: unknown) => this.log.warn({ err, channel }, 'handoff feed: unsubscribe failed'));
     };
+    try {
+      await (await this.subscriber()).subscribe(channel);
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    return stop;
   }
 
-  private subscriber(): RedisClient {
-    if (this.sub) return this.sub;
-    const sub = this.redis.duplicate();
-    sub.on('message', (channel: string, raw: string) => this.dispatch(channel, raw));
-    this.sub = sub;
-    return sub;
+  /**
+   * The replica's one subscriber connection, connected (ready check done) before its first SUBSCRIBE:
+   * the kit's connections connect lazily, and a SUBSCRIBE that reached the server ahead of the ready
+   * check's INFO left the connection refusing that INFO, failing every socket's set-up at once.
+   */
+  private subscriber(): Promise<RedisClient> {
+    this.subReady ??= (async () => {
+      const sub = this.redis.duplicate();
+      sub.on('message', (channel: string, raw: string) => this.dispatch(channel, raw));
+      this.sub = sub;
+      if (sub.status === 'wait') await sub.connect();
+      return sub;
+    })().catch((err: unknown) => {
+      // Redis away: this listen fails, and the next one starts over with a new connection.
+      this.close();
+      throw err;
+    });
+    return this.subReady;
   }
 
   private dispatch(channel: string, raw: string): void {
@@ -67,6 +86,6 @@ export class HandoffFeed {
   close(): void {
     this.sub?.disconnect();
     this.sub = undefined;
-    this.listeners.clear();
+    this.subReady = undefined;
   }
 }

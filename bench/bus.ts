@@ -24,7 +24,8 @@ async function withWorker<T>(
   fn: (workerPid: number | undefined) => Promise<T>,
   env: Record<string, string> = {},
 ): Promise<T> {
-  const worker = spawnTs(workerFile, { REDIS_URL: url, ...env }, [mode, prefix]);
+  // BENCH_NODE_ARGS adds node flags to the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const worker = spawnTs(workerFile, { REDIS_URL: url, ...env }, [mode, prefix], process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean));
   await worker.waitForOutput('bench worker ready');
   try {
     return await fn(worker.child.pid);

@@ -109,7 +109,7 @@ describe('migration', () => {
     expect((await getArchivedConversation(store.db, id))?.status).toBe('closed');
   });
 
-  test('a save after migration re-opens the conversation hot, continuing its numbering', async ({ store }) => {
+  test('a save after migration re-opens the conversation hot, continuing its numbering', async ({ store, redis }) => {
     const id = uid();
     const first = msg(id, { sessionId: 's', channel: 'chatwoot' });
     await store.append('t1', first);
@@ -120,6 +120,9 @@ describe('migration', () => {
     expect(await store.append('t1', first)).toMatchObject({ seq: 1, created: false });
     const again = await store.append('t1', msg(id, { content: 'I am back' }));
     expect(again).toMatchObject({ seq: 3, created: true });
+    // The re-created copy's keys (the lists made by this save included) all carry the TTL.
+    const k = store.hot.keys(id);
+    for (const key of [k.meta, k.messages, k.ids, k.facts]) expect(await redis.pttl(key)).toBeGreaterThan(24 * 3600_000);
     const meta = await store.hot.getMeta(id);
     expect(meta).toMatchObject({ base: 2, messageCount: 3, status: 'open', channel: 'chatwoot', sessionId: 's' });
     expect(await store.hot.readRange(meta!, 1, 3)).toHaveLength(1);

@@ -209,16 +209,22 @@ export class ChatSession {
   private async chat(f: Extract<ClientFrame, { type: 'chat.message' }>): Promise<{ settled: Promise<void> } | void> {
     const p = this.principal;
     const actor = this.actor;
-    // The rate limit and the message claim share one round trip; a refused message gives its claim back.
-    const [rate, claim] = await Promise.all([this.ctx.limiter.consume('runs', p), this.ctx.owners.claimMessage(actor, f.id, uuidv7())]);
-    if ('taken' in claim) return this.error('conflict', `message id ${f.id} was already used; send it with a new id`);
     const conversationId = f.conversationId ?? this.conversationId;
+    // The rate limit, the message claim and the conversation's hand-off state share one round trip (the
+    // state is only looked at once the conversation passed the rule for writing); a refused message
+    // gives its claim back.
+    const [rate, claim, handled] = await Promise.all([
+      this.ctx.limiter.consume('runs', p),
+      this.ctx.owners.claimMessage(actor, f.id, uuidv7()),
+      this.ctx.handoffs.handling(p.tenantId, conversationId),
+    ]);
+    if ('taken' in claim) return this.error('conflict', `message id ${f.id} was already used; send it with a new id`);
     const grant = rate.ok ? await this.mayUse(conversationId, 'write') : null;
     if (!grant && claim.fresh) await this.ctx.owners.releaseMessage(actor, f.id, claim.runId);
     if (!rate.ok) return this.error('rate_limited', `too many messages; retry in ${rate.retryAfterMs} ms`, rate.retryAfterMs);
     if (!grant) return;
     // A conversation waiting for or held by a person: the message goes to them, and no bot run starts.
-    if (await this.ctx.handoffs.handling(p.tenantId, conversationId)) {
+    if (handled) {
       await this.ctx.handoffs.userMessage(p, conversationId, f.id, f.text);
       return this.send({ type: 'chat.delivered', id: f.id, conversationId, messageId: f.id });
     }

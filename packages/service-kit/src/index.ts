@@ -19,7 +19,7 @@ export {
   toErrorBody,
   type ErrorBody,
 } from './errors.js';
-export { createMetrics, type Metrics } from './metrics.js';
+export { createMetrics, type Metrics, type MetricsOptions } from './metrics.js';
 export { createHealth, registerHealthRoutes, startHealthServer, type Health, type HealthServer, type ReadinessCheck } from './health.js';
 export { Stage, createShutdown, installSignalHandlers, type Closer, type Shutdown } from './shutdown.js';
 export { runService, startService, type RunningService, type ServiceDefinition, type ServiceKit, type StartKit } from './run-service.js';

@@ -6,7 +6,8 @@ export { defineEnv, retiredEnv, loadEnv, envBool, envInt, envList, envPort, safe
 export { envHttpUrl, modelConfigOf, modelEnvShape, modelProblems, type ModelEnvConfig } from './model-env.js';
 export type { BaseConfig, ConfigRules, EnvDefinition, EnvOf, EnvResult } from './env.js';
 export { exitWithConfigProblems, formatConfigProblems } from './config-problems.js';
-export { createLogger, logContext, redactPaths, type Logger, type LogContext, type LoggerOptions } from './logger.js';
+export { redactSecrets } from './redact.js';
+export { createLogger, logContext, type Logger, type LogContext, type LoggerOptions } from './logger.js';
 export {
   ActionError,
   ErrorCode,

@@ -8,7 +8,12 @@
  *
  * Latency runs from the moment the request is written; how late the generator wrote it against its
  * schedule is reported beside it (generator_lag_p99_ms), so a starved load generator is visible
- * instead of being counted against the gateway.
+ * instead of being counted against the gateway. Beside it too, the gateway's own event-loop delay and
+ * GC pauses over the phase (gateway_eld_*, gateway_gc_*; bench/lib/loop-stalls.ts): a stall of the
+ * gateway's loop shows there, a stall of the bench's does not.
+ *
+ * The gateway gets a database of its own (created, migrated, dropped). BENCH_NODE_ARGS adds node flags
+ * to the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -17,6 +22,10 @@ import { Redis } from 'ioredis';
 import { redisUrl, databaseUrl } from '../packages/testing/src/env.js';
 import { spawnTs } from '../packages/testing/src/spawn-ts.js';
 import { deletePrefix } from '../packages/testing/src/redis.js';
+import { urlForDatabase, withAdmin } from '../packages/testing/src/pg.js';
+import { migrateDatabase } from '../packages/db/src/migrate.js';
+import { cpuMs } from './lib/cpu-time.js';
+import { loopStalls } from './lib/loop-stalls.js';
 import { percentiles, report, type BenchRow } from './lib/results.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
@@ -83,26 +92,38 @@ async function openLoop(
 
 async function main(): Promise<void> {
   const prefix = `bench:cw:${randomUUID().slice(0, 8)}`;
-  const gw = spawnTs(`${root}apps/gateway/src/main.ts`, {
-    REDIS_URL: redisUrl,
-    DATABASE_URL: databaseUrl,
-    BUS_PREFIX: prefix,
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    PARLEY_MODE: 'dev',
-    INSTANCE_ID: `bench-gw-${prefix.slice(-8)}`,
-    AUTH_JWT_SECRET: 'bench-secret-0123456789abcdef0123456789',
-    CHATWOOT_BASE_URL: 'http://127.0.0.1:9',
-    CHATWOOT_API_TOKEN: 'bench-api-token',
-    CHATWOOT_WEBHOOK_SECRET: SECRET,
-    CHATWOOT_TENANT_ID: 'bench',
-    // The sink at 127.0.0.1:9 is the operator's to allow: the bench measures intake, not the outbound guard.
-    OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
-  });
+  const dbName = `parley_bench_cw_${Date.now()}`;
+  await withAdmin((c) => c.query(`create database "${dbName}"`));
+  const dbUrl = urlForDatabase(dbName, databaseUrl);
+  await migrateDatabase(dbUrl);
+  const gw = spawnTs(
+    `${root}apps/gateway/src/main.ts`,
+    {
+      REDIS_URL: redisUrl,
+      DATABASE_URL: dbUrl,
+      BUS_PREFIX: prefix,
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      PARLEY_MODE: 'dev',
+      INSTANCE_ID: `bench-gw-${prefix.slice(-8)}`,
+      AUTH_JWT_SECRET: 'bench-secret-0123456789abcdef0123456789',
+      CHATWOOT_BASE_URL: 'http://127.0.0.1:9',
+      CHATWOOT_API_TOKEN: 'bench-api-token',
+      CHATWOOT_WEBHOOK_SECRET: SECRET,
+      CHATWOOT_TENANT_ID: 'bench',
+      // The sink at 127.0.0.1:9 is the operator's to allow: the bench measures intake, not the outbound guard.
+      OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
+      // 1 ms: the question is 1–10 ms stalls, which the default 10 ms sampling mostly misses.
+      METRICS_EVENT_LOOP_RESOLUTION_MS: '1',
+    },
+    [],
+    process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+  );
   const redis = new Redis(redisUrl);
   await gw.waitForOutput('gateway listening on', 60_000);
   const port = Number(/"port":(\d+)/.exec(gw.output())?.[1]);
+  const metricsUrl = `http://127.0.0.1:${/"metricsPort":(\d+)/.exec(gw.output())?.[1]}/metrics`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
   const total = Math.round(RATE * (SECONDS + WARMUP_S));
   const payloads = Array.from({ length: total }, (_, i) => body(1_000_000 + i, 10_000_000 + i));
@@ -137,7 +158,11 @@ async function main(): Promise<void> {
 
   const warm = Math.round(RATE * WARMUP_S);
   await openLoop(RATE, warm, post);
+  const phase = await loopStalls('gateway', metricsUrl);
+  const cpuBefore = cpuMs(gw.child.pid);
   const run = await openLoop(RATE, total - warm, (i) => post(warm + i));
+  const cpuAfter = cpuMs(gw.child.pid);
+  const stalls = await phase.end();
   const p = percentiles(run.latencies);
   const base = await openLoop(RATE, Math.round(RATE * 5), () => redis.ping().then(() => true));
   const bp = percentiles(base.latencies);
@@ -152,6 +177,8 @@ async function main(): Promise<void> {
       accepted: run.ok,
       sent: run.latencies.length,
       generator_lag_p99_ms: percentiles(run.lags).p99,
+      gateway_cpu_ms_per_op: ((cpuAfter ?? NaN) - (cpuBefore ?? NaN)) / Math.max(1, run.ok),
+      ...stalls,
     },
     {
       case: 'redis_ping_baseline',
@@ -168,11 +195,13 @@ async function main(): Promise<void> {
   report('chatwoot', rows, [
     `one gateway process, ${RATE} signed webhook deliveries/s offered for ${SECONDS} s after ${WARMUP_S} s warm-up; latency = request written → 200 (target p99 ≤ 10 ms)`,
     `every delivery is a new conversation: HMAC + parse + dedupe/queue script + agent.run XADD; no agent-execution consumes the runs`,
+    `gateway_eld_*_ms: the gateway's event-loop delay over the webhook phase (monitorEventLoopDelay at 1 ms resolution: an idle loop reads ~1 ms, a stall of s ms ~s + 1); gateway_gc_pause_ms / gateway_gc_count: its GC pauses in the phase, every one`,
   ]);
   agent.destroy();
   await gw.kill('SIGTERM');
   await deletePrefix(redis, prefix);
   redis.disconnect();
+  await withAdmin((c) => c.query(`drop database if exists "${dbName}" with (force)`));
 }
 
 main().catch((err: unknown) => {

@@ -16,7 +16,18 @@
  * `gateway_hop` isolates the gateway: from the event's production in agent-execution (`at`) to
  * its arrival at the client.
  *
- * BENCH_CASES=0,2 runs only those chat cases (by index; 3 and 4 are the floor); BENCH_NODE_ARGS adds
+ * Streaming cases: the same 100 chatting clients with answers of STREAM_TOKENS tokens (100) that the dev
+ * model writes at 20 ms per token (its per-request `[[slow:20]]`, a real model's pace; the other rows' model
+ * answers 20 tokens at once): `stream_turn` on the platform, `stream_turn_floor` on the raw path, whose
+ * agent batches tokens as the platform's 25 ms token window does. Per-token work dominates a real stream,
+ * so these rows' CPU per turn is the figure to compare.
+ *
+ * Platform rows also carry the gateway's and agent-execution's event-loop delay and GC pauses over the
+ * phase (gateway_eld_*, gateway_gc_*, agent_eld_*, agent_gc_*; bench/lib/loop-stalls.ts), sampled at 1 ms.
+ *
+ * BENCH_CASES=0,2 runs only those chat cases, by index: 0 first_token_overhead (c=100 chatting),
+ * 1 …_saturated, 2 first_token_overhead (c=1), 3 first_token_floor (c=100 chatting), 4 first_token_floor
+ * (c=1), 5 stream_turn, 6 stream_turn_floor. BENCH_NODE_ARGS adds
  * node flags to every service process (AGENT_NODE_ARGS to agent-execution alone), e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`.
  */
@@ -33,6 +44,7 @@ import { urlForDatabase, withAdmin } from '../packages/testing/src/pg.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
 import { ParleyClient } from '../packages/client/src/index.js';
 import { measureChatTurns } from './lib/chat-turns.js';
+import { loopStalls } from './lib/loop-stalls.js';
 import { percentiles, report, type BenchRow } from './lib/results.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
@@ -42,6 +54,8 @@ const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 1_000);
 // One agent-execution process by default: on this two-core host a second replica spread the queue but
 // each ran colder and a turn cost more CPU in all (10.9 vs 7.6 ms at one client). BENCH_AGENT_REPLICAS=2 to compare.
 const AGENT_REPLICAS = Number(process.env.BENCH_AGENT_REPLICAS ?? 1);
+const STREAM_TOKENS = Number(process.env.BENCH_STREAM_TOKENS ?? 100);
+const STREAM_TURNS = Number(process.env.BENCH_STREAM_TURNS ?? 5);
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const nodeArgs = (v: string | undefined) => v?.split(' ').filter(Boolean) ?? [];
@@ -72,7 +86,17 @@ async function main(): Promise<void> {
   const modelUrl = /listening on (\S+)/.exec(modelProc.output())?.[1] as string;
   // Its control routes (/_control, /_requests) sit beside /v1, not under it.
   const model = { url: modelUrl, root: modelUrl.replace(/\/v1\/?$/, ''), pid: modelProc.child.pid };
-  const env = { REDIS_URL: redisUrl, DATABASE_URL: dbUrl, BUS_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', PARLEY_MODE: 'dev' };
+  const env = {
+    REDIS_URL: redisUrl,
+    DATABASE_URL: dbUrl,
+    BUS_PREFIX: prefix,
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    PARLEY_MODE: 'dev',
+    // 1 ms: the stall columns ask about 1–10 ms, which the default 10 ms sampling mostly misses.
+    METRICS_EVENT_LOOP_RESOLUTION_MS: '1',
+  };
   const procs: TsProcess[] = [
     spawnTs(`${root}apps/conversation/src/main.ts`, env, [], serviceArgs),
     // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles agent-execution through the turns.
@@ -109,6 +133,15 @@ async function main(): Promise<void> {
       model: model.pid,
     };
     const common = { token, modelRoot: model.root, redis, pids };
+    // The platform's event-loop and GC columns: the gateway's metrics port, and agent-execution's health server.
+    const agentMetrics = `http://127.0.0.1:${/"httpPort":(\d+)/.exec(procs[1]?.output() ?? '')?.[1]}/metrics`;
+    const gwMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
+    const withStalls = async (measure: () => Promise<BenchRow>): Promise<BenchRow> => {
+      const [gwPhase, agentPhase] = await Promise.all([loopStalls('gateway', gwMetrics), loopStalls('agent', agentMetrics)]);
+      const row = await measure();
+      return { ...row, ...(await gwPhase.end()), ...(await agentPhase.end()) };
+    };
+    const streaming = { concurrency: CONCURRENCY, turns: STREAM_TURNS, thinkMs: THINK_MS, answer: { tokens: STREAM_TOKENS, tokenDelayMs: 20 } };
 
     // (a) the platform: CONCURRENCY chatting clients (the issue's row), the same clients with no pause
     // (saturated), then one client alone — the critical path of a turn with nothing queued ahead of it.
@@ -116,21 +149,26 @@ async function main(): Promise<void> {
     const alone = { concurrency: 1, turns: 100, thinkMs: 0 };
     if (wanted(0)) {
       rows.push({
-        ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead', ...chatting })),
-        ...(await gatewayHop(`http://127.0.0.1:${metricsPort}/metrics`)),
+        ...(await withStalls(() => measureChatTurns({ ...common, url, name: 'first_token_overhead', ...chatting }))),
+        ...(await gatewayHop(gwMetrics)),
         agent_replicas: AGENT_REPLICAS,
       });
     }
     if (wanted(1))
       rows.push({
-        ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead_saturated', concurrency: CONCURRENCY, turns: TURNS, thinkMs: 0 })),
+        ...(await withStalls(() =>
+          measureChatTurns({ ...common, url, name: 'first_token_overhead_saturated', concurrency: CONCURRENCY, turns: TURNS, thinkMs: 0 }),
+        )),
         agent_replicas: AGENT_REPLICAS,
       });
-    if (wanted(2)) rows.push({ ...(await measureChatTurns({ ...common, url, name: 'first_token_overhead', ...alone })), agent_replicas: AGENT_REPLICAS });
+    if (wanted(2))
+      rows.push({ ...(await withStalls(() => measureChatTurns({ ...common, url, name: 'first_token_overhead', ...alone }))), agent_replicas: AGENT_REPLICAS });
+    if (wanted(5))
+      rows.push({ ...(await withStalls(() => measureChatTurns({ ...common, url, name: 'stream_turn', ...streaming }))), agent_replicas: AGENT_REPLICAS });
 
     // (b) the floor: the same clients, model and hops through Redis, with the raw path's processes
     // standing in for the services (which stay up, idle).
-    if (wanted(3) || wanted(4)) {
+    if (wanted(3) || wanted(4) || wanted(6)) {
       const rawPrefix = `${prefix}:raw`;
       raw = ['gateway', 'agent', 'conversation'].map((role) =>
         spawnTs(`${root}bench/raw-path-worker.ts`, { ...env, MODEL_BASE_URL: model.url }, [role, rawPrefix], serviceArgs),
@@ -140,6 +178,7 @@ async function main(): Promise<void> {
       const rawPids = { gateway: raw[0]?.child.pid, conversation: raw[2]?.child.pid, agent: raw[1]?.child.pid, bench: process.pid, model: model.pid };
       if (wanted(3)) rows.push(await measureChatTurns({ ...common, pids: rawPids, url: rawUrl, name: 'first_token_floor', ...chatting }));
       if (wanted(4)) rows.push(await measureChatTurns({ ...common, pids: rawPids, url: rawUrl, name: 'first_token_floor', ...alone }));
+      if (wanted(6)) rows.push(await measureChatTurns({ ...common, pids: rawPids, url: rawUrl, name: 'stream_turn_floor', ...streaming }));
       await Promise.all(raw.map((p) => p.kill('SIGTERM')));
       raw = [];
     }
@@ -177,6 +216,8 @@ async function main(): Promise<void> {
     'first_token_floor: the same measurement on bench/raw-path-worker.ts, the same processes and hops (message claim, XADD to the agent, conversation round trip, PostgreSQL insert, streamed HTTP completion, tokens pushed to the gateway) written with raw ioredis, pg, ws and node:http and nothing else: what this host alone costs the path',
     'redis_cmds_per_turn: commands the Redis server ran per chat turn (INFO commandstats, those of Lua scripts included), a count machine noise cannot move; *_syscalls_per_turn: read and write system calls of each process per turn (/proc/<pid>/io), another such count',
     "*_cpu_ms_per_turn: CPU per chat turn of each process (from /proc; Redis from INFO cpu; postgres summed over its backends; bench = the clients; model = the dev model server, in its own process). host_bound_turns_per_s = cores × 1000 / their sum: the most turns/s this machine can finish, so 100 clients in a closed loop wait at least 100 / that rate per turn (Little's law).",
+    `stream_turn / stream_turn_floor: ${CONCURRENCY} chatting clients, ${STREAM_TURNS} turns each, answers of answer_tokens tokens written by the dev model at 20 ms per token ([[slow:20]]); turn_*_ms = first frame to agent.message at the client; compare host_cpu_ms_per_turn (target ≤ 1.5× the floor's)`,
+    'gateway_eld_*_ms / agent_eld_*_ms: event-loop delay of that process over the row (monitorEventLoopDelay at 1 ms: an idle loop reads ~1 ms, a stall of s ms ~s + 1); *_gc_pause_ms / *_gc_count: its GC pauses in the row, every one',
     `node ${process.version}; duration_s: ${Math.round((Date.now() - started) / 1000)}`,
   ]);
 }

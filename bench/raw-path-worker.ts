@@ -7,9 +7,9 @@
  *                 stream; run events popped from its callback list (BLMPOP) and written to the socket.
  *   agent         XREADGROUP; the run's PostgreSQL insert and its conversation lock beside an XADD to
  *                 the conversation's stream; its reply popped from its own callback list; a streamed
- *                 completion on node:http; the first token pushed to the gateway at once, the rest
- *                 of the burst in one event; the answer saved (XADD), the row finished, the lock
- *                 dropped, XACK.
+ *                 completion on node:http; the first token pushed to the gateway at once, then one
+ *                 event per 25 ms token window (the platform's default); the answer saved (XADD), the
+ *                 row finished, the lock dropped, XACK.
  *   conversation  XREADGROUP; the user message appended and the whole conversation read in one
  *                 round trip; the reply pushed to the agent's list.
  *
@@ -26,6 +26,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { runAnswerMessageId } from '@parley/contracts';
 
 const [role, prefix = 'bench:raw'] = process.argv.slice(2);
+// agent-execution's RUN_TOKEN_WINDOW_MS default: the floor batches a stream's tokens as the platform does.
+const TOKEN_WINDOW_MS = Number(process.env.RAW_TOKEN_WINDOW_MS ?? 25);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const key = (name: string) => `${prefix}:${name}`;
 
@@ -165,12 +167,26 @@ async function agent(): Promise<void> {
       ]);
       let seq = 0;
       let held = '';
+      let window: NodeJS.Timeout | null = null;
       const pushToken = (delta: string) => void cmd.rpush(run.replyTo, JSON.stringify({ type: 'agent.token', runId: run.runId, seq: ++seq, delta }));
-      // As the platform's token window: the first token at once, the rest of a burst joined into one event.
+      // As the platform's token window (agent-execution's RunEvents): a token out at once, then what
+      // arrives within TOKEN_WINDOW_MS joined into one event per window, so a steady stream stays paced.
+      const release = () => {
+        window = null;
+        if (!held) return;
+        pushToken(held);
+        held = '';
+        window = setTimeout(release, TOKEN_WINDOW_MS);
+      };
       const text = await complete([{ role: 'system', content: 'You are a helpful assistant.' }, ...messages], (delta) => {
-        if (seq === 0) pushToken(delta);
-        else held += delta;
+        if (window) {
+          held += delta;
+          return;
+        }
+        pushToken(delta);
+        window = setTimeout(release, TOKEN_WINDOW_MS);
       });
+      if (window) clearTimeout(window);
       if (held) pushToken(held);
       await cmd.xadd(key('conversation'), '*', 'a', JSON.stringify({ type: 'save', conversationId: run.conversationId, role: 'assistant', text }));
       await db.query('update raw_runs set status = $2, output = $3 where id = $1', [run.runId, 'SUCCEEDED', { text }]);

@@ -14,6 +14,8 @@ export interface ChatTurns {
   turns: number;
   /** Mean of the exponential pause after each answer; 0 sends the next message at once. */
   thinkMs: number;
+  /** Tokens in each scripted answer (default 20) and the dev model's pause between them (default its own, 0 in the bench). */
+  answer?: { tokens: number; tokenDelayMs?: number };
   /** Base URL of the dev model server's control routes (/_control, /_requests). */
   modelRoot: string;
   /** Processes whose CPU a turn costs, by name (the model server and the bench included). */
@@ -33,6 +35,8 @@ const TURN_TIMEOUT_MS = 30_000;
 export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
   // Exponential pauses: clients drift apart instead of marching in step.
   const think = () => (c.thinkMs > 0 ? sleep(-Math.log(1 - Math.random()) * c.thinkMs) : Promise.resolve());
+  // The dev model's per-request instructions (packages/llm's magic.ts): answer length and pace.
+  const magic = `[[tokens:${c.answer?.tokens ?? 20}]]${c.answer?.tokenDelayMs === undefined ? '' : ` [[slow:${c.answer.tokenDelayMs}]]`}`;
   const chatters = await Promise.all(
     Array.from({ length: c.concurrency }, async (_, i) => {
       const client = new ParleyClient({ url: c.url, token: c.token(`chatter-${i}`), reconnect: false });
@@ -52,13 +56,14 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
     const callsBefore = await redisCalls(c.redis);
     const ioBefore = Object.fromEntries(Object.entries(c.pids).map(([k, pid]) => [k, ioCalls(pid) ?? NaN]));
     const clientTtft = new Map<string, number>();
+    const turnMs: number[] = [];
     const started = performance.now();
     await Promise.all(
       chatters.map(async (client, ci) => {
         for (let t = 0; t < c.turns; t++) {
           await think();
           // Unique, so the model server's record of this request pairs with the client's time.
-          const text = `hello from client ${ci}, turn ${t} [[tokens:20]]`;
+          const text = `hello from client ${ci}, turn ${t} ${magic}`;
           const s = performance.now();
           let first = true;
           const run = await client.chat(text);
@@ -76,7 +81,10 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
                 clientTtft.set(text, performance.now() - s);
                 first = false;
               }
-              if (f.type === 'agent.message') ended = true;
+              if (f.type === 'agent.message') {
+                ended = true;
+                turnMs.push(performance.now() - s);
+              }
             }
           } finally {
             clearTimeout(stuck);
@@ -122,6 +130,10 @@ export async function measureChatTurns(c: ChatTurns): Promise<BenchRow> {
       model_ttft_p50_ms: m.p50,
       model_ttft_p99_ms: m.p99,
       turns: clientTtft.size,
+      answer_tokens: c.answer?.tokens ?? 20,
+      // The whole answer at the client, first frame to agent.message: a stream's length.
+      turn_p50_ms: percentiles(turnMs).p50,
+      turn_p99_ms: percentiles(turnMs).p99,
       paired_turns: overhead.length,
       ...cpuPerTurn,
       host_cpu_ms_per_turn: hostMs,

@@ -23,6 +23,7 @@ import { registerOpenApi } from './rest/openapi.js';
 import { collectRoutes, type RouteEntry } from './route-table.js';
 import { edgeErrorOptions, registerErrorShape } from './rest/fastify-errors.js';
 import { requestIdOf } from './rest/request-id.js';
+import { requestLogLevel } from './rest/request-log.js';
 import { registerKnowledgeRoutes } from './rest/knowledge.js';
 import { registerAgentRoutes } from './rest/agents.js';
 import { registerMeRoutes } from './rest/me.js';
@@ -147,8 +148,8 @@ export async function buildGateway(kit: ServiceKit<GatewayConfig>): Promise<Gate
   traceRequests(app);
   app.addHook('onResponse', async (req, reply) => {
     const url = req.routeOptions.url ?? 'unmatched';
-    const quiet = url === '/healthz' || url === '/readyz' || url === '/metrics';
-    req.log[quiet ? 'debug' : 'info']({ method: req.method, route: url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    const level = requestLogLevel(url, reply.statusCode, reply.elapsedTime);
+    req.log[level]({ method: req.method, route: url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     gm.responses.inc({ route: url, status: `${Math.floor(reply.statusCode / 100)}xx` });
   });
   await registerCors(app, config.cors.origins);

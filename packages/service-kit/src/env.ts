@@ -86,6 +86,11 @@ export const baseEnvShape = {
   NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
   PARLEY_MODE: z.enum(['dev', 'production']).optional(),
   SHUTDOWN_GRACE_MS: envInt(10_000),
+  /**
+   * How often (ms) the event-loop delay monitor samples. prom-client's 10 ms misses most 1–10 ms stalls
+   * (a stall is seen only where it overlaps a sample); 1 ms sees them, for ~1000 timer wakeups a second.
+   */
+  METRICS_EVENT_LOOP_RESOLUTION_MS: z.coerce.number().int().min(1).max(1000).default(10),
   /** The standard OpenTelemetry variable: the OTLP/HTTP collector's base URL (traces go to `<url>/v1/traces`). Unset: no tracing. */
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:'], 'http://127.0.0.1:4318').optional(),
 };
@@ -105,6 +110,7 @@ export interface BaseConfig {
   logLevel: z.infer<typeof LogLevel>;
   http: { port: number; host: string };
   shutdownGraceMs: number;
+  metrics: { eventLoopResolutionMs: number };
   /** Where spans go (OTLP/HTTP traces URL); null: tracing off. */
   tracing: { tracesUrl: string | null };
 }
@@ -231,6 +237,7 @@ function toBase(env: z.output<z.ZodObject<BaseShape>>, defaultName: string): Bas
     logLevel: env.LOG_LEVEL,
     http: { port: env.HTTP_PORT, host: httpHostOf(env, mode) },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    metrics: { eventLoopResolutionMs: env.METRICS_EVENT_LOOP_RESOLUTION_MS },
     tracing: { tracesUrl: env.OTEL_EXPORTER_OTLP_ENDPOINT ? tracesUrlOf(env.OTEL_EXPORTER_OTLP_ENDPOINT) : null },
   };
 }

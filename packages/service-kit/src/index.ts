@@ -6,7 +6,8 @@ export { defineEnv, retiredEnv, loadEnv, envBool, envInt, envList, envPort, safe
 export { envHttpUrl, modelConfigOf, modelEnvShape, modelProblems, type ModelEnvConfig } from './model-env.js';
 export type { BaseConfig, ConfigRules, EnvDefinition, EnvOf, EnvResult } from './env.js';
 export { exitWithConfigProblems, formatConfigProblems } from './config-problems.js';
-export { createLogger, logContext, redactPaths, type Logger, type LogContext, type LoggerOptions } from './logger.js';
+export { redactSecrets } from './redact.js';
+export { createLogger, logContext, type Logger, type LogContext, type LoggerOptions } from './logger.js';
 export {
   ActionError,
   ErrorCode,
@@ -19,7 +20,7 @@ export {
   toErrorBody,
   type ErrorBody,
 } from './errors.js';
-export { createMetrics, type Metrics } from './metrics.js';
+export { createMetrics, type Metrics, type MetricsOptions } from './metrics.js';
 export { createHealth, registerHealthRoutes, startHealthServer, type Health, type HealthServer, type ReadinessCheck } from './health.js';
 export { Stage, createShutdown, installSignalHandlers, type Closer, type Shutdown } from './shutdown.js';
 export { runService, startService, type RunningService, type ServiceDefinition, type ServiceKit, type StartKit } from './run-service.js';

@@ -50,6 +50,21 @@ describe('logger', () => {
     expect(text).toContain('visible');
     expect(text).toContain('[redacted]');
   });
+
+  test("redacts a child's bindings and an error's own fields, and keeps the error serialised", () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ service: 's', instance: 'i', destination });
+    const err = Object.assign(new Error('upstream refused'), { config: { authorization: 'Bearer tok-4' }, secret: 'sh-2' });
+    // A grandchild too: every descendant's bindings pass the same redaction.
+    log
+      .child({ token: 'tok-5', requestId: 'r1' })
+      .child({ config: { apiKey: 'key-6' } })
+      .error({ err }, 'failed');
+    const text = JSON.stringify(lines[0]);
+    for (const secret of ['tok-4', 'tok-5', 'key-6', 'sh-2']) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ requestId: 'r1', err: { type: 'Error', message: 'upstream refused' } });
+    expect((lines[0]?.['err'] as { stack?: string }).stack).toContain('upstream refused');
+  });
 });
 
 describe('errors', () => {

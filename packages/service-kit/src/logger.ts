@@ -4,37 +4,9 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { BaseConfig } from './env.js';
+import { redactSecrets } from './redact.js';
 
 export type { Logger };
-
-const SECRET_KEYS = [
-  'authorization',
-  'Authorization',
-  'cookie',
-  'token',
-  'accessToken',
-  'refreshToken',
-  'apiKey',
-  'api_key',
-  'password',
-  'secret',
-  'clientSecret',
-  'api_access_token',
-  'webhookSecret',
-  '"x-api-key"',
-  '"x-chatwoot-signature"',
-];
-
-/**
- * pino redacts exact paths, not "this key anywhere", so each secret key is listed at the depths where
- * our code puts it: top level, inside one object (`headers.authorization`, `config.apiKey`), and two
- * deep (`req.headers.authorization`).
- */
-export const redactPaths: string[] = SECRET_KEYS.flatMap((k) => {
-  const key = k.startsWith('"') ? `[${k}]` : `.${k}`;
-  const top = k.startsWith('"') ? `[${k}]` : k;
-  return [top, `*${key}`, `*.*${key}`];
-});
 
 export interface LoggerOptions {
   service: string;
@@ -45,20 +17,31 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  return pino(
+  const log = pino(
     {
       level: opts.level ?? 'info',
       base: { service: opts.service, instance: opts.instance },
-      redact: { paths: redactPaths, censor: '[redacted]' },
-      // Level names, not numbers: grep-able and what log backends index on.
-      formatters: { level: (label) => ({ level: label }) },
+      // Level names, not numbers: grep-able and what log backends index on. Each line's object has
+      // its secrets redacted (redact.ts) before serializers run.
+      formatters: { level: (label) => ({ level: label }), log: redactSecrets },
       timestamp: pino.stdTimeFunctions.isoTime,
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
     // Synchronous writes: a line logged just before process.exit (fatal, "stopped") is never lost or
-    // overtaken by an earlier line still in flight, at a cost that does not matter at our log volume.
+    // overtaken by an earlier line still in flight, at a cost that does not matter at our log volume
+    // (a line per failure, not per request: see the gateway's request-log.ts).
     opts.destination ?? pino.destination({ fd: 1, sync: true }),
   );
+  // pino applies its bindings formatter to the root's base only, so a child's bindings are redacted
+  // here; children inherit this `child` from the root (they are created with Object.create), so every
+  // descendant's are too, Fastify's per-request child included.
+  // pino's child is generic over custom levels, which this wrapper passes through untouched.
+  type ChildOf = (this: unknown, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => unknown;
+  const childOf = log.child as unknown as ChildOf;
+  log.child = function (this: unknown, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) {
+    return childOf.call(this, redactSecrets(bindings), options);
+  } as unknown as typeof log.child;
+  return log;
 }
 
 /** The fields of the house convention for a child logger about one action or request. */

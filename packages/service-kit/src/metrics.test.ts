@@ -37,3 +37,37 @@ describe('createMetrics', () => {
     expect(text).not.toContain('parley_consumer_oldest_pending_seconds{');
   });
 });
+
+describe('Node metrics', () => {
+  const value = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)$`, 'm').exec(text)?.[1]);
+
+  test('the event-loop delay since the last scrape is read at the set resolution', async () => {
+    const metrics = createMetrics({ service: 'echo', instance: 'echo-1' }, { eventLoopResolutionMs: 1 });
+    await metrics.registry.metrics(); // resets the delay monitor: what follows is this test's
+    // A reset monitor's first sample only starts its clock: one tick before the stall.
+    await new Promise((r) => setTimeout(r, 5));
+    const start = performance.now();
+    while (performance.now() - start < 30) {
+      // a 30 ms stall of the loop
+    }
+    // The monitor's timer records the stall when it fires after it.
+    await new Promise((r) => setTimeout(r, 5));
+    const text = await metrics.registry.metrics();
+    expect(value(text, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.025);
+    expect(value(text, 'nodejs_eventloop_lag_p50_seconds')).toBeLessThan(0.025);
+  });
+
+  test('every GC pause is counted', async () => {
+    const metrics = createMetrics({ service: 'echo', instance: 'echo-1' });
+    let text = '';
+    // Young-generation garbage until the observer has reported a GC (it reports between turns of the loop).
+    for (let round = 0; round < 200; round++) {
+      for (let i = 0; i < 20_000; i++) void { i, s: `x${i}` };
+      await new Promise((r) => setImmediate(r));
+      text = await metrics.registry.metrics();
+      if (value(text, 'parley_gc_pauses_total') > 0) break;
+    }
+    expect(value(text, 'parley_gc_pauses_total')).toBeGreaterThan(0);
+    expect(value(text, 'parley_gc_pause_seconds_total')).toBeGreaterThan(0);
+  });
+});

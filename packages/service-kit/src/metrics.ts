@@ -5,6 +5,7 @@
 import type { BusHooks, Outcome, RedisClient } from '@parley/bus';
 import { busKeys } from '@parley/contracts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { watchGcPauses } from './gc-pauses.js';
 
 // From sub-millisecond bus hops to minute-long agent runs.
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -17,10 +18,21 @@ export interface Metrics {
   watchConsumerGroup(redis: RedisClient, prefix: string, service: string): void;
 }
 
-export function createMetrics(labels: { service: string; instance: string }, opts: { defaultMetrics?: boolean } = {}): Metrics {
+export interface MetricsOptions {
+  /** prom-client's Node metrics (`process_*`, `nodejs_*`) and the GC pause counters; default on. */
+  defaultMetrics?: boolean;
+  /** Sampling interval of the event-loop delay monitor (METRICS_EVENT_LOOP_RESOLUTION_MS); default prom-client's 10. */
+  eventLoopResolutionMs?: number;
+}
+
+export function createMetrics(labels: { service: string; instance: string }, opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics !== false) {
+    // nodejs_eventloop_lag_{p50,p99,max,…}_seconds cover the time since the previous scrape: each scrape resets the monitor.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: opts.eventLoopResolutionMs ?? 10 });
+    watchGcPauses(registry);
+  }
 
   const handled = new Counter({
     name: 'parley_actions_handled_total',

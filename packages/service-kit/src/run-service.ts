@@ -104,7 +104,7 @@ export async function startService<C, S extends Service>(
 ): Promise<RunningService<C>> {
   const { base, config, log } = opts;
   const shutdown = opts.shutdown ?? createShutdown(log);
-  const metrics = createMetrics({ service: base.service, instance: base.instance });
+  const metrics = createMetrics({ service: base.service, instance: base.instance }, { eventLoopResolutionMs: base.metrics.eventLoopResolutionMs });
   const health = createHealth();
 
   const redis = await connectRedis(base, log);

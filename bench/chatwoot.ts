@@ -25,7 +25,7 @@ import { deletePrefix } from '../packages/testing/src/redis.js';
 import { urlForDatabase, withAdmin } from '../packages/testing/src/pg.js';
 import { migrateDatabase } from '../packages/db/src/migrate.js';
 import { cpuMs } from './lib/cpu-time.js';
-import { loopStalls } from './lib/loop-stalls.js';
+import { loopStalls, ownGcPauses } from './lib/loop-stalls.js';
 import { percentiles, report, type BenchRow } from './lib/results.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
@@ -159,10 +159,12 @@ async function main(): Promise<void> {
   const warm = Math.round(RATE * WARMUP_S);
   await openLoop(RATE, warm, post);
   const phase = await loopStalls('gateway', metricsUrl);
+  const benchGc = ownGcPauses();
   const cpuBefore = cpuMs(gw.child.pid);
   const run = await openLoop(RATE, total - warm, (i) => post(warm + i));
   const cpuAfter = cpuMs(gw.child.pid);
   const stalls = await phase.end();
+  const benchStalls = benchGc.end();
   const p = percentiles(run.latencies);
   const base = await openLoop(RATE, Math.round(RATE * 5), () => redis.ping().then(() => true));
   const bp = percentiles(base.latencies);
@@ -179,6 +181,7 @@ async function main(): Promise<void> {
       generator_lag_p99_ms: percentiles(run.lags).p99,
       gateway_cpu_ms_per_op: ((cpuAfter ?? NaN) - (cpuBefore ?? NaN)) / Math.max(1, run.ok),
       ...stalls,
+      ...benchStalls,
     },
     {
       case: 'redis_ping_baseline',
@@ -195,7 +198,7 @@ async function main(): Promise<void> {
   report('chatwoot', rows, [
     `one gateway process, ${RATE} signed webhook deliveries/s offered for ${SECONDS} s after ${WARMUP_S} s warm-up; latency = request written → 200 (target p99 ≤ 10 ms)`,
     `every delivery is a new conversation: HMAC + parse + dedupe/queue script + agent.run XADD; no agent-execution consumes the runs`,
-    `gateway_eld_*_ms: the gateway's event-loop delay over the webhook phase (monitorEventLoopDelay at 1 ms resolution: an idle loop reads ~1 ms, a stall of s ms ~s + 1); gateway_gc_pause_ms / gateway_gc_count: its GC pauses in the phase, every one`,
+    `gateway_eld_*_ms: the gateway's event-loop delay over the webhook phase (monitorEventLoopDelay at 1 ms resolution: an idle loop reads ~1 ms, a stall of s ms ~s + 1); gateway_gc_pause_ms / gateway_gc_count: its GC pauses in the phase, every one; bench_gc_*: the load generator's own, which delay the responses it times`,
   ]);
   agent.destroy();
   await gw.kill('SIGTERM');

@@ -8,6 +8,8 @@
  * reads about the resolution (METRICS_EVENT_LOOP_RESOLUTION_MS, which the benches set to 1) and a stall
  * of s ms reads about s + resolution. Nothing else may scrape the process during the phase.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
+
 export type LoopColumns = Record<string, number>;
 
 export interface LoopPhase {
@@ -44,5 +46,27 @@ async function scrape(url: string): Promise<{ eldP50: number; eldP99: number; el
     eldMax: value('nodejs_eventloop_lag_max_seconds'),
     gcSeconds: value('parley_gc_pause_seconds_total'),
     gcCount: value('parley_gc_pauses_total'),
+  };
+}
+
+/**
+ * The bench process's own GC pauses over a phase, as `bench_gc_pause_ms` / `bench_gc_count`: the load
+ * generator's collections delay the responses it times, so a tail can be the bench's and not the service's.
+ */
+export function ownGcPauses(): { end(): LoopColumns } {
+  let ms = 0;
+  let count = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      ms += e.duration;
+      count++;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    end() {
+      observer.disconnect();
+      return { bench_gc_pause_ms: ms, bench_gc_count: count };
+    },
   };
 }

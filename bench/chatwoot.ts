@@ -27,6 +27,7 @@ import { migrateDatabase } from '../packages/db/src/migrate.js';
 import { cpuMs } from './lib/cpu-time.js';
 import { loopStalls, ownGcPauses } from './lib/loop-stalls.js';
 import { percentiles, report, type BenchRow } from './lib/results.js';
+import { serviceEnv } from './lib/service-env.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -99,13 +100,7 @@ async function main(): Promise<void> {
   const gw = spawnTs(
     `${root}apps/gateway/src/main.ts`,
     {
-      REDIS_URL: redisUrl,
-      DATABASE_URL: dbUrl,
-      BUS_PREFIX: prefix,
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      PARLEY_MODE: 'dev',
+      ...serviceEnv(redisUrl, dbUrl, prefix),
       INSTANCE_ID: `bench-gw-${prefix.slice(-8)}`,
       AUTH_JWT_SECRET: 'bench-secret-0123456789abcdef0123456789',
       CHATWOOT_BASE_URL: 'http://127.0.0.1:9',
@@ -114,8 +109,6 @@ async function main(): Promise<void> {
       CHATWOOT_TENANT_ID: 'bench',
       // The sink at 127.0.0.1:9 is the operator's to allow: the bench measures intake, not the outbound guard.
       OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
-      // 1 ms: the question is 1–10 ms stalls, which the default 10 ms sampling mostly misses.
-      METRICS_EVENT_LOOP_RESOLUTION_MS: '1',
     },
     [],
     process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],

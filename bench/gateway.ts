@@ -46,6 +46,7 @@ import { ParleyClient } from '../packages/client/src/index.js';
 import { measureChatTurns } from './lib/chat-turns.js';
 import { loopStalls } from './lib/loop-stalls.js';
 import { percentiles, report, type BenchRow } from './lib/results.js';
+import { serviceEnv } from './lib/service-env.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
@@ -86,17 +87,7 @@ async function main(): Promise<void> {
   const modelUrl = /listening on (\S+)/.exec(modelProc.output())?.[1] as string;
   // Its control routes (/_control, /_requests) sit beside /v1, not under it.
   const model = { url: modelUrl, root: modelUrl.replace(/\/v1\/?$/, ''), pid: modelProc.child.pid };
-  const env = {
-    REDIS_URL: redisUrl,
-    DATABASE_URL: dbUrl,
-    BUS_PREFIX: prefix,
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    PARLEY_MODE: 'dev',
-    // 1 ms: the stall columns ask about 1–10 ms, which the default 10 ms sampling mostly misses.
-    METRICS_EVENT_LOOP_RESOLUTION_MS: '1',
-  };
+  const env = serviceEnv(redisUrl, dbUrl, prefix);
   const procs: TsProcess[] = [
     spawnTs(`${root}apps/conversation/src/main.ts`, env, [], serviceArgs),
     // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles agent-execution through the turns.

@@ -43,18 +43,23 @@ describe('Node metrics', () => {
 
   test('the event-loop delay since the last scrape is read at the set resolution', async () => {
     const metrics = createMetrics({ service: 'echo', instance: 'echo-1' }, { eventLoopResolutionMs: 1 });
-    await metrics.registry.metrics(); // resets the delay monitor: what follows is this test's
-    // A reset monitor's first sample only starts its clock: one tick before the stall.
-    await new Promise((r) => setTimeout(r, 5));
-    const start = performance.now();
-    while (performance.now() - start < 30) {
-      // a 30 ms stall of the loop
+    // A reset monitor's first sample only starts its clock, and a loaded host can delay that first
+    // sample past the stall: a stall is retried (up to five) until a scrape window holds its samples.
+    let seen = { max: 0, p50: 0 };
+    for (let attempt = 0; attempt < 5 && seen.max < 0.025; attempt++) {
+      await metrics.registry.metrics(); // resets the delay monitor: what follows is this attempt's
+      await new Promise((r) => setTimeout(r, 5));
+      const start = performance.now();
+      while (performance.now() - start < 30) {
+        // a 30 ms stall of the loop
+      }
+      // The monitor's timer records the stall when it fires after it.
+      await new Promise((r) => setTimeout(r, 5));
+      const text = await metrics.registry.metrics();
+      seen = { max: value(text, 'nodejs_eventloop_lag_max_seconds'), p50: value(text, 'nodejs_eventloop_lag_p50_seconds') };
     }
-    // The monitor's timer records the stall when it fires after it.
-    await new Promise((r) => setTimeout(r, 5));
-    const text = await metrics.registry.metrics();
-    expect(value(text, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.025);
-    expect(value(text, 'nodejs_eventloop_lag_p50_seconds')).toBeLessThan(0.025);
+    expect(seen.max).toBeGreaterThanOrEqual(0.025);
+    expect(seen.p50).toBeLessThan(0.025);
   });
 
   test('every GC pause is counted', async () => {

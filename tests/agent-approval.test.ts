@@ -8,6 +8,7 @@ import type { HistoryMessage } from '@parley/contracts';
 import { token } from './support/gateway-env.js';
 import { usePlatform } from './support/platform.js';
 import { ask, wsProbe, type Frame, type WsProbe } from './support/ws-probe.js';
+import { gatedClockAgent } from './support/agents.js';
 
 // Long enough for the other tests to decide under load, short enough for the timeout test to wait it out.
 const TIMEOUT_MS = 12_000;
@@ -26,20 +27,7 @@ const api = (path: string, bearer: string, body?: unknown) =>
   });
 
 async function createAgent(agentId: string, approver: 'user' | 'operator'): Promise<void> {
-  const res = await api('/api/v1/agents', admin, {
-    agentId,
-    name: `Gated ${approver}`,
-    systemPrompt: 'You tell the time.',
-    greeting: '',
-    model: 'parley-dev',
-    temperature: 0,
-    tools: ['current_time'],
-    flow: 'chat',
-    doubleTexting: 'enqueue',
-    maxRunMs: 30_000,
-    requiresApproval: ['current_time'],
-    approver,
-  });
+  const res = await api('/api/v1/agents', admin, gatedClockAgent(agentId, `Gated ${approver}`, approver));
   expect(res.status, await res.text()).toBe(201);
 }
 

@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { ARTIFACTS, useBrowserStack } from './support/browser-stack.js';
 import { mintToken } from './support/stack.js';
+import { gatedClockAgent } from '../support/agents.js';
 import { conversationShown, finished, send, signedIn } from './support/ui.js';
 
 const env = useBrowserStack('webapproval');
@@ -13,20 +14,7 @@ async function createGatedAgent(agentId = 'gated', approver: 'user' | 'operator'
   const res = await fetch(`${env.stack.url}/api/v1/agents`, {
     method: 'POST',
     headers: { authorization: `Bearer ${mintToken({ sub: 'approval-admin', roles: ['admin'] })}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      agentId,
-      name: 'Gated clock',
-      systemPrompt: 'You tell the time.',
-      greeting: '',
-      model: 'parley-dev',
-      temperature: 0,
-      tools: ['current_time'],
-      flow: 'chat',
-      doubleTexting: 'enqueue',
-      maxRunMs: 30_000,
-      requiresApproval: ['current_time'],
-      approver,
-    }),
+    body: JSON.stringify(gatedClockAgent(agentId, 'Gated clock', approver)),
   });
   expect(res.status, await res.text()).toBe(201);
 }

@@ -64,7 +64,7 @@ export class HandoffFeed {
       return sub;
     })().catch((err: unknown) => {
       // Redis away: this listen fails, and the next one starts over with a new connection.
-      this.close();
+      this.dropConnection();
       throw err;
     });
     return this.subReady;
@@ -84,6 +84,11 @@ export class HandoffFeed {
   }
 
   close(): void {
+    this.dropConnection();
+    this.listeners.clear();
+  }
+
+  private dropConnection(): void {
     this.sub?.disconnect();
     this.sub = undefined;
     this.subReady = undefined;

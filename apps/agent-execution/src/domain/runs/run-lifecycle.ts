@@ -76,6 +76,17 @@ export interface Running {
   resume?: ApprovalResume | undefined;
 }
 
+/** A run about to go ahead: nothing used, nothing timed, its RUNNING write not yet started. */
+export function newRunning(start: Pick<Running, 'data' | 'admitted' | 'events' | 'stop' | 'log' | 'roles'> & { resume?: ApprovalResume | undefined }): Running {
+  return {
+    ...start,
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+    timings: {},
+    startedAt: performance.now(),
+    running: Promise.resolve(),
+  };
+}
+
 /**
  * One delivery of `agent.run`, top to bottom:
  *
@@ -236,18 +247,14 @@ export class RunLifecycle {
         }
       }
 
-      const r: Running = {
+      const r = newRunning({
         data,
         admitted,
         events,
         stop,
-        usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
-        timings: {},
-        startedAt: performance.now(),
-        running: Promise.resolve(),
         log: ctx.log.child({ runId, agentId: agent.agentId, flow: flow.name }),
         roles: ctx.action.roles ?? [],
-      };
+      });
       try {
         return await this.goAhead(r, lease, turn, request, ctx);
       } finally {

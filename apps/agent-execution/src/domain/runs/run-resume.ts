@@ -6,7 +6,7 @@ import { admit, type Admitted } from './admission.js';
 import { RunStopped } from './cancel-hub.js';
 import { beginTurn, ConversationLease, writesConversation, type Turn, type TurnRequest } from './conversation-turn.js';
 import { RunEvents } from './run-events.js';
-import type { LifecycleDeps, Running } from './run-lifecycle.js';
+import { newRunning, type LifecycleDeps, type Running } from './run-lifecycle.js';
 import type { RunOutcome } from './run-outcome.js';
 import { endedWaiting, resumeOf, type PausedOutcome } from './run-pause.js';
 
@@ -73,19 +73,7 @@ export async function resumeRun(d: LifecycleDeps, steps: LifecycleSteps, p: Paus
       await steps.deleteCheckpoints(runId, log);
       return await steps.end(ended, events, undefined, writesConversation(admitted) ? { lease, request, log } : undefined);
     }
-    const r: Running = {
-      data,
-      admitted,
-      events,
-      stop,
-      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
-      timings: {},
-      startedAt: performance.now(),
-      running: Promise.resolve(),
-      log,
-      roles: pause.roles,
-      resume: resumeOf(decision),
-    };
+    const r = newRunning({ data, admitted, events, stop, log, roles: pause.roles, resume: resumeOf(decision) });
     try {
       return await steps.goAhead(r, lease, beginTurn(d, lease, request), request, ctx);
     } finally {

@@ -101,4 +101,30 @@ describe('turn traces and search in a real browser', () => {
     await page.screenshot({ path: `${ARTIFACTS}web-operator-search.png`, fullPage: true });
     await page.context().close();
   }, 120_000);
+
+  test('a search typed in the frame the operator page opens is kept, not cleared when the page settles', async () => {
+    const page = await signedIn('search-gus');
+    // Types as soon as the box is in the DOM, before the page's first effects run (on a loaded host a
+    // user, or Playwright, can be that quick).
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const seen = new MutationObserver(() => {
+            const input = document.querySelector<HTMLInputElement>('input[placeholder="Search messages"]');
+            if (!input) return;
+            seen.disconnect();
+            input.value = 'zeppelin';
+            input.dispatchEvent(new Event('input', { bubbles: true }));
+            resolve();
+          });
+          seen.observe(document.body, { childList: true, subtree: true });
+          location.hash = '#/ops/conversations';
+        }),
+    );
+    const box = page.getByRole('searchbox', { name: 'Search messages' });
+    await box.press('Enter');
+    await expect.poll(() => page.url(), { timeout: 30_000 }).toContain('q=zeppelin');
+    expect(await box.inputValue()).toBe('zeppelin');
+    await page.context().close();
+  }, 60_000);
 });

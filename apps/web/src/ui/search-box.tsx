@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 /** Longest search the API accepts (contracts MAX_SEARCH_CHARS). */
 const MAX = 200;
@@ -10,7 +10,14 @@ const MAX = 200;
  */
 export function SearchBox(props: { label: string; value: string; onSearch(q: string): void; delayMs?: number }): JSX.Element {
   const [text, setText] = useState(props.value);
-  useEffect(() => setText(props.value), [props.value]);
+  // Only a changed value (the URL edited, a filter cleared elsewhere) replaces what is typed. Effects
+  // run a frame after mounting, so syncing on mount too would erase text typed in that frame.
+  const shown = useRef(props.value);
+  useEffect(() => {
+    if (props.value === shown.current) return;
+    shown.current = props.value;
+    setText(props.value);
+  }, [props.value]);
   useEffect(() => {
     if (text.trim() === props.value.trim()) return;
     const t = setTimeout(() => props.onSearch(text.trim()), props.delayMs ?? 300);

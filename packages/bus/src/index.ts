@@ -1,5 +1,5 @@
 export { createBus, type BusOptions } from './bus.js';
-export type { ActionMeta, Bus, BusHooks, CallOptions, Handler, HandlerContext, Handlers, Outcome, WorkerHandle, WorkerOptions } from './types.js';
+export type { ActionMeta, Bus, BusHooks, CallOptions, Handler, HandlerContext, Handlers, Outcome, StreamEntry, WorkerHandle, WorkerOptions } from './types.js';
 export { uuidv7, newTraceId } from './ids.js';
 export { isDataException, newErrorRef } from './failures.js';
 export { trimByProgress } from './trimmer.js';

@@ -1,8 +1,17 @@
 import type { RedisClient } from './connection.js';
+import type { StreamEntry } from './types.js';
 import { SlotPipelines } from './slot-pipelines.js';
 
 /** How long after a push its callback queue's TTL is (re)set; see Outbox.expireSoon. */
 export const CALLBACK_EXPIRY_DELAY_MS = 1_000;
+
+/** A stream append whose events go to a callback queue only once the stream holds them. */
+interface LoggedAppend {
+  entry: StreamEntry;
+  /** Set only on a cluster, where the pushes wait for the append's reply. */
+  pushAfter: { queue: string; messages: readonly string[] } | undefined;
+  settle(err: Error | null): void;
+}
 
 /**
  * Everything a worker writes after a handler finishes — idempotency marks, replies and events to
@@ -10,11 +19,13 @@ export const CALLBACK_EXPIRY_DELAY_MS = 1_000;
  * pipeline: one write to Redis per turn, and one XACK per stream however many entries finished. (Left to
  * auto-pipelining, the write would wait yet another turn — behind, say, the rest of a model stream
  * that arrived in one read — and a run's first token would leave after its last.)
- * Order inside a flush is marks → replies → acks, so an acked mutation always has its mark and its
- * reply already written ("reply then XACK"). On a cluster it is one pipeline per slot (see flush).
+ * Order inside a flush is marks → stream appends → replies and events → acks, so an acked mutation
+ * always has its mark and its reply already written ("reply then XACK"), and an event that goes with
+ * an append follows it (see append). On a cluster it is one pipeline per slot (see flush).
  */
 export class Outbox {
   private marks: Array<[string, string]> = [];
+  private appends: LoggedAppend[] = [];
   private pushes = new Map<string, string[]>();
   private acks = new Map<string, { group: string; ids: string[] }>();
   private scheduled = false;
@@ -38,6 +49,36 @@ export class Outbox {
     if (list) list.push(message);
     else this.pushes.set(queue, [message]);
     this.schedule();
+  }
+
+  /**
+   * Appends `entry` to its stream, then pushes `messages` to `queue` (none when `queue` is undefined);
+   * resolves once the stream holds the entry. The pushes never run without the append:
+   * - on one node both go in the same write on one connection, the append first. Redis runs a
+   *   connection's commands in order, and a write cut off by a dying process is cut after a whole
+   *   command. (What makes Redis refuse an append — out of memory, a read-only replica — refuses the
+   *   push alike; only a stream key of another type, which takes a bug, would fail the append alone.)
+   * - on a cluster the stream and the queue live on different nodes, so the pushes leave once the
+   *   append has answered: one round trip more.
+   */
+  append(entry: StreamEntry, queue: string | undefined, messages: readonly string[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err: Error | null) => (err ? reject(err) : resolve());
+      const pushes = queue !== undefined && messages.length > 0 ? { queue, messages } : undefined;
+      if (pushes && !this.redis.isCluster) {
+        for (const m of pushes.messages) this.push(pushes.queue, m);
+        this.appends.push({ entry, pushAfter: undefined, settle });
+      } else {
+        this.appends.push({ entry, pushAfter: pushes, settle });
+      }
+      this.schedule();
+    });
+  }
+
+  private appended(append: LoggedAppend, err: Error | null): void {
+    // Pushed before the caller hears of it, so whatever it pushes next to the same queue (its reply) follows them.
+    if (!err && append.pushAfter) for (const m of append.pushAfter.messages) this.push(append.pushAfter.queue, m);
+    append.settle(err);
   }
 
   ack(stream: string, group: string, id: string): void {
@@ -65,6 +106,12 @@ export class Outbox {
     this.scheduled = false;
     const writes = new SlotPipelines(this.redis);
     for (const [key, value] of this.marks) writes.for(key).set(key, value, 'PX', this.markTtlMs);
+    for (const append of this.appends) {
+      const { stream, fields, ttlMs } = append.entry;
+      const p = writes.for(stream);
+      p.xadd(stream, '*', ...fields, (err) => this.appended(append, err ?? null));
+      if (ttlMs !== undefined) p.pexpire(stream, ttlMs);
+    }
     for (const [queue, messages] of this.pushes) {
       writes.for(queue).rpush(queue, ...messages);
       this.expireSoon(queue);
@@ -74,6 +121,7 @@ export class Outbox {
     const acks = this.redis.isCluster ? new SlotPipelines(this.redis) : writes;
     for (const [stream, { group, ids }] of this.acks) acks.for(stream).xack(stream, group, ...ids);
     this.marks = [];
+    this.appends = [];
     this.pushes = new Map();
     this.acks = new Map();
     this.track(acks === writes ? writes.exec() : writes.exec().finally(() => acks.exec()));

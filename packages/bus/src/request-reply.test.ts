@@ -60,6 +60,35 @@ describe('bus request/reply', () => {
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
+  test('a logged event reaches the caller only once its stream holds it, on one node and on a cluster', async ({ prefix, redis }) => {
+    echoWorker(prefix, redis);
+    const caller = testBus(prefix);
+    const stream = `${prefix}:log:l1`;
+    // At each event, how many entries the stream holds (read on another connection).
+    const heldAtEvent: Array<Promise<number>> = [];
+    const reply = await caller.call('echo.logged', { key: 'l1', n: 40 }, meta, { onEvent: () => heldAtEvent.push(redis.xlen(stream)) });
+    expect(reply).toEqual({ sent: 40, refused: 0 });
+    const held = await Promise.all(heldAtEvent);
+    expect(held).toHaveLength(40);
+    held.forEach((n, i) => expect(n, `entries when event ${i} arrived`).toBeGreaterThan(i));
+    const entries = await redis.xrange(stream, '-', '+');
+    expect(entries.map(([, f]) => Number(f[1]))).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(await redis.pttl(stream)).toBeGreaterThan(0);
+  });
+
+  test('an append Redis refuses rejects in the handler, which can say so', async ({ prefix, redis }) => {
+    echoWorker(prefix, redis);
+    const caller = testBus(prefix);
+    await redis.set(`${prefix}:log:l2`, 'not a stream');
+    const seen: number[] = [];
+    const reply = await caller.call('echo.logged', { key: 'l2', n: 3 }, meta, { onEvent: (e) => seen.push(e.i) });
+    expect(reply).toEqual({ sent: 3, refused: 3 });
+    expect(await redis.get(`${prefix}:log:l2`)).toBe('not a stream');
+    // A cluster sends the events after the append's reply, so a refused append sends none. One node sends them
+    // in the same write: only a key of another type fails the append alone (Outbox.append).
+    expect(seen).toEqual(redis.isCluster ? [] : [0, 1, 2]);
+  });
+
   test('handler concurrency is bounded', async ({ prefix, redis }) => {
     const { probe } = echoWorker(prefix, redis, 'w1', 3);
     const caller = testBus(prefix);

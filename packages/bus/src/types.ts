@@ -49,6 +49,20 @@ export interface HandlerContext<E = never> {
   meta: ActionMeta;
   /** Streams an event to the caller, if it waits for a reply. */
   emit(event: E): void;
+  /**
+   * Appends `entry` to a stream (the handler's own record of what it emitted, which a later reader
+   * replays) and streams `events` to the caller once the stream holds them. Resolves when the stream
+   * holds the entry; rejects when Redis refused the append. Nothing reaches the caller that the stream
+   * does not hold, even if this process dies mid-write (see Outbox.append).
+   */
+  emitLogged(events: readonly E[], entry: StreamEntry): Promise<void>;
+}
+
+/** One entry to append to a stream: its field/value list, and the stream's TTL to (re)set with it. */
+export interface StreamEntry {
+  stream: string;
+  fields: readonly string[];
+  ttlMs?: number;
 }
 
 export type Handler<C extends AnyCatalog, K extends keyof C & string> = (data: DataOf<C, K>, ctx: HandlerContext<EventOf<C, K>>) => Promise<ReplyIn<C, K>>;

@@ -14,7 +14,7 @@ import { isDataException, newErrorRef } from './failures.js';
 import type { Outbox } from './outbox.js';
 import { writeDeadLetter } from './ops/dead-letters.js';
 import { inHandleSpan, markOutcome, traceparentOf } from './tracing.js';
-import type { ActionMeta, BusHooks, HandlerContext, Outcome } from './types.js';
+import type { ActionMeta, BusHooks, HandlerContext, Outcome, StreamEntry } from './types.js';
 
 type AnyHandler = (data: unknown, ctx: HandlerContext<unknown>) => Promise<unknown>;
 
@@ -213,7 +213,11 @@ export class WorkerCore {
       },
       emit(event: unknown) {
         if (action.replyTo === undefined) return;
-        outbox.push(action.replyTo, JSON.stringify({ k: 'e', ev: { correlationId: action.correlationId, actionId: action.id, event } }));
+        outbox.push(action.replyTo, eventMessage(action, event));
+      },
+      emitLogged(events: readonly unknown[], entry: StreamEntry) {
+        const messages = action.replyTo === undefined ? [] : events.map((event) => eventMessage(action, event));
+        return outbox.append(entry, action.replyTo, messages);
       },
     };
   }
@@ -279,6 +283,11 @@ export function retryDelayMs(attempt: number, visibilityTimeoutMs: number): numb
 }
 
 type ReplyBody = { ok: true; data: unknown } | { ok: false; error: ErrorBody };
+
+/** An event as its caller's callback queue carries it. */
+function eventMessage(action: DomainAction, event: unknown): string {
+  return JSON.stringify({ k: 'e', ev: { correlationId: action.correlationId, actionId: action.id, event } });
+}
 
 /** Best effort: an envelope that failed validation may still say where its caller waits. */
 function looseTarget(json: unknown): ReplyTarget | undefined {

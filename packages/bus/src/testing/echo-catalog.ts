@@ -46,6 +46,13 @@ export const echoCatalog = {
     reply: z.object({ sent: z.number() }),
     events: z.object({ i: z.number() }),
   }),
+  'echo.logged': action({
+    service: 'echo',
+    description: 'Streams n events, each appended to the stream `<prefix>:log:<key>` first (emitLogged); replies how many appends Redis refused.',
+    data: z.object({ key: z.string(), n: z.number().int().min(0).max(1000) }),
+    reply: z.object({ sent: z.number(), refused: z.number() }),
+    events: z.object({ i: z.number() }),
+  }),
 } satisfies AnyCatalog;
 export type EchoCatalog = typeof echoCatalog;
 
@@ -99,6 +106,13 @@ export function echoHandlers(
     'echo.stream': async (data, ctx) => {
       for (let i = 0; i < data.n; i++) ctx.emit({ i });
       return { sent: data.n };
+    },
+    'echo.logged': async (data, ctx) => {
+      const stream = `${prefix}:log:${data.key}`;
+      // Not awaited one by one: the appends are pipelined, as a streaming handler's are.
+      const appends = Array.from({ length: data.n }, (_, i) => ctx.emitLogged([{ i }], { stream, fields: ['i', String(i)], ttlMs: 60_000 }));
+      const outcomes = await Promise.allSettled(appends);
+      return { sent: data.n, refused: outcomes.filter((o) => o.status === 'rejected').length };
     },
   };
 }

@@ -1,21 +1,26 @@
-import type { RedisClient } from '@parley/bus';
+import type { RedisClient, StreamEntry } from '@parley/bus';
 import { decodeRunLogEntry, encodeRunLogEntry, RUN_EVENT_LOG_TTL_MS, runEventLogKey, type RunEvent } from '@parley/contracts';
 import { RunSteps } from './run-steps.js';
 
 type Payload<T extends RunEvent['type']> = Omit<Extract<RunEvent, { type: T }>, 'runId' | 'seq' | 'at' | 'type'>;
 
 /**
+ * Where a run's events go: one entry of its event log, then to its caller once the log holds them
+ * (the bus's `emitLogged`). Resolves when the log holds the entry.
+ */
+export type RunEventSink = (events: readonly RunEvent[], entry: StreamEntry) => Promise<void>;
+
+/**
  * The one way a run's events leave the process: numbered (seq 1, 2, … with no gaps), appended to the
- * run's event log so any gateway replica can replay them, and streamed live to the caller through the
- * bus once the log holds them. The log gets one entry per turn of the event loop holding every event
- * emitted in it (a fast model streams dozens of tokens per turn); writes are pipelined, so a slow
- * write delays its events by one round trip but never the events behind it; `flush` writes what is
- * buffered and waits for it before the run's terminal reply.
+ * run's event log so any gateway replica can replay them, and streamed live to the caller once the log
+ * holds them. The log gets one entry per turn of the event loop holding every event emitted in it (a
+ * fast model streams dozens of tokens per turn); entries are pipelined, so a slow write delays its
+ * events but never the events behind it; `flush` waits for what is buffered before the run's terminal reply.
  *
  * Invariant: nothing reaches the caller that the log does not hold. A redelivery after the worker
  * died numbers its events after the log's last seq; an event the caller saw but the log missed would
- * get its seq twice. The log and the live stream use different connections, and a killed process's
- * connection can be reset with its last write unread, so only the log's acknowledgement orders them.
+ * get its seq twice. The sink keeps it: the log entry and the events leave in one ordered write (two
+ * on a cluster, the events after the entry's reply).
  */
 export class RunEvents {
   private seq: number;
@@ -35,10 +40,9 @@ export class RunEvents {
   private tokenWindow: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly redis: RedisClient,
+    private readonly sink: RunEventSink,
     prefix: string,
     readonly runId: string,
-    private readonly live: (event: RunEvent) => void,
     /** Last seq already in the log (a redelivered run continues after it). */
     startAfter = 0,
     /** At most one run.token per this many ms after the first (0: one per model token). */
@@ -113,24 +117,16 @@ export class RunEvents {
     if (this.buffered.length === 0) return;
     const batch = this.buffered;
     this.buffered = [];
-    // An explicit pipeline (the entry and its TTL in one write) leaves now, not a turn later behind
-    // other commands. Replies on one connection arrive in order, so the batches go live in seq order.
-    const write = this.redis.pipeline().xadd(this.key, '*', ...encodeRunLogEntry(batch));
+    const entry: StreamEntry = { stream: this.key, fields: encodeRunLogEntry(batch) };
     // The TTL is set with the first entry (a run whose worker dies still expires); the last entry
     // renews it only for a run that took more than half of it (one paused for approval, say), so every
     // log outlives its run's end by at least half the TTL for one command per run, not two.
     const now = Date.now();
     if (this.expiresFrom === 0 || (this.terminal && now - this.expiresFrom > RUN_EVENT_LOG_TTL_MS / 2)) {
-      write.pexpire(this.key, RUN_EVENT_LOG_TTL_MS);
+      entry.ttlMs = RUN_EVENT_LOG_TTL_MS;
       this.expiresFrom = now;
     }
-    this.track(
-      write.exec().then((results) => {
-        // exec resolves even when a command failed; the run's flush must see the failure.
-        for (const [err] of results ?? []) if (err) throw err;
-        for (const event of batch) this.live(event);
-      }),
-    );
+    this.track(this.sink(batch, entry));
     if (this.pending.length > 256) {
       const writes = this.pending;
       this.pending = [];

@@ -421,7 +421,7 @@ export class RunLifecycle {
 
   /** The run's events, numbered after `startAfter`, the last seq an earlier delivery of it logged. */
   private eventsOf(runId: string, ctx: HandlerContext<RunEvent>, startAfter: number): RunEvents {
-    return new RunEvents(this.d.redis, this.d.prefix, runId, (e) => ctx.emit(e), startAfter, this.d.config.tokenWindowMs);
+    return new RunEvents((events, entry) => ctx.emitLogged(events, entry), this.d.prefix, runId, startAfter, this.d.config.tokenWindowMs);
   }
 }
 

@@ -7,10 +7,15 @@ import { builtinTools } from './builtin.js';
 import type { ToolContext } from './define-tool.js';
 import { Toolbox } from './toolbox.js';
 import { RunEvents } from '../runs/run-events.js';
+import { logThenCollect } from '../../testing/run-event-log.js';
 
 function box(redis: Redis, prefix: string, enabled: string[], roles: string[], gated: string[] = []) {
   const seen: RunEvent[] = [];
-  const events = new RunEvents(redis, prefix, 'r1', (e) => seen.push(e));
+  const events = new RunEvents(
+    logThenCollect(redis, (e) => seen.push(e)),
+    prefix,
+    'r1',
+  );
   const ctx = { signal: new AbortController().signal, log: pino({ level: 'silent' }), note: () => {} } as unknown as ToolContext;
   return { toolbox: new Toolbox(builtinTools, enabled, roles, ctx, events, gated), seen, events };
 }

@@ -146,14 +146,17 @@ export class HotStore {
     about: { sessionId?: string | undefined; userId?: string | null | undefined } = {},
   ): Promise<void> {
     const { sessionId, userId } = about;
-    // The tenant's keys share the `{tenant:…}` slot: one pipeline. The migration index is a slot of its own.
+    // The tenant's keys share the `{tenant:…}` slot: one pipeline. The migration index is a slot of its
+    // own, so on a cluster it goes beside it; on one node it joins it (one write, not two).
     const p = this.redis.pipeline();
     // GT: a late pipeline of an older save must not move the entry back in time.
     p.zadd(tenantIndexKey(this.prefix, tenantId), 'GT', lastActivityAt, conversationId);
     const user = this.userIndex(tenantId, conversationId, userId);
     if (user) p.zadd(user, 'GT', lastActivityAt, conversationId);
     if (sessionId) p.set(sessionKey(this.prefix, tenantId, sessionId), conversationId, 'PX', this.ttlMs);
-    await Promise.all([execAll(p), this.redis.zadd(migrationDueKey(this.prefix), dueAt, conversationId)]);
+    const due = migrationDueKey(this.prefix);
+    if (this.redis.isCluster) await Promise.all([execAll(p), this.redis.zadd(due, dueAt, conversationId)]);
+    else await execAll(p.zadd(due, dueAt, conversationId));
   }
 
   async close(

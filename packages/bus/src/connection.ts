@@ -51,12 +51,14 @@ export function openRedis(target: RedisTarget, options: RedisOptions): RedisClie
 }
 
 /**
- * Commands connection: auto-pipelined, so every command issued in one tick (acks, replies, XADDs)
- * leaves in one write (per node on a cluster). Retries forever: a call waits for Redis to return
- * instead of failing fast, bounded by its own timeout.
+ * Commands connection: each command is written when it is issued (no auto-pipelining), since what
+ * batches well already goes in explicit pipelines (the worker's outbox: replies, events, acks). A
+ * caller's XADD is mostly alone in its tick, and ioredis's auto-pipeline then costs a pipeline object
+ * and a turn of the event loop per command (docs/adr/0008). Retries forever: a call waits for Redis to
+ * return instead of failing fast, bounded by its own timeout.
  */
 export function commandConnection(target: RedisTarget, name: string): RedisClient {
-  return openRedis(target, { enableAutoPipelining: true, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
+  return openRedis(target, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
 }
 
 /**

@@ -16,9 +16,8 @@ interface LoggedAppend {
 /**
  * Everything a worker writes after a handler finishes — idempotency marks, replies and events to
  * callback queues, XACKs — collected for one event-loop turn and issued together as one explicit
- * pipeline: one write to Redis per turn, and one XACK per stream however many entries finished. (Left to
- * auto-pipelining, the write would wait yet another turn — behind, say, the rest of a model stream
- * that arrived in one read — and a run's first token would leave after its last.)
+ * pipeline: one write to Redis per turn, and one XACK per stream however many entries finished. (Issued
+ * one by one, each would be a write of its own; the commands connection does not auto-pipeline.)
  * Order inside a flush is marks → stream appends → replies and events → acks, so an acked mutation
  * always has its mark and its reply already written ("reply then XACK"), and an event that goes with
  * an append follows it (see append). On a cluster it is one pipeline per slot (see flush).

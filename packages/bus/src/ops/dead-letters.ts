@@ -34,8 +34,8 @@ export interface NewDeadLetter {
 }
 
 /**
- * Appends a dead letter. The command is issued before this returns (no await ahead of it), so on an
- * auto-pipelined connection it precedes whatever the caller sends next, e.g. the entry's XACK.
+ * Appends a dead letter. The command is issued before this returns (no await ahead of it), so on the
+ * same connection it precedes whatever the caller sends next, e.g. the entry's XACK.
  */
 export function writeDeadLetter(redis: RedisClient, prefix: string, d: NewDeadLetter): Promise<string | null> {
   const fields = [

@@ -4,7 +4,11 @@ import { PDFDocument, PDFHexString, StandardFonts } from 'pdf-lib';
 
 /** A PDF with a title in its metadata and one line of text per page. */
 export async function makePdf(title: string, pages: string[]): Promise<Buffer> {
-  const doc = await PDFDocument.create();
+  // Fixed dates: the same title and pages make the same bytes, whenever they are made (an upload's
+  // Idempotency-Key compares bodies, and two calls a second apart would otherwise differ).
+  const doc = await PDFDocument.create({ updateMetadata: false });
+  doc.setCreationDate(new Date(0));
+  doc.setModificationDate(new Date(0));
   doc.setTitle(title);
   const font = await doc.embedFont(StandardFonts.Helvetica);
   for (const text of pages) doc.addPage().drawText(text, { x: 50, y: 700, font, size: 12 });

@@ -46,8 +46,8 @@ export interface AgentServiceDeps {
 /** Builds the handlers of the `agent` service and what they need; main.ts (through startAgentService) and tests share it. */
 export async function createAgentService(d: AgentServiceDeps) {
   // No auto-pipelining: it holds each command for a tick and behind any batch still in flight, and the
-  // run's lock and early-cancel lookup gate its first token (docs/adr/0001). Run event logs leave in
-  // explicit pipelines (RunEvents.write).
+  // run's lock and early-cancel lookup gate its first token (docs/adr/0001). Run event logs leave with
+  // their events, through the bus (RunEvents.write, ctx.emitLogged).
   const redis = openRedis(d.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: 'agent-execution:runs' });
   const subscriber = openRedis(d.redis, { maxRetriesPerRequest: null, connectionName: 'agent-execution:cancel' });
   // ioredis reconnects by itself; a command issued meanwhile fails and its caller handles that.

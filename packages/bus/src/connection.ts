@@ -58,7 +58,7 @@ export function openRedis(target: RedisTarget, options: RedisOptions): RedisClie
  * return instead of failing fast, bounded by its own timeout.
  */
 export function commandConnection(target: RedisTarget, name: string): RedisClient {
-  return openRedis(target, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
+  return patientConnection(target, name);
 }
 
 /**
@@ -67,6 +67,11 @@ export function commandConnection(target: RedisTarget, name: string): RedisClien
  * the key and follows it through a failover.
  */
 export function blockingConnection(target: RedisTarget, name: string): RedisClient {
+  return patientConnection(target, name);
+}
+
+/** Written command by command, retried forever: what the bus's commands and blocking readers share. */
+function patientConnection(target: RedisTarget, name: string): RedisClient {
   return openRedis(target, { enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: name, retryStrategy: retry });
 }
 

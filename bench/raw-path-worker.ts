@@ -7,9 +7,9 @@
  *                 stream; run events popped from its callback list (BLMPOP) and written to the socket.
  *   agent         XREADGROUP; the run's PostgreSQL insert and its conversation lock beside an XADD to
  *                 the conversation's stream; its reply popped from its own callback list; a streamed
- *                 completion on node:http; the first token pushed to the gateway at once, then one
- *                 event per 25 ms token window (the platform's default); the answer saved (XADD), the
- *                 row finished, the lock dropped, XACK.
+ *                 completion on node:http (its usage asked for, as the platform asks); the first token
+ *                 pushed to the gateway at once, then one event per 25 ms token window (the platform's
+ *                 default); the answer saved (XADD), the row finished, the lock dropped, XACK.
  *   conversation  XREADGROUP; the user message appended and the whole conversation read in one
  *                 round trip; the reply pushed to the agent's list.
  *
@@ -112,16 +112,21 @@ async function agent(): Promise<void> {
     waiting.delete(r.runId);
   });
 
-  /** A streamed completion; `onToken` gets each content delta as it is parsed. Resolves with the text. */
+  /**
+   * A streamed completion; `onToken` gets each content delta as it is parsed. Resolves with the text and the usage
+   * of its trailing chunk: the floor asks the model for what the platform asks (a run's record keeps its usage).
+   */
+  type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   const complete = (messages: unknown[], onToken: (delta: string) => void) =>
-    new Promise<string>((resolve, reject) => {
-      const body = JSON.stringify({ model: 'parley-dev', stream: true, messages });
+    new Promise<{ text: string; usage: Usage | undefined }>((resolve, reject) => {
+      const body = JSON.stringify({ model: 'parley-dev', stream: true, stream_options: { include_usage: true }, messages });
       const req = http.request(
         modelUrl,
         { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
           let buffered = '';
           let text = '';
+          let usage: Usage | undefined;
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
             buffered += chunk;
@@ -130,14 +135,16 @@ async function agent(): Promise<void> {
               const event = buffered.slice(0, end);
               buffered = buffered.slice(end + 2);
               if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
-              const delta = (JSON.parse(event.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content;
+              const chunk = JSON.parse(event.slice(6)) as { choices: Array<{ delta?: { content?: string } }>; usage?: Usage | null };
+              usage = chunk.usage ?? usage;
+              const delta = chunk.choices[0]?.delta?.content;
               if (delta) {
                 text += delta;
                 onToken(delta);
               }
             }
           });
-          res.on('end', () => resolve(text));
+          res.on('end', () => resolve({ text, usage }));
           res.on('error', reject);
         },
       );
@@ -178,7 +185,7 @@ async function agent(): Promise<void> {
         held = '';
         window = setTimeout(release, TOKEN_WINDOW_MS);
       };
-      const text = await complete([{ role: 'system', content: 'You are a helpful assistant.' }, ...messages], (delta) => {
+      const { text, usage } = await complete([{ role: 'system', content: 'You are a helpful assistant.' }, ...messages], (delta) => {
         if (window) {
           held += delta;
           return;
@@ -198,7 +205,7 @@ async function agent(): Promise<void> {
           seq: ++seq,
           messageId: runAnswerMessageId(run.runId),
           text,
-          usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+          usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0, totalTokens: usage?.total_tokens ?? 0 },
         }),
       );
       await Promise.all([cmd.del(key(`lock:${run.conversationId}`)), cmd.xack(key('agent'), 'g', entryId)]);

@@ -81,7 +81,7 @@ describe('approval interrupts through the gateway', () => {
   });
 
   test('WS: the user sees the call and its arguments, a new message is refused while it waits, approving from the socket brings the answer', async () => {
-    const { p } = await open('ap-user');
+    const { p, conversationId } = await open('ap-user');
     try {
       const { runId, asked } = await pausedTurn(p);
       expect(approvalOf(asked)).toMatchObject({ tool: 'current_time', args: {}, approver: 'user' });
@@ -97,6 +97,10 @@ describe('approval interrupts through the gateway', () => {
       const refused = await endOf(p, String(second.runId));
       expect(refused).toMatchObject({ type: 'agent.error', code: 'conflict' });
       expect(String(refused.message)).toContain(runId);
+      // Refused before it began: no record, and the transcript does not hold the message.
+      expect((await api(`/api/v1/runs/${String(second.runId)}`, user)).status).toBe(404);
+      const transcript = (await (await api(`/api/v1/conversations/${conversationId}/messages?limit=50`, user)).json()) as { messages: HistoryMessage[] };
+      expect(transcript.messages.map((m) => m.content)).not.toContain('hello?');
 
       p.send({ type: 'approval.decide', runId, approvalId: approvalOf(asked).approvalId, decision: 'approve' });
       await p.next((f) => f.type === 'agent.step' && f.runId === runId && f.kind === 'tool_result', { what: 'the tool result' });

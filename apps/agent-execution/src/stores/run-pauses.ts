@@ -71,14 +71,4 @@ export class RunPauses {
       .where(and(sql`${agentRuns.runId} in ${expired}`, eq(agentRuns.status, 'PAUSED')))
       .returning({ runId: agentRuns.runId, tenantId: agentRuns.tenantId });
   }
-
-  /** The paused run a conversation waits on, if any (one at most: a conversation with one takes no new message). */
-  async pausedIn(tenantId: string, conversationId: string): Promise<string | null> {
-    const [row] = await this.db
-      .select({ runId: agentRuns.runId })
-      .from(agentRuns)
-      .where(and(eq(agentRuns.tenantId, tenantId), eq(agentRuns.conversationId, conversationId), eq(agentRuns.status, 'PAUSED')))
-      .limit(1);
-    return row?.runId ?? null;
-  }
 }

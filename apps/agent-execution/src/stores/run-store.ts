@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { agentRuns, withDbRetry, type Db, type DbRetryOptions } from '@parley/db';
 import { ActionError, type Channel, type RunRecord, type RunStatus, type StoredRunStep, type Usage } from '@parley/contracts';
 
@@ -16,7 +16,12 @@ export interface NewRun {
   /** The action's userId: who the run belongs to (see agent_runs.owner_id). */
   ownerId: string | null;
   input: unknown;
+  /** Inserted RUNNING (its conversation already held, or none named) rather than PENDING (it waits for it first). */
+  running: boolean;
 }
+
+/** What inserting a run found: the record (this delivery's, or an earlier one's), or the paused run that vetoed it. */
+export type Created = { record: RunRecord; created: boolean } | { pausedBy: string };
 
 export interface RunFinish {
   status: Extract<RunStatus, 'SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
@@ -71,6 +76,40 @@ export interface RunFilter {
 const TERMINAL: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 export const isTerminal = (s: RunStatus) => TERMINAL.includes(s);
 
+/** Another run of the conversation waiting on an approval (the partial index agent_runs_paused_conversation_idx). */
+const pausedInConversation = (tenantId: SQL | string, conversationId: SQL | string) =>
+  // The status a literal, not a parameter: a prepared statement's generic plan can then use the partial index.
+  and(eq(agentRuns.tenantId, tenantId), eq(agentRuns.conversationId, conversationId), sql`${agentRuns.status} = 'PAUSED'`);
+
+/**
+ * A new run's row as a SELECT of the insert's placeholders that yields nothing when another run of its conversation is
+ * PAUSED: the insert and the approval check in one statement. INSERT … SELECT names every column (drizzle lists the
+ * table's), so each gets its value or null, cast to its type (a bare placeholder in a select list would be text).
+ */
+function newRunUnlessPaused(): SQL {
+  const p = (name: string) => sql.placeholder(name);
+  const values: Partial<Record<keyof RunRow, SQL>> = {
+    runId: sql`${p('runId')}`,
+    tenantId: sql`${p('tenantId')}`,
+    agentId: sql`${p('agentId')}`,
+    agentVersion: sql`${p('agentVersion')}`,
+    flow: sql`${p('flow')}`,
+    conversationId: sql`${p('conversationId')}`,
+    channel: sql`${p('channel')}`,
+    ownerId: sql`${p('ownerId')}`,
+    input: sql`${sql.param(p('input'), agentRuns.input)}`,
+    status: sql`${p('status')}`,
+    // Times from JS (ms precision), so list cursors compare exactly what they carry; pg encodes a Date, and null.
+    createdAt: sql`${p('createdAt')}`,
+    startedAt: sql`${p('startedAt')}`,
+  };
+  const row = Object.entries(getTableColumns(agentRuns)).map(
+    ([key, column]) => sql`${values[key as keyof RunRow] ?? sql`null`}::${sql.raw(column.getSQLType())}`,
+  );
+  const paused = pausedInConversation(sql`${p('tenantId')}`, sql`${p('conversationId')}`);
+  return sql`select ${sql.join(row, sql`, `)} where not exists (select 1 from ${agentRuns} where ${paused} and ${agentRuns.runId} <> ${p('runId')})`;
+}
+
 /**
  * The `agent_runs` table: one row per run, PENDING → RUNNING → SUCCEEDED | FAILED | CANCELLED.
  * The writes of a run's life (create, RUNNING, final status) retry through a short database outage
@@ -80,9 +119,10 @@ export const isTerminal = (s: RunStatus) => TERMINAL.includes(s);
  */
 export class RunStore {
   /**
-   * The three writes every run makes, prepared once: drizzle builds their SQL here rather than on
-   * each run, and PostgreSQL parses each once per connection (about half this process's CPU for the
-   * three at 50 concurrent runs).
+   * The writes of a run's life, prepared once: drizzle builds their SQL here rather than on each run, and
+   * PostgreSQL parses each once per connection (about half this process's CPU for them at 50 concurrent
+   * runs). A run whose conversation is free is inserted RUNNING and makes two (insert, finish); one that
+   * waited for its conversation is marked RUNNING in between.
    */
   private readonly statements;
 
@@ -94,25 +134,7 @@ export class RunStore {
     // A placeholder in SET is not typed as a column value; bound to its column, it is still encoded like one (jsonb).
     const col = <T extends string>(name: T, column: Parameters<typeof sql.param>[1]) => sql`${sql.param(p(name), column)}`;
     this.statements = {
-      insert: db
-        .insert(agentRuns)
-        // createdAt from JS (ms precision), so list cursors compare exactly what they carry.
-        .values({
-          runId: p('runId'),
-          tenantId: p('tenantId'),
-          agentId: p('agentId'),
-          agentVersion: p('agentVersion'),
-          flow: p('flow'),
-          conversationId: p('conversationId'),
-          channel: p('channel'),
-          ownerId: p('ownerId'),
-          input: p('input'),
-          status: 'PENDING',
-          createdAt: p('createdAt'),
-        })
-        .onConflictDoNothing()
-        .returning()
-        .prepare('agent_runs_insert'),
+      insert: db.insert(agentRuns).select(newRunUnlessPaused()).onConflictDoNothing().returning().prepare('agent_runs_insert'),
       running: db
         .update(agentRuns)
         .set({ status: 'RUNNING', startedAt: col('at', agentRuns.startedAt) })
@@ -141,8 +163,12 @@ export class RunStore {
     };
   }
 
-  /** Inserts the PENDING row, or returns the row a previous delivery of the same run left. */
-  create(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {
+  /**
+   * Inserts the run's row, or returns the row a previous delivery of the same run left. A conversation that
+   * waits on an approval (another of its runs PAUSED) takes no new run: the insert's own statement checks,
+   * so a run's record costs one round trip.
+   */
+  create(run: NewRun): Promise<Created> {
     return withDbRetry(() => this.insert(run), this.retry);
   }
 
@@ -157,12 +183,30 @@ export class RunStore {
     return withDbRetry(() => this.update(runId, outcome), this.retry);
   }
 
-  private async insert(run: NewRun): Promise<{ record: RunRecord; created: boolean }> {
-    const inserted = await this.statements.insert.execute({ ...run, input: run.input ?? {}, createdAt: new Date() });
-    if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
+  private async insert(run: NewRun): Promise<Created> {
+    const { running, ...values } = run;
+    const at = new Date();
+    const params = { ...values, input: run.input ?? {}, createdAt: at, status: running ? 'RUNNING' : 'PENDING', startedAt: running ? at : null };
+    const [inserted] = await this.statements.insert.execute(params);
+    if (inserted) return { record: toRecord(inserted), created: true };
     const [row] = await this.db.select().from(agentRuns).where(eq(agentRuns.runId, run.runId));
-    if (!row) throw new Error(`run ${run.runId} vanished between insert and select`);
-    return { record: toRecord(row), created: false };
+    if (row) return { record: toRecord(row), created: false };
+    const pausedBy = run.conversationId ? await this.pausedIn(run.tenantId, run.conversationId, run.runId) : null;
+    if (pausedBy) return { pausedBy };
+    // The paused run went on between the insert and this look: nothing vetoes the run any more.
+    const [again] = await this.statements.insert.execute(params);
+    if (!again) throw new Error(`run ${run.runId} was neither inserted nor found`);
+    return { record: toRecord(again), created: true };
+  }
+
+  /** The run another of the conversation's runs waits on a decision in, if one does. */
+  private async pausedIn(tenantId: string, conversationId: string, runId: string): Promise<string | null> {
+    const [row] = await this.db
+      .select({ runId: agentRuns.runId })
+      .from(agentRuns)
+      .where(and(pausedInConversation(tenantId, conversationId), ne(agentRuns.runId, runId)))
+      .limit(1);
+    return row?.runId ?? null;
   }
 
   private async update(runId: string, outcome: RunFinish): Promise<boolean> {

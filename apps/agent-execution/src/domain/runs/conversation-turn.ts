@@ -40,12 +40,22 @@ export class ConversationLease {
     return this.grant ? ConversationLock.holder(this.runId, this.grant) : undefined;
   }
 
+  /** One attempt at the lock, without waiting: true when the run holds its conversation (or names none). */
+  async tryTake(): Promise<boolean> {
+    const { conversationId, runId } = this;
+    if (!conversationId || this.grant) return true;
+    const got = await this.d.lock.tryAcquire(conversationId, runId);
+    if (!('token' in got)) return false;
+    this.hold(conversationId, got);
+    return true;
+  }
+
   /**
-   * Waits for the conversation per the agent's double-texting policy. `fresh` settles once the run
-   * record says whether this delivery starts the run; only a contended lock waits for it, so a
-   * duplicate delivery neither interrupts the conversation's active run nor is refused on its behalf.
+   * Waits for the conversation per the agent's double-texting policy (at once when `tryTake` got it). `fresh`:
+   * this delivery starts the run (its record says so); only a contended lock asks, so a duplicate delivery neither
+   * interrupts the conversation's active run nor is refused on its behalf.
    */
-  acquire(policy: 'enqueue' | 'reject' | 'interrupt', fresh: Promise<boolean>, signal: AbortSignal): Promise<void> {
+  acquire(policy: 'enqueue' | 'reject' | 'interrupt', fresh: boolean, signal: AbortSignal): Promise<void> {
     const acquired = this.take(policy, fresh, this.bound(signal));
     this.acquiring = acquired.catch(() => {
       /* the caller of acquire sees the failure; release only waits for it to end */
@@ -58,9 +68,9 @@ export class ConversationLease {
     return AbortSignal.any([signal, this.released.signal]);
   }
 
-  private async take(policy: 'enqueue' | 'reject' | 'interrupt', fresh: Promise<boolean>, signal: AbortSignal): Promise<void> {
+  private async take(policy: 'enqueue' | 'reject' | 'interrupt', fresh: boolean, signal: AbortSignal): Promise<void> {
     const { conversationId, runId } = this;
-    if (!conversationId) return;
+    if (!conversationId || this.grant) return;
     const deadline = Date.now() + this.d.config.queueWaitMs;
     const interrupted = new Set<string>();
     for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
@@ -69,7 +79,7 @@ export class ConversationLease {
         this.hold(conversationId, got);
         return;
       }
-      if (!(await fresh)) throw new Error(`run ${runId} was delivered again; it does not wait for the conversation`);
+      if (!fresh) throw new Error(`run ${runId} was delivered again; it does not wait for the conversation`);
       if (policy === 'reject') {
         throw new ActionError(
           'busy',
@@ -117,11 +127,10 @@ export interface TurnRequest {
   runId: string;
   channel: Channel;
   meta: ActionMeta;
+  /** Aborted by a cancel, an early one (looked up before the run's record was written) included. */
   signal: AbortSignal;
-  /** Settles once an early cancel was looked up (and the signal aborted if there was one): nothing is saved before. */
-  cancelChecked: Promise<void>;
   /** See ConversationLease.acquire. */
-  fresh: Promise<boolean>;
+  fresh: boolean;
   /** A paused run going on: its user message is saved already, so the turn only reads the context. */
   resuming?: boolean;
 }
@@ -148,7 +157,7 @@ export const writesConversation = (a: Admitted): a is Admitted & { conversationI
 export async function beginTurn(d: TurnDeps, lease: ConversationLease, r: TurnRequest): Promise<Turn> {
   const startedAt = performance.now();
   const { agent, flow, conversationId, input } = r.admitted;
-  // A delivery that does not go ahead releases the lease at once: what it started here stops.
+  // Released, the lease stops what the turn still waits on.
   const signal = lease.bound(r.signal);
   await lease.acquire(agent.doubleTexting, r.fresh, signal);
   const heldAt = performance.now();
@@ -158,7 +167,6 @@ export async function beginTurn(d: TurnDeps, lease: ConversationLease, r: TurnRe
   if (!conversationId || flow.conversation === 'none') {
     return { messages: user ? [system, { role: 'user', content: user.text }] : [system], heldAt, queueMs, contextMs: 0 };
   }
-  await r.cancelChecked;
   // A cancel that came before the run began saves nothing of it.
   if (signal.aborted) throw signal.reason;
   const budget = Math.max(256, d.config.contextMaxTokens - promptTokens(system, agent.model));

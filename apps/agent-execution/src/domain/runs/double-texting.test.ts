@@ -17,14 +17,31 @@ const at = (events: RunEvent[], type: RunEvent['type']) => events.find((e) => e.
 
 describe('double texting', () => {
   test('enqueue (default): the second run of a conversation starts after the first ends', async ({ prefix, db }) => {
-    const h = await startHarness({ prefix, db, tenantId: tenant(), replicas: 2 });
+    const tenantId = tenant();
+    const h = await startHarness({ prefix, db, tenantId, replicas: 2 });
+    const record = (runId: string) => h.caller.call('agent.get_run', { runId }, { tenantId });
     const conversationId = randomUUID();
-    const a = h.start(slowPoem(conversationId));
+    const [runA, runB] = [randomUUID(), randomUUID()];
+    const a = h.start(slowPoem(conversationId, runA));
     await waitFor(() => a.events.length > 0, { what: 'first run started' });
-    const b = h.start(slowPoem(conversationId));
+    // The conversation was free: the record says RUNNING from its first write.
+    expect(await record(runA)).toMatchObject({ status: 'RUNNING', startedAt: expect.any(String) });
+    const b = h.start(slowPoem(conversationId, runB));
+    // The second waits PENDING, not started, while the first holds the conversation.
+    await waitFor(
+      () =>
+        record(runB).then(
+          (r) => r.status === 'PENDING',
+          () => false,
+        ),
+      { what: 'the second run recorded PENDING' },
+    );
+    expect(await record(runB)).toMatchObject({ startedAt: null });
     const [ra, rb] = await Promise.all([a.done, b.done]);
     expect([ra.result.status, rb.result.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(at(rb.events, 'run.started')).toBeGreaterThanOrEqual(at(ra.events, 'run.completed'));
+    const [doneA, doneB] = [await record(runA), await record(runB)];
+    expect(Date.parse(doneB.startedAt!)).toBeGreaterThanOrEqual(Date.parse(doneA.finishedAt!));
   });
 
   test('enqueue: the wait for the conversation does not count toward the max run time', async ({ prefix, db }) => {

@@ -63,7 +63,9 @@ export interface Running {
   usage: Usage;
   timings: Record<string, number>;
   startedAt: number;
-  /** The RUNNING write, started beside the flow; awaited before the final status write. */
+  /** The record still says PENDING (the run waited for its conversation): marked RUNNING once its turn began. */
+  pending: boolean;
+  /** That RUNNING write, started beside the flow; awaited before the final status write. */
   running: Promise<void>;
   /** Aborts the run at the agent's max run time. */
   maxRun?: NodeJS.Timeout | undefined;
@@ -77,8 +79,11 @@ export interface Running {
 }
 
 /** A run about to go ahead: nothing used, nothing timed, its RUNNING write not yet started. */
-export function newRunning(start: Pick<Running, 'data' | 'admitted' | 'events' | 'stop' | 'log' | 'roles'> & { resume?: ApprovalResume | undefined }): Running {
+export function newRunning(
+  start: Pick<Running, 'data' | 'admitted' | 'events' | 'stop' | 'log' | 'roles'> & { resume?: ApprovalResume | undefined; pending?: boolean },
+): Running {
   return {
+    pending: false,
     ...start,
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
     timings: {},
@@ -90,13 +95,14 @@ export function newRunning(start: Pick<Running, 'data' | 'admitted' | 'events' |
 /**
  * One delivery of `agent.run`, top to bottom:
  *
- *   admit → record ∥ conversation → begin turn → flow → persist → finish → emit
+ *   admit → lock → record → begin turn → flow → persist → finish → emit
  *
  * and then the run's end told to its observers and the reply derived from its RunOutcome. Every step
  * that can end the run early returns an outcome through `end` (recorded, emitted); a failure after the
  * answer is saved crashes the delivery instead, so the bus redelivers it and recovery completes it.
- * Latency: the record's insert and the conversation (lock, then begin_turn) go out together, and the
- * RUNNING write goes beside the flow, so the first token waits for neither (docs/adr/0001).
+ * Each step before the flow is one round trip on a free conversation: the lock's SET (beside the
+ * early-cancel lookup), the record's insert (RUNNING already, the approval check in the same statement),
+ * then begin_turn (docs/adr/0001).
  */
 export class RunLifecycle {
   private readonly answers: RunAnswers;
@@ -154,71 +160,58 @@ export class RunLifecycle {
     const { runId } = data;
     const tenantId = ctx.action.tenantId;
 
-    // 1. Admit. PostgreSQL outages are waited out rather than spending a delivery. A refusal has no
-    //    record; its event log still ends, for a client following the run. A conversation that waits on
-    //    an approval takes no new run (looked up beside the admission, so it costs no round trip of its own).
+    // 1. Admit. PostgreSQL outages are waited out rather than spending a delivery. A refusal has no record.
     let admitted: Admitted;
     try {
-      const [a, waiting] = await Promise.all([
-        withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry),
-        data.conversationId && this.d.pauses ? this.d.pauses.pausedIn(tenantId, data.conversationId) : null,
-      ]);
-      if (waiting && waiting !== runId)
-        throw new ActionError('conflict', `conversation ${data.conversationId} waits for a decision on run ${waiting}; approve or reject its tool call first`, {
-          details: { pausedRunId: waiting },
-        });
-      admitted = a;
+      admitted = await withDbRetry(() => admit(this.d.agents, this.d.flows, tenantId, data), this.d.dbRetry);
     } catch (err) {
       if (!(err instanceof ActionError)) throw err;
-      const outcome = refused(runId, data.conversationId ?? null, err);
-      await emitEnd(this.eventsOf(runId, ctx, await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId)), outcome);
-      return outcome;
+      return await this.refuse(runId, data.conversationId ?? null, err, ctx);
     }
     const { agent, flow, conversationId } = admitted;
 
-    // 2. Record ∥ conversation. The run is tracked before the early-cancel lookup, so a cancel arriving
-    //    in between still reaches it; the lookup shares the insert's wait. The conversation (lock, then
-    //    begin_turn) needs no record, so it starts beside the insert: the first token waits for the
-    //    longer of the two, not their sum.
+    // 2. Lock, then record. The run is tracked before the early-cancel lookup, so a cancel arriving in
+    //    between still reaches it; one attempt at the conversation's lock shares the lookup's round trip.
+    //    The record is then inserted RUNNING when the conversation was free (nearly every turn), PENDING
+    //    when the run waits for it; a conversation that waits on an approval takes no new run.
     const stop = this.d.cancels.track(runId);
     const onWorkerAbort = () => stop.abort(new RunStopped({ kind: 'shutdown' }));
     ctx.signal.addEventListener('abort', onWorkerAbort, { once: true });
     const lease = new ConversationLease(this.d, conversationId, runId);
     try {
-      const cancelChecked = this.d.cancels.requested(runId).then((early) => {
-        if (early) stop.abort(new RunStopped(early));
+      const [held, early] = await Promise.all([lease.tryTake(), this.d.cancels.requested(runId)]);
+      if (early) stop.abort(new RunStopped(early));
+      const recorded = await this.d.runs.create({
+        runId,
+        tenantId,
+        agentId: agent.agentId,
+        agentVersion: agent.version,
+        flow: flow.name,
+        conversationId,
+        channel: data.channel,
+        ownerId: ctx.action.userId ?? null,
+        input: data.input,
+        running: held,
       });
-      const recorded = Promise.all([
-        this.d.runs.create({
-          runId,
-          tenantId,
-          agentId: agent.agentId,
-          agentVersion: agent.version,
-          flow: flow.name,
-          conversationId,
-          channel: data.channel,
-          ownerId: ctx.action.userId ?? null,
-          input: data.input,
-        }),
-        cancelChecked,
-      ]).then(([r]) => r);
+      if ('pausedBy' in recorded) {
+        const waiting = new ActionError(
+          'conflict',
+          `conversation ${conversationId} waits for a decision on run ${recorded.pausedBy}; approve or reject its tool call first`,
+          {
+            details: { pausedRunId: recorded.pausedBy },
+          },
+        );
+        return await this.refuse(runId, conversationId, waiting, ctx);
+      }
+      const { record, created } = recorded;
       const request: TurnRequest = {
         admitted,
         runId,
         channel: data.channel,
         meta: ctx.meta,
         signal: stop.signal,
-        cancelChecked,
-        fresh: recorded.then(
-          (r) => r.created || r.record.status === 'PENDING',
-          () => false,
-        ),
+        fresh: created || record.status === 'PENDING',
       };
-      const turn = beginTurn(this.d, lease, request);
-      turn.catch(() => {
-        /* awaited in step 3 when the run goes ahead; a duplicate delivery never looks at it */
-      });
-      const { record, created } = await recorded;
 
       // A delivery that does not start the run: a finished run answers what it answered; a redelivered
       // one is completed from its saved answer, or failed as lost when its worker died mid-run.
@@ -239,7 +232,7 @@ export class RunLifecycle {
           ctx.log.warn({ runId }, 'run found RUNNING on redelivery; marked failed (worker_lost)');
           // The dead worker had begun the turn; this delivery's begin (its lock taken over, the user's message
           // a duplicate) lets the failure's status entry be saved beside it.
-          const began = await turn.then(
+          const began = await beginTurn(this.d, lease, request).then(
             () => writesConversation(admitted),
             () => false,
           );
@@ -254,9 +247,10 @@ export class RunLifecycle {
         stop,
         log: ctx.log.child({ runId, agentId: agent.agentId, flow: flow.name }),
         roles: ctx.action.roles ?? [],
+        pending: record.status === 'PENDING',
       });
       try {
-        return await this.goAhead(r, lease, turn, request, ctx);
+        return await this.goAhead(r, lease, beginTurn(this.d, lease, request), request, ctx);
       } finally {
         clearTimeout(r.maxRun);
       }
@@ -265,6 +259,13 @@ export class RunLifecycle {
       ctx.signal.removeEventListener('abort', onWorkerAbort);
       this.d.cancels.untrack(runId, stop);
     }
+  }
+
+  /** A run refused before it had a record: its event log still ends, for a client following it. */
+  private async refuse(runId: string, conversationId: string | null, err: ActionError, ctx: HandlerContext<RunEvent>): Promise<RunOutcome> {
+    const outcome = refused(runId, conversationId, err);
+    await emitEnd(this.eventsOf(runId, ctx, await RunEvents.lastSeq(this.d.redis, this.d.prefix, runId)), outcome);
+    return outcome;
   }
 
   /** Steps 3 to 7 of a run this delivery starts. */
@@ -285,8 +286,9 @@ export class RunLifecycle {
         ? { threadId: runId, ...(r.resume ? { resume: r.resume } : {}) }
         : undefined;
 
-    // 3. Begin turn: the conversation is the run's and the model's messages are loaded. RUNNING is
-    //    written beside the flow (not awaited here: the record is RUNNING before it is finished).
+    // 3. Begin turn: the conversation is the run's and the model's messages are loaded. A run that waited
+    //    for its conversation is marked RUNNING beside the flow (not awaited here: the record is RUNNING
+    //    before it is finished).
     // 4. Flow: the graph runs, streaming tokens and steps.
     let answer: FlowAnswer;
     let heldAt: number;
@@ -299,10 +301,12 @@ export class RunLifecycle {
       heldAt = turn.heldAt;
       if (conversationId) r.timings['queueMs'] = turn.queueMs;
       if (conversationId && flow.conversation !== 'none') r.timings['contextMs'] = turn.contextMs;
-      r.running = this.d.runs.markRunning(runId);
-      r.running.catch(() => {
-        /* awaited before the final status write on every path */
-      });
+      if (r.pending) {
+        r.running = this.d.runs.markRunning(runId);
+        r.running.catch(() => {
+          /* awaited before the final status write on every path */
+        });
+      }
       if (!r.resume) r.events.emit('run.started', { agentId: agent.agentId, agentVersion: agent.version, flow: flow.name, conversationId });
       const flowEnd = await runFlow(this.d, {
         admitted: r.admitted,

@@ -60,8 +60,7 @@ export async function resumeRun(d: LifecycleDeps, steps: LifecycleSteps, p: Paus
     channel: data.channel,
     meta: ctx.meta,
     signal: stop.signal,
-    cancelChecked: Promise.resolve(),
-    fresh: Promise.resolve(true),
+    fresh: true,
     resuming: true,
   };
   const log = ctx.log.child({ runId, agentId: admitted.agent.agentId, flow: admitted.flow.name });

@@ -28,6 +28,17 @@ import { runAnswerMessageId } from '@parley/contracts';
 const [role, prefix = 'bench:raw'] = process.argv.slice(2);
 // agent-execution's RUN_TOKEN_WINDOW_MS default: the floor batches a stream's tokens as the platform does.
 const TOKEN_WINDOW_MS = Number(process.env.RAW_TOKEN_WINDOW_MS ?? 25);
+// The what-if knob of the latency analysis (0 in every row the bench reports): this many ms of CPU added per run to
+// the agent, half before its model request and half after its answer, in 0.25 ms slices that each give the event
+// loop back, as the platform's own per-run work is spread over many callbacks.
+const EXTRA_CPU_MS = Number(process.env.RAW_AGENT_EXTRA_CPU_MS ?? 0);
+const burn = async (ms: number) => {
+  for (let left = ms; left > 0; left -= 0.25) {
+    const until = performance.now() + Math.min(0.25, left);
+    while (performance.now() < until);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+};
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const key = (name: string) => `${prefix}:${name}`;
 
@@ -155,6 +166,7 @@ async function agent(): Promise<void> {
   void consume(key('agent'), (entryId, body) => {
     void (async () => {
       const run = JSON.parse(body) as { runId: string; conversationId: string; text: string; replyTo: string };
+      if (EXTRA_CPU_MS) await burn(EXTRA_CPU_MS / 2);
       const context = new Promise<unknown[]>((resolve) => waiting.set(run.runId, resolve));
       const [, , messages] = await Promise.all([
         db.query('insert into raw_runs (id, conversation_id, status, input) values ($1, $2, $3, $4)', [
@@ -195,6 +207,7 @@ async function agent(): Promise<void> {
       });
       if (window) clearTimeout(window);
       if (held) pushToken(held);
+      if (EXTRA_CPU_MS) await burn(EXTRA_CPU_MS / 2);
       await cmd.xadd(key('conversation'), '*', 'a', JSON.stringify({ type: 'save', conversationId: run.conversationId, role: 'assistant', text }));
       await db.query('update raw_runs set status = $2, output = $3 where id = $1', [run.runId, 'SUCCEEDED', { text }]);
       await cmd.rpush(

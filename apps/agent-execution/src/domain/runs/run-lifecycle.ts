@@ -102,7 +102,7 @@ export function newRunning(
  * answer is saved crashes the delivery instead, so the bus redelivers it and recovery completes it.
  * Each step before the flow is one round trip on a free conversation: the lock's SET (beside the
  * early-cancel lookup), the record's insert (RUNNING already, the approval check in the same statement),
- * then begin_turn (docs/adr/0001).
+ * then begin_turn (docs/adr/0009; begin_turn in one call: 0001).
  */
 export class RunLifecycle {
   private readonly answers: RunAnswers;

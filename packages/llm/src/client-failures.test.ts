@@ -175,6 +175,16 @@ describe('model client transport', () => {
     expect(stats().requests.chat).toBe(1);
   });
 
+  it('an error chunk mid-stream: the tokens before it, then a retryable model_error with the provider message', async () => {
+    const { chunks, error } = await outcome(client.streamChat({ messages: [{ role: 'user', content: 'tell me a story [[stream_error]]' }] }));
+    expect(chunks.some((c) => c.type === 'token')).toBe(true);
+    expect(chunks.some((c) => c.type === 'done')).toBe(false);
+    expect(error).toMatchObject({ code: 'model_error', retryable: true, message: 'the model failed mid-reply (dev model [[stream_error]])' });
+    // The connection ended cleanly: the next call goes on on it.
+    const next = await outcome(client.streamChat({ messages: hello }));
+    expect(next.error).toBeNull();
+  });
+
   it('a connection that dies mid-body of a whole reply: the same error', async () => {
     const err = await client.chat({ messages: [{ role: 'user', content: 'hi [[drop]]' }] }).then(
       () => null,

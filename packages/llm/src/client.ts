@@ -3,6 +3,7 @@ import { CallScope } from './call-scope.js';
 import { abortError, ModelError, toModelError } from './errors.js';
 import { createHttpFetch } from './http-fetch.js';
 import type { ModelOperation } from './metrics.js';
+import { sseChunks } from './sse-chunks.js';
 import { StreamAssembler } from './stream-assembler.js';
 import { endModelSpan, startModelSpan } from './tracing.js';
 import type { ChatRequest, ChatResult, ModelConfig, StreamChunk, ToolCall, Usage } from './types.js';
@@ -98,22 +99,19 @@ export function createModelClient(config: ModelConfig): ModelClient {
     const span = startModelSpan('chat', model, config.baseURL, request);
     let last: ChatResult | null = null;
     let failure: ModelError | undefined;
-    let iterator: AsyncIterator<unknown> | undefined;
+    let response: Response | undefined;
     let drained = false;
     try {
-      const stream = await scope.race(
-        sdk.chat.completions.create({ ...body(request), stream: true, stream_options: { include_usage: true } }, { signal: scope.signal, timeout: timeoutMs }),
+      response = await scope.race(
+        sdk.chat.completions
+          .create({ ...body(request), stream: true, stream_options: { include_usage: true } }, { signal: scope.signal, timeout: timeoutMs })
+          .asResponse(),
       );
-      iterator = stream[Symbol.asyncIterator]();
-      for (;;) {
-        // Racing each read keeps cancel prompt even if a transport ignored the signal mid-stream
-        // (http-fetch does not, but dropping the race saved nothing measurable).
-        const next = await scope.race(iterator.next());
-        if (next.done) {
-          drained = true;
-          break;
-        }
-        const parsed = WireChunk.safeParse(next.value);
+      if (!response.body) throw new ModelError('model_error', 'the model server answered the stream without a body', { retryable: true });
+      // Racing each read keeps cancel prompt even if a transport ignored the signal mid-stream
+      // (http-fetch does not, but dropping the race saved nothing measurable).
+      for await (const chunk of sseChunks(response.body, response.headers, (p) => scope.race(p))) {
+        const parsed = WireChunk.safeParse(chunk);
         if (!parsed.success) {
           throw new ModelError('model_error', `the model server sent a malformed stream chunk: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
             retryable: true,
@@ -121,7 +119,8 @@ export function createModelClient(config: ModelConfig): ModelClient {
         }
         yield* assembler.push(parsed.data);
       }
-      // The SDK ends the iteration quietly when its signal aborts; that is a cancel, not a reply.
+      drained = true;
+      // A body that ends once our signal aborted is a cancel, not a reply.
       if (scope.reason) throw abortError(scope.reason, timeoutMs);
       for (const chunk of assembler.finish()) {
         // Observed before the last yield: a consumer may stop reading right after `done`.
@@ -142,7 +141,7 @@ export function createModelClient(config: ModelConfig): ModelClient {
       // DOMExceptions and an event dispatch per call (measured).
       if (!drained) {
         if (!scope.reason) scope.controller.abort();
-        void iterator?.return?.().catch(() => {
+        void response?.body?.cancel().catch(() => {
           /* the stream is abandoned; closing it is best effort */
         });
       }

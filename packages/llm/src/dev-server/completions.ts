@@ -121,6 +121,7 @@ export interface StreamOptions {
   malformed: boolean;
   stall: boolean;
   drop: boolean;
+  streamError: boolean;
 }
 
 /**
@@ -131,12 +132,16 @@ export interface StreamOptions {
 export async function writeStream(res: ServerResponse, reply: ReturnType<typeof streamChunks>, options: StreamOptions): Promise<number | undefined> {
   const { chunks, usage } = reply;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  if (options.malformed || options.stall || options.drop) {
+  if (options.malformed || options.stall || options.drop || options.streamError) {
     // A couple of good chunks first, so the client has started consuming when things go wrong.
     res.write(chunks.slice(0, 3).map(sse).join(''));
     const at = performance.now();
     if (options.malformed) {
       res.end('data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"tru\n\n');
+      return at;
+    }
+    if (options.streamError) {
+      res.end(sse({ error: { message: 'the model failed mid-reply (dev model [[stream_error]])', type: 'server_error', code: null } }));
       return at;
     }
     if (options.drop) {

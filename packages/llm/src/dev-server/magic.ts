@@ -10,6 +10,8 @@ export interface Magic {
   malformed?: boolean;
   /** Send part of the reply, then close the connection abruptly (a provider or proxy dying mid-reply). */
   drop?: boolean;
+  /** Send part of the stream, then an `error` object in a chunk (how a provider reports a failure after the headers). */
+  streamError?: boolean;
   /** Delay per token for this request. */
   slowMs?: number;
   /** Reply with exactly N tokens. */
@@ -47,6 +49,9 @@ export function parseMagic(text: string): { magic: Magic; text: string } {
         break;
       case 'drop':
         magic.drop = true;
+        break;
+      case 'stream_error':
+        magic.streamError = true;
         break;
       case 'slow':
         if (num >= 0) magic.slowMs = Math.min(num, 60_000);

@@ -140,6 +140,7 @@ export function createDevModelServer(control: DevModelControl): Server {
       malformed: plan.magic.malformed === true,
       stall: plan.magic.stall === true,
       drop: plan.magic.drop === true,
+      streamError: plan.magic.streamError === true,
     });
     return { stream, status: 200, ...lastUser, ...(firstTokenAt === undefined ? {} : { firstTokenAt }) };
   }

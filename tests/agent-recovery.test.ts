@@ -163,7 +163,10 @@ describe('agent.run: the answer saved, the end of the run in trouble', () => {
     // redeliveries tried once each, and the caller got the dead letter's error reply.
     const outcome = await settled;
     expect(outcome).toMatchObject({ failed: { code: 'max_deliveries' } });
-    expect(faulty.failed).toHaveLength(3); // one insert per delivery: none retried after the close
+    // At most one insert per delivery, none retried after the close. A redelivery may stop before its insert:
+    // the closed service's Redis connection fails the conversation lock that comes first.
+    expect(faulty.failed.length).toBeGreaterThanOrEqual(1);
+    expect(faulty.failed.length).toBeLessThanOrEqual(3);
   });
 
   test('a run found RUNNING whose dead worker had saved the answer is completed SUCCEEDED from the history, not failed worker_lost', async ({

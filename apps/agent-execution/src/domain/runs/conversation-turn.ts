@@ -19,8 +19,9 @@ export interface TurnDeps {
 
 /**
  * A run's hold on its conversation: the lock (one run at a time per conversation, across replicas),
- * renewed while held. Creating one takes nothing; `acquire` does, `release` gives it back (and stops
- * an acquire still waiting). Every run that names a conversation takes it, whatever its flow.
+ * renewed while held. Creating one takes nothing; `tryTake` (one attempt) and `acquire` (waiting per the
+ * agent's policy) do, `release` gives it back (and stops an acquire still waiting). Every run that names
+ * a conversation takes it, whatever its flow.
  */
 export class ConversationLease {
   private grant: LockGrant | undefined;

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('bus on a Redis Cluster', () => {
-  test('a master killed mid-traffic: its replica takes over and calls go on; each mutation is applied at most once', async () => {
+  test('a master killed mid-traffic: its replica takes over and calls go on; each mutation is applied at most once, but for the one in flight at the kill', async () => {
     const prefix = uniquePrefix('failover');
     const target = clusterTarget(cluster.nodesEnv);
     const side = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: null }, retryDelayOnFailover: 200 });
@@ -55,8 +55,12 @@ describe('bus on a Redis Cluster', () => {
       expect(outcomes.length).toBeGreaterThan(after);
       // A call that was in flight at the kill either succeeded or timed out (retryable); none hung, none failed otherwise.
       expect(outcomes.filter((o) => o !== 'ok' && o !== 'timeout')).toEqual([]);
-      // At most once: no counter went past 1 (a redelivery after the failover is deduplicated by its mark).
-      for (let i = 0; i < outcomes.length; i++) expect(Number((await fresh().get(`${prefix}:count:k${i}`)) ?? 0)).toBeLessThanOrEqual(1);
+      // At most once, but for the one call in flight at the kill: a redelivery is deduplicated by its done-mark, and
+      // only that call's mark can be lost with the master's last, unreplicated writes (Redis replicates
+      // asynchronously; the mark leaves with the reply and the ack), so it alone may run a second time.
+      const counts = await Promise.all(outcomes.map(async (_, i) => Number((await fresh().get(`${prefix}:count:k${i}`)) ?? 0)));
+      expect(Math.max(...counts)).toBeLessThanOrEqual(2);
+      expect(counts.filter((c) => c > 1).length).toBeLessThanOrEqual(1);
     } finally {
       await handle.stop(1_000);
       await worker.close(500);

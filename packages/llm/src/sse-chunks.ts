@@ -6,8 +6,8 @@ import { APIError } from 'openai';
  * response body. The SDK's own stream passes each chunk through four nested async generators (bytes, SSE
  * chunks, lines, messages), the largest single cost in agent-execution's profile of a streamed answer;
  * here each read of the body is parsed in one pass by eventsource-parser (the spec's algorithm: CR/LF/CRLF,
- * multi-line data, comments) and what it completed is yielded (README, "Streams"). An `error` object in a chunk, or an `error`
- * event, throws the APIError the SDK would have thrown, so callers map failures as before.
+ * multi-line data, comments) and what it completed is yielded (README, "Streams"). An `error` object in a
+ * chunk, or an `error` event, throws the APIError the SDK would have thrown, so callers map failures as before.
  */
 export async function* sseChunks(
   body: ReadableStream<Uint8Array>,
@@ -32,7 +32,8 @@ export async function* sseChunks(
           continue;
         }
         const data = JSON.parse(e.data) as unknown;
-        const error = e.event === 'error' ? (isObject(data) ? (data['error'] ?? data) : data) : isObject(data) ? data['error'] : undefined;
+        // A chunk reports a failure under `error`; an `error` event may also carry it as its whole data.
+        const error = isObject(data) && data['error'] ? data['error'] : e.event === 'error' ? data : undefined;
         if (error) throw new APIError(undefined, isObject(error) ? error : { message: String(error) }, undefined, headers);
         yield data;
       }

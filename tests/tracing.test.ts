@@ -175,7 +175,12 @@ describe('tracing across the services', () => {
     });
     expect(res.status).toBe(202);
     const { runId } = (await res.json()) as { runId: string };
-    const spans = await traceOfRun(runId, [named('POST /api/v1/runs', 'gateway'), named('agent.run handle', 'agent-execution')]);
+    // The send span can be exported after the request's: waited for too, not assumed in the same batch.
+    const spans = await traceOfRun(runId, [
+      named('POST /api/v1/runs', 'gateway'),
+      named('agent.run send', 'gateway'),
+      named('agent.run handle', 'agent-execution'),
+    ]);
     const request = one(spans, named('POST /api/v1/runs'));
     expect(request).toMatchObject({ kind: KIND.server, parentSpanId: undefined });
     expect(request.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/api/v1/runs', 'http.response.status_code': 202 });
